@@ -87,7 +87,7 @@ pub enum PolicyProblem {
     #[error("unknown key (expected one of: {})", allowed.join(", "))]
     UnknownKey { allowed: &'static [&'static str] },
 
-    #[error("missing: {what}")]
+    #[error("missing {what}")]
     Missing { what: &'static str },
 
     #[error("must be {expected}, found {found}")]
@@ -96,7 +96,7 @@ pub enum PolicyProblem {
         found: &'static str,
     },
 
-    #[error("{value} is not a non-negative integer that fits this machine")]
+    #[error("must be a non-negative integer, found {value}")]
     OutOfRange { value: String },
 
     #[error("not a C2SP Ed25519 verifier key: {reason}")]
