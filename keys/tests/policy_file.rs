@@ -484,3 +484,16 @@ fn column_counts_characters_not_bytes() {
         }
     ));
 }
+
+#[test]
+fn documented_example_policy_parses() {
+    let doc = include_str!("../../docs/formats/keys-and-policy.md");
+    let start = doc.find("```toml\n").expect("a toml block in the doc") + "```toml\n".len();
+    let end = start + doc[start..].find("```").expect("end of the toml block");
+    let policy = parse(&doc[start..end]).unwrap();
+    assert_eq!(policy.witnesses.vkeys.len(), 2);
+    assert_eq!(policy.witnesses.quorum, 1);
+    assert_eq!(policy.reviewers.keys.listed_len(), Some(2));
+    assert_eq!(policy.builders.min, 2);
+    assert_eq!(policy.operators, KeySet::Any);
+}
