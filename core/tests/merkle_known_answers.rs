@@ -10,7 +10,10 @@ use glassbox_core::merkle::{
 };
 
 fn h(hex_str: &str) -> Hash {
-    hex::decode(hex_str).expect("hex").try_into().expect("32 bytes")
+    hex::decode(hex_str)
+        .expect("hex")
+        .try_into()
+        .expect("32 bytes")
 }
 
 const LEAVES: [&str; 8] = [
@@ -73,10 +76,26 @@ fn reference_tree_roots_match_for_sizes_1_to_8() {
 fn reference_tree_interior_nodes_match() {
     let tree = reference_tree(8);
     let expect = [
-        (1, 0, "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"),
-        (1, 3, "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0"),
-        (2, 1, "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"),
-        (0, 7, "46f6ffadd3d06a09ff3c5860d2755c8b9819db7df44251788c7d8e3180de8eb1"),
+        (
+            1,
+            0,
+            "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+        ),
+        (
+            1,
+            3,
+            "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+        ),
+        (
+            2,
+            1,
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+        ),
+        (
+            0,
+            7,
+            "46f6ffadd3d06a09ff3c5860d2755c8b9819db7df44251788c7d8e3180de8eb1",
+        ),
     ];
     for (level, index, hash) in expect {
         assert_eq!(tree.node(NodeId::new(level, index)), Some(h(hash)));
@@ -224,7 +243,11 @@ fn proof_node_lists_are_logarithmic_and_match_reads() {
         inclusion_proof(index, size, &reader).expect("proof");
         let nodes = inclusion_proof_nodes(index, size).expect("nodes");
         assert_eq!(*reader.1.borrow(), nodes);
-        assert!(nodes.len() <= 2 * 10, "{} nodes for size {size}", nodes.len());
+        assert!(
+            nodes.len() <= 2 * 10,
+            "{} nodes for size {size}",
+            nodes.len()
+        );
     }
     for (size1, size2) in [(1, 1000), (999, 1000), (512, 1000), (333, 777)] {
         reader.1.borrow_mut().clear();

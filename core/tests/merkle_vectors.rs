@@ -107,11 +107,15 @@ fn every_inclusion_vector_gives_its_expected_outcome() {
     let mut ran = 0;
     for file in &files {
         let text = fs::read_to_string(file).expect("read vector");
-        let case: InclusionCase = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let case: InclusionCase =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let (Some(leaf), Some(proof)) = (exact_hash(&case.leaf_hash), exact_hashes(&case.proof))
         else {
-            assert!(case.want_err, "{}: unrepresentable input in a passing case", file.display());
+            assert!(
+                case.want_err,
+                "{}: unrepresentable input in a passing case",
+                file.display()
+            );
             ran += 1;
             continue;
         };
@@ -140,10 +144,14 @@ fn every_consistency_vector_gives_its_expected_outcome() {
     let mut ran = 0;
     for file in &files {
         let text = fs::read_to_string(file).expect("read vector");
-        let case: ConsistencyCase = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let case: ConsistencyCase =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let Some(proof) = exact_hashes(&case.proof) else {
-            assert!(case.want_err, "{}: unrepresentable input in a passing case", file.display());
+            assert!(
+                case.want_err,
+                "{}: unrepresentable input in a passing case",
+                file.display()
+            );
             ran += 1;
             continue;
         };
@@ -163,7 +171,10 @@ fn every_consistency_vector_gives_its_expected_outcome() {
         );
         ran += 1;
     }
-    assert_eq!(ran, CONSISTENCY_FILES, "every consistency vector file must run");
+    assert_eq!(
+        ran, CONSISTENCY_FILES,
+        "every consistency vector file must run"
+    );
 }
 
 #[test]
@@ -172,7 +183,9 @@ fn happy_path_vectors_exist_in_every_tree_shape() {
     // were found.
     for kind in ["inclusion", "consistency"] {
         for shape in 0..=4 {
-            let file = vectors_dir(kind).join(shape.to_string()).join("happy-path.json");
+            let file = vectors_dir(kind)
+                .join(shape.to_string())
+                .join("happy-path.json");
             assert!(file.is_file(), "missing {}", file.display());
         }
     }

@@ -143,5 +143,9 @@ pub fn consistency_proof_nodes(size1: u64, size2: u64) -> Result<Vec<NodeId>, Pr
 /// The complete subtrees whose hashes fold into the root of a tree of `size`
 /// leaves, left to right (one per set bit of `size`; none for the empty tree).
 pub fn tree_root_nodes(size: u64) -> Vec<NodeId> {
-    Span { start: 0, end: size }.nodes()
+    Span {
+        start: 0,
+        end: size,
+    }
+    .nodes()
 }

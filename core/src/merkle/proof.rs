@@ -88,7 +88,13 @@ pub fn tree_root(size: u64, reader: &impl HashReader) -> Result<Hash, ProofError
     if size == 0 {
         return Ok(empty_root());
     }
-    let root = span_hashes(&[Span { start: 0, end: size }], reader)?;
+    let root = span_hashes(
+        &[Span {
+            start: 0,
+            end: size,
+        }],
+        reader,
+    )?;
     Ok(root[0])
 }
 

@@ -58,7 +58,9 @@ pub enum TilePathError {
         path: String,
     },
     /// An element of `<N>` is not 3 digits, `x`-prefixed on all but the last.
-    #[error("tile index element {element:?} is malformed (want 3 digits, x-prefixed except the last)")]
+    #[error(
+        "tile index element {element:?} is malformed (want 3 digits, x-prefixed except the last)"
+    )]
     InvalidIndexElement {
         /// The offending path element.
         element: String,
@@ -227,9 +229,11 @@ fn parse_index(elements: &[&str]) -> Result<u64, TilePathError> {
                 element: (*element).to_owned(),
             });
         }
-        let value: u64 = digits.parse().map_err(|_| TilePathError::InvalidIndexElement {
-            element: (*element).to_owned(),
-        })?;
+        let value: u64 = digits
+            .parse()
+            .map_err(|_| TilePathError::InvalidIndexElement {
+                element: (*element).to_owned(),
+            })?;
         if i == 0 && i != last && value == 0 {
             return Err(TilePathError::NonCanonicalIndex {
                 element: (*element).to_owned(),
