@@ -128,3 +128,12 @@ proptest! {
         prop_assert_eq!(decode_hash_tile(&bytes, hashes.len() as u16), Ok(hashes));
     }
 }
+
+#[test]
+fn format_doc_example_bundle_of_a_b_c() {
+    // docs/formats/tlog.md §7.
+    assert_eq!(
+        encode_entry_bundle(&[b"a", b"b", b"c"]),
+        Ok(vec![0, 1, b'a', 0, 1, b'b', 0, 1, b'c'])
+    );
+}
