@@ -20,10 +20,8 @@
 //! on it (tlog-checkpoint §Signatures: the key name SHOULD match the origin line), so a
 //! log key can never vouch for another log's tree.
 
+use crate::merkle::Hash;
 use crate::note::{self, encode_base64, Note, NoteError, NoteSigner, NoteVerifier};
-
-/// A Merkle tree hash (SHA-256).
-pub type Hash = [u8; 32];
 
 /// The body of a checkpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -16,7 +16,8 @@
 //! authenticated (tlog-proof §Format) and Glassbox never writes or trusts it; it is
 //! kept only so a proof round-trips byte for byte.
 
-use crate::checkpoint::{Checkpoint, CheckpointError, Hash, SignedCheckpoint};
+use crate::checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
+use crate::merkle::{leaf_hash, verify_inclusion, Hash, ProofError};
 use crate::note::{
     decode_base64, decode_base64_array, encode_base64, NoteVerifier, MAX_NOTE_BYTES,
 };
@@ -70,6 +71,9 @@ pub enum TlogProofError {
     /// The checkpoint is malformed, not signed by the log, or for another log.
     #[error("tlog-proof checkpoint: {0}")]
     Checkpoint(#[from] CheckpointError),
+    /// The inclusion proof does not lead from the leaf to the checkpoint's root.
+    #[error("tlog-proof inclusion proof: {0}")]
+    Inclusion(#[from] ProofError),
 }
 
 impl TlogProof {
@@ -133,6 +137,39 @@ impl TlogProof {
             hashes,
             checkpoint: lines.rest.to_vec(),
         })
+    }
+
+    /// Verifies the proof for `leaf_data` (the leaf bytes, not their hash) against the
+    /// log's key and returns the checkpoint it is proven under.
+    ///
+    /// Checks, in order: the checkpoint's origin is the log key's name and the log
+    /// signed it ([`SignedCheckpoint::open`]); the RFC 9162 §2.1.3.2 inclusion proof
+    /// takes `SHA-256(0x00 || leaf_data)` at `index` to the checkpoint's root.
+    /// Witness cosignatures are the caller's next step, on [`TlogProof::open`]'s note.
+    pub fn verify(
+        &self,
+        leaf_data: &[u8],
+        log: &dyn NoteVerifier,
+    ) -> Result<Checkpoint, TlogProofError> {
+        self.open(leaf_data, log).map(|signed| signed.checkpoint)
+    }
+
+    /// Like [`TlogProof::verify`], returning the whole signed checkpoint so that the
+    /// caller can go on to count witness cosignatures on its note.
+    pub fn open(
+        &self,
+        leaf_data: &[u8],
+        log: &dyn NoteVerifier,
+    ) -> Result<SignedCheckpoint, TlogProofError> {
+        let signed = SignedCheckpoint::open(&self.checkpoint, log)?;
+        verify_inclusion(
+            &leaf_hash(leaf_data),
+            self.index,
+            signed.checkpoint.size,
+            &self.hashes,
+            &signed.checkpoint.root,
+        )?;
+        Ok(signed)
     }
 
     /// The proof's text. A proof from [`TlogProof::parse`] is reproduced byte for byte;
@@ -199,6 +236,3 @@ fn parse_decimal(value: &str) -> Option<u64> {
     }
     value.parse().ok()
 }
-
-#[allow(unused)]
-fn _unused(_: Checkpoint, _: &dyn NoteVerifier) {}
