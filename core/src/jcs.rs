@@ -167,12 +167,7 @@ pub fn format_f64(f: f64) -> Result<String, JcsError> {
         // Both +0 and -0 print as "0".
         return Ok("0".to_owned());
     }
-    // `{:e}` yields the shortest digit string that round-trips, as "d[.ddd]e[-]x".
-    let sci = format!("{:e}", f.abs());
-    // A finite double always prints with an exponent; the fallback is never taken.
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let exp: i64 = exp.parse().unwrap_or(0);
+    let (digits, exp) = shortest_digits(f.abs());
     let k = digits.len() as i64;
     // ECMA-262: the value is 0.digits × 10^n.
     let n = exp + 1;
@@ -202,4 +197,35 @@ pub fn format_f64(f: f64) -> Result<String, JcsError> {
         out.push_str(&(n - 1).abs().to_string());
     }
     Ok(out)
+}
+
+/// The decimal digits (no leading or trailing zeros) and exponent `e` of the ECMAScript
+/// choice for `f > 0`, so that `f ≈ d.ddd × 10^e`.
+///
+/// ECMA-262 `Number::toString` step 5: take the fewest digits k that round-trip; among
+/// k-digit candidates take the one closest to the exact value, and on a tie the even
+/// one. Rust's `{:e}` gives the fewest digits but may break the tie upwards (RFC 8785
+/// Appendix B, `43143ff3c1cb0959`: `…206.25` must print `…206.2`), so the correctly
+/// rounded k-digit form (`{:.*e}`, exact, ties to even) is preferred whenever it also
+/// round-trips.
+fn shortest_digits(f: f64) -> (String, i64) {
+    let shortest = split_sci(&format!("{f:e}"));
+    let k = shortest.0.len();
+    let nearest = format!("{:.*e}", k - 1, f);
+    if nearest.parse::<f64>() == Ok(f) {
+        let (digits, exp) = split_sci(&nearest);
+        let trimmed = digits.trim_end_matches('0');
+        if !trimmed.is_empty() {
+            return (trimmed.to_owned(), exp);
+        }
+    }
+    shortest
+}
+
+/// Splits Rust's `d[.ddd]e[-]x` into ("dddd", x).
+fn split_sci(sci: &str) -> (String, i64) {
+    // A finite double always prints with an exponent; the fallback is never taken.
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
+    let digits = mantissa.chars().filter(|c| *c != '.').collect();
+    (digits, exp.parse().unwrap_or(0))
 }
