@@ -72,7 +72,10 @@ fn signature_matches_dsse_single_signature_vector() {
         STANDARD.encode(&env.signatures[0].sig),
         "2WAfaHm5jluo0w+0rk8uVkluELJYWjSmU9x7EUzx+AyteDGJ4/nqyJXfmAUVFIAoQafWm7AxBZNw5M9ixNHiCA=="
     );
-    assert_eq!(env.signatures[0].keyid, key_id_hex(&key_a().verifying_key()));
+    assert_eq!(
+        env.signatures[0].keyid,
+        key_id_hex(&key_a().verifying_key())
+    );
     env.verify_signature(0, &key_a().verifying_key()).unwrap();
 }
 
@@ -410,7 +413,9 @@ fn url_safe_base64_sig_is_rejected() {
         }
     }
     assert!(changed, "both signatures happen to be alphabet-neutral");
-    assert!(matches!(parse_value(&v), Err(DsseError::Base64 { path, .. }) if path.ends_with(".sig")));
+    assert!(
+        matches!(parse_value(&v), Err(DsseError::Base64 { path, .. }) if path.ends_with(".sig"))
+    );
 }
 
 #[test]

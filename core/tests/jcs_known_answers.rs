@@ -91,7 +91,8 @@ fn reference_structures() {
   "111": [ { } ],
   "A": { }
 }"#;
-    let want = r#"{"":"empty","1":{"\n":56,"f":{"F":5,"f":"hi"}},"10":{},"111":[{}],"A":{},"a":{}}"#;
+    let want =
+        r#"{"":"empty","1":{"\n":56,"f":{"F":5,"f":"hi"}},"10":{},"111":[{}],"A":{},"a":{}}"#;
     assert_eq!(canon(input), want);
 }
 
@@ -116,7 +117,10 @@ fn reference_french_ignores_locale() {
 #[test]
 fn reference_unicode_is_not_normalised() {
     let input = r#"{"Unnormalized Unicode":"\u1e0d\u0307"}"#;
-    assert_eq!(canon(input), "{\"Unnormalized Unicode\":\"\u{1e0d}\u{0307}\"}");
+    assert_eq!(
+        canon(input),
+        "{\"Unnormalized Unicode\":\"\u{1e0d}\u{0307}\"}"
+    );
 }
 
 #[test]
@@ -155,7 +159,11 @@ fn safe_integers_are_written_verbatim() {
 
 #[test]
 fn integer_beyond_2_pow_53_is_rejected() {
-    for value in [json!(9007199254740992u64), json!(-9007199254740992i64), json!(u64::MAX)] {
+    for value in [
+        json!(9007199254740992u64),
+        json!(-9007199254740992i64),
+        json!(u64::MAX),
+    ] {
         let err = canonicalize(&value).unwrap_err();
         assert!(matches!(err, JcsError::UnsafeInteger { .. }), "{err}");
     }

@@ -35,7 +35,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::fields::{check_label, check_relative_path, check_text, check_timestamp, check_url, invalid};
+use super::fields::{
+    check_label, check_relative_path, check_text, check_timestamp, check_url, invalid,
+};
 use super::source::SourceDigest;
 use super::time::rfc3339_to_unix;
 use super::{parse_predicate, StatementError, Subject};
@@ -255,7 +257,10 @@ impl Build {
 
     /// The source the artifacts were built from (`resolvedDependencies[0]`).
     pub fn source(&self) -> Option<&SourceDependency> {
-        self.predicate.build_definition.resolved_dependencies.first()
+        self.predicate
+            .build_definition
+            .resolved_dependencies
+            .first()
     }
 
     /// The build recipe.
@@ -287,7 +292,10 @@ impl Build {
         if def.build_type != BUILD_TYPE_COMMAND_V1 {
             return Err(invalid(
                 format!("{path}.buildType"),
-                format!("expected {BUILD_TYPE_COMMAND_V1}, found {:?}", def.build_type),
+                format!(
+                    "expected {BUILD_TYPE_COMMAND_V1}, found {:?}",
+                    def.build_type
+                ),
             ));
         }
         validate_recipe(&def.external_parameters)?;
@@ -364,7 +372,10 @@ fn validate_recipe(r: &BuildRecipe) -> Result<(), StatementError> {
         }
     }
     if r.timeout_seconds == Some(0) {
-        return Err(invalid(format!("{path}.timeoutSeconds"), "must be positive"));
+        return Err(invalid(
+            format!("{path}.timeoutSeconds"),
+            "must be positive",
+        ));
     }
     Ok(())
 }
@@ -372,7 +383,13 @@ fn validate_recipe(r: &BuildRecipe) -> Result<(), StatementError> {
 fn validate_run_details(run: &RunDetails) -> Result<(), StatementError> {
     let path = "predicate.runDetails";
     check_label(&format!("{path}.builder.id"), &run.builder.id)?;
-    for (i, d) in run.builder.builder_dependencies.iter().flatten().enumerate() {
+    for (i, d) in run
+        .builder
+        .builder_dependencies
+        .iter()
+        .flatten()
+        .enumerate()
+    {
         validate_descriptor(&format!("{path}.builder.builderDependencies[{i}]"), d)?;
     }
     for (i, d) in run.byproducts.iter().flatten().enumerate() {

@@ -58,9 +58,17 @@ pub(crate) fn check_text(path: &str, value: &str) -> Result<(), StatementError> 
 /// control characters. Repository and builder locations are compared as exact strings,
 /// so no normalisation is attempted.
 pub(crate) fn check_url(path: &str, value: &str) -> Result<(), StatementError> {
-    let bad = || invalid(path, format!("expected a URL like https://host/path, found {value:?}"));
+    let bad = || {
+        invalid(
+            path,
+            format!("expected a URL like https://host/path, found {value:?}"),
+        )
+    };
     let (scheme, rest) = value.split_once("://").ok_or_else(bad)?;
-    let scheme_ok = scheme.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+    let scheme_ok = scheme
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
         && scheme
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
@@ -80,7 +88,10 @@ pub(crate) fn check_relative_path(path: &str, value: &str) -> Result<(), Stateme
         return Err(invalid(path, format!("must be relative, found {value:?}")));
     }
     if value.split('/').any(|c| c == "..") {
-        return Err(invalid(path, format!("must not contain '..', found {value:?}")));
+        return Err(invalid(
+            path,
+            format!("must not contain '..', found {value:?}"),
+        ));
     }
     if value.chars().any(|c| c.is_control() || c == '\\') {
         return Err(invalid(

@@ -157,7 +157,10 @@ impl KeyEvent {
         }
     }
 
-    pub(crate) fn parse(subjects: &[Subject], predicate: &Value) -> Result<KeyEvent, StatementError> {
+    pub(crate) fn parse(
+        subjects: &[Subject],
+        predicate: &Value,
+    ) -> Result<KeyEvent, StatementError> {
         let [subject] = subjects else {
             return Err(invalid(
                 "subject",
@@ -255,7 +258,10 @@ impl KeyRegistration {
         let bytes: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
             invalid(
                 path,
-                format!("expected a 32-byte Ed25519 public key, found {} bytes", bytes.len()),
+                format!(
+                    "expected a 32-byte Ed25519 public key, found {} bytes",
+                    bytes.len()
+                ),
             )
         })?;
         let key = VerifyingKey::from_bytes(&bytes)

@@ -157,12 +157,18 @@ impl Scope {
             return Ok(());
         };
         if paths.is_empty() {
-            return Err(invalid(path, "expected \"full\" or a non-empty list of paths"));
+            return Err(invalid(
+                path,
+                "expected \"full\" or a non-empty list of paths",
+            ));
         }
         for (i, p) in paths.iter().enumerate() {
             check_relative_path(&format!("{path}[{i}]"), p)?;
             if paths[..i].contains(p) {
-                return Err(invalid(format!("{path}[{i}]"), format!("duplicate path {p:?}")));
+                return Err(invalid(
+                    format!("{path}[{i}]"),
+                    format!("duplicate path {p:?}"),
+                ));
             }
         }
         Ok(())

@@ -24,7 +24,9 @@ pub fn rfc3339_to_unix(s: &str) -> Result<i64, String> {
     let num = |range: std::ops::Range<usize>| -> Result<i64, String> {
         let part = &b[range];
         if part.iter().all(u8::is_ascii_digit) {
-            Ok(part.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')))
+            Ok(part
+                .iter()
+                .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')))
         } else {
             Err(expected.to_owned())
         }
