@@ -15,12 +15,7 @@ pub use records::{
 
 /// A tree node: the hash of the complete subtree of `2^level` leaves starting at
 /// leaf `index << level` (RFC 9162 §2.1).
-// TODO(merkle-landing): replace with `pub use glassbox_core::merkle::NodeId;`
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct NodeId {
-    pub level: u8,
-    pub index: u64,
-}
+pub use glassbox_core::merkle::NodeId;
 /// A SHA-256 Merkle hash.
 pub type Hash = [u8; 32];
 

@@ -122,7 +122,7 @@ fn complete_entries(
     rows: Vec<(i64, Vec<u8>, Vec<u8>, String, i64)>,
 ) -> Result<Vec<EntryRecord>, StorageError> {
     let mut terms_stmt = tx
-        .prepare_cached("SELECT field, value FROM entry_terms WHERE idx = ?1 ORDER BY rowid")
+        .prepare_cached("SELECT field, value FROM entry_terms WHERE idx = ?1 ORDER BY field, value")
         .map_err(db)?;
     let mut out = Vec::with_capacity(rows.len());
     for (idx, leaf, leaf_hash, kind, integrated_at) in rows {
