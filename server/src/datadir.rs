@@ -28,7 +28,10 @@ pub const OPERATOR_KEY_FILE: &str = "operator.pem";
 #[non_exhaustive]
 pub enum DataDirError {
     #[error("cannot create data directory {path}: {source}")]
-    Create { path: PathBuf, source: std::io::Error },
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Key(#[from] KeyError),
     #[error("database {path}: {source}")]
@@ -42,7 +45,12 @@ pub enum DataDirError {
          but the server is configured with origin {origin:?} and key {vkey}; \
          refusing to start (fix --origin / GLASSBOX_ORIGIN or the data directory)"
     )]
-    IdentityMismatch { stored_origin: String, stored_vkey: String, origin: String, vkey: String },
+    IdentityMismatch {
+        stored_origin: String,
+        stored_vkey: String,
+        origin: String,
+        vkey: String,
+    },
 }
 
 /// The opened data directory.
@@ -62,7 +70,10 @@ pub fn open(config: &Config) -> Result<LogSetup, DataDirError> {
     let dir = &config.data_dir;
     create_private_dir(dir)?;
     let db_path = dir.join(DB_FILE);
-    let storage_err = |source| DataDirError::Storage { path: db_path.clone(), source };
+    let storage_err = |source| DataDirError::Storage {
+        path: db_path.clone(),
+        source,
+    };
     let storage = SqliteStorage::open(&db_path, config.read_connections).map_err(storage_err)?;
     let identity = storage.identity().map_err(storage_err)?;
 
@@ -70,14 +81,22 @@ pub fn open(config: &Config) -> Result<LogSetup, DataDirError> {
     let log_key = if key_path.exists() {
         glassbox_keys::load_signing_key(&key_path)?
     } else if identity.is_some() {
-        return Err(DataDirError::LogKeyMissing { path: key_path, db: db_path });
+        return Err(DataDirError::LogKeyMissing {
+            path: key_path,
+            db: db_path,
+        });
     } else {
         glassbox_keys::generate_key_file(&key_path)?.signing_key
     };
-    let signer = NoteSigner::new(&config.origin, log_key)
-        .map_err(|e| DataDirError::BadOrigin { origin: config.origin.clone(), reason: e.to_string() })?;
+    let signer = NoteSigner::new(&config.origin, log_key).map_err(|e| DataDirError::BadOrigin {
+        origin: config.origin.clone(),
+        reason: e.to_string(),
+    })?;
     let vkey = signer.verifier().to_string();
-    let wanted = LogIdentity { origin: config.origin.clone(), vkey: vkey.clone() };
+    let wanted = LogIdentity {
+        origin: config.origin.clone(),
+        vkey: vkey.clone(),
+    };
     match identity {
         Some(stored) if stored != wanted => {
             return Err(DataDirError::IdentityMismatch {
@@ -106,11 +125,20 @@ pub fn open(config: &Config) -> Result<LogSetup, DataDirError> {
     } else {
         None
     };
-    Ok(LogSetup { storage: Arc::new(storage), signer, vkey, operator_pins, quickstart_operator })
+    Ok(LogSetup {
+        storage: Arc::new(storage),
+        signer,
+        vkey,
+        operator_pins,
+        quickstart_operator,
+    })
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), DataDirError> {
-    let err = |source| DataDirError::Create { path: dir.to_path_buf(), source };
+    let err = |source| DataDirError::Create {
+        path: dir.to_path_buf(),
+        source,
+    };
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

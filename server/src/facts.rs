@@ -56,13 +56,22 @@ pub fn facts(envelope: &Envelope) -> Result<Facts, AppError> {
             )))
         }
     }
-    for list in [&mut terms.artifacts, &mut terms.commits, &mut terms.dir_hashes, &mut terms.repositories] {
+    for list in [
+        &mut terms.artifacts,
+        &mut terms.commits,
+        &mut terms.dir_hashes,
+        &mut terms.repositories,
+    ] {
         list.sort();
         list.dedup();
     }
     Ok(Facts {
         kind: attestation.kind(),
-        allowed_roles: attestation.allowed_roles().iter().map(|r| r.as_str().to_string()).collect(),
+        allowed_roles: attestation
+            .allowed_roles()
+            .iter()
+            .map(|r| r.as_str().to_string())
+            .collect(),
         terms,
         key_change,
     })
@@ -77,7 +86,11 @@ fn key_change_of(ev: &KeyEvent) -> Result<KeyChange, AppError> {
             key_id: ev.key_id.clone(),
             name: r.name.clone(),
             organisation: Some(r.organisation.clone()),
-            roles: r.roles.iter().map(|role| role.as_str().to_string()).collect(),
+            roles: r
+                .roles
+                .iter()
+                .map(|role| role.as_str().to_string())
+                .collect(),
         },
         KeyEventPredicate::Revoke(r) => KeyChange::Revoke {
             key_id: ev.key_id.clone(),

@@ -47,8 +47,17 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .fallback(middleware::not_found)
         .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::limit_ip))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::timeout))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::record))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::limit_ip,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::record,
+        ))
         .with_state(state)
 }

@@ -33,7 +33,11 @@ pub async fn limit_ip(State(state): State<AppState>, req: Request, next: Next) -
             .map(|c| c.0.ip())
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         if let Err(retry_after) = state.ip_limiter.check(&ip, Instant::now()) {
-            return AppError::RateLimited { what: format!("client {ip}"), retry_after }.into_response();
+            return AppError::RateLimited {
+                what: format!("client {ip}"),
+                retry_after,
+            }
+            .into_response();
         }
     }
     next.run(req).await

@@ -19,12 +19,17 @@ pub struct OverlayReader<'a> {
 
 impl HashReader for OverlayReader<'_> {
     fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, HashReadError> {
-        let missing: Vec<NodeId> =
-            nodes.iter().filter(|n| !self.pending.contains_key(n)).copied().collect();
+        let missing: Vec<NodeId> = nodes
+            .iter()
+            .filter(|n| !self.pending.contains_key(n))
+            .copied()
+            .collect();
         let mut fetched = if missing.is_empty() {
             Vec::new()
         } else {
-            self.storage.read_hashes(&missing).map_err(HashReadError::storage)?
+            self.storage
+                .read_hashes(&missing)
+                .map_err(HashReadError::storage)?
         }
         .into_iter();
         nodes
@@ -54,10 +59,23 @@ pub fn make_receipt(
     checkpoint: &CheckpointRecord,
     reader: &impl HashReader,
 ) -> Result<Receipt, AppError> {
-    let hashes = merkle::inclusion_proof(index, checkpoint.size, reader)
-        .map_err(|e| AppError::Internal(format!("inclusion proof of {index} in {}: {e}", checkpoint.size)))?;
+    let hashes = merkle::inclusion_proof(index, checkpoint.size, reader).map_err(|e| {
+        AppError::Internal(format!(
+            "inclusion proof of {index} in {}: {e}",
+            checkpoint.size
+        ))
+    })?;
     let entry: serde_json::Value = serde_json::from_slice(leaf)
         .map_err(|e| AppError::Internal(format!("stored leaf {index} is not JSON: {e}")))?;
-    let proof = TlogProof { extra: None, index, hashes, checkpoint: checkpoint.note.clone() };
-    Ok(Receipt { index, entry, tlog_proof: proof.to_text() })
+    let proof = TlogProof {
+        extra: None,
+        index,
+        hashes,
+        checkpoint: checkpoint.note.clone(),
+    };
+    Ok(Receipt {
+        index,
+        entry,
+        tlog_proof: proof.to_text(),
+    })
 }

@@ -27,6 +27,7 @@ pub struct KeyState {
 
 /// A key event as the registry applies it.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // short-lived, one per key event
 pub enum KeyChange {
     Register {
         public_key: VerifyingKey,
@@ -52,7 +53,13 @@ impl KeyChange {
     /// The stored form: action name and details JSON (docs/api.md, keys).
     pub fn to_record(&self, index: u64) -> KeyEventRecord {
         let (action, details) = match self {
-            KeyChange::Register { public_key, name, organisation, roles, .. } => (
+            KeyChange::Register {
+                public_key,
+                name,
+                organisation,
+                roles,
+                ..
+            } => (
                 "register",
                 serde_json::json!({
                     "publicKey": STANDARD.encode(public_key.as_bytes()),
@@ -61,18 +68,32 @@ impl KeyChange {
                     "roles": roles,
                 }),
             ),
-            KeyChange::Revoke { reason, compromised_since, .. } => (
+            KeyChange::Revoke {
+                reason,
+                compromised_since,
+                ..
+            } => (
                 "revoke",
                 serde_json::json!({"reason": reason, "compromisedSince": compromised_since}),
             ),
         };
-        KeyEventRecord { index, key_id: self.key_id().to_string(), action: action.into(), details }
+        KeyEventRecord {
+            index,
+            key_id: self.key_id().to_string(),
+            action: action.into(),
+            details,
+        }
     }
 
     /// Rebuild from the stored form.
     pub fn from_record(r: &KeyEventRecord) -> Result<KeyChange, StorageError> {
         let corrupt = |what: &str| StorageError::Corrupt(format!("key event {}: {what}", r.index));
-        let str_field = |name: &str| r.details.get(name).and_then(|v| v.as_str()).map(str::to_string);
+        let str_field = |name: &str| {
+            r.details
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
         match r.action.as_str() {
             "register" => {
                 let pk = str_field("publicKey").ok_or_else(|| corrupt("no publicKey"))?;
@@ -81,7 +102,8 @@ impl KeyChange {
                     .ok()
                     .and_then(|b| b.try_into().ok())
                     .ok_or_else(|| corrupt("bad publicKey"))?;
-                let public_key = VerifyingKey::from_bytes(&bytes).map_err(|_| corrupt("bad publicKey"))?;
+                let public_key =
+                    VerifyingKey::from_bytes(&bytes).map_err(|_| corrupt("bad publicKey"))?;
                 let roles = r
                     .details
                     .get("roles")
@@ -151,14 +173,23 @@ impl Registry {
     pub fn check(&self, change: &KeyChange) -> Result<(), RegistryError> {
         match change {
             KeyChange::Register { key_id, .. } => match self.keys.get(key_id) {
-                Some(k) => Err(RegistryError::AlreadyRegistered { key_id: key_id.clone(), at: k.registered_at }),
+                Some(k) => Err(RegistryError::AlreadyRegistered {
+                    key_id: key_id.clone(),
+                    at: k.registered_at,
+                }),
                 None => Ok(()),
             },
             KeyChange::Revoke { key_id, .. } => match self.keys.get(key_id) {
-                None => Err(RegistryError::NotRegistered { key_id: key_id.clone() }),
-                Some(KeyState { revoked_at: Some(at), .. }) => {
-                    Err(RegistryError::AlreadyRevoked { key_id: key_id.clone(), at: *at })
-                }
+                None => Err(RegistryError::NotRegistered {
+                    key_id: key_id.clone(),
+                }),
+                Some(KeyState {
+                    revoked_at: Some(at),
+                    ..
+                }) => Err(RegistryError::AlreadyRevoked {
+                    key_id: key_id.clone(),
+                    at: *at,
+                }),
                 Some(_) => Ok(()),
             },
         }
@@ -168,7 +199,12 @@ impl Registry {
     pub fn apply(&mut self, change: &KeyChange, index: u64) -> Result<(), RegistryError> {
         self.check(change)?;
         match change {
-            KeyChange::Register { public_key, key_id, roles, .. } => {
+            KeyChange::Register {
+                public_key,
+                key_id,
+                roles,
+                ..
+            } => {
                 self.keys.insert(
                     key_id.clone(),
                     KeyState {

@@ -73,9 +73,20 @@ pub struct SequencerHandle {
 impl SequencerHandle {
     /// Queue a submission and wait until it is durably logged or refused.
     /// A full queue is refused at once with [`AppError::Overloaded`].
-    pub async fn submit(&self, envelope: Envelope, facts: Facts, leaf: Vec<u8>) -> Result<SubmitOutcome, AppError> {
+    pub async fn submit(
+        &self,
+        envelope: Envelope,
+        facts: Facts,
+        leaf: Vec<u8>,
+    ) -> Result<SubmitOutcome, AppError> {
         let (reply, rx) = oneshot::channel();
-        let sub = Submission { envelope, facts, leaf, reply, queued_at: Instant::now() };
+        let sub = Submission {
+            envelope,
+            facts,
+            leaf,
+            reply,
+            queued_at: Instant::now(),
+        };
         match self.tx.try_send(sub) {
             Ok(()) => {
                 self.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
@@ -144,8 +155,17 @@ impl Sequencer {
         let note = cp
             .sign(&self.signer)
             .map_err(|e| StorageError::Corrupt(format!("signing checkpoint: {e}")))?;
-        let record = CheckpointRecord { size: 0, note, created_at_ms: self.clock.now_ms() };
-        let batch = Batch { entries: Vec::new(), nodes: Vec::new(), checkpoint: record.clone(), key_events: Vec::new() };
+        let record = CheckpointRecord {
+            size: 0,
+            note,
+            created_at_ms: self.clock.now_ms(),
+        };
+        let batch = Batch {
+            entries: Vec::new(),
+            nodes: Vec::new(),
+            checkpoint: record.clone(),
+            key_events: Vec::new(),
+        };
         // DURABILITY POINT: the empty log's checkpoint.
         self.storage.append_batch(&batch)?;
         self.checkpoint = Some(record);
@@ -161,7 +181,9 @@ impl Sequencer {
         self.registry = Registry::from_records(&self.storage.key_events()?)?;
         self.checkpoint = self.storage.latest_checkpoint()?;
         self.size = self.checkpoint.as_ref().map_or(0, |c| c.size);
-        self.metrics.entries_total.store(self.size, Ordering::Relaxed);
+        self.metrics
+            .entries_total
+            .store(self.size, Ordering::Relaxed);
         Ok(())
     }
 
@@ -194,7 +216,9 @@ impl Sequencer {
                     _ = tokio::time::sleep_until(deadline) => break,
                 }
             }
-            self.metrics.queue_depth.fetch_sub(items.len() as u64, Ordering::Relaxed);
+            self.metrics
+                .queue_depth
+                .fetch_sub(items.len() as u64, Ordering::Relaxed);
             // Storage calls block: run the batch on the blocking pool and get the
             // state back for the next one.
             self = match tokio::task::spawn_blocking(move || {
@@ -210,7 +234,10 @@ impl Sequencer {
                 }
             };
         }
-        tracing::info!(size = self.size, "sequencer stopped: queue closed and drained");
+        tracing::info!(
+            size = self.size,
+            "sequencer stopped: queue closed and drained"
+        );
     }
 
     /// Sequence one batch (blocking).
@@ -221,7 +248,9 @@ impl Sequencer {
                 // FATAL for this batch: nothing was committed. Tell every waiting
                 // submitter, then rebuild the in-memory state from what storage holds.
                 tracing::error!(error = %e, "batch commit failed; reloading state");
-                self.metrics.batch_failures_total.fetch_add(1, Ordering::Relaxed);
+                self.metrics
+                    .batch_failures_total
+                    .fetch_add(1, Ordering::Relaxed);
                 for w in waiting {
                     let _ = w.send(Err(AppError::CommitFailed));
                 }
@@ -236,7 +265,13 @@ impl Sequencer {
     fn try_sequence(
         &mut self,
         items: Vec<Submission>,
-    ) -> Result<(), (StorageError, Vec<oneshot::Sender<Result<SubmitOutcome, AppError>>>)> {
+    ) -> Result<
+        (),
+        (
+            StorageError,
+            Vec<oneshot::Sender<Result<SubmitOutcome, AppError>>>,
+        ),
+    > {
         let now = self.clock.now_ms();
         let mut registry = self.registry.clone();
         let mut size = self.size;
@@ -245,7 +280,11 @@ impl Sequencer {
         let mut batch = Batch {
             entries: Vec::new(),
             nodes: Vec::new(),
-            checkpoint: CheckpointRecord { size: 0, note: Vec::new(), created_at_ms: now },
+            checkpoint: CheckpointRecord {
+                size: 0,
+                note: Vec::new(),
+                created_at_ms: now,
+            },
             key_events: Vec::new(),
         };
         // (reply, index, created, queued_at)
@@ -268,15 +307,26 @@ impl Sequencer {
                 answers.push((sub.reply, index, false, sub.queued_at));
                 continue;
             }
-            if let Err(e) = validate(&sub.envelope, &sub.facts, &registry, size, &self.config.operator_pins) {
+            if let Err(e) = validate(
+                &sub.envelope,
+                &sub.facts,
+                &registry,
+                size,
+                &self.config.operator_pins,
+            ) {
                 let _ = sub.reply.send(Err(e));
                 continue;
             }
-            let reader = OverlayReader { pending: &pending, storage: self.storage.as_ref() };
+            let reader = OverlayReader {
+                pending: &pending,
+                storage: self.storage.as_ref(),
+            };
             let nodes = match merkle::append_hashes(size, leaf_hash, &reader) {
                 Ok(n) => n,
                 Err(e) => {
-                    let _ = sub.reply.send(Err(AppError::Internal(format!("append {size}: {e}"))));
+                    let _ = sub
+                        .reply
+                        .send(Err(AppError::Internal(format!("append {size}: {e}"))));
                     continue;
                 }
             };
@@ -299,7 +349,12 @@ impl Sequencer {
                 leaf_hash,
                 kind: sub.facts.kind.to_string(),
                 integrated_at_ms: now,
-                signers: sub.envelope.signatures.iter().map(|s| s.keyid.clone()).collect(),
+                signers: sub
+                    .envelope
+                    .signatures
+                    .iter()
+                    .map(|s| s.keyid.clone())
+                    .collect(),
                 terms: sub.facts.terms,
             });
             in_batch.insert(leaf_hash, size);
@@ -311,13 +366,21 @@ impl Sequencer {
             // Only duplicates (or refusals): no new checkpoint, answer against the current one.
             self.checkpoint.clone()
         } else {
-            let reader = OverlayReader { pending: &pending, storage: self.storage.as_ref() };
+            let reader = OverlayReader {
+                pending: &pending,
+                storage: self.storage.as_ref(),
+            };
             let waiting = |answers: Vec<(oneshot::Sender<_>, u64, bool, Instant)>| {
                 answers.into_iter().map(|a| a.0).collect::<Vec<_>>()
             };
             let root = match merkle::tree_root(size, &reader) {
                 Ok(r) => r,
-                Err(e) => return Err((StorageError::Corrupt(format!("tree root: {e}")), waiting(answers))),
+                Err(e) => {
+                    return Err((
+                        StorageError::Corrupt(format!("tree root: {e}")),
+                        waiting(answers),
+                    ))
+                }
             };
             let cp = Checkpoint {
                 origin: self.signer.name().to_string(),
@@ -327,9 +390,18 @@ impl Sequencer {
             };
             let note = match cp.sign(&self.signer) {
                 Ok(n) => n,
-                Err(e) => return Err((StorageError::Corrupt(format!("signing checkpoint: {e}")), waiting(answers))),
+                Err(e) => {
+                    return Err((
+                        StorageError::Corrupt(format!("signing checkpoint: {e}")),
+                        waiting(answers),
+                    ))
+                }
             };
-            batch.checkpoint = CheckpointRecord { size, note, created_at_ms: now };
+            batch.checkpoint = CheckpointRecord {
+                size,
+                note,
+                created_at_ms: now,
+            };
             // DURABILITY POINT: entries, nodes, key events and the checkpoint commit
             // together or not at all. Nobody has been told anything yet.
             if let Err(e) = self.storage.append_batch(&batch) {
@@ -345,12 +417,20 @@ impl Sequencer {
         };
 
         // Publish: answer every submitter with a receipt against the checkpoint.
-        let leaves: HashMap<u64, Vec<u8>> =
-            batch.entries.into_iter().map(|e| (e.index, e.leaf)).collect();
-        let reader = OverlayReader { pending: &pending, storage: self.storage.as_ref() };
+        let leaves: HashMap<u64, Vec<u8>> = batch
+            .entries
+            .into_iter()
+            .map(|e| (e.index, e.leaf))
+            .collect();
+        let reader = OverlayReader {
+            pending: &pending,
+            storage: self.storage.as_ref(),
+        };
         for (reply, index, created, queued_at) in answers {
             let result = match &checkpoint {
-                None => Err(AppError::Internal("duplicate of an entry with no checkpoint".into())),
+                None => Err(AppError::Internal(
+                    "duplicate of an entry with no checkpoint".into(),
+                )),
                 Some(cp) => {
                     let leaf = match leaves.get(&index) {
                         Some(l) => Ok(l.clone()),
@@ -358,15 +438,20 @@ impl Sequencer {
                             .storage
                             .entry(index)
                             .map_err(AppError::from)
-                            .and_then(|e| e.map(|e| e.leaf).ok_or_else(|| AppError::Internal(format!("entry {index} vanished")))),
+                            .and_then(|e| {
+                                e.map(|e| e.leaf).ok_or_else(|| {
+                                    AppError::Internal(format!("entry {index} vanished"))
+                                })
+                            }),
                     };
-                    leaf.and_then(|leaf| make_receipt(index, &leaf, cp, &reader)).map(|r| {
-                        if created {
-                            SubmitOutcome::Created(r)
-                        } else {
-                            SubmitOutcome::Existing(r)
-                        }
-                    })
+                    leaf.and_then(|leaf| make_receipt(index, &leaf, cp, &reader))
+                        .map(|r| {
+                            if created {
+                                SubmitOutcome::Created(r)
+                            } else {
+                                SubmitOutcome::Existing(r)
+                            }
+                        })
                 }
             };
             self.metrics

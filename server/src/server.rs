@@ -45,7 +45,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     if let Some((key, path)) = &setup.quickstart_operator {
         if empty {
-            log_genesis(&handle, key).await.context("logging the quickstart operator registration")?;
+            log_genesis(&handle, key)
+                .await
+                .context("logging the quickstart operator registration")?;
         }
         println!("operator key: {}", path.display());
     }
@@ -57,7 +59,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         metrics,
         ip_limiter: Arc::new(RateLimiter::new(config.ip_limit)),
         signer_limiter: Arc::new(RateLimiter::new(config.signer_limit)),
-        limits: Limits { max_body_bytes: config.max_body_bytes, request_timeout: config.request_timeout },
+        limits: Limits {
+            max_body_bytes: config.max_body_bytes,
+            request_timeout: config.request_timeout,
+        },
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -66,10 +71,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     println!("listening on http://{addr}");
     tracing::info!(%addr, "serving");
 
-    axum::serve(listener, crate::app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    axum::serve(
+        listener,
+        crate::app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving HTTP")?;
     // Every connection is closed, so every handler (and its SequencerHandle) is
     // gone: the sequencer drains what is queued, commits it and stops.
     task.await.context("sequencer task")?;
@@ -92,7 +100,12 @@ async fn log_genesis(handle: &SequencerHandle, key: &SigningKey) -> anyhow::Resu
 
 /// The self-signed registration of `key` with the operator role.
 pub fn genesis_envelope(key: &SigningKey) -> anyhow::Result<Envelope> {
-    let event = KeyEvent::register(&key.verifying_key(), "quickstart operator", "this log", vec![Role::Operator])?;
+    let event = KeyEvent::register(
+        &key.verifying_key(),
+        "quickstart operator",
+        "this log",
+        vec![Role::Operator],
+    )?;
     Ok(Attestation::from(event).sign(&[key])?)
 }
 

@@ -27,7 +27,10 @@ pub fn validate(
     }
     for (i, sig) in env.signatures.iter().enumerate() {
         let key = registry.get(&sig.keyid).ok_or_else(|| {
-            AppError::UnknownKey(format!("signature {i}: key {} is not registered in this log", sig.keyid))
+            AppError::UnknownKey(format!(
+                "signature {i}: key {} is not registered in this log",
+                sig.keyid
+            ))
         })?;
         if let Some(at) = key.revoked_at {
             return Err(AppError::KeyRevoked(format!(
@@ -35,7 +38,11 @@ pub fn validate(
                 sig.keyid
             )));
         }
-        if !key.roles.iter().any(|r| facts.allowed_roles.iter().any(|a| a == r)) {
+        if !key
+            .roles
+            .iter()
+            .any(|r| facts.allowed_roles.iter().any(|a| a == r))
+        {
             return Err(AppError::RoleNotAllowed(format!(
                 "signature {i}: key {} has roles [{}] but a {} must be signed by one of [{}]",
                 sig.keyid,
@@ -49,7 +56,9 @@ pub fn validate(
         })?;
     }
     if let Some(change) = &facts.key_change {
-        registry.check(change).map_err(|e| AppError::Conflict(e.to_string()))?;
+        registry
+            .check(change)
+            .map_err(|e| AppError::Conflict(e.to_string()))?;
     }
     Ok(())
 }
@@ -62,7 +71,13 @@ fn validate_genesis(
     index: u64,
     operator_pins: &[String],
 ) -> Result<(), AppError> {
-    let Some(KeyChange::Register { public_key, key_id, roles, .. }) = &facts.key_change else {
+    let Some(KeyChange::Register {
+        public_key,
+        key_id,
+        roles,
+        ..
+    }) = &facts.key_change
+    else {
         return Err(AppError::UnknownKey(format!(
             "no key is registered in this log yet: entry {index} must be the self-signed registration of an operator key"
         )));

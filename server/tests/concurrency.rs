@@ -48,10 +48,17 @@ async fn concurrent_submitters_get_dense_verifiable_entries() {
         receipts.extend(t.await.unwrap());
     }
 
-    let indexes: BTreeSet<u64> = receipts.iter().map(|r| r["index"].as_u64().unwrap()).collect();
+    let indexes: BTreeSet<u64> = receipts
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
     assert_eq!(indexes.len(), receipts.len(), "duplicate indexes");
     let total = 2 + u64::from(SUBMITTERS * EACH);
-    assert_eq!(indexes, (2..total).collect::<BTreeSet<_>>(), "indexes not dense");
+    assert_eq!(
+        indexes,
+        (2..total).collect::<BTreeSet<_>>(),
+        "indexes not dense"
+    );
 
     let (_, _, note) = log.get("/checkpoint").await;
     let fin = SignedCheckpoint::open(&note, &log.vkey).unwrap().checkpoint;
@@ -63,9 +70,20 @@ async fn concurrent_submitters_get_dense_verifiable_entries() {
         let cp = verify_receipt(r, &log.vkey);
         roots.insert(cp.size, cp.root);
     }
-    let decode = |v: &serde_json::Value| -> [u8; 32] { STANDARD.decode(v.as_str().unwrap()).unwrap().try_into().unwrap() };
+    let decode = |v: &serde_json::Value| -> [u8; 32] {
+        STANDARD
+            .decode(v.as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap()
+    };
     for (size, root) in &roots {
-        let (status, c) = log.get_json(&format!("/api/v1/proof/consistency?from={size}&to={}", fin.size)).await;
+        let (status, c) = log
+            .get_json(&format!(
+                "/api/v1/proof/consistency?from={size}&to={}",
+                fin.size
+            ))
+            .await;
         assert_eq!(status, StatusCode::OK);
         let hashes: Vec<[u8; 32]> = c["hashes"].as_array().unwrap().iter().map(decode).collect();
         merkle::verify_consistency(*size, fin.size, &hashes, root, &fin.root).unwrap();
@@ -76,11 +94,18 @@ async fn concurrent_submitters_get_dense_verifiable_entries() {
     let mut n = 0u64;
     while tree.size() < fin.size {
         let left = fin.size - tree.size();
-        let path = if left >= 256 { format!("/tile/entries/{n:03}") } else { format!("/tile/entries/{n:03}.p/{left}") };
+        let path = if left >= 256 {
+            format!("/tile/entries/{n:03}")
+        } else {
+            format!("/tile/entries/{n:03}.p/{left}")
+        };
         let (status, headers, data) = log.get(&path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
         if left >= 256 {
-            assert!(headers["cache-control"].to_str().unwrap().contains("immutable"));
+            assert!(headers["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("immutable"));
         }
         for leaf in decode_entry_bundle(&data).unwrap() {
             tree.push(merkle::leaf_hash(&leaf));
@@ -91,6 +116,8 @@ async fn concurrent_submitters_get_dense_verifiable_entries() {
     // The first full hash tile holds the first 256 leaf hashes.
     let (status, _, tile) = log.get("/tile/0/000").await;
     assert_eq!(status, StatusCode::OK);
-    let want: Vec<u8> = (0..256).flat_map(|i| tree.node(merkle::NodeId::new(0, i)).unwrap()).collect();
+    let want: Vec<u8> = (0..256)
+        .flat_map(|i| tree.node(merkle::NodeId::new(0, i)).unwrap())
+        .collect();
     assert_eq!(tile, want);
 }

@@ -31,7 +31,15 @@ impl Drop for Server {
 
 fn start(data: &Path, origin: &str) -> Result<Server, String> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_glassbox-server"))
-        .args(["--listen", "127.0.0.1:0", "--origin", origin, "--batch-interval-ms", "5", "--data"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--origin",
+            origin,
+            "--batch-interval-ms",
+            "5",
+            "--data",
+        ])
         .arg(data)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -55,9 +63,16 @@ fn start(data: &Path, origin: &str) -> Result<Server, String> {
         let _ = child.wait();
         return Err(err);
     };
-    let server = Server { child, base, vkey: vkey.unwrap() };
+    let server = Server {
+        child,
+        base,
+        vkey: vkey.unwrap(),
+    };
     let deadline = Instant::now() + Duration::from_secs(20);
-    while ureq::get(&format!("{}/healthz", server.base)).call().is_err() {
+    while ureq::get(&format!("{}/healthz", server.base))
+        .call()
+        .is_err()
+    {
         assert!(Instant::now() < deadline, "server never became healthy");
         std::thread::yield_now();
     }
@@ -65,7 +80,12 @@ fn start(data: &Path, origin: &str) -> Result<Server, String> {
 }
 
 fn get(base: &str, path: &str) -> Vec<u8> {
-    ureq::get(&format!("{base}{path}")).call().unwrap().body_mut().read_to_vec().unwrap()
+    ureq::get(&format!("{base}{path}"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_vec()
+        .unwrap()
 }
 
 fn post(base: &str, env: &glassbox_core::dsse::Envelope) -> serde_json::Value {
@@ -83,21 +103,31 @@ fn restart_after_sigkill_keeps_everything_and_stays_consistent() {
     let origin = "process.test/log";
     let server = start(&data, origin).unwrap();
     let operator_key = glassbox_keys::load_signing_key(&data.join("operator.pem")).unwrap();
-    let operator = Participant { id: glassbox_core::digest::key_id_hex(&operator_key.verifying_key()), key: operator_key };
+    let operator = Participant {
+        id: glassbox_core::digest::key_id_hex(&operator_key.verifying_key()),
+        key: operator_key,
+    };
     let vendor = participant(2);
     let r = post(&server.base, &register(&operator, &vendor, &[Role::Vendor]));
     assert_eq!(r["index"], 1);
     let mut receipts = Vec::new();
     for n in 0..5 {
-        receipts.push(post(&server.base, &submission(&vendor, "https://git.example/p", n, "1")));
+        receipts.push(post(
+            &server.base,
+            &submission(&vendor, "https://git.example/p", n, "1"),
+        ));
     }
-    let before = SignedCheckpoint::open(&get(&server.base, "/checkpoint"), &server.vkey).unwrap().checkpoint;
+    let before = SignedCheckpoint::open(&get(&server.base, "/checkpoint"), &server.vkey)
+        .unwrap()
+        .checkpoint;
     assert_eq!(before.size, 7);
     let vkey = server.vkey.to_string();
     drop(server); // SIGKILL: no graceful shutdown
 
     // A different origin is refused with a clear error.
-    let err = start(&data, "other.test/log").err().expect("origin change must be refused");
+    let err = start(&data, "other.test/log")
+        .err()
+        .expect("origin change must be refused");
     assert!(err.contains("refusing to start"), "{err}");
 
     let server = start(&data, origin).unwrap();
@@ -105,23 +135,39 @@ fn restart_after_sigkill_keeps_everything_and_stays_consistent() {
     for r in &receipts {
         let index = r["index"].as_u64().unwrap();
         let again: serde_json::Value =
-            serde_json::from_slice(&get(&server.base, &format!("/api/v1/entries/{index}"))).unwrap();
+            serde_json::from_slice(&get(&server.base, &format!("/api/v1/entries/{index}")))
+                .unwrap();
         assert_eq!(again["entry"], r["entry"]);
         verify_receipt(&again, &server.vkey);
     }
-    let r = post(&server.base, &submission(&vendor, "https://git.example/p", 99, "2"));
+    let r = post(
+        &server.base,
+        &submission(&vendor, "https://git.example/p", 99, "2"),
+    );
     assert_eq!(r["index"], 7, "the genesis entry was not logged twice");
-    let after = SignedCheckpoint::open(&get(&server.base, "/checkpoint"), &server.vkey).unwrap().checkpoint;
+    let after = SignedCheckpoint::open(&get(&server.base, "/checkpoint"), &server.vkey)
+        .unwrap()
+        .checkpoint;
     let c: serde_json::Value = serde_json::from_slice(&get(
         &server.base,
-        &format!("/api/v1/proof/consistency?from={}&to={}", before.size, after.size),
+        &format!(
+            "/api/v1/proof/consistency?from={}&to={}",
+            before.size, after.size
+        ),
     ))
     .unwrap();
     let hashes: Vec<[u8; 32]> = c["hashes"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| STANDARD.decode(h.as_str().unwrap()).unwrap().try_into().unwrap())
+        .map(|h| {
+            STANDARD
+                .decode(h.as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap()
+        })
         .collect();
-    merkle::verify_consistency(before.size, after.size, &hashes, &before.root, &after.root).unwrap();
+    merkle::verify_consistency(before.size, after.size, &hashes, &before.root, &after.root)
+        .unwrap();
 }

@@ -25,7 +25,11 @@ pub struct BundleParams {
 const PAGE: usize = 1000;
 
 /// Every entry matching `q` below `size`, paging through storage.
-fn all(s: &dyn Storage, mut q: SearchQuery, size: u64) -> Result<Vec<crate::storage::EntryRecord>, AppError> {
+fn all(
+    s: &dyn Storage,
+    mut q: SearchQuery,
+    size: u64,
+) -> Result<Vec<crate::storage::EntryRecord>, AppError> {
     q.before = Some(size);
     q.limit = PAGE;
     let mut out = Vec::new();
@@ -40,7 +44,10 @@ fn all(s: &dyn Storage, mut q: SearchQuery, size: u64) -> Result<Vec<crate::stor
     }
 }
 
-pub async fn bundle(State(state): State<AppState>, Q(p): Q<BundleParams>) -> Result<Json<Bundle>, AppError> {
+pub async fn bundle(
+    State(state): State<AppState>,
+    Q(p): Q<BundleParams>,
+) -> Result<Json<Bundle>, AppError> {
     let artifact = p
         .artifact
         .parse::<Sha256Digest>()
@@ -54,17 +61,30 @@ pub async fn bundle(State(state): State<AppState>, Q(p): Q<BundleParams>) -> Res
             let size = checkpoint.size;
             let builds = all(
                 s,
-                SearchQuery { artifact: Some(artifact.hex()), kind: Some("build".into()), ..Default::default() },
+                SearchQuery {
+                    artifact: Some(artifact.hex()),
+                    kind: Some("build".into()),
+                    ..Default::default()
+                },
                 size,
             )?;
             if builds.is_empty() {
-                return Err(AppError::NotFound(format!("no build attestation names artifact {artifact}")));
+                return Err(AppError::NotFound(format!(
+                    "no build attestation names artifact {artifact}"
+                )));
             }
-            let sources: BTreeSet<String> = builds.iter().flat_map(|b| b.terms.dir_hashes.iter().cloned()).collect();
+            let sources: BTreeSet<String> = builds
+                .iter()
+                .flat_map(|b| b.terms.dir_hashes.iter().cloned())
+                .collect();
             let mut source_entries = BTreeSet::new();
             for dir_hash in &sources {
                 for kind in ["source-submission", "source-review"] {
-                    let q = SearchQuery { dir_hash: Some(dir_hash.clone()), kind: Some(kind.into()), ..Default::default() };
+                    let q = SearchQuery {
+                        dir_hash: Some(dir_hash.clone()),
+                        kind: Some(kind.into()),
+                        ..Default::default()
+                    };
                     for e in all(s, q, size)? {
                         source_entries.insert(e.index);
                     }
@@ -79,8 +99,12 @@ pub async fn bundle(State(state): State<AppState>, Q(p): Q<BundleParams>) -> Res
             for e in s.entries(&source_indexes)? {
                 entries.push(make_receipt(e.index, &e.leaf, &checkpoint, &reader)?);
             }
-            let event_indexes: Vec<u64> =
-                s.key_events()?.into_iter().map(|k| k.index).filter(|&i| i < size).collect();
+            let event_indexes: Vec<u64> = s
+                .key_events()?
+                .into_iter()
+                .map(|k| k.index)
+                .filter(|&i| i < size)
+                .collect();
             let mut key_events = Vec::new();
             for e in s.entries(&event_indexes)? {
                 key_events.push(make_receipt(e.index, &e.leaf, &checkpoint, &reader)?);

@@ -14,7 +14,10 @@ use crate::state::AppState;
 
 pub async fn latest(State(state): State<AppState>) -> Result<Response, AppError> {
     let cp = state
-        .read(|s| s.latest_checkpoint()?.ok_or_else(|| AppError::NotFound("the log has no checkpoint yet".into())))
+        .read(|s| {
+            s.latest_checkpoint()?
+                .ok_or_else(|| AppError::NotFound("the log has no checkpoint yet".into()))
+        })
         .await?;
     Ok((
         [
@@ -50,11 +53,15 @@ pub struct History {
     next_since: Option<u64>,
 }
 
-
-pub async fn history(State(state): State<AppState>, Q(q): Q<HistoryQuery>) -> Result<Json<History>, AppError> {
+pub async fn history(
+    State(state): State<AppState>,
+    Q(q): Q<HistoryQuery>,
+) -> Result<Json<History>, AppError> {
     let limit = crate::routes::search::check_limit(q.limit)?;
     let since = q.since.unwrap_or(0);
-    let rows = state.read(move |s| Ok(s.checkpoints(since, limit + 1)?)).await?;
+    let rows = state
+        .read(move |s| Ok(s.checkpoints(since, limit + 1)?))
+        .await?;
     let next_since = rows.get(limit).map(|c| c.size);
     let checkpoints = rows
         .into_iter()
@@ -65,5 +72,8 @@ pub async fn history(State(state): State<AppState>, Q(q): Q<HistoryQuery>) -> Re
             checkpoint: String::from_utf8_lossy(&c.note).into_owned(),
         })
         .collect();
-    Ok(Json(History { checkpoints, next_since }))
+    Ok(Json(History {
+        checkpoints,
+        next_since,
+    }))
 }

@@ -10,7 +10,10 @@ use crate::extract::P;
 use crate::receipt::{make_receipt, StorageReader};
 use crate::state::AppState;
 
-pub async fn get_entry(State(state): State<AppState>, P(index): P<u64>) -> Result<Json<Receipt>, AppError> {
+pub async fn get_entry(
+    State(state): State<AppState>,
+    P(index): P<u64>,
+) -> Result<Json<Receipt>, AppError> {
     let receipt = state
         .read(move |s| {
             let checkpoint = s.latest_checkpoint()?;
@@ -18,12 +21,17 @@ pub async fn get_entry(State(state): State<AppState>, P(index): P<u64>) -> Resul
                 Some(c) if index < c.size => c,
                 other => {
                     let size = other.map_or(0, |c| c.size);
-                    return Err(AppError::NotFound(format!("no entry {index}: the log has {size} entries")));
+                    return Err(AppError::NotFound(format!(
+                        "no entry {index}: the log has {size} entries"
+                    )));
                 }
             };
-            let entry = s
-                .entry(index)?
-                .ok_or_else(|| AppError::Internal(format!("entry {index} below size {} is missing", checkpoint.size)))?;
+            let entry = s.entry(index)?.ok_or_else(|| {
+                AppError::Internal(format!(
+                    "entry {index} below size {} is missing",
+                    checkpoint.size
+                ))
+            })?;
             make_receipt(index, &entry.leaf, &checkpoint, &StorageReader(s))
         })
         .await?;

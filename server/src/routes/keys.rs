@@ -61,7 +61,12 @@ fn views(records: Vec<KeyEventRecord>) -> Vec<KeyView> {
             revoked_at: None,
             events: Vec::new(),
         });
-        let str_of = |k: &str| r.details.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let str_of = |k: &str| {
+            r.details
+                .get(k)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
         match r.action.as_str() {
             "register" => {
                 view.public_key = str_of("publicKey");
@@ -71,7 +76,11 @@ fn views(records: Vec<KeyEventRecord>) -> Vec<KeyView> {
                     .details
                     .get("roles")
                     .and_then(|v| v.as_array())
-                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 view.registered_at = Some(r.index);
             }
@@ -82,7 +91,11 @@ fn views(records: Vec<KeyEventRecord>) -> Vec<KeyView> {
             serde_json::Value::Object(m) => m.into_iter().filter(|(_, v)| !v.is_null()).collect(),
             _ => serde_json::Map::new(),
         };
-        view.events.push(KeyEventView { index: r.index, action: r.action, details });
+        view.events.push(KeyEventView {
+            index: r.index,
+            action: r.action,
+            details,
+        });
     }
     let mut out: Vec<KeyView> = keys.into_values().collect();
     out.sort_by_key(|k| k.registered_at);
@@ -91,13 +104,20 @@ fn views(records: Vec<KeyEventRecord>) -> Vec<KeyView> {
 
 pub async fn list(State(state): State<AppState>) -> Result<Json<KeyList>, AppError> {
     let records = state.read(|s| Ok(s.key_events()?)).await?;
-    Ok(Json(KeyList { keys: views(records) }))
+    Ok(Json(KeyList {
+        keys: views(records),
+    }))
 }
 
-pub async fn get(State(state): State<AppState>, P(id): P<String>) -> Result<Json<KeyView>, AppError> {
+pub async fn get(
+    State(state): State<AppState>,
+    P(id): P<String>,
+) -> Result<Json<KeyView>, AppError> {
     let id = id.to_ascii_lowercase();
     if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(AppError::BadRequest(format!("{id:?} is not a key ID (64 hex digits)")));
+        return Err(AppError::BadRequest(format!(
+            "{id:?} is not a key ID (64 hex digits)"
+        )));
     }
     let records = state.read(|s| Ok(s.key_events()?)).await?;
     let records: Vec<_> = records.into_iter().filter(|r| r.key_id == id).collect();

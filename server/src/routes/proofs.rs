@@ -62,7 +62,9 @@ fn log_size(s: &dyn Storage) -> Result<u64, AppError> {
 
 fn check_size(name: &str, size: u64, log: u64) -> Result<(), AppError> {
     if size > log {
-        return Err(AppError::BadRequest(format!("{name} {size} exceeds the log's size {log}")));
+        return Err(AppError::BadRequest(format!(
+            "{name} {size} exceeds the log's size {log}"
+        )));
     }
     Ok(())
 }
@@ -71,17 +73,26 @@ fn internal(e: merkle::ProofError) -> AppError {
     AppError::Internal(format!("proof: {e}"))
 }
 
-pub async fn inclusion(State(state): State<AppState>, Q(p): Q<InclusionParams>) -> Result<Json<InclusionProof>, AppError> {
+pub async fn inclusion(
+    State(state): State<AppState>,
+    Q(p): Q<InclusionParams>,
+) -> Result<Json<InclusionProof>, AppError> {
     let proof = state
         .read(move |s| {
             check_size("size", p.size, log_size(s)?)?;
             if p.index >= p.size {
-                return Err(AppError::BadRequest(format!("index {} is not below size {}", p.index, p.size)));
+                return Err(AppError::BadRequest(format!(
+                    "index {} is not below size {}",
+                    p.index, p.size
+                )));
             }
             let reader = StorageReader(s);
             let hashes = merkle::inclusion_proof(p.index, p.size, &reader).map_err(internal)?;
             let root = merkle::tree_root(p.size, &reader).map_err(internal)?;
-            let leaf = s.read_hashes(&[crate::storage::NodeId { level: 0, index: p.index }])?[0];
+            let leaf = s.read_hashes(&[crate::storage::NodeId {
+                level: 0,
+                index: p.index,
+            }])?[0];
             Ok(InclusionProof {
                 index: p.index,
                 size: p.size,

@@ -49,14 +49,20 @@ pub struct SearchHit {
 pub struct SearchPage {
     pub entries: Vec<SearchHit>,
     /// Pass as `cursor` for the next page; absent on the last page.
-    #[serde(rename = "nextCursor", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "nextCursor",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub next_cursor: Option<String>,
 }
 
 pub fn check_limit(limit: Option<usize>) -> Result<usize, AppError> {
     match limit.unwrap_or(DEFAULT_LIMIT) {
         0 => Err(AppError::BadRequest("limit must be at least 1".into())),
-        n if n > MAX_LIMIT => Err(AppError::BadRequest(format!("limit {n} exceeds the maximum of {MAX_LIMIT}"))),
+        n if n > MAX_LIMIT => Err(AppError::BadRequest(format!(
+            "limit {n} exceeds the maximum of {MAX_LIMIT}"
+        ))),
         n => Ok(n),
     }
 }
@@ -72,7 +78,9 @@ fn git_commit(v: &str) -> Result<String, AppError> {
     if ok {
         Ok(v.to_ascii_lowercase())
     } else {
-        Err(AppError::BadRequest(format!("commit: {v:?} is not a 40- or 64-digit hex git object ID")))
+        Err(AppError::BadRequest(format!(
+            "commit: {v:?} is not a 40- or 64-digit hex git object ID"
+        )))
     }
 }
 
@@ -101,7 +109,10 @@ pub fn to_query(p: &SearchParams) -> Result<SearchQuery, AppError> {
         None => None,
         Some(k) if KINDS.contains(&k.as_str()) => Some(k.clone()),
         Some(k) => {
-            return Err(AppError::BadRequest(format!("kind: {k:?} is not one of {}", KINDS.join(", "))))
+            return Err(AppError::BadRequest(format!(
+                "kind: {k:?} is not one of {}",
+                KINDS.join(", ")
+            )))
         }
     };
     let signer = match &p.signer {
@@ -109,9 +120,17 @@ pub fn to_query(p: &SearchParams) -> Result<SearchQuery, AppError> {
         Some(s) => Some(digest("signer", s)?),
     };
     Ok(SearchQuery {
-        artifact: p.artifact.as_deref().map(|v| digest("artifact", v)).transpose()?,
+        artifact: p
+            .artifact
+            .as_deref()
+            .map(|v| digest("artifact", v))
+            .transpose()?,
         commit: p.commit.as_deref().map(git_commit).transpose()?,
-        dir_hash: p.dirhash.as_deref().map(|v| digest("dirhash", v)).transpose()?,
+        dir_hash: p
+            .dirhash
+            .as_deref()
+            .map(|v| digest("dirhash", v))
+            .transpose()?,
         repository: p.repository.clone(),
         signer,
         kind,
@@ -135,7 +154,10 @@ pub fn hit(e: EntryRecord) -> Result<SearchHit, AppError> {
     })
 }
 
-pub async fn search(State(state): State<AppState>, Q(params): Q<SearchParams>) -> Result<Json<SearchPage>, AppError> {
+pub async fn search(
+    State(state): State<AppState>,
+    Q(params): Q<SearchParams>,
+) -> Result<Json<SearchPage>, AppError> {
     let mut query = to_query(&params)?;
     let limit = query.limit;
     query.limit = limit + 1;
@@ -147,5 +169,8 @@ pub async fn search(State(state): State<AppState>, Q(params): Q<SearchParams>) -
         None
     };
     let entries = rows.into_iter().map(hit).collect::<Result<_, _>>()?;
-    Ok(Json(SearchPage { entries, next_cursor }))
+    Ok(Json(SearchPage {
+        entries,
+        next_cursor,
+    }))
 }

@@ -23,7 +23,9 @@ pub async fn submit(
 ) -> Result<Response, AppError> {
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::BodyTooLarge { limit: state.limits.max_body_bytes }
+            AppError::BodyTooLarge {
+                limit: state.limits.max_body_bytes,
+            }
         } else {
             AppError::BadRequest(e.body_text())
         }
@@ -32,10 +34,13 @@ pub async fn submit(
         Envelope::from_json(&body).map_err(|e| AppError::MalformedEnvelope(e.to_string()))?;
     let now = Instant::now();
     for sig in &envelope.signatures {
-        state.signer_limiter.check(&sig.keyid, now).map_err(|retry_after| AppError::RateLimited {
-            what: format!("signer {}", sig.keyid),
-            retry_after,
-        })?;
+        state
+            .signer_limiter
+            .check(&sig.keyid, now)
+            .map_err(|retry_after| AppError::RateLimited {
+                what: format!("signer {}", sig.keyid),
+                retry_after,
+            })?;
     }
     let facts = facts(&envelope)?;
     let leaf = envelope.to_canonical_json();

@@ -21,14 +21,23 @@ fn complete_nodes(size: u64, tile_level: u8) -> u128 {
     (size as u128) >> (u32::from(tile_level) * u32::from(TILE_HEIGHT))
 }
 
-pub async fn tile(State(state): State<AppState>, Path(rest): Path<String>) -> Result<Response, AppError> {
+pub async fn tile(
+    State(state): State<AppState>,
+    Path(rest): Path<String>,
+) -> Result<Response, AppError> {
     let path = format!("tile/{rest}");
     let parsed = TilePath::parse(&path).map_err(|e| AppError::NotFound(format!("{path}: {e}")))?;
     let (start, width, full) = match &parsed {
-        TilePath::Hash(t) => (t.index as u128 * TILE_WIDTH as u128, t.width, t.width as u64 == TILE_WIDTH),
-        TilePath::Entries { index, width } => {
-            (*index as u128 * TILE_WIDTH as u128, *width, *width as u64 == TILE_WIDTH)
-        }
+        TilePath::Hash(t) => (
+            t.index as u128 * TILE_WIDTH as u128,
+            t.width,
+            t.width as u64 == TILE_WIDTH,
+        ),
+        TilePath::Entries { index, width } => (
+            *index as u128 * TILE_WIDTH as u128,
+            *width,
+            *width as u64 == TILE_WIDTH,
+        ),
     };
     let body = state
         .read(move |s| {
@@ -39,21 +48,27 @@ pub async fn tile(State(state): State<AppState>, Path(rest): Path<String>) -> Re
                 TilePath::Entries { .. } => size as u128,
             };
             if start + width as u128 > available {
-                return Err(AppError::NotFound(format!("{path}: beyond the tree of size {size}")));
+                return Err(AppError::NotFound(format!(
+                    "{path}: beyond the tree of size {size}"
+                )));
             }
             match parsed {
                 TilePath::Hash(t) => hash_tile(s, t),
                 TilePath::Entries { .. } => {
                     let leaves = s.leaves(start as u64, start as u64 + width as u64)?;
                     let refs: Vec<&[u8]> = leaves.iter().map(Vec::as_slice).collect();
-                    encode_entry_bundle(&refs).map_err(|e| AppError::Internal(format!("entry bundle: {e}")))
+                    encode_entry_bundle(&refs)
+                        .map_err(|e| AppError::Internal(format!("entry bundle: {e}")))
                 }
             }
         })
         .await?;
     let cache = if full { IMMUTABLE } else { SHORT };
     Ok((
-        [(header::CONTENT_TYPE, "application/octet-stream"), (header::CACHE_CONTROL, cache)],
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, cache),
+        ],
         body,
     )
         .into_response())

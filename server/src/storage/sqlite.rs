@@ -106,7 +106,10 @@ fn to_i64(v: u64) -> Result<i64, StorageError> {
 
 const ENTRY_COLUMNS: &str = "idx, leaf, leaf_hash, kind, integrated_at";
 
-fn entry_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Vec<u8>, Vec<u8>, String, i64)> {
+/// (idx, leaf, leaf_hash, kind, integrated_at) as read from `entries`.
+type EntryRow = (i64, Vec<u8>, Vec<u8>, String, i64);
+
+fn entry_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EntryRow> {
     Ok((
         row.get(0)?,
         row.get(1)?,
@@ -119,7 +122,7 @@ fn entry_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Vec<u8>, Vec<u8>
 /// Turn raw rows into records, attaching each entry's search terms and signers.
 fn complete_entries(
     tx: &Transaction<'_>,
-    rows: Vec<(i64, Vec<u8>, Vec<u8>, String, i64)>,
+    rows: Vec<EntryRow>,
 ) -> Result<Vec<EntryRecord>, StorageError> {
     let mut terms_stmt = tx
         .prepare_cached("SELECT field, value FROM entry_terms WHERE idx = ?1 ORDER BY field, value")

@@ -13,8 +13,9 @@ use glassbox_core::digest::{key_id_hex, Sha256Digest};
 use glassbox_core::dsse::Envelope;
 use glassbox_core::note::{NoteSigner, NoteVerifierKey};
 use glassbox_core::statement::{
-    ArtifactSubject, Attestation, Build, BuildRecipe, KeyEvent, ProvenancePredicate, ReviewPredicate,
-    ReviewRequest, Role, Scope, SourceDigest, SourceReview, SourceSubmission, SubmissionPredicate, Verdict,
+    ArtifactSubject, Attestation, Build, BuildRecipe, KeyEvent, ProvenancePredicate,
+    ReviewPredicate, ReviewRequest, Role, Scope, SourceDigest, SourceReview, SourceSubmission,
+    SubmissionPredicate, Verdict,
 };
 use glassbox_server::clock::FakeClock;
 use glassbox_server::config::RateLimit;
@@ -46,7 +47,13 @@ pub fn genesis(op: &Participant) -> Envelope {
 }
 
 pub fn register(op: &Participant, who: &Participant, roles: &[Role]) -> Envelope {
-    let ev = KeyEvent::register(&who.key.verifying_key(), "someone", "some org", roles.to_vec()).unwrap();
+    let ev = KeyEvent::register(
+        &who.key.verifying_key(),
+        "someone",
+        "some org",
+        roles.to_vec(),
+    )
+    .unwrap();
     Attestation::from(ev).sign(&[&op.key]).unwrap()
 }
 
@@ -75,7 +82,10 @@ pub fn submission(vendor: &Participant, repo: &str, n: u32, version: &str) -> En
             repository: repo.into(),
             product: "widget".into(),
             version: version.into(),
-            review_request: ReviewRequest { scope: Scope::Full, notes: None },
+            review_request: ReviewRequest {
+                scope: Scope::Full,
+                notes: None,
+            },
             submitted_at: "2026-01-01T00:00:00Z".into(),
         },
     )
@@ -104,9 +114,17 @@ pub fn artifact(name: &str) -> Sha256Digest {
 }
 
 pub fn build(builder: &Participant, artifact_name: &str, repo: &str, n: u32) -> Envelope {
-    let predicate = ProvenancePredicate::new(BuildRecipe::new("make", artifact_name), repo, source(n), "https://builder.example");
+    let predicate = ProvenancePredicate::new(
+        BuildRecipe::new("make", artifact_name),
+        repo,
+        source(n),
+        "https://builder.example",
+    );
     let b = Build::new(
-        vec![ArtifactSubject { name: artifact_name.into(), sha256: artifact(artifact_name) }],
+        vec![ArtifactSubject {
+            name: artifact_name.into(),
+            sha256: artifact(artifact_name),
+        }],
         predicate,
     )
     .unwrap();
@@ -136,8 +154,14 @@ impl Default for Options {
             queue_size: 1024,
             max_body_bytes: 1 << 20,
             request_timeout: Duration::from_secs(30),
-            signer_limit: RateLimit { rate_per_sec: 1e6, burst: 1e6 },
-            ip_limit: RateLimit { rate_per_sec: 1e6, burst: 1e6 },
+            signer_limit: RateLimit {
+                rate_per_sec: 1e6,
+                burst: 1e6,
+            },
+            ip_limit: RateLimit {
+                rate_per_sec: 1e6,
+                burst: 1e6,
+            },
             stalled: false,
         }
     }
@@ -199,10 +223,22 @@ impl TestLog {
             metrics,
             ip_limiter: Arc::new(RateLimiter::new(opts.ip_limit)),
             signer_limiter: Arc::new(RateLimiter::new(opts.signer_limit)),
-            limits: Limits { max_body_bytes: opts.max_body_bytes, request_timeout: opts.request_timeout },
+            limits: Limits {
+                max_body_bytes: opts.max_body_bytes,
+                request_timeout: opts.request_timeout,
+            },
         };
         let app = glassbox_server::app(state.clone());
-        let log = TestLog { app, state, storage, memory, vkey, operator: participant(1), clock, stalled_queue };
+        let log = TestLog {
+            app,
+            state,
+            storage,
+            memory,
+            vkey,
+            operator: participant(1),
+            clock,
+            stalled_queue,
+        };
         if !opts.stalled {
             let (status, _) = log.submit(&genesis(&log.operator)).await;
             assert_eq!(status, StatusCode::CREATED, "genesis");
@@ -214,7 +250,9 @@ impl TestLog {
         let resp = self.app.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
         (status, headers, bytes.to_vec())
     }
 
@@ -224,7 +262,10 @@ impl TestLog {
             .body(Body::from(bytes))
             .unwrap();
         let (status, _, body) = self.request(req).await;
-        (status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
+        (
+            status,
+            serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+        )
     }
 
     pub async fn submit(&self, env: &Envelope) -> (StatusCode, serde_json::Value) {
@@ -232,12 +273,16 @@ impl TestLog {
     }
 
     pub async fn get(&self, uri: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
-        self.request(Request::get(uri).body(Body::empty()).unwrap()).await
+        self.request(Request::get(uri).body(Body::empty()).unwrap())
+            .await
     }
 
     pub async fn get_json(&self, uri: &str) -> (StatusCode, serde_json::Value) {
         let (status, _, body) = self.get(uri).await;
-        (status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
+        (
+            status,
+            serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+        )
     }
 
     /// Register `who` with `roles`, signed by the operator; asserts success.
@@ -254,11 +299,19 @@ pub fn code(body: &serde_json::Value) -> &str {
 
 /// Verify a receipt offline: the tlog-proof's checkpoint is signed by the log
 /// and the entry's leaf is included in it. Returns the checkpoint.
-pub fn verify_receipt(receipt: &serde_json::Value, vkey: &NoteVerifierKey) -> glassbox_core::checkpoint::Checkpoint {
+pub fn verify_receipt(
+    receipt: &serde_json::Value,
+    vkey: &NoteVerifierKey,
+) -> glassbox_core::checkpoint::Checkpoint {
     let leaf = glassbox_core::jcs::canonicalize(&receipt["entry"]).unwrap();
-    let proof = glassbox_core::tlog_proof::TlogProof::parse(receipt["tlogProof"].as_str().unwrap().as_bytes()).unwrap();
+    let proof = glassbox_core::tlog_proof::TlogProof::parse(
+        receipt["tlogProof"].as_str().unwrap().as_bytes(),
+    )
+    .unwrap();
     assert_eq!(receipt["index"].as_u64(), Some(proof.index));
-    let cp = glassbox_core::checkpoint::SignedCheckpoint::open(&proof.checkpoint, vkey).unwrap().checkpoint;
+    let cp = glassbox_core::checkpoint::SignedCheckpoint::open(&proof.checkpoint, vkey)
+        .unwrap()
+        .checkpoint;
     glassbox_core::merkle::verify_inclusion(
         &glassbox_core::merkle::leaf_hash(&leaf),
         proof.index,
