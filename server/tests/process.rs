@@ -171,3 +171,29 @@ fn restart_after_sigkill_keeps_everything_and_stays_consistent() {
     merkle::verify_consistency(before.size, after.size, &hashes, &before.root, &after.root)
         .unwrap();
 }
+
+#[test]
+fn sigterm_shuts_down_cleanly_after_answering() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut server = start(&data, "term.test/log").unwrap();
+    let cp = get(&server.base, "/checkpoint");
+    assert!(
+        cp.starts_with(b"term.test/log\n1\n"),
+        "genesis logged before serving"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::yield_now();
+    };
+    assert!(exit.success(), "{exit:?}");
+}
