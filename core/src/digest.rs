@@ -60,8 +60,11 @@ impl FromStr for Sha256Digest {
             });
         }
         let mut out = [0u8; 32];
-        hex::decode_to_slice(hex_part.to_ascii_lowercase(), &mut out)
-            .map_err(|_| DigestError::WrongLength { found: hex_part.len() })?;
+        hex::decode_to_slice(hex_part.to_ascii_lowercase(), &mut out).map_err(|_| {
+            DigestError::WrongLength {
+                found: hex_part.len(),
+            }
+        })?;
         Ok(Sha256Digest(out))
     }
 }
@@ -109,7 +112,9 @@ mod tests {
 
     #[test]
     fn other_algorithm_is_refused() {
-        let err = format!("sha512:{EMPTY}").parse::<Sha256Digest>().unwrap_err();
+        let err = format!("sha512:{EMPTY}")
+            .parse::<Sha256Digest>()
+            .unwrap_err();
         assert!(matches!(err, DigestError::UnsupportedAlgorithm { .. }));
     }
 
