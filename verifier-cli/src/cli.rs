@@ -37,6 +37,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process; boxing the larger variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Generate a participant key or print a key's ID.
@@ -94,8 +96,10 @@ Detect what FILE is — a DSSE envelope, a signed note or checkpoint, a C2SP tlo
 a receipt or a bundle — and print its contents in readable form.
 
 With --key (participant public key, for envelopes) or --vkey (signed-note verifier
-key, for checkpoints and proofs) it also says whether the signatures verify. If keys
-are given and no signature verifies against them, the exit status is 1.",
+key, for checkpoints and proofs) it also says whether the signatures verify, and for
+a receipt or bundle whether each entry's inclusion proof leads to the checkpoint. If
+keys are given and nothing verifies, or any checked signature or proof fails, the
+exit status is 1. inspect never contacts a log and applies no trust policy.",
         after_long_help = "\
 EXAMPLES:
     glassbox inspect review.dsse.json --key reviewer.pem.pub
@@ -246,13 +250,14 @@ Sign a source-submission attestation (predicate https://glassbox.dev/source-subm
 the vendor's claim that the commit REV of the repository is the source of a release,
 so that the log shows sources submitted but never reviewed. The subject is the
 repository URL with the digest set {gitCommit, gitTree, dirHash}, computed from the
-repository without a checkout. Signed by a vendor key.",
+repository without a checkout. --scope and --notes say what reviewers are asked to
+look at. Signed by a vendor key.",
         after_long_help = "\
 EXAMPLES:
     glassbox attest source --repo . --rev v1.2.0 --repository-url https://example.com/app.git \\
         --product app --version 1.2.0 --key vendor.pem -o source.dsse.json
     glassbox attest source --repo . --rev v1.2.0 --repository-url https://example.com/app.git \\
-        --product app --version 1.2.0 --review-focus src/crypto --review-focus src/net \\
+        --product app --version 1.2.0 --scope src/crypto --scope src/net \\
         --time 2025-01-31T12:00:00Z --key vendor.pem > source.dsse.json"
     )]
     Source(AttestSourceArgs),
@@ -343,9 +348,6 @@ pub struct SignArgs {
     /// Overwrite FILE if it exists.
     #[arg(long, requires = "output")]
     pub force: bool,
-    /// Timestamp to record instead of now (RFC 3339), for reproducible envelopes.
-    #[arg(long, value_name = "RFC3339")]
-    pub time: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -358,9 +360,15 @@ pub struct AttestSourceArgs {
     /// Release version.
     #[arg(long, value_name = "V")]
     pub version: String,
-    /// What reviewers are asked to look at (repeatable).
+    /// A path reviewers are asked to look at (repeatable); without it, the whole tree.
+    #[arg(long, value_name = "PATH")]
+    pub scope: Vec<String>,
+    /// Notes for reviewers.
     #[arg(long, value_name = "TEXT")]
-    pub review_focus: Vec<String>,
+    pub notes: Option<String>,
+    /// Timestamp to record instead of now (RFC 3339), for reproducible envelopes.
+    #[arg(long, value_name = "RFC3339")]
+    pub time: Option<String>,
     #[command(flatten)]
     pub sign: SignArgs,
 }
@@ -388,6 +396,9 @@ pub struct AttestReviewArgs {
     /// Review report whose SHA-256 is recorded.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Timestamp to record instead of now (RFC 3339), for reproducible envelopes.
+    #[arg(long, value_name = "RFC3339")]
+    pub time: Option<String>,
     #[command(flatten)]
     pub sign: SignArgs,
 }
@@ -420,6 +431,9 @@ pub struct AttestBuildArgs {
     /// URI naming the builder (runDetails.builder.id).
     #[arg(long, value_name = "ID")]
     pub builder_id: String,
+    /// When the build finished (RFC 3339) instead of now: runDetails.metadata.finishedOn.
+    #[arg(long, value_name = "RFC3339")]
+    pub time: Option<String>,
     #[command(flatten)]
     pub sign: SignArgs,
 }

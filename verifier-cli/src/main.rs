@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod doc;
 mod git;
 mod hash;
 mod output;

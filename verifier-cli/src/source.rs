@@ -6,6 +6,8 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use glassbox_core::dirhash::dir_hash;
+
 use crate::{git, hash, tree};
 
 /// The in-toto DigestSet naming a source tree. `git_commit` and `git_tree` are known
@@ -42,19 +44,4 @@ pub fn from_dir(dir: &Path) -> anyhow::Result<SourceIdentity> {
         git_tree: None,
         dir_hash,
     })
-}
-
-/// Local stand-in until `glassbox_core::dirhash` lands on main.
-fn dir_hash(files: impl IntoIterator<Item = (String, [u8; 32])>) -> anyhow::Result<String> {
-    use sha2::{Digest, Sha256};
-    let mut files: Vec<_> = files.into_iter().collect();
-    if let Some((path, _)) = files.iter().find(|(p, _)| p.contains('\n')) {
-        anyhow::bail!("path {path:?} contains a newline");
-    }
-    files.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let mut hasher = Sha256::new();
-    for (path, digest) in &files {
-        hasher.update(format!("{}  {path}\n", hex::encode(digest)).as_bytes());
-    }
-    Ok(hex::encode(hasher.finalize()))
 }
