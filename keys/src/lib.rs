@@ -24,4 +24,4 @@ pub use key_file::{
     generate_key_file, load_signing_key, load_verifying_key, public_key_path, GeneratedKey,
 };
 pub use key_pem::{parse_verifying_key, public_key_pem};
-pub use vkey::note_vkey;
+pub use vkey::{note_vkey, try_note_vkey};

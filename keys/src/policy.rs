@@ -9,6 +9,8 @@
 use std::ops::Range;
 use std::path::Path;
 
+use glassbox_core::cosignature::CosignatureVerifierKey;
+use glassbox_core::note::NoteVerifierKey;
 use glassbox_core::policy::{
     KeySet, KeySetError, LogPolicy, TrustedKeys, WitnessPolicy, DEFAULT_BUILDERS_MIN,
     DEFAULT_REVIEWERS_MIN, DEFAULT_WITNESS_QUORUM,
@@ -18,8 +20,6 @@ use toml::Spanned;
 
 pub use crate::policy_error::{PolicyError, PolicyProblem, Position};
 pub use glassbox_core::policy::TrustPolicy;
-
-use crate::vkey::{check_cosignature_vkey, check_note_vkey};
 
 /// Loads and validates the trust policy at `path`.
 pub fn load(path: &Path) -> Result<TrustPolicy, PolicyError> {
@@ -170,41 +170,47 @@ impl Context<'_> {
             ));
         };
         let vkey = self.string(item, fields.field("vkey"))?;
-        check_note_vkey(vkey).map_err(|reason| {
+        // Stored in canonical form (lowercase key hash), as core's parser re-prints it.
+        let parsed = NoteVerifierKey::parse(vkey).map_err(|cause| {
             self.error(
                 Some(item.span()),
                 fields.field("vkey"),
-                PolicyProblem::BadLogVkey { reason },
+                PolicyProblem::BadLogVkey { cause },
             )
         })?;
         Ok(LogPolicy {
-            vkey: vkey.to_string(),
+            vkey: parsed.to_string(),
         })
     }
 
     fn witnesses(&self, fields: &Fields<'_, '_>) -> Result<WitnessPolicy, PolicyError> {
-        let mut vkeys: Vec<String> = Vec::new();
+        let mut witnesses: Vec<CosignatureVerifierKey> = Vec::new();
         if let Some(item) = fields.get("vkeys") {
             for (i, entry) in self.array(item, fields.field("vkeys"))?.iter().enumerate() {
                 let field = format!("{}[{i}]", fields.field("vkeys"));
                 let vkey = self.string(entry, field.clone())?;
-                check_cosignature_vkey(vkey).map_err(|reason| {
+                let parsed = CosignatureVerifierKey::parse(vkey).map_err(|cause| {
                     self.error(
                         Some(entry.span()),
                         field.clone(),
-                        PolicyProblem::BadWitnessVkey { reason },
+                        PolicyProblem::BadWitnessVkey { cause },
                     )
                 })?;
-                if vkeys.iter().any(|v| v == vkey) {
+                if witnesses
+                    .iter()
+                    .any(|w| w.name() == parsed.name() || w.public_key() == parsed.public_key())
+                {
+                    let name = parsed.name().to_string();
                     return Err(self.error(
                         Some(entry.span()),
                         field,
-                        PolicyProblem::DuplicateWitness,
+                        PolicyProblem::DuplicateWitness { name },
                     ));
                 }
-                vkeys.push(vkey.to_string());
+                witnesses.push(parsed);
             }
         }
+        let vkeys: Vec<String> = witnesses.iter().map(ToString::to_string).collect();
         let quorum = match fields.get("quorum") {
             Some(item) => {
                 let quorum = self.count(item, fields.field("quorum"))?;

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use glassbox_core::note::KeyError as NoteKeyError;
 use glassbox_core::policy::KeySetError;
 
 /// A 1-based line and column (in characters) within the policy file.
@@ -99,14 +100,16 @@ pub enum PolicyProblem {
     #[error("must be a non-negative integer, found {value}")]
     OutOfRange { value: String },
 
-    #[error("not a C2SP Ed25519 verifier key: {reason}")]
-    BadLogVkey { reason: String },
+    #[error("not a C2SP Ed25519 verifier key (algorithm 0x01): {cause}")]
+    BadLogVkey { cause: NoteKeyError },
 
-    #[error("not a C2SP cosignature/v1 verifier key: {reason}")]
-    BadWitnessVkey { reason: String },
+    #[error("not a C2SP cosignature/v1 verifier key (algorithm 0x04): {cause}")]
+    BadWitnessVkey { cause: NoteKeyError },
 
-    #[error("witness key listed twice")]
-    DuplicateWitness,
+    /// One witness listed twice, under the same name or with the same key, would count
+    /// twice towards the quorum.
+    #[error("witness {name:?} is already listed (same name or same key)")]
+    DuplicateWitness { name: String },
 
     #[error(
         "quorum {quorum} is more than the {witnesses} witness key(s) listed in witnesses.vkeys"

@@ -285,8 +285,36 @@ fn duplicate_witness_vkey_is_refused() {
     let text = format!("{}[witnesses]\nvkeys = [\"{w}\", \"{w}\"]\n", minimal());
     assert_eq!(
         invalid(&text, "witnesses.vkeys[1]", 4),
-        PolicyProblem::DuplicateWitness
+        PolicyProblem::DuplicateWitness { name: "w1".into() }
     );
+}
+
+#[test]
+fn same_witness_key_under_two_names_is_refused() {
+    let text = format!(
+        "{}[witnesses]\nvkeys = [\"{}\", \"{}\"]\n",
+        minimal(),
+        witness_vkey("w1", 2),
+        witness_vkey("w2", 2)
+    );
+    assert!(matches!(
+        invalid(&text, "witnesses.vkeys[1]", 4),
+        PolicyProblem::DuplicateWitness { .. }
+    ));
+}
+
+#[test]
+fn same_witness_name_with_two_keys_is_refused() {
+    let text = format!(
+        "{}[witnesses]\nvkeys = [\"{}\", \"{}\"]\n",
+        minimal(),
+        witness_vkey("w1", 2),
+        witness_vkey("w1", 3)
+    );
+    assert!(matches!(
+        invalid(&text, "witnesses.vkeys[1]", 4),
+        PolicyProblem::DuplicateWitness { .. }
+    ));
 }
 
 #[test]
@@ -496,4 +524,17 @@ fn documented_example_policy_parses() {
     assert_eq!(policy.reviewers.keys.listed_len(), Some(2));
     assert_eq!(policy.builders.min, 2);
     assert_eq!(policy.operators, KeySet::Any);
+}
+
+#[test]
+fn log_vkey_with_uppercase_hash_is_stored_canonically() {
+    let good = log_vkey();
+    let mut parts = good.splitn(3, '+');
+    let (name, hash, key) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    let text = format!("[log]\nvkey = \"{name}+{}+{key}\"\n", hash.to_uppercase());
+    assert_eq!(parse(&text).unwrap().log.vkey, good);
 }
