@@ -77,7 +77,9 @@ pub enum RegistryError {
         revoked_at: u64,
         reason: String,
     },
-    #[error("signer {key_id} is compromised since {compromised_since}; the entry claims time {claimed}")]
+    #[error(
+        "signer {key_id} is compromised since {compromised_since}; the entry claims time {claimed}"
+    )]
     Compromised {
         key_id: String,
         compromised_since: String,
@@ -202,9 +204,7 @@ impl Registry {
                     });
                 }
                 // Validated by the statement layer: the key hashes to the subject ID.
-                let public_key = reg
-                    .verifying_key()
-                    .map_err(|_| RegistryError::BadGenesis)?;
+                let public_key = reg.verifying_key().map_err(|_| RegistryError::BadGenesis)?;
                 self.keys.insert(
                     event.key_id.clone(),
                     KeyRecord {
@@ -253,9 +253,7 @@ fn check_genesis(envelope: &Envelope, event: &KeyEvent) -> Result<(), RegistryEr
     if sig.keyid != event.key_id || !reg.roles.contains(&Role::Operator) {
         return Err(RegistryError::BadGenesis);
     }
-    let key = reg
-        .verifying_key()
-        .map_err(|_| RegistryError::BadGenesis)?;
+    let key = reg.verifying_key().map_err(|_| RegistryError::BadGenesis)?;
     envelope
         .verify_signature(0, &key)
         .map_err(|_| RegistryError::BadSignature {

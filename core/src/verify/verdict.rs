@@ -101,7 +101,11 @@ pub struct ReviewLink {
 /// The relation between the bundle's checkpoint and the newest checkpoint this
 /// client had verified before (DESIGN §6 step 3).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase", tag = "status")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "status"
+)]
 pub enum Consistency {
     /// The client had seen no checkpoint of this log before.
     #[default]
@@ -118,7 +122,11 @@ pub enum Consistency {
 
 /// One reason an artifact fails verification. Each names the evidence involved.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
-#[serde(rename_all = "camelCase", tag = "reason")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "code"
+)]
 #[non_exhaustive]
 pub enum Failure {
     #[error("the bundle's checkpoint does not verify with the log key in the policy: {detail}")]
@@ -141,7 +149,9 @@ pub enum Failure {
     BadEntrySignature { index: u64, key_id: String },
     #[error("entry {index}: signer {key_id} was not registered at that log position")]
     SignerNotRegistered { index: u64, key_id: String },
-    #[error("entry {index}: signer {key_id} had been revoked at log index {revoked_at} ({reason})")]
+    #[error(
+        "entry {index}: signer {key_id} had been revoked at log index {revoked_at} ({reason})"
+    )]
     SignerRevoked {
         index: u64,
         key_id: String,
