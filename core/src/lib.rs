@@ -17,6 +17,7 @@ pub mod jcs;
 pub mod merkle;
 pub mod note;
 pub mod policy;
+pub mod registry;
 pub mod statement;
 pub mod tile;
 pub mod tlog_proof;

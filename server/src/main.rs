@@ -1,1 +1,29 @@
-fn main() {}
+//! `glassbox-server`: parse flags, resolve the configuration, run the log.
+
+use clap::Parser;
+use glassbox_server::config::{Config, Flags};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = match Config::resolve(Flags::parse()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("glassbox-server: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match glassbox_server::run(config).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("glassbox-server: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

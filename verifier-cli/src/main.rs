@@ -1,1 +1,38 @@
-fn main() {}
+//! The `glassbox` command. Everything happens in [`commands::run`]; this file only maps
+//! its outcome to the exit status DESIGN §7 fixes: 0 success, 1 verification failed,
+//! 2 usage or I/O error (clap exits 2 by itself on a usage error).
+
+mod cli;
+mod commands;
+mod doc;
+mod git;
+mod hash;
+mod output;
+mod source;
+mod tree;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::commands::Outcome;
+
+fn main() {
+    std::process::exit(match commands::run(Cli::parse()) {
+        Ok(Outcome::Success) => 0,
+        Ok(Outcome::VerificationFailed) => 1,
+        Err(err) => {
+            eprintln!("glassbox: error: {}", one_line(&err));
+            2
+        }
+    })
+}
+
+/// The whole error chain on one line, so scripts can show it and `wc -l` agrees.
+fn one_line(err: &anyhow::Error) -> String {
+    format!("{err:#}")
+        .split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,323 @@
+//! The participant registry, replayed from logged key events (DESIGN §3).
+//!
+//! Who may sign what is itself recorded in the log: operators register and revoke
+//! participant keys with key-event entries. The same replay serves the server, which
+//! decides whether to accept a submission at the position it will take, and the
+//! verifier, which decides whether each signer was entitled to sign *at the position
+//! the entry holds* (DESIGN §6 step 4). Both therefore apply one set of rules:
+//!
+//! - **Genesis.** The first key event must be a `register` of a key holding the
+//!   `operator` role, signed by that key alone. No other self-signed registration is
+//!   ever valid.
+//! - **Authority.** Every later key event, and every attestation, must carry only
+//!   signatures that verify with keys registered at a lower log index, not revoked at
+//!   or before the entry's index, and holding a role the entry's kind allows.
+//! - **Revocation is positional.** A key revoked at index r signs nothing valid after
+//!   r. A revocation with `compromisedSince` also voids the key's earlier entries
+//!   whose own signed timestamp is at or after that instant, and those that carry no
+//!   timestamp (the log's order is the only time it can trust; see threat-model.md).
+//! - A key ID is registered once and a revocation is final: re-registering or
+//!   re-revoking is refused so that the history of a key reads one way only.
+
+use std::collections::BTreeMap;
+
+use ed25519_dalek::VerifyingKey;
+use serde::Serialize;
+
+use crate::dsse::Envelope;
+use crate::statement::time::rfc3339_to_unix;
+use crate::statement::{Attestation, KeyEvent, KeyEventPredicate, Role};
+
+/// A registered participant key and what happened to it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyRecord {
+    pub key_id: String,
+    #[serde(skip)]
+    pub public_key: VerifyingKey,
+    pub name: String,
+    pub organisation: String,
+    pub roles: Vec<Role>,
+    /// Log index of the registering key event.
+    pub registered_at: u64,
+    pub revocation: Option<Revocation>,
+}
+
+/// A logged revocation of a key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Revocation {
+    /// Log index of the revoking key event.
+    pub index: u64,
+    pub reason: String,
+    /// RFC 3339 instant from which the key is considered compromised.
+    pub compromised_since: Option<String>,
+}
+
+impl KeyRecord {
+    /// `name (organisation)`, for reports.
+    pub fn display_name(&self) -> String {
+        if self.organisation.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{} ({})", self.name, self.organisation)
+        }
+    }
+}
+
+/// Why a signer or a key event is not acceptable at its log position.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    #[error("signer {key_id} is not registered at log index {index}")]
+    NotRegistered { key_id: String, index: u64 },
+    #[error("signer {key_id} was revoked at log index {revoked_at} ({reason})")]
+    Revoked {
+        key_id: String,
+        revoked_at: u64,
+        reason: String,
+    },
+    #[error(
+        "signer {key_id} is compromised since {compromised_since}; the entry claims time {claimed}"
+    )]
+    Compromised {
+        key_id: String,
+        compromised_since: String,
+        claimed: String,
+    },
+    #[error("signer {key_id} holds roles [{held}], but a {kind} needs one of [{needed}]")]
+    WrongRole {
+        key_id: String,
+        kind: &'static str,
+        held: String,
+        needed: String,
+    },
+    #[error("signature by {key_id} does not verify")]
+    BadSignature { key_id: String },
+    #[error("the envelope carries no signature")]
+    Unsigned,
+    #[error("the first key event must be a self-signed registration of an operator key")]
+    BadGenesis,
+    #[error("key {key_id} is already registered (at log index {registered_at})")]
+    AlreadyRegistered { key_id: String, registered_at: u64 },
+    #[error("key {key_id} is already revoked (at log index {revoked_at})")]
+    AlreadyRevoked { key_id: String, revoked_at: u64 },
+    #[error("key event names key {key_id}, which is not registered")]
+    UnknownSubjectKey { key_id: String },
+    #[error("key event at index {index} comes before an already applied event at index {last}")]
+    OutOfOrder { index: u64, last: u64 },
+}
+
+/// The registry state after replaying key events in log order.
+#[derive(Clone, Debug, Default)]
+pub struct Registry {
+    keys: BTreeMap<String, KeyRecord>,
+    last_event: Option<u64>,
+}
+
+impl Registry {
+    /// An empty registry: the state of a log before its genesis.
+    pub fn new() -> Self {
+        Registry::default()
+    }
+
+    /// The record of `key_id`, if it was ever registered.
+    pub fn get(&self, key_id: &str) -> Option<&KeyRecord> {
+        self.keys.get(key_id)
+    }
+
+    /// Every key ever registered, by key ID.
+    pub fn keys(&self) -> impl Iterator<Item = &KeyRecord> {
+        self.keys.values()
+    }
+
+    /// True once the genesis registration has been applied.
+    pub fn has_genesis(&self) -> bool {
+        self.last_event.is_some()
+    }
+
+    /// Checks that every signature on `envelope` was made by a key entitled to sign
+    /// `attestation` at log position `index`, and returns those keys in signature order.
+    pub fn authorise(
+        &self,
+        index: u64,
+        envelope: &Envelope,
+        attestation: &Attestation,
+    ) -> Result<Vec<&KeyRecord>, RegistryError> {
+        if envelope.signatures.is_empty() {
+            return Err(RegistryError::Unsigned);
+        }
+        let claimed = claimed_time(attestation);
+        let mut signers = Vec::with_capacity(envelope.signatures.len());
+        for (i, sig) in envelope.signatures.iter().enumerate() {
+            let record = self
+                .keys
+                .get(&sig.keyid)
+                .filter(|r| r.registered_at < index)
+                .ok_or_else(|| RegistryError::NotRegistered {
+                    key_id: sig.keyid.clone(),
+                    index,
+                })?;
+            envelope
+                .verify_signature(i, &record.public_key)
+                .map_err(|_| RegistryError::BadSignature {
+                    key_id: sig.keyid.clone(),
+                })?;
+            check_standing(record, index, claimed)?;
+            let allowed = attestation.allowed_roles();
+            if !record.roles.iter().any(|r| allowed.contains(r)) {
+                return Err(RegistryError::WrongRole {
+                    key_id: record.key_id.clone(),
+                    kind: attestation.kind(),
+                    held: join_roles(&record.roles),
+                    needed: join_roles(allowed),
+                });
+            }
+            signers.push(record);
+        }
+        Ok(signers)
+    }
+
+    /// Validates the key event `event`, carried by `envelope` and logged at `index`,
+    /// against the current state, and applies it. Events must be applied in log order.
+    /// On error the registry is unchanged.
+    pub fn apply(
+        &mut self,
+        index: u64,
+        envelope: &Envelope,
+        event: &KeyEvent,
+    ) -> Result<(), RegistryError> {
+        if let Some(last) = self.last_event {
+            if index <= last {
+                return Err(RegistryError::OutOfOrder { index, last });
+            }
+            self.authorise(index, envelope, &Attestation::KeyEvent(event.clone()))?;
+        } else {
+            check_genesis(envelope, event)?;
+        }
+        match &event.predicate {
+            KeyEventPredicate::Register(reg) => {
+                if let Some(existing) = self.keys.get(&event.key_id) {
+                    return Err(RegistryError::AlreadyRegistered {
+                        key_id: event.key_id.clone(),
+                        registered_at: existing.registered_at,
+                    });
+                }
+                // Validated by the statement layer: the key hashes to the subject ID.
+                let public_key = reg.verifying_key().map_err(|_| RegistryError::BadGenesis)?;
+                self.keys.insert(
+                    event.key_id.clone(),
+                    KeyRecord {
+                        key_id: event.key_id.clone(),
+                        public_key,
+                        name: reg.name.clone(),
+                        organisation: reg.organisation.clone(),
+                        roles: reg.roles.clone(),
+                        registered_at: index,
+                        revocation: None,
+                    },
+                );
+            }
+            KeyEventPredicate::Revoke(rev) => {
+                let record = self.keys.get_mut(&event.key_id).ok_or_else(|| {
+                    RegistryError::UnknownSubjectKey {
+                        key_id: event.key_id.clone(),
+                    }
+                })?;
+                if let Some(done) = &record.revocation {
+                    return Err(RegistryError::AlreadyRevoked {
+                        key_id: event.key_id.clone(),
+                        revoked_at: done.index,
+                    });
+                }
+                record.revocation = Some(Revocation {
+                    index,
+                    reason: rev.reason.clone(),
+                    compromised_since: rev.compromised_since.clone(),
+                });
+            }
+        }
+        self.last_event = Some(index);
+        Ok(())
+    }
+}
+
+/// The genesis rule: a self-signed registration of an operator key.
+fn check_genesis(envelope: &Envelope, event: &KeyEvent) -> Result<(), RegistryError> {
+    let KeyEventPredicate::Register(reg) = &event.predicate else {
+        return Err(RegistryError::BadGenesis);
+    };
+    let [sig] = envelope.signatures.as_slice() else {
+        return Err(RegistryError::BadGenesis);
+    };
+    if sig.keyid != event.key_id || !reg.roles.contains(&Role::Operator) {
+        return Err(RegistryError::BadGenesis);
+    }
+    let key = reg.verifying_key().map_err(|_| RegistryError::BadGenesis)?;
+    envelope
+        .verify_signature(0, &key)
+        .map_err(|_| RegistryError::BadSignature {
+            key_id: sig.keyid.clone(),
+        })
+}
+
+/// Revocation and compromise checks for a signature at `index`.
+fn check_standing(
+    record: &KeyRecord,
+    index: u64,
+    claimed: Option<&str>,
+) -> Result<(), RegistryError> {
+    let Some(rev) = &record.revocation else {
+        return Ok(());
+    };
+    if rev.index <= index {
+        return Err(RegistryError::Revoked {
+            key_id: record.key_id.clone(),
+            revoked_at: rev.index,
+            reason: rev.reason.clone(),
+        });
+    }
+    let Some(since) = &rev.compromised_since else {
+        return Ok(());
+    };
+    let compromised = match (claimed, rfc3339_to_unix(since)) {
+        (Some(claim), Ok(since_unix)) => match rfc3339_to_unix(claim) {
+            Ok(claim_unix) => claim_unix >= since_unix,
+            Err(_) => true,
+        },
+        // No signed time to compare, or an unreadable bound: the entry cannot be
+        // shown to predate the compromise.
+        _ => true,
+    };
+    if compromised {
+        return Err(RegistryError::Compromised {
+            key_id: record.key_id.clone(),
+            compromised_since: since.clone(),
+            claimed: claimed.unwrap_or("nothing").to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// The signer's own claim of when it made the statement.
+fn claimed_time(attestation: &Attestation) -> Option<&str> {
+    match attestation {
+        Attestation::SourceSubmission(s) => Some(&s.predicate.submitted_at),
+        Attestation::SourceReview(r) => Some(&r.predicate.reviewed_at),
+        Attestation::Build(b) => b
+            .predicate
+            .run_details
+            .metadata
+            .as_ref()
+            .and_then(|m| m.finished_on.as_deref().or(m.started_on.as_deref())),
+        _ => None,
+    }
+}
+
+fn join_roles(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

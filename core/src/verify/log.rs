@@ -1,0 +1,166 @@
+//! Step 3 of DESIGN §6: is the bundle's checkpoint the log's, vouched for by enough
+//! witnesses, and consistent with what this client saw before?
+
+use crate::checkpoint::{Checkpoint, SignedCheckpoint};
+use crate::cosignature::{verify_cosignatures, CosignatureVerifierKey};
+use crate::merkle::verify_consistency;
+use crate::note::NoteVerifierKey;
+
+use super::{
+    CheckpointSummary, Consistency, Failure, PreviousCheckpoint, Verdict, VerifyRequest,
+    WitnessSummary,
+};
+
+/// Opens the bundle's checkpoint with the policy's log key and counts witness
+/// cosignatures. Returns `None` when the checkpoint cannot be trusted at all — then
+/// nothing proven against it means anything and verification stops there.
+pub(super) fn check_checkpoint(
+    request: VerifyRequest<'_>,
+    verdict: &mut Verdict,
+) -> Option<SignedCheckpoint> {
+    let log_key = match NoteVerifierKey::parse(&request.policy.log.vkey) {
+        Ok(key) => key,
+        Err(err) => {
+            verdict.failures.push(Failure::BadLogSignature {
+                detail: format!("the policy's log vkey is unusable: {err}"),
+            });
+            return None;
+        }
+    };
+    let signed = match SignedCheckpoint::open(request.bundle.checkpoint.as_bytes(), &log_key) {
+        Ok(signed) => signed,
+        Err(err) => {
+            verdict.failures.push(Failure::BadLogSignature {
+                detail: err.to_string(),
+            });
+            return None;
+        }
+    };
+
+    let mut witnesses = Vec::new();
+    let witness_keys: Vec<CosignatureVerifierKey> = request
+        .policy
+        .witnesses
+        .vkeys
+        .iter()
+        .filter_map(|vkey| match CosignatureVerifierKey::parse(vkey) {
+            Ok(key) => Some(key),
+            Err(err) => {
+                verdict
+                    .warnings
+                    .push(format!("ignoring unusable witness vkey {vkey:?}: {err}"));
+                None
+            }
+        })
+        .collect();
+    if !witness_keys.is_empty() {
+        let refs: Vec<&CosignatureVerifierKey> = witness_keys.iter().collect();
+        match verify_cosignatures(&signed.note, &refs) {
+            Ok(verified) => {
+                witnesses = verified
+                    .into_iter()
+                    .map(|c| WitnessSummary {
+                        name: c.name,
+                        timestamp: c.timestamp,
+                    })
+                    .collect();
+            }
+            Err(err) => verdict.warnings.push(format!(
+                "a witness cosignature on the checkpoint does not verify: {err}"
+            )),
+        }
+    }
+    let quorum = request.policy.witnesses.quorum;
+    if witnesses.len() < quorum {
+        verdict.failures.push(Failure::WitnessQuorum {
+            verified: witnesses.len(),
+            quorum,
+        });
+    }
+    verdict.checkpoint = Some(CheckpointSummary {
+        origin: signed.checkpoint.origin.clone(),
+        size: signed.checkpoint.size,
+        root: hex::encode(signed.checkpoint.root),
+        witnesses,
+    });
+    Some(signed)
+}
+
+/// Relates `current` to the checkpoint this client verified before.
+pub(super) fn check_consistency(
+    current: &Checkpoint,
+    previous: Option<&PreviousCheckpoint>,
+    verdict: &mut Verdict,
+) {
+    let Some(previous) = previous else {
+        verdict.consistency = Consistency::FirstSeen;
+        return;
+    };
+    let old = &previous.checkpoint;
+    let split = |detail: String, verdict: &mut Verdict| {
+        verdict.consistency = Consistency::SplitView;
+        verdict.failures.push(Failure::SplitView {
+            previous_size: old.size,
+            previous_root: hex::encode(old.root),
+            size: current.size,
+            root: hex::encode(current.root),
+            detail,
+        });
+    };
+    if old.origin != current.origin {
+        split(
+            format!(
+                "the previous checkpoint is of log {:?}, this one of {:?}",
+                old.origin, current.origin
+            ),
+            verdict,
+        );
+        return;
+    }
+    if old.size == current.size {
+        if old.root == current.root {
+            verdict.consistency = Consistency::Same;
+        } else {
+            split("same size, different roots".to_owned(), verdict);
+        }
+        return;
+    }
+    // An empty tree is a prefix of every tree.
+    if old.size == 0 {
+        verdict.consistency = Consistency::Proven {
+            previous_size: 0,
+            size: current.size,
+        };
+        return;
+    }
+    let Some(proof) = &previous.proof else {
+        verdict.consistency = Consistency::Unproven {
+            previous_size: old.size,
+            size: current.size,
+        };
+        verdict.warnings.push(format!(
+            "no consistency proof between the checkpoint seen before (size {}) and this one (size {}); \
+             verify online to prove it",
+            old.size, current.size
+        ));
+        return;
+    };
+    let (small, large) = if old.size < current.size {
+        (old, current)
+    } else {
+        (current, old)
+    };
+    if current.size == 0 {
+        split("the log shrank to an empty tree".to_owned(), verdict);
+        return;
+    }
+    match verify_consistency(small.size, large.size, proof, &small.root, &large.root) {
+        Ok(()) => {
+            verdict.consistency = Consistency::Proven {
+                previous_size: old.size,
+                size: current.size,
+            };
+        }
+        Err(err) => split(format!("consistency proof fails: {err}"), verdict),
+    }
+}

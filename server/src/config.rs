@@ -1,0 +1,349 @@
+//! Server configuration: a TOML file, `GLASSBOX_*` environment variables and
+//! command-line flags, resolved in the order flags > environment > file > defaults
+//! (docs/operations.md lists every setting).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Parser;
+use serde::Deserialize;
+
+/// Default origin (and log key name) of a fresh log.
+pub const DEFAULT_ORIGIN: &str = "glassbox.localhost/log";
+/// Default listen address: loopback only, so a first start exposes nothing.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default data directory, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = "glassbox-data";
+
+/// Command-line flags. Every flag can also come from its `GLASSBOX_*` variable;
+/// clap gives the flag precedence over the variable.
+#[derive(Debug, Clone, Default, Parser)]
+#[command(
+    name = "glassbox-server",
+    version,
+    about = "The Glassbox source-code transparency log",
+    after_help = "Example:\n  glassbox-server --data ./glassbox-data --listen 127.0.0.1:8080\n\n\
+                  A first start on an empty data directory creates the log, its key and a\n\
+                  quickstart operator key, and prints the log's verifier key."
+)]
+pub struct Flags {
+    /// TOML configuration file (settings there are overridden by flags and GLASSBOX_* variables).
+    #[arg(long, env = "GLASSBOX_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on; port 0 picks a free port (the chosen address is printed).
+    #[arg(long, env = "GLASSBOX_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Data directory holding the database and keys.
+    #[arg(long, env = "GLASSBOX_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Log origin, also the name of the log's checkpoint key.
+    #[arg(long, env = "GLASSBOX_ORIGIN")]
+    pub origin: Option<String>,
+    /// Operator public key files allowed to sign the genesis registration (repeatable;
+    /// comma-separated in the variable). Without any, a quickstart operator key is created.
+    #[arg(
+        long = "operator-key",
+        env = "GLASSBOX_OPERATOR_KEYS",
+        value_delimiter = ',',
+        value_name = "PUB"
+    )]
+    pub operator_keys: Vec<PathBuf>,
+    /// Sequencing interval in milliseconds.
+    #[arg(long, env = "GLASSBOX_BATCH_INTERVAL_MS")]
+    pub batch_interval_ms: Option<u64>,
+    /// Most entries sequenced in one batch.
+    #[arg(long, env = "GLASSBOX_BATCH_SIZE")]
+    pub batch_size: Option<usize>,
+    /// Submissions that may wait for sequencing before the server answers 503.
+    #[arg(long, env = "GLASSBOX_QUEUE_SIZE")]
+    pub queue_size: Option<usize>,
+    /// Largest accepted request body in bytes.
+    #[arg(long, env = "GLASSBOX_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Request timeout in milliseconds.
+    #[arg(long, env = "GLASSBOX_REQUEST_TIMEOUT_MS")]
+    pub request_timeout_ms: Option<u64>,
+    /// Sustained requests per second allowed from one client IP.
+    #[arg(long, env = "GLASSBOX_IP_RATE")]
+    pub ip_rate_per_sec: Option<f64>,
+    /// Burst of requests allowed from one client IP.
+    #[arg(long, env = "GLASSBOX_IP_BURST")]
+    pub ip_burst: Option<f64>,
+    /// Sustained submissions per second allowed per signing key ID.
+    #[arg(long, env = "GLASSBOX_SIGNER_RATE")]
+    pub signer_rate_per_sec: Option<f64>,
+    /// Burst of submissions allowed per signing key ID.
+    #[arg(long, env = "GLASSBOX_SIGNER_BURST")]
+    pub signer_burst: Option<f64>,
+    /// Read connections in the SQLite pool.
+    #[arg(long, env = "GLASSBOX_READ_CONNECTIONS")]
+    pub read_connections: Option<usize>,
+}
+
+/// The configuration file. Unknown keys are an error so typos do not pass silently.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data: Option<PathBuf>,
+    pub origin: Option<String>,
+    pub operator_keys: Option<Vec<PathBuf>>,
+    pub batch_interval_ms: Option<u64>,
+    pub batch_size: Option<usize>,
+    pub queue_size: Option<usize>,
+    pub max_body_bytes: Option<usize>,
+    pub request_timeout_ms: Option<u64>,
+    pub ip_rate_per_sec: Option<f64>,
+    pub ip_burst: Option<f64>,
+    pub signer_rate_per_sec: Option<f64>,
+    pub signer_burst: Option<f64>,
+    pub read_connections: Option<usize>,
+}
+
+/// Token-bucket parameters: `rate` tokens per second, at most `burst` stored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    pub rate_per_sec: f64,
+    pub burst: f64,
+}
+
+/// The validated configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub origin: String,
+    pub operator_keys: Vec<PathBuf>,
+    pub batch_interval: Duration,
+    pub batch_size: usize,
+    pub queue_size: usize,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub ip_limit: RateLimit,
+    pub signer_limit: RateLimit,
+    pub read_connections: usize,
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path} is invalid: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("invalid setting {setting}: {reason}")]
+    Invalid {
+        setting: &'static str,
+        reason: String,
+    },
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: DEFAULT_LISTEN
+                .parse()
+                .expect("default listen address is valid"),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            origin: DEFAULT_ORIGIN.to_string(),
+            operator_keys: Vec::new(),
+            batch_interval: Duration::from_millis(100),
+            batch_size: 256,
+            queue_size: 4096,
+            max_body_bytes: 1 << 20,
+            request_timeout: Duration::from_secs(30),
+            ip_limit: RateLimit {
+                rate_per_sec: 200.0,
+                burst: 1000.0,
+            },
+            signer_limit: RateLimit {
+                rate_per_sec: 50.0,
+                burst: 500.0,
+            },
+            read_connections: 4,
+        }
+    }
+}
+
+impl Config {
+    /// Resolve flags (already merged with the environment by clap) over the file
+    /// named by `--config`, if any, over the defaults.
+    pub fn resolve(flags: Flags) -> Result<Config, ConfigError> {
+        let file = match &flags.config {
+            Some(path) => load_file(path)?,
+            None => FileConfig::default(),
+        };
+        Config::merge(flags, file)
+    }
+
+    /// Merge already-loaded sources; flags win over the file, the file over defaults.
+    pub fn merge(flags: Flags, file: FileConfig) -> Result<Config, ConfigError> {
+        let d = Config::default();
+        let operator_keys = if flags.operator_keys.is_empty() {
+            file.operator_keys.unwrap_or_default()
+        } else {
+            flags.operator_keys
+        };
+        let config = Config {
+            listen: flags.listen.or(file.listen).unwrap_or(d.listen),
+            data_dir: flags.data.or(file.data).unwrap_or(d.data_dir),
+            origin: flags.origin.or(file.origin).unwrap_or(d.origin),
+            operator_keys,
+            batch_interval: flags
+                .batch_interval_ms
+                .or(file.batch_interval_ms)
+                .map(Duration::from_millis)
+                .unwrap_or(d.batch_interval),
+            batch_size: flags.batch_size.or(file.batch_size).unwrap_or(d.batch_size),
+            queue_size: flags.queue_size.or(file.queue_size).unwrap_or(d.queue_size),
+            max_body_bytes: flags
+                .max_body_bytes
+                .or(file.max_body_bytes)
+                .unwrap_or(d.max_body_bytes),
+            request_timeout: flags
+                .request_timeout_ms
+                .or(file.request_timeout_ms)
+                .map(Duration::from_millis)
+                .unwrap_or(d.request_timeout),
+            ip_limit: RateLimit {
+                rate_per_sec: flags
+                    .ip_rate_per_sec
+                    .or(file.ip_rate_per_sec)
+                    .unwrap_or(d.ip_limit.rate_per_sec),
+                burst: flags.ip_burst.or(file.ip_burst).unwrap_or(d.ip_limit.burst),
+            },
+            signer_limit: RateLimit {
+                rate_per_sec: flags
+                    .signer_rate_per_sec
+                    .or(file.signer_rate_per_sec)
+                    .unwrap_or(d.signer_limit.rate_per_sec),
+                burst: flags
+                    .signer_burst
+                    .or(file.signer_burst)
+                    .unwrap_or(d.signer_limit.burst),
+            },
+            read_connections: flags
+                .read_connections
+                .or(file.read_connections)
+                .unwrap_or(d.read_connections),
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |setting, reason: &str| {
+            Err(ConfigError::Invalid {
+                setting,
+                reason: reason.to_string(),
+            })
+        };
+        if !valid_origin(&self.origin) {
+            return invalid(
+                "origin",
+                "must be non-empty printable ASCII without spaces or '+' (it names the checkpoint key)",
+            );
+        }
+        if self.batch_size == 0 {
+            return invalid("batch_size", "must be at least 1");
+        }
+        if self.queue_size == 0 {
+            return invalid("queue_size", "must be at least 1");
+        }
+        if self.batch_interval.is_zero() {
+            return invalid("batch_interval_ms", "must be at least 1");
+        }
+        if self.read_connections == 0 {
+            return invalid("read_connections", "must be at least 1");
+        }
+        for (name, limit) in [
+            ("ip rate limit", self.ip_limit),
+            ("signer rate limit", self.signer_limit),
+        ] {
+            if !(limit.rate_per_sec > 0.0 && limit.burst >= 1.0) {
+                return Err(ConfigError::Invalid {
+                    setting: "rate limits",
+                    reason: format!("{name}: rate must be > 0 and burst >= 1"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A key name in a C2SP signed note is non-empty, has no whitespace and no `+`.
+fn valid_origin(origin: &str) -> bool {
+    !origin.is_empty() && origin.bytes().all(|b| b.is_ascii_graphic() && b != b'+')
+}
+
+fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_without_any_source() {
+        let c = Config::merge(Flags::default(), FileConfig::default()).unwrap();
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+        assert_eq!(c.origin, DEFAULT_ORIGIN);
+        assert_eq!(c.batch_interval, Duration::from_millis(100));
+    }
+
+    #[test]
+    fn flag_overrides_file_and_file_overrides_default() {
+        let file: FileConfig =
+            toml::from_str("origin = \"file.example/log\"\nbatch_size = 7\n").unwrap();
+        let flags = Flags {
+            origin: Some("flag.example/log".into()),
+            ..Flags::default()
+        };
+        let c = Config::merge(flags, file).unwrap();
+        assert_eq!(c.origin, "flag.example/log");
+        assert_eq!(c.batch_size, 7);
+    }
+
+    #[test]
+    fn unknown_file_key_is_refused() {
+        assert!(toml::from_str::<FileConfig>("litsen = \"127.0.0.1:1\"").is_err());
+    }
+
+    #[test]
+    fn origin_with_plus_is_refused() {
+        let flags = Flags {
+            origin: Some("a+b".into()),
+            ..Flags::default()
+        };
+        assert!(matches!(
+            Config::merge(flags, FileConfig::default()),
+            Err(ConfigError::Invalid {
+                setting: "origin",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn environment_variable_is_read_when_flag_is_absent() {
+        let flags = Flags::try_parse_from(["glassbox-server", "--batch-size", "9"]).unwrap();
+        assert_eq!(flags.batch_size, Some(9));
+    }
+}

@@ -1,0 +1,150 @@
+//! The data directory: database, log key and quickstart operator key, created on
+//! the first start and checked on every later one (docs/operations.md).
+//!
+//! ```text
+//! <data>/glassbox.db      SQLite log (plus -wal and -shm while running)
+//! <data>/log.pem          the log's checkpoint key (PKCS#8 PEM, mode 0600) + log.pem.pub
+//! <data>/operator.pem     quickstart operator key, only when no operator keys are configured
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ed25519_dalek::SigningKey;
+use glassbox_core::digest::key_id_hex;
+use glassbox_core::note::NoteSigner;
+use glassbox_keys::KeyError;
+
+use crate::config::Config;
+use crate::storage::sqlite::SqliteStorage;
+use crate::storage::{LogIdentity, Storage, StorageError};
+
+pub const DB_FILE: &str = "glassbox.db";
+pub const LOG_KEY_FILE: &str = "log.pem";
+pub const OPERATOR_KEY_FILE: &str = "operator.pem";
+
+/// Why the data directory cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DataDirError {
+    #[error("cannot create data directory {path}: {source}")]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Key(#[from] KeyError),
+    #[error("database {path}: {source}")]
+    Storage { path: PathBuf, source: StorageError },
+    #[error("the log key {path} is missing but the database {db} already holds a log; restore the key from backup")]
+    LogKeyMissing { path: PathBuf, db: PathBuf },
+    #[error("origin {origin:?} is not a valid key name: {reason}")]
+    BadOrigin { origin: String, reason: String },
+    #[error(
+        "this data directory holds the log {stored_origin:?} with key {stored_vkey}, \
+         but the server is configured with origin {origin:?} and key {vkey}; \
+         refusing to start (fix --origin / GLASSBOX_ORIGIN or the data directory)"
+    )]
+    IdentityMismatch {
+        stored_origin: String,
+        stored_vkey: String,
+        origin: String,
+        vkey: String,
+    },
+}
+
+/// The opened data directory.
+pub struct LogSetup {
+    pub storage: Arc<dyn Storage>,
+    pub signer: NoteSigner,
+    /// The log's C2SP verifier key.
+    pub vkey: String,
+    /// Key IDs allowed to sign the genesis registration (configured operator keys).
+    pub operator_pins: Vec<String>,
+    /// The quickstart operator key and its path, when no operator keys are configured.
+    pub quickstart_operator: Option<(SigningKey, PathBuf)>,
+}
+
+/// Open the data directory, creating whatever a first start needs.
+pub fn open(config: &Config) -> Result<LogSetup, DataDirError> {
+    let dir = &config.data_dir;
+    create_private_dir(dir)?;
+    let db_path = dir.join(DB_FILE);
+    let storage_err = |source| DataDirError::Storage {
+        path: db_path.clone(),
+        source,
+    };
+    let storage = SqliteStorage::open(&db_path, config.read_connections).map_err(storage_err)?;
+    let identity = storage.identity().map_err(storage_err)?;
+
+    let key_path = dir.join(LOG_KEY_FILE);
+    let log_key = if key_path.exists() {
+        glassbox_keys::load_signing_key(&key_path)?
+    } else if identity.is_some() {
+        return Err(DataDirError::LogKeyMissing {
+            path: key_path,
+            db: db_path,
+        });
+    } else {
+        glassbox_keys::generate_key_file(&key_path)?.signing_key
+    };
+    let signer = NoteSigner::new(&config.origin, log_key).map_err(|e| DataDirError::BadOrigin {
+        origin: config.origin.clone(),
+        reason: e.to_string(),
+    })?;
+    let vkey = signer.verifier().to_string();
+    let wanted = LogIdentity {
+        origin: config.origin.clone(),
+        vkey: vkey.clone(),
+    };
+    match identity {
+        Some(stored) if stored != wanted => {
+            return Err(DataDirError::IdentityMismatch {
+                stored_origin: stored.origin,
+                stored_vkey: stored.vkey,
+                origin: wanted.origin,
+                vkey: wanted.vkey,
+            })
+        }
+        Some(_) => {}
+        None => storage.set_identity(&wanted).map_err(storage_err)?,
+    }
+
+    let mut operator_pins = Vec::new();
+    for path in &config.operator_keys {
+        operator_pins.push(key_id_hex(&glassbox_keys::load_verifying_key(path)?));
+    }
+    let quickstart_operator = if config.operator_keys.is_empty() {
+        let path = dir.join(OPERATOR_KEY_FILE);
+        let key = if path.exists() {
+            glassbox_keys::load_signing_key(&path)?
+        } else {
+            glassbox_keys::generate_key_file(&path)?.signing_key
+        };
+        Some((key, path))
+    } else {
+        None
+    };
+    Ok(LogSetup {
+        storage: Arc::new(storage),
+        signer,
+        vkey,
+        operator_pins,
+        quickstart_operator,
+    })
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), DataDirError> {
+    let err = |source| DataDirError::Create {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(err)
+}

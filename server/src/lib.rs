@@ -1,0 +1,63 @@
+//! The Glassbox log server: an append-only Merkle log of DSSE attestations over
+//! SQLite, served as a JSON API and as C2SP tlog-tiles (DESIGN §4–5).
+//!
+//! `main.rs` only parses flags; everything else is here so that tests can build
+//! the router with [`app`] and call it without a socket.
+
+pub mod clock;
+pub mod config;
+pub mod datadir;
+pub mod error;
+pub mod extract;
+pub mod facts;
+pub mod metrics;
+pub mod middleware;
+pub mod ratelimit;
+pub mod receipt;
+pub mod registry;
+pub mod routes;
+pub mod sequencer;
+pub mod server;
+pub mod state;
+pub mod storage;
+pub mod validate;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use server::run;
+pub use state::AppState;
+
+/// The complete HTTP API (DESIGN §5) over `state`.
+pub fn app(state: AppState) -> Router {
+    use routes::*;
+    Router::new()
+        .route("/api/v1/entries", post(submit::submit).get(search::search))
+        .route("/api/v1/entries/{index}", get(entries::get_entry))
+        .route("/api/v1/bundle", get(bundle::bundle))
+        .route("/api/v1/proof/inclusion", get(proofs::inclusion))
+        .route("/api/v1/proof/consistency", get(proofs::consistency))
+        .route("/api/v1/checkpoints", get(checkpoints::history))
+        .route("/api/v1/keys", get(keys::list))
+        .route("/api/v1/keys/{id}", get(keys::get))
+        .route("/checkpoint", get(checkpoints::latest))
+        .route("/tile/{*rest}", get(tiles::tile))
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
+        .fallback(middleware::not_found)
+        .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::limit_ip,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::record,
+        ))
+        .with_state(state)
+}

@@ -1,0 +1,51 @@
+//! `POST /api/v1/entries`: submit one DSSE envelope and wait for its receipt.
+
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use glassbox_core::dsse::Envelope;
+
+use crate::error::AppError;
+use crate::facts::facts;
+use crate::sequencer::SubmitOutcome;
+use crate::state::AppState;
+
+/// 201 with the receipt when newly logged, 200 with the existing receipt when
+/// the identical envelope was logged before.
+pub async fn submit(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::BodyTooLarge {
+                limit: state.limits.max_body_bytes,
+            }
+        } else {
+            AppError::BadRequest(e.body_text())
+        }
+    })?;
+    let envelope =
+        Envelope::from_json(&body).map_err(|e| AppError::MalformedEnvelope(e.to_string()))?;
+    let now = Instant::now();
+    for sig in &envelope.signatures {
+        state
+            .signer_limiter
+            .check(&sig.keyid, now)
+            .map_err(|retry_after| AppError::RateLimited {
+                what: format!("signer {}", sig.keyid),
+                retry_after,
+            })?;
+    }
+    let facts = facts(&envelope)?;
+    let leaf = envelope.to_canonical_json();
+    match state.sequencer.submit(envelope, facts, leaf).await? {
+        SubmitOutcome::Created(r) => Ok((StatusCode::CREATED, Json(r)).into_response()),
+        SubmitOutcome::Existing(r) => Ok((StatusCode::OK, Json(r)).into_response()),
+    }
+}

@@ -1,0 +1,185 @@
+//! An in-memory [`Storage`] with fault injection, for sequencer and router tests.
+//! It keeps the same contract as SQLite: a failed batch leaves no trace.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use super::records::{Batch, CheckpointRecord, EntryRecord, KeyEventRecord, LogIdentity};
+use super::{Hash, NodeId, SearchQuery, Storage, StorageError};
+
+#[derive(Default)]
+struct State {
+    identity: Option<LogIdentity>,
+    entries: Vec<EntryRecord>,
+    by_leaf: HashMap<Hash, u64>,
+    nodes: HashMap<NodeId, Hash>,
+    checkpoints: BTreeMap<u64, CheckpointRecord>,
+    key_events: Vec<KeyEventRecord>,
+}
+
+/// In-memory storage; `fail_next_appends(n)` makes the next `n` batch appends fail.
+#[derive(Default)]
+pub struct MemoryStorage {
+    state: Mutex<State>,
+    failures: AtomicUsize,
+}
+
+impl MemoryStorage {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Make the next `n` calls to [`Storage::append_batch`] fail without effect.
+    pub fn fail_next_appends(&self, n: usize) {
+        self.failures.store(n, Ordering::SeqCst);
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, StorageError> {
+        self.state
+            .lock()
+            .map_err(|_| StorageError::Database("memory storage poisoned".into()))
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
+        Ok(self.lock()?.identity.clone())
+    }
+
+    fn set_identity(&self, identity: &LogIdentity) -> Result<(), StorageError> {
+        let mut s = self.lock()?;
+        match &s.identity {
+            Some(existing) if existing != identity => Err(StorageError::Corrupt(format!(
+                "log identity is already recorded as {existing:?}"
+            ))),
+            _ => {
+                s.identity = Some(identity.clone());
+                Ok(())
+            }
+        }
+    }
+
+    fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
+        let pending = self.failures.load(Ordering::SeqCst);
+        if pending > 0 {
+            self.failures.store(pending - 1, Ordering::SeqCst);
+            return Err(StorageError::Injected("append_batch".into()));
+        }
+        let mut s = self.lock()?;
+        // Check everything before changing anything, so a refused batch is invisible.
+        for (i, e) in batch.entries.iter().enumerate() {
+            if e.index != (s.entries.len() + i) as u64 {
+                return Err(StorageError::Corrupt(format!(
+                    "entry {} is not dense",
+                    e.index
+                )));
+            }
+            if s.by_leaf.contains_key(&e.leaf_hash) {
+                return Err(StorageError::Corrupt(format!(
+                    "entry {} is a duplicate",
+                    e.index
+                )));
+            }
+        }
+        if s.checkpoints.contains_key(&batch.checkpoint.size) {
+            return Err(StorageError::Corrupt(
+                "checkpoint size already recorded".into(),
+            ));
+        }
+        for e in &batch.entries {
+            s.by_leaf.insert(e.leaf_hash, e.index);
+            s.entries.push(e.clone());
+        }
+        s.nodes.extend(batch.nodes.iter().copied());
+        s.key_events.extend(batch.key_events.iter().cloned());
+        s.checkpoints
+            .insert(batch.checkpoint.size, batch.checkpoint.clone());
+        Ok(())
+    }
+
+    fn latest_checkpoint(&self) -> Result<Option<CheckpointRecord>, StorageError> {
+        Ok(self.lock()?.checkpoints.values().next_back().cloned())
+    }
+
+    fn checkpoint_at(&self, size: u64) -> Result<Option<CheckpointRecord>, StorageError> {
+        Ok(self.lock()?.checkpoints.get(&size).cloned())
+    }
+
+    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError> {
+        Ok(self
+            .lock()?
+            .checkpoints
+            .range(since..)
+            .take(limit)
+            .map(|(_, c)| c.clone())
+            .collect())
+    }
+
+    fn entry(&self, index: u64) -> Result<Option<EntryRecord>, StorageError> {
+        Ok(self.lock()?.entries.get(index as usize).cloned())
+    }
+
+    fn entries(&self, indexes: &[u64]) -> Result<Vec<EntryRecord>, StorageError> {
+        let s = self.lock()?;
+        Ok(indexes
+            .iter()
+            .filter_map(|&i| s.entries.get(i as usize).cloned())
+            .collect())
+    }
+
+    fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError> {
+        let s = self.lock()?;
+        let end = (end as usize).min(s.entries.len());
+        let start = (start as usize).min(end);
+        Ok(s.entries[start..end]
+            .iter()
+            .map(|e| e.leaf.clone())
+            .collect())
+    }
+
+    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
+        Ok(self.lock()?.by_leaf.get(leaf_hash).copied())
+    }
+
+    fn search(&self, q: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
+        let s = self.lock()?;
+        let has = |values: &[String], want: &Option<String>| {
+            want.as_ref().is_none_or(|w| values.iter().any(|v| v == w))
+        };
+        Ok(s.entries
+            .iter()
+            .filter(|e| q.after.is_none_or(|a| e.index > a))
+            .filter(|e| q.before.is_none_or(|b| e.index < b))
+            .filter(|e| has(&e.terms.artifacts, &q.artifact))
+            .filter(|e| has(&e.terms.commits, &q.commit))
+            .filter(|e| has(&e.terms.dir_hashes, &q.dir_hash))
+            .filter(|e| has(&e.terms.repositories, &q.repository))
+            .filter(|e| has(&e.signers, &q.signer))
+            .filter(|e| q.kind.as_ref().is_none_or(|k| &e.kind == k))
+            .filter(|e| q.since_ms.is_none_or(|t| e.integrated_at_ms >= t))
+            .filter(|e| q.until_ms.is_none_or(|t| e.integrated_at_ms <= t))
+            .take(q.limit)
+            .cloned()
+            .collect())
+    }
+
+    fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
+        Ok(self.lock()?.key_events.clone())
+    }
+
+    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
+        let s = self.lock()?;
+        nodes
+            .iter()
+            .map(|n| {
+                s.nodes.get(n).copied().ok_or_else(|| {
+                    StorageError::Corrupt(format!(
+                        "tree node level {} index {} is missing",
+                        n.level, n.index
+                    ))
+                })
+            })
+            .collect()
+    }
+}

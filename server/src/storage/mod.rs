@@ -1,0 +1,86 @@
+//! The log's persistent state behind one narrow trait.
+//!
+//! The sequencer is the only writer; HTTP handlers only read. No database driver
+//! type appears here, so a PostgreSQL backend (DESIGN §4) or the fault-injecting
+//! in-memory backend used by tests plugs in unchanged.
+
+pub mod memory;
+pub mod records;
+pub mod schema;
+pub mod sqlite;
+
+pub use records::{
+    Batch, CheckpointRecord, EntryRecord, KeyEventRecord, LogIdentity, SearchQuery, SearchTerms,
+};
+
+/// A tree node: the hash of the complete subtree of `2^level` leaves starting at
+/// leaf `index << level` (RFC 9162 §2.1).
+pub use glassbox_core::merkle::NodeId;
+/// A SHA-256 Merkle hash.
+pub type Hash = [u8; 32];
+
+/// Why a storage call failed. Every variant is fatal for the operation that hit it;
+/// the sequencer treats a failed [`Storage::append_batch`] as "nothing happened".
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database schema version {found} is newer than this server supports ({supported})")]
+    SchemaTooNew { found: i64, supported: i64 },
+    #[error("injected fault: {0}")]
+    Injected(String),
+}
+
+/// Persistent state of one log.
+///
+/// # Contract
+///
+/// * **Durable on return.** When a write method returns `Ok`, its data survives a
+///   crash or power loss (SQLite: WAL with `synchronous=FULL`). The sequencer
+///   answers submitters only after [`append_batch`](Storage::append_batch) returns.
+/// * **Atomic batches.** `append_batch` writes the entries, the new Merkle nodes,
+///   the signed checkpoint and the key-registry events of one batch all together or
+///   not at all. After an `Err`, none of it is visible, now or after a restart.
+/// * **Reads see a committed prefix.** Every read observes the state after some
+///   complete batch: a checkpoint is never visible before the entries and node
+///   hashes it commits to, and the latest checkpoint's size equals the number of
+///   stored entries.
+/// * **Append-only.** Nothing is ever updated or deleted; callers append entries
+///   with dense indexes starting at the current size.
+///
+/// All methods block; async callers run them with `spawn_blocking`.
+pub trait Storage: Send + Sync + 'static {
+    /// The origin and verifier key recorded when the log was created, if it was.
+    fn identity(&self) -> Result<Option<LogIdentity>, StorageError>;
+    /// Record the log's identity once; fails if a different one is recorded.
+    fn set_identity(&self, identity: &LogIdentity) -> Result<(), StorageError>;
+
+    /// Append one batch atomically and durably (see the contract above).
+    fn append_batch(&self, batch: &Batch) -> Result<(), StorageError>;
+
+    /// The newest signed checkpoint, `None` for a log with no batch yet.
+    fn latest_checkpoint(&self) -> Result<Option<CheckpointRecord>, StorageError>;
+    /// The signed checkpoint of exactly `size` entries, if one was issued.
+    fn checkpoint_at(&self, size: u64) -> Result<Option<CheckpointRecord>, StorageError>;
+    /// Signed checkpoints with size ≥ `since`, oldest first, at most `limit`.
+    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError>;
+
+    /// The entry at `index`, if stored.
+    fn entry(&self, index: u64) -> Result<Option<EntryRecord>, StorageError>;
+    /// The entries with the given indexes, in the order asked; missing ones skipped.
+    fn entries(&self, indexes: &[u64]) -> Result<Vec<EntryRecord>, StorageError>;
+    /// Leaf bytes of entries `start..end`, in order.
+    fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError>;
+    /// The index of the entry whose leaf hash is `leaf_hash`, if logged.
+    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError>;
+    /// Entries matching every term of `query`, ordered by index, after `query.after`.
+    fn search(&self, query: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError>;
+    /// Indexes of every key event, in log order.
+    fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError>;
+
+    /// Hashes of the given tree nodes, in order. Missing nodes are an error.
+    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError>;
+}

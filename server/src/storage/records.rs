@@ -1,0 +1,97 @@
+//! Plain data exchanged with [`Storage`](super::Storage): what the log keeps per
+//! entry, checkpoint and key event.
+
+use super::{Hash, NodeId};
+
+/// Fixed facts of a log, checked at every start so a data directory is never
+/// served under another name or key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogIdentity {
+    /// Checkpoint origin line and key name.
+    pub origin: String,
+    /// The log's C2SP verifier key string.
+    pub vkey: String,
+}
+
+/// Multi-valued, normalised search columns of an entry (lowercase hex for
+/// digests, repository URLs as written).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SearchTerms {
+    /// Artifact SHA-256 digests (lowercase hex, no prefix).
+    pub artifacts: Vec<String>,
+    /// Source git commit IDs (lowercase hex).
+    pub commits: Vec<String>,
+    /// Source dirHashes (lowercase hex).
+    pub dir_hashes: Vec<String>,
+    /// Source repository URLs.
+    pub repositories: Vec<String>,
+}
+
+/// One logged entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryRecord {
+    pub index: u64,
+    /// The canonical envelope bytes: the Merkle leaf.
+    pub leaf: Vec<u8>,
+    pub leaf_hash: Hash,
+    /// `submission`, `review`, `build` or `key-event`.
+    pub kind: String,
+    /// When the sequencer integrated the entry, Unix milliseconds.
+    pub integrated_at_ms: i64,
+    /// Key IDs of every signature (lowercase hex).
+    pub signers: Vec<String>,
+    pub terms: SearchTerms,
+}
+
+/// One signed checkpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointRecord {
+    pub size: u64,
+    /// The complete signed note.
+    pub note: Vec<u8>,
+    /// Unix milliseconds at signing.
+    pub created_at_ms: i64,
+}
+
+/// A key-registry event, as applied at log position `index`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyEventRecord {
+    pub index: u64,
+    /// The participant key the event is about.
+    pub key_id: String,
+    /// `register` or `revoke`.
+    pub action: String,
+    /// The event's details as JSON (public key, name, organisation, roles, reason,
+    /// compromisedSince), so the registry view need not re-parse the entry.
+    pub details: serde_json::Value,
+}
+
+/// Everything one sequencing step makes durable at once.
+#[derive(Clone, Debug)]
+pub struct Batch {
+    pub entries: Vec<EntryRecord>,
+    /// Nodes that became complete, including the level-0 leaf hashes.
+    pub nodes: Vec<(NodeId, Hash)>,
+    pub checkpoint: CheckpointRecord,
+    pub key_events: Vec<KeyEventRecord>,
+}
+
+/// A search: every `Some` field must match; results ordered by index.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SearchQuery {
+    pub artifact: Option<String>,
+    pub commit: Option<String>,
+    pub dir_hash: Option<String>,
+    pub repository: Option<String>,
+    pub signer: Option<String>,
+    pub kind: Option<String>,
+    /// Integrated at or after, Unix ms.
+    pub since_ms: Option<i64>,
+    /// Integrated at or before, Unix ms.
+    pub until_ms: Option<i64>,
+    /// Only entries with index > after.
+    pub after: Option<u64>,
+    /// Only entries with index < before (the latest checkpoint's size).
+    pub before: Option<u64>,
+    pub limit: usize,
+}

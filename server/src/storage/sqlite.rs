@@ -1,0 +1,482 @@
+//! SQLite implementation of [`Storage`]: WAL journal, `synchronous=FULL`, one
+//! write connection used only by the sequencer and a small pool of read
+//! connections for HTTP handlers.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
+
+use super::records::{Batch, CheckpointRecord, EntryRecord, KeyEventRecord, LogIdentity};
+use super::schema::{db, migrate};
+use super::{Hash, NodeId, SearchQuery, SearchTerms, Storage, StorageError};
+
+/// A log stored in one SQLite file.
+pub struct SqliteStorage {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+impl SqliteStorage {
+    /// Open (creating and migrating if needed) the database at `path`.
+    pub fn open(path: &Path, read_connections: usize) -> Result<Self, StorageError> {
+        let mut writer = Connection::open(path).map_err(db)?;
+        configure(&writer)?;
+        migrate(&mut writer)?;
+        let mut readers = Vec::with_capacity(read_connections.max(1));
+        for _ in 0..read_connections.max(1) {
+            let conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(db)?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))
+                .map_err(db)?;
+            readers.push(Mutex::new(conn));
+        }
+        Ok(SqliteStorage {
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        })
+    }
+
+    /// Run `f` inside a read transaction on a pooled connection, so multi-statement
+    /// reads see one snapshot (WAL readers never block the writer).
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        let mut conn = self.readers[i]
+            .lock()
+            .map_err(|_| StorageError::Database("read connection poisoned".into()))?;
+        let tx = conn.transaction().map_err(db)?;
+        let out = f(&tx)?;
+        tx.finish().map_err(db)?;
+        Ok(out)
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut conn = self
+            .writer
+            .lock()
+            .map_err(|_| StorageError::Database("write connection poisoned".into()))?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let out = f(&tx)?;
+        // Durability point: with WAL and synchronous=FULL the commit returns only
+        // after the WAL is fsynced.
+        tx.commit().map_err(db)?;
+        Ok(out)
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), StorageError> {
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        .map_err(db)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StorageError::Database(format!(
+            "cannot enable WAL journal mode (got {mode})"
+        )));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db)?;
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(db)?;
+    Ok(())
+}
+
+fn hash_from(blob: Vec<u8>) -> Result<Hash, StorageError> {
+    blob.try_into()
+        .map_err(|b: Vec<u8>| StorageError::Corrupt(format!("hash of {} bytes", b.len())))
+}
+
+fn to_i64(v: u64) -> Result<i64, StorageError> {
+    i64::try_from(v).map_err(|_| StorageError::Corrupt(format!("{v} exceeds SQLite integers")))
+}
+
+const ENTRY_COLUMNS: &str = "idx, leaf, leaf_hash, kind, integrated_at";
+
+/// (idx, leaf, leaf_hash, kind, integrated_at) as read from `entries`.
+type EntryRow = (i64, Vec<u8>, Vec<u8>, String, i64);
+
+fn entry_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EntryRow> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+    ))
+}
+
+/// Turn raw rows into records, attaching each entry's search terms and signers.
+fn complete_entries(
+    tx: &Transaction<'_>,
+    rows: Vec<EntryRow>,
+) -> Result<Vec<EntryRecord>, StorageError> {
+    let mut terms_stmt = tx
+        .prepare_cached("SELECT field, value FROM entry_terms WHERE idx = ?1 ORDER BY field, value")
+        .map_err(db)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (idx, leaf, leaf_hash, kind, integrated_at) in rows {
+        let mut terms = SearchTerms::default();
+        let mut signers = Vec::new();
+        let pairs = terms_stmt
+            .query_map([idx], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(db)?;
+        for pair in pairs {
+            let (field, value) = pair.map_err(db)?;
+            match field.as_str() {
+                "artifact" => terms.artifacts.push(value),
+                "commit" => terms.commits.push(value),
+                "dirhash" => terms.dir_hashes.push(value),
+                "repository" => terms.repositories.push(value),
+                "signer" => signers.push(value),
+                other => return Err(StorageError::Corrupt(format!("unknown term field {other}"))),
+            }
+        }
+        out.push(EntryRecord {
+            index: idx as u64,
+            leaf,
+            leaf_hash: hash_from(leaf_hash)?,
+            kind,
+            integrated_at_ms: integrated_at,
+            signers,
+            terms,
+        });
+    }
+    Ok(out)
+}
+
+fn checkpoint_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CheckpointRecord> {
+    Ok(CheckpointRecord {
+        size: row.get::<_, i64>(0)? as u64,
+        note: row.get(1)?,
+        created_at_ms: row.get(2)?,
+    })
+}
+
+impl Storage for SqliteStorage {
+    fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
+        self.read(|tx| {
+            let get = |key: &str| -> Result<Option<String>, StorageError> {
+                tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                    .optional()
+                    .map_err(db)
+            };
+            match (get("origin")?, get("vkey")?) {
+                (Some(origin), Some(vkey)) => Ok(Some(LogIdentity { origin, vkey })),
+                (None, None) => Ok(None),
+                _ => Err(StorageError::Corrupt(
+                    "log identity is half recorded".into(),
+                )),
+            }
+        })
+    }
+
+    fn set_identity(&self, identity: &LogIdentity) -> Result<(), StorageError> {
+        self.write(|tx| {
+            for (key, value) in [("origin", &identity.origin), ("vkey", &identity.vkey)] {
+                let existing: Option<String> = tx
+                    .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                    .optional()
+                    .map_err(db)?;
+                match existing {
+                    Some(v) if &v == value => {}
+                    Some(v) => {
+                        return Err(StorageError::Corrupt(format!(
+                            "log {key} is already recorded as {v:?}"
+                        )))
+                    }
+                    None => {
+                        tx.execute(
+                            "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                            [key, value],
+                        )
+                        .map_err(db)?;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
+        self.write(|tx| {
+            let mut insert_entry = tx
+                .prepare_cached(
+                    "INSERT INTO entries (idx, leaf, leaf_hash, kind, integrated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(db)?;
+            let mut insert_term = tx
+                .prepare_cached("INSERT OR IGNORE INTO entry_terms (field, value, idx) VALUES (?1, ?2, ?3)")
+                .map_err(db)?;
+            for e in &batch.entries {
+                let idx = to_i64(e.index)?;
+                insert_entry
+                    .execute(params![idx, e.leaf, &e.leaf_hash[..], e.kind, e.integrated_at_ms])
+                    .map_err(db)?;
+                let fields = [
+                    ("artifact", &e.terms.artifacts),
+                    ("commit", &e.terms.commits),
+                    ("dirhash", &e.terms.dir_hashes),
+                    ("repository", &e.terms.repositories),
+                    ("signer", &e.signers),
+                ];
+                for (field, values) in fields {
+                    for v in values {
+                        insert_term.execute(params![field, v, idx]).map_err(db)?;
+                    }
+                }
+            }
+            let mut insert_node = tx
+                .prepare_cached("INSERT INTO nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
+                .map_err(db)?;
+            for (node, hash) in &batch.nodes {
+                insert_node
+                    .execute(params![node.level, to_i64(node.index)?, &hash[..]])
+                    .map_err(db)?;
+            }
+            let mut insert_event = tx
+                .prepare_cached("INSERT INTO key_events (idx, key_id, action, details) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(db)?;
+            for ev in &batch.key_events {
+                insert_event
+                    .execute(params![to_i64(ev.index)?, ev.key_id, ev.action, ev.details.to_string()])
+                    .map_err(db)?;
+            }
+            let cp = &batch.checkpoint;
+            tx.execute(
+                "INSERT INTO checkpoints (size, note, created_at) VALUES (?1, ?2, ?3)",
+                params![to_i64(cp.size)?, cp.note, cp.created_at_ms],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn latest_checkpoint(&self) -> Result<Option<CheckpointRecord>, StorageError> {
+        self.read(|tx| {
+            tx.query_row(
+                "SELECT size, note, created_at FROM checkpoints ORDER BY size DESC LIMIT 1",
+                [],
+                checkpoint_row,
+            )
+            .optional()
+            .map_err(db)
+        })
+    }
+
+    fn checkpoint_at(&self, size: u64) -> Result<Option<CheckpointRecord>, StorageError> {
+        let size = to_i64(size)?;
+        self.read(|tx| {
+            tx.query_row(
+                "SELECT size, note, created_at FROM checkpoints WHERE size = ?1",
+                [size],
+                checkpoint_row,
+            )
+            .optional()
+            .map_err(db)
+        })
+    }
+
+    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError> {
+        let since = to_i64(since)?;
+        self.read(|tx| {
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT size, note, created_at FROM checkpoints WHERE size >= ?1 ORDER BY size LIMIT ?2",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![since, limit as i64], checkpoint_row)
+                .map_err(db)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(db)
+        })
+    }
+
+    fn entry(&self, index: u64) -> Result<Option<EntryRecord>, StorageError> {
+        Ok(self.entries(&[index])?.pop())
+    }
+
+    fn entries(&self, indexes: &[u64]) -> Result<Vec<EntryRecord>, StorageError> {
+        self.read(|tx| {
+            let mut stmt = tx
+                .prepare_cached(&format!(
+                    "SELECT {ENTRY_COLUMNS} FROM entries WHERE idx = ?1"
+                ))
+                .map_err(db)?;
+            let mut rows = Vec::with_capacity(indexes.len());
+            for &i in indexes {
+                if let Some(row) = stmt
+                    .query_row([to_i64(i)?], entry_row)
+                    .optional()
+                    .map_err(db)?
+                {
+                    rows.push(row);
+                }
+            }
+            complete_entries(tx, rows)
+        })
+    }
+
+    fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError> {
+        let (start, end) = (to_i64(start)?, to_i64(end)?);
+        self.read(|tx| {
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT idx, leaf FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([start, end], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+                })
+                .map_err(db)?;
+            let mut out = Vec::new();
+            for (expected, row) in (start..).zip(rows) {
+                let (idx, leaf) = row.map_err(db)?;
+                if idx != expected {
+                    return Err(StorageError::Corrupt(format!(
+                        "entry {expected} is missing"
+                    )));
+                }
+                out.push(leaf);
+            }
+            Ok(out)
+        })
+    }
+
+    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
+        self.read(|tx| {
+            tx.query_row(
+                "SELECT idx FROM entries WHERE leaf_hash = ?1",
+                [&leaf_hash[..]],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map(|o| o.map(|i| i as u64))
+            .map_err(db)
+        })
+    }
+
+    fn search(&self, q: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
+        let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM entries e WHERE 1=1");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let terms = [
+            ("artifact", &q.artifact),
+            ("commit", &q.commit),
+            ("dirhash", &q.dir_hash),
+            ("repository", &q.repository),
+            ("signer", &q.signer),
+        ];
+        for (field, value) in terms {
+            if let Some(v) = value {
+                sql.push_str(&format!(
+                    " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.field = '{field}' AND t.value = ?{})",
+                    args.len() + 1
+                ));
+                args.push(v.clone().into());
+            }
+        }
+        if let Some(kind) = &q.kind {
+            sql.push_str(&format!(" AND e.kind = ?{}", args.len() + 1));
+            args.push(kind.clone().into());
+        }
+        if let Some(since) = q.since_ms {
+            sql.push_str(&format!(" AND e.integrated_at >= ?{}", args.len() + 1));
+            args.push(since.into());
+        }
+        if let Some(until) = q.until_ms {
+            sql.push_str(&format!(" AND e.integrated_at <= ?{}", args.len() + 1));
+            args.push(until.into());
+        }
+        if let Some(after) = q.after {
+            sql.push_str(&format!(" AND e.idx > ?{}", args.len() + 1));
+            args.push(to_i64(after)?.into());
+        }
+        if let Some(before) = q.before {
+            sql.push_str(&format!(" AND e.idx < ?{}", args.len() + 1));
+            args.push(to_i64(before)?.into());
+        }
+        sql.push_str(&format!(" ORDER BY e.idx LIMIT ?{}", args.len() + 1));
+        args.push((q.limit as i64).into());
+        self.read(|tx| {
+            let mut stmt = tx.prepare_cached(&sql).map_err(db)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(args.iter()), entry_row)
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            complete_entries(tx, rows)
+        })
+    }
+
+    fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
+        self.read(|tx| {
+            let mut stmt = tx
+                .prepare_cached("SELECT idx, key_id, action, details FROM key_events ORDER BY idx")
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                })
+                .map_err(db)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (idx, key_id, action, details) = row.map_err(db)?;
+                let details = serde_json::from_str(&details)
+                    .map_err(|e| StorageError::Corrupt(format!("key event {idx}: {e}")))?;
+                out.push(KeyEventRecord {
+                    index: idx as u64,
+                    key_id,
+                    action,
+                    details,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
+        self.read(|tx| {
+            let mut stmt = tx
+                .prepare_cached("SELECT hash FROM nodes WHERE level = ?1 AND idx = ?2")
+                .map_err(db)?;
+            let mut out = Vec::with_capacity(nodes.len());
+            for node in nodes {
+                let blob: Option<Vec<u8>> = stmt
+                    .query_row(params![node.level, to_i64(node.index)?], |r| r.get(0))
+                    .optional()
+                    .map_err(db)?;
+                match blob {
+                    Some(b) => out.push(hash_from(b)?),
+                    None => {
+                        return Err(StorageError::Corrupt(format!(
+                            "tree node level {} index {} is missing",
+                            node.level, node.index
+                        )))
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+}

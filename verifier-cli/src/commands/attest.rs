@@ -1,0 +1,265 @@
+//! `glassbox attest source|review|build|key`: build an in-toto Statement of one of the
+//! four kinds of DESIGN §3 with the `glassbox_core::statement` constructors (which
+//! validate it exactly as the log will), sign it into a DSSE envelope, and write the
+//! envelope's canonical JSON — the bytes the log stores as the leaf.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use chrono::{DateTime, SecondsFormat, Timelike, Utc};
+use ed25519_dalek::VerifyingKey;
+use glassbox_core::digest::{key_id_hex, Sha256Digest};
+use glassbox_core::statement::{
+    ArtifactSubject, Attestation, Build, BuildMetadata, BuildRecipe, KeyEvent, ProvenancePredicate,
+    ReportDigest, ReviewPredicate, ReviewRequest, Role, Scope, SourceDigest, SourceReview,
+    SourceSubmission, SubmissionPredicate, Verdict,
+};
+
+use super::Outcome;
+use crate::cli::{
+    AttestBuildArgs, AttestCommand, AttestKeyArgs, AttestReviewArgs, AttestSourceArgs, RoleArg,
+    SourceArgs, VerdictArg,
+};
+use crate::{hash, output, source};
+
+pub fn run(cmd: AttestCommand) -> anyhow::Result<Outcome> {
+    let sign = match &cmd {
+        AttestCommand::Source(args) => &args.sign,
+        AttestCommand::Review(args) => &args.sign,
+        AttestCommand::Build(args) => &args.sign,
+        AttestCommand::Key(args) => &args.sign,
+    };
+    // Cheap checks first, so a mistake costs no hashing.
+    if let Some(path) = &sign.output {
+        output::check_writable(path, sign.force)?;
+    }
+    let key = glassbox_keys::load_signing_key(&sign.key)?;
+    let attestation = match &cmd {
+        AttestCommand::Source(args) => submission(args)?,
+        AttestCommand::Review(args) => review(args)?,
+        AttestCommand::Build(args) => build(args)?,
+        AttestCommand::Key(args) => key_event(args, &key.verifying_key())?,
+    };
+    let envelope = attestation.sign(&[&key]).context("signing the envelope")?;
+    let mut bytes = envelope.to_canonical_json();
+    bytes.push(b'\n');
+    output::emit(sign.output.as_deref(), &bytes, sign.force)?;
+    Ok(Outcome::Success)
+}
+
+fn submission(args: &AttestSourceArgs) -> anyhow::Result<Attestation> {
+    let submitted_at = timestamp(args.time.as_deref(), "--time")?;
+    let source = source_digest(&args.source)?;
+    let predicate = SubmissionPredicate {
+        repository: args.source.repository_url.clone(),
+        product: args.product.clone(),
+        version: args.version.clone(),
+        review_request: ReviewRequest {
+            scope: scope(&args.scope),
+            notes: args.notes.clone(),
+        },
+        submitted_at,
+    };
+    let attestation =
+        SourceSubmission::new(source, predicate).context("invalid source submission")?;
+    Ok(attestation.into())
+}
+
+fn review(args: &AttestReviewArgs) -> anyhow::Result<Attestation> {
+    let reviewed_at = timestamp(args.time.as_deref(), "--time")?;
+    let report_digest = match &args.report {
+        Some(report) => Some(ReportDigest {
+            sha256: hex::encode(file_digest(report)?),
+        }),
+        None => None,
+    };
+    let source = source_digest(&args.source)?;
+    let predicate = ReviewPredicate {
+        repository: args.source.repository_url.clone(),
+        scope: scope(&args.scope),
+        verdict: match args.verdict {
+            VerdictArg::Approved => Verdict::Approved,
+            VerdictArg::ApprovedWithFindings => Verdict::ApprovedWithFindings,
+            VerdictArg::Rejected => Verdict::Rejected,
+        },
+        findings: args.findings.clone(),
+        report_digest,
+        reviewed_at,
+    };
+    let attestation = SourceReview::new(source, predicate).context("invalid source review")?;
+    Ok(attestation.into())
+}
+
+fn build(args: &AttestBuildArgs) -> anyhow::Result<Attestation> {
+    let finished_on = timestamp(args.time.as_deref(), "--time")?;
+    let name = match &args.artifact_name {
+        Some(name) => name.clone(),
+        None => args
+            .artifact
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_owned)
+            .with_context(|| {
+                format!(
+                    "cannot name the artifact after {}; give --artifact-name",
+                    args.artifact.display()
+                )
+            })?,
+    };
+    let subject = ArtifactSubject {
+        name,
+        sha256: Sha256Digest(file_digest(&args.artifact)?),
+    };
+
+    let mut recipe = BuildRecipe::new(&args.command, &args.output_path);
+    recipe.working_directory = args.workdir.clone();
+    recipe.toolchain = args.toolchain.clone();
+    if !args.env.is_empty() {
+        let mut env = BTreeMap::new();
+        for (k, v) in &args.env {
+            if env.insert(k.clone(), v.clone()).is_some() {
+                bail!("--env {k} is given twice");
+            }
+        }
+        recipe.environment = Some(env);
+    }
+
+    let source = source_digest(&args.source)?;
+    let mut predicate = ProvenancePredicate::new(
+        recipe,
+        &args.source.repository_url,
+        source,
+        &args.builder_id,
+    );
+    predicate.run_details.metadata = Some(BuildMetadata {
+        finished_on: Some(finished_on),
+        ..BuildMetadata::default()
+    });
+    let attestation = Build::new(vec![subject], predicate).context("invalid build attestation")?;
+    Ok(attestation.into())
+}
+
+fn key_event(args: &AttestKeyArgs, signer: &VerifyingKey) -> anyhow::Result<Attestation> {
+    let event = match (&args.register, &args.revoke) {
+        (Some(path), None) => {
+            let key = glassbox_keys::load_verifying_key(path)?;
+            let roles: Vec<Role> = args.roles.iter().map(|r| role(*r)).collect();
+            if args.self_signed {
+                if key != *signer {
+                    bail!(
+                        "--self-signed: {} is not the public half of --key {}",
+                        path.display(),
+                        args.sign.key.display()
+                    );
+                }
+                if !roles.contains(&Role::Operator) {
+                    bail!("--self-signed registers the genesis operator: --roles must include operator");
+                }
+            } else if key == *signer {
+                bail!(
+                    "{} is the signing key itself; a key registers itself only in the genesis \
+                     operator registration (--self-signed)",
+                    path.display()
+                );
+            }
+            KeyEvent::register(
+                &key,
+                args.name.as_deref().unwrap_or_default(),
+                args.organisation.as_deref().unwrap_or_default(),
+                roles,
+            )
+            .context("invalid key registration")?
+        }
+        (None, Some(path)) => {
+            let key = glassbox_keys::load_verifying_key(path)?;
+            let since = args
+                .compromised_since
+                .as_deref()
+                .map(|s| timestamp(Some(s), "--compromised-since"))
+                .transpose()?;
+            KeyEvent::revoke(
+                &key_id_hex(&key),
+                args.reason.as_deref().unwrap_or_default(),
+                since.as_deref(),
+            )
+            .context("invalid key revocation")?
+        }
+        // clap's argument group requires exactly one of --register and --revoke.
+        _ => bail!("give one of --register and --revoke"),
+    };
+    Ok(event.into())
+}
+
+fn role(r: RoleArg) -> Role {
+    match r {
+        RoleArg::Vendor => Role::Vendor,
+        RoleArg::Reviewer => Role::Reviewer,
+        RoleArg::Builder => Role::Builder,
+        RoleArg::Operator => Role::Operator,
+    }
+}
+
+fn scope(paths: &[String]) -> Scope {
+    if paths.is_empty() {
+        Scope::Full
+    } else {
+        Scope::Paths(paths.to_vec())
+    }
+}
+
+fn source_digest(args: &SourceArgs) -> anyhow::Result<SourceDigest> {
+    let id = source::from_repo(&args.repo, &args.rev)?;
+    Ok(SourceDigest {
+        git_commit: id.git_commit,
+        git_tree: id.git_tree,
+        dir_hash: id.dir_hash,
+    })
+}
+
+fn file_digest(path: &Path) -> anyhow::Result<[u8; 32]> {
+    let digests = hash::sha256_files(&[path.to_path_buf()])?;
+    Ok(digests[0])
+}
+
+/// `value` (or now) as RFC 3339 in UTC with whole seconds, the one spelling Glassbox
+/// signs, so equal instants give equal statements.
+fn timestamp(value: Option<&str>, flag: &str) -> anyhow::Result<String> {
+    let instant = match value {
+        None => {
+            let now = Utc::now();
+            now.with_nanosecond(0).unwrap_or(now)
+        }
+        Some(text) => {
+            let parsed = DateTime::parse_from_rfc3339(text)
+                .with_context(|| format!("{flag} {text:?} is not an RFC 3339 date-time"))?;
+            if parsed.nanosecond() != 0 {
+                bail!("{flag} {text:?} has a fraction of a second; give whole seconds");
+            }
+            parsed.with_timezone(&Utc)
+        }
+    };
+    Ok(instant.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_whole_seconds() {
+        assert_eq!(
+            timestamp(Some("2025-01-31T13:00:00+01:00"), "--time").unwrap(),
+            "2025-01-31T12:00:00Z"
+        );
+        let now = timestamp(None, "--time").unwrap();
+        assert_eq!(now.len(), "2025-01-31T12:00:00Z".len(), "{now}");
+        assert!(now.ends_with('Z'));
+    }
+
+    #[test]
+    fn fractional_or_malformed_time_is_refused() {
+        assert!(timestamp(Some("2025-01-31T12:00:00.5Z"), "--time").is_err());
+        assert!(timestamp(Some("yesterday"), "--time").is_err());
+    }
+}

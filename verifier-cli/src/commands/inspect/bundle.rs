@@ -1,0 +1,87 @@
+//! Receipts and bundles (DESIGN §5): each entry's envelope and its inclusion proof.
+
+use anyhow::{bail, Context};
+use glassbox_core::bundle::{Bundle, Receipt, BUNDLE_MEDIA_TYPE};
+use glassbox_core::dsse::Envelope;
+use glassbox_core::note::Note;
+use glassbox_core::tlog_proof::TlogProof;
+
+use super::{envelope, note, Keys, Tally};
+use crate::doc::Doc;
+
+pub fn inspect_receipt(
+    value: serde_json::Value,
+    keys: &Keys,
+    tally: &mut Tally,
+) -> anyhow::Result<Doc> {
+    let receipt: Receipt = serde_json::from_value(value).context("invalid receipt")?;
+    Ok(Doc::map()
+        .with("type", "receipt")
+        .with_all(describe_receipt(&receipt, keys, tally)))
+}
+
+pub fn inspect_bundle(
+    value: serde_json::Value,
+    keys: &Keys,
+    tally: &mut Tally,
+) -> anyhow::Result<Doc> {
+    let bundle: Bundle = serde_json::from_value(value).context("invalid bundle")?;
+    if bundle.media_type != BUNDLE_MEDIA_TYPE {
+        bail!(
+            "unknown bundle mediaType {:?}; expected {BUNDLE_MEDIA_TYPE}",
+            bundle.media_type
+        );
+    }
+    let checkpoint = match Note::parse(bundle.checkpoint.as_bytes()) {
+        Ok(n) => note::describe_note(&n, keys, tally),
+        Err(e) => Doc::from(format!("INVALID: {e}")),
+    };
+    let receipts = |list: &[Receipt], tally: &mut Tally| -> Vec<Doc> {
+        list.iter()
+            .map(|r| Doc::map().with_all(describe_receipt(r, keys, tally)))
+            .collect()
+    };
+    let entries = receipts(&bundle.entries, tally);
+    let key_events = receipts(&bundle.key_events, tally);
+    Ok(Doc::map()
+        .with("type", "bundle")
+        .with("mediaType", bundle.media_type.as_str())
+        .with("artifact", bundle.artifact.as_str())
+        .with("checkpoint", checkpoint)
+        .with("entries", entries)
+        .with("keyEvents", key_events))
+}
+
+fn describe_receipt(receipt: &Receipt, keys: &Keys, tally: &mut Tally) -> Vec<(String, Doc)> {
+    let mut fields = vec![("index".to_owned(), Doc::from(receipt.index))];
+    let envelope = Envelope::from_value(&receipt.entry);
+    match &envelope {
+        Ok(env) => fields.push((
+            "entry".to_owned(),
+            Doc::map().with_all(envelope::describe(env, keys, tally)),
+        )),
+        Err(e) => fields.push((
+            "entry".to_owned(),
+            Doc::from(format!("INVALID envelope: {e}")),
+        )),
+    }
+    let proof = match TlogProof::parse(receipt.tlog_proof.as_bytes()) {
+        Ok(proof) => {
+            if proof.index != receipt.index {
+                tally.failed += 1;
+                fields.push((
+                    "indexMismatch".to_owned(),
+                    Doc::from(format!(
+                        "FAILED: receipt index {} but proof index {}",
+                        receipt.index, proof.index
+                    )),
+                ));
+            }
+            let leaf = envelope.as_ref().ok().map(Envelope::to_canonical_json);
+            note::describe_proof(&proof, leaf.as_deref(), keys, tally)
+        }
+        Err(e) => Doc::from(format!("INVALID: {e}")),
+    };
+    fields.push(("tlogProof".to_owned(), proof));
+    fields
+}
