@@ -9,9 +9,14 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(checkpoint) = Checkpoint::parse(text) {
-            checkpoint.validate().expect("a parsed checkpoint must validate");
+            checkpoint
+                .validate()
+                .expect("a parsed checkpoint must validate");
             let again = checkpoint.to_text();
-            assert_eq!(again, text, "a parsed checkpoint does not re-encode byte for byte");
+            assert_eq!(
+                again, text,
+                "a parsed checkpoint does not re-encode byte for byte"
+            );
             assert_eq!(Checkpoint::parse(&again).as_ref(), Ok(&checkpoint));
         }
     }

@@ -12,7 +12,11 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     if let Ok(ts) = TimestampedSignature::from_bytes(data) {
         assert!(ts.timestamp <= MAX_TIMESTAMP);
-        assert_eq!(&ts.to_bytes()[..], data, "timestamped_signature does not round-trip");
+        assert_eq!(
+            &ts.to_bytes()[..],
+            data,
+            "timestamped_signature does not round-trip"
+        );
     }
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(key) = CosignatureVerifierKey::parse(text) {

@@ -16,7 +16,8 @@ fn same_json(a: &Value, b: &Value) -> bool {
         }
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len()
-                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
         }
         _ => a == b,
     }
@@ -31,9 +32,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let text = std::str::from_utf8(&canonical).expect("canonical JSON must be UTF-8");
     let reparsed: Value = serde_json::from_str(text).expect("canonical JSON must parse");
-    let again = jcs::canonicalize(&reparsed).unwrap_or_else(|e| {
-        panic!("canonical output {text} does not canonicalise again: {e}")
-    });
+    let again = jcs::canonicalize(&reparsed)
+        .unwrap_or_else(|e| panic!("canonical output {text} does not canonicalise again: {e}"));
     assert_eq!(
         String::from_utf8_lossy(&again),
         text,

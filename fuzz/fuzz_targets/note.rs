@@ -22,6 +22,8 @@ fuzz_target!(|data: &[u8]| {
     let verifiers: [&dyn NoteVerifier; 1] = [&peter];
     if let Ok(verified) = note.verify(&verifiers) {
         assert!(!verified.is_empty());
-        assert!(verified.iter().all(|s| s.name == peter.name() && s.key_id == peter.key_id()));
+        assert!(verified
+            .iter()
+            .all(|s| s.name == peter.name() && s.key_id == peter.key_id()));
     }
 });

@@ -25,11 +25,17 @@ fn check_statement(bytes: &[u8]) {
     let rebuilt = attestation.to_statement();
     let again = Attestation::from_statement(&rebuilt)
         .expect("to_statement of a valid attestation must validate");
-    assert_eq!(again, attestation, "typed round trip through to_statement changed it");
+    assert_eq!(
+        again, attestation,
+        "typed round trip through to_statement changed it"
+    );
     let payload = attestation.to_payload();
     let from_payload =
         Statement::from_json(&payload).expect("to_payload of a valid attestation must parse");
-    assert_eq!(from_payload, rebuilt, "to_payload does not parse to to_statement");
+    assert_eq!(
+        from_payload, rebuilt,
+        "to_payload does not parse to to_statement"
+    );
     assert_eq!(
         Attestation::from_statement(&from_payload).as_ref(),
         Ok(&attestation),

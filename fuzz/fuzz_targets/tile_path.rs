@@ -13,12 +13,18 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let shown = path.to_string();
-    assert_eq!(shown, text, "a parsed tile path is not its own canonical form");
+    assert_eq!(
+        shown, text,
+        "a parsed tile path is not its own canonical form"
+    );
     assert_eq!(shown.parse::<TilePath>().as_ref(), Ok(&path));
     let width = match path {
         TilePath::Hash(tile) => {
             assert!(tile.level <= MAX_TILE_LEVEL);
-            assert_eq!(Tile::new(tile.level, tile.index, tile.width).as_ref(), Ok(&tile));
+            assert_eq!(
+                Tile::new(tile.level, tile.index, tile.width).as_ref(),
+                Ok(&tile)
+            );
             assert!(tile.nodes().len() <= usize::from(tile.width));
             tile.width
         }

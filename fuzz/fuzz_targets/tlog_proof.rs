@@ -22,7 +22,10 @@ fuzz_target!(|data: &[u8]| {
     let log = glassbox_fuzz::log_key();
     for leaf in [SEED_LEAF, data] {
         if let Ok(checkpoint) = proof.verify(leaf, &log) {
-            assert!(proof.index < checkpoint.size, "verified an index outside the tree");
+            assert!(
+                proof.index < checkpoint.size,
+                "verified an index outside the tree"
+            );
         }
     }
 });

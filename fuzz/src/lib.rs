@@ -13,7 +13,8 @@ pub const PETER_VKEY: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVk
 
 /// Log key (Ed25519 seed `[3; 32]`, name `example.com/fancylog`); signs the checkpoint,
 /// tlog-proof and bundle seeds.
-pub const LOG_VKEY: &str = "example.com/fancylog+2faed7c5+Ae1JKMYo0cLG6ukDOJBZlWEpWSc6XGP5NjbBRhSshzfR";
+pub const LOG_VKEY: &str =
+    "example.com/fancylog+2faed7c5+Ae1JKMYo0cLG6ukDOJBZlWEpWSc6XGP5NjbBRhSshzfR";
 
 /// Witness key (Ed25519 seed `00 01 … 1f`, name `witness.example/w1`, the
 /// core/tests/cosignature_v1.rs vector); cosigns the `cosignature` seeds.
