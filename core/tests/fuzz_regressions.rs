@@ -3,8 +3,7 @@
 //! after the property the input broke and holds the input bytes inline; the target
 //! that found it is named in its doc comment.
 //!
-//! A test for a finding that is not fixed yet is `#[ignore]`d with the reason, so the
-//! suite stays green until the fix lands with the test switched on.
+//! A finding is fixed in the same change that adds its test.
 
 use glassbox_core::jcs::{canonicalize_to_string, format_f64};
 use serde_json::Value;
