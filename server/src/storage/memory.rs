@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use super::records::{Batch, CheckpointRecord, EntryRecord, KeyEventRecord, LogIdentity};
+use super::records::{
+    Batch, CheckpointRecord, DayCount, EntryRecord, KeyEventRecord, LogIdentity, DAY_MS,
+};
 use super::{Hash, NodeId, SearchQuery, Storage, StorageError};
 
 #[derive(Default)]
@@ -166,6 +168,21 @@ impl Storage for MemoryStorage {
 
     fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
         Ok(self.lock()?.key_events.clone())
+    }
+
+    fn entries_per_day(&self, since_ms: i64) -> Result<Vec<DayCount>, StorageError> {
+        let day0 = since_ms.div_euclid(DAY_MS);
+        let mut days: BTreeMap<i64, u64> = BTreeMap::new();
+        for e in &self.lock()?.entries {
+            let day = e.integrated_at_ms.div_euclid(DAY_MS);
+            if day >= day0 {
+                *days.entry(day).or_default() += 1;
+            }
+        }
+        Ok(days
+            .into_iter()
+            .map(|(day, entries)| DayCount { day, entries })
+            .collect())
     }
 
     fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
