@@ -12,6 +12,7 @@ pub mod extract;
 pub mod facts;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod ratelimit;
 pub mod receipt;
 pub mod registry;
@@ -21,6 +22,7 @@ pub mod server;
 pub mod state;
 pub mod storage;
 pub mod validate;
+pub mod web;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
