@@ -3,6 +3,7 @@
 //! 2 usage or I/O error (clap exits 2 by itself on a usage error).
 
 mod cli;
+mod client;
 mod commands;
 mod doc;
 mod git;
