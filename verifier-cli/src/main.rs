@@ -10,6 +10,9 @@ mod git;
 mod hash;
 mod output;
 mod source;
+mod state;
+#[cfg(test)]
+mod testlog;
 mod tree;
 
 use clap::Parser;
