@@ -11,6 +11,7 @@ mod hash;
 mod output;
 mod source;
 mod state;
+mod summary;
 #[cfg(test)]
 mod testlog;
 mod tree;

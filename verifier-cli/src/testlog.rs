@@ -7,7 +7,7 @@ use glassbox_core::bundle::{Bundle, Receipt, BUNDLE_MEDIA_TYPE};
 use glassbox_core::checkpoint::{Checkpoint, SignedCheckpoint};
 use glassbox_core::digest::{key_id_hex, Sha256Digest};
 use glassbox_core::dsse::Envelope;
-use glassbox_core::merkle::{consistency_proof, inclusion_proof, leaf_hash, Hash, MemoryTree};
+use glassbox_core::merkle::{inclusion_proof, leaf_hash, MemoryTree};
 use glassbox_core::note::NoteSigner;
 use glassbox_core::policy::TrustPolicy;
 use glassbox_core::statement::{
@@ -65,8 +65,7 @@ impl TestLog {
             &op,
         );
         log.append_signed(
-            &KeyEvent::register(&builder, "Rebuilder", "B Ltd", vec![Role::Builder])
-                .expect("reg"),
+            &KeyEvent::register(&builder, "Rebuilder", "B Ltd", vec![Role::Builder]).expect("reg"),
             &op,
         );
         log.append_signed(
@@ -107,6 +106,12 @@ impl TestLog {
     /// Appends the standard story for `artifact`: submission, approving review, a
     /// vendor build and an independent build.
     pub fn story(&mut self, artifact: Sha256Digest) {
+        self.story_with(artifact, Verdict::Approved, true);
+    }
+
+    /// The story with the review's `verdict`, and the independent build only when
+    /// `independent`.
+    pub fn story_with(&mut self, artifact: Sha256Digest, verdict: Verdict, independent: bool) {
         let source = SourceDigest::from_git(COMMIT, TREE, DIR_HASH);
         let submission = SourceSubmission::new(
             source.clone(),
@@ -124,12 +129,14 @@ impl TestLog {
         .expect("submission");
         let vendor = self.vendor.clone();
         self.append_attestation(submission.into(), &vendor);
-        let review = self.review(Verdict::Approved);
+        let review = self.review(verdict);
         let reviewer = self.reviewer.clone();
         self.append_attestation(review, &reviewer);
         self.append_attestation(build(artifact, "https://vendor.example"), &vendor);
-        let builder = self.builder.clone();
-        self.append_attestation(build(artifact, "https://rebuild.example"), &builder);
+        if independent {
+            let builder = self.builder.clone();
+            self.append_attestation(build(artifact, "https://rebuild.example"), &builder);
+        }
     }
 
     pub fn review(&self, verdict: Verdict) -> Attestation {
@@ -181,10 +188,6 @@ impl TestLog {
             entry: serde_json::from_slice(&self.leaves[index as usize]).expect("json"),
             tlog_proof: proof.to_text(),
         }
-    }
-
-    pub fn consistency(&self, from: u64) -> Vec<Hash> {
-        consistency_proof(from, self.tree.size(), &self.tree).expect("consistency")
     }
 
     /// A bundle of every entry of the log for `artifact`, against the current tree.

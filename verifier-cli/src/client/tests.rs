@@ -55,7 +55,10 @@ fn connection_refused_is_named_as_such() {
     drop(listener);
     let err = client(&base).checkpoint().expect_err("nothing listens");
     assert!(matches!(err, ClientError::Connect { .. }), "{err:?}");
-    assert!(err.to_string().contains("is the log server running"), "{err}");
+    assert!(
+        err.to_string().contains("is the log server running"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -66,7 +69,10 @@ fn server_error_body_is_shown() {
     h.join().expect("server");
     assert_eq!(err.status(), Some(404));
     let text = err.to_string();
-    assert!(text.contains("404 not_found: no build names sha256:00"), "{text}");
+    assert!(
+        text.contains("404 not_found: no build names sha256:00"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -74,7 +80,10 @@ fn non_json_error_body_is_shown_truncated() {
     let (base, h) = serve(vec![(502, "bad gateway".to_owned())]);
     let err = client(&base).keys().expect_err("502");
     h.join().expect("server");
-    assert!(err.to_string().contains("502 unknown: bad gateway"), "{err}");
+    assert!(
+        err.to_string().contains("502 unknown: bad gateway"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -113,7 +122,11 @@ fn search_follows_cursors_to_the_end() {
     let hits = client(&base).search(&filter).expect("search");
     let seen = h.join().expect("server");
     assert_eq!(hits.iter().map(|h| h.index).collect::<Vec<_>>(), [1, 2, 5]);
-    assert!(seen[0].contains("repository=https%3A%2F%2Fexample.com%2Fa+b.git") || seen[0].contains("repository=https%3A%2F%2Fexample.com%2Fa%20b.git"), "{seen:?}");
+    assert!(
+        seen[0].contains("repository=https%3A%2F%2Fexample.com%2Fa+b.git")
+            || seen[0].contains("repository=https%3A%2F%2Fexample.com%2Fa%20b.git"),
+        "{seen:?}"
+    );
     assert!(seen[1].contains("cursor=c1"), "{seen:?}");
 }
 
@@ -159,7 +172,7 @@ fn entries_are_read_from_partial_tiles() {
 #[test]
 fn non_http_urls_are_refused() {
     assert!(matches!(
-        LogClient::new("localhost:8080", DEFAULT_TIMEOUT),
+        LogClient::new("localhost:8080", Duration::from_secs(1)),
         Err(ClientError::BadUrl { .. })
     ));
 }

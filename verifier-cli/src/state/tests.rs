@@ -12,7 +12,10 @@ fn no_state_loads_as_none() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = TestLog::new();
     let state = StateDir::new(dir.path());
-    assert!(state.load_checkpoint(&log_key(&log)).expect("load").is_none());
+    assert!(state
+        .load_checkpoint(&log_key(&log))
+        .expect("load")
+        .is_none());
 }
 
 #[test]
@@ -20,7 +23,9 @@ fn saved_checkpoint_round_trips_and_leaves_no_temporary_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = TestLog::new();
     let state = StateDir::new(dir.path());
-    assert!(state.save_checkpoint(&log.signed_checkpoint()).expect("save"));
+    assert!(state
+        .save_checkpoint(&log.signed_checkpoint())
+        .expect("save"));
     let loaded = state
         .load_checkpoint(&log_key(&log))
         .expect("load")
@@ -55,7 +60,9 @@ fn tampered_state_file_is_reported_not_replaced() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log = TestLog::new();
     let state = StateDir::new(dir.path());
-    state.save_checkpoint(&log.signed_checkpoint()).expect("save");
+    state
+        .save_checkpoint(&log.signed_checkpoint())
+        .expect("save");
     let path = state.checkpoint_path(ORIGIN);
     let mut bytes = fs::read(&path).expect("read");
     let n = bytes.len();
@@ -82,10 +89,19 @@ fn split_view_evidence_keeps_both_checkpoints_and_the_proof() {
     let second = state
         .save_split_view(b"old\n", b"new\n", ORIGIN, &evidence)
         .expect("save twice");
-    assert_ne!(first, second, "a second split view must not overwrite the first");
+    assert_ne!(
+        first, second,
+        "a second split view must not overwrite the first"
+    );
     assert!(first.starts_with(dir.path().join("evidence")));
-    assert_eq!(fs::read(first.join("previous.checkpoint")).expect("prev"), b"old\n");
-    assert_eq!(fs::read(first.join("current.checkpoint")).expect("cur"), b"new\n");
+    assert_eq!(
+        fs::read(first.join("previous.checkpoint")).expect("prev"),
+        b"old\n"
+    );
+    assert_eq!(
+        fs::read(first.join("current.checkpoint")).expect("cur"),
+        b"new\n"
+    );
     let proof: serde_json::Value =
         serde_json::from_slice(&fs::read(first.join("proof.json")).expect("proof")).expect("json");
     assert_eq!(proof["previousSize"], 4);
