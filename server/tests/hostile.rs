@@ -443,3 +443,25 @@ async fn an_envelope_over_the_core_limit_is_refused_even_with_a_larger_body_limi
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(code(&body), "malformed_envelope");
 }
+
+#[tokio::test]
+async fn a_statement_string_over_16_kib_is_refused_by_the_field_limit() {
+    let log = TestLog::memory().await;
+    let vendor = participant(2);
+    log.enrol(&vendor, &[Role::Vendor]).await;
+    let (status, body) = log
+        .submit(&submission(&vendor, REPO, 1, &"9".repeat(16 * 1024 + 1)))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit of 16384 bytes per field"),
+        "{body}"
+    );
+    let (status, _) = log
+        .submit(&submission(&vendor, REPO, 1, &"9".repeat(16 * 1024)))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "exactly at the limit");
+}
