@@ -87,7 +87,7 @@ fn a_binary_modified_by_one_byte_fails() {
     let text = failure(&story.verify_online(&tampered, &[]));
     assert_mentions(
         &text,
-        &["no build", "not found", "no attest", "unknown artifact"],
+        &["no logged build", "names this artifact", "not found"],
     );
 }
 
