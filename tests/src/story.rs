@@ -311,7 +311,7 @@ impl Story {
     /// build has it, else straight over HTTP.
     pub fn submit(&mut self, envelope: &str) {
         let receipt = if submit_command_available() {
-            let receipt_file = format!("{envelope}.receipt.json");
+            let receipt_file = format!("{envelope}.{}.receipt.json", self.receipts.len());
             self.glassbox.ok([
                 "submit",
                 envelope,
@@ -327,6 +327,13 @@ impl Story {
         };
         self.receipts.push(receipt);
         self.submitted.push(envelope.to_string());
+    }
+
+    /// Submit envelope files made earlier again (to the current server).
+    pub fn submit_again(&mut self, envelopes: &[String]) {
+        for envelope in envelopes {
+            self.submit(envelope);
+        }
     }
 
     /// A second, independent log — its own log key, the same operator — that accepted

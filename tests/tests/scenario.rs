@@ -166,11 +166,9 @@ fn a_server_showing_a_forked_history_is_detected_through_the_client_state() {
     let fork = Server::start(&fork_data);
     assert_eq!(fork.vkey, story.vkey, "the fork signs with the same key");
     story.use_server(fork);
+    let story_entries = story.submitted[3..].to_vec();
     story.register(Who::Auditor);
-    story.submit_source(&commit);
-    story.review(Who::Reviewer, &commit, "approved", REVIEWED_AT);
-    story.build(Who::Vendor, &commit);
-    story.build(Who::Rebuilder, &commit);
+    story.submit_again(&story_entries);
     let text = failure(&story.verify_online(&story.artifact(), &[]));
     assert_mentions(&text, &["consisten", "fork", "split"]);
 }
