@@ -8,6 +8,7 @@ mod doc;
 mod git;
 mod hash;
 mod output;
+mod rebuild;
 mod source;
 mod tree;
 
