@@ -146,6 +146,39 @@ EXAMPLES:
     /// Follow the log: prove consistency, check new entries, report watched ones.
     #[command(long_about = MONITOR_LONG, after_long_help = MONITOR_EXAMPLES)]
     Monitor(MonitorArgs),
+
+    /// Rebuild a commit with a recipe and compare the output's sha256.
+    #[command(
+        long_about = "\
+Clone the source (a local repository path, or an https:// or file:// git URL) into a
+fresh scratch directory, check out REV detached (no hooks, no submodules, no checkout
+filters), check the checkout's dirHash against --expect-dir-hash BEFORE running
+anything, then run `/bin/sh -c CMD` in <checkout>/--workdir and hash the file at
+--output-path.
+
+The command sees a cleared environment: only PATH=/usr/bin:/bin, HOME and TMPDIR
+inside the scratch directory, SOURCE_DATE_EPOCH (the commit time) and the --env
+variables. Stdin is closed; after --timeout seconds its whole process group is killed;
+no file it writes may exceed --max-output-bytes. The output path must be relative,
+without `..`, and must resolve inside the checkout (a symbolic link out of it is an
+error). This is not a security sandbox: the command runs as you. Rebuild untrusted
+recipes in a container or VM.
+
+When the output differs from --expect and --attested FILE is given, diffoscope (if
+installed) writes a report beside the result in the scratch directory, which is kept
+whenever the rebuild diverges.
+
+Exit status: 0 reproduced (or built, without --expect), 1 diverged (the report says
+where: source hash, build exit status, timeout, output missing, output too large,
+output hash), 2 usage or I/O error.",
+        after_long_help = "\
+EXAMPLES:
+    glassbox rebuild --source https://example.com/app.git --rev 3f2a9c1e... \\
+        --command 'make app' --output-path app --expect sha256:9f86d0...
+    glassbox rebuild --source . --rev v1.2.0 --command 'cat a b > out' --output-path out \\
+        --env LC_ALL=C --timeout 600 --json"
+    )]
+    Rebuild(crate::commands::rebuild::RebuildArgs),
 }
 
 #[derive(Debug, Subcommand)]

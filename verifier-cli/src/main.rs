@@ -9,6 +9,7 @@ mod doc;
 mod git;
 mod hash;
 mod output;
+mod rebuild;
 mod source;
 mod state;
 mod summary;

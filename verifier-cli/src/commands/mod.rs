@@ -12,6 +12,7 @@ mod history;
 mod inspect;
 mod key;
 mod monitor;
+pub mod rebuild;
 mod submit;
 mod verify;
 
@@ -39,5 +40,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Verify(args) => verify::run(args),
         Command::History(args) => history::run(args),
         Command::Monitor(args) => monitor::run(args),
+        Command::Rebuild(args) => rebuild::run(args),
     }
 }
