@@ -45,7 +45,10 @@ signature and witness cosignatures on the checkpoint and prove it consistent wit
 newest checkpoint this client verified before (kept in the state directory); check
 every entry's inclusion proof, signatures and the signer's registration, role and
 revocation at its log position; apply the policy's builder and reviewer quorums;
-with --rebuild, rebuild from --source and compare.
+with --rebuild, fetch --source, check its dirHash against the attested one, re-run
+the recorded recipe of an agreeing build in a scratch directory and compare the
+output's sha256 with FILE's (a divergence fails verification and names where it
+happened; with diffoscope installed its report is saved beside the result).
 
 Output: the first line is exactly VERIFIED or NOT VERIFIED; each failure follows on a
 line starting `  ✗ `; then the chain (artifact, built by, source, reviewed, log,
@@ -61,7 +64,9 @@ pub const VERIFY_EXAMPLES: &str = "\
 EXAMPLES:
     glassbox verify ./app --policy policy.toml --server https://log.example.com
     glassbox verify ./app --policy policy.toml --bundle app.bundle.json --json
-    glassbox verify ./app --policy policy.toml --server http://127.0.0.1:8080 --state ./glassbox-state";
+    glassbox verify ./app --policy policy.toml --server http://127.0.0.1:8080 --state ./glassbox-state
+    glassbox verify ./app --policy policy.toml --server https://log.example.com \\
+        --rebuild --source https://example.com/app.git";
 
 pub const HISTORY_LONG: &str = "\
 List the log's attestation history matching every filter given (the search API of
@@ -176,6 +181,13 @@ pub struct VerifyArgs {
     /// Seconds one HTTP request may take.
     #[arg(long, value_name = "SECS", default_value = TIMEOUT)]
     pub timeout: u64,
+    /// After the policy passes, rebuild from --source with the recorded recipe and
+    /// require the same bytes.
+    #[arg(long, requires = "source")]
+    pub rebuild: bool,
+    /// Source for --rebuild: a local repository path, or an https:// or file:// git URL.
+    #[arg(long, value_name = "PATH|URL", requires = "rebuild")]
+    pub source: Option<String>,
     /// Print the verdict as JSON.
     #[arg(long)]
     pub json: bool,

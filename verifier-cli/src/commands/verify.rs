@@ -8,6 +8,7 @@
 //! - step 7: print the chain or every reason it fails ([`render`]), or the verdict as JSON.
 
 pub mod check;
+pub mod rebuild_step;
 pub mod render;
 
 use std::path::Path;
@@ -62,7 +63,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
             failures: vec![Failure::NoBuild],
             ..Verdict::default()
         };
-        return report(&verdict, &file, &[], &[], args.json);
+        return report(&verdict, &file, &[], &[], args.json.then_some(None));
     };
 
     let checked = check(&artifact, &bundle, &policy, &state, proofs)?;
@@ -77,6 +78,31 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
             text: dir.display().to_string(),
         });
     }
+    let mut failed_extra = Vec::new();
+    let mut rebuild_json = None;
+    if let Some(source) = args.source.as_deref().filter(|_| args.rebuild) {
+        if checked.verdict.verified() {
+            let rebuilt = rebuild_step::rebuild_agreed(
+                &bundle,
+                &checked.verdict,
+                source,
+                artifact,
+                &args.file,
+            )?;
+            failed_extra.extend(rebuilt.failure);
+            extra.extend(rebuilt.lines);
+            rebuild_json = Some(rebuilt.json);
+        } else {
+            rebuild_json = Some(serde_json::json!({
+                "status": "not-run",
+                "reason": "the policy is not met"
+            }));
+            extra.push(Extra {
+                label: "rebuilt",
+                text: "not attempted: the policy is not met".to_owned(),
+            });
+        }
+    }
     if checked.remembered {
         extra.push(Extra {
             label: "state",
@@ -86,18 +112,30 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
             ),
         });
     }
-    report(&checked.verdict, &file, &[], &extra, args.json)
+    report(
+        &checked.verdict,
+        &file,
+        &failed_extra,
+        &extra,
+        args.json.then_some(rebuild_json),
+    )
 }
 
+/// Prints the report; `json` is `Some` for `--json`, holding the rebuild's outcome
+/// when one was attempted (added to the verdict object as `rebuild`).
 fn report(
     verdict: &Verdict,
     file: &str,
     failed_extra: &[String],
     extra: &[Extra],
-    json: bool,
+    json: Option<Option<serde_json::Value>>,
 ) -> anyhow::Result<Outcome> {
-    if json {
-        output::print_json(&serde_json::to_value(verdict).context("encoding the verdict")?)?;
+    if let Some(rebuild) = json {
+        let mut value = serde_json::to_value(verdict).context("encoding the verdict")?;
+        if let (Some(rebuild), Some(object)) = (rebuild, value.as_object_mut()) {
+            object.insert("rebuild".to_owned(), rebuild);
+        }
+        output::print_json(&value)?;
     } else {
         output::print(&render(verdict, file, failed_extra, extra))?;
     }
