@@ -91,13 +91,14 @@ impl From<RegistryError> for AppError {
         match e {
             NotRegistered { .. } => AppError::UnknownKey(message),
             // The genesis rule: before it, no key has standing to sign anything.
-            BadGenesis => AppError::UnknownKey(format!(
+            BadGenesis { .. } => AppError::UnknownKey(format!(
                 "{message}; this log has no operator yet, so nothing else can be logged"
             )),
             Revoked { .. } | Compromised { .. } => AppError::KeyRevoked(message),
             WrongRole { .. } => AppError::RoleNotAllowed(message),
             BadSignature { .. } => AppError::BadSignature(message),
             Unsigned => AppError::MalformedEnvelope(message),
+            InvalidPublicKey { .. } => AppError::InvalidStatement(message),
             AlreadyRegistered { .. } | AlreadyRevoked { .. } | UnknownSubjectKey { .. } => {
                 AppError::Conflict(message)
             }
