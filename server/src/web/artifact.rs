@@ -14,9 +14,9 @@ use maud::{html, Markup};
 
 use super::decode::{decode, key_names, scope_text, search_all, signer, Decoded};
 use super::layout::{entry_link, page, source_link, time};
+use super::WebPath as P;
 use super::{ok, PageResult};
 use crate::error::AppError;
-use crate::extract::P;
 use crate::state::AppState;
 use crate::storage::SearchQuery;
 

@@ -2,7 +2,8 @@
 //! consistency proofs between consecutive ones and to the newest (RFC 9162
 //! §2.1.4) — what a monitor checks to rule out a forked log.
 
-use axum::extract::{Query, State};
+use super::WebQuery as Query;
+use axum::extract::State;
 use glassbox_core::checkpoint::SignedCheckpoint;
 use maud::html;
 use serde::Deserialize;

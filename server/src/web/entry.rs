@@ -12,9 +12,9 @@ use maud::html;
 
 use super::decode::{decode, key_names, signer, summary};
 use super::layout::{hex, page, time};
+use super::WebPath as P;
 use super::{ok, PageResult};
 use crate::error::AppError;
-use crate::extract::P;
 use crate::receipt::{make_receipt, StorageReader};
 use crate::state::AppState;
 use crate::storage::{CheckpointRecord, EntryRecord, Storage};

@@ -56,7 +56,11 @@ pub async fn home(State(state): State<AppState>) -> PageResult {
         .checkpoint
         .as_ref()
         .and_then(|c| SignedCheckpoint::parse_unverified(&c.note).ok());
-    let origin = h.identity.as_ref().map(|i| i.origin.as_str());
+    let origin = h
+        .identity
+        .as_ref()
+        .map(|i| i.origin.as_str())
+        .or(signed.as_ref().map(|s| s.checkpoint.origin.as_str()));
     let cosignatures: Vec<_> = signed
         .as_ref()
         .map(|s| {

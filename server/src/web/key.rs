@@ -1,16 +1,17 @@
 //! `/key/<id>`: one participant key — registration, roles, revocation — and
 //! every entry it signed, paginated.
 
-use axum::extract::{Query, State};
+use super::WebQuery as Query;
+use axum::extract::State;
 use maud::html;
 use serde::Deserialize;
 
 use super::decode::{decode, entries_table, Decoded};
 use super::layout::{entry_link, page};
 use super::search::{form_encode, PAGE_LIMIT};
+use super::WebPath as P;
 use super::{ok, PageResult};
 use crate::error::AppError;
-use crate::extract::P;
 use crate::routes::search::{encode_cursor, to_query, SearchParams};
 use crate::state::AppState;
 use crate::storage::KeyEventRecord;

@@ -109,3 +109,41 @@ impl IntoResponse for PageError {
 
 /// The answer of every page handler.
 pub type PageResult = Result<Response, PageError>;
+
+/// Path parameters whose rejection is an HTML error page.
+pub struct WebPath<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> axum::extract::FromRequestParts<S>
+    for WebPath<T>
+{
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        crate::extract::P::<T>::from_request_parts(parts, state)
+            .await
+            .map(|crate::extract::P(v)| WebPath(v))
+            .map_err(PageError)
+    }
+}
+
+/// Query parameters whose rejection is an HTML error page.
+pub struct WebQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> axum::extract::FromRequestParts<S>
+    for WebQuery<T>
+{
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        crate::extract::Q::<T>::from_request_parts(parts, state)
+            .await
+            .map(|crate::extract::Q(v)| WebQuery(v))
+            .map_err(PageError)
+    }
+}

@@ -1,14 +1,13 @@
 //! `/search`: one GET form over every filter of the search API, results in
 //! index order, paginated with the API's cursor (links, no script).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::decode::{decode, entries_table, Decoded};
 use super::layout::page;
-use super::{respond, PageResult};
-use crate::error::AppError;
+use super::{respond, PageResult, WebQuery};
 use crate::facts::KINDS;
 use crate::routes::search::{encode_cursor, to_query, SearchParams};
 use crate::state::AppState;
@@ -173,12 +172,8 @@ fn form(f: &SearchForm) -> Markup {
 
 pub async fn search(
     State(state): State<AppState>,
-    submitted: Result<Query<SearchForm>, axum::extract::rejection::QueryRejection>,
+    WebQuery(f): WebQuery<SearchForm>,
 ) -> PageResult {
-    let f = match submitted {
-        Ok(Query(f)) => f,
-        Err(e) => return Err(AppError::BadRequest(e.body_text()).into()),
-    };
     let query = match to_query(&f.params()) {
         Ok(q) => q,
         Err(e) => {

@@ -11,9 +11,9 @@ use maud::html;
 use super::artifact::{reviews_table, submissions_table};
 use super::decode::{decode, entries_table, key_names, search_all, signer, Decoded};
 use super::layout::{entry_link, page, source_link};
+use super::WebPath as P;
 use super::{ok, PageResult};
 use crate::error::AppError;
-use crate::extract::P;
 use crate::state::AppState;
 use crate::storage::SearchQuery;
 
