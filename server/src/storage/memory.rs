@@ -149,7 +149,11 @@ impl Storage for MemoryStorage {
         let has = |values: &[String], want: &Option<String>| {
             want.as_ref().is_none_or(|w| values.iter().any(|v| v == w))
         };
-        Ok(s.entries
+        // Indexes are dense from 0, so `after` is a position: paging stays linear.
+        let start = q
+            .after
+            .map_or(0, |a| (a as usize).saturating_add(1).min(s.entries.len()));
+        Ok(s.entries[start..]
             .iter()
             .filter(|e| q.after.is_none_or(|a| e.index > a))
             .filter(|e| q.before.is_none_or(|b| e.index < b))
