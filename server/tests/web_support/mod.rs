@@ -15,19 +15,28 @@ pub fn synthetic_leaf(name: &str, repo: &str, n: u64) -> (Vec<u8>, SearchTerms) 
     let artifact = Sha256Digest::of(name.as_bytes()).hex();
     let dir_hash = Sha256Digest::of(format!("tree {n}").as_bytes()).hex();
     let commit = Sha256Digest::of(format!("commit {n}").as_bytes()).hex()[..40].to_string();
-    let statement = serde_json::json!({
-        "_type": "https://in-toto.io/Statement/v1",
-        "subject": [{"name": name, "digest": {"sha256": artifact}}],
-        "predicateType": "https://slsa.dev/provenance/v1",
-        "predicate": {"buildDefinition": {"resolvedDependencies": [
-            {"uri": repo, "digest": {"gitCommit": commit, "dirHash": dir_hash}}]}}
-    });
-    let envelope = serde_json::json!({
-        "payload": STANDARD.encode(serde_json::to_vec(&statement).unwrap()),
-        "payloadType": "application/vnd.in-toto+json",
-        "signatures": [{"keyid": "ab".repeat(32), "sig": STANDARD.encode([0u8; 64])}],
-    });
-    let leaf = glassbox_core::jcs::canonicalize(&envelope).unwrap();
+    // Built as text: the envelope's keys are already in RFC 8785 order and every
+    // value is plain ASCII, so this is the canonical form (JCS in a debug build
+    // would dominate a 100,000-entry test).
+    let statement = format!(
+        concat!(
+            r#"{{"_type":"https://in-toto.io/Statement/v1","subject":[{{"name":"{name}","digest":{{"sha256":"{artifact}"}}}}],"#,
+            r#""predicateType":"https://slsa.dev/provenance/v1","predicate":{{"buildDefinition":{{"resolvedDependencies":"#,
+            r#"[{{"uri":"{repo}","digest":{{"gitCommit":"{commit}","dirHash":"{dir_hash}"}}}}]}}}}}}"#
+        ),
+        name = name,
+        artifact = artifact,
+        repo = repo,
+        commit = commit,
+        dir_hash = dir_hash
+    );
+    let leaf = format!(
+        r#"{{"payload":"{}","payloadType":"application/vnd.in-toto+json","signatures":[{{"keyid":"{}","sig":"{}"}}]}}"#,
+        STANDARD.encode(statement.as_bytes()),
+        "ab".repeat(32),
+        STANDARD.encode([0u8; 64])
+    )
+    .into_bytes();
     let terms = SearchTerms {
         artifacts: vec![artifact],
         commits: vec![commit],
