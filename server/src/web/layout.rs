@@ -45,6 +45,8 @@ pub fn page(title: &str, content: Markup) -> Markup {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                // No favicon request (it would only ever be a 404).
+                link rel="icon" href="data:,";
                 title { (title) " · Glassbox" }
                 style { (PreEscaped(CSS)) }
             }
