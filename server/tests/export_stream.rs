@@ -148,7 +148,7 @@ async fn exporting_100k_entries_streams_every_row_holding_at_most_a_few_pages() 
                 line.starts_with(prefix.as_bytes()),
                 "row {rows} out of order"
             );
-            if rows % 10_000 == 0 {
+            if rows.is_multiple_of(10_000) {
                 let row: ExportRow = serde_json::from_slice(line).unwrap();
                 assert_eq!(row.index, rows);
                 assert_eq!(row.kind, "build");

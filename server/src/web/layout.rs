@@ -34,6 +34,7 @@ button{cursor:pointer}
 .good{background:#e8f5e9;border-left:4px solid #2e7d32;padding:.5rem 1rem}
 nav.pages{margin:1rem 0;display:flex;gap:1rem}
 svg text{font-size:11px;fill:#333}
+@media (max-width:40rem){dl{grid-template-columns:1fr}dd{margin-left:1rem}}
 footer{border-top:1px solid #ccc;margin-top:2rem;color:#555;font-size:.875rem}
 ";
 
