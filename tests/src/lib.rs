@@ -17,3 +17,4 @@ pub mod http;
 pub mod repo;
 pub mod server;
 pub mod story;
+pub mod crash;
