@@ -83,7 +83,7 @@ pub fn seed_from_env(var: &str) -> u64 {
         Err(_) => std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0x6C61_7373_626F_78),
+            .unwrap_or(0x006C_6173_7362_6F78),
     }
 }
 
@@ -281,9 +281,10 @@ fn submit_until_killed(base: &str, envelopes: Vec<Vec<u8>>, poll_every: usize) -
         }
         match post(&agent, base, &leaf) {
             Ok(a) if a.status == 201 => log.acked.push((leaf, a.body)),
-            Ok(a) => log
-                .unexpected
-                .push(format!("POST /api/v1/entries: {} {}", a.status, a.text())),
+            Ok(a) => {
+                log.unexpected
+                    .push(format!("POST /api/v1/entries: {} {}", a.status, a.text()))
+            }
             Err(_) => {
                 log.unanswered.push(leaf);
                 break;
@@ -323,7 +324,9 @@ pub fn run(config: &CrashConfig) -> Result<CrashSummary, String> {
             None => Server::start_with(&data, &NO_RATE_LIMITS),
         };
         if parse_vkey(&current.vkey)? != vkey {
-            return Err(format!("round {round}: the log key changed across a restart"));
+            return Err(format!(
+                "round {round}: the log key changed across a restart"
+            ));
         }
         let agent = agent(CLIENT_TIMEOUT);
         let context = |e: String| format!("seed {} round {round}: {e}", config.seed);
@@ -331,8 +334,15 @@ pub fn run(config: &CrashConfig) -> Result<CrashSummary, String> {
         // Audit what survived the last kill, then settle last round's unanswered
         // submissions and re-submit some acknowledged ones.
         let view = audit(&agent, &current.url, &vkey, &mut observed, &mut rng).map_err(context)?;
-        let present = resubmit(&agent, &current.url, &vkey, &view, &unanswered, &mut observed)
-            .map_err(context)?;
+        let present = resubmit(
+            &agent,
+            &current.url,
+            &vkey,
+            &view,
+            &unanswered,
+            &mut observed,
+        )
+        .map_err(context)?;
         summary.unanswered_present += present;
         summary.unanswered += unanswered.len() as u64;
         unanswered.clear();
@@ -370,7 +380,9 @@ pub fn run(config: &CrashConfig) -> Result<CrashSummary, String> {
         let mut acked = 0;
         let mut lost = 0;
         for handle in handles {
-            let log = handle.join().map_err(|_| context("a submitter panicked".into()))?;
+            let log = handle
+                .join()
+                .map_err(|_| context("a submitter panicked".into()))?;
             if let Some(e) = log.unexpected.first() {
                 return Err(context(format!("unexpected answer: {e}")));
             }

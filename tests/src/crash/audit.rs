@@ -207,7 +207,11 @@ pub fn audit(
     for (&index, leaf) in &observed.receipts {
         match leaves.get(index as usize) {
             Some(logged) if logged == leaf => {}
-            Some(_) => return Err(format!("index {index} holds another entry than its receipt")),
+            Some(_) => {
+                return Err(format!(
+                    "index {index} holds another entry than its receipt"
+                ))
+            }
             None => {
                 return Err(format!(
                     "acknowledged index {index} is beyond the log's size {}",
@@ -229,7 +233,10 @@ pub fn audit(
         let body = get_ok(agent, &format!("{base}/api/v1/entries/{index}"))?;
         let receipt = check_receipt(&body, &leaf, vkey)?;
         if receipt.index != index {
-            return Err(format!("GET entry {index} answered index {}", receipt.index));
+            return Err(format!(
+                "GET entry {index} answered index {}",
+                receipt.index
+            ));
         }
         observed.checkpoint(receipt.size, receipt.root)?;
     }

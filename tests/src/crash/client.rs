@@ -36,7 +36,11 @@ fn answer(mut resp: ureq::http::Response<ureq::Body>) -> Result<Answer, ureq::Er
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let body = resp.body_mut().with_config().limit(64 << 20).read_to_vec()?;
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_vec()?;
     Ok(Answer {
         status,
         retry_after,
