@@ -3,6 +3,7 @@
 //! 2 usage or I/O error (clap exits 2 by itself on a usage error).
 
 mod cli;
+mod client;
 mod commands;
 mod doc;
 mod git;
@@ -10,6 +11,10 @@ mod hash;
 mod output;
 mod rebuild;
 mod source;
+mod state;
+mod summary;
+#[cfg(test)]
+mod testlog;
 mod tree;
 
 use clap::Parser;
