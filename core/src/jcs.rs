@@ -26,9 +26,11 @@
 //!   infinities cannot occur in a `Value`, but are rejected by [`format_f64`].
 //! - A `u64`/`i64` is emitted verbatim when its magnitude is at most 2^53 − 1 (the I-JSON
 //!   "safe integer" range of RFC 7493 §2.2), where it equals what ECMAScript prints for
-//!   the same double. Larger integers are rejected with [`JcsError::UnsafeInteger`]
-//!   rather than silently rounded to the nearest double: a canonicaliser that changes a
-//!   signed value is worse than one that refuses it.
+//!   the same double. A larger integer that is exactly a double is emitted as that
+//!   double's ECMAScript text (so the canonical text of `1e16` canonicalises to itself);
+//!   any other integer is rejected with [`JcsError::UnsafeInteger`] rather than
+//!   silently rounded: a canonicaliser that changes a signed value is worse than one
+//!   that refuses it.
 
 use serde_json::Value;
 use std::cmp::Ordering;
@@ -139,20 +141,31 @@ fn write_string(s: &str, out: &mut String) {
 
 fn format_number(n: &serde_json::Number) -> Result<String, JcsError> {
     if let Some(u) = n.as_u64() {
-        if u > MAX_SAFE_INTEGER {
-            return Err(JcsError::UnsafeInteger {
-                value: u.to_string(),
-            });
+        if u <= MAX_SAFE_INTEGER {
+            return Ok(u.to_string());
         }
-        return Ok(u.to_string());
+        // Beyond 2^53 - 1 an integer is canonical only if it is exactly a double:
+        // then it is the ECMAScript text of that double (e.g. `1e16` is written
+        // `10000000000000000`), and the canonicaliser must accept its own output.
+        let f = u as f64;
+        if f < TWO_POW_64 && f as u64 == u {
+            return format_f64(f);
+        }
+        return Err(JcsError::UnsafeInteger {
+            value: u.to_string(),
+        });
     }
     if let Some(i) = n.as_i64() {
-        if i.unsigned_abs() > MAX_SAFE_INTEGER {
-            return Err(JcsError::UnsafeInteger {
-                value: i.to_string(),
-            });
+        if i.unsigned_abs() <= MAX_SAFE_INTEGER {
+            return Ok(i.to_string());
         }
-        return Ok(i.to_string());
+        let f = i as f64;
+        if f < TWO_POW_63 && f as i64 == i {
+            return format_f64(f);
+        }
+        return Err(JcsError::UnsafeInteger {
+            value: i.to_string(),
+        });
     }
     match n.as_f64() {
         Some(f) => format_f64(f),
@@ -161,6 +174,11 @@ fn format_number(n: &serde_json::Number) -> Result<String, JcsError> {
         }),
     }
 }
+
+/// 2^64 and 2^63 as doubles: the float-to-integer casts saturate at the type's
+/// maximum, so a double at or above these bounds would falsely round-trip.
+const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
+const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
 
 /// Serialises a double as ECMAScript `Number.prototype.toString` (ECMA-262
 /// `Number::toString`, radix 10), as RFC 8785 §3.2.2.3 requires.

@@ -96,8 +96,10 @@ pub enum RegistryError {
     BadSignature { key_id: String },
     #[error("the envelope carries no signature")]
     Unsigned,
-    #[error("the first key event must be a self-signed registration of an operator key")]
-    BadGenesis,
+    #[error("the first key event must be a self-signed registration of an operator key: {reason}")]
+    BadGenesis { reason: &'static str },
+    #[error("key event registers an unusable public key for {key_id}")]
+    InvalidPublicKey { key_id: String },
     #[error("key {key_id} is already registered (at log index {registered_at})")]
     AlreadyRegistered { key_id: String, registered_at: u64 },
     #[error("key {key_id} is already revoked (at log index {revoked_at})")]
@@ -204,7 +206,11 @@ impl Registry {
                     });
                 }
                 // Validated by the statement layer: the key hashes to the subject ID.
-                let public_key = reg.verifying_key().map_err(|_| RegistryError::BadGenesis)?;
+                let public_key =
+                    reg.verifying_key()
+                        .map_err(|_| RegistryError::InvalidPublicKey {
+                            key_id: event.key_id.clone(),
+                        })?;
                 self.keys.insert(
                     event.key_id.clone(),
                     KeyRecord {
@@ -244,16 +250,24 @@ impl Registry {
 
 /// The genesis rule: a self-signed registration of an operator key.
 fn check_genesis(envelope: &Envelope, event: &KeyEvent) -> Result<(), RegistryError> {
+    let bad = |reason| Err(RegistryError::BadGenesis { reason });
     let KeyEventPredicate::Register(reg) = &event.predicate else {
-        return Err(RegistryError::BadGenesis);
+        return bad("it is not a registration");
     };
     let [sig] = envelope.signatures.as_slice() else {
-        return Err(RegistryError::BadGenesis);
+        return bad("it must carry exactly one signature");
     };
-    if sig.keyid != event.key_id || !reg.roles.contains(&Role::Operator) {
-        return Err(RegistryError::BadGenesis);
+    if sig.keyid != event.key_id {
+        return bad("it is not signed by the key it registers");
     }
-    let key = reg.verifying_key().map_err(|_| RegistryError::BadGenesis)?;
+    if !reg.roles.contains(&Role::Operator) {
+        return bad("the key it registers lacks the operator role");
+    }
+    let Ok(key) = reg.verifying_key() else {
+        return Err(RegistryError::InvalidPublicKey {
+            key_id: event.key_id.clone(),
+        });
+    };
     envelope
         .verify_signature(0, &key)
         .map_err(|_| RegistryError::BadSignature {

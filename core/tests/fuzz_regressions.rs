@@ -3,8 +3,7 @@
 //! after the property the input broke and holds the input bytes inline; the target
 //! that found it is named in its doc comment.
 //!
-//! A test for a finding that is not fixed yet is `#[ignore]`d with the reason, so the
-//! suite stays green until the fix lands with the test switched on.
+//! A finding is fixed in the same change that adds its test.
 
 use glassbox_core::jcs::{canonicalize_to_string, format_f64};
 use serde_json::Value;
@@ -25,7 +24,6 @@ fn assert_canonical_fixed_point(json: &str) {
 /// serde_json reads back as a `u64` above 2^53 − 1 that `jcs::canonicalize` then
 /// rejects as `UnsafeInteger`: the canonicaliser refuses its own output.
 #[test]
-#[ignore = "open finding: core/src/jcs.rs format_number rejects integers > 2^53-1 that are the canonical text of a double; un-ignore with the fix"]
 fn jcs_output_for_1e16_canonicalises_again() {
     assert_canonical_fixed_point("1e16");
 }
@@ -33,7 +31,6 @@ fn jcs_output_for_1e16_canonicalises_again() {
 /// Same finding, through RFC 8785 Appendix B's own vector `0x4340000000000000`
 /// (2^53), whose canonical text `9007199254740992` is one past the safe-integer range.
 #[test]
-#[ignore = "open finding: core/src/jcs.rs format_number rejects integers > 2^53-1 that are the canonical text of a double; un-ignore with the fix"]
 fn jcs_output_for_appendix_b_two_pow_53_canonicalises_again() {
     assert_eq!(
         format_f64(f64::from_bits(0x4340000000000000)).unwrap(),

@@ -158,15 +158,32 @@ fn safe_integers_are_written_verbatim() {
 }
 
 #[test]
-fn integer_beyond_2_pow_53_is_rejected() {
+fn integer_beyond_2_pow_53_that_is_no_double_is_rejected() {
     for value in [
-        json!(9007199254740992u64),
-        json!(-9007199254740992i64),
+        json!(9007199254740993u64),
+        json!(-9007199254740993i64),
         json!(u64::MAX),
+        json!(i64::MAX),
     ] {
         let err = canonicalize(&value).unwrap_err();
         assert!(matches!(err, JcsError::UnsafeInteger { .. }), "{err}");
     }
+}
+
+#[test]
+fn integer_beyond_2_pow_53_that_is_a_double_is_its_ecmascript_text() {
+    assert_eq!(
+        canonicalize(&json!(9007199254740992u64)).unwrap(),
+        b"9007199254740992"
+    );
+    assert_eq!(
+        canonicalize(&json!(-9007199254740992i64)).unwrap(),
+        b"-9007199254740992"
+    );
+    assert_eq!(
+        canonicalize(&json!(10_000_000_000_000_000u64)).unwrap(),
+        b"10000000000000000"
+    );
 }
 
 #[test]

@@ -32,12 +32,27 @@ pub enum DataDirError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{0}")]
+    /// A key file is missing, unreadable, malformed or readable by others; the
+    /// message names the file and the fix (e.g. `chmod 600 FILE`), never its contents.
+    #[error("refusing to start: {0}")]
     Key(#[from] KeyError),
-    #[error("database {path}: {source}")]
+    #[error(
+        "refusing to start: the database {path} cannot be used: {source}; \
+         if it is corrupt or truncated, restore it from a backup (docs/operations.md)"
+    )]
     Storage { path: PathBuf, source: StorageError },
     #[error("the log key {path} is missing but the database {db} already holds a log; restore the key from backup")]
     LogKeyMissing { path: PathBuf, db: PathBuf },
+    #[error(
+        "the log key {path} is not the key this log was created with \
+         (the database records {stored_vkey}, the key file gives {vkey}); \
+         refusing to start: restore the original log key from backup"
+    )]
+    LogKeyMismatch {
+        path: PathBuf,
+        stored_vkey: String,
+        vkey: String,
+    },
     #[error("origin {origin:?} is not a valid key name: {reason}")]
     BadOrigin { origin: String, reason: String },
     #[error(
@@ -98,6 +113,13 @@ pub fn open(config: &Config) -> Result<LogSetup, DataDirError> {
         vkey: vkey.clone(),
     };
     match identity {
+        Some(stored) if stored.origin == wanted.origin && stored.vkey != wanted.vkey => {
+            return Err(DataDirError::LogKeyMismatch {
+                path: key_path,
+                stored_vkey: stored.vkey,
+                vkey: wanted.vkey,
+            })
+        }
         Some(stored) if stored != wanted => {
             return Err(DataDirError::IdentityMismatch {
                 stored_origin: stored.origin,

@@ -35,6 +35,9 @@ pub enum AppError {
     /// The request conflicts with the log's state (e.g. a key registered twice).
     #[error("{0}")]
     Conflict(String),
+    /// The submission's `Content-Type` is not JSON.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("request body exceeds {limit} bytes")]
     BodyTooLarge { limit: usize },
     #[error("rate limit exceeded for {what}; retry in {} s", retry_after.as_secs().max(1))]
@@ -64,6 +67,7 @@ impl AppError {
             NotFound(_) => StatusCode::NOT_FOUND,
             Conflict(_) => StatusCode::CONFLICT,
             BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Overloaded | CommitFailed | ShuttingDown | Timeout(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -86,6 +90,7 @@ impl AppError {
             NotFound(_) => "not_found",
             Conflict(_) => "conflict",
             BodyTooLarge { .. } => "body_too_large",
+            UnsupportedMediaType(_) => "unsupported_media_type",
             RateLimited { .. } => "rate_limited",
             Overloaded => "overloaded",
             Timeout(_) => "timeout",

@@ -1,25 +1,30 @@
-//! What the log extracts from an envelope before sequencing it: the statement
-//! kind, the roles allowed to sign it, the search terms and, for key events, the
-//! registry change. Everything here is stateless; signatures and the registry
-//! are checked by [`crate::validate`] at the entry's log position.
+//! What the log extracts from an envelope before sequencing it: the parsed
+//! statement and its search terms. Everything here is stateless; signatures and
+//! the participant registry are checked by [`crate::validate`] at the entry's log
+//! position.
 
 use glassbox_core::dsse::Envelope;
-use glassbox_core::statement::{Attestation, KeyEvent, KeyEventPredicate, SourceDigest};
+use glassbox_core::statement::{Attestation, SourceDigest};
 
 use crate::error::AppError;
-use crate::registry::KeyChange;
 use crate::storage::SearchTerms;
 
 /// The kind names used in storage, search and listings (`Attestation::kind`).
 pub const KINDS: [&str; 4] = ["source-submission", "source-review", "build", "key-event"];
 
+/// The longest string the log accepts anywhere in a statement (names, URLs,
+/// findings, paths). The body limit bounds the whole envelope; this bounds each
+/// field, so a listing or a web page never has to show a megabyte-long name.
+pub const MAX_STATEMENT_STRING_BYTES: usize = 16 * 1024;
+
 /// The stateless facts of one envelope.
 #[derive(Clone, Debug)]
 pub struct Facts {
     pub kind: &'static str,
-    pub allowed_roles: Vec<String>,
     pub terms: SearchTerms,
-    pub key_change: Option<KeyChange>,
+    /// The validated statement, as the registry needs it (allowed roles, the signer's
+    /// claimed time, the key event itself).
+    pub attestation: Attestation,
 }
 
 fn add_source(terms: &mut SearchTerms, repository: &str, source: &SourceDigest) {
@@ -35,8 +40,8 @@ fn add_source(terms: &mut SearchTerms, repository: &str, source: &SourceDigest) 
 pub fn facts(envelope: &Envelope) -> Result<Facts, AppError> {
     let (_, attestation) = Attestation::from_envelope(envelope)
         .map_err(|e| AppError::InvalidStatement(format!("statement: {e}")))?;
+    check_string_sizes(&envelope.payload)?;
     let mut terms = SearchTerms::default();
-    let mut key_change = None;
     match &attestation {
         Attestation::SourceSubmission(s) => add_source(&mut terms, s.repository(), &s.source),
         Attestation::SourceReview(r) => add_source(&mut terms, r.repository(), &r.source),
@@ -48,7 +53,7 @@ pub fn facts(envelope: &Envelope) -> Result<Facts, AppError> {
                 add_source(&mut terms, &dep.uri, &dep.digest);
             }
         }
-        Attestation::KeyEvent(ev) => key_change = Some(key_change_of(ev)?),
+        Attestation::KeyEvent(_) => {}
         other => {
             return Err(AppError::InvalidStatement(format!(
                 "statement kind {} is not accepted by this log",
@@ -67,35 +72,35 @@ pub fn facts(envelope: &Envelope) -> Result<Facts, AppError> {
     }
     Ok(Facts {
         kind: attestation.kind(),
-        allowed_roles: attestation
-            .allowed_roles()
-            .iter()
-            .map(|r| r.as_str().to_string())
-            .collect(),
         terms,
-        key_change,
+        attestation,
     })
 }
 
-fn key_change_of(ev: &KeyEvent) -> Result<KeyChange, AppError> {
-    Ok(match &ev.predicate {
-        KeyEventPredicate::Register(r) => KeyChange::Register {
-            public_key: r
-                .verifying_key()
-                .map_err(|e| AppError::InvalidStatement(format!("statement: {e}")))?,
-            key_id: ev.key_id.clone(),
-            name: r.name.clone(),
-            organisation: Some(r.organisation.clone()),
-            roles: r
-                .roles
+/// Refuse a statement holding a string (value or key) over
+/// [`MAX_STATEMENT_STRING_BYTES`]. Runs after the statement parsed, so the
+/// payload is JSON within serde_json's nesting limit.
+fn check_string_sizes(payload: &[u8]) -> Result<(), AppError> {
+    fn longest(v: &serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::String(s) => s.len(),
+            serde_json::Value::Array(a) => a.iter().map(longest).max().unwrap_or(0),
+            serde_json::Value::Object(o) => o
                 .iter()
-                .map(|role| role.as_str().to_string())
-                .collect(),
-        },
-        KeyEventPredicate::Revoke(r) => KeyChange::Revoke {
-            key_id: ev.key_id.clone(),
-            reason: r.reason.clone(),
-            compromised_since: r.compromised_since.clone(),
-        },
-    })
+                .map(|(k, v)| k.len().max(longest(v)))
+                .max()
+                .unwrap_or(0),
+            _ => 0,
+        }
+    }
+    let value: serde_json::Value = serde_json::from_slice(payload)
+        .map_err(|e| AppError::InvalidStatement(format!("statement: {e}")))?;
+    let n = longest(&value);
+    if n > MAX_STATEMENT_STRING_BYTES {
+        return Err(AppError::InvalidStatement(format!(
+            "statement: a string of {n} bytes exceeds this log's limit of \
+             {MAX_STATEMENT_STRING_BYTES} bytes per field"
+        )));
+    }
+    Ok(())
 }

@@ -10,6 +10,7 @@ pub mod datadir;
 pub mod error;
 pub mod extract;
 pub mod facts;
+pub mod integrity;
 pub mod metrics;
 pub mod middleware;
 pub mod ratelimit;

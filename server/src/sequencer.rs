@@ -3,8 +3,9 @@
 //! Submissions arrive on a bounded queue. Every batch interval, or as soon as a
 //! batch is full, the sequencer runs one straight line:
 //!
-//! 1. validate each envelope against the registry *at its position* (key events
-//!    earlier in the same batch already applied) and drop duplicates;
+//! 1. drop duplicates, then admit each envelope with the core participant
+//!    registry *at its position* (key events earlier in the same batch already
+//!    applied; the same rules the verifier replays);
 //! 2. compute the Merkle nodes the new leaves complete;
 //! 3. sign a checkpoint for the new size;
 //! 4. commit entries, nodes, checkpoint and key events in ONE storage call;
@@ -23,6 +24,8 @@ use glassbox_core::checkpoint::Checkpoint;
 use glassbox_core::dsse::Envelope;
 use glassbox_core::merkle::{self, Hash};
 use glassbox_core::note::NoteSigner;
+use glassbox_core::registry::Registry;
+use glassbox_core::statement::Attestation;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::Clock;
@@ -30,9 +33,9 @@ use crate::error::AppError;
 use crate::facts::Facts;
 use crate::metrics::Metrics;
 use crate::receipt::{make_receipt, OverlayReader};
-use crate::registry::Registry;
+use crate::registry::{key_event_record, replay};
 use crate::storage::{Batch, CheckpointRecord, EntryRecord, NodeId, Storage, StorageError};
-use crate::validate::validate;
+use crate::validate::admit;
 
 /// What the sequencer answers a submitter.
 #[derive(Debug)]
@@ -178,7 +181,7 @@ impl Sequencer {
     }
 
     fn reload(&mut self) -> Result<(), StorageError> {
-        self.registry = Registry::from_records(&self.storage.key_events()?)?;
+        self.registry = replay(self.storage.as_ref())?;
         self.checkpoint = self.storage.latest_checkpoint()?;
         self.size = self.checkpoint.as_ref().map_or(0, |c| c.size);
         self.metrics
@@ -307,16 +310,6 @@ impl Sequencer {
                 answers.push((sub.reply, index, false, sub.queued_at));
                 continue;
             }
-            if let Err(e) = validate(
-                &sub.envelope,
-                &sub.facts,
-                &registry,
-                size,
-                &self.config.operator_pins,
-            ) {
-                let _ = sub.reply.send(Err(e));
-                continue;
-            }
             let reader = OverlayReader {
                 pending: &pending,
                 storage: self.storage.as_ref(),
@@ -330,14 +323,20 @@ impl Sequencer {
                     continue;
                 }
             };
-            if let Some(change) = &sub.facts.key_change {
-                // validate() checked the change applies; apply it so later entries
-                // in this batch see it.
-                if let Err(e) = registry.apply(change, size) {
-                    let _ = sub.reply.send(Err(AppError::Conflict(e.to_string())));
-                    continue;
-                }
-                batch.key_events.push(change.to_record(size));
+            // Admission at exactly this position, against the registry as it stands
+            // after the key events accepted earlier in this batch.
+            if let Err(e) = admit(
+                &mut registry,
+                size,
+                &sub.envelope,
+                &sub.facts.attestation,
+                &self.config.operator_pins,
+            ) {
+                let _ = sub.reply.send(Err(e));
+                continue;
+            }
+            if let Attestation::KeyEvent(event) = &sub.facts.attestation {
+                batch.key_events.push(key_event_record(size, event));
             }
             for (node, hash) in nodes {
                 pending.insert(node, hash);

@@ -2,6 +2,7 @@
 //! quickstart genesis registration, serve HTTP, shut down gracefully.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -11,24 +12,49 @@ use glassbox_core::statement::{Attestation, KeyEvent, Role};
 
 use crate::clock::SystemClock;
 use crate::config::Config;
-use crate::datadir;
+use crate::datadir::{self, DataDirError};
 use crate::facts::facts;
+use crate::integrity::{self, IntegrityError};
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 use crate::sequencer::{Sequencer, SequencerConfig, SequencerHandle};
 use crate::state::{AppState, Limits};
+use crate::storage::{Storage, StorageError};
 
-/// Run the server until SIGINT or SIGTERM.
-///
-/// Prints, on stdout, the log's verifier key, the quickstart operator key path
-/// (if any) and a final line `listening on http://ADDR` with the bound address
-/// (useful with port 0).
-pub async fn run(config: Config) -> anyhow::Result<()> {
-    let setup = datadir::open(&config).context("opening the data directory")?;
+/// Why the server refuses to start. Each message says what is wrong and, where
+/// there is one, the fix.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
+    #[error("refusing to start: {0}")]
+    Integrity(#[from] IntegrityError),
+    #[error("refusing to start: loading the log state: {0}")]
+    Load(#[from] StorageError),
+}
+
+/// A data directory opened and checked, with its sequencer loaded but not started.
+pub struct Prepared {
+    pub sequencer: Sequencer,
+    pub storage: Arc<dyn Storage>,
+    pub metrics: Arc<Metrics>,
+    /// The log's C2SP verifier key.
+    pub vkey: String,
+    /// The quickstart operator key and its path, when no operator keys are configured.
+    pub quickstart_operator: Option<(SigningKey, PathBuf)>,
+}
+
+/// Everything a start does before serving: open the data directory (keys with
+/// safe permissions, the log's recorded identity), check the stored log against
+/// its newest checkpoint and the log key ([`integrity::check`]), and replay the
+/// participant registry.
+pub fn prepare(config: &Config) -> Result<Prepared, StartError> {
+    let setup = datadir::open(config)?;
+    integrity::check(setup.storage.as_ref(), &setup.signer.verifier())?;
     let metrics = Arc::new(Metrics::default());
-    let storage = setup.storage.clone();
     let sequencer = Sequencer::load(
-        storage.clone(),
+        setup.storage.clone(),
         setup.signer,
         Arc::new(SystemClock),
         metrics.clone(),
@@ -38,12 +64,39 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             queue_size: config.queue_size,
             operator_pins: setup.operator_pins,
         },
-    )
-    .context("loading the log state")?;
+    )?;
+    Ok(Prepared {
+        sequencer,
+        storage: setup.storage,
+        metrics,
+        vkey: setup.vkey,
+        quickstart_operator: setup.quickstart_operator,
+    })
+}
+
+/// Run the server until SIGINT or SIGTERM.
+///
+/// Prints, on stdout, the log's verifier key, the quickstart operator key path
+/// (if any) and a final line `listening on http://ADDR` with the bound address
+/// (useful with port 0).
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let Prepared {
+        sequencer,
+        storage,
+        metrics,
+        vkey,
+        quickstart_operator,
+    } = {
+        // Opening and checking the database blocks: keep it off the async runtime.
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || prepare(&config))
+            .await
+            .context("start-up task")??
+    };
     let empty = sequencer.size() == 0;
     let (handle, task) = sequencer.spawn();
 
-    if let Some((key, path)) = &setup.quickstart_operator {
+    if let Some((key, path)) = &quickstart_operator {
         if empty {
             log_genesis(&handle, key)
                 .await
@@ -51,7 +104,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
         println!("operator key: {}", path.display());
     }
-    println!("log vkey: {}", setup.vkey);
+    println!("log vkey: {vkey}");
 
     let state = AppState {
         storage,

@@ -197,3 +197,24 @@ fn sigterm_shuts_down_cleanly_after_answering() {
     };
     assert!(exit.success(), "{exit:?}");
 }
+
+#[test]
+fn a_corrupted_database_stops_the_binary_before_it_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    drop(start(&data, "corrupt.test/log").unwrap()); // SIGKILL after the genesis
+    let conn = rusqlite::Connection::open(data.join("glassbox.db")).unwrap();
+    conn.execute(
+        "UPDATE nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 0",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let err = start(&data, "corrupt.test/log")
+        .err()
+        .expect("a corrupted log must not be served");
+    assert!(
+        err.contains("refusing to start: entry 0 does not hash to its stored leaf hash"),
+        "{err}"
+    );
+}

@@ -17,6 +17,9 @@ use crate::storage::{EntryRecord, SearchQuery};
 
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 1000;
+/// Longest accepted `repository` (the only free-text parameter); longer cannot
+/// match, since the log refuses longer strings in statements.
+pub const MAX_REPOSITORY_BYTES: usize = crate::facts::MAX_STATEMENT_STRING_BYTES;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -131,7 +134,15 @@ pub fn to_query(p: &SearchParams) -> Result<SearchQuery, AppError> {
             .as_deref()
             .map(|v| digest("dirhash", v))
             .transpose()?,
-        repository: p.repository.clone(),
+        repository: match &p.repository {
+            Some(r) if r.len() > MAX_REPOSITORY_BYTES => {
+                return Err(AppError::BadRequest(format!(
+                    "repository: {} bytes is longer than the limit of {MAX_REPOSITORY_BYTES}",
+                    r.len()
+                )))
+            }
+            r => r.clone(),
+        },
         signer,
         kind,
         since_ms: p.since.as_deref().map(|v| time("since", v)).transpose()?,

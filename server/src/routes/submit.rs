@@ -5,7 +5,7 @@ use std::time::Instant;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use glassbox_core::dsse::Envelope;
@@ -19,8 +19,10 @@ use crate::state::AppState;
 /// the identical envelope was logged before.
 pub async fn submit(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
+    check_content_type(&headers)?;
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::BodyTooLarge {
@@ -47,5 +49,35 @@ pub async fn submit(
     match state.sequencer.submit(envelope, facts, leaf).await? {
         SubmitOutcome::Created(r) => Ok((StatusCode::CREATED, Json(r)).into_response()),
         SubmitOutcome::Existing(r) => Ok((StatusCode::OK, Json(r)).into_response()),
+    }
+}
+
+/// A DSSE envelope is JSON: `application/json` or any `application/…+json` type
+/// (e.g. `application/vnd.dsse.envelope+json`) is accepted, and so is no
+/// `Content-Type` at all (plain HTTP clients); anything else is refused before
+/// the body is read, so a form post or a file upload is never parsed as an entry.
+fn check_content_type(headers: &HeaderMap) -> Result<(), AppError> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let refuse = || {
+        AppError::UnsupportedMediaType(format!(
+            "content type {:?} is not JSON; send the envelope as application/json",
+            String::from_utf8_lossy(value.as_bytes())
+        ))
+    };
+    let text = value.to_str().map_err(|_| refuse())?;
+    let essence = text
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let json = essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    if json {
+        Ok(())
+    } else {
+        Err(refuse())
     }
 }

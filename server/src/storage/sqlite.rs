@@ -14,8 +14,12 @@ use super::{Hash, NodeId, SearchQuery, SearchTerms, Storage, StorageError};
 
 /// A log stored in one SQLite file.
 pub struct SqliteStorage {
-    writer: Mutex<Connection>,
+    // Field order is drop order: the read-only connections close first, so the
+    // writer is the last connection and its close checkpoints the WAL into the
+    // database file and removes it. A clean shutdown leaves one self-contained
+    // file (a copy of it alone is a backup; docs/operations.md).
     readers: Vec<Mutex<Connection>>,
+    writer: Mutex<Connection>,
     next_reader: AtomicUsize,
 }
 
