@@ -55,7 +55,6 @@ fn jcs_integer_that_is_no_double_is_still_rejected() {
 /// above 2^60), so `format_number` refuses it and the canonicaliser again rejects its
 /// own output.
 #[test]
-#[ignore = "open finding: core/src/jcs.rs format_number must accept an integer beyond 2^53-1 whose text is its double's ECMAScript text; un-ignore with the fix"]
 fn jcs_output_for_two_pow_60_canonicalises_again() {
     assert_canonical_fixed_point("833650509919199191.5");
     assert_canonical_fixed_point("1.152921504606847e18");
@@ -67,7 +66,6 @@ fn jcs_output_for_two_pow_60_canonicalises_again() {
 /// integer to any reader that parses integers. Per the jcs.rs module docs the
 /// canonicaliser must refuse it rather than respell a signed value.
 #[test]
-#[ignore = "open finding: core/src/jcs.rs format_number respells exact-double integers; un-ignore with the fix"]
 fn jcs_integer_is_refused_rather_than_respelt() {
     for input in ["1152921504606846976", "-1152921504606846976"] {
         let value: Value = serde_json::from_str(input).unwrap();

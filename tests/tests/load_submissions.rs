@@ -153,10 +153,10 @@ fn overload_of_queue_and_signer_limit_is_refused_with_retry_after_never_a_timeou
 #[test]
 fn overload_of_the_ip_limit_is_refused_with_retry_after_never_a_timeout_and_recovers() {
     let _serial = serial();
-    // The per-IP 429 is sent before the body is read and the server then closes the
-    // connection without `Connection: close`; those closures are counted apart
-    // (docs/reliability.md) — every request is still answered or refused in time.
-    overload(&OVERLOAD_IP, "overload: ip limit");
+    // The per-IP 429 is sent before the body is read, with `Connection: close`, so a
+    // keep-alive client never sends its next request on a connection being closed.
+    let report = overload(&OVERLOAD_IP, "overload: ip limit");
+    assert_eq!(report.closed_after_429, 0, "{report}");
 }
 
 /// The long mode: `GLASSBOX_LOAD_SECS` (default 60) per phase, 16 threads.
