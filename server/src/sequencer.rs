@@ -66,6 +66,13 @@ pub struct SequencerConfig {
     pub operator_pins: Vec<String>,
 }
 
+impl Submission {
+    /// Answer the submitter (e.g. with the receipt another node returned).
+    pub fn answer(self, result: Result<SubmitOutcome, AppError>) {
+        let _ = self.reply.send(result);
+    }
+}
+
 /// The sending side, cloned into every handler.
 #[derive(Clone)]
 pub struct SequencerHandle {
@@ -129,6 +136,23 @@ impl Sequencer {
         metrics: Arc<Metrics>,
         config: SequencerConfig,
     ) -> Result<Sequencer, StorageError> {
+        let mut s = Sequencer::load_shared(storage, signer, clock, metrics, config)?;
+        if s.checkpoint.is_none() {
+            s.sign_empty_checkpoint()?;
+        }
+        Ok(s)
+    }
+
+    /// Load the current state from storage without writing anything: for a node
+    /// sharing its storage with others, which writes only once it holds the
+    /// sequencer lease ([`take_over`](Self::take_over), `leader.rs`).
+    pub fn load_shared(
+        storage: Arc<dyn Storage>,
+        signer: NoteSigner,
+        clock: Arc<dyn Clock>,
+        metrics: Arc<Metrics>,
+        config: SequencerConfig,
+    ) -> Result<Sequencer, StorageError> {
         let mut s = Sequencer {
             storage,
             signer,
@@ -140,10 +164,23 @@ impl Sequencer {
             checkpoint: None,
         };
         s.reload()?;
-        if s.checkpoint.is_none() {
-            s.sign_empty_checkpoint()?;
-        }
         Ok(s)
+    }
+
+    /// Become the sequencer of a shared log: reload everything from storage
+    /// (another node may have extended the log since this one last sequenced),
+    /// then publish the empty log's checkpoint if there is none yet.
+    pub fn take_over(&mut self) -> Result<(), StorageError> {
+        self.reload()?;
+        if self.checkpoint.is_none() {
+            self.sign_empty_checkpoint()?;
+        }
+        Ok(())
+    }
+
+    /// The sequencing parameters.
+    pub fn config(&self) -> &SequencerConfig {
+        &self.config
     }
 
     /// A new log publishes a signed checkpoint of size 0 at once, so `/checkpoint`
