@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod facts;
 pub mod integrity;
+pub mod leader;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
@@ -22,6 +23,7 @@ pub mod sequencer;
 pub mod server;
 pub mod state;
 pub mod storage;
+pub mod tiles_dir;
 pub mod validate;
 pub mod web;
 

@@ -5,6 +5,9 @@
 //! in-memory backend used by tests plugs in unchanged.
 
 pub mod memory;
+pub mod postgres;
+mod postgres_lease;
+mod postgres_schema;
 pub mod records;
 pub mod schema;
 pub mod sqlite;
@@ -33,6 +36,10 @@ pub enum StorageError {
     SchemaTooNew { found: i64, supported: i64 },
     #[error("injected fault: {0}")]
     Injected(String),
+    /// The batch was refused because this node no longer holds the sequencer
+    /// lease, or another node extended the log first (shared PostgreSQL).
+    #[error("fenced: {0}")]
+    Fenced(String),
 }
 
 /// Persistent state of one log.

@@ -1,0 +1,633 @@
+//! PostgreSQL implementation of [`Storage`] (DESIGN §4): for deployments that
+//! outgrow one machine, where several server nodes share one database
+//! (docs/postgres.md).
+//!
+//! The blocking `postgres` client is used, like SQLite, from the blocking pool
+//! (the trait's methods block). One write connection serves the sequencer and the
+//! lease; a small pool of read connections serves HTTP handlers. A connection that
+//! broke is replaced on its next use, so a database restart or failover costs the
+//! requests in flight, not the process.
+//!
+//! Multi-statement reads run in `REPEATABLE READ READ ONLY` transactions so they
+//! see one committed snapshot (the trait's "reads see a committed prefix").
+//! Writes to many rows use `unnest` over arrays: one round trip per table per
+//! batch rather than one per row.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use postgres::{Client, IsolationLevel, NoTls, Row, Transaction};
+
+use super::postgres_schema::{db, migrate};
+use super::records::{
+    Batch, CheckpointRecord, DayCount, EntryRecord, KeyEventRecord, LogIdentity, DAY_MS,
+};
+use super::{Hash, NodeId, SearchQuery, SearchTerms, Storage, StorageError};
+
+/// The sequencer lease a node must hold for its batches to commit: every
+/// [`Storage::append_batch`] checks, under a row lock in the same transaction,
+/// that the lease row still names this holder and epoch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fence {
+    pub holder: String,
+    pub epoch: i64,
+}
+
+/// A log stored in one PostgreSQL database.
+pub struct PostgresStorage {
+    config: postgres::Config,
+    writer: Mutex<Option<Client>>,
+    readers: Vec<Mutex<Option<Client>>>,
+    next_reader: AtomicUsize,
+    /// `None`: single writer, no lease check (tests, tools). Set by the lease
+    /// code (`postgres_lease.rs`) when this node takes the lease.
+    pub(super) fence: Mutex<Option<Fence>>,
+}
+
+impl PostgresStorage {
+    /// Connect to `url` (`postgres://user@host:port/db`, libpq URL syntax; the
+    /// `options` parameter may set `-c search_path=…`), migrating the schema.
+    pub fn open(url: &str, read_connections: usize) -> Result<Self, StorageError> {
+        let config: postgres::Config = url
+            .parse()
+            .map_err(|e| StorageError::Database(format!("invalid PostgreSQL URL: {e}")))?;
+        Self::open_config(config, read_connections)
+    }
+
+    /// As [`open`](Self::open), with an already parsed client configuration.
+    pub fn open_config(
+        config: postgres::Config,
+        read_connections: usize,
+    ) -> Result<Self, StorageError> {
+        let mut writer = config.connect(NoTls).map_err(db)?;
+        migrate(&mut writer)?;
+        let readers = (0..read_connections.max(1))
+            .map(|_| Mutex::new(None))
+            .collect();
+        Ok(PostgresStorage {
+            config,
+            writer: Mutex::new(Some(writer)),
+            readers,
+            next_reader: AtomicUsize::new(0),
+            fence: Mutex::new(None),
+        })
+    }
+
+    /// Use `client` from `slot`, connecting first if it is empty or broken.
+    fn with_client<T>(
+        &self,
+        slot: &Mutex<Option<Client>>,
+        f: impl FnOnce(&mut Client) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut guard = slot
+            .lock()
+            .map_err(|_| StorageError::Database("connection poisoned".into()))?;
+        if guard.as_ref().is_none_or(Client::is_closed) {
+            *guard = Some(self.config.connect(NoTls).map_err(db)?);
+        }
+        let client = guard
+            .as_mut()
+            .ok_or_else(|| StorageError::Database("no connection".into()))?;
+        let out = f(client);
+        if client.is_closed() {
+            *guard = None;
+        }
+        out
+    }
+
+    /// Run `f` in a read-only snapshot on a pooled connection.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        self.with_client(&self.readers[i], |client| {
+            let mut tx = client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .map_err(db)?;
+            let out = f(&mut tx)?;
+            tx.commit().map_err(db)?;
+            Ok(out)
+        })
+    }
+
+    /// Run `f` in a read-write transaction on the write connection; commit on `Ok`.
+    pub(super) fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        self.with_client(&self.writer, |client| {
+            let mut tx = client.transaction().map_err(db)?;
+            let out = f(&mut tx)?;
+            // Durability point: PostgreSQL returns from COMMIT after the WAL is
+            // flushed (synchronous_commit=on, the default; docs/postgres.md).
+            tx.commit().map_err(db)?;
+            Ok(out)
+        })
+    }
+
+    /// The fence set by the lease code, if this node sequences under a lease.
+    pub fn fence(&self) -> Option<Fence> {
+        self.fence.lock().ok().and_then(|f| f.clone())
+    }
+}
+
+fn hash_from(blob: Vec<u8>) -> Result<Hash, StorageError> {
+    blob.try_into()
+        .map_err(|b: Vec<u8>| StorageError::Corrupt(format!("hash of {} bytes", b.len())))
+}
+
+fn to_i64(v: u64) -> Result<i64, StorageError> {
+    i64::try_from(v).map_err(|_| StorageError::Corrupt(format!("{v} exceeds BIGINT")))
+}
+
+fn to_u64(v: i64) -> Result<u64, StorageError> {
+    u64::try_from(v).map_err(|_| StorageError::Corrupt(format!("negative index {v}")))
+}
+
+const ENTRY_COLUMNS: &str = "e.idx, e.leaf, e.leaf_hash, e.kind, e.integrated_at";
+
+/// Turn `entries` rows into records, attaching every entry's search terms and
+/// signers with one query.
+fn complete_entries(
+    tx: &mut Transaction<'_>,
+    rows: Vec<Row>,
+) -> Result<Vec<EntryRecord>, StorageError> {
+    let idxs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    let mut terms: HashMap<i64, (SearchTerms, Vec<String>)> = HashMap::new();
+    if !idxs.is_empty() {
+        let term_rows = tx
+            .query(
+                "SELECT idx, field, value FROM entry_terms WHERE idx = ANY($1)
+                 ORDER BY idx, field, value",
+                &[&idxs],
+            )
+            .map_err(db)?;
+        for r in term_rows {
+            let (idx, field, value): (i64, String, String) = (r.get(0), r.get(1), r.get(2));
+            let (t, signers) = terms.entry(idx).or_default();
+            match field.as_str() {
+                "artifact" => t.artifacts.push(value),
+                "commit" => t.commits.push(value),
+                "dirhash" => t.dir_hashes.push(value),
+                "repository" => t.repositories.push(value),
+                "signer" => signers.push(value),
+                other => return Err(StorageError::Corrupt(format!("unknown term field {other}"))),
+            }
+        }
+    }
+    rows.into_iter()
+        .map(|r| {
+            let idx: i64 = r.get(0);
+            let (terms, signers) = terms.remove(&idx).unwrap_or_default();
+            Ok(EntryRecord {
+                index: to_u64(idx)?,
+                leaf: r.get(1),
+                leaf_hash: hash_from(r.get(2))?,
+                kind: r.get(3),
+                integrated_at_ms: r.get(4),
+                signers,
+                terms,
+            })
+        })
+        .collect()
+}
+
+fn checkpoint_of(r: &Row) -> Result<CheckpointRecord, StorageError> {
+    Ok(CheckpointRecord {
+        size: to_u64(r.get(0))?,
+        note: r.get(1),
+        created_at_ms: r.get(2),
+    })
+}
+
+/// The size of the newest checkpoint, 0 for none.
+fn current_size(tx: &mut Transaction<'_>) -> Result<i64, StorageError> {
+    let row = tx
+        .query_one("SELECT COALESCE(MAX(size), -1) FROM checkpoints", &[])
+        .map_err(db)?;
+    Ok(row.get::<_, i64>(0))
+}
+
+impl Storage for PostgresStorage {
+    fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
+        self.read(|tx| {
+            let rows = tx
+                .query(
+                    "SELECT key, value FROM meta WHERE key IN ('origin', 'vkey')",
+                    &[],
+                )
+                .map_err(db)?;
+            let get = |k: &str| {
+                rows.iter()
+                    .find(|r| r.get::<_, &str>(0) == k)
+                    .map(|r| r.get::<_, String>(1))
+            };
+            match (get("origin"), get("vkey")) {
+                (Some(origin), Some(vkey)) => Ok(Some(LogIdentity { origin, vkey })),
+                (None, None) => Ok(None),
+                _ => Err(StorageError::Corrupt(
+                    "log identity is half recorded".into(),
+                )),
+            }
+        })
+    }
+
+    fn set_identity(&self, identity: &LogIdentity) -> Result<(), StorageError> {
+        self.write(|tx| {
+            // Several nodes may record the identity at once: serialise on the table.
+            tx.batch_execute("LOCK TABLE meta IN EXCLUSIVE MODE")
+                .map_err(db)?;
+            for (key, value) in [("origin", &identity.origin), ("vkey", &identity.vkey)] {
+                let existing = tx
+                    .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])
+                    .map_err(db)?
+                    .map(|r| r.get::<_, String>(0));
+                match existing {
+                    Some(v) if &v == value => {}
+                    Some(v) => {
+                        return Err(StorageError::Corrupt(format!(
+                            "log {key} is already recorded as {v:?}"
+                        )))
+                    }
+                    None => {
+                        tx.execute(
+                            "INSERT INTO meta (key, value) VALUES ($1, $2)",
+                            &[&key, value],
+                        )
+                        .map_err(db)?;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
+        let fence = self.fence();
+        self.write(|tx| {
+            // FENCE: hold the lease row locked until commit, so no other node can
+            // take the lease (and start sequencing) between this check and the
+            // commit, and a node whose lease was taken over can never commit.
+            if let Some(f) = &fence {
+                let row = tx
+                    .query_opt(
+                        "SELECT holder, epoch FROM lease WHERE name = 'sequencer' FOR UPDATE",
+                        &[],
+                    )
+                    .map_err(db)?;
+                let held = row.map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1)));
+                if held.as_ref() != Some(&(f.holder.clone(), f.epoch)) {
+                    return Err(StorageError::Fenced(format!(
+                        "lease epoch {} of {} is no longer held (now {:?})",
+                        f.epoch, f.holder, held
+                    )));
+                }
+            }
+            // Tree-size compare-and-swap: the batch must extend exactly the newest
+            // committed tree, whoever wrote it.
+            let current = current_size(tx)?;
+            let first = match batch.entries.first() {
+                Some(e) => to_i64(e.index)?,
+                None => to_i64(batch.checkpoint.size)?,
+            };
+            let expected_first = current.max(0);
+            let dense = batch
+                .entries
+                .iter()
+                .enumerate()
+                .all(|(i, e)| e.index == (first as u64) + i as u64);
+            let fits = if batch.entries.is_empty() {
+                current < first
+            } else {
+                first == expected_first
+                    && dense
+                    && batch.checkpoint.size == first as u64 + batch.entries.len() as u64
+            };
+            if !fits {
+                return Err(StorageError::Fenced(format!(
+                    "batch for size {} does not extend the stored tree of size {current}",
+                    batch.checkpoint.size
+                )));
+            }
+
+            let mut idx = Vec::new();
+            let mut leaf = Vec::new();
+            let mut leaf_hash = Vec::new();
+            let mut kind = Vec::new();
+            let mut at = Vec::new();
+            let (mut t_field, mut t_value, mut t_idx) = (Vec::new(), Vec::new(), Vec::new());
+            for e in &batch.entries {
+                let i = to_i64(e.index)?;
+                idx.push(i);
+                leaf.push(e.leaf.as_slice());
+                leaf_hash.push(&e.leaf_hash[..]);
+                kind.push(e.kind.as_str());
+                at.push(e.integrated_at_ms);
+                let fields = [
+                    ("artifact", &e.terms.artifacts),
+                    ("commit", &e.terms.commits),
+                    ("dirhash", &e.terms.dir_hashes),
+                    ("repository", &e.terms.repositories),
+                    ("signer", &e.signers),
+                ];
+                for (field, values) in fields {
+                    for v in values {
+                        t_field.push(field);
+                        t_value.push(v.as_str());
+                        t_idx.push(i);
+                    }
+                }
+            }
+            if !idx.is_empty() {
+                tx.execute(
+                    "INSERT INTO entries (idx, leaf, leaf_hash, kind, integrated_at)
+                     SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::text[], $5::bigint[])",
+                    &[&idx, &leaf, &leaf_hash, &kind, &at],
+                )
+                .map_err(db)?;
+            }
+            if !t_idx.is_empty() {
+                tx.execute(
+                    "INSERT INTO entry_terms (field, value, idx)
+                     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+                     ON CONFLICT DO NOTHING",
+                    &[&t_field, &t_value, &t_idx],
+                )
+                .map_err(db)?;
+            }
+            if !batch.nodes.is_empty() {
+                let levels: Vec<i16> = batch.nodes.iter().map(|(n, _)| i16::from(n.level)).collect();
+                let indexes = batch
+                    .nodes
+                    .iter()
+                    .map(|(n, _)| to_i64(n.index))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let hashes: Vec<&[u8]> = batch.nodes.iter().map(|(_, h)| &h[..]).collect();
+                tx.execute(
+                    "INSERT INTO nodes (level, idx, hash)
+                     SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])",
+                    &[&levels, &indexes, &hashes],
+                )
+                .map_err(db)?;
+            }
+            for ev in &batch.key_events {
+                tx.execute(
+                    "INSERT INTO key_events (idx, key_id, action, details) VALUES ($1, $2, $3, $4)",
+                    &[&to_i64(ev.index)?, &ev.key_id, &ev.action, &ev.details.to_string()],
+                )
+                .map_err(db)?;
+            }
+            let cp = &batch.checkpoint;
+            tx.execute(
+                "INSERT INTO checkpoints (size, note, created_at) VALUES ($1, $2, $3)",
+                &[&to_i64(cp.size)?, &cp.note, &cp.created_at_ms],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn latest_checkpoint(&self) -> Result<Option<CheckpointRecord>, StorageError> {
+        self.read(|tx| {
+            tx.query_opt(
+                "SELECT size, note, created_at FROM checkpoints ORDER BY size DESC LIMIT 1",
+                &[],
+            )
+            .map_err(db)?
+            .as_ref()
+            .map(checkpoint_of)
+            .transpose()
+        })
+    }
+
+    fn checkpoint_at(&self, size: u64) -> Result<Option<CheckpointRecord>, StorageError> {
+        let size = to_i64(size)?;
+        self.read(|tx| {
+            tx.query_opt(
+                "SELECT size, note, created_at FROM checkpoints WHERE size = $1",
+                &[&size],
+            )
+            .map_err(db)?
+            .as_ref()
+            .map(checkpoint_of)
+            .transpose()
+        })
+    }
+
+    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError> {
+        let since = to_i64(since)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|tx| {
+            tx.query(
+                "SELECT size, note, created_at FROM checkpoints WHERE size >= $1 ORDER BY size LIMIT $2",
+                &[&since, &limit],
+            )
+            .map_err(db)?
+            .iter()
+            .map(checkpoint_of)
+            .collect()
+        })
+    }
+
+    fn entry(&self, index: u64) -> Result<Option<EntryRecord>, StorageError> {
+        Ok(self.entries(&[index])?.pop())
+    }
+
+    fn entries(&self, indexes: &[u64]) -> Result<Vec<EntryRecord>, StorageError> {
+        let wanted = indexes
+            .iter()
+            .filter_map(|&i| i64::try_from(i).ok())
+            .collect::<Vec<_>>();
+        let found = self.read(|tx| {
+            let rows = tx
+                .query(
+                    &format!("SELECT {ENTRY_COLUMNS} FROM entries e WHERE e.idx = ANY($1)"),
+                    &[&wanted],
+                )
+                .map_err(db)?;
+            complete_entries(tx, rows)
+        })?;
+        let by_index: HashMap<u64, EntryRecord> = found.into_iter().map(|e| (e.index, e)).collect();
+        // In the order asked; missing ones skipped.
+        Ok(indexes
+            .iter()
+            .filter_map(|i| by_index.get(i).cloned())
+            .collect())
+    }
+
+    fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError> {
+        let (start, end) = (to_i64(start)?, to_i64(end)?);
+        self.read(|tx| {
+            let rows = tx
+                .query(
+                    "SELECT idx, leaf FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                    &[&start, &end],
+                )
+                .map_err(db)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for (expected, row) in (start..).zip(rows) {
+                if row.get::<_, i64>(0) != expected {
+                    return Err(StorageError::Corrupt(format!(
+                        "entry {expected} is missing"
+                    )));
+                }
+                out.push(row.get(1));
+            }
+            Ok(out)
+        })
+    }
+
+    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
+        self.read(|tx| {
+            tx.query_opt(
+                "SELECT idx FROM entries WHERE leaf_hash = $1",
+                &[&&leaf_hash[..]],
+            )
+            .map_err(db)?
+            .map(|r| to_u64(r.get(0)))
+            .transpose()
+        })
+    }
+
+    fn search(&self, q: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
+        let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM entries e WHERE TRUE");
+        let mut texts: Vec<(String, &'static str)> = Vec::new();
+        let mut ints: Vec<(i64, &'static str)> = Vec::new();
+        let terms = [
+            ("artifact", &q.artifact),
+            ("commit", &q.commit),
+            ("dirhash", &q.dir_hash),
+            ("repository", &q.repository),
+            ("signer", &q.signer),
+        ];
+        for (field, value) in terms {
+            if let Some(v) = value {
+                texts.push((v.clone(), field));
+            }
+        }
+        let kind = q.kind.clone();
+        for (v, cond) in [
+            (q.since_ms, "e.integrated_at >="),
+            (q.until_ms, "e.integrated_at <="),
+            (q.after.map(to_i64).transpose()?, "e.idx >"),
+            (q.before.map(to_i64).transpose()?, "e.idx <"),
+        ] {
+            if let Some(v) = v {
+                ints.push((v, cond));
+            }
+        }
+        let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = Vec::new();
+        for (value, field) in &texts {
+            params.push(value);
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.field = '{field}' AND t.value = ${})",
+                params.len()
+            ));
+        }
+        if let Some(k) = &kind {
+            params.push(k);
+            sql.push_str(&format!(" AND e.kind = ${}", params.len()));
+        }
+        for (value, cond) in &ints {
+            params.push(value);
+            sql.push_str(&format!(" AND {cond} ${}", params.len()));
+        }
+        params.push(&limit);
+        sql.push_str(&format!(" ORDER BY e.idx LIMIT ${}", params.len()));
+        self.read(|tx| {
+            let rows = tx.query(&sql, &params).map_err(db)?;
+            complete_entries(tx, rows)
+        })
+    }
+
+    fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
+        self.read(|tx| {
+            let rows = tx
+                .query(
+                    "SELECT idx, key_id, action, details FROM key_events ORDER BY idx",
+                    &[],
+                )
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| {
+                    let idx: i64 = r.get(0);
+                    let details = serde_json::from_str(r.get::<_, &str>(3))
+                        .map_err(|e| StorageError::Corrupt(format!("key event {idx}: {e}")))?;
+                    Ok(KeyEventRecord {
+                        index: to_u64(idx)?,
+                        key_id: r.get(1),
+                        action: r.get(2),
+                        details,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn entries_per_day(&self, since_ms: i64) -> Result<Vec<DayCount>, StorageError> {
+        let from = since_ms.div_euclid(DAY_MS) * DAY_MS;
+        self.read(|tx| {
+            // Served from the entries_integrated_at index; integration times are
+            // never negative, so integer division is the floor.
+            let rows = tx
+                .query(
+                    "SELECT integrated_at / $1 AS day, COUNT(*) FROM entries
+                     WHERE integrated_at >= $2 GROUP BY day ORDER BY day",
+                    &[&DAY_MS, &from],
+                )
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| {
+                    Ok(DayCount {
+                        day: r.get(0),
+                        entries: to_u64(r.get(1))?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
+        if nodes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let levels: Vec<i16> = nodes.iter().map(|n| i16::from(n.level)).collect();
+        let indexes = nodes
+            .iter()
+            .map(|n| to_i64(n.index))
+            .collect::<Result<Vec<_>, _>>()?;
+        let found = self.read(|tx| {
+            let rows = tx
+                .query(
+                    "SELECT n.level, n.idx, n.hash FROM nodes n
+                     JOIN unnest($1::smallint[], $2::bigint[]) AS q(level, idx)
+                       ON n.level = q.level AND n.idx = q.idx",
+                    &[&levels, &indexes],
+                )
+                .map_err(db)?;
+            rows.into_iter()
+                .map(|r| {
+                    Ok((
+                        (r.get::<_, i16>(0), r.get::<_, i64>(1)),
+                        hash_from(r.get(2))?,
+                    ))
+                })
+                .collect::<Result<HashMap<_, _>, StorageError>>()
+        })?;
+        levels
+            .iter()
+            .zip(&indexes)
+            .map(|(l, i)| {
+                found.get(&(*l, *i)).copied().ok_or_else(|| {
+                    StorageError::Corrupt(format!("tree node level {l} index {i} is missing"))
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,113 @@
+//! The PostgreSQL schema and its migrations, versioned in a `schema_version` table.
+//!
+//! Several nodes may start at once against one database, so every migration step
+//! runs in its own transaction under a transaction-scoped advisory lock: one node
+//! migrates, the others wait, then find the version already current. PostgreSQL
+//! DDL is transactional, so a crash mid-migration leaves the previous version.
+//! Migrations are only ever appended to this list.
+
+use postgres::Client;
+
+use super::StorageError;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema (the same tables as SQLite's, plus the sequencer lease).
+    "
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE entries (
+        idx            BIGINT PRIMARY KEY,
+        leaf           BYTEA  NOT NULL,
+        leaf_hash      BYTEA  NOT NULL UNIQUE,
+        kind           TEXT   NOT NULL,
+        integrated_at  BIGINT NOT NULL
+    );
+    CREATE INDEX entries_kind ON entries (kind, idx);
+    CREATE INDEX entries_integrated_at ON entries (integrated_at, idx);
+    CREATE TABLE entry_terms (
+        field  TEXT   NOT NULL,
+        value  TEXT   NOT NULL,
+        idx    BIGINT NOT NULL REFERENCES entries (idx),
+        PRIMARY KEY (field, value, idx)
+    );
+    CREATE INDEX entry_terms_by_entry ON entry_terms (idx);
+    CREATE TABLE nodes (
+        level  SMALLINT NOT NULL,
+        idx    BIGINT   NOT NULL,
+        hash   BYTEA    NOT NULL,
+        PRIMARY KEY (level, idx)
+    );
+    CREATE TABLE checkpoints (
+        size        BIGINT PRIMARY KEY,
+        note        BYTEA  NOT NULL,
+        created_at  BIGINT NOT NULL
+    );
+    CREATE TABLE key_events (
+        idx      BIGINT PRIMARY KEY REFERENCES entries (idx),
+        key_id   TEXT NOT NULL,
+        action   TEXT NOT NULL,
+        details  TEXT NOT NULL
+    );
+    CREATE INDEX key_events_by_key ON key_events (key_id, idx);
+    -- The sequencer lease (docs/postgres.md): one row, taken and renewed by
+    -- compare-and-swap; epoch grows with every change of holder and fences commits.
+    CREATE TABLE lease (
+        name        TEXT PRIMARY KEY,
+        holder      TEXT        NOT NULL,
+        epoch       BIGINT      NOT NULL,
+        url         TEXT        NOT NULL,
+        expires_at  TIMESTAMPTZ NOT NULL
+    );
+    ",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Advisory lock key serialising migrations across nodes ("glassbox" in ASCII).
+const MIGRATION_LOCK: i64 = 0x676c_6173_7362_6f78;
+
+/// Bring the database up to [`SCHEMA_VERSION`]; refuse a newer one.
+pub fn migrate(client: &mut Client) -> Result<(), StorageError> {
+    loop {
+        let mut tx = client.transaction().map_err(db)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .map_err(db)?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
+            .map_err(db)?;
+        let found: i64 = tx
+            .query_opt("SELECT version FROM schema_version", &[])
+            .map_err(db)?
+            .map_or(0, |r| r.get(0));
+        if found > SCHEMA_VERSION {
+            return Err(StorageError::SchemaTooNew {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let Some(sql) = MIGRATIONS.get(found as usize) else {
+            return tx.commit().map_err(db);
+        };
+        tx.batch_execute(sql).map_err(db)?;
+        if found == 0 {
+            tx.execute("INSERT INTO schema_version (version) VALUES (1)", &[])
+                .map_err(db)?;
+        } else {
+            tx.execute("UPDATE schema_version SET version = $1", &[&(found + 1)])
+                .map_err(db)?;
+        }
+        // Durability point: the migration and its version number commit together.
+        tx.commit().map_err(db)?;
+    }
+}
+
+pub(super) fn db(e: postgres::Error) -> StorageError {
+    // The driver's Display omits the server's message; include it when present.
+    match e.as_db_error() {
+        Some(d) => StorageError::Database(format!("{}: {}", d.code().code(), d.message())),
+        None => StorageError::Database(e.to_string()),
+    }
+}
