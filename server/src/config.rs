@@ -79,6 +79,21 @@ pub struct Flags {
     /// Read connections in the SQLite pool.
     #[arg(long, env = "GLASSBOX_READ_CONNECTIONS")]
     pub read_connections: Option<usize>,
+    /// Storage backend: `sqlite` (the default: <data>/glassbox.db) or a
+    /// `postgres://user@host:port/db` URL shared by several nodes (docs/postgres.md).
+    #[arg(long, env = "GLASSBOX_STORAGE", value_name = "URL")]
+    pub storage: Option<String>,
+    /// Write tiles, entry bundles and the checkpoint to this directory in
+    /// tlog-tiles layout as they are committed, for a static host or CDN.
+    #[arg(long, env = "GLASSBOX_TILES_DIR", value_name = "DIR")]
+    pub tiles_dir: Option<PathBuf>,
+    /// URL at which the other nodes reach this one (PostgreSQL only; default
+    /// http://<listen address>).
+    #[arg(long, env = "GLASSBOX_ADVERTISE_URL", value_name = "URL")]
+    pub advertise_url: Option<String>,
+    /// Sequencer lease duration in milliseconds (PostgreSQL only).
+    #[arg(long, env = "GLASSBOX_LEASE_TTL_MS")]
+    pub lease_ttl_ms: Option<u64>,
 }
 
 /// The configuration file. Unknown keys are an error so typos do not pass silently.
@@ -99,6 +114,46 @@ pub struct FileConfig {
     pub signer_rate_per_sec: Option<f64>,
     pub signer_burst: Option<f64>,
     pub read_connections: Option<usize>,
+    pub storage: Option<String>,
+    pub tiles_dir: Option<PathBuf>,
+    pub advertise_url: Option<String>,
+    pub lease_ttl_ms: Option<u64>,
+}
+
+/// Where the log is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StorageBackend {
+    /// `<data>/glassbox.db`, one node.
+    Sqlite,
+    /// A PostgreSQL database shared by any number of nodes.
+    Postgres { url: String },
+}
+
+impl std::fmt::Debug for StorageBackend {
+    // Never print the URL: it may hold a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StorageBackend::Sqlite => f.write_str("Sqlite"),
+            StorageBackend::Postgres { .. } => f.write_str("Postgres { url: <hidden> }"),
+        }
+    }
+}
+
+impl StorageBackend {
+    fn parse(value: &str) -> Result<Self, ConfigError> {
+        if value == "sqlite" {
+            Ok(StorageBackend::Sqlite)
+        } else if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+            Ok(StorageBackend::Postgres {
+                url: value.to_string(),
+            })
+        } else {
+            Err(ConfigError::Invalid {
+                setting: "storage",
+                reason: "must be \"sqlite\" or a postgres://… URL".into(),
+            })
+        }
+    }
 }
 
 /// Token-bucket parameters: `rate` tokens per second, at most `burst` stored.
@@ -123,6 +178,10 @@ pub struct Config {
     pub ip_limit: RateLimit,
     pub signer_limit: RateLimit,
     pub read_connections: usize,
+    pub storage: StorageBackend,
+    pub tiles_dir: Option<PathBuf>,
+    pub advertise_url: Option<String>,
+    pub lease_ttl: Duration,
 }
 
 /// Why the configuration cannot be used.
@@ -169,6 +228,10 @@ impl Default for Config {
                 burst: 500.0,
             },
             read_connections: 4,
+            storage: StorageBackend::Sqlite,
+            tiles_dir: None,
+            advertise_url: None,
+            lease_ttl: Duration::from_secs(3),
         }
     }
 }
@@ -234,6 +297,17 @@ impl Config {
                 .read_connections
                 .or(file.read_connections)
                 .unwrap_or(d.read_connections),
+            storage: match flags.storage.or(file.storage) {
+                Some(v) => StorageBackend::parse(&v)?,
+                None => d.storage,
+            },
+            tiles_dir: flags.tiles_dir.or(file.tiles_dir),
+            advertise_url: flags.advertise_url.or(file.advertise_url),
+            lease_ttl: flags
+                .lease_ttl_ms
+                .or(file.lease_ttl_ms)
+                .map(Duration::from_millis)
+                .unwrap_or(d.lease_ttl),
         };
         config.validate()?;
         Ok(config)
@@ -260,6 +334,9 @@ impl Config {
         }
         if self.batch_interval.is_zero() {
             return invalid("batch_interval_ms", "must be at least 1");
+        }
+        if self.lease_ttl < Duration::from_millis(300) {
+            return invalid("lease_ttl_ms", "must be at least 300");
         }
         if self.read_connections == 0 {
             return invalid("read_connections", "must be at least 1");
@@ -339,6 +416,22 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn storage_url_selects_postgres_and_sqlite_stays_the_default() {
+        let c = Config::merge(Flags::default(), FileConfig::default()).unwrap();
+        assert_eq!(c.storage, StorageBackend::Sqlite);
+        let file: FileConfig =
+            toml::from_str("storage = \"postgres://log:secret@db/glassbox\"\n").unwrap();
+        let c = Config::merge(Flags::default(), file).unwrap();
+        assert!(matches!(c.storage, StorageBackend::Postgres { .. }));
+        assert!(!format!("{c:?}").contains("secret"));
+        let flags = Flags {
+            storage: Some("mysql://x".into()),
+            ..Flags::default()
+        };
+        assert!(Config::merge(flags, FileConfig::default()).is_err());
     }
 
     #[test]

@@ -15,7 +15,9 @@ use glassbox_core::digest::key_id_hex;
 use glassbox_core::note::NoteSigner;
 use glassbox_keys::KeyError;
 
-use crate::config::Config;
+use crate::config::{Config, StorageBackend};
+use crate::leader::LeaseStore;
+use crate::storage::postgres::PostgresStorage;
 use crate::storage::sqlite::SqliteStorage;
 use crate::storage::{LogIdentity, Storage, StorageError};
 
@@ -78,18 +80,44 @@ pub struct LogSetup {
     pub operator_pins: Vec<String>,
     /// The quickstart operator key and its path, when no operator keys are configured.
     pub quickstart_operator: Option<(SigningKey, PathBuf)>,
+    /// The sequencer lease, when the storage is shared by several nodes (PostgreSQL).
+    pub lease: Option<Arc<dyn LeaseStore>>,
 }
 
 /// Open the data directory, creating whatever a first start needs.
 pub fn open(config: &Config) -> Result<LogSetup, DataDirError> {
     let dir = &config.data_dir;
     create_private_dir(dir)?;
-    let db_path = dir.join(DB_FILE);
+    let (db_path, storage, lease): (PathBuf, Arc<dyn Storage>, Option<Arc<dyn LeaseStore>>) =
+        match &config.storage {
+            StorageBackend::Sqlite => {
+                let db_path = dir.join(DB_FILE);
+                let storage =
+                    SqliteStorage::open(&db_path, config.read_connections).map_err(|source| {
+                        DataDirError::Storage {
+                            path: db_path.clone(),
+                            source,
+                        }
+                    })?;
+                (db_path, Arc::new(storage), None)
+            }
+            StorageBackend::Postgres { url } => {
+                // Named without credentials in every message.
+                let shown = PathBuf::from(redact(url));
+                let storage =
+                    Arc::new(PostgresStorage::open(url, config.read_connections).map_err(
+                        |source| DataDirError::Storage {
+                            path: shown.clone(),
+                            source,
+                        },
+                    )?);
+                (shown, storage.clone(), Some(storage))
+            }
+        };
     let storage_err = |source| DataDirError::Storage {
         path: db_path.clone(),
         source,
     };
-    let storage = SqliteStorage::open(&db_path, config.read_connections).map_err(storage_err)?;
     let identity = storage.identity().map_err(storage_err)?;
 
     let key_path = dir.join(LOG_KEY_FILE);
@@ -148,12 +176,25 @@ pub fn open(config: &Config) -> Result<LogSetup, DataDirError> {
         None
     };
     Ok(LogSetup {
-        storage: Arc::new(storage),
+        storage,
         signer,
         vkey,
         operator_pins,
         quickstart_operator,
+        lease,
     })
+}
+
+/// `postgres://user:password@host/db` without the password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), DataDirError> {

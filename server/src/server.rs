@@ -15,11 +15,13 @@ use crate::config::Config;
 use crate::datadir::{self, DataDirError};
 use crate::facts::facts;
 use crate::integrity::{self, IntegrityError};
+use crate::leader::{self, LeaseConfig, LeaseStore};
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
-use crate::sequencer::{Sequencer, SequencerConfig, SequencerHandle};
+use crate::sequencer::{queue, Sequencer, SequencerConfig, SequencerHandle};
 use crate::state::{AppState, Limits};
 use crate::storage::{Storage, StorageError};
+use crate::tiles_dir::{TilesDir, TilesDirError, TilesWriter};
 
 /// Why the server refuses to start. Each message says what is wrong and, where
 /// there is one, the fix.
@@ -32,6 +34,8 @@ pub enum StartError {
     Integrity(#[from] IntegrityError),
     #[error("refusing to start: loading the log state: {0}")]
     Load(#[from] StorageError),
+    #[error("refusing to start: {0}")]
+    TilesDir(#[from] TilesDirError),
 }
 
 /// A data directory opened and checked, with its sequencer loaded but not started.
@@ -43,6 +47,8 @@ pub struct Prepared {
     pub vkey: String,
     /// The quickstart operator key and its path, when no operator keys are configured.
     pub quickstart_operator: Option<(SigningKey, PathBuf)>,
+    /// The sequencer lease when several nodes share the storage (PostgreSQL).
+    pub lease: Option<Arc<dyn LeaseStore>>,
 }
 
 /// Everything a start does before serving: open the data directory (keys with
@@ -51,26 +57,38 @@ pub struct Prepared {
 /// participant registry.
 pub fn prepare(config: &Config) -> Result<Prepared, StartError> {
     let setup = datadir::open(config)?;
-    integrity::check(setup.storage.as_ref(), &setup.signer.verifier())?;
+    let verifier = setup.signer.verifier();
+    let mut attempt = 0;
+    // On shared storage another node may commit between the check's reads
+    // (an entry past the checkpoint it just read): look again.
+    while let Err(e) = integrity::check(setup.storage.as_ref(), &verifier) {
+        attempt += 1;
+        if setup.lease.is_none() || attempt >= 5 || !matches!(e, IntegrityError::ExtraEntry { .. })
+        {
+            return Err(e.into());
+        }
+    }
     let metrics = Arc::new(Metrics::default());
-    let sequencer = Sequencer::load(
-        setup.storage.clone(),
-        setup.signer,
-        Arc::new(SystemClock),
-        metrics.clone(),
-        SequencerConfig {
-            batch_interval: config.batch_interval,
-            batch_size: config.batch_size,
-            queue_size: config.queue_size,
-            operator_pins: setup.operator_pins,
-        },
-    )?;
+    let seq_config = SequencerConfig {
+        batch_interval: config.batch_interval,
+        batch_size: config.batch_size,
+        queue_size: config.queue_size,
+        operator_pins: setup.operator_pins,
+    };
+    let (storage, signer, clock) = (setup.storage.clone(), setup.signer, Arc::new(SystemClock));
+    let sequencer = if setup.lease.is_some() {
+        // Writes only once elected (leader.rs).
+        Sequencer::load_shared(storage, signer, clock, metrics.clone(), seq_config)?
+    } else {
+        Sequencer::load(storage, signer, clock, metrics.clone(), seq_config)?
+    };
     Ok(Prepared {
         sequencer,
         storage: setup.storage,
         metrics,
         vkey: setup.vkey,
         quickstart_operator: setup.quickstart_operator,
+        lease: setup.lease,
     })
 }
 
@@ -86,6 +104,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         metrics,
         vkey,
         quickstart_operator,
+        lease,
     } = {
         // Opening and checking the database blocks: keep it off the async runtime.
         let config = config.clone();
@@ -93,8 +112,55 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .await
             .context("start-up task")??
     };
+    // Bound before sequencing starts: other nodes forward to this address.
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
     let empty = sequencer.size() == 0;
-    let (handle, task) = sequencer.spawn();
+    let (handle, task, election) = match lease {
+        None => {
+            let (handle, task) = sequencer.spawn();
+            (handle, task, None)
+        }
+        Some(store) => {
+            let url = match &config.advertise_url {
+                Some(u) => u.clone(),
+                None => {
+                    if addr.ip().is_unspecified() {
+                        tracing::warn!(%addr, "listening on all addresses without --advertise-url: \
+                            other nodes will forward submissions to http://{addr}, which only works on this host");
+                    }
+                    format!("http://{addr}")
+                }
+            };
+            let election = leader::elect(
+                store,
+                leader::holder_id(&url),
+                url,
+                LeaseConfig::with_ttl(config.lease_ttl),
+            );
+            let (handle, rx) = queue(sequencer.config().queue_size, metrics.clone());
+            let task = leader::run_shared(
+                sequencer,
+                rx,
+                election.role.clone(),
+                metrics.clone(),
+                config.request_timeout,
+            );
+            (handle, task, Some(election))
+        }
+    };
+    let tiles = match &config.tiles_dir {
+        Some(dir) => Some(TilesWriter::spawn(
+            storage.clone(),
+            TilesDir::open(dir).map_err(StartError::from)?,
+            config
+                .batch_interval
+                .max(std::time::Duration::from_millis(50)),
+        )),
+        None => None,
+    };
 
     if let Some((key, path)) = &quickstart_operator {
         if empty {
@@ -117,10 +183,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             request_timeout: config.request_timeout,
         },
     };
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
-    let addr = listener.local_addr()?;
     println!("listening on http://{addr}");
     tracing::info!(%addr, "serving");
 
@@ -134,6 +196,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // Every connection is closed, so every handler (and its SequencerHandle) is
     // gone: the sequencer drains what is queued, commits it and stops.
     task.await.context("sequencer task")?;
+    if let Some(election) = election {
+        election.resign().await;
+    }
+    if let Some(tiles) = tiles {
+        tiles.finish().await;
+    }
     tracing::info!("shut down cleanly");
     Ok(())
 }
