@@ -1,0 +1,451 @@
+//! The storage contract (server/src/storage/mod.rs, "Contract") as test
+//! functions, run against every backend: memory, SQLite and PostgreSQL
+//! (storage_contract.rs). Each function takes a factory that opens *the same*
+//! store on every call (a second call models a restart), fresh for the test.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use glassbox_core::merkle::{self, Hash, MemoryTree, NodeId};
+use glassbox_server::receipt::{OverlayReader, StorageReader};
+use glassbox_server::storage::{
+    Batch, CheckpointRecord, DayCount, EntryRecord, KeyEventRecord, LogIdentity, SearchQuery,
+    SearchTerms, Storage, DAY_MS,
+};
+
+/// Opens the store under test (the same one on every call).
+pub type Factory<'a> = &'a dyn Fn() -> Arc<dyn Storage>;
+
+/// 2026-01-01T00:00:00Z
+pub const T0: i64 = 1_767_225_600_000;
+
+/// A test entry: leaf `n`, with search terms derived from `n`.
+pub fn entry(index: u64, n: u32, at_ms: i64) -> EntryRecord {
+    let leaf = format!("{{\"leaf\":{n}}}").into_bytes();
+    let kinds = ["submission", "review", "build", "key-event"];
+    let kind = kinds[(n % 4) as usize].to_string();
+    let hex = |tag: &str, v: u32| format!("{tag:0>8}{v:056x}");
+    let mut terms = SearchTerms::default();
+    match kind.as_str() {
+        "submission" | "review" => {
+            terms.commits = vec![hex("c", n)[..40].to_string()];
+            terms.dir_hashes = vec![hex("d", n)];
+            terms.repositories = vec![format!("https://git.example/repo{}", n % 3)];
+        }
+        "build" => {
+            // Two artifacts, sorted, to check multi-valued terms.
+            terms.artifacts = vec![hex("a", n), hex("b", n)];
+            terms.commits = vec![hex("c", n)[..40].to_string()];
+            terms.repositories = vec![format!("https://git.example/repo{}", n % 3)];
+        }
+        _ => {}
+    }
+    EntryRecord {
+        index,
+        leaf_hash: merkle::leaf_hash(&leaf),
+        leaf,
+        kind,
+        integrated_at_ms: at_ms,
+        signers: vec![format!("{:064x}", n % 5)],
+        terms,
+    }
+}
+
+/// Builds batches the way the sequencer does, mirroring them in a MemoryTree.
+pub struct Log {
+    pub store: Arc<dyn Storage>,
+    pub tree: MemoryTree,
+    pub next_n: u32,
+}
+
+impl Log {
+    pub fn new(store: Arc<dyn Storage>) -> Log {
+        Log {
+            store,
+            tree: MemoryTree::new(),
+            next_n: 0,
+        }
+    }
+
+    /// The next batch of `count` entries integrated at `at_ms`, not yet applied.
+    pub fn batch(&self, count: u32, at_ms: i64) -> (Batch, MemoryTree) {
+        let mut tree = self.tree.clone();
+        let mut pending: HashMap<NodeId, Hash> = HashMap::new();
+        let mut batch = Batch {
+            entries: Vec::new(),
+            nodes: Vec::new(),
+            checkpoint: CheckpointRecord {
+                size: 0,
+                note: Vec::new(),
+                created_at_ms: at_ms,
+            },
+            key_events: Vec::new(),
+        };
+        for n in self.next_n..self.next_n + count {
+            let index = tree.size();
+            let e = entry(index, n, at_ms);
+            let reader = OverlayReader {
+                pending: &pending,
+                storage: self.store.as_ref(),
+            };
+            let nodes = merkle::append_hashes(index, e.leaf_hash, &reader).unwrap();
+            for (node, hash) in nodes {
+                pending.insert(node, hash);
+                batch.nodes.push((node, hash));
+            }
+            if e.kind == "key-event" {
+                batch.key_events.push(KeyEventRecord {
+                    index,
+                    key_id: format!("{:064x}", n),
+                    action: if n % 8 == 3 { "register" } else { "revoke" }.into(),
+                    details: serde_json::json!({"n": n, "roles": ["vendor"], "name": "k\u{e9}y \"x\""}),
+                });
+            }
+            tree.push(e.leaf_hash);
+            batch.entries.push(e);
+        }
+        let size = tree.size();
+        batch.checkpoint.size = size;
+        batch.checkpoint.note = format!(
+            "test.example/log\n{size}\n{}\n\n— sig\n",
+            hex::encode(tree.root())
+        )
+        .into_bytes();
+        (batch, tree)
+    }
+
+    /// Append `count` entries in one batch.
+    pub fn append(&mut self, count: u32, at_ms: i64) -> Batch {
+        let (batch, tree) = self.batch(count, at_ms);
+        self.store.append_batch(&batch).expect("append_batch");
+        self.tree = tree;
+        self.next_n += count;
+        batch
+    }
+}
+
+pub fn identity_is_recorded_once(open: Factory) {
+    let s = open();
+    assert_eq!(s.identity().unwrap(), None);
+    let id = LogIdentity {
+        origin: "test.example/log".into(),
+        vkey: "test.example/log+01234567+AQID".into(),
+    };
+    s.set_identity(&id).unwrap();
+    s.set_identity(&id).unwrap();
+    assert_eq!(s.identity().unwrap(), Some(id.clone()));
+    let other = LogIdentity {
+        origin: "other.example/log".into(),
+        ..id.clone()
+    };
+    assert!(s.set_identity(&other).is_err());
+    assert_eq!(open().identity().unwrap(), Some(id));
+}
+
+pub fn appended_entries_read_back_exactly(open: Factory) {
+    let mut log = Log::new(open());
+    assert_eq!(log.store.latest_checkpoint().unwrap(), None);
+    assert_eq!(log.store.entry(0).unwrap(), None);
+    let b1 = log.append(3, T0);
+    let b2 = log.append(5, T0 + 1000);
+    let all: Vec<EntryRecord> = b1.entries.iter().chain(&b2.entries).cloned().collect();
+    let s = open();
+    for e in &all {
+        assert_eq!(s.entry(e.index).unwrap().as_ref(), Some(e));
+        assert_eq!(s.find_leaf(&e.leaf_hash).unwrap(), Some(e.index));
+    }
+    assert_eq!(s.entry(8).unwrap(), None);
+    assert_eq!(s.find_leaf(&merkle::leaf_hash(b"absent")).unwrap(), None);
+    let picked = s.entries(&[6, 0, 99, 2]).unwrap();
+    assert_eq!(
+        picked.iter().map(|e| e.index).collect::<Vec<_>>(),
+        vec![6, 0, 2]
+    );
+    assert_eq!(picked[0], all[6]);
+    let leaves = s.leaves(2, 7).unwrap();
+    assert_eq!(
+        leaves,
+        all[2..7].iter().map(|e| e.leaf.clone()).collect::<Vec<_>>()
+    );
+    assert!(s.leaves(4, 4).unwrap().is_empty());
+}
+
+pub fn stored_hashes_prove_like_a_memory_tree(open: Factory) {
+    let mut log = Log::new(open());
+    // Batches crossing the first full tile (256 leaves) and its level-1 parent.
+    let mut sizes = Vec::new();
+    for count in [1u32, 2, 60, 193, 1, 47] {
+        log.append(count, T0);
+        sizes.push(log.tree.size());
+    }
+    let s = open();
+    let reader = StorageReader(s.as_ref());
+    let newest = *sizes.last().unwrap();
+    for &size in &sizes {
+        assert_eq!(
+            merkle::tree_root(size, &reader).unwrap(),
+            merkle::tree_root(size, &log.tree).unwrap(),
+            "root at {size}"
+        );
+        assert_eq!(
+            merkle::consistency_proof(size, newest, &reader).unwrap(),
+            merkle::consistency_proof(size, newest, &log.tree).unwrap(),
+            "consistency {size} -> {newest}"
+        );
+    }
+    for index in [0, 1, 255, 256, 257, newest - 1] {
+        assert_eq!(
+            merkle::inclusion_proof(index, newest, &reader).unwrap(),
+            merkle::inclusion_proof(index, newest, &log.tree).unwrap(),
+            "inclusion of {index}"
+        );
+    }
+    let missing = NodeId {
+        level: 0,
+        index: newest,
+    };
+    assert!(s.read_hashes(&[missing]).is_err());
+    assert!(s.read_hashes(&[]).unwrap().is_empty());
+}
+
+pub fn checkpoints_are_kept_and_listed_in_order(open: Factory) {
+    let mut log = Log::new(open());
+    let mut cps = Vec::new();
+    for i in 0..5 {
+        cps.push(log.append(2, T0 + i).checkpoint);
+    }
+    let s = open();
+    assert_eq!(s.latest_checkpoint().unwrap().as_ref(), cps.last());
+    assert_eq!(s.checkpoint_at(6).unwrap().as_ref(), Some(&cps[2]));
+    assert_eq!(s.checkpoint_at(5).unwrap(), None);
+    assert_eq!(s.checkpoints(0, 100).unwrap(), cps);
+    assert_eq!(s.checkpoints(5, 2).unwrap(), cps[2..4].to_vec());
+    assert!(s.checkpoints(11, 10).unwrap().is_empty());
+}
+
+fn indexes(found: &[EntryRecord]) -> Vec<u64> {
+    found.iter().map(|e| e.index).collect()
+}
+
+fn expect(all: &[EntryRecord], q: &SearchQuery, pred: impl Fn(&EntryRecord) -> bool) -> Vec<u64> {
+    all.iter()
+        .filter(|e| pred(e))
+        .filter(|e| q.after.is_none_or(|a| e.index > a))
+        .filter(|e| q.before.is_none_or(|b| e.index < b))
+        .take(q.limit)
+        .map(|e| e.index)
+        .collect()
+}
+
+pub fn search_honours_every_filter_and_pages(open: Factory) {
+    let mut log = Log::new(open());
+    let mut all = Vec::new();
+    for day in 0..3 {
+        all.extend(log.append(12, T0 + day * DAY_MS + 5).entries);
+    }
+    let s = open();
+    let q = |f: &dyn Fn(&mut SearchQuery)| {
+        let mut q = SearchQuery {
+            limit: 1000,
+            ..SearchQuery::default()
+        };
+        f(&mut q);
+        q
+    };
+    let build = all.iter().find(|e| e.kind == "build").unwrap().clone();
+    let sub = all.iter().find(|e| e.kind == "submission").unwrap().clone();
+    type Pred<'a> = Box<dyn Fn(&EntryRecord) -> bool + 'a>;
+    let cases: Vec<(SearchQuery, Pred)> = vec![
+        (
+            q(&|q| q.artifact = Some(build.terms.artifacts[1].clone())),
+            Box::new(|e| e.terms.artifacts.contains(&build.terms.artifacts[1])),
+        ),
+        (
+            q(&|q| q.commit = Some(sub.terms.commits[0].clone())),
+            Box::new(|e| e.terms.commits.contains(&sub.terms.commits[0])),
+        ),
+        (
+            q(&|q| q.dir_hash = Some(sub.terms.dir_hashes[0].clone())),
+            Box::new(|e| e.terms.dir_hashes.contains(&sub.terms.dir_hashes[0])),
+        ),
+        (
+            q(&|q| q.repository = Some("https://git.example/repo1".into())),
+            Box::new(|e| {
+                e.terms
+                    .repositories
+                    .iter()
+                    .any(|r| r == "https://git.example/repo1")
+            }),
+        ),
+        (
+            q(&|q| q.signer = Some(format!("{:064x}", 2))),
+            Box::new(|e| e.signers.contains(&format!("{:064x}", 2))),
+        ),
+        (
+            q(&|q| q.kind = Some("review".into())),
+            Box::new(|e| e.kind == "review"),
+        ),
+        (
+            q(&|q| q.since_ms = Some(T0 + DAY_MS + 5)),
+            Box::new(|e| e.integrated_at_ms >= T0 + DAY_MS + 5),
+        ),
+        (
+            q(&|q| q.until_ms = Some(T0 + DAY_MS + 4)),
+            Box::new(|e| e.integrated_at_ms <= T0 + DAY_MS + 4),
+        ),
+        (
+            q(&|q| {
+                q.after = Some(4);
+                q.before = Some(30);
+                q.kind = Some("build".into());
+                q.repository = Some("https://git.example/repo2".into());
+            }),
+            Box::new(|e| {
+                e.kind == "build" && e.terms.repositories.iter().any(|r| r.ends_with("repo2"))
+            }),
+        ),
+        (q(&|q| q.kind = Some("nothing".into())), Box::new(|_| false)),
+        (q(&|q| q.limit = 0), Box::new(|_| true)),
+    ];
+    for (query, pred) in &cases {
+        let found = s.search(query).unwrap();
+        assert_eq!(indexes(&found), expect(&all, query, pred), "{query:?}");
+        for e in &found {
+            assert_eq!(e, &all[e.index as usize], "record returned by search");
+        }
+    }
+    // Pagination by cursor visits every entry once, in order.
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = s
+            .search(&SearchQuery {
+                after,
+                limit: 7,
+                ..SearchQuery::default()
+            })
+            .unwrap();
+        seen.extend(indexes(&page));
+        match page.last() {
+            Some(last) if page.len() == 7 => after = Some(last.index),
+            _ => break,
+        }
+    }
+    assert_eq!(seen, (0..36).collect::<Vec<_>>());
+}
+
+pub fn key_events_are_listed_in_log_order(open: Factory) {
+    let mut log = Log::new(open());
+    let mut events = Vec::new();
+    for _ in 0..3 {
+        events.extend(log.append(9, T0).key_events);
+    }
+    assert!(events.len() >= 6);
+    assert_eq!(open().key_events().unwrap(), events);
+}
+
+pub fn entries_per_day_counts_utc_days(open: Factory) {
+    let mut log = Log::new(open());
+    log.append(2, T0 - 1); // the day before
+    log.append(3, T0);
+    log.append(4, T0 + DAY_MS - 1);
+    log.append(5, T0 + 2 * DAY_MS + 7);
+    let day0 = T0 / DAY_MS;
+    let s = open();
+    assert_eq!(
+        s.entries_per_day(T0 + 3_600_000).unwrap(),
+        vec![
+            DayCount {
+                day: day0,
+                entries: 7
+            },
+            DayCount {
+                day: day0 + 2,
+                entries: 5
+            },
+        ]
+    );
+    assert_eq!(s.entries_per_day(T0 + 3 * DAY_MS).unwrap(), Vec::new());
+    assert_eq!(s.entries_per_day(0).unwrap()[0].entries, 2);
+}
+
+/// What a failed batch must not leave behind, checked through every read.
+fn assert_untouched(s: &dyn Storage, before: &CheckpointRecord, batch: &Batch, events: usize) {
+    assert_eq!(s.latest_checkpoint().unwrap().as_ref(), Some(before));
+    assert_eq!(s.checkpoint_at(batch.checkpoint.size).unwrap(), None);
+    for e in &batch.entries {
+        if e.index >= before.size {
+            assert_eq!(s.entry(e.index).unwrap(), None, "entry {}", e.index);
+        }
+    }
+    assert_eq!(s.entry(before.size).unwrap(), None);
+    let fresh = &batch.entries[0];
+    assert_eq!(s.find_leaf(&fresh.leaf_hash).unwrap(), None);
+    let terms = SearchQuery {
+        after: Some(before.size.saturating_sub(1)),
+        limit: 100,
+        ..SearchQuery::default()
+    };
+    let found = s.search(&terms).unwrap();
+    assert!(
+        found.iter().all(|e| e.index < before.size),
+        "search sees {found:?}"
+    );
+    assert_eq!(s.key_events().unwrap().len(), events);
+    let new_nodes: Vec<NodeId> = batch
+        .nodes
+        .iter()
+        .filter(|(n, _)| n.level == 0 && n.index >= before.size)
+        .map(|(n, _)| *n)
+        .collect();
+    assert!(s.read_hashes(&new_nodes).is_err());
+}
+
+pub fn failed_batch_leaves_nothing_visible(open: Factory) {
+    let mut log = Log::new(open());
+    log.append(5, T0);
+    let before = log.store.latest_checkpoint().unwrap().unwrap();
+    let events = log.store.key_events().unwrap().len();
+    // A batch of new entries and key events whose LAST entry repeats a logged
+    // leaf: the backend must refuse it after having written part of it.
+    let (mut batch, _) = log.batch(8, T0 + 1);
+    let mut dup = batch.entries.last().unwrap().clone();
+    let old = log.store.entry(1).unwrap().unwrap();
+    dup.leaf = old.leaf.clone();
+    dup.leaf_hash = old.leaf_hash;
+    *batch.entries.last_mut().unwrap() = dup;
+    assert!(batch.key_events.iter().any(|k| k.index >= 5));
+    assert!(log.store.append_batch(&batch).is_err());
+    assert_untouched(log.store.as_ref(), &before, &batch, events);
+    // And after a restart.
+    assert_untouched(open().as_ref(), &before, &batch, events);
+    // The same positions are still free: the honest batch commits.
+    log.append(8, T0 + 2);
+    assert_eq!(open().latest_checkpoint().unwrap().unwrap().size, 13);
+}
+
+/// Every test of the suite, by name, for the per-backend macro.
+#[macro_export]
+macro_rules! contract_tests {
+    ($factory:path) => {
+        $crate::contract_tests!(@each $factory,
+            identity_is_recorded_once,
+            appended_entries_read_back_exactly,
+            stored_hashes_prove_like_a_memory_tree,
+            checkpoints_are_kept_and_listed_in_order,
+            search_honours_every_filter_and_pages,
+            key_events_are_listed_in_log_order,
+            entries_per_day_counts_utc_days,
+            failed_batch_leaves_nothing_visible
+        );
+    };
+    (@each $factory:path, $($name:ident),*) => {
+        $(
+            #[test]
+            fn $name() {
+                $factory(&|open| $crate::storage_contract_suite::$name(open));
+            }
+        )*
+    };
+}
