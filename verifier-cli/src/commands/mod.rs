@@ -9,6 +9,7 @@ mod completions;
 mod hash;
 mod inspect;
 mod key;
+pub mod witness;
 
 use crate::cli::{Cli, Command};
 
@@ -29,5 +30,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Attest(cmd) => attest::run(cmd),
         Command::Inspect(args) => inspect::run(args),
         Command::Completions(args) => completions::run(args),
+        Command::Witness(cmd) => witness::run(cmd),
     }
 }
