@@ -1,1 +1,19 @@
+//! End-to-end harness: the real `glassbox-server` and `glassbox` binaries, over
+//! loopback only, with every file in a temporary directory.
+//!
+//! - [`bins`] builds both binaries once per test process (with the same cargo, target
+//!   directory and profile as the test itself) and says where they are;
+//! - [`server`] starts a server on `127.0.0.1:0`, learns its address and log vkey
+//!   from its startup lines, waits for `/healthz` with a deadline, kills it on drop;
+//! - [`cli`] runs `glassbox` and captures exit status, stdout and stderr;
+//! - [`repo`] makes git repositories with fixed identities and dates, holding a
+//!   project whose build is byte-identical on every run;
+//! - [`story`] plays the scenario of DESIGN §1/§6 up to the customer's question: an
+//!   operator, a reviewer, a vendor and an independent rebuilder.
 
+pub mod bins;
+pub mod cli;
+pub mod http;
+pub mod repo;
+pub mod server;
+pub mod story;

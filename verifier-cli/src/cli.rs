@@ -8,6 +8,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod online;
+pub use online::*;
+
 /// Attest, submit, verify and rebuild against a Glassbox source-code transparency log.
 #[derive(Debug, Parser)]
 #[command(
@@ -20,7 +23,8 @@ Vendors attest which source tree is a release, reviewers attest what they audite
 builders attest which binary they built from which source; each statement is a DSSE
 envelope signed with an Ed25519 participant key and is made permanent in the log.
 
-The offline commands (key, hash, attest, inspect, completions) need no server.
+The offline commands (key, hash, attest, inspect, completions) need no server;
+submit, bundle, verify --server, history and monitor talk to a log server.
 
 Exit status: 0 success, 1 verification failed, 2 usage or I/O error (the cause is
 printed on one line: `glassbox: error: <cause>`).",
@@ -30,7 +34,9 @@ EXAMPLES:
     glassbox hash tree --repo . --rev v1.2.0
     glassbox attest source --repo . --rev v1.2.0 --repository-url https://example.com/app.git \\
         --product app --version 1.2.0 --key vendor.pem -o source.dsse.json
-    glassbox inspect source.dsse.json --key vendor.pem.pub"
+    glassbox inspect source.dsse.json --key vendor.pem.pub
+    glassbox submit source.dsse.json --server http://127.0.0.1:8080
+    glassbox verify ./app --policy policy.toml --server http://127.0.0.1:8080"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -120,6 +126,59 @@ EXAMPLES:
     glassbox completions fish > ~/.config/fish/completions/glassbox.fish"
     )]
     Completions(CompletionsArgs),
+
+    /// Submit envelopes to a log and save the receipts.
+    #[command(long_about = SUBMIT_LONG, after_long_help = SUBMIT_EXAMPLES)]
+    Submit(SubmitArgs),
+
+    /// Download the offline verification bundle of an artifact.
+    #[command(long_about = BUNDLE_LONG, after_long_help = BUNDLE_EXAMPLES)]
+    Bundle(BundleArgs),
+
+    /// Verify an artifact against a trust policy (online or from a bundle).
+    #[command(long_about = VERIFY_LONG, after_long_help = VERIFY_EXAMPLES)]
+    Verify(VerifyArgs),
+
+    /// Query the log's attestation history (table, JSON or CSV).
+    #[command(long_about = HISTORY_LONG, after_long_help = HISTORY_EXAMPLES)]
+    History(HistoryArgs),
+
+    /// Follow the log: prove consistency, check new entries, report watched ones.
+    #[command(long_about = MONITOR_LONG, after_long_help = MONITOR_EXAMPLES)]
+    Monitor(MonitorArgs),
+
+    /// Rebuild a commit with a recipe and compare the output's sha256.
+    #[command(
+        long_about = "\
+Clone the source (a local repository path, or an https:// or file:// git URL) into a
+fresh scratch directory, check out REV detached (no hooks, no submodules, no checkout
+filters), check the checkout's dirHash against --expect-dir-hash BEFORE running
+anything, then run `/bin/sh -c CMD` in <checkout>/--workdir and hash the file at
+--output-path.
+
+The command sees a cleared environment: only PATH=/usr/bin:/bin, HOME and TMPDIR
+inside the scratch directory, SOURCE_DATE_EPOCH (the commit time) and the --env
+variables. Stdin is closed; after --timeout seconds its whole process group is killed;
+no file it writes may exceed --max-output-bytes. The output path must be relative,
+without `..`, and must resolve inside the checkout (a symbolic link out of it is an
+error). This is not a security sandbox: the command runs as you. Rebuild untrusted
+recipes in a container or VM.
+
+When the output differs from --expect and --attested FILE is given, diffoscope (if
+installed) writes a report beside the result in the scratch directory, which is kept
+whenever the rebuild diverges.
+
+Exit status: 0 reproduced (or built, without --expect), 1 diverged (the report says
+where: source hash, build exit status, timeout, output missing, output too large,
+output hash), 2 usage or I/O error.",
+        after_long_help = "\
+EXAMPLES:
+    glassbox rebuild --source https://example.com/app.git --rev 3f2a9c1e... \\
+        --command 'make app' --output-path app --expect sha256:9f86d0...
+    glassbox rebuild --source . --rev v1.2.0 --command 'cat a b > out' --output-path out \\
+        --env LC_ALL=C --timeout 600 --json"
+    )]
+    Rebuild(crate::commands::rebuild::RebuildArgs),
 
     /// Run a C2SP tlog-witness that cosigns the checkpoints of the logs it follows.
     #[command(subcommand)]

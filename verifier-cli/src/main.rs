@@ -3,12 +3,18 @@
 //! 2 usage or I/O error (clap exits 2 by itself on a usage error).
 
 mod cli;
+mod client;
 mod commands;
 mod doc;
 mod git;
 mod hash;
 mod output;
+mod rebuild;
 mod source;
+mod state;
+mod summary;
+#[cfg(test)]
+mod testlog;
 mod tree;
 
 use clap::Parser;

@@ -5,10 +5,16 @@
 //! names the cause; `main` turns both into the exit status.
 
 mod attest;
+mod bundle;
 mod completions;
 mod hash;
+mod history;
 mod inspect;
 mod key;
+mod monitor;
+pub mod rebuild;
+mod submit;
+mod verify;
 pub mod witness;
 
 use crate::cli::{Cli, Command};
@@ -30,6 +36,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Attest(cmd) => attest::run(cmd),
         Command::Inspect(args) => inspect::run(args),
         Command::Completions(args) => completions::run(args),
+        Command::Submit(args) => submit::run(args),
+        Command::Bundle(args) => bundle::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::History(args) => history::run(args),
+        Command::Monitor(args) => monitor::run(args),
+        Command::Rebuild(args) => rebuild::run(args),
         Command::Witness(cmd) => witness::run(cmd),
     }
 }

@@ -1,0 +1,262 @@
+//! Arguments of the commands that talk to a log server (DESIGN §7): submit, bundle,
+//! verify, history, monitor. Each struct carries its command's long help and examples.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+pub const SUBMIT_LONG: &str = "\
+Send DSSE envelopes to a log server and keep the receipts.
+
+For each ENVELOPE the server checks every signature against its key registry and
+answers, once the entry is durably logged, with a receipt: {index, entry, tlogProof}.
+The receipt is saved as FILE (-o, one envelope only) or beside the envelope
+(`x.dsse.json` → `x.receipt.json`), and one line per envelope is printed:
+
+    logged ENVELOPE at index N (new|already logged) → RECEIPT
+
+With --log-vkey or --policy, the receipt's tlog-proof is checked — the log's signature
+on its checkpoint, and the inclusion of exactly the submitted envelope — and a
+`tlog-proof verified` line follows; a receipt that does not verify exits 1. Without
+them the line says `tlog-proof not checked`.";
+pub const SUBMIT_EXAMPLES: &str = "\
+EXAMPLES:
+    glassbox submit review.dsse.json --server http://127.0.0.1:8080
+    glassbox submit build.dsse.json --server https://log.example.com --policy policy.toml -o build.receipt.json
+    glassbox submit genesis.dsse.json reviewer.dsse.json --server http://127.0.0.1:8080 --json";
+
+pub const BUNDLE_LONG: &str = "\
+Download everything needed to verify one artifact offline: the log's latest signed
+checkpoint, every build naming the artifact, the submissions and reviews of the
+sources those builds name, and every key event, each with its proof of inclusion.
+Nothing is checked here; `glassbox verify FILE --bundle BUNDLE --policy P` does that
+later without a network.";
+pub const BUNDLE_EXAMPLES: &str = "\
+EXAMPLES:
+    glassbox bundle --artifact sha256:3f2c...e0 --server http://127.0.0.1:8080 -o app.bundle.json
+    glassbox bundle --artifact \"$(glassbox hash file app | cut -d' ' -f1)\" --server https://log.example.com -o app.bundle.json";
+
+pub const VERIFY_LONG: &str = "\
+Decide whether FILE was reproducibly built from source that reviewers you trust
+approved (DESIGN §6), and print the chain of evidence or every reason it fails.
+
+Steps: hash FILE; get its bundle (--server, or --bundle offline); check the log's
+signature and witness cosignatures on the checkpoint and prove it consistent with the
+newest checkpoint this client verified before (kept in the state directory); check
+every entry's inclusion proof, signatures and the signer's registration, role and
+revocation at its log position; apply the policy's builder and reviewer quorums;
+with --rebuild, fetch --source, check its dirHash against the attested one, re-run
+the recorded recipe of an agreeing build in a scratch directory and compare the
+output's sha256 with FILE's (a divergence fails verification and names where it
+happened; with diffoscope installed its report is saved beside the result).
+
+Output: the first line is exactly VERIFIED or NOT VERIFIED; each failure follows on a
+line starting `  ✗ `; then the chain (artifact, built by, source, reviewed, log,
+witnesses); warnings start `  ! `. --json prints the verdict object instead.
+
+State: the newest verified checkpoint per log is kept in --state DIR (default
+$XDG_DATA_HOME/glassbox or ~/.local/share/glassbox). If the log shows a history
+inconsistent with it (a split view), verification fails and both checkpoints and the
+proof are saved under DIR/evidence/; the path is printed on stderr.
+
+Exit status: 0 verified, 1 not verified, 2 usage or I/O error.";
+pub const VERIFY_EXAMPLES: &str = "\
+EXAMPLES:
+    glassbox verify ./app --policy policy.toml --server https://log.example.com
+    glassbox verify ./app --policy policy.toml --bundle app.bundle.json --json
+    glassbox verify ./app --policy policy.toml --server http://127.0.0.1:8080 --state ./glassbox-state
+    glassbox verify ./app --policy policy.toml --server https://log.example.com \\
+        --rebuild --source https://example.com/app.git";
+
+pub const HISTORY_LONG: &str = "\
+List the log's attestation history matching every filter given (the search API of
+docs/api.md), following pagination to the last entry, in log order.
+
+table: one line per entry — index, integration time, kind, signers, subject.
+json: an array of {index, kind, integratedTime, signers, entry} (entry is the logged
+DSSE envelope). csv: a header line, then index,integratedTime,kind,signers,subject,
+digest,detail; fields are quoted per RFC 4180 where needed, signers are joined by ';'.";
+pub const HISTORY_EXAMPLES: &str = "\
+EXAMPLES:
+    glassbox history --server https://log.example.com --repository https://example.com/app.git
+    glassbox history --server https://log.example.com --artifact sha256:3f2c...e0 --format json
+    glassbox history --server https://log.example.com --kind source-review \\
+        --since 2026-01-01T00:00:00Z --until 2026-03-31T23:59:59Z --format csv > q1-reviews.csv";
+
+pub const MONITOR_LONG: &str = "\
+Follow the log from where this client last stopped: fetch the latest checkpoint,
+check the log's signature (and witness quorum with --policy), prove it consistent with
+the newest checkpoint this client verified before, fetch every new entry from the
+tiles, recompute the tree to prove each is in it, and check each entry's DSSE
+signatures against the key registry as it stood at the entry's position (the registry
+is replayed from the log's first key event). Entries touching a watched repository or
+key are printed, one line each:
+
+    INDEX  KIND  SIGNERS  SUBJECT
+
+(every new entry when nothing is watched). The position is saved in the state
+directory after each round. --once makes one round (for cron); otherwise a round runs
+every --interval seconds.
+
+Exit status: 1 on a split view (evidence saved under DIR/evidence/), a tree that does
+not match its checkpoint, or an entry whose signatures or signers do not check out;
+2 on usage or I/O errors.";
+pub const MONITOR_EXAMPLES: &str = "\
+EXAMPLES:
+    glassbox monitor --server https://log.example.com --policy policy.toml --once
+    glassbox monitor --server https://log.example.com --log-vkey 'log.example.com+1a2b3c4d+AU...' \\
+        --watch-repository https://example.com/app.git --watch-key 3b7e...9f --interval 300";
+
+/// Default seconds one HTTP request may take.
+const TIMEOUT: &str = "60";
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// DSSE envelope files, submitted in this order.
+    #[arg(value_name = "ENVELOPE", required = true)]
+    pub envelopes: Vec<PathBuf>,
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Write the receipt to FILE (only with one ENVELOPE).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Overwrite existing receipt files.
+    #[arg(long)]
+    pub force: bool,
+    /// The log's C2SP verifier key, to check receipts against.
+    #[arg(long, value_name = "VKEY", conflicts_with = "policy")]
+    pub log_vkey: Option<String>,
+    /// Trust policy whose log key receipts are checked against.
+    #[arg(long, value_name = "POLICY.toml")]
+    pub policy: Option<PathBuf>,
+    /// Print the receipts as a JSON array instead of one line each.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The log server to talk to.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Base URL of the log server.
+    #[arg(long = "server", value_name = "URL")]
+    pub url: String,
+    /// Seconds one HTTP request may take.
+    #[arg(long, value_name = "SECS", default_value = TIMEOUT)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// Artifact digest, `sha256:<hex>` or bare hex.
+    #[arg(long, value_name = "sha256:…")]
+    pub artifact: String,
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Where to write the bundle.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Overwrite FILE if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("evidence").required(true).args(["server", "bundle"]))]
+pub struct VerifyArgs {
+    /// The artifact to verify.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Trust policy (TOML): log key, witnesses, trusted reviewers and builders.
+    #[arg(long, value_name = "POLICY.toml")]
+    pub policy: PathBuf,
+    /// Log server to fetch the bundle and consistency proofs from.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// Verify offline from a bundle file (`glassbox bundle`).
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    /// State directory holding the newest verified checkpoint per log.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Seconds one HTTP request may take.
+    #[arg(long, value_name = "SECS", default_value = TIMEOUT)]
+    pub timeout: u64,
+    /// After the policy passes, rebuild from --source with the recorded recipe and
+    /// require the same bytes.
+    #[arg(long, requires = "source")]
+    pub rebuild: bool,
+    /// Source for --rebuild: a local repository path, or an https:// or file:// git URL.
+    #[arg(long, value_name = "PATH|URL", requires = "rebuild")]
+    pub source: Option<String>,
+    /// Print the verdict as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HistoryFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Built artifact digest (build subjects).
+    #[arg(long, value_name = "sha256:…")]
+    pub artifact: Option<String>,
+    /// Repository URL, exact.
+    #[arg(long, value_name = "URL")]
+    pub repository: Option<String>,
+    /// Git commit ID of a source.
+    #[arg(long, value_name = "COMMIT")]
+    pub commit: Option<String>,
+    /// dirHash of a source.
+    #[arg(long, value_name = "HEX")]
+    pub dirhash: Option<String>,
+    /// Key ID of any signer.
+    #[arg(long, value_name = "KEYID")]
+    pub signer: Option<String>,
+    /// Entry kind.
+    #[arg(long, value_parser = ["source-submission", "source-review", "build", "key-event"])]
+    pub kind: Option<String>,
+    /// Integrated at or after this time (RFC 3339).
+    #[arg(long, value_name = "RFC3339")]
+    pub since: Option<String>,
+    /// Integrated at or before this time (RFC 3339).
+    #[arg(long, value_name = "RFC3339")]
+    pub until: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: HistoryFormat,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("trust").required(true).args(["policy", "log_vkey"]))]
+pub struct MonitorArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// State directory (position, newest verified checkpoint).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// One round, then exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Print new entries about this repository URL (repeatable).
+    #[arg(long, value_name = "URL")]
+    pub watch_repository: Vec<String>,
+    /// Print new entries signed by, or registering or revoking, this key ID (repeatable).
+    #[arg(long, value_name = "KEYID")]
+    pub watch_key: Vec<String>,
+    /// Seconds between rounds.
+    #[arg(long, value_name = "SECS", default_value = "60")]
+    pub interval: u64,
+    /// Trust policy: log key and witness quorum.
+    #[arg(long, value_name = "POLICY.toml")]
+    pub policy: Option<PathBuf>,
+    /// The log's C2SP verifier key (instead of --policy).
+    #[arg(long, value_name = "VKEY")]
+    pub log_vkey: Option<String>,
+}

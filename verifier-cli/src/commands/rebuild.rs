@@ -1,0 +1,200 @@
+//! `glassbox rebuild`: run a build recipe against a fresh checkout and say whether it
+//! reproduces (DESIGN §6 step 6, as a command of its own).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::{json, Value};
+
+use glassbox_core::digest::Sha256Digest;
+use glassbox_core::statement::BuildRecipe;
+
+use crate::commands::Outcome;
+use crate::output;
+use crate::rebuild::{self, DiffoscopeOutcome, Divergence, RebuildReport, RebuildRequest};
+
+/// Default wall-clock limit of a rebuild, in seconds.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 3600;
+/// Default largest output (and largest file the build may write): 4 GiB.
+pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 4 << 30;
+
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    /// Local repository path, or an https:// or file:// git URL.
+    #[arg(long, value_name = "PATH|URL")]
+    pub source: String,
+    /// Commit (or branch, tag) to build.
+    #[arg(long, value_name = "REV")]
+    pub rev: String,
+    /// Build command, run by `/bin/sh -c` in --workdir.
+    #[arg(long, value_name = "CMD")]
+    pub command: String,
+    /// Where the command writes the artifact, relative to the source root.
+    #[arg(long, value_name = "PATH")]
+    pub output_path: String,
+    /// Working directory of the command, relative to the source root.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub workdir: String,
+    /// Environment variable set for the build (repeatable); nothing else is inherited.
+    #[arg(long = "env", value_name = "K=V", value_parser = parse_env_pair)]
+    pub env: Vec<(String, String)>,
+    /// Attested artifact digest; without it the output is built and reported.
+    #[arg(long, value_name = "sha256:HEX")]
+    pub expect: Option<Sha256Digest>,
+    /// Attested dirHash of the source, checked before the command runs.
+    #[arg(long, value_name = "HEX")]
+    pub expect_dir_hash: Option<String>,
+    /// The attested artifact file: diffoscope compares it with the output when they differ.
+    #[arg(long, value_name = "FILE")]
+    pub attested: Option<PathBuf>,
+    /// Time limit of the build command in seconds; the whole process group is killed after it.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT_SECS)]
+    pub timeout: u64,
+    /// Largest output, and largest file the build may write, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_OUTPUT_BYTES)]
+    pub max_output_bytes: u64,
+    /// Scratch directory (created if missing, must be empty, kept) instead of a
+    /// temporary one (removed when the build reproduces).
+    #[arg(long, value_name = "DIR")]
+    pub scratch: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_env_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected K=V, found {s:?}")),
+    }
+}
+
+pub fn run(args: RebuildArgs) -> anyhow::Result<Outcome> {
+    let mut recipe = BuildRecipe::new(&args.command, &args.output_path);
+    recipe.working_directory = args.workdir.clone();
+    if !args.env.is_empty() {
+        recipe.environment = Some(args.env.iter().cloned().collect());
+    }
+    let request = RebuildRequest {
+        source: args.source.clone(),
+        rev: args.rev.clone(),
+        expected_dir_hash: args.expect_dir_hash.clone(),
+        recipe,
+        expected: args.expect,
+        timeout: Duration::from_secs(args.timeout),
+        max_output_bytes: args.max_output_bytes,
+        attested_artifact: args.attested.clone(),
+        work_dir: args.scratch.clone(),
+    };
+    let report = rebuild::rebuild(&request)
+        .with_context(|| format!("rebuilding {} at {}", args.source, args.rev))?;
+    if args.json {
+        output::print_json(&report_json(&report, args.expect.is_some()))?;
+    } else {
+        output::print(&report_text(&report, args.expect.is_some()))?;
+    }
+    Ok(if report.reproduced() {
+        Outcome::Success
+    } else {
+        Outcome::VerificationFailed
+    })
+}
+
+/// The report as data; `status` is `reproduced`, `built` (no expectation) or `diverged`.
+pub fn report_json(report: &RebuildReport, had_expectation: bool) -> Value {
+    let status = match (&report.divergence, had_expectation) {
+        (Some(_), _) => "diverged",
+        (None, true) => "reproduced",
+        (None, false) => "built",
+    };
+    json!({
+        "status": status,
+        "gitCommit": report.git_commit,
+        "dirHash": report.dir_hash,
+        "output": report.output.map(|d| d.to_string()),
+        "scratchDir": report.scratch_dir,
+        "divergence": report.divergence.as_ref().map(divergence_json),
+        "diffoscope": report.diffoscope.as_ref().map(|d| match d {
+            DiffoscopeOutcome::Report(path) => json!({"report": path}),
+            DiffoscopeOutcome::NotInstalled { hint } => json!({"notInstalled": hint}),
+            DiffoscopeOutcome::Failed(message) => json!({"failed": message}),
+        }),
+    })
+}
+
+fn divergence_json(d: &Divergence) -> Value {
+    let mut value = json!({"stage": d.code(), "message": d.to_string()});
+    let extra = match d {
+        Divergence::SourceHash { expected, actual } => {
+            json!({"expected": expected, "actual": actual})
+        }
+        Divergence::BuildFailed {
+            status,
+            stderr_tail,
+        } => json!({"exitStatus": status, "stderrTail": stderr_tail}),
+        Divergence::TimedOut { seconds } => json!({"seconds": seconds}),
+        Divergence::OutputTooLarge { limit } => json!({"limit": limit}),
+        Divergence::OutputMissing { path } => json!({"path": path}),
+        Divergence::OutputHash { expected, actual } => {
+            json!({"expected": expected.to_string(), "actual": actual.to_string()})
+        }
+    };
+    if let (Some(obj), Value::Object(extra)) = (value.as_object_mut(), extra) {
+        obj.extend(extra);
+    }
+    value
+}
+
+/// The report for people: what was built, then the verdict or where it diverged.
+pub fn report_text(report: &RebuildReport, had_expectation: bool) -> String {
+    let mut out = format!(
+        "source: commit {} dirHash {}\n",
+        report.git_commit, report.dir_hash
+    );
+    if let Some(output) = report.output {
+        out.push_str(&format!("output: {output}\n"));
+    }
+    match &report.divergence {
+        None if had_expectation => out.push_str("reproduced: the output matches the attestation\n"),
+        None => out.push_str("built (no --expect given, nothing compared)\n"),
+        Some(d) => {
+            out.push_str(&format!("DIVERGED ({}): {d}\n", d.code()));
+            if let Divergence::BuildFailed { stderr_tail, .. } = d {
+                if !stderr_tail.trim().is_empty() {
+                    out.push_str("last lines of the build's stderr:\n");
+                    for line in stderr_tail
+                        .lines()
+                        .rev()
+                        .take(20)
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                    {
+                        out.push_str(&format!("    {line}\n"));
+                    }
+                }
+            }
+            out.push_str(&format!(
+                "scratch directory kept: {}\n",
+                report.scratch_dir.display()
+            ));
+        }
+    }
+    match &report.diffoscope {
+        Some(DiffoscopeOutcome::Report(path)) => {
+            out.push_str(&format!("diffoscope report: {}\n", path.display()))
+        }
+        Some(DiffoscopeOutcome::NotInstalled { hint }) => out.push_str(&format!("{hint}\n")),
+        Some(DiffoscopeOutcome::Failed(message)) => {
+            out.push_str(&format!("diffoscope failed: {message}\n"))
+        }
+        None => {
+            if let Some(Divergence::OutputHash { .. }) = report.divergence {
+                out.push_str("pass --attested FILE to see where the outputs differ (diffoscope)\n");
+            }
+        }
+    }
+    out
+}

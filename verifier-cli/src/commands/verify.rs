@@ -1,0 +1,178 @@
+//! `glassbox verify FILE`: the customer's question of DESIGN §6 — was this binary
+//! reproducibly built from source that people I trust reviewed?
+//!
+//! - step 1: hash the file (streamed; progress bar on a terminal);
+//! - step 2: get the artifact's bundle from the server or a file;
+//! - steps 3–5: [`check::check`], the engine with the client's remembered checkpoint;
+//! - step 6: optionally rebuild from source (`--rebuild`);
+//! - step 7: print the chain or every reason it fails ([`render`]), or the verdict as JSON.
+
+pub mod check;
+pub mod rebuild_step;
+pub mod render;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use glassbox_core::bundle::Bundle;
+use glassbox_core::digest::Sha256Digest;
+use glassbox_core::verify::{Failure, Verdict};
+
+use super::Outcome;
+use crate::cli::VerifyArgs;
+use crate::client::LogClient;
+use crate::hash::{progress_bar, sha256_file};
+use crate::output;
+use crate::state::StateDir;
+
+use self::check::{check, Offline, ProofSource};
+use self::render::{render, Extra};
+
+/// Largest bundle file read from disk.
+const MAX_BUNDLE_BYTES: u64 = 256 << 20;
+
+pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
+    let policy = glassbox_keys::policy::load(&args.policy)?;
+    let state = StateDir::resolve(args.state.as_deref())?;
+    let artifact = hash_artifact(&args.file)?;
+    let file = args.file.display().to_string();
+
+    let client;
+    let (bundle, proofs): (Option<Bundle>, &dyn ProofSource) = match (&args.server, &args.bundle) {
+        (Some(server), _) => {
+            client = LogClient::new(server, Duration::from_secs(args.timeout))?;
+            let bundle = match client.bundle(&artifact.to_string()) {
+                Ok((bundle, _)) => Some(bundle),
+                // No build names this digest: a verification failure, not an error.
+                Err(err) if err.status() == Some(404) => None,
+                Err(err) => return Err(err).context("fetching the artifact's bundle"),
+            };
+            (bundle, &client)
+        }
+        (None, Some(path)) => (
+            Some(read_bundle(path)?),
+            &Offline(path.display().to_string()),
+        ),
+        (None, None) => anyhow::bail!("give --server URL or --bundle FILE"),
+    };
+
+    let Some(bundle) = bundle else {
+        let verdict = Verdict {
+            artifact: artifact.to_string(),
+            failures: vec![Failure::NoBuild],
+            ..Verdict::default()
+        };
+        return report(&verdict, &file, &[], &[], args.json.then_some(None));
+    };
+
+    let checked = check(&artifact, &bundle, &policy, &state, proofs)?;
+    let mut extra = Vec::new();
+    if let Some(dir) = &checked.evidence {
+        eprintln!(
+            "glassbox: split view: both checkpoints and the proof are saved in {}",
+            dir.display()
+        );
+        extra.push(Extra {
+            label: "evidence",
+            text: dir.display().to_string(),
+        });
+    }
+    let mut failed_extra = Vec::new();
+    let mut rebuild_json = None;
+    if let Some(source) = args.source.as_deref().filter(|_| args.rebuild) {
+        if checked.verdict.verified() {
+            let rebuilt = rebuild_step::rebuild_agreed(
+                &bundle,
+                &checked.verdict,
+                source,
+                artifact,
+                &args.file,
+            )?;
+            failed_extra.extend(rebuilt.failure);
+            extra.extend(rebuilt.lines);
+            rebuild_json = Some(rebuilt.json);
+        } else {
+            rebuild_json = Some(serde_json::json!({
+                "status": "not-run",
+                "reason": "the policy is not met"
+            }));
+            extra.push(Extra {
+                label: "rebuilt",
+                text: "not attempted: the policy is not met".to_owned(),
+            });
+        }
+    }
+    if checked.remembered {
+        extra.push(Extra {
+            label: "state",
+            text: format!(
+                "checkpoint remembered in {} (later checkpoints must be consistent with it)",
+                state.root().display()
+            ),
+        });
+    }
+    report(
+        &checked.verdict,
+        &file,
+        &failed_extra,
+        &extra,
+        args.json.then_some(rebuild_json),
+    )
+}
+
+/// Prints the report; `json` is `Some` for `--json`, holding the rebuild's outcome
+/// when one was attempted (added to the verdict object as `rebuild`).
+fn report(
+    verdict: &Verdict,
+    file: &str,
+    failed_extra: &[String],
+    extra: &[Extra],
+    json: Option<Option<serde_json::Value>>,
+) -> anyhow::Result<Outcome> {
+    if let Some(rebuild) = json {
+        let mut value = serde_json::to_value(verdict).context("encoding the verdict")?;
+        if let (Some(rebuild), Some(object)) = (rebuild, value.as_object_mut()) {
+            object.insert("rebuild".to_owned(), rebuild);
+        }
+        output::print_json(&value)?;
+    } else {
+        output::print(&render(verdict, file, failed_extra, extra))?;
+    }
+    Ok(if verdict.verified() && failed_extra.is_empty() {
+        Outcome::Success
+    } else {
+        Outcome::VerificationFailed
+    })
+}
+
+fn hash_artifact(path: &Path) -> anyhow::Result<Sha256Digest> {
+    let len = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
+    let progress = progress_bar(len, "hashing", true);
+    let digest = sha256_file(path, &progress)?;
+    progress.finish_and_clear();
+    Ok(Sha256Digest(digest))
+}
+
+fn read_bundle(path: &Path) -> anyhow::Result<Bundle> {
+    use std::io::Read;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_BUNDLE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > MAX_BUNDLE_BYTES {
+        anyhow::bail!(
+            "{}: larger than {MAX_BUNDLE_BYTES} bytes, not a bundle",
+            path.display()
+        );
+    }
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: not a Glassbox bundle", path.display()))
+}
+
+#[cfg(test)]
+mod tests;

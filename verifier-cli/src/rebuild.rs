@@ -1,0 +1,392 @@
+//! Independent rebuild (DESIGN §6 step 6): fetch the attested source, prove it is the
+//! attested tree, run the recorded recipe, and compare what comes out.
+//!
+//! The order matters. The checkout's dirHash is checked *before* anything from the
+//! repository runs, so a recipe only ever executes against the source that reviewers
+//! approved. The recipe then runs with a cleared environment, a time limit, a file size
+//! limit and its outputs resolved inside the checkout (see [`sandbox`] and [`confine`]
+//! for what that does and does not protect against).
+//!
+//! Scratch layout (a fresh temporary directory unless the caller names one):
+//!
+//! ```text
+//! <scratch>/source/   the checkout; the recipe's paths are relative to it
+//! <scratch>/.home/    HOME of the recipe
+//! <scratch>/.tmp/     TMPDIR of the recipe
+//! <scratch>/diffoscope.txt   the diffoscope report, when one was made
+//! ```
+//!
+//! A divergence is not an error: [`rebuild`] returns `Ok` with
+//! [`RebuildReport::divergence`] saying exactly where it happened. `Err` is kept for
+//! problems that are not evidence about the build (I/O, unreachable source, a recipe
+//! whose paths try to leave the scratch directory).
+
+mod confine;
+mod diffoscope;
+mod fetch;
+mod sandbox;
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use glassbox_core::digest::Sha256Digest;
+use glassbox_core::statement::BuildRecipe;
+
+pub use diffoscope::DiffoscopeOutcome;
+
+/// What to rebuild and what to expect.
+#[derive(Debug, Clone)]
+pub struct RebuildRequest {
+    /// A local repository path, or an `https://` or `file://` git URL.
+    pub source: String,
+    /// Commit (or any revision git resolves to one) to check out.
+    pub rev: String,
+    /// The attested dirHash; checked before the recipe runs.
+    pub expected_dir_hash: Option<String>,
+    /// The recorded build recipe (SLSA `externalParameters`, DESIGN §3).
+    pub recipe: BuildRecipe,
+    /// The attested artifact digest; `None` builds and reports without comparing.
+    pub expected: Option<Sha256Digest>,
+    /// Wall-clock limit of the recipe.
+    pub timeout: Duration,
+    /// Largest output (and largest file the recipe may write) in bytes.
+    pub max_output_bytes: u64,
+    /// The attested artifact itself, for diffoscope when the outputs differ.
+    pub attested_artifact: Option<PathBuf>,
+    /// Scratch directory (created if missing, must be empty, never removed); default:
+    /// a fresh temporary directory, removed on success and kept on divergence.
+    pub work_dir: Option<PathBuf>,
+}
+
+/// What a rebuild found.
+#[derive(Debug, Clone)]
+pub struct RebuildReport {
+    /// Where the source was checked out and built (removed when it was a temporary
+    /// directory and the rebuild reproduced).
+    pub scratch_dir: PathBuf,
+    /// The commit `rev` resolved to.
+    pub git_commit: String,
+    /// dirHash of the checkout.
+    pub dir_hash: String,
+    /// SHA-256 of the produced file, when there was one within the limits.
+    pub output: Option<Sha256Digest>,
+    /// The first point where the rebuild departed from the expectation.
+    pub divergence: Option<Divergence>,
+    /// Set when the output hash differed and an attested artifact was given.
+    pub diffoscope: Option<DiffoscopeOutcome>,
+}
+
+impl RebuildReport {
+    /// Built without any divergence (and reproduced, when an expectation was given).
+    pub fn reproduced(&self) -> bool {
+        self.divergence.is_none()
+    }
+}
+
+/// Where a rebuild departed from the attestation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Divergence {
+    /// The checkout is not the attested tree; the recipe was not run.
+    SourceHash { expected: String, actual: String },
+    /// The recipe exited unsuccessfully (`status` is `None` when a signal ended it).
+    BuildFailed {
+        status: Option<i32>,
+        stderr_tail: String,
+    },
+    /// The recipe ran past its time limit and was killed with its process group.
+    TimedOut { seconds: u64 },
+    /// The output, or a file the recipe wrote, passed the size limit.
+    OutputTooLarge { limit: u64 },
+    /// No regular file at the recorded output path.
+    OutputMissing { path: String },
+    /// Built, but not the attested bytes.
+    OutputHash {
+        expected: Sha256Digest,
+        actual: Sha256Digest,
+    },
+}
+
+impl Divergence {
+    /// A stable machine-readable name of the stage that diverged.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Divergence::SourceHash { .. } => "source_hash",
+            Divergence::BuildFailed { .. } => "build_failed",
+            Divergence::TimedOut { .. } => "timed_out",
+            Divergence::OutputTooLarge { .. } => "output_too_large",
+            Divergence::OutputMissing { .. } => "output_missing",
+            Divergence::OutputHash { .. } => "output_hash",
+        }
+    }
+}
+
+impl std::fmt::Display for Divergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Divergence::SourceHash { expected, actual } => write!(
+                f,
+                "source dirHash is {actual}, the attestation says {expected}; the recipe was not run"
+            ),
+            Divergence::BuildFailed {
+                status: Some(code),
+                ..
+            } => write!(f, "build command exited with status {code}"),
+            Divergence::BuildFailed { status: None, .. } => {
+                write!(f, "build command was killed by a signal")
+            }
+            Divergence::TimedOut { seconds } => write!(
+                f,
+                "build command ran longer than {seconds} s and was killed"
+            ),
+            Divergence::OutputTooLarge { limit } => {
+                write!(f, "build output is larger than the limit of {limit} bytes")
+            }
+            Divergence::OutputMissing { path } => {
+                write!(f, "build produced no regular file at {path}")
+            }
+            Divergence::OutputHash { expected, actual } => write!(
+                f,
+                "build produced {actual}, the attestation says {expected}"
+            ),
+        }
+    }
+}
+
+/// A rebuild that could not be carried out (as opposed to one that diverged).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RebuildError {
+    #[error("cannot prepare scratch directory {}: {source}", path.display())]
+    Scratch { path: PathBuf, source: io::Error },
+    #[error("scratch directory {} is not empty", path.display())]
+    ScratchNotEmpty { path: PathBuf },
+    #[error(
+        "unsupported source {source_name:?}: give a local path or an https:// or file:// git URL"
+    )]
+    UnsupportedSource { source_name: String },
+    #[error("cannot fetch {source_name}: {message}")]
+    Fetch {
+        source_name: String,
+        message: String,
+    },
+    #[error("revision {rev:?} does not name a commit in {source_name}: {message}")]
+    Revision {
+        source_name: String,
+        rev: String,
+        message: String,
+    },
+    #[error("cannot check out {commit}: {message}")]
+    Checkout { commit: String, message: String },
+    #[error("cannot hash the checkout: {message}")]
+    HashSource { message: String },
+    #[error("recipe {what} {path:?} is unsafe: {reason}")]
+    UnsafePath {
+        what: &'static str,
+        path: String,
+        reason: &'static str,
+    },
+    #[error("recipe {what} {path:?} resolves to {}, outside the checkout {}", resolved.display(), root.display())]
+    Escapes {
+        what: &'static str,
+        path: String,
+        resolved: PathBuf,
+        root: PathBuf,
+    },
+    #[error("recipe working directory {path:?} is not a directory in the checkout")]
+    NoWorkingDirectory { path: String },
+    #[error("recipe environment variable {name:?} is not a valid name")]
+    BadEnvironment { name: String },
+    #[error("cannot run the build command: {source}")]
+    Spawn { source: io::Error },
+    #[error("cannot read the build output {}: {message}", path.display())]
+    ReadOutput { path: PathBuf, message: String },
+}
+
+/// The scratch directory: ours to delete, or the caller's to keep.
+enum Scratch {
+    Temporary(tempfile::TempDir),
+    Given(PathBuf),
+}
+
+impl Scratch {
+    fn create(work_dir: Option<&Path>) -> Result<Scratch, RebuildError> {
+        let Some(dir) = work_dir else {
+            return tempfile::Builder::new()
+                .prefix("glassbox-rebuild-")
+                .tempdir()
+                .map(Scratch::Temporary)
+                .map_err(|source| RebuildError::Scratch {
+                    path: std::env::temp_dir(),
+                    source,
+                });
+        };
+        let err = |source| RebuildError::Scratch {
+            path: dir.to_path_buf(),
+            source,
+        };
+        fs::create_dir_all(dir).map_err(err)?;
+        if fs::read_dir(dir).map_err(err)?.next().is_some() {
+            return Err(RebuildError::ScratchNotEmpty {
+                path: dir.to_path_buf(),
+            });
+        }
+        // Canonical, so the confinement checks compare like with like.
+        Ok(Scratch::Given(fs::canonicalize(dir).map_err(err)?))
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            Scratch::Temporary(dir) => dir.path(),
+            Scratch::Given(path) => path,
+        }
+    }
+
+    /// Keep a temporary directory only when there is something to look at.
+    fn finish(self, keep: bool) -> PathBuf {
+        match self {
+            Scratch::Temporary(dir) if keep => dir.keep(),
+            Scratch::Temporary(dir) => {
+                let path = dir.path().to_path_buf();
+                // Best effort: a failed cleanup of a temp dir is not worth failing over.
+                let _ = dir.close();
+                path
+            }
+            Scratch::Given(path) => path,
+        }
+    }
+}
+
+/// Rebuild `req.source` at `req.rev` with `req.recipe` and compare the result.
+pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
+    // Refuse unsafe paths before fetching anything.
+    confine::check_relative("output path", &req.recipe.output_path)?;
+    confine::check_relative("working directory", &req.recipe.working_directory)?;
+    let env = sandbox::recipe_environment(req.recipe.environment.as_ref())?;
+
+    let scratch = Scratch::create(req.work_dir.as_deref())?;
+    let root = fs::canonicalize(scratch.path()).map_err(|source| RebuildError::Scratch {
+        path: scratch.path().to_path_buf(),
+        source,
+    })?;
+    let source_root = root.join("source");
+    let fetched = fetch::checkout(&req.source, &req.rev, &source_root)?;
+
+    let identity = crate::source::from_dir(&source_root).map_err(|e| RebuildError::HashSource {
+        message: format!("{e:#}"),
+    })?;
+    let mut report = RebuildReport {
+        scratch_dir: root.clone(),
+        git_commit: fetched.commit,
+        dir_hash: identity.dir_hash,
+        output: None,
+        divergence: None,
+        diffoscope: None,
+    };
+
+    if let Some(expected) = &req.expected_dir_hash {
+        if !expected.eq_ignore_ascii_case(&report.dir_hash) {
+            report.divergence = Some(Divergence::SourceHash {
+                expected: expected.clone(),
+                actual: report.dir_hash.clone(),
+            });
+            report.scratch_dir = scratch.finish(true);
+            return Ok(report);
+        }
+    }
+
+    let workdir = confine::resolve_inside(
+        "working directory",
+        &req.recipe.working_directory,
+        &source_root,
+    )?;
+    if !workdir.as_ref().is_some_and(|dir| dir.is_dir()) {
+        return Err(RebuildError::NoWorkingDirectory {
+            path: req.recipe.working_directory.clone(),
+        });
+    }
+    let workdir = workdir.unwrap_or_else(|| source_root.clone());
+
+    let run = sandbox::run(&sandbox::RunSpec {
+        command: &req.recipe.command,
+        cwd: &workdir,
+        home: &root.join(".home"),
+        tmp: &root.join(".tmp"),
+        source_date_epoch: fetched.commit_time,
+        recipe_env: &env,
+        timeout: req.timeout,
+        file_size_limit: req.max_output_bytes,
+    })?;
+    report.divergence = match run {
+        sandbox::RunEnd::Success => check_output(req, &source_root, &mut report)?,
+        sandbox::RunEnd::TimedOut => Some(Divergence::TimedOut {
+            seconds: req.timeout.as_secs(),
+        }),
+        sandbox::RunEnd::FileTooLarge => Some(Divergence::OutputTooLarge {
+            limit: req.max_output_bytes,
+        }),
+        sandbox::RunEnd::Failed {
+            status,
+            stderr_tail,
+        } => Some(Divergence::BuildFailed {
+            status,
+            stderr_tail,
+        }),
+    };
+
+    if let (Some(Divergence::OutputHash { .. }), Some(attested)) =
+        (&report.divergence, &req.attested_artifact)
+    {
+        let produced = source_root.join(&req.recipe.output_path);
+        report.diffoscope = Some(diffoscope::compare(
+            attested,
+            &produced,
+            &root.join("diffoscope.txt"),
+        ));
+    }
+    let keep = report.divergence.is_some();
+    report.scratch_dir = scratch.finish(keep);
+    Ok(report)
+}
+
+/// Locate, size-check and hash the output; compare it with the expectation.
+fn check_output(
+    req: &RebuildRequest,
+    source_root: &Path,
+    report: &mut RebuildReport,
+) -> Result<Option<Divergence>, RebuildError> {
+    let output_path = &req.recipe.output_path;
+    let Some(resolved) = confine::resolve_inside("output path", output_path, source_root)? else {
+        return Ok(Some(Divergence::OutputMissing {
+            path: output_path.clone(),
+        }));
+    };
+    let read_err = |message: String| RebuildError::ReadOutput {
+        path: resolved.clone(),
+        message,
+    };
+    let meta = fs::metadata(&resolved).map_err(|e| read_err(e.to_string()))?;
+    if !meta.is_file() {
+        return Ok(Some(Divergence::OutputMissing {
+            path: output_path.clone(),
+        }));
+    }
+    if meta.len() > req.max_output_bytes {
+        return Ok(Some(Divergence::OutputTooLarge {
+            limit: req.max_output_bytes,
+        }));
+    }
+    let digest = crate::hash::sha256_file(&resolved, &indicatif::ProgressBar::hidden())
+        .map(Sha256Digest)
+        .map_err(|e| read_err(e.to_string()))?;
+    report.output = Some(digest);
+    Ok(match req.expected {
+        Some(expected) if expected != digest => Some(Divergence::OutputHash {
+            expected,
+            actual: digest,
+        }),
+        _ => None,
+    })
+}
