@@ -49,7 +49,10 @@ pub enum StorageError {
 ///   hashes it commits to, and the latest checkpoint's size equals the number of
 ///   stored entries.
 /// * **Append-only.** Nothing is ever updated or deleted; callers append entries
-///   with dense indexes starting at the current size.
+///   with dense indexes starting at the current size. Witness cosignatures are
+///   appended to an existing checkpoint later ([`add_cosignatures`](Storage::add_cosignatures));
+///   every checkpoint read returns the log-signed note followed by the cosignature
+///   lines recorded so far, so the signed bytes never change.
 ///
 /// All methods block; async callers run them with `spawn_blocking`.
 pub trait Storage: Send + Sync + 'static {
@@ -80,6 +83,16 @@ pub trait Storage: Send + Sync + 'static {
     fn search(&self, query: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError>;
     /// Indexes of every key event, in log order.
     fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError>;
+
+    /// Record witness cosignatures (tlog-cosignature v1 signature lines) of the
+    /// checkpoint of `size`, durably. A cosignature by a witness key that already
+    /// has one on this checkpoint is ignored (a note holds one signature per key).
+    /// The caller has verified them.
+    fn add_cosignatures(
+        &self,
+        size: u64,
+        cosignatures: &[glassbox_core::note::NoteSignature],
+    ) -> Result<(), StorageError>;
 
     /// Hashes of the given tree nodes, in order. Missing nodes are an error.
     fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError>;
