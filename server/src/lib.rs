@@ -22,6 +22,7 @@ pub mod server;
 pub mod state;
 pub mod storage;
 pub mod validate;
+pub mod witnessing;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
