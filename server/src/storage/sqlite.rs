@@ -8,7 +8,9 @@ use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 
-use super::records::{Batch, CheckpointRecord, EntryRecord, KeyEventRecord, LogIdentity};
+use super::records::{
+    Batch, CheckpointRecord, DayCount, EntryRecord, KeyEventRecord, LogIdentity, DAY_MS,
+};
 use super::schema::{db, migrate};
 use super::{Hash, NodeId, SearchQuery, SearchTerms, Storage, StorageError};
 
@@ -505,6 +507,29 @@ impl Storage for SqliteStorage {
                 });
             }
             Ok(out)
+        })
+    }
+
+    fn entries_per_day(&self, since_ms: i64) -> Result<Vec<DayCount>, StorageError> {
+        let from = since_ms.div_euclid(DAY_MS) * DAY_MS;
+        self.read(|tx| {
+            // Served from the entries_integrated_at index; integration times are
+            // never negative, so integer division is the floor.
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT integrated_at / ?1 AS day, COUNT(*) FROM entries
+                     WHERE integrated_at >= ?2 GROUP BY day ORDER BY day",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![DAY_MS, from], |r| {
+                    Ok(DayCount {
+                        day: r.get(0)?,
+                        entries: r.get::<_, i64>(1)? as u64,
+                    })
+                })
+                .map_err(db)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(db)
         })
     }
 
