@@ -89,11 +89,19 @@ pub trait Storage: Send + Sync + 'static {
     /// checkpoint of `size`, durably. A cosignature by a witness key that already
     /// has one on this checkpoint is ignored (a note holds one signature per key).
     /// The caller has verified them.
+    ///
+    /// The default refuses, so a backend (or test wrapper) that does not keep
+    /// cosignatures fails loudly once witnesses are configured instead of dropping them.
     fn add_cosignatures(
         &self,
         size: u64,
         cosignatures: &[glassbox_core::note::NoteSignature],
-    ) -> Result<(), StorageError>;
+    ) -> Result<(), StorageError> {
+        let _ = cosignatures;
+        Err(StorageError::Database(format!(
+            "this storage backend does not keep witness cosignatures (checkpoint {size})"
+        )))
+    }
     /// How many entries were integrated on each UTC day from the day holding
     /// `since_ms` on, oldest first; days without entries are left out. Days are
     /// numbered from the Unix epoch (`integrated_at_ms / 86_400_000`). Backs the
