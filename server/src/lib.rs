@@ -24,6 +24,7 @@ pub mod state;
 pub mod storage;
 pub mod validate;
 pub mod web;
+pub mod witnessing;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;

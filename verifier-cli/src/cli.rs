@@ -181,6 +181,22 @@ EXAMPLES:
         --env LC_ALL=C --timeout 600 --json"
     )]
     Rebuild(crate::commands::rebuild::RebuildArgs),
+
+    /// Run a C2SP tlog-witness that cosigns the checkpoints of the logs it follows.
+    #[command(subcommand)]
+    #[command(
+        long_about = "\
+Run a witness: an independent party that cosigns a log's checkpoints only after
+checking each one is consistent with everything it cosigned before, so a log cannot
+show two customers different histories without a quorum of witnesses catching it.
+See docs/witness.md.",
+        after_long_help = "\
+EXAMPLES:
+    glassbox key generate --out witness.pem
+    glassbox witness serve --key witness.pem --log 'glassbox.example/log+1a2b3c4d+AY...' \\
+        --listen 0.0.0.0:7380 --data ./witness-data --name witness.example/w1"
+    )]
+    Witness(crate::commands::witness::WitnessCommand),
 }
 
 #[derive(Debug, Subcommand)]
