@@ -84,17 +84,8 @@ pub(super) fn check_checkpoint(
         verdict.failures.push(Failure::WitnessQuorum {
             verified: witnesses.len(),
             quorum,
+            missing,
         });
-        verdict.warnings.push(format!(
-            "witness quorum missed: no valid cosignature on checkpoint {} (size {}) from {}",
-            signed.checkpoint.origin,
-            signed.checkpoint.size,
-            if missing.is_empty() {
-                "any witness (the policy lists none usable)".to_owned()
-            } else {
-                missing.join(", ")
-            }
-        ));
     }
     verdict.checkpoint = Some(CheckpointSummary {
         origin: signed.checkpoint.origin.clone(),
