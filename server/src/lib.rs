@@ -26,6 +26,7 @@ pub mod storage;
 pub mod tiles_dir;
 pub mod validate;
 pub mod web;
+pub mod witnessing;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;

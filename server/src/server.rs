@@ -118,6 +118,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let empty = sequencer.size() == 0;
+    let committed = sequencer.committed_checkpoints();
     let (handle, task, election) = match lease {
         None => {
             let (handle, task) = sequencer.spawn();
@@ -161,6 +162,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         )),
         None => None,
     };
+    // Witnesses are asked off the sequencing path (crate::witnessing).
+    let witnessing = crate::witnessing::spawn(&config, storage.clone(), committed);
 
     if let Some((key, path)) = &quickstart_operator {
         if empty {
@@ -171,6 +174,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         println!("operator key: {}", path.display());
     }
     println!("log vkey: {vkey}");
+    for w in &config.witnesses {
+        println!("witness: {} {}", w.url, w.vkey);
+    }
 
     let state = AppState {
         storage,
@@ -201,6 +207,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     if let Some(tiles) = tiles {
         tiles.finish().await;
+    }
+    if let Some(witnessing) = witnessing {
+        witnessing.abort();
     }
     tracing::info!("shut down cleanly");
     Ok(())

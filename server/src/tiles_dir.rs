@@ -78,7 +78,11 @@ impl TilesDir {
         // A directory ahead of the database (e.g. a restored older backup) is
         // rewritten from scratch rather than trusted.
         let from = if on_disk > cp.size { 0 } else { on_disk };
-        if from == cp.size && self.dir.join("checkpoint").exists() {
+        if from == cp.size {
+            // Same tree; the note may have gained witness cosignatures since.
+            if std::fs::read(self.dir.join("checkpoint")).ok().as_ref() != Some(&cp.note) {
+                self.write_file("checkpoint", &cp.note)?;
+            }
             return Ok(cp.size);
         }
         for tile in tiles_changed(from, cp.size) {

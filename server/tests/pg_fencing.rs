@@ -40,14 +40,14 @@ fn nodes_migrating_at_once_end_on_one_schema_version() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, vec![1]);
+    assert_eq!(versions, vec![2]);
     c.batch_execute("UPDATE schema_version SET version = 99")
         .unwrap();
     assert!(matches!(
         PostgresStorage::open_config(db.config(), 1),
         Err(StorageError::SchemaTooNew {
             found: 99,
-            supported: 1
+            supported: 2
         })
     ));
 }

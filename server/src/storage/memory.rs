@@ -18,6 +18,8 @@ struct State {
     nodes: HashMap<NodeId, Hash>,
     checkpoints: BTreeMap<u64, CheckpointRecord>,
     key_events: Vec<KeyEventRecord>,
+    /// (checkpoint size, witness name, key ID) of every recorded cosignature.
+    cosigned: std::collections::HashSet<(u64, String, u32)>,
 }
 
 /// In-memory storage; `fail_next_appends(n)` makes the next `n` batch appends fail.
@@ -116,6 +118,28 @@ impl Storage for MemoryStorage {
             .take(limit)
             .map(|(_, c)| c.clone())
             .collect())
+    }
+
+    fn add_cosignatures(
+        &self,
+        size: u64,
+        cosignatures: &[glassbox_core::note::NoteSignature],
+    ) -> Result<(), StorageError> {
+        let mut s = self.lock()?;
+        let s = &mut *s;
+        let Some(record) = s.checkpoints.get_mut(&size) else {
+            return Err(StorageError::Corrupt(format!(
+                "no checkpoint of size {size}"
+            )));
+        };
+        for sig in cosignatures {
+            // One signature per key (name, key ID) on a note.
+            if s.cosigned.insert((size, sig.name.clone(), sig.key_id)) {
+                record.note.extend_from_slice(sig.to_line().as_bytes());
+                record.note.push(b'\n');
+            }
+        }
+        Ok(())
     }
 
     fn entry(&self, index: u64) -> Result<Option<EntryRecord>, StorageError> {

@@ -57,7 +57,10 @@ pub enum StorageError {
 ///   hashes it commits to, and the latest checkpoint's size equals the number of
 ///   stored entries.
 /// * **Append-only.** Nothing is ever updated or deleted; callers append entries
-///   with dense indexes starting at the current size.
+///   with dense indexes starting at the current size. Witness cosignatures are
+///   appended to an existing checkpoint later ([`add_cosignatures`](Storage::add_cosignatures));
+///   every checkpoint read returns the log-signed note followed by the cosignature
+///   lines recorded so far, so the signed bytes never change.
 ///
 /// All methods block; async callers run them with `spawn_blocking`.
 pub trait Storage: Send + Sync + 'static {
@@ -89,6 +92,23 @@ pub trait Storage: Send + Sync + 'static {
     /// Indexes of every key event, in log order.
     fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError>;
 
+    /// Record witness cosignatures (tlog-cosignature v1 signature lines) of the
+    /// checkpoint of `size`, durably. A cosignature by a witness key that already
+    /// has one on this checkpoint is ignored (a note holds one signature per key).
+    /// The caller has verified them.
+    ///
+    /// The default refuses, so a backend (or test wrapper) that does not keep
+    /// cosignatures fails loudly once witnesses are configured instead of dropping them.
+    fn add_cosignatures(
+        &self,
+        size: u64,
+        cosignatures: &[glassbox_core::note::NoteSignature],
+    ) -> Result<(), StorageError> {
+        let _ = cosignatures;
+        Err(StorageError::Database(format!(
+            "this storage backend does not keep witness cosignatures (checkpoint {size})"
+        )))
+    }
     /// How many entries were integrated on each UTC day from the day holding
     /// `since_ms` on, oldest first; days without entries are left out. Days are
     /// numbered from the Unix epoch (`integrated_at_ms / 86_400_000`). Backs the

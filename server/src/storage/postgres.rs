@@ -205,6 +205,37 @@ fn checkpoint_of(r: &Row) -> Result<CheckpointRecord, StorageError> {
     })
 }
 
+/// Checkpoint rows as records, each note followed by its recorded witness
+/// cosignature lines (in the order they were added).
+fn checkpoints_of(
+    tx: &mut Transaction<'_>,
+    rows: &[Row],
+) -> Result<Vec<CheckpointRecord>, StorageError> {
+    let mut records = rows
+        .iter()
+        .map(checkpoint_of)
+        .collect::<Result<Vec<_>, _>>()?;
+    let sizes = rows.iter().map(|r| r.get::<_, i64>(0)).collect::<Vec<_>>();
+    if sizes.is_empty() {
+        return Ok(records);
+    }
+    let lines = tx
+        .query(
+            "SELECT size, line FROM cosignatures WHERE size = ANY($1)
+             ORDER BY size, added_at, name, key_id",
+            &[&sizes],
+        )
+        .map_err(db)?;
+    for l in lines {
+        let size = to_u64(l.get(0))?;
+        if let Some(rec) = records.iter_mut().find(|r| r.size == size) {
+            rec.note.extend_from_slice(l.get::<_, &str>(1).as_bytes());
+            rec.note.push(b'\n');
+        }
+    }
+    Ok(records)
+}
+
 /// The size of the newest checkpoint, 0 for none.
 fn current_size(tx: &mut Transaction<'_>) -> Result<i64, StorageError> {
     let row = tx
@@ -394,28 +425,26 @@ impl Storage for PostgresStorage {
 
     fn latest_checkpoint(&self) -> Result<Option<CheckpointRecord>, StorageError> {
         self.read(|tx| {
-            tx.query_opt(
-                "SELECT size, note, created_at FROM checkpoints ORDER BY size DESC LIMIT 1",
-                &[],
-            )
-            .map_err(db)?
-            .as_ref()
-            .map(checkpoint_of)
-            .transpose()
+            let rows = tx
+                .query(
+                    "SELECT size, note, created_at FROM checkpoints ORDER BY size DESC LIMIT 1",
+                    &[],
+                )
+                .map_err(db)?;
+            Ok(checkpoints_of(tx, &rows)?.pop())
         })
     }
 
     fn checkpoint_at(&self, size: u64) -> Result<Option<CheckpointRecord>, StorageError> {
         let size = to_i64(size)?;
         self.read(|tx| {
-            tx.query_opt(
-                "SELECT size, note, created_at FROM checkpoints WHERE size = $1",
-                &[&size],
-            )
-            .map_err(db)?
-            .as_ref()
-            .map(checkpoint_of)
-            .transpose()
+            let rows = tx
+                .query(
+                    "SELECT size, note, created_at FROM checkpoints WHERE size = $1",
+                    &[&size],
+                )
+                .map_err(db)?;
+            Ok(checkpoints_of(tx, &rows)?.pop())
         })
     }
 
@@ -423,14 +452,41 @@ impl Storage for PostgresStorage {
         let since = to_i64(since)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(|tx| {
-            tx.query(
-                "SELECT size, note, created_at FROM checkpoints WHERE size >= $1 ORDER BY size LIMIT $2",
-                &[&since, &limit],
-            )
-            .map_err(db)?
-            .iter()
-            .map(checkpoint_of)
-            .collect()
+            let rows = tx
+                .query(
+                    "SELECT size, note, created_at FROM checkpoints WHERE size >= $1 ORDER BY size LIMIT $2",
+                    &[&since, &limit],
+                )
+                .map_err(db)?;
+            checkpoints_of(tx, &rows)
+        })
+    }
+
+    fn add_cosignatures(
+        &self,
+        size: u64,
+        cosignatures: &[glassbox_core::note::NoteSignature],
+    ) -> Result<(), StorageError> {
+        let size = to_i64(size)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        self.write(|tx| {
+            for sig in cosignatures {
+                tx.execute(
+                    "INSERT INTO cosignatures (size, name, key_id, line, added_at)
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    &[
+                        &size,
+                        &sig.name,
+                        &i64::from(sig.key_id),
+                        &sig.to_line(),
+                        &now,
+                    ],
+                )
+                .map_err(db)?;
+            }
+            Ok(())
         })
     }
 

@@ -62,6 +62,18 @@ const MIGRATIONS: &[&str] = &[
         expires_at  TIMESTAMPTZ NOT NULL
     );
     ",
+    // 2: witness cosignatures (C2SP tlog-cosignature v1) gathered after a checkpoint
+    // was signed; at most one per witness key per checkpoint.
+    "
+    CREATE TABLE cosignatures (
+        size      BIGINT NOT NULL REFERENCES checkpoints (size),
+        name      TEXT   NOT NULL,
+        key_id    BIGINT NOT NULL,
+        line      TEXT   NOT NULL,
+        added_at  BIGINT NOT NULL,
+        PRIMARY KEY (size, name, key_id)
+    );
+    ",
 ];
 
 /// The schema version this build writes.

@@ -174,6 +174,26 @@ fn checkpoint_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CheckpointRecord>
     })
 }
 
+/// Append the recorded cosignature lines of `record`'s checkpoint to its note.
+fn with_cosignatures(
+    tx: &Transaction<'_>,
+    mut record: CheckpointRecord,
+) -> Result<CheckpointRecord, StorageError> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT line FROM cosignatures WHERE size = ?1 ORDER BY added_at, name, key_id",
+        )
+        .map_err(db)?;
+    let lines = stmt
+        .query_map([to_i64(record.size)?], |r| r.get::<_, String>(0))
+        .map_err(db)?;
+    for line in lines {
+        record.note.extend_from_slice(line.map_err(db)?.as_bytes());
+        record.note.push(b'\n');
+    }
+    Ok(record)
+}
+
 impl Storage for SqliteStorage {
     fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
         self.read(|tx| {
@@ -281,7 +301,9 @@ impl Storage for SqliteStorage {
                 checkpoint_row,
             )
             .optional()
-            .map_err(db)
+            .map_err(db)?
+            .map(|r| with_cosignatures(tx, r))
+            .transpose()
         })
     }
 
@@ -294,7 +316,9 @@ impl Storage for SqliteStorage {
                 checkpoint_row,
             )
             .optional()
-            .map_err(db)
+            .map_err(db)?
+            .map(|r| with_cosignatures(tx, r))
+            .transpose()
         })
     }
 
@@ -309,7 +333,32 @@ impl Storage for SqliteStorage {
             let rows = stmt
                 .query_map(params![since, limit as i64], checkpoint_row)
                 .map_err(db)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(db)
+            let rows = rows.collect::<Result<Vec<_>, _>>().map_err(db)?;
+            rows.into_iter().map(|r| with_cosignatures(tx, r)).collect()
+        })
+    }
+
+    fn add_cosignatures(
+        &self,
+        size: u64,
+        cosignatures: &[glassbox_core::note::NoteSignature],
+    ) -> Result<(), StorageError> {
+        let size = to_i64(size)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        self.write(|tx| {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO cosignatures (size, name, key_id, line, added_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(db)?;
+            for sig in cosignatures {
+                insert
+                    .execute(params![size, sig.name, i64::from(sig.key_id), sig.to_line(), now])
+                    .map_err(db)?;
+            }
+            Ok(())
         })
     }
 

@@ -370,6 +370,40 @@ pub fn entries_per_day_counts_utc_days(open: Factory) {
     assert_eq!(s.entries_per_day(0).unwrap()[0].entries, 2);
 }
 
+pub fn cosignatures_are_kept_once_per_witness_key(open: Factory) {
+    let mut log = Log::new(open());
+    let first = log.append(2, T0).checkpoint;
+    let second = log.append(2, T0).checkpoint;
+    let sig = |name: &str, key_id: u32| glassbox_core::note::NoteSignature {
+        name: name.into(),
+        key_id,
+        signature: vec![7; 72],
+    };
+    let (a, b) = (sig("witness.example/a", 1), sig("witness.example/b", 2));
+    let s = open();
+    s.add_cosignatures(first.size, &[a.clone(), a.clone()])
+        .unwrap();
+    s.add_cosignatures(first.size, &[b.clone(), a.clone()])
+        .unwrap();
+    let mut expected = first.note.clone();
+    for line in [a.to_line(), b.to_line()] {
+        expected.extend_from_slice(line.as_bytes());
+        expected.push(b'\n');
+    }
+    let s = open();
+    assert_eq!(s.checkpoint_at(first.size).unwrap().unwrap().note, expected);
+    assert_eq!(s.checkpoints(0, 10).unwrap()[0].note, expected);
+    assert_eq!(s.latest_checkpoint().unwrap().unwrap(), second);
+    s.add_cosignatures(second.size, std::slice::from_ref(&b))
+        .unwrap();
+    assert!(s
+        .latest_checkpoint()
+        .unwrap()
+        .unwrap()
+        .note
+        .ends_with(format!("{}\n", b.to_line()).as_bytes()));
+}
+
 /// What a failed batch must not leave behind, checked through every read.
 fn assert_untouched(s: &dyn Storage, before: &CheckpointRecord, batch: &Batch, events: usize) {
     assert_eq!(s.latest_checkpoint().unwrap().as_ref(), Some(before));
@@ -437,6 +471,7 @@ macro_rules! contract_tests {
             search_honours_every_filter_and_pages,
             key_events_are_listed_in_log_order,
             entries_per_day_counts_utc_days,
+            cosignatures_are_kept_once_per_witness_key,
             failed_batch_leaves_nothing_visible
         );
     };
