@@ -98,6 +98,22 @@ key are printed, one line each:
 directory after each round. --once makes one round (for cron); otherwise a round runs
 every --interval seconds.
 
+Witnesses (--witness URL, repeatable): each round also reads every witness's latest
+cosigned checkpoint of the log (GET URL/checkpoint/ORIGIN), checks the log's signature
+on it and compares it with the log's: the same size with a different root — or with
+the log's kept checkpoint of that size (/api/v1/checkpoints) — or a size the log cannot
+prove consistent with its own, is proof that the log showed someone a different
+history. Both signed notes are saved as evidence. One line per witness follows the
+status line:
+
+    witness URL: STATUS size N (cosigned at T)
+
+STATUS is current, behind, ahead, stuck, split-view, empty or unavailable. A witness
+whose checkpoint is smaller than the log's and older than --witness-max-age seconds is
+reported as stuck (a warning: the witness is down, or the log stopped showing it new
+checkpoints); an unreachable witness is a warning too. Warnings start `  ! `.
+--json prints each round as one JSON object per line instead.
+
 Exit status: 1 on a split view (evidence saved under DIR/evidence/), a tree that does
 not match its checkpoint, or an entry whose signatures or signers do not check out;
 2 on usage or I/O errors.";
@@ -105,7 +121,9 @@ pub const MONITOR_EXAMPLES: &str = "\
 EXAMPLES:
     glassbox monitor --server https://log.example.com --policy policy.toml --once
     glassbox monitor --server https://log.example.com --log-vkey 'log.example.com+1a2b3c4d+AU...' \\
-        --watch-repository https://example.com/app.git --watch-key 3b7e...9f --interval 300";
+        --watch-repository https://example.com/app.git --watch-key 3b7e...9f --interval 300
+    glassbox monitor --server https://log.example.com --policy policy.toml --once --json \\
+        --witness https://w1.example --witness https://w2.example";
 
 /// Default seconds one HTTP request may take.
 const TIMEOUT: &str = "60";
@@ -259,4 +277,14 @@ pub struct MonitorArgs {
     /// The log's C2SP verifier key (instead of --policy).
     #[arg(long, value_name = "VKEY")]
     pub log_vkey: Option<String>,
+    /// A witness of the log, to compare its latest cosigned checkpoint with the
+    /// log's (repeatable).
+    #[arg(long = "witness", value_name = "URL")]
+    pub witnesses: Vec<String>,
+    /// Seconds after which a witness lagging behind the log is reported as stuck.
+    #[arg(long, value_name = "SECS", default_value = "3600")]
+    pub witness_max_age: u64,
+    /// Print each round as one JSON object per line.
+    #[arg(long)]
+    pub json: bool,
 }

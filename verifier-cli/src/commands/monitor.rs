@@ -3,10 +3,12 @@
 //! touching what the user watches. The transparency of a log is only as good as the
 //! monitors reading all of it; this is one.
 
+mod fetch;
 mod position;
 mod round;
+mod witnesses;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use glassbox_core::cosignature::CosignatureVerifierKey;
@@ -18,7 +20,9 @@ use crate::client::LogClient;
 use crate::output;
 use crate::state::StateDir;
 
+use self::fetch::{HttpWitness, OnlineLog};
 use self::round::{round, Report, Trust, Watches};
+use self::witnesses::{WitnessCheck, WitnessSource, WitnessStatus};
 
 pub fn run(args: MonitorArgs) -> anyhow::Result<Outcome> {
     let trust = match (&args.policy, &args.log_vkey) {
@@ -54,11 +58,35 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<Outcome> {
             .collect(),
     };
     let state = StateDir::resolve(args.state.as_deref())?;
-    let client = LogClient::new(&args.server.url, Duration::from_secs(args.server.timeout))?;
+    let timeout = Duration::from_secs(args.server.timeout);
+    let log = OnlineLog::new(LogClient::new(&args.server.url, timeout)?, timeout);
+    let witness_sources = args
+        .witnesses
+        .iter()
+        .map(|url| HttpWitness::new(url, timeout).map(|w| Box::new(w) as Box<dyn WitnessSource>))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     loop {
-        match round(&client, &trust, &state, &watches) {
+        let witnessing = WitnessCheck {
+            witnesses: &witness_sources,
+            max_age: args.witness_max_age,
+            now: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        };
+        match round(&log, &trust, &state, &watches, &witnessing) {
             Ok(report) => {
-                print_report(&report, trust.log.name())?;
+                if args.json {
+                    // One object per line, so a long-running monitor's output is JSON lines.
+                    output::print(&format!("{}\n", serde_json::to_string(&report)?))?;
+                } else {
+                    print_report(&report, trust.log.name())?;
+                }
+                for dir in &report.evidence {
+                    eprintln!(
+                        "glassbox: split view: both checkpoints are saved in {}",
+                        dir.display()
+                    );
+                }
                 if !report.problems.is_empty() {
                     return Ok(Outcome::VerificationFailed);
                 }
@@ -80,7 +108,8 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<Outcome> {
 }
 
 /// Watched entries, then one status line `checkpoint ORIGIN size N (read from M): …`,
-/// then each problem on a line starting `  ✗ `.
+/// one line per witness, each problem on a line starting `  ✗ ` and each warning on a
+/// line starting `  ! `.
 fn print_report(report: &Report, origin: &str) -> anyhow::Result<()> {
     let mut text = String::new();
     for line in &report.watched {
@@ -99,15 +128,37 @@ fn print_report(report: &Report, origin: &str) -> anyhow::Result<()> {
             format!("{} PROBLEMS", report.problems.len())
         }
     ));
+    for view in &report.witnesses {
+        let status = match view.status {
+            WitnessStatus::Current => "current",
+            WitnessStatus::Behind => "behind",
+            WitnessStatus::Stuck => "stuck",
+            WitnessStatus::Ahead => "ahead",
+            WitnessStatus::SplitView => "SPLIT VIEW",
+            WitnessStatus::Empty => "empty",
+            WitnessStatus::Unavailable => "unavailable",
+        };
+        text.push_str(&format!("witness {}: {status}", view.url));
+        if let Some(size) = view.size {
+            text.push_str(&format!(" size {size}"));
+        }
+        if let Some(at) = view.cosigned_at {
+            let at = i64::try_from(at)
+                .ok()
+                .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                .map_or_else(|| at.to_string(), |t| t.to_rfc3339());
+            text.push_str(&format!(" (cosigned at {at})"));
+        }
+        text.push('\n');
+    }
     for problem in &report.problems {
         text.push_str(&format!("  ✗ {}\n", problem.replace(['\n', '\r'], " ")));
     }
-    if let Some(dir) = &report.evidence {
+    for warning in &report.warnings {
+        text.push_str(&format!("  ! {}\n", warning.replace(['\n', '\r'], " ")));
+    }
+    for dir in &report.evidence {
         text.push_str(&format!("  evidence saved in {}\n", dir.display()));
-        eprintln!(
-            "glassbox: split view: both checkpoints and the proof are saved in {}",
-            dir.display()
-        );
     }
     output::print(&text)
 }

@@ -12,8 +12,10 @@ use glassbox_core::note::NoteVerifierKey;
 use glassbox_core::registry::Registry;
 use glassbox_core::statement::Attestation;
 
+use serde::Serialize;
+
 use super::position::{KeptKeyEvent, Position};
-use crate::client::LogClient;
+use super::witnesses::{self, Seen, WitnessCheck, WitnessView};
 use crate::commands::verify::check::ProofSource;
 use crate::state::{SplitViewEvidence, StateDir};
 use crate::summary::summarise;
@@ -25,15 +27,8 @@ const BATCH: u64 = 4096;
 pub trait LogSource: ProofSource {
     fn checkpoint(&self) -> anyhow::Result<Vec<u8>>;
     fn entries(&self, start: u64, end: u64) -> anyhow::Result<Vec<Vec<u8>>>;
-}
-
-impl LogSource for LogClient {
-    fn checkpoint(&self) -> anyhow::Result<Vec<u8>> {
-        Ok(LogClient::checkpoint(self)?)
-    }
-    fn entries(&self, start: u64, end: u64) -> anyhow::Result<Vec<Vec<u8>>> {
-        Ok(LogClient::entries(self, start, end)?)
-    }
+    /// The signed checkpoint of exactly `size` from the log's history, if it kept one.
+    fn checkpoint_at(&self, size: u64) -> anyhow::Result<Option<Vec<u8>>>;
 }
 
 /// What the monitor trusts.
@@ -57,8 +52,9 @@ impl Watches {
     }
 }
 
-/// The outcome of a round.
-#[derive(Debug, Default)]
+/// The outcome of a round (`--json` prints it).
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Report {
     pub previous_size: u64,
     pub size: u64,
@@ -68,7 +64,12 @@ pub struct Report {
     pub watched: Vec<String>,
     /// Everything that is wrong; any makes the monitor exit 1.
     pub problems: Vec<String>,
-    pub evidence: Option<PathBuf>,
+    /// Worth a look, not proof of anything (a witness down or stuck).
+    pub warnings: Vec<String>,
+    /// Each witness's latest checkpoint compared with the log's.
+    pub witnesses: Vec<WitnessView>,
+    /// Directories holding the evidence of each split view found.
+    pub evidence: Vec<PathBuf>,
 }
 
 /// Runs one round and saves the new position when the new tree is proven.
@@ -77,6 +78,7 @@ pub fn round(
     trust: &Trust,
     state: &StateDir,
     watches: &Watches,
+    witnessing: &WitnessCheck<'_>,
 ) -> anyhow::Result<Report> {
     let mut report = Report::default();
     let origin = trust.log.name().to_owned();
@@ -90,6 +92,40 @@ pub fn round(
             return Ok(report);
         }
     };
+    report.size = signed.checkpoint.size;
+
+    // Before the quorum: a checkpoint a witness refused to cosign because it had
+    // cosigned a fork is exactly what the witnesses' own checkpoints expose.
+    let current = Seen {
+        from: format!("the log's /checkpoint at {}", source.label()),
+        note: note.clone(),
+        checkpoint: signed.checkpoint.clone(),
+    };
+    let findings = witnesses::check(source, trust, &current, witnessing)?;
+    report.witnesses = findings.views;
+    report.warnings = findings.warnings;
+    report.problems = findings.problems;
+    for conflict in &findings.conflicts {
+        let detail = conflict.describe();
+        let evidence = SplitViewEvidence {
+            source: &conflict.second.from,
+            detail: &detail,
+            previous_size: conflict.first.checkpoint.size,
+            size: conflict.second.checkpoint.size,
+            proof: conflict.proof.iter().map(|h| STANDARD.encode(h)).collect(),
+        };
+        report.evidence.push(state.save_split_view(
+            &conflict.first.note,
+            &conflict.second.note,
+            &origin,
+            &evidence,
+        )?);
+        report.problems.push(detail);
+    }
+    if !report.problems.is_empty() {
+        return Ok(report);
+    }
+
     if !trust.witnesses.is_empty() || trust.quorum > 0 {
         let keys: Vec<&CosignatureVerifierKey> = trust.witnesses.iter().collect();
         let cosigned = verify_cosignatures(&signed.note, &keys).map(|v| v.len());
@@ -121,8 +157,12 @@ pub fn round(
                 size: new.size,
                 proof: proof.iter().map(|h| STANDARD.encode(h)).collect(),
             };
-            report.evidence =
-                Some(state.save_split_view(&old.to_bytes(), &note, &origin, &evidence)?);
+            report.evidence.push(state.save_split_view(
+                &old.to_bytes(),
+                &note,
+                &origin,
+                &evidence,
+            )?);
             report.problems.push(format!(
                 "split view: size {} root {} seen before, now size {} root {}: {detail}",
                 old.checkpoint.size,

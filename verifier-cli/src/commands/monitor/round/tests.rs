@@ -12,6 +12,15 @@ struct Served<'a> {
     tamper: Option<u64>,
 }
 
+/// No witnesses.
+fn alone() -> WitnessCheck<'static> {
+    WitnessCheck {
+        witnesses: &[],
+        max_age: 3600,
+        now: 0,
+    }
+}
+
 impl ProofSource for Served<'_> {
     fn consistency(&self, from: u64, to: u64) -> anyhow::Result<Option<Vec<Hash>>> {
         if to > self.log.tree.size() {
@@ -36,6 +45,9 @@ impl LogSource for Served<'_> {
             leaf[n - 3] ^= 1;
         }
         Ok(leaves)
+    }
+    fn checkpoint_at(&self, size: u64) -> anyhow::Result<Option<Vec<u8>>> {
+        Ok((size == self.log.tree.size()).then(|| self.log.checkpoint()))
     }
 }
 
@@ -62,7 +74,14 @@ fn first_round_reads_the_whole_log_and_saves_the_position() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = StateDir::new(dir.path());
     let log = story_log();
-    let report = round(&serve(&log), &trust(&log), &state, &Watches::default()).expect("round");
+    let report = round(
+        &serve(&log),
+        &trust(&log),
+        &state,
+        &Watches::default(),
+        &alone(),
+    )
+    .expect("round");
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(
         (report.previous_size, report.size, report.new_entries),
@@ -90,13 +109,20 @@ fn next_round_reads_only_new_entries_and_reports_watched_ones() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = StateDir::new(dir.path());
     let mut log = story_log();
-    round(&serve(&log), &trust(&log), &state, &Watches::default()).expect("first");
+    round(
+        &serve(&log),
+        &trust(&log),
+        &state,
+        &Watches::default(),
+        &alone(),
+    )
+    .expect("first");
     log.story(Sha256Digest::of(b"app 2"));
     let watches = Watches {
         repositories: vec![REPO.to_owned()],
         keys: Vec::new(),
     };
-    let report = round(&serve(&log), &trust(&log), &state, &watches).expect("second");
+    let report = round(&serve(&log), &trust(&log), &state, &watches, &alone()).expect("second");
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(
         (report.previous_size, report.size, report.new_entries),
@@ -113,7 +139,7 @@ fn next_round_reads_only_new_entries_and_reports_watched_ones() {
         keys: vec![key_id(&log.reviewer).to_uppercase()],
     };
     log.story(Sha256Digest::of(b"app 3"));
-    let report = round(&serve(&log), &trust(&log), &state, &by_key).expect("third");
+    let report = round(&serve(&log), &trust(&log), &state, &by_key, &alone()).expect("third");
     assert_eq!(report.watched.len(), 1, "{:?}", report.watched);
 }
 
@@ -127,19 +153,27 @@ fn a_forked_log_is_a_split_view_with_evidence() {
         &trust(&honest),
         &state,
         &Watches::default(),
+        &alone(),
     )
     .expect("first");
     let mut fork = TestLog::new();
     fork.story(Sha256Digest::of(b"something else"));
     fork.story(Sha256Digest::of(b"app"));
-    let report = round(&serve(&fork), &trust(&fork), &state, &Watches::default()).expect("round");
+    let report = round(
+        &serve(&fork),
+        &trust(&fork),
+        &state,
+        &Watches::default(),
+        &alone(),
+    )
+    .expect("round");
     assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
     assert!(
         report.problems[0].starts_with("split view: size 8"),
         "{:?}",
         report.problems
     );
-    let evidence = report.evidence.expect("evidence");
+    let evidence = &report.evidence[0];
     assert!(evidence.join("current.checkpoint").is_file());
     // Nothing moved.
     let position = Position::load(
@@ -159,7 +193,8 @@ fn an_altered_entry_does_not_make_up_the_signed_tree() {
         log: &log,
         tamper: Some(5),
     };
-    let report = round(&served, &trust(&log), &state, &Watches::default()).expect("round");
+    let report =
+        round(&served, &trust(&log), &state, &Watches::default(), &alone()).expect("round");
     assert!(
         report
             .problems
@@ -181,7 +216,14 @@ fn an_entry_from_an_unregistered_key_is_a_problem() {
     let mut log = story_log();
     let review = log.review(glassbox_core::statement::Verdict::Approved);
     log.append_attestation(review, &key(77));
-    let report = round(&serve(&log), &trust(&log), &state, &Watches::default()).expect("round");
+    let report = round(
+        &serve(&log),
+        &trust(&log),
+        &state,
+        &Watches::default(),
+        &alone(),
+    )
+    .expect("round");
     assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
     assert!(
         report.problems[0].starts_with("entry 8: source-review not authorised"),
@@ -196,8 +238,14 @@ fn a_checkpoint_from_another_key_is_a_problem() {
     let state = StateDir::new(dir.path());
     let log = story_log();
     let impostor = TestLog::with_log_key(key(98));
-    let report =
-        round(&serve(&impostor), &trust(&log), &state, &Watches::default()).expect("round");
+    let report = round(
+        &serve(&impostor),
+        &trust(&log),
+        &state,
+        &Watches::default(),
+        &alone(),
+    )
+    .expect("round");
     assert!(
         report.problems[0].contains("does not verify with the log key"),
         "{:?}",
@@ -210,10 +258,74 @@ fn the_registry_survives_between_rounds() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = StateDir::new(dir.path());
     let mut log = TestLog::new();
-    round(&serve(&log), &trust(&log), &state, &Watches::default()).expect("first");
+    round(
+        &serve(&log),
+        &trust(&log),
+        &state,
+        &Watches::default(),
+        &alone(),
+    )
+    .expect("first");
     // Only key events so far; the next round must know the reviewer without re-reading them.
     log.story(Sha256Digest::of(b"app"));
-    let report = round(&serve(&log), &trust(&log), &state, &Watches::default()).expect("second");
+    let report = round(
+        &serve(&log),
+        &trust(&log),
+        &state,
+        &Watches::default(),
+        &alone(),
+    )
+    .expect("second");
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(report.new_entries, 4);
+}
+
+#[test]
+fn a_witness_holding_a_fork_fails_the_round_and_saves_both_notes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = StateDir::new(dir.path());
+    let log = story_log();
+    let mut fork = TestLog::new();
+    fork.story(Sha256Digest::of(b"something else"));
+    struct Forked(Vec<u8>);
+    impl witnesses::WitnessSource for Forked {
+        fn url(&self) -> &str {
+            "http://w.test"
+        }
+        fn latest(&self, _: &str) -> anyhow::Result<Option<Vec<u8>>> {
+            Ok(Some(self.0.clone()))
+        }
+    }
+    let sources: Vec<Box<dyn witnesses::WitnessSource>> = vec![Box::new(Forked(fork.checkpoint()))];
+    let check = WitnessCheck {
+        witnesses: &sources,
+        max_age: 3600,
+        now: 0,
+    };
+    let report = round(
+        &serve(&log),
+        &trust(&log),
+        &state,
+        &Watches::default(),
+        &check,
+    )
+    .expect("round");
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert!(report.problems[0].starts_with("split view: size 8 root "));
+    let evidence = &report.evidence[0];
+    assert_eq!(
+        std::fs::read(evidence.join("previous.checkpoint")).unwrap(),
+        fork.checkpoint()
+    );
+    assert_eq!(
+        std::fs::read(evidence.join("current.checkpoint")).unwrap(),
+        log.checkpoint()
+    );
+    assert!(
+        state
+            .load_checkpoint(&log.signer.verifier())
+            .unwrap()
+            .is_none(),
+        "nothing is believed from a log caught equivocating"
+    );
 }

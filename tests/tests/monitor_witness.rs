@@ -1,0 +1,280 @@
+//! `glassbox monitor --witness` with the real binaries over loopback (issue 9): the
+//! monitor passes on an honest log whose witnesses are up to date; once a fork of the
+//! log (same key and origin, another history) has got a witness to cosign it, the
+//! monitor of the honest log exits 1 naming both checkpoints and saves both notes —
+//! first at the same size as the log's `/checkpoint`, then, after the honest log has
+//! grown, against the checkpoint of that size the log kept in its history.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use glassbox_core::checkpoint::Checkpoint;
+use glassbox_core::cosignature::{verify_cosignatures, CosignatureVerifierKey};
+use glassbox_core::note::Note;
+use glassbox_tests::bins::binaries;
+use glassbox_tests::http;
+use glassbox_tests::server::{copy_data_dir, Server};
+use glassbox_tests::story::{Story, Who, REVIEWED_AT};
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A `glassbox witness serve` child process; SIGKILLed on drop.
+struct WitnessProcess {
+    child: Child,
+    url: String,
+    vkey: String,
+}
+
+impl WitnessProcess {
+    fn start(dir: &Path, name: &str, log_vkey: &str) -> WitnessProcess {
+        let file = name.replace('/', "_");
+        let key = dir.join(format!("{file}.pem"));
+        let out = Command::new(&binaries().glassbox)
+            .args(["key", "generate", "--out"])
+            .arg(&key)
+            .output()
+            .expect("run glassbox key generate");
+        assert!(out.status.success(), "{out:?}");
+        let mut child = Command::new(&binaries().glassbox)
+            .args(["witness", "serve", "--key"])
+            .arg(&key)
+            .args(["--log", log_vkey, "--listen", "127.0.0.1:0", "--name", name])
+            .arg("--data")
+            .arg(dir.join(format!("{file}-data")))
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn glassbox witness serve");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let (mut vkey, mut url) = (None, None);
+        while url.is_none() {
+            let line = lines
+                .recv_timeout(DEADLINE)
+                .unwrap_or_else(|_| panic!("witness {name} did not start"));
+            if let Some(v) = line.strip_prefix("witness vkey: ") {
+                vkey = Some(v.to_owned());
+            } else if let Some(a) = line.strip_prefix("listening on ") {
+                url = Some(a.to_owned());
+            }
+        }
+        let witness = WitnessProcess {
+            child,
+            url: url.expect("address"),
+            vkey: vkey.expect("the witness prints its vkey before listening"),
+        };
+        http::wait_healthy(&witness.url, DEADLINE).expect("witness healthy");
+        witness
+    }
+
+    /// `--witness "URL VKEY"` for the server.
+    fn flag(&self) -> String {
+        format!("{} {}", self.url, self.vkey)
+    }
+
+    /// Polls the witness until it has cosigned a checkpoint of `size` for `origin`.
+    fn wait_for(&self, origin: &str, size: u64) -> Checkpoint {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Ok(note) = http::get(&format!("{}/checkpoint/{origin}", self.url)) {
+                let cp = checkpoint_of(&note);
+                if cp.size == size {
+                    return cp;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "witness {} never cosigned size {size}",
+                self.url
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for WitnessProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn checkpoint_of(note: &[u8]) -> Checkpoint {
+    let note = Note::parse(note).expect("a signed note");
+    Checkpoint::parse(&note.text).expect("a checkpoint")
+}
+
+/// The log's `/checkpoint` once it covers `size` with a cosignature from every one of
+/// `witnesses`.
+fn wait_for_cosigned(url: &str, size: u64, witnesses: &[&WitnessProcess]) -> Checkpoint {
+    let keys: Vec<CosignatureVerifierKey> = witnesses
+        .iter()
+        .map(|w| CosignatureVerifierKey::parse(&w.vkey).unwrap())
+        .collect();
+    let keys: Vec<&CosignatureVerifierKey> = keys.iter().collect();
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let bytes = http::get(&format!("{url}/checkpoint")).expect("checkpoint");
+        let note = Note::parse(&bytes).expect("a signed note");
+        let cosigned = verify_cosignatures(&note, &keys).expect("cosignatures verify");
+        let cp = checkpoint_of(&bytes);
+        if cp.size == size && cosigned.len() == keys.len() {
+            return cp;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "checkpoint {} has {} of {} cosignatures",
+            cp.size,
+            cosigned.len(),
+            keys.len()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `glassbox monitor --once` of the log at `url` with fresh state `state`.
+fn monitor(
+    story: &Story,
+    url: &str,
+    state: &str,
+    witnesses: &[&WitnessProcess],
+    extra: &[&str],
+) -> glassbox_tests::cli::Run {
+    let mut args = vec![
+        "monitor",
+        "--server",
+        url,
+        "--log-vkey",
+        &story.vkey,
+        "--once",
+        "--state",
+        state,
+    ];
+    for w in witnesses {
+        args.extend(["--witness", &w.url]);
+    }
+    args.extend(extra);
+    story.glassbox.run(args)
+}
+
+/// The evidence directories the monitor saved under `state`.
+fn evidence(story: &Story, state: &str) -> Vec<PathBuf> {
+    let root = story.dir.join(state).join("evidence");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn saved(dir: &Path, name: &str) -> Checkpoint {
+    checkpoint_of(&std::fs::read(dir.join(name)).expect("saved note"))
+}
+
+#[test]
+fn a_witness_that_cosigned_a_fork_exposes_the_split_view_to_the_monitor() {
+    // A log with its registrations (size 4) and a copy of its data dir, key included.
+    let mut story = Story::begin();
+    story.stop_server();
+    let fork_data = story.dir.join("fork-data");
+    copy_data_dir(&story.data, &fork_data).unwrap();
+
+    // The honest log, witnessed by w1 and w2: a submission and a review (size 6).
+    let w1 = WitnessProcess::start(&story.dir, "w1.test/witness", &story.vkey);
+    let w2 = WitnessProcess::start(&story.dir, "w2.test/witness", &story.vkey);
+    let (f1, f2) = (w1.flag(), w2.flag());
+    story.use_server(Server::start_with(
+        &story.data,
+        &["--witness", &f1, "--witness", &f2],
+    ));
+    let honest_url = story.url.clone();
+    let commit = story.commit.clone();
+    story.submit_source(&commit);
+    let source = story.submitted.last().expect("the source envelope").clone();
+    story.review(Who::Reviewer, &commit, "approved", REVIEWED_AT);
+    let honest = wait_for_cosigned(&honest_url, 6, &[&w1, &w2]);
+
+    let run = monitor(&story, &honest_url, "state-ok", &[&w1, &w2], &[]);
+    let text = run.ok();
+    assert!(
+        text.contains(&format!("witness {}: current size 6", w1.url)),
+        "{run}"
+    );
+    let json = monitor(&story, &honest_url, "state-ok", &[&w1, &w2], &["--json"]).json();
+    let statuses: Vec<&str> = json["witnesses"]
+        .as_array()
+        .expect("witnesses")
+        .iter()
+        .map(|w| w["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["current", "current"], "{json}");
+
+    // The fork: same key and origin, another history of the same size, shown only to
+    // w3 — which cosigns it, having never seen the honest log.
+    let w3 = WitnessProcess::start(&story.dir, "w3.test/witness", &story.vkey);
+    let f3 = w3.flag();
+    let fork = Server::start_with(&fork_data, &["--witness", &f3]);
+    assert_eq!(fork.vkey, story.vkey, "the fork signs with the same key");
+    story.url = fork.url.clone();
+    story.register(Who::Auditor);
+    story.submit_again(&[source]);
+    story.url = honest_url.clone();
+    let forked = w3.wait_for(&honest.origin, 6);
+    assert_ne!(forked.root, honest.root);
+
+    // The honest log's monitor, reading all three witnesses, catches it.
+    let run = monitor(&story, &honest_url, "state-1", &[&w1, &w2, &w3], &[]);
+    let text = run.exits(1);
+    assert!(text.contains("split view"), "{text}");
+    assert!(text.contains(&hex(&honest.root)), "{text}");
+    assert!(text.contains(&hex(&forked.root)), "{text}");
+    assert!(
+        text.contains(&format!("witness {}: SPLIT VIEW", w3.url)),
+        "{text}"
+    );
+    let [dir] = &evidence(&story, "state-1")[..] else {
+        panic!("one evidence directory expected:\n{text}")
+    };
+    assert_eq!(saved(dir, "previous.checkpoint"), forked);
+    assert_eq!(saved(dir, "current.checkpoint"), honest);
+
+    // The honest log grows; the fork at size 6 now meets the checkpoint of size 6 the
+    // honest log keeps in its history.
+    story.review(Who::Reviewer, &commit, "rejected", REVIEWED_AT);
+    wait_for_cosigned(&honest_url, 7, &[&w1, &w2]);
+    let run = monitor(&story, &honest_url, "state-2", &[&w3], &["--json"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let report = run.json();
+    let problems = report["problems"].as_array().expect("problems");
+    assert!(
+        problems.iter().any(|p| {
+            let p = p.as_str().unwrap();
+            p.contains("history") && p.contains(&hex(&honest.root))
+        }),
+        "{report}"
+    );
+    assert_eq!(report["witnesses"][0]["status"], "split-view", "{report}");
+    let [dir] = &evidence(&story, "state-2")[..] else {
+        panic!("one evidence directory expected: {report}")
+    };
+    assert_eq!(saved(dir, "previous.checkpoint"), forked);
+    assert_eq!(saved(dir, "current.checkpoint"), honest);
+    drop(fork);
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
