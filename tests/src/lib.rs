@@ -19,3 +19,4 @@ pub mod load;
 pub mod repo;
 pub mod server;
 pub mod story;
+pub mod witness;

@@ -5,116 +5,18 @@
 //! first at the same size as the log's `/checkpoint`, then, after the honest log has
 //! grown, against the checkpoint of that size the log kept in its history.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use glassbox_core::checkpoint::Checkpoint;
 use glassbox_core::cosignature::{verify_cosignatures, CosignatureVerifierKey};
 use glassbox_core::note::Note;
-use glassbox_tests::bins::binaries;
 use glassbox_tests::http;
 use glassbox_tests::server::{copy_data_dir, Server};
 use glassbox_tests::story::{Story, Who, REVIEWED_AT};
+use glassbox_tests::witness::{checkpoint_of, WitnessProcess};
 
 const DEADLINE: Duration = Duration::from_secs(30);
-
-/// A `glassbox witness serve` child process; SIGKILLed on drop.
-struct WitnessProcess {
-    child: Child,
-    url: String,
-    vkey: String,
-}
-
-impl WitnessProcess {
-    fn start(dir: &Path, name: &str, log_vkey: &str) -> WitnessProcess {
-        let file = name.replace('/', "_");
-        let key = dir.join(format!("{file}.pem"));
-        let out = Command::new(&binaries().glassbox)
-            .args(["key", "generate", "--out"])
-            .arg(&key)
-            .output()
-            .expect("run glassbox key generate");
-        assert!(out.status.success(), "{out:?}");
-        let mut child = Command::new(&binaries().glassbox)
-            .args(["witness", "serve", "--key"])
-            .arg(&key)
-            .args(["--log", log_vkey, "--listen", "127.0.0.1:0", "--name", name])
-            .arg("--data")
-            .arg(dir.join(format!("{file}-data")))
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn glassbox witness serve");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let (mut vkey, mut url) = (None, None);
-        while url.is_none() {
-            let line = lines
-                .recv_timeout(DEADLINE)
-                .unwrap_or_else(|_| panic!("witness {name} did not start"));
-            if let Some(v) = line.strip_prefix("witness vkey: ") {
-                vkey = Some(v.to_owned());
-            } else if let Some(a) = line.strip_prefix("listening on ") {
-                url = Some(a.to_owned());
-            }
-        }
-        let witness = WitnessProcess {
-            child,
-            url: url.expect("address"),
-            vkey: vkey.expect("the witness prints its vkey before listening"),
-        };
-        http::wait_healthy(&witness.url, DEADLINE).expect("witness healthy");
-        witness
-    }
-
-    /// `--witness "URL VKEY"` for the server.
-    fn flag(&self) -> String {
-        format!("{} {}", self.url, self.vkey)
-    }
-
-    /// Polls the witness until it has cosigned a checkpoint of `size` for `origin`.
-    fn wait_for(&self, origin: &str, size: u64) -> Checkpoint {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            if let Ok(note) = http::get(&format!("{}/checkpoint/{origin}", self.url)) {
-                let cp = checkpoint_of(&note);
-                if cp.size == size {
-                    return cp;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "witness {} never cosigned size {size}",
-                self.url
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for WitnessProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn checkpoint_of(note: &[u8]) -> Checkpoint {
-    let note = Note::parse(note).expect("a signed note");
-    Checkpoint::parse(&note.text).expect("a checkpoint")
-}
 
 /// The log's `/checkpoint` once it covers `size` with a cosignature from every one of
 /// `witnesses`.

@@ -4,125 +4,17 @@
 //! origin, different history) gets no cosignature and fails verification naming the
 //! missing quorum; a witness killed with SIGKILL and restarted keeps its state.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use glassbox_core::checkpoint::Checkpoint;
 use glassbox_core::cosignature::{verify_cosignatures, CosignatureVerifierKey};
 use glassbox_core::note::Note;
-use glassbox_tests::bins::binaries;
 use glassbox_tests::http;
 use glassbox_tests::server::{copy_data_dir, Server};
 use glassbox_tests::story::{Story, Who, REVIEWED_AT};
+use glassbox_tests::witness::WitnessProcess;
 
 const DEADLINE: Duration = Duration::from_secs(30);
-
-/// A `glassbox witness serve` child process; SIGKILLed on drop.
-struct WitnessProcess {
-    child: Child,
-    url: String,
-    vkey: String,
-}
-
-impl WitnessProcess {
-    fn start(dir: &Path, name: &str, log_vkey: &str) -> WitnessProcess {
-        let key = dir.join(format!("{}.pem", name.replace('/', "_")));
-        if !key.exists() {
-            let out = Command::new(&binaries().glassbox)
-                .args(["key", "generate", "--out"])
-                .arg(&key)
-                .output()
-                .expect("run glassbox key generate");
-            assert!(out.status.success(), "{out:?}");
-        }
-        let mut child = Command::new(&binaries().glassbox)
-            .args(["witness", "serve", "--key"])
-            .arg(&key)
-            .args(["--log", log_vkey, "--listen", "127.0.0.1:0", "--name", name])
-            .arg("--data")
-            .arg(dir.join(format!("{}-data", name.replace('/', "_"))))
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn glassbox witness serve");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let (mut vkey, mut url) = (None, None);
-        while url.is_none() {
-            let line = lines
-                .recv_timeout(DEADLINE)
-                .unwrap_or_else(|_| panic!("witness {name} did not start"));
-            if let Some(v) = line.strip_prefix("witness vkey: ") {
-                vkey = Some(v.to_owned());
-            } else if let Some(a) = line.strip_prefix("listening on ") {
-                url = Some(a.to_owned());
-            }
-        }
-        let witness = WitnessProcess {
-            child,
-            url: url.expect("address"),
-            vkey: vkey.expect("the witness prints its vkey before listening"),
-        };
-        http::wait_healthy(&witness.url, DEADLINE).expect("witness healthy");
-        witness
-    }
-
-    /// `--witness "URL VKEY"` for the server.
-    fn flag(&self) -> String {
-        format!("{} {}", self.url, self.vkey)
-    }
-
-    fn latest(&self, origin: &str) -> Checkpoint {
-        let note = http::get(&format!("{}/checkpoint/{origin}", self.url)).expect("latest");
-        let note = Note::parse(&note).expect("a signed note");
-        Checkpoint::parse(&note.text).expect("a checkpoint")
-    }
-
-    fn add_checkpoint(&self, old: u64, proof: &[String], checkpoint: &[u8]) -> (u16, String) {
-        let mut body = format!("old {old}\n");
-        for hash in proof {
-            body.push_str(hash);
-            body.push('\n');
-        }
-        body.push('\n');
-        let mut body = body.into_bytes();
-        body.extend_from_slice(checkpoint);
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let mut resp = agent
-            .post(&format!("{}/add-checkpoint", self.url))
-            .send(&body[..])
-            .expect("witness reachable");
-        let status = resp.status().as_u16();
-        (status, resp.body_mut().read_to_string().unwrap_or_default())
-    }
-
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for WitnessProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn policy(log_vkey: &str, witnesses: &[&WitnessProcess], quorum: usize) -> String {
     let vkeys: Vec<String> = witnesses
