@@ -61,6 +61,9 @@ impl Tally {
     }
 }
 
+/// One request of a load: (status, request bytes) for job number `n`.
+type Request<'a> = dyn Fn(&ureq::Agent, usize) -> Result<(u16, u64)> + Sync + 'a;
+
 /// Run `clients` threads; each repeatedly takes the next job number (< `jobs`)
 /// and calls `request(agent, job)` → (status, request bytes), until the jobs run
 /// out or `duration` passes. `good` is the expected status.
@@ -69,7 +72,7 @@ fn drive(
     jobs: usize,
     duration: Duration,
     good: u16,
-    request: &(dyn Fn(&ureq::Agent, usize) -> Result<(u16, u64)> + Sync),
+    request: &Request<'_>,
 ) -> LoadResult {
     let next = AtomicUsize::new(0);
     let total = Mutex::new(Tally::default());

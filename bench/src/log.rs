@@ -48,13 +48,15 @@ fn register_builders(server: &Server, count: u64) -> Result<Vec<ed25519_dalek::S
     Ok(keys)
 }
 
-/// Run an ingestion load while sampling the server's RSS; (result, peak RSS KiB).
+/// Run an ingestion load while sampling the server's RSS; (result, peak RSS KiB,
+/// server CPU seconds used during the run).
 fn ingest_sampled(
     server: &Server,
     bodies: &[Vec<u8>],
     clients: usize,
     secs: u64,
-) -> (LoadResult, u64) {
+) -> (LoadResult, u64, f64) {
+    let cpu0 = server.cpu_secs();
     let done = AtomicBool::new(false);
     let peak = AtomicU64::new(0);
     let result = std::thread::scope(|s| {
@@ -68,7 +70,12 @@ fn ingest_sampled(
         done.store(true, Ordering::Relaxed);
         r
     });
-    (result, peak.load(Ordering::Relaxed).max(server.rss_kib().1))
+    let cpu = server.cpu_secs() - cpu0;
+    (
+        result,
+        peak.load(Ordering::Relaxed).max(server.rss_kib().1),
+        cpu,
+    )
 }
 
 fn failures(r: &LoadResult) -> String {
@@ -112,7 +119,8 @@ pub fn ingest(ctx: &Ctx, rep: &mut Report) -> Result<()> {
         .map(|e| e.to_canonical_json())
         .collect();
     let sign_secs = t.elapsed().as_secs_f64();
-    let (main, peak_rss) = ingest_sampled(&server, &bodies, sc.ingest_clients, sc.ingest_secs);
+    let (main, peak_rss, main_cpu) =
+        ingest_sampled(&server, &bodies, sc.ingest_clients, sc.ingest_secs);
     if main.ok == 0 {
         bail!("no submission succeeded: {}", failures(&main));
     }
@@ -129,7 +137,7 @@ pub fn ingest(ctx: &Ctx, rep: &mut Report) -> Result<()> {
         .iter()
         .map(|e| e.to_canonical_json())
         .collect();
-    let (big, big_rss) = ingest_sampled(
+    let (big, big_rss, big_cpu) = ingest_sampled(
         &server,
         &big_bodies,
         sc.ingest_clients,
@@ -149,7 +157,9 @@ pub fn ingest(ctx: &Ctx, rep: &mut Report) -> Result<()> {
         sc.ingest_envelopes,
         LOAD_FLAGS.join(" ")
     ));
-    let row = |label: &str, r: &LoadResult, rss: u64, entry: f64| {
+    let nproc = ctx.nproc as f64;
+    let row = |label: &str, r: &LoadResult, rss: u64, entry: f64, cpu: f64| {
+        let per_entry = cpu / r.ok.max(1) as f64;
         vec![
             label.to_string(),
             format!("{}", r.ok),
@@ -161,6 +171,12 @@ pub fn ingest(ctx: &Ctx, rep: &mut Report) -> Result<()> {
             format!("{:.0}", rss as f64 / 1024.0),
             failures(r),
             size(entry),
+            format!(
+                "{:.2} ({:.0} µs/entry)",
+                cpu / r.elapsed.as_secs_f64(),
+                per_entry * 1e6
+            ),
+            format!("{:.0}", nproc / per_entry.max(1e-9)),
         ]
     };
     rep.table(
@@ -175,14 +191,17 @@ pub fn ingest(ctx: &Ctx, rep: &mut Report) -> Result<()> {
             "server peak RSS MiB",
             "failures",
             "mean entry",
+            "server CPU cores busy",
+            "entries/s if the server had every core",
         ],
         &[
-            row("small entries", &main, peak_rss, mean_entry),
+            row("small entries", &main, peak_rss, mean_entry, main_cpu),
             row(
                 &format!("entries padded by {pad} B"),
                 &big,
                 big_rss,
                 big.ok_bytes as f64 / big.ok.max(1) as f64,
+                big_cpu,
             ),
         ],
     );
@@ -292,7 +311,7 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
         });
         // Appends on the big log: the cost of adding must not grow with the log.
         let bodies: Vec<Vec<u8>> = envelopes::builds(
-            &[builder.clone()],
+            std::slice::from_ref(&builder),
             (1 << 38) + size,
             sc.ingest_envelopes / 4,
             0,

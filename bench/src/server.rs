@@ -116,6 +116,24 @@ impl Server {
         (field("VmRSS:"), field("VmHWM:"))
     }
 
+    /// CPU seconds (user + system) the server has used so far, from /proc.
+    pub fn cpu_secs(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let ticks: Vec<f64> = rest
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        match (ticks.get(11), ticks.get(12)) {
+            (Some(u), Some(s)) => (u + s) / hz,
+            _ => 0.0,
+        }
+    }
+
     /// SIGTERM and wait (bounded) for the graceful shutdown, which checkpoints
     /// the WAL into the database file.
     pub fn stop(mut self) -> Result<()> {
