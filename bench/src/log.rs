@@ -252,6 +252,8 @@ struct ReadPoint {
     tiles: LoadResult,
     bundles: LoadResult,
     append: Option<LoadResult>,
+    /// Server CPU time per inclusion proof served, in µs.
+    proof_cpu_us: f64,
 }
 
 /// Proofs and tiles over HTTP, cold start and appends at each of the log sizes.
@@ -280,12 +282,14 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
         healthy.push(server.to_healthy.as_secs_f64() * 1e3);
         checkpoint.push(server.to_checkpoint.as_secs_f64() * 1e3);
         let size = target;
+        let cpu0 = server.cpu_secs();
         let proofs = load::read(&server.url, sc.read_clients, dur, &|n| {
             format!(
                 "/api/v1/proof/inclusion?index={}&size={size}",
                 spread(n, size)
             )
         });
+        let proof_cpu_us = (server.cpu_secs() - cpu0) / proofs.ok.max(1) as f64 * 1e6;
         // Full tiles, or the one partial tile of a log smaller than a tile.
         let (tiles_n, width) = if size >= 256 {
             (size / 256, 256)
@@ -336,6 +340,7 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
             tiles,
             bundles,
             append: Some(append),
+            proof_cpu_us,
         });
     }
 
@@ -372,6 +377,11 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
                     format!("{:.0} /s, p99 {:.0} ms", a.per_sec(), a.p99_ms)
                 }),
                 format!("{}", 64 - (p.size.max(2) - 1).leading_zeros()),
+                format!(
+                    "{:.0} µs → {:.0} /s",
+                    p.proof_cpu_us,
+                    ctx.nproc as f64 * 1e6 / p.proof_cpu_us.max(1e-9)
+                ),
             ]
         })
         .collect();
@@ -385,6 +395,7 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
             "entry tiles",
             "appends",
             "proof hashes ≤",
+            "server CPU per proof → proofs/s if the server had every core",
         ],
         &rows,
     );
