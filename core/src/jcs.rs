@@ -26,9 +26,9 @@
 //!   infinities cannot occur in a `Value`, but are rejected by [`format_f64`].
 //! - A `u64`/`i64` is emitted verbatim when its magnitude is at most 2^53 − 1 (the I-JSON
 //!   "safe integer" range of RFC 7493 §2.2), where it equals what ECMAScript prints for
-//!   the same double. A larger integer that is exactly a double is emitted as that
-//!   double's ECMAScript text (so the canonical text of `1e16` canonicalises to itself);
-//!   any other integer is rejected with [`JcsError::UnsafeInteger`] rather than
+//!   the same double. A larger integer is emitted only when its text is exactly the
+//!   ECMAScript text of the nearest double (so the canonical text of `1e16`
+//!   canonicalises to itself); any other integer is rejected with [`JcsError::UnsafeInteger`] rather than
 //!   silently rounded: a canonicaliser that changes a signed value is worse than one
 //!   that refuses it.
 
@@ -144,12 +144,13 @@ fn format_number(n: &serde_json::Number) -> Result<String, JcsError> {
         if u <= MAX_SAFE_INTEGER {
             return Ok(u.to_string());
         }
-        // Beyond 2^53 - 1 an integer is canonical only if it is exactly a double:
-        // then it is the ECMAScript text of that double (e.g. `1e16` is written
-        // `10000000000000000`), and the canonicaliser must accept its own output.
-        let f = u as f64;
-        if f < TWO_POW_64 && f as u64 == u {
-            return format_f64(f);
+        // Beyond 2^53 - 1 an integer is canonical only if its decimal text is exactly
+        // what ECMAScript prints for the nearest double (e.g. `1e16` is written
+        // `10000000000000000`), so the canonicaliser accepts its own output and never
+        // respells an integer (2^60 is printed `1152921504606847000`, not its value).
+        let text = u.to_string();
+        if format_f64(u as f64).as_deref() == Ok(text.as_str()) {
+            return Ok(text);
         }
         return Err(JcsError::UnsafeInteger {
             value: u.to_string(),
@@ -159,9 +160,9 @@ fn format_number(n: &serde_json::Number) -> Result<String, JcsError> {
         if i.unsigned_abs() <= MAX_SAFE_INTEGER {
             return Ok(i.to_string());
         }
-        let f = i as f64;
-        if f < TWO_POW_63 && f as i64 == i {
-            return format_f64(f);
+        let text = i.to_string();
+        if format_f64(i as f64).as_deref() == Ok(text.as_str()) {
+            return Ok(text);
         }
         return Err(JcsError::UnsafeInteger {
             value: i.to_string(),
@@ -174,11 +175,6 @@ fn format_number(n: &serde_json::Number) -> Result<String, JcsError> {
         }),
     }
 }
-
-/// 2^64 and 2^63 as doubles: the float-to-integer casts saturate at the type's
-/// maximum, so a double at or above these bounds would falsely round-trip.
-const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
-const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
 
 /// Serialises a double as ECMAScript `Number.prototype.toString` (ECMA-262
 /// `Number::toString`, radix 10), as RFC 8785 §3.2.2.3 requires.

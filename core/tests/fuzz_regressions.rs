@@ -47,3 +47,30 @@ fn jcs_integer_that_is_no_double_is_still_rejected() {
     let value: Value = serde_json::from_str("9007199254740993").unwrap();
     assert!(canonicalize_to_string(&value).is_err());
 }
+
+/// Found by `fuzz/fuzz_targets/jcs.rs` within seconds of running it over the first
+/// fix of the finding above (input `833650509919199191.5`). A double beyond 2^53 is
+/// written with ECMAScript's shortest digits, zero-padded: 2^60 becomes
+/// `1152921504606847000`. Read back, that integer is not exactly a double (it lies 24
+/// above 2^60), so `format_number` refuses it and the canonicaliser again rejects its
+/// own output.
+#[test]
+fn jcs_output_for_two_pow_60_canonicalises_again() {
+    assert_canonical_fixed_point("833650509919199191.5");
+    assert_canonical_fixed_point("1.152921504606847e18");
+    assert_canonical_fixed_point("[-1.152921504606847e18]");
+}
+
+/// The other half of the same finding: the integer literal `1152921504606846976` is
+/// exactly 2^60, but its canonical text would be `1152921504606847000` — a different
+/// integer to any reader that parses integers. Per the jcs.rs module docs the
+/// canonicaliser must refuse it rather than respell a signed value.
+#[test]
+fn jcs_integer_is_refused_rather_than_respelt() {
+    for input in ["1152921504606846976", "-1152921504606846976"] {
+        let value: Value = serde_json::from_str(input).unwrap();
+        if let Ok(text) = canonicalize_to_string(&value) {
+            assert_eq!(text, input, "canonicalisation respelt the integer {input}");
+        }
+    }
+}

@@ -7,10 +7,15 @@ use glassbox_core::jcs;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
-/// Equal as JSON values: numbers compared as the doubles RFC 8785 treats them as.
+/// Equal as JSON values.
 fn same_json(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        // Integers must survive as the same integer (a reader may parse them as
+        // such); anything else is compared as the double RFC 8785 treats it as.
+        (Value::Number(x), Value::Number(y)) => match (x.as_i128(), y.as_i128()) {
+            (Some(i), Some(j)) => i == j,
+            _ => x.as_f64() == y.as_f64(),
+        },
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_json(p, q))
         }

@@ -79,6 +79,22 @@ pub struct Flags {
     /// Read connections in the SQLite pool.
     #[arg(long, env = "GLASSBOX_READ_CONNECTIONS")]
     pub read_connections: Option<usize>,
+    /// A witness to ask for cosignatures, as "URL VKEY" (repeatable; ';'-separated in
+    /// the variable): its tlog-witness submission prefix and cosignature/v1 vkey.
+    #[arg(
+        long = "witness",
+        env = "GLASSBOX_WITNESSES",
+        value_delimiter = ';',
+        value_name = "URL VKEY"
+    )]
+    pub witnesses: Vec<String>,
+    /// Timeout of one add-checkpoint request to a witness, in milliseconds.
+    #[arg(long, env = "GLASSBOX_WITNESS_TIMEOUT_MS")]
+    pub witness_timeout_ms: Option<u64>,
+    /// Attempts per witness and checkpoint (a 409 naming the witness's size, or a
+    /// transport error, uses one).
+    #[arg(long, env = "GLASSBOX_WITNESS_ATTEMPTS")]
+    pub witness_attempts: Option<u32>,
 }
 
 /// The configuration file. Unknown keys are an error so typos do not pass silently.
@@ -99,6 +115,36 @@ pub struct FileConfig {
     pub signer_rate_per_sec: Option<f64>,
     pub signer_burst: Option<f64>,
     pub read_connections: Option<usize>,
+    pub witnesses: Option<Vec<WitnessEndpoint>>,
+    pub witness_timeout_ms: Option<u64>,
+    pub witness_attempts: Option<u32>,
+}
+
+/// A witness the log asks to cosign its checkpoints (C2SP tlog-witness).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessEndpoint {
+    /// Submission prefix: requests go to `<url>/add-checkpoint`.
+    pub url: String,
+    /// The witness's cosignature/v1 verifier key.
+    pub vkey: String,
+}
+
+impl WitnessEndpoint {
+    /// Parses the flag form "URL VKEY".
+    pub fn parse_flag(text: &str) -> Result<WitnessEndpoint, ConfigError> {
+        let mut parts = text.split_whitespace();
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(url), Some(vkey), None) => Ok(WitnessEndpoint {
+                url: url.to_string(),
+                vkey: vkey.to_string(),
+            }),
+            _ => Err(ConfigError::Invalid {
+                setting: "witness",
+                reason: format!("{text:?} is not \"URL VKEY\""),
+            }),
+        }
+    }
 }
 
 /// Token-bucket parameters: `rate` tokens per second, at most `burst` stored.
@@ -123,6 +169,11 @@ pub struct Config {
     pub ip_limit: RateLimit,
     pub signer_limit: RateLimit,
     pub read_connections: usize,
+    /// Witnesses asked to cosign every new checkpoint (none: checkpoints are
+    /// published with the log's signature only).
+    pub witnesses: Vec<WitnessEndpoint>,
+    pub witness_timeout: Duration,
+    pub witness_attempts: u32,
 }
 
 /// Why the configuration cannot be used.
@@ -169,6 +220,9 @@ impl Default for Config {
                 burst: 500.0,
             },
             read_connections: 4,
+            witnesses: Vec::new(),
+            witness_timeout: Duration::from_secs(5),
+            witness_attempts: 3,
         }
     }
 }
@@ -191,6 +245,15 @@ impl Config {
             file.operator_keys.unwrap_or_default()
         } else {
             flags.operator_keys
+        };
+        let witnesses = if flags.witnesses.is_empty() {
+            file.witnesses.unwrap_or_default()
+        } else {
+            flags
+                .witnesses
+                .iter()
+                .map(|w| WitnessEndpoint::parse_flag(w))
+                .collect::<Result<_, _>>()?
         };
         let config = Config {
             listen: flags.listen.or(file.listen).unwrap_or(d.listen),
@@ -234,6 +297,16 @@ impl Config {
                 .read_connections
                 .or(file.read_connections)
                 .unwrap_or(d.read_connections),
+            witnesses,
+            witness_timeout: flags
+                .witness_timeout_ms
+                .or(file.witness_timeout_ms)
+                .map(Duration::from_millis)
+                .unwrap_or(d.witness_timeout),
+            witness_attempts: flags
+                .witness_attempts
+                .or(file.witness_attempts)
+                .unwrap_or(d.witness_attempts),
         };
         config.validate()?;
         Ok(config)
@@ -263,6 +336,29 @@ impl Config {
         }
         if self.read_connections == 0 {
             return invalid("read_connections", "must be at least 1");
+        }
+        if self.witness_timeout.is_zero() {
+            return invalid("witness_timeout_ms", "must be at least 1");
+        }
+        if self.witness_attempts == 0 {
+            return invalid("witness_attempts", "must be at least 1");
+        }
+        for w in &self.witnesses {
+            if let Err(e) = glassbox_core::cosignature::CosignatureVerifierKey::parse(&w.vkey) {
+                return Err(ConfigError::Invalid {
+                    setting: "witness",
+                    reason: format!(
+                        "vkey {:?} is not a cosignature/v1 verifier key: {e}",
+                        w.vkey
+                    ),
+                });
+            }
+            if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {
+                return Err(ConfigError::Invalid {
+                    setting: "witness",
+                    reason: format!("URL {:?} must start with http:// or https://", w.url),
+                });
+            }
         }
         for (name, limit) in [
             ("ip rate limit", self.ip_limit),

@@ -106,6 +106,8 @@ impl AppError {
                 Some(retry_after.as_secs_f64().ceil().max(1.0) as u64)
             }
             AppError::Overloaded | AppError::CommitFailed | AppError::ShuttingDown => Some(1),
+            // A timed-out submission may still be logged; retrying it is safe.
+            AppError::Timeout(_) => Some(1),
             _ => None,
         }
     }

@@ -13,6 +13,7 @@ pub mod facts;
 pub mod integrity;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod ratelimit;
 pub mod receipt;
 pub mod registry;
@@ -22,30 +23,19 @@ pub mod server;
 pub mod state;
 pub mod storage;
 pub mod validate;
+pub mod web;
+pub mod witnessing;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use axum::Router;
 
 pub use server::run;
 pub use state::AppState;
 
-/// The complete HTTP API (DESIGN §5) over `state`.
+/// The complete HTTP API and web pages (DESIGN §5) over `state`.
 pub fn app(state: AppState) -> Router {
-    use routes::*;
-    Router::new()
-        .route("/api/v1/entries", post(submit::submit).get(search::search))
-        .route("/api/v1/entries/{index}", get(entries::get_entry))
-        .route("/api/v1/bundle", get(bundle::bundle))
-        .route("/api/v1/proof/inclusion", get(proofs::inclusion))
-        .route("/api/v1/proof/consistency", get(proofs::consistency))
-        .route("/api/v1/checkpoints", get(checkpoints::history))
-        .route("/api/v1/keys", get(keys::list))
-        .route("/api/v1/keys/{id}", get(keys::get))
-        .route("/checkpoint", get(checkpoints::latest))
-        .route("/tile/{*rest}", get(tiles::tile))
-        .route("/healthz", get(health::healthz))
-        .route("/metrics", get(health::metrics))
+    // Every route comes from the documented route table (openapi.rs).
+    openapi::router()
         .fallback(middleware::not_found)
         .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(

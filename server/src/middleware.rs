@@ -33,11 +33,18 @@ pub async fn limit_ip(State(state): State<AppState>, req: Request, next: Next) -
             .map(|c| c.0.ip())
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         if let Err(retry_after) = state.ip_limiter.check(&ip, Instant::now()) {
-            return AppError::RateLimited {
+            let mut resp = AppError::RateLimited {
                 what: format!("client {ip}"),
                 retry_after,
             }
             .into_response();
+            // The request body is left unread; without this header hyper closes the
+            // connection silently and a keep-alive client's next request on it fails.
+            resp.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            return resp;
         }
     }
     next.run(req).await

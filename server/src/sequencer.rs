@@ -26,7 +26,7 @@ use glassbox_core::merkle::{self, Hash};
 use glassbox_core::note::NoteSigner;
 use glassbox_core::registry::Registry;
 use glassbox_core::statement::Attestation;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::clock::Clock;
 use crate::error::AppError;
@@ -118,6 +118,10 @@ pub struct Sequencer {
     registry: Registry,
     size: u64,
     checkpoint: Option<CheckpointRecord>,
+    /// The size of the newest committed checkpoint, for the witnessing task
+    /// (crate::witnessing). A watch never blocks the sender and keeps only the
+    /// latest value, so slow witnesses can never hold sequencing back.
+    committed: watch::Sender<u64>,
 }
 
 impl Sequencer {
@@ -138,6 +142,7 @@ impl Sequencer {
             registry: Registry::default(),
             size: 0,
             checkpoint: None,
+            committed: watch::Sender::new(0),
         };
         s.reload()?;
         if s.checkpoint.is_none() {
@@ -172,7 +177,13 @@ impl Sequencer {
         // DURABILITY POINT: the empty log's checkpoint.
         self.storage.append_batch(&batch)?;
         self.checkpoint = Some(record);
+        self.committed.send_replace(0);
         Ok(())
+    }
+
+    /// Follows the size of the newest committed checkpoint (initially the current one).
+    pub fn committed_checkpoints(&self) -> watch::Receiver<u64> {
+        self.committed.subscribe()
     }
 
     /// Entries in the log.
@@ -184,6 +195,7 @@ impl Sequencer {
         self.registry = replay(self.storage.as_ref())?;
         self.checkpoint = self.storage.latest_checkpoint()?;
         self.size = self.checkpoint.as_ref().map_or(0, |c| c.size);
+        self.committed.send_replace(self.size);
         self.metrics
             .entries_total
             .store(self.size, Ordering::Relaxed);
@@ -410,6 +422,7 @@ impl Sequencer {
             self.registry = registry;
             self.size = size;
             self.checkpoint = Some(batch.checkpoint.clone());
+            self.committed.send_replace(size);
             self.metrics.entries_total.store(size, Ordering::Relaxed);
             self.metrics.batch_size.observe(batch.entries.len() as f64);
             Some(batch.checkpoint)

@@ -94,7 +94,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .context("start-up task")??
     };
     let empty = sequencer.size() == 0;
+    let committed = sequencer.committed_checkpoints();
     let (handle, task) = sequencer.spawn();
+    // Witnesses are asked off the sequencing path (crate::witnessing).
+    let witnessing = crate::witnessing::spawn(&config, storage.clone(), committed);
 
     if let Some((key, path)) = &quickstart_operator {
         if empty {
@@ -105,6 +108,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         println!("operator key: {}", path.display());
     }
     println!("log vkey: {vkey}");
+    for w in &config.witnesses {
+        println!("witness: {} {}", w.url, w.vkey);
+    }
 
     let state = AppState {
         storage,
@@ -134,6 +140,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // Every connection is closed, so every handler (and its SequencerHandle) is
     // gone: the sequencer drains what is queued, commits it and stops.
     task.await.context("sequencer task")?;
+    if let Some(witnessing) = witnessing {
+        witnessing.abort();
+    }
     tracing::info!("shut down cleanly");
     Ok(())
 }

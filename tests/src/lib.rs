@@ -13,7 +13,9 @@
 
 pub mod bins;
 pub mod cli;
+pub mod crash;
 pub mod http;
+pub mod load;
 pub mod repo;
 pub mod server;
 pub mod story;

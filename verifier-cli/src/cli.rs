@@ -4,9 +4,11 @@
 //! and the parsed arguments handed to `commands::*`. A new command is one variant of
 //! [`Command`] plus one module under `src/commands/`.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use glassbox_core::statement::BuildRecipe;
 
 mod online;
 pub use online::*;
@@ -179,6 +181,22 @@ EXAMPLES:
         --env LC_ALL=C --timeout 600 --json"
     )]
     Rebuild(crate::commands::rebuild::RebuildArgs),
+
+    /// Run a C2SP tlog-witness that cosigns the checkpoints of the logs it follows.
+    #[command(subcommand)]
+    #[command(
+        long_about = "\
+Run a witness: an independent party that cosigns a log's checkpoints only after
+checking each one is consistent with everything it cosigned before, so a log cannot
+show two customers different histories without a quorum of witnesses catching it.
+See docs/witness.md.",
+        after_long_help = "\
+EXAMPLES:
+    glassbox key generate --out witness.pem
+    glassbox witness serve --key witness.pem --log 'glassbox.example/log+1a2b3c4d+AY...' \\
+        --listen 0.0.0.0:7380 --data ./witness-data --name witness.example/w1"
+    )]
+    Witness(crate::commands::witness::WitnessCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -472,18 +490,8 @@ pub struct AttestBuildArgs {
     pub artifact_name: Option<String>,
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Build command, run from --workdir.
-    #[arg(long, value_name = "CMD")]
-    pub command: String,
-    /// Where the command writes the artifact, relative to the source root.
-    #[arg(long, value_name = "PATH")]
-    pub output_path: String,
-    /// Working directory of the command, relative to the source root.
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub workdir: String,
-    /// Environment variable set for the build (repeatable).
-    #[arg(long = "env", value_name = "K=V", value_parser = parse_env_pair)]
-    pub env: Vec<(String, String)>,
+    #[command(flatten)]
+    pub recipe: RecipeArgs,
     /// Toolchain or container image the build ran in (e.g. a digest).
     #[arg(long, value_name = "ID")]
     pub toolchain: Option<String>,
@@ -495,6 +503,42 @@ pub struct AttestBuildArgs {
     pub time: Option<String>,
     #[command(flatten)]
     pub sign: SignArgs,
+}
+
+/// A build recipe on the command line: what `attest build` records and what
+/// `rebuild` re-runs (the build predicate's `externalParameters`).
+#[derive(Debug, Args)]
+pub struct RecipeArgs {
+    /// Build command, run by `/bin/sh -c` in --workdir.
+    #[arg(long, value_name = "CMD")]
+    pub command: String,
+    /// Where the command writes the artifact, relative to the source root.
+    #[arg(long, value_name = "PATH")]
+    pub output_path: String,
+    /// Working directory of the command, relative to the source root.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub workdir: String,
+    /// Environment variable set for the build (repeatable); a rebuild inherits nothing else.
+    #[arg(long = "env", value_name = "K=V", value_parser = parse_env_pair)]
+    pub env: Vec<(String, String)>,
+}
+
+impl RecipeArgs {
+    /// The recipe these flags describe; a variable given twice is an error.
+    pub fn to_recipe(&self) -> anyhow::Result<BuildRecipe> {
+        let mut recipe = BuildRecipe::new(&self.command, &self.output_path);
+        recipe.working_directory = self.workdir.clone();
+        if !self.env.is_empty() {
+            let mut env = BTreeMap::new();
+            for (k, v) in &self.env {
+                if env.insert(k.clone(), v.clone()).is_some() {
+                    anyhow::bail!("--env {k} is given twice");
+                }
+            }
+            recipe.environment = Some(env);
+        }
+        Ok(recipe)
+    }
 }
 
 fn parse_env_pair(s: &str) -> Result<(String, String), String> {

@@ -53,21 +53,30 @@ pub(super) fn check_checkpoint(
             }
         })
         .collect();
-    if !witness_keys.is_empty() {
-        let refs: Vec<&CosignatureVerifierKey> = witness_keys.iter().collect();
-        match verify_cosignatures(&signed.note, &refs) {
-            Ok(verified) => {
-                witnesses = verified
-                    .into_iter()
-                    .map(|c| WitnessSummary {
-                        name: c.name,
-                        timestamp: c.timestamp,
-                    })
-                    .collect();
+    // Each trusted witness is checked on its own, so one bad cosignature neither
+    // hides the others nor counts (C2SP tlog-cosignature; signed-note §Signatures).
+    let mut missing = Vec::new();
+    let mut seen = Vec::new();
+    for key in &witness_keys {
+        let id = format!("{}+{:08x}", key.name(), key.key_id());
+        if seen.contains(&id) {
+            continue;
+        }
+        seen.push(id.clone());
+        match verify_cosignatures(&signed.note, &[key]) {
+            Ok(verified) if !verified.is_empty() => {
+                witnesses.extend(verified.into_iter().map(|c| WitnessSummary {
+                    name: c.name,
+                    timestamp: c.timestamp,
+                }));
             }
-            Err(err) => verdict.warnings.push(format!(
-                "a witness cosignature on the checkpoint does not verify: {err}"
-            )),
+            Ok(_) => missing.push(id),
+            Err(err) => {
+                verdict.warnings.push(format!(
+                    "witness {id}: its cosignature on the checkpoint does not verify ({err}); not counted"
+                ));
+                missing.push(id);
+            }
         }
     }
     let quorum = request.policy.witnesses.quorum;
@@ -75,6 +84,7 @@ pub(super) fn check_checkpoint(
         verdict.failures.push(Failure::WitnessQuorum {
             verified: witnesses.len(),
             quorum,
+            missing,
         });
     }
     verdict.checkpoint = Some(CheckpointSummary {

@@ -131,8 +131,13 @@ pub enum Consistency {
 pub enum Failure {
     #[error("the bundle's checkpoint does not verify with the log key in the policy: {detail}")]
     BadLogSignature { detail: String },
-    #[error("{verified} of the policy's witnesses cosigned the checkpoint; the policy requires {quorum}")]
-    WitnessQuorum { verified: usize, quorum: usize },
+    #[error("{verified} of the policy's witnesses cosigned the checkpoint; the policy requires {quorum} (no valid cosignature from: {})", if missing.is_empty() { "-".to_owned() } else { missing.join(", ") })]
+    WitnessQuorum {
+        verified: usize,
+        quorum: usize,
+        /// Names of the policy's witnesses with no valid cosignature on the checkpoint.
+        missing: Vec<String>,
+    },
     #[error("split view: the log now shows tree size {size} with root {root}, inconsistent with size {previous_size} root {previous_root} seen before ({detail})")]
     SplitView {
         previous_size: u64,

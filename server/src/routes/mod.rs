@@ -3,6 +3,7 @@
 pub mod bundle;
 pub mod checkpoints;
 pub mod entries;
+pub mod export;
 pub mod health;
 pub mod keys;
 pub mod proofs;

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use super::records::{Batch, CheckpointRecord, EntryRecord, KeyEventRecord, LogIdentity};
+use super::records::{
+    Batch, CheckpointRecord, DayCount, EntryRecord, KeyEventRecord, LogIdentity, DAY_MS,
+};
 use super::{Hash, NodeId, SearchQuery, Storage, StorageError};
 
 #[derive(Default)]
@@ -16,6 +18,8 @@ struct State {
     nodes: HashMap<NodeId, Hash>,
     checkpoints: BTreeMap<u64, CheckpointRecord>,
     key_events: Vec<KeyEventRecord>,
+    /// (checkpoint size, witness name, key ID) of every recorded cosignature.
+    cosigned: std::collections::HashSet<(u64, String, u32)>,
 }
 
 /// In-memory storage; `fail_next_appends(n)` makes the next `n` batch appends fail.
@@ -116,6 +120,28 @@ impl Storage for MemoryStorage {
             .collect())
     }
 
+    fn add_cosignatures(
+        &self,
+        size: u64,
+        cosignatures: &[glassbox_core::note::NoteSignature],
+    ) -> Result<(), StorageError> {
+        let mut s = self.lock()?;
+        let s = &mut *s;
+        let Some(record) = s.checkpoints.get_mut(&size) else {
+            return Err(StorageError::Corrupt(format!(
+                "no checkpoint of size {size}"
+            )));
+        };
+        for sig in cosignatures {
+            // One signature per key (name, key ID) on a note.
+            if s.cosigned.insert((size, sig.name.clone(), sig.key_id)) {
+                record.note.extend_from_slice(sig.to_line().as_bytes());
+                record.note.push(b'\n');
+            }
+        }
+        Ok(())
+    }
+
     fn entry(&self, index: u64) -> Result<Option<EntryRecord>, StorageError> {
         Ok(self.lock()?.entries.get(index as usize).cloned())
     }
@@ -147,7 +173,11 @@ impl Storage for MemoryStorage {
         let has = |values: &[String], want: &Option<String>| {
             want.as_ref().is_none_or(|w| values.iter().any(|v| v == w))
         };
-        Ok(s.entries
+        // Indexes are dense from 0, so `after` is a position: paging stays linear.
+        let start = q
+            .after
+            .map_or(0, |a| (a as usize).saturating_add(1).min(s.entries.len()));
+        Ok(s.entries[start..]
             .iter()
             .filter(|e| q.after.is_none_or(|a| e.index > a))
             .filter(|e| q.before.is_none_or(|b| e.index < b))
@@ -166,6 +196,21 @@ impl Storage for MemoryStorage {
 
     fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
         Ok(self.lock()?.key_events.clone())
+    }
+
+    fn entries_per_day(&self, since_ms: i64) -> Result<Vec<DayCount>, StorageError> {
+        let day0 = since_ms.div_euclid(DAY_MS);
+        let mut days: BTreeMap<i64, u64> = BTreeMap::new();
+        for e in &self.lock()?.entries {
+            let day = e.integrated_at_ms.div_euclid(DAY_MS);
+            if day >= day0 {
+                *days.entry(day).or_default() += 1;
+            }
+        }
+        Ok(days
+            .into_iter()
+            .map(|(day, entries)| DayCount { day, entries })
+            .collect())
     }
 
     fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {

@@ -10,7 +10,8 @@ pub mod schema;
 pub mod sqlite;
 
 pub use records::{
-    Batch, CheckpointRecord, EntryRecord, KeyEventRecord, LogIdentity, SearchQuery, SearchTerms,
+    Batch, CheckpointRecord, DayCount, EntryRecord, KeyEventRecord, LogIdentity, SearchQuery,
+    SearchTerms, DAY_MS,
 };
 
 /// A tree node: the hash of the complete subtree of `2^level` leaves starting at
@@ -49,7 +50,10 @@ pub enum StorageError {
 ///   hashes it commits to, and the latest checkpoint's size equals the number of
 ///   stored entries.
 /// * **Append-only.** Nothing is ever updated or deleted; callers append entries
-///   with dense indexes starting at the current size.
+///   with dense indexes starting at the current size. Witness cosignatures are
+///   appended to an existing checkpoint later ([`add_cosignatures`](Storage::add_cosignatures));
+///   every checkpoint read returns the log-signed note followed by the cosignature
+///   lines recorded so far, so the signed bytes never change.
 ///
 /// All methods block; async callers run them with `spawn_blocking`.
 pub trait Storage: Send + Sync + 'static {
@@ -80,6 +84,57 @@ pub trait Storage: Send + Sync + 'static {
     fn search(&self, query: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError>;
     /// Indexes of every key event, in log order.
     fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError>;
+
+    /// Record witness cosignatures (tlog-cosignature v1 signature lines) of the
+    /// checkpoint of `size`, durably. A cosignature by a witness key that already
+    /// has one on this checkpoint is ignored (a note holds one signature per key).
+    /// The caller has verified them.
+    ///
+    /// The default refuses, so a backend (or test wrapper) that does not keep
+    /// cosignatures fails loudly once witnesses are configured instead of dropping them.
+    fn add_cosignatures(
+        &self,
+        size: u64,
+        cosignatures: &[glassbox_core::note::NoteSignature],
+    ) -> Result<(), StorageError> {
+        let _ = cosignatures;
+        Err(StorageError::Database(format!(
+            "this storage backend does not keep witness cosignatures (checkpoint {size})"
+        )))
+    }
+    /// How many entries were integrated on each UTC day from the day holding
+    /// `since_ms` on, oldest first; days without entries are left out. Days are
+    /// numbered from the Unix epoch (`integrated_at_ms / 86_400_000`). Backs the
+    /// home page's activity chart, so it must not read the entries themselves.
+    ///
+    /// The default pages through [`search`](Storage::search); backends override it
+    /// with an aggregate query.
+    fn entries_per_day(&self, since_ms: i64) -> Result<Vec<DayCount>, StorageError> {
+        let day0 = since_ms.div_euclid(DAY_MS);
+        let mut out: Vec<DayCount> = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.search(&SearchQuery {
+                since_ms: Some(day0 * DAY_MS),
+                after,
+                limit: 1000,
+                ..SearchQuery::default()
+            })?;
+            for e in &page {
+                let day = e.integrated_at_ms.div_euclid(DAY_MS);
+                match out.last_mut() {
+                    Some(last) if last.day == day => last.entries += 1,
+                    _ => out.push(DayCount { day, entries: 1 }),
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == 1000 => after = Some(last.index),
+                _ => break,
+            }
+        }
+        out.sort_by_key(|d| d.day);
+        Ok(out)
+    }
 
     /// Hashes of the given tree nodes, in order. Missing nodes are an error.
     fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError>;

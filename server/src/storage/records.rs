@@ -95,3 +95,14 @@ pub struct SearchQuery {
     pub before: Option<u64>,
     pub limit: usize,
 }
+
+/// Milliseconds in a UTC day (Unix time has no leap seconds).
+pub const DAY_MS: i64 = 86_400_000;
+
+/// Entries integrated on one UTC day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DayCount {
+    /// Days since 1970-01-01 (`integrated_at_ms / DAY_MS`).
+    pub day: i64,
+    pub entries: u64,
+}

@@ -53,6 +53,18 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX key_events_by_key ON key_events (key_id, idx);
     ",
+    // 2: witness cosignatures (C2SP tlog-cosignature v1) gathered after a checkpoint
+    // was signed; at most one per witness key per checkpoint.
+    "
+    CREATE TABLE cosignatures (
+        size      INTEGER NOT NULL REFERENCES checkpoints (size),
+        name      TEXT    NOT NULL,
+        key_id    INTEGER NOT NULL,
+        line      TEXT    NOT NULL,
+        added_at  INTEGER NOT NULL,
+        PRIMARY KEY (size, name, key_id)
+    ) STRICT, WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -8,7 +8,9 @@ use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 
-use super::records::{Batch, CheckpointRecord, EntryRecord, KeyEventRecord, LogIdentity};
+use super::records::{
+    Batch, CheckpointRecord, DayCount, EntryRecord, KeyEventRecord, LogIdentity, DAY_MS,
+};
 use super::schema::{db, migrate};
 use super::{Hash, NodeId, SearchQuery, SearchTerms, Storage, StorageError};
 
@@ -172,6 +174,26 @@ fn checkpoint_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CheckpointRecord>
     })
 }
 
+/// Append the recorded cosignature lines of `record`'s checkpoint to its note.
+fn with_cosignatures(
+    tx: &Transaction<'_>,
+    mut record: CheckpointRecord,
+) -> Result<CheckpointRecord, StorageError> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT line FROM cosignatures WHERE size = ?1 ORDER BY added_at, name, key_id",
+        )
+        .map_err(db)?;
+    let lines = stmt
+        .query_map([to_i64(record.size)?], |r| r.get::<_, String>(0))
+        .map_err(db)?;
+    for line in lines {
+        record.note.extend_from_slice(line.map_err(db)?.as_bytes());
+        record.note.push(b'\n');
+    }
+    Ok(record)
+}
+
 impl Storage for SqliteStorage {
     fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
         self.read(|tx| {
@@ -279,7 +301,9 @@ impl Storage for SqliteStorage {
                 checkpoint_row,
             )
             .optional()
-            .map_err(db)
+            .map_err(db)?
+            .map(|r| with_cosignatures(tx, r))
+            .transpose()
         })
     }
 
@@ -292,7 +316,9 @@ impl Storage for SqliteStorage {
                 checkpoint_row,
             )
             .optional()
-            .map_err(db)
+            .map_err(db)?
+            .map(|r| with_cosignatures(tx, r))
+            .transpose()
         })
     }
 
@@ -307,7 +333,32 @@ impl Storage for SqliteStorage {
             let rows = stmt
                 .query_map(params![since, limit as i64], checkpoint_row)
                 .map_err(db)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(db)
+            let rows = rows.collect::<Result<Vec<_>, _>>().map_err(db)?;
+            rows.into_iter().map(|r| with_cosignatures(tx, r)).collect()
+        })
+    }
+
+    fn add_cosignatures(
+        &self,
+        size: u64,
+        cosignatures: &[glassbox_core::note::NoteSignature],
+    ) -> Result<(), StorageError> {
+        let size = to_i64(size)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        self.write(|tx| {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO cosignatures (size, name, key_id, line, added_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(db)?;
+            for sig in cosignatures {
+                insert
+                    .execute(params![size, sig.name, i64::from(sig.key_id), sig.to_line(), now])
+                    .map_err(db)?;
+            }
+            Ok(())
         })
     }
 
@@ -456,6 +507,29 @@ impl Storage for SqliteStorage {
                 });
             }
             Ok(out)
+        })
+    }
+
+    fn entries_per_day(&self, since_ms: i64) -> Result<Vec<DayCount>, StorageError> {
+        let from = since_ms.div_euclid(DAY_MS) * DAY_MS;
+        self.read(|tx| {
+            // Served from the entries_integrated_at index; integration times are
+            // never negative, so integer division is the floor.
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT integrated_at / ?1 AS day, COUNT(*) FROM entries
+                     WHERE integrated_at >= ?2 GROUP BY day ORDER BY day",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![DAY_MS, from], |r| {
+                    Ok(DayCount {
+                        day: r.get(0)?,
+                        entries: r.get::<_, i64>(1)? as u64,
+                    })
+                })
+                .map_err(db)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(db)
         })
     }
 

@@ -3,7 +3,6 @@
 //! validate it exactly as the log will), sign it into a DSSE envelope, and write the
 //! envelope's canonical JSON — the bytes the log stores as the leaf.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{bail, Context};
@@ -11,7 +10,7 @@ use chrono::{DateTime, SecondsFormat, Timelike, Utc};
 use ed25519_dalek::VerifyingKey;
 use glassbox_core::digest::{key_id_hex, Sha256Digest};
 use glassbox_core::statement::{
-    ArtifactSubject, Attestation, Build, BuildMetadata, BuildRecipe, KeyEvent, ProvenancePredicate,
+    ArtifactSubject, Attestation, Build, BuildMetadata, KeyEvent, ProvenancePredicate,
     ReportDigest, ReviewPredicate, ReviewRequest, Role, Scope, SourceDigest, SourceReview,
     SourceSubmission, SubmissionPredicate, Verdict,
 };
@@ -112,18 +111,8 @@ fn build(args: &AttestBuildArgs) -> anyhow::Result<Attestation> {
         sha256: Sha256Digest(file_digest(&args.artifact)?),
     };
 
-    let mut recipe = BuildRecipe::new(&args.command, &args.output_path);
-    recipe.working_directory = args.workdir.clone();
+    let mut recipe = args.recipe.to_recipe()?;
     recipe.toolchain = args.toolchain.clone();
-    if !args.env.is_empty() {
-        let mut env = BTreeMap::new();
-        for (k, v) in &args.env {
-            if env.insert(k.clone(), v.clone()).is_some() {
-                bail!("--env {k} is given twice");
-            }
-        }
-        recipe.environment = Some(env);
-    }
 
     let source = source_digest(&args.source)?;
     let mut predicate = ProvenancePredicate::new(

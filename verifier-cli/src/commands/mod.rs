@@ -15,6 +15,7 @@ mod monitor;
 pub mod rebuild;
 mod submit;
 mod verify;
+pub mod witness;
 
 use crate::cli::{Cli, Command};
 
@@ -41,5 +42,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::History(args) => history::run(args),
         Command::Monitor(args) => monitor::run(args),
         Command::Rebuild(args) => rebuild::run(args),
+        Command::Witness(cmd) => witness::run(cmd),
     }
 }

@@ -9,8 +9,8 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use glassbox_core::digest::Sha256Digest;
-use glassbox_core::statement::BuildRecipe;
 
+use crate::cli::RecipeArgs;
 use crate::commands::Outcome;
 use crate::output;
 use crate::rebuild::{self, DiffoscopeOutcome, Divergence, RebuildReport, RebuildRequest};
@@ -28,18 +28,8 @@ pub struct RebuildArgs {
     /// Commit (or branch, tag) to build.
     #[arg(long, value_name = "REV")]
     pub rev: String,
-    /// Build command, run by `/bin/sh -c` in --workdir.
-    #[arg(long, value_name = "CMD")]
-    pub command: String,
-    /// Where the command writes the artifact, relative to the source root.
-    #[arg(long, value_name = "PATH")]
-    pub output_path: String,
-    /// Working directory of the command, relative to the source root.
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub workdir: String,
-    /// Environment variable set for the build (repeatable); nothing else is inherited.
-    #[arg(long = "env", value_name = "K=V", value_parser = parse_env_pair)]
-    pub env: Vec<(String, String)>,
+    #[command(flatten)]
+    pub recipe: RecipeArgs,
     /// Attested artifact digest; without it the output is built and reported.
     #[arg(long, value_name = "sha256:HEX")]
     pub expect: Option<Sha256Digest>,
@@ -64,19 +54,8 @@ pub struct RebuildArgs {
     pub json: bool,
 }
 
-fn parse_env_pair(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-        _ => Err(format!("expected K=V, found {s:?}")),
-    }
-}
-
 pub fn run(args: RebuildArgs) -> anyhow::Result<Outcome> {
-    let mut recipe = BuildRecipe::new(&args.command, &args.output_path);
-    recipe.working_directory = args.workdir.clone();
-    if !args.env.is_empty() {
-        recipe.environment = Some(args.env.iter().cloned().collect());
-    }
+    let recipe = args.recipe.to_recipe()?;
     let request = RebuildRequest {
         source: args.source.clone(),
         rev: args.rev.clone(),

@@ -1,0 +1,329 @@
+//! Every web page against a seeded log through the router (no socket): the
+//! right evidence, 404/400 pages for unknown or malformed digests, keys and
+//! indexes, and user-controlled strings rendered inert.
+
+mod support;
+
+use axum::http::StatusCode;
+use glassbox_core::statement::{
+    Attestation, ReviewRequest, Role, Scope, SourceSubmission, SubmissionPredicate,
+};
+use support::*;
+
+const EVIL_REPO: &str = "https://git.example/<script>alert(1)</script>";
+const EVIL_PRODUCT: &str = "<img src=x onerror=alert(2)>";
+const GOOD_REPO: &str = "https://git.example/good";
+
+fn evil_submission(vendor: &Participant, n: u32) -> glassbox_core::dsse::Envelope {
+    let s = SourceSubmission::new(
+        source(n),
+        SubmissionPredicate {
+            repository: EVIL_REPO.into(),
+            product: EVIL_PRODUCT.into(),
+            version: "1.0\"><b>".into(),
+            review_request: ReviewRequest {
+                scope: Scope::Full,
+                notes: None,
+            },
+            submitted_at: "2026-01-01T00:00:00Z".into(),
+        },
+    )
+    .unwrap();
+    Attestation::from(s).sign(&[&vendor.key]).unwrap()
+}
+
+struct Seeded {
+    log: TestLog,
+    vendor: Participant,
+    reviewer: Participant,
+    builder: Participant,
+}
+
+/// 0 genesis, 1–3 registrations, 4 evil submission of source 1, 5 review of
+/// source 1, 6–7 builds of app.bin from source 1 (vendor, builder), 8 submission
+/// of source 2 (never reviewed), 9–10 builds of split.bin from sources 2 and 3.
+async fn seeded() -> Seeded {
+    let log = TestLog::memory().await;
+    let (vendor, reviewer, builder) = (participant(2), participant(3), participant(4));
+    log.enrol(&vendor, &[Role::Vendor]).await;
+    log.enrol(&reviewer, &[Role::Reviewer]).await;
+    log.enrol(&builder, &[Role::Builder]).await;
+    for env in [
+        evil_submission(&vendor, 1),
+        review(&reviewer, EVIL_REPO, 1),
+        build(&vendor, "app.bin", EVIL_REPO, 1),
+        build(&builder, "app.bin", EVIL_REPO, 1),
+        submission(&vendor, GOOD_REPO, 2, "2.0"),
+        build(&vendor, "split.bin", GOOD_REPO, 2),
+        build(&builder, "split.bin", GOOD_REPO, 3),
+    ] {
+        let (status, body) = log.submit(&env).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    Seeded {
+        log,
+        vendor,
+        reviewer,
+        builder,
+    }
+}
+
+async fn page(log: &TestLog, uri: &str, want: StatusCode) -> String {
+    let (status, headers, body) = log.get(uri).await;
+    let text = String::from_utf8(body).unwrap();
+    assert_eq!(status, want, "{uri}: {text}");
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8", "{uri}");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'"),
+        "{uri}"
+    );
+    assert_inert(uri, &text);
+    text
+}
+
+/// No attacker-supplied markup survives unescaped.
+fn assert_inert(uri: &str, html: &str) {
+    for raw in ["<script", "<img", "\"><b>"] {
+        assert!(!html.contains(raw), "{uri} contains raw {raw:?}");
+    }
+}
+
+#[tokio::test]
+async fn home_shows_identity_size_witness_note_chart_and_latest_entries() {
+    let s = seeded().await;
+    // The real server records its identity when it creates the data directory.
+    s.log
+        .storage
+        .set_identity(&glassbox_server::storage::LogIdentity {
+            origin: ORIGIN.into(),
+            vkey: s.log.vkey.to_string(),
+        })
+        .unwrap();
+    let html = page(&s.log, "/", StatusCode::OK).await;
+    assert!(html.contains(ORIGIN));
+    assert!(html.contains(&s.log.vkey.to_string()));
+    assert!(html.contains("11 entries"));
+    assert!(html.contains("No witnesses are configured"));
+    assert!(html.contains("<svg"));
+    assert!(html.contains("11 entries from 2025-12-03 to 2026-01-01"));
+    assert!(html.contains("href=\"/entry/10\""));
+    assert!(html.contains("href=\"/entry/0\""));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}
+
+#[tokio::test]
+async fn artifact_page_lays_out_builds_sources_reviews_and_the_verify_command() {
+    let s = seeded().await;
+    let digest = artifact("app.bin");
+    let html = page(&s.log, &format!("/artifact/{digest}"), StatusCode::OK).await;
+    assert!(html.contains("Builds (2)"));
+    assert!(html.contains("name the same source"));
+    assert!(html.contains(&dir_hash(1)));
+    assert!(html.contains("href=\"/entry/6\"") && html.contains("href=\"/entry/7\""));
+    assert!(html.contains("href=\"/entry/5\""), "the review's index");
+    assert!(html.contains("href=\"/entry/4\""), "the submission's index");
+    assert!(html.contains("approved"));
+    assert!(html.contains(&s.reviewer.id));
+    assert!(html.contains(&s.builder.id));
+    assert!(html.contains("&lt;img src=x onerror=alert(2)&gt;"));
+    assert!(html.contains("glassbox verify app.bin --policy policy.toml --server http://localhost"));
+    assert!(html.contains(&format!("glassbox bundle --artifact {digest}")));
+    assert!(!html.contains("Verified"), "the page claims no verdict");
+    // Any spelling of the digest finds the same page.
+    let bare = digest.hex().to_uppercase();
+    page(&s.log, &format!("/artifact/{bare}"), StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn artifact_page_says_when_builders_name_different_sources() {
+    let s = seeded().await;
+    let html = page(
+        &s.log,
+        &format!("/artifact/{}", artifact("split.bin")),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(html.contains("The builders disagree"));
+    assert!(html.contains(&dir_hash(2)) && html.contains(&dir_hash(3)));
+    assert!(html.contains("No reviewer has reviewed this source."));
+}
+
+#[tokio::test]
+async fn source_page_by_dirhash_and_by_commit_lists_submissions_reviews_builds() {
+    let s = seeded().await;
+    for id in [dir_hash(1), commit(1)] {
+        let html = page(&s.log, &format!("/source/{id}"), StatusCode::OK).await;
+        assert!(html.contains("Vendor submissions (1)"), "{id}");
+        assert!(html.contains("Reviews (1)"));
+        assert!(html.contains("Builds from this source (2)"));
+        assert!(html.contains("1.0&quot;&gt;&lt;b&gt;"), "version escaped");
+        assert!(html.contains("2026-01-02T00:00:00Z"), "review date");
+        assert!(html.contains("full"), "review scope");
+        assert!(html.contains(&s.vendor.id));
+    }
+}
+
+#[tokio::test]
+async fn unreviewed_sources_lists_only_sources_without_an_approval() {
+    let s = seeded().await;
+    let html = page(&s.log, "/sources/unreviewed", StatusCode::OK).await;
+    assert!(html.contains(&dir_hash(2)));
+    assert!(!html.contains(&dir_hash(1)), "source 1 was approved");
+    assert!(html.contains("1 sources awaiting approval"));
+}
+
+#[tokio::test]
+async fn key_page_shows_registration_roles_revocation_and_signed_entries() {
+    let s = seeded().await;
+    let html = page(&s.log, &format!("/key/{}", s.builder.id), StatusCode::OK).await;
+    assert!(html.contains("builder"));
+    assert!(html.contains("Not revoked."));
+    assert!(html.contains("href=\"/entry/3\""), "registration entry");
+    assert!(html.contains("href=\"/entry/7\"") && html.contains("href=\"/entry/10\""));
+
+    let (status, body) = s.log.submit(&revoke(&s.log.operator, &s.builder)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let upper = s.builder.id.to_uppercase();
+    let html = page(&s.log, &format!("/key/{upper}"), StatusCode::OK).await;
+    assert!(html.contains("Revoked by entry"));
+    assert!(html.contains("left the project"));
+}
+
+#[tokio::test]
+async fn entry_page_shows_statement_envelope_and_inclusion_proof() {
+    let s = seeded().await;
+    let html = page(&s.log, "/entry/4", StatusCode::OK).await;
+    assert!(html.contains("source-submission"));
+    assert!(html.contains("https://glassbox.dev/source-submission/v1"));
+    assert!(html.contains("payloadType"));
+    assert!(html.contains("Tree size"));
+    assert!(html.contains("href=\"/entry/4/tlog-proof\""));
+    assert!(html.contains("&lt;script&gt;"));
+}
+
+#[tokio::test]
+async fn tlog_proof_download_verifies_offline() {
+    let s = seeded().await;
+    let (status, headers, body) = s.log.get("/entry/6/tlog-proof").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("glassbox-entry-6.tlog-proof"));
+    let (_, receipt) = s.log.get_json("/api/v1/entries/6").await;
+    let receipt = serde_json::json!({
+        "index": 6, "entry": receipt["entry"], "tlogProof": String::from_utf8(body).unwrap()
+    });
+    let cp = verify_receipt(&receipt, &s.log.vkey);
+    assert_eq!(cp.size, 11);
+}
+
+#[tokio::test]
+async fn checkpoints_page_links_consistency_proofs_that_work() {
+    let s = seeded().await;
+    let html = page(&s.log, "/checkpoints", StatusCode::OK).await;
+    assert!(html.contains(ORIGIN));
+    let link = html
+        .split("href=\"")
+        .filter_map(|p| p.split('"').next())
+        .find(|h| h.starts_with("/api/v1/proof/consistency?from="))
+        .expect("a consistency link")
+        .replace("&amp;", "&");
+    let (status, proof) = s.log.get_json(&link).await;
+    assert_eq!(status, StatusCode::OK, "{link}: {proof}");
+}
+
+#[tokio::test]
+async fn search_form_filters_and_paginates_with_cursor_links() {
+    let s = seeded().await;
+    let html = page(&s.log, "/search?kind=build&limit=2", StatusCode::OK).await;
+    assert!(html.contains("<form"));
+    for field in [
+        "artifact",
+        "repository",
+        "commit",
+        "dirhash",
+        "signer",
+        "kind",
+        "since",
+        "until",
+    ] {
+        assert!(html.contains(&format!("name=\"{field}\"")), "{field}");
+    }
+    assert!(html.contains("href=\"/entry/6\"") && html.contains("href=\"/entry/7\""));
+    assert!(!html.contains("href=\"/entry/9\""));
+    let next = html
+        .split("href=\"")
+        .filter_map(|p| p.split('"').next())
+        .find(|h| h.contains("cursor="))
+        .expect("next-page link")
+        .replace("&amp;", "&");
+    let html = page(&s.log, &next, StatusCode::OK).await;
+    assert!(html.contains("href=\"/entry/9\"") && html.contains("href=\"/entry/10\""));
+    assert!(!html.contains("href=\"/entry/6\""));
+    assert!(!html.contains("Next page"), "last page");
+
+    // Blank fields are no filter; a bare date is a whole day.
+    let html = page(
+        &s.log,
+        "/search?artifact=&repository=&commit=&dirhash=&signer=&kind=&since=2026-01-01&until=2026-01-01",
+        StatusCode::OK,
+    )
+    .await;
+    assert!(html.contains("href=\"/entry/0\"") && html.contains("href=\"/entry/10\""));
+    let html = page(&s.log, "/search?since=2026-01-02", StatusCode::OK).await;
+    assert!(html.contains("No entries match."));
+
+    let repo = EVIL_REPO
+        .replace('<', "%3C")
+        .replace('>', "%3E")
+        .replace('/', "%2F");
+    let html = page(
+        &s.log,
+        &format!("/search?repository={repo}"),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(html.contains("href=\"/entry/4\"") && html.contains("href=\"/entry/7\""));
+    assert!(!html.contains("href=\"/entry/8\""));
+}
+
+#[tokio::test]
+async fn search_form_reports_a_malformed_filter_as_400_with_the_form() {
+    let s = seeded().await;
+    let html = page(
+        &s.log,
+        "/search?artifact=%3Cscript%3Ex",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(html.contains("artifact"));
+    assert!(html.contains("<form"));
+}
+
+#[tokio::test]
+async fn unknown_digests_keys_and_indexes_are_404_pages() {
+    let s = seeded().await;
+    let unknown = "ab".repeat(32);
+    for uri in [
+        format!("/artifact/sha256:{unknown}"),
+        format!("/key/{unknown}"),
+        format!("/source/{unknown}"),
+        "/entry/11".to_string(),
+        "/entry/11/tlog-proof".to_string(),
+    ] {
+        let html = page(&s.log, &uri, StatusCode::NOT_FOUND).await;
+        assert!(html.contains("Not found"), "{uri}");
+    }
+    for uri in [
+        "/artifact/sha256:nothex".to_string(),
+        "/key/xyz".to_string(),
+        "/source/%3Cscript%3E".to_string(),
+        "/entry/-1".to_string(),
+    ] {
+        page(&s.log, &uri, StatusCode::BAD_REQUEST).await;
+    }
+}

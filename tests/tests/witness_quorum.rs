@@ -1,0 +1,319 @@
+//! Witnesses end to end (issue 9), with the real binaries over loopback: three
+//! `glassbox witness serve` processes cosign an honest log's checkpoints and a
+//! customer requiring two of them verifies; a fork of that log (same key, same
+//! origin, different history) gets no cosignature and fails verification naming the
+//! missing quorum; a witness killed with SIGKILL and restarted keeps its state.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use glassbox_core::checkpoint::Checkpoint;
+use glassbox_core::cosignature::{verify_cosignatures, CosignatureVerifierKey};
+use glassbox_core::note::Note;
+use glassbox_tests::bins::binaries;
+use glassbox_tests::http;
+use glassbox_tests::server::{copy_data_dir, Server};
+use glassbox_tests::story::{Story, Who, REVIEWED_AT};
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A `glassbox witness serve` child process; SIGKILLed on drop.
+struct WitnessProcess {
+    child: Child,
+    url: String,
+    vkey: String,
+}
+
+impl WitnessProcess {
+    fn start(dir: &Path, name: &str, log_vkey: &str) -> WitnessProcess {
+        let key = dir.join(format!("{}.pem", name.replace('/', "_")));
+        if !key.exists() {
+            let out = Command::new(&binaries().glassbox)
+                .args(["key", "generate", "--out"])
+                .arg(&key)
+                .output()
+                .expect("run glassbox key generate");
+            assert!(out.status.success(), "{out:?}");
+        }
+        let mut child = Command::new(&binaries().glassbox)
+            .args(["witness", "serve", "--key"])
+            .arg(&key)
+            .args(["--log", log_vkey, "--listen", "127.0.0.1:0", "--name", name])
+            .arg("--data")
+            .arg(dir.join(format!("{}-data", name.replace('/', "_"))))
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn glassbox witness serve");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let (mut vkey, mut url) = (None, None);
+        while url.is_none() {
+            let line = lines
+                .recv_timeout(DEADLINE)
+                .unwrap_or_else(|_| panic!("witness {name} did not start"));
+            if let Some(v) = line.strip_prefix("witness vkey: ") {
+                vkey = Some(v.to_owned());
+            } else if let Some(a) = line.strip_prefix("listening on ") {
+                url = Some(a.to_owned());
+            }
+        }
+        let witness = WitnessProcess {
+            child,
+            url: url.expect("address"),
+            vkey: vkey.expect("the witness prints its vkey before listening"),
+        };
+        http::wait_healthy(&witness.url, DEADLINE).expect("witness healthy");
+        witness
+    }
+
+    /// `--witness "URL VKEY"` for the server.
+    fn flag(&self) -> String {
+        format!("{} {}", self.url, self.vkey)
+    }
+
+    fn latest(&self, origin: &str) -> Checkpoint {
+        let note = http::get(&format!("{}/checkpoint/{origin}", self.url)).expect("latest");
+        let note = Note::parse(&note).expect("a signed note");
+        Checkpoint::parse(&note.text).expect("a checkpoint")
+    }
+
+    fn add_checkpoint(&self, old: u64, proof: &[String], checkpoint: &[u8]) -> (u16, String) {
+        let mut body = format!("old {old}\n");
+        for hash in proof {
+            body.push_str(hash);
+            body.push('\n');
+        }
+        body.push('\n');
+        let mut body = body.into_bytes();
+        body.extend_from_slice(checkpoint);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut resp = agent
+            .post(&format!("{}/add-checkpoint", self.url))
+            .send(&body[..])
+            .expect("witness reachable");
+        let status = resp.status().as_u16();
+        (status, resp.body_mut().read_to_string().unwrap_or_default())
+    }
+
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for WitnessProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn policy(log_vkey: &str, witnesses: &[&WitnessProcess], quorum: usize) -> String {
+    let vkeys: Vec<String> = witnesses
+        .iter()
+        .map(|w| format!("\"{}\"", w.vkey))
+        .collect();
+    format!(
+        "[log]\nvkey = \"{log_vkey}\"\n\n[witnesses]\nvkeys = [{}]\nquorum = {quorum}\n\n\
+         [reviewers]\nkeys = [\"*\"]\nmin = 1\n\n[builders]\nkeys = [\"*\"]\nmin = 2\n",
+        vkeys.join(", ")
+    )
+}
+
+/// Polls the log's `/checkpoint` until it covers `size` entries with at least
+/// `want` valid cosignatures from `witnesses`; returns the note.
+fn wait_for_cosigned(
+    url: &str,
+    size: u64,
+    witnesses: &[CosignatureVerifierKey],
+    want: usize,
+) -> Note {
+    let keys: Vec<&CosignatureVerifierKey> = witnesses.iter().collect();
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let note = Note::parse(&http::get(&format!("{url}/checkpoint")).expect("checkpoint"))
+            .expect("a signed note");
+        let cp = Checkpoint::parse(&note.text).expect("a checkpoint");
+        let cosigned = verify_cosignatures(&note, &keys).expect("cosignatures verify");
+        if cp.size == size && cosigned.len() >= want {
+            return note;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "checkpoint {} has {} of the {want} cosignatures awaited",
+            cp.size,
+            cosigned.len()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn log_size(url: &str) -> u64 {
+    let note = Note::parse(&http::get(&format!("{url}/checkpoint")).expect("checkpoint")).unwrap();
+    Checkpoint::parse(&note.text).unwrap().size
+}
+
+#[test]
+fn a_quorum_of_witnesses_vouches_for_the_honest_log_and_refuses_its_fork() {
+    // A log with its registrations; a copy of its data dir (log key included) to fork.
+    let mut story = Story::begin();
+    story.stop_server();
+    let fork_data = story.dir.join("fork-data");
+    copy_data_dir(&story.data, &fork_data).unwrap();
+
+    let witnesses: Vec<WitnessProcess> = (1..=3)
+        .map(|i| WitnessProcess::start(&story.dir, &format!("w{i}.test/witness"), &story.vkey))
+        .collect();
+    let flags: Vec<String> = witnesses.iter().map(WitnessProcess::flag).collect();
+    let mut args: Vec<&str> = Vec::new();
+    for flag in &flags {
+        args.extend(["--witness", flag]);
+    }
+    let witness_keys: Vec<CosignatureVerifierKey> = witnesses
+        .iter()
+        .map(|w| CosignatureVerifierKey::parse(&w.vkey).unwrap())
+        .collect();
+
+    // The honest log, asking all three witnesses.
+    story.use_server(Server::start_with(&story.data, &args));
+    let commit = story.commit.clone();
+    story.submit_source(&commit);
+    story.review(Who::Reviewer, &commit, "approved", REVIEWED_AT);
+    story.build(Who::Vendor, &commit);
+    story.build(Who::Rebuilder, &commit);
+    let honest_size = log_size(&story.url);
+    let note = wait_for_cosigned(&story.url, honest_size, &witness_keys, 2);
+    assert!(
+        note.signatures.len() >= 3,
+        "log signature and ≥ 2 cosignatures"
+    );
+    let origin = Checkpoint::parse(&note.text).unwrap().origin;
+
+    let refs: Vec<&WitnessProcess> = witnesses.iter().collect();
+    std::fs::write(
+        story.dir.join("witnessed.toml"),
+        policy(&story.vkey, &refs, 2),
+    )
+    .unwrap();
+    let verify = |story: &Story, state: &str| {
+        story.glassbox.run([
+            "verify",
+            story.artifact().to_str().unwrap(),
+            "--policy",
+            "witnessed.toml",
+            "--server",
+            &story.url,
+            "--state",
+            state,
+        ])
+    };
+    verify(&story, "state-honest").ok();
+
+    // The fork: same key and origin, another entry first, then the same story.
+    let fork = Server::start_with(&fork_data, &args);
+    assert_eq!(fork.vkey, story.vkey, "the fork signs with the same key");
+    let entries = story.submitted[3..].to_vec();
+    story.use_server(fork);
+    story.register(Who::Auditor);
+    story.submit_again(&entries);
+    let fork_size = log_size(&story.url);
+    assert!(fork_size > honest_size);
+
+    // Every witness still holds the honest tree and refuses the fork: 409 with its
+    // size from a stale old size, 422 for a proof from its size.
+    let fork_note = http::get(&format!("{}/checkpoint", story.url)).unwrap();
+    let proof = http::get(&format!(
+        "{}/api/v1/proof/consistency?from={honest_size}&to={fork_size}",
+        story.url
+    ))
+    .unwrap();
+    let proof: serde_json::Value = serde_json::from_slice(&proof).unwrap();
+    let proof: Vec<String> = proof["hashes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_owned())
+        .collect();
+    for w in &witnesses {
+        assert_eq!(w.latest(&origin).size, honest_size);
+        assert_eq!(
+            w.add_checkpoint(0, &[], &fork_note),
+            (409, format!("{honest_size}\n"))
+        );
+        assert_eq!(w.add_checkpoint(honest_size, &proof, &fork_note).0, 422);
+    }
+    let fork_cosigned = Note::parse(&fork_note).unwrap();
+    let keys: Vec<&CosignatureVerifierKey> = witness_keys.iter().collect();
+    assert!(verify_cosignatures(&fork_cosigned, &keys)
+        .unwrap()
+        .is_empty());
+
+    // A customer who never saw the honest log is still protected by the quorum.
+    let run = verify(&story, "state-fresh");
+    let text = run.exits(1);
+    assert!(
+        text.contains("quorum") || text.contains("requires 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("w1.test/witness"),
+        "the missing witnesses are named:\n{text}"
+    );
+}
+
+#[test]
+fn a_witness_killed_and_restarted_keeps_its_state_and_refuses_to_roll_back() {
+    let story = Story::begin();
+    let url = story.url.clone();
+    let checkpoints = http::get(&format!("{url}/api/v1/checkpoints")).unwrap();
+    let checkpoints: serde_json::Value = serde_json::from_slice(&checkpoints).unwrap();
+    let notes: Vec<(u64, Vec<u8>)> = checkpoints["checkpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["size"].as_u64().unwrap(),
+                c["checkpoint"].as_str().unwrap().as_bytes().to_vec(),
+            )
+        })
+        .collect();
+    let (small_size, small) = notes.iter().find(|(s, _)| *s > 0).unwrap().clone();
+    let (large_size, large) = notes.last().unwrap().clone();
+    assert!(large_size > small_size);
+
+    let witness = WitnessProcess::start(&story.dir, "w.test/witness", &story.vkey);
+    let vkey = witness.vkey.clone();
+    assert_eq!(witness.add_checkpoint(0, &[], &large).0, 200);
+    let origin = Checkpoint::parse(&Note::parse(&large).unwrap().text)
+        .unwrap()
+        .origin;
+    witness.kill(); // SIGKILL: no chance to flush anything not already durable
+
+    let witness = WitnessProcess::start(&story.dir, "w.test/witness", &story.vkey);
+    assert_eq!(witness.vkey, vkey, "same key and name, same cosigner");
+    assert_eq!(witness.latest(&origin).size, large_size);
+    assert_eq!(
+        witness.add_checkpoint(0, &[], &small),
+        (409, format!("{large_size}\n"))
+    );
+    assert_eq!(witness.add_checkpoint(large_size, &[], &small).0, 400);
+    // The checkpoint it holds is still cosigned again on request.
+    assert_eq!(witness.add_checkpoint(large_size, &[], &large).0, 200);
+}
