@@ -1,0 +1,176 @@
+//! Signed envelopes for the load: build attestations with distinct artifacts,
+//! key registrations, and the standard story (submission, review, two builds)
+//! that makes an artifact verifiable. Signing happens before any timing starts.
+
+use anyhow::{anyhow, Result};
+use ed25519_dalek::SigningKey;
+use glassbox_core::digest::Sha256Digest;
+use glassbox_core::dsse::Envelope;
+use glassbox_core::statement::{
+    ArtifactSubject, Attestation, Build, BuildRecipe, KeyEvent, ProvenancePredicate,
+    ReviewPredicate, ReviewRequest, Role, Scope, SourceDigest, SourceReview, SourceSubmission,
+    SubmissionPredicate, Verdict,
+};
+use rayon::prelude::*;
+
+pub const REPO: &str = "https://bench.glassbox.invalid/app.git";
+const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+const TREE: &str = "89abcdef0123456789abcdef0123456789abcdef";
+const DIR_HASH: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+const TIME: &str = "2026-01-01T00:00:00Z";
+
+/// A deterministic key: the harness needs no key files of its own.
+pub fn key(seed: u64) -> SigningKey {
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    bytes[31] = 0x42;
+    SigningKey::from_bytes(&bytes)
+}
+
+fn source() -> SourceDigest {
+    SourceDigest::from_git(COMMIT, TREE, DIR_HASH)
+}
+
+/// `operator` registers `who` with `roles`.
+pub fn register(
+    operator: &SigningKey,
+    who: &SigningKey,
+    name: &str,
+    roles: Vec<Role>,
+) -> Result<Envelope> {
+    let event = KeyEvent::register(&who.verifying_key(), name, "bench", roles)?;
+    Ok(Attestation::from(event).sign(&[operator])?)
+}
+
+/// A build of `artifact` signed by `key`; `pad` extra bytes in the recipe's
+/// command make larger entries.
+pub fn build(
+    key: &SigningKey,
+    artifact: Sha256Digest,
+    builder_id: &str,
+    pad: usize,
+) -> Result<Envelope> {
+    let command = format!("make{}", " ".repeat(pad));
+    let build = Build::new(
+        vec![ArtifactSubject {
+            name: "app".to_owned(),
+            sha256: artifact,
+        }],
+        ProvenancePredicate::new(
+            BuildRecipe::new(command, "out/app"),
+            REPO,
+            source(),
+            builder_id,
+        ),
+    )?;
+    Ok(Attestation::from(build).sign(&[key])?)
+}
+
+/// Builds numbered `first..first + count` (distinct artifacts, so distinct leaves),
+/// signed round-robin by `keys`, on every core.
+pub fn builds(keys: &[SigningKey], first: u64, count: u64, pad: usize) -> Result<Vec<Envelope>> {
+    (first..first + count)
+        .into_par_iter()
+        .map(|n| {
+            let k = &keys[(n % keys.len() as u64) as usize];
+            build(
+                k,
+                Sha256Digest::of(&n.to_le_bytes()),
+                "https://bench.glassbox.invalid/builder",
+                pad,
+            )
+        })
+        .collect()
+}
+
+/// The participants of the verification story.
+pub struct Cast {
+    pub vendor: SigningKey,
+    pub builder: SigningKey,
+    pub reviewer: SigningKey,
+}
+
+impl Cast {
+    pub fn new() -> Cast {
+        Cast {
+            vendor: key(1_000_001),
+            builder: key(1_000_002),
+            reviewer: key(1_000_003),
+        }
+    }
+
+    /// Registrations of the three participants, signed by `operator`.
+    pub fn registrations(&self, operator: &SigningKey) -> Result<Vec<Envelope>> {
+        Ok(vec![
+            register(operator, &self.vendor, "Vendor", vec![Role::Vendor])?,
+            register(operator, &self.builder, "Rebuilder", vec![Role::Builder])?,
+            register(operator, &self.reviewer, "Reviewer", vec![Role::Reviewer])?,
+        ])
+    }
+
+    /// Submission, approving review, the vendor's and the rebuilder's builds of
+    /// `artifact`: what the default policy needs to say "verified".
+    pub fn story(&self, artifact: Sha256Digest) -> Result<Vec<Envelope>> {
+        let submission = SourceSubmission::new(
+            source(),
+            SubmissionPredicate {
+                repository: REPO.to_owned(),
+                product: "app".to_owned(),
+                version: "1.0".to_owned(),
+                review_request: ReviewRequest {
+                    scope: Scope::Full,
+                    notes: None,
+                },
+                submitted_at: TIME.to_owned(),
+            },
+        )?;
+        let review = SourceReview::new(
+            source(),
+            ReviewPredicate {
+                repository: REPO.to_owned(),
+                scope: Scope::Full,
+                verdict: Verdict::Approved,
+                findings: None,
+                report_digest: None,
+                reviewed_at: TIME.to_owned(),
+            },
+        )?;
+        let sign = |a: Attestation, k: &SigningKey| a.sign(&[k]).map_err(|e| anyhow!("{e}"));
+        Ok(vec![
+            sign(submission.into(), &self.vendor)?,
+            sign(review.into(), &self.reviewer)?,
+            build(&self.vendor, artifact, "https://vendor.bench.invalid", 0)?,
+            build(&self.builder, artifact, "https://rebuild.bench.invalid", 0)?,
+        ])
+    }
+}
+
+/// The trust policy of DESIGN §6 for the log `vkey`.
+pub fn policy_toml(vkey: &str) -> String {
+    format!(
+        "[log]\nvkey = \"{vkey}\"\n\n[witnesses]\nvkeys = []\nquorum = 0\n\n\
+         [reviewers]\nkeys = [\"*\"]\nmin = 1\n\n[builders]\nkeys = [\"*\"]\nmin = 2\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_builds_are_distinct_leaves() {
+        let keys = [key(1), key(2)];
+        let envs = builds(&keys, 0, 4, 0).unwrap();
+        let mut leaves: Vec<_> = envs.iter().map(|e| e.to_canonical_json()).collect();
+        leaves.sort();
+        leaves.dedup();
+        assert_eq!(leaves.len(), 4);
+    }
+
+    #[test]
+    fn padding_grows_the_entry() {
+        let small = build(&key(1), Sha256Digest::of(b"a"), "b", 0).unwrap();
+        let big = build(&key(1), Sha256Digest::of(b"a"), "b", 1000).unwrap();
+        assert!(big.to_canonical_json().len() > small.to_canonical_json().len() + 1000);
+    }
+}

@@ -1,0 +1,420 @@
+//! The server rows: ingestion over HTTP (throughput, latency, memory, storage
+//! bytes), then proofs and tiles over HTTP and cold start at growing log sizes.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+use glassbox_core::statement::Role;
+use glassbox_core::tile::{Tile, TilePath};
+
+use crate::envelopes::{self, key, register};
+use crate::load::{self, spread, LoadResult};
+use crate::measure::median;
+use crate::report::{size, Report, Target};
+use crate::server::{agent, Server};
+use crate::{seed, Ctx};
+
+/// Flags for the load runs: rate limits out of the way (every client is one
+/// loopback IP), queue deep enough for every client, batches as DESIGN §4 says.
+const LOAD_FLAGS: &[&str] = &[
+    "--batch-interval-ms",
+    "100",
+    "--batch-size",
+    "4096",
+    "--queue-size",
+    "16384",
+    "--ip-rate-per-sec",
+    "1e9",
+    "--ip-burst",
+    "1e9",
+    "--signer-rate-per-sec",
+    "1e9",
+    "--signer-burst",
+    "1e9",
+];
+
+/// Builder keys that sign the load, registered by the quickstart operator.
+fn register_builders(server: &Server, count: u64) -> Result<Vec<ed25519_dalek::SigningKey>> {
+    let a = agent(Duration::from_secs(30));
+    let operator = server.operator_key()?;
+    let keys: Vec<_> = (0..count).map(|i| key(500 + i)).collect();
+    for (i, k) in keys.iter().enumerate() {
+        server.submit(
+            &a,
+            &register(&operator, k, &format!("builder {i}"), vec![Role::Builder])?,
+        )?;
+    }
+    Ok(keys)
+}
+
+/// Run an ingestion load while sampling the server's RSS; (result, peak RSS KiB,
+/// server CPU seconds used during the run).
+fn ingest_sampled(
+    server: &Server,
+    bodies: &[Vec<u8>],
+    clients: usize,
+    secs: u64,
+) -> (LoadResult, u64, f64) {
+    let cpu0 = server.cpu_secs();
+    let done = AtomicBool::new(false);
+    let peak = AtomicU64::new(0);
+    let result = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                peak.fetch_max(server.rss_kib().0, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let r = load::ingest(&server.url, bodies, clients, Duration::from_secs(secs));
+        done.store(true, Ordering::Relaxed);
+        r
+    });
+    let cpu = server.cpu_secs() - cpu0;
+    (
+        result,
+        peak.load(Ordering::Relaxed).max(server.rss_kib().1),
+        cpu,
+    )
+}
+
+fn failures(r: &LoadResult) -> String {
+    if r.failures.is_empty() {
+        return "none".into();
+    }
+    r.failures
+        .iter()
+        .map(|(s, n)| {
+            format!(
+                "{n}× {}",
+                if *s == 0 {
+                    "transport".into()
+                } else {
+                    s.to_string()
+                }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn db_bytes(data: &std::path::Path) -> u64 {
+    ["glassbox.db", "glassbox.db-wal"]
+        .iter()
+        .filter_map(|f| std::fs::metadata(data.join(f)).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Ingestion throughput and latency, server memory, storage overhead, and the
+/// effect of entry size.
+pub fn ingest(ctx: &Ctx, rep: &mut Report) -> Result<()> {
+    let sc = &ctx.scale;
+    let data = ctx.work.join("ingest-data");
+    let server = Server::start(&ctx.bin_dir, &data, LOAD_FLAGS)?;
+    let keys = register_builders(&server, 16)?;
+    let t = Instant::now();
+    let bodies: Vec<Vec<u8>> = envelopes::builds(&keys, 0, sc.ingest_envelopes, 0)?
+        .iter()
+        .map(|e| e.to_canonical_json())
+        .collect();
+    let sign_secs = t.elapsed().as_secs_f64();
+    let (main, peak_rss, main_cpu) =
+        ingest_sampled(&server, &bodies, sc.ingest_clients, sc.ingest_secs);
+    if main.ok == 0 {
+        bail!("no submission succeeded: {}", failures(&main));
+    }
+    server.stop()?;
+    let stored = db_bytes(&data) as f64;
+    let raw = main.ok_bytes as f64;
+    let mean_entry = raw / main.ok as f64;
+
+    // Bigger entries on the same log (restarted: also a cold start at this size).
+    let server = Server::start(&ctx.bin_dir, &data, LOAD_FLAGS)?;
+    let pad = 4096;
+    let big_count = (sc.ingest_envelopes / 10).max(100);
+    let big_bodies: Vec<Vec<u8>> = envelopes::builds(&keys, 1 << 36, big_count, pad)?
+        .iter()
+        .map(|e| e.to_canonical_json())
+        .collect();
+    let (big, big_rss, big_cpu) = ingest_sampled(
+        &server,
+        &big_bodies,
+        sc.ingest_clients,
+        sc.ingest_secs.div_ceil(4),
+    );
+    server.stop()?;
+
+    rep.section(&format!(
+        "ingestion over HTTP ({} concurrent loopback clients, 100 ms batches, durable)",
+        sc.ingest_clients
+    ));
+    rep.note(format!(
+        "Envelopes were pre-signed ({} in {sign_secs:.1} s, not timed) by 16 builder keys the \
+         quickstart operator registered. Each client thread keeps one connection and submits \
+         one envelope at a time; a submission succeeds on `201` after the batch's commit. \
+         Server flags: `{}`.",
+        sc.ingest_envelopes,
+        LOAD_FLAGS.join(" ")
+    ));
+    let nproc = ctx.nproc as f64;
+    let row = |label: &str, r: &LoadResult, rss: u64, entry: f64, cpu: f64| {
+        let per_entry = cpu / r.ok.max(1) as f64;
+        vec![
+            label.to_string(),
+            format!("{}", r.ok),
+            format!("{:.1}", r.elapsed.as_secs_f64()),
+            format!("{:.0}", r.per_sec()),
+            format!("{}/s", size(r.ok_bytes as f64 / r.elapsed.as_secs_f64())),
+            format!("{:.1}", r.p50_ms),
+            format!("{:.1}", r.p99_ms),
+            format!("{:.0}", rss as f64 / 1024.0),
+            failures(r),
+            size(entry),
+            format!(
+                "{:.2} ({:.0} µs/entry)",
+                cpu / r.elapsed.as_secs_f64(),
+                per_entry * 1e6
+            ),
+            format!("{:.0}", nproc / per_entry.max(1e-9)),
+        ]
+    };
+    rep.table(
+        &[
+            "run",
+            "accepted",
+            "seconds",
+            "entries/s",
+            "bytes/s",
+            "p50 ms",
+            "p99 ms",
+            "server peak RSS MiB",
+            "failures",
+            "mean entry",
+            "server CPU cores busy",
+            "entries/s if the server had every core",
+        ],
+        &[
+            row("small entries", &main, peak_rss, mean_entry, main_cpu),
+            row(
+                &format!("entries padded by {pad} B"),
+                &big,
+                big_rss,
+                big.ok_bytes as f64 / big.ok.max(1) as f64,
+                big_cpu,
+            ),
+        ],
+    );
+    rep.note(format!(
+        "Storage after the first run (clean shutdown, WAL folded in): {} for {} accepted entries \
+         of {} raw envelope bytes = {:.2}× raw, {:.0} bytes per entry beyond 1.5× raw.",
+        size(stored),
+        main.ok,
+        size(raw),
+        stored / raw,
+        (stored - 1.5 * raw) / main.ok as f64
+    ));
+    rep.target(Target::at_least(
+        "ingestion: entries/s",
+        main.per_sec(),
+        10_000.0,
+    ));
+    rep.target(Target::at_least(
+        "ingestion: seconds sustained",
+        main.elapsed.as_secs_f64(),
+        60.0,
+    ));
+    rep.target(Target::at_most(
+        "ingestion: p99 submit latency (ms)",
+        main.p99_ms,
+        500.0,
+    ));
+    rep.target(Target::at_most(
+        "server RSS under ingestion (MB)",
+        peak_rss as f64 * 1024.0 / 1e6,
+        200.0,
+    ));
+    rep.target(Target::at_most(
+        "storage: bytes per entry beyond 1.5× raw",
+        (stored - 1.5 * raw) / main.ok as f64,
+        64.0,
+    ));
+    Ok(())
+}
+
+/// One log size's read measurements.
+struct ReadPoint {
+    size: u64,
+    seed_secs: f64,
+    healthy_ms: f64,
+    checkpoint_ms: f64,
+    proofs: LoadResult,
+    tiles: LoadResult,
+    bundles: LoadResult,
+    append: Option<LoadResult>,
+    /// Server CPU time per inclusion proof served, in µs.
+    proof_cpu_us: f64,
+}
+
+/// Proofs and tiles over HTTP, cold start and appends at each of the log sizes.
+pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
+    let sc = &ctx.scale;
+    let data = ctx.work.join("log-data");
+    let builder = {
+        let server = Server::start(&ctx.bin_dir, &data, LOAD_FLAGS)?;
+        let keys = register_builders(&server, 1)?;
+        server.stop()?;
+        keys[0].clone()
+    };
+    let dur = Duration::from_secs(sc.read_secs);
+    let mut points = Vec::new();
+    for &target in &sc.log_sizes {
+        let seed_secs = seed::grow(&data, target, &builder)?.as_secs_f64();
+        let mut healthy = Vec::new();
+        let mut checkpoint = Vec::new();
+        for _ in 1..sc.coldstart_rounds {
+            let s = Server::start(&ctx.bin_dir, &data, LOAD_FLAGS)?;
+            healthy.push(s.to_healthy.as_secs_f64() * 1e3);
+            checkpoint.push(s.to_checkpoint.as_secs_f64() * 1e3);
+            s.stop()?;
+        }
+        let server = Server::start(&ctx.bin_dir, &data, LOAD_FLAGS)?;
+        healthy.push(server.to_healthy.as_secs_f64() * 1e3);
+        checkpoint.push(server.to_checkpoint.as_secs_f64() * 1e3);
+        let size = target;
+        let cpu0 = server.cpu_secs();
+        let proofs = load::read(&server.url, sc.read_clients, dur, &|n| {
+            format!(
+                "/api/v1/proof/inclusion?index={}&size={size}",
+                spread(n, size)
+            )
+        });
+        let proof_cpu_us = (server.cpu_secs() - cpu0) / proofs.ok.max(1) as f64 * 1e6;
+        // Full tiles, or the one partial tile of a log smaller than a tile.
+        let (tiles_n, width) = if size >= 256 {
+            (size / 256, 256)
+        } else {
+            (1, size as u16)
+        };
+        let tiles = load::read(&server.url, sc.read_clients, dur, &|n| {
+            let tile = Tile {
+                level: 0,
+                index: spread(n, tiles_n),
+                width,
+            };
+            format!("/{}", TilePath::Hash(tile))
+        });
+        let bundles = load::read(&server.url, sc.read_clients, dur, &|n| {
+            format!(
+                "/{}",
+                TilePath::Entries {
+                    index: spread(n, tiles_n),
+                    width
+                }
+            )
+        });
+        // Appends on the big log: the cost of adding must not grow with the log.
+        let bodies: Vec<Vec<u8>> = envelopes::builds(
+            std::slice::from_ref(&builder),
+            (1 << 38) + size,
+            sc.ingest_envelopes / 4,
+            0,
+        )?
+        .iter()
+        .map(|e| e.to_canonical_json())
+        .collect();
+        let append = load::ingest(
+            &server.url,
+            &bodies,
+            sc.ingest_clients,
+            Duration::from_secs(sc.ingest_secs.div_ceil(6)),
+        );
+        server.stop()?;
+        // Back to exactly `target` is impossible (append-only): later sizes grow from here.
+        points.push(ReadPoint {
+            size,
+            seed_secs,
+            healthy_ms: median(&healthy),
+            checkpoint_ms: median(&checkpoint),
+            proofs,
+            tiles,
+            bundles,
+            append: Some(append),
+            proof_cpu_us,
+        });
+    }
+
+    rep.section(&format!(
+        "proofs, tiles and cold start by log size ({} concurrent readers, {} s per row)",
+        sc.read_clients, sc.read_secs
+    ));
+    rep.note(
+        "Logs were grown through the server's storage API (`bench/src/seed.rs`: the \
+         sequencer's batch write, 20,000 entries per transaction) and then served by a freshly \
+         started `glassbox-server`. Indexes and tiles are spread over the whole log. \
+         Cold start = process spawn to the first `200` on `/healthz` and on `/checkpoint` \
+         (median of the restarts). Appends = submissions over HTTP to the grown log.",
+    );
+    let rows: Vec<Vec<String>> = points
+        .iter()
+        .map(|p| {
+            let per = |r: &LoadResult| {
+                format!(
+                    "{:.0} /s, p50 {:.2} ms, p99 {:.2} ms",
+                    r.per_sec(),
+                    r.p50_ms,
+                    r.p99_ms
+                )
+            };
+            vec![
+                format!("{}", p.size),
+                format!("{:.1}", p.seed_secs),
+                format!("{:.0} / {:.0}", p.healthy_ms, p.checkpoint_ms),
+                per(&p.proofs),
+                per(&p.tiles),
+                per(&p.bundles),
+                p.append.as_ref().map_or("–".into(), |a| {
+                    format!("{:.0} /s, p99 {:.0} ms", a.per_sec(), a.p99_ms)
+                }),
+                format!("{}", 64 - (p.size.max(2) - 1).leading_zeros()),
+                format!(
+                    "{:.0} µs → {:.0} /s",
+                    p.proof_cpu_us,
+                    ctx.nproc as f64 * 1e6 / p.proof_cpu_us.max(1e-9)
+                ),
+            ]
+        })
+        .collect();
+    rep.table(
+        &[
+            "log size",
+            "seed s",
+            "cold start ms (healthz / checkpoint)",
+            "inclusion proofs",
+            "hash tiles",
+            "entry tiles",
+            "appends",
+            "proof hashes ≤",
+            "server CPU per proof → proofs/s if the server had every core",
+        ],
+        &rows,
+    );
+    if let (Some(first), Some(last)) = (points.first(), points.last()) {
+        rep.target(Target::at_least(
+            "inclusion proofs/s at the largest log",
+            last.proofs.per_sec(),
+            20_000.0,
+        ));
+        rep.target(Target::at_most(
+            &format!("proof p50 latency, log {} ÷ log {}", last.size, first.size),
+            last.proofs.p50_ms / first.proofs.p50_ms.max(1e-9),
+            1.5,
+        ));
+        rep.target(Target::at_most(
+            &format!("cold start to /checkpoint at {} entries (ms)", last.size),
+            last.checkpoint_ms,
+            1000.0,
+        ));
+    }
+    Ok(())
+}

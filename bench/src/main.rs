@@ -1,0 +1,236 @@
+//! `glassbox-bench`: measures the `glassbox` CLI and `glassbox-server` side by side
+//! with their baselines, in one run on one machine, and writes the tables into
+//! docs/performance.md (bench/README.md explains every row).
+//!
+//! It drives the release binaries that sit next to it in the target directory, so
+//! build all three together:
+//!
+//! ```text
+//! cargo build --release --locked -p glassbox-cli -p glassbox-server -p glassbox-bench
+//! target/release/glassbox-bench all --out docs/performance.md
+//! ```
+//!
+//! Every number in the report is a median of interleaved runs or a rate over a
+//! bounded load; ratios are against baselines measured in the same run. Nothing
+//! here asserts a wall-clock bound: a missed target is reported, not failed.
+
+mod envelopes;
+mod gen;
+mod hashing;
+mod load;
+mod log;
+mod measure;
+mod report;
+mod seed;
+mod server;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Parser, ValueEnum};
+
+use crate::report::Report;
+
+#[derive(Parser)]
+#[command(
+    name = "glassbox-bench",
+    about = "Glassbox performance harness (writes docs/performance.md)"
+)]
+struct Cli {
+    /// What to measure.
+    #[arg(value_enum, default_value = "all")]
+    what: What,
+    /// Input sizes and durations: `full` is the issue's table, `smoke` runs in seconds (CI).
+    #[arg(long, value_enum, default_value = "full")]
+    scale: ScaleName,
+    /// Markdown file to write (the generated block between its markers is replaced).
+    #[arg(long, default_value = "docs/performance.md")]
+    out: PathBuf,
+    /// Directory holding glassbox and glassbox-server (default: next to this binary).
+    #[arg(long)]
+    bin_dir: Option<PathBuf>,
+    /// Scratch directory for generated inputs and logs (default: a temporary directory, removed after).
+    #[arg(long)]
+    work: Option<PathBuf>,
+    /// Override: size of the hashed file in MiB.
+    #[arg(long)]
+    file_mib: Option<u64>,
+    /// Override: log sizes for the proof rows, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    log_sizes: Vec<u64>,
+    /// Override: seconds of the main ingestion run.
+    #[arg(long)]
+    ingest_secs: Option<u64>,
+    /// Override: concurrent ingestion clients.
+    #[arg(long)]
+    clients: Option<usize>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum What {
+    All,
+    Hash,
+    Verify,
+    Ingest,
+    Reads,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScaleName {
+    Full,
+    Smoke,
+}
+
+/// Sizes and durations of one run.
+#[derive(Clone, Debug)]
+pub struct Scale {
+    pub file_bytes: u64,
+    pub tree_files: usize,
+    pub tree_bytes: u64,
+    pub rounds: usize,
+    pub ingest_secs: u64,
+    pub ingest_envelopes: u64,
+    pub ingest_clients: usize,
+    pub read_secs: u64,
+    pub read_clients: usize,
+    pub log_sizes: Vec<u64>,
+    pub coldstart_rounds: usize,
+}
+
+impl Scale {
+    fn full() -> Scale {
+        Scale {
+            file_bytes: 1 << 30,
+            tree_files: 50_000,
+            tree_bytes: 1_000_000_000,
+            rounds: 5,
+            ingest_secs: 60,
+            ingest_envelopes: 400_000,
+            ingest_clients: 1024,
+            read_secs: 5,
+            read_clients: 16,
+            log_sizes: vec![10_000, 1_000_000],
+            coldstart_rounds: 3,
+        }
+    }
+
+    fn smoke() -> Scale {
+        Scale {
+            file_bytes: 4 << 20,
+            tree_files: 200,
+            tree_bytes: 4_000_000,
+            rounds: 1,
+            ingest_secs: 2,
+            ingest_envelopes: 400,
+            ingest_clients: 8,
+            read_secs: 1,
+            read_clients: 2,
+            log_sizes: vec![100, 1000],
+            coldstart_rounds: 1,
+        }
+    }
+}
+
+/// What every measurement needs.
+pub struct Ctx {
+    pub bin_dir: PathBuf,
+    pub work: PathBuf,
+    pub scale: Scale,
+    pub nproc: usize,
+    /// Single-core SHA-256 bytes per second of this build.
+    pub sha256_bps: f64,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let mut scale = match cli.scale {
+        ScaleName::Full => Scale::full(),
+        ScaleName::Smoke => Scale::smoke(),
+    };
+    if let Some(m) = cli.file_mib {
+        scale.file_bytes = m << 20;
+    }
+    if !cli.log_sizes.is_empty() {
+        scale.log_sizes = cli.log_sizes.clone();
+    }
+    if let Some(s) = cli.ingest_secs {
+        scale.ingest_secs = s;
+    }
+    if let Some(c) = cli.clients {
+        scale.ingest_clients = c;
+    }
+    let bin_dir = match cli.bin_dir {
+        Some(d) => d,
+        None => std::env::current_exe()?
+            .parent()
+            .context("binary directory")?
+            .to_path_buf(),
+    };
+    let temp;
+    let work = match cli.work {
+        Some(w) => {
+            std::fs::create_dir_all(&w)?;
+            w
+        }
+        None => {
+            temp = tempfile::Builder::new()
+                .prefix("glassbox-bench")
+                .tempdir()?;
+            temp.path().to_path_buf()
+        }
+    };
+    let ctx = Ctx {
+        bin_dir,
+        work,
+        nproc: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        sha256_bps: hashing::sha256_bytes_per_sec(),
+        scale,
+    };
+
+    let mut rep = Report::default();
+    let started = Instant::now();
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    rep.header(&format!(
+        "## Results\n\nGenerated by `{command}` (scale {:?}).\n\n{}\n\
+         Single-core SHA-256 of this build, in memory: {}/s.\n",
+        ctx.scale,
+        report::machine(),
+        report::size(ctx.sha256_bps)
+    ));
+    let step =
+        |name: &str, rep: &mut Report, f: &dyn Fn(&Ctx, &mut Report) -> Result<()>| -> Result<()> {
+            let t = Instant::now();
+            eprintln!("glassbox-bench: {name}…");
+            f(&ctx, rep).with_context(|| format!("measuring {name}"))?;
+            eprintln!(
+                "glassbox-bench: {name} done in {:.0} s",
+                t.elapsed().as_secs_f64()
+            );
+            Ok(())
+        };
+    let all = cli.what == What::All;
+    if all || cli.what == What::Hash {
+        step("hash file", &mut rep, &hashing::hash_file)?;
+        step("hash tree", &mut rep, &hashing::hash_tree)?;
+    }
+    if all || cli.what == What::Verify {
+        step("verify", &mut rep, &hashing::verify)?;
+    }
+    if all || cli.what == What::Ingest {
+        step("ingestion", &mut rep, &log::ingest)?;
+    }
+    if all || cli.what == What::Reads {
+        step("proofs and tiles", &mut rep, &log::reads)?;
+    }
+    rep.note(format!(
+        "Whole run: {:.0} s; load average at the end: {}.",
+        started.elapsed().as_secs_f64(),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    ));
+    rep.write(&cli.out)?;
+    eprintln!("glassbox-bench: wrote {}", cli.out.display());
+    Ok(())
+}

@@ -1,0 +1,196 @@
+//! Running `glassbox-server` as a child on a loopback port and talking to it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use ed25519_dalek::SigningKey;
+use glassbox_core::dsse::Envelope;
+
+/// A running server.
+pub struct Server {
+    child: Child,
+    pub url: String,
+    pub data: PathBuf,
+    /// Spawn → first `200 /healthz`.
+    pub to_healthy: Duration,
+    /// Spawn → first `200 /checkpoint`.
+    pub to_checkpoint: Duration,
+}
+
+/// An HTTP agent that reports 4xx/5xx as responses, not errors.
+pub fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .build()
+        .into()
+}
+
+/// GET `url`: (status, body).
+pub fn get(agent: &ureq::Agent, url: &str) -> Result<(u16, Vec<u8>)> {
+    let mut resp = agent
+        .get(url)
+        .call()
+        .with_context(|| format!("GET {url}"))?;
+    let body = resp.body_mut().read_to_vec()?;
+    Ok((resp.status().as_u16(), body))
+}
+
+/// POST a JSON body: (status, body).
+pub fn post(agent: &ureq::Agent, url: &str, body: &[u8]) -> Result<(u16, Vec<u8>)> {
+    let mut resp = agent
+        .post(url)
+        .header("content-type", "application/json")
+        .send(body)
+        .with_context(|| format!("POST {url}"))?;
+    let body = resp.body_mut().read_to_vec()?;
+    Ok((resp.status().as_u16(), body))
+}
+
+impl Server {
+    /// Start `glassbox-server` on `data` with `extra` flags, and wait (bounded)
+    /// until `/healthz` and `/checkpoint` answer 200.
+    pub fn start(bin_dir: &Path, data: &Path, extra: &[&str]) -> Result<Server> {
+        let log = data.with_extension("log");
+        let start = Instant::now();
+        let mut child = Command::new(bin_dir.join("glassbox-server"))
+            .arg("--data")
+            .arg(data)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log)?)
+            .spawn()
+            .context("starting glassbox-server (build it with --release first)")?;
+        let stdout = child.stdout.take().context("server stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            match lines.next() {
+                Some(line) => {
+                    if let Some(url) = line?.strip_prefix("listening on ") {
+                        break url.trim().to_string();
+                    }
+                }
+                None => {
+                    let _ = child.wait();
+                    bail!(
+                        "glassbox-server exited before listening; see {}",
+                        log.display()
+                    );
+                }
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let mut server = Server {
+            child,
+            url,
+            data: data.to_path_buf(),
+            to_healthy: Duration::ZERO,
+            to_checkpoint: Duration::ZERO,
+        };
+        let a = agent(Duration::from_secs(2));
+        server.to_healthy = poll_ok(&a, &format!("{}/healthz", server.url), start)?;
+        server.to_checkpoint = poll_ok(&a, &format!("{}/checkpoint", server.url), start)?;
+        Ok(server)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// (current RSS, peak RSS) of the server in KiB, from /proc.
+    pub fn rss_kib(&self) -> (u64, u64) {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    /// CPU seconds (user + system) the server has used so far, from /proc.
+    pub fn cpu_secs(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let ticks: Vec<f64> = rest
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        match (ticks.get(11), ticks.get(12)) {
+            (Some(u), Some(s)) => (u + s) / hz,
+            _ => 0.0,
+        }
+    }
+
+    /// SIGTERM and wait (bounded) for the graceful shutdown, which checkpoints
+    /// the WAL into the database file.
+    pub fn stop(mut self) -> Result<()> {
+        // SAFETY: signalling our own child by pid.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if self.child.try_wait()?.is_some() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.child.kill()?;
+        let _ = self.child.wait();
+        bail!("glassbox-server did not stop within 60 s of SIGTERM")
+    }
+
+    /// The quickstart operator key the server created in its data directory.
+    pub fn operator_key(&self) -> Result<SigningKey> {
+        Ok(glassbox_keys::load_signing_key(
+            &self.data.join("operator.pem"),
+        )?)
+    }
+
+    /// Submit one envelope and require 201 (or 200 for a duplicate).
+    pub fn submit(&self, agent: &ureq::Agent, envelope: &Envelope) -> Result<serde_json::Value> {
+        let url = format!("{}/api/v1/entries", self.url);
+        let (status, body) = post(agent, &url, &envelope.to_canonical_json())?;
+        if status != 201 && status != 200 {
+            bail!(
+                "submission refused ({status}): {}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+        Ok(serde_json::from_slice(&body)?)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Poll `url` until it answers 200 (30 s at most); the time since `start`.
+fn poll_ok(agent: &ureq::Agent, url: &str, start: Instant) -> Result<Duration> {
+    let deadline = start + Duration::from_secs(30);
+    loop {
+        if let Ok((200, _)) = get(agent, url) {
+            return Ok(start.elapsed());
+        }
+        if Instant::now() > deadline {
+            bail!("{url} did not answer 200 within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
