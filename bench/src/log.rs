@@ -4,14 +4,14 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use glassbox_core::statement::Role;
 use glassbox_core::tile::{Tile, TilePath};
 
 use crate::envelopes::{self, key, register};
 use crate::load::{self, spread, LoadResult};
 use crate::measure::median;
-use crate::report::{size, Report, Target};
+use crate::report::{ratio, size, Report, Target};
 use crate::server::{agent, Server};
 use crate::{seed, Ctx};
 
@@ -145,6 +145,12 @@ pub fn ingest(ctx: &Ctx, rep: &mut Report) -> Result<()> {
     );
     server.stop()?;
 
+    // The same load against PostgreSQL, on an emptied database.
+    let pg = match &ctx.postgres {
+        Some(url) => Some(ingest_postgres(ctx, url, &bodies)?),
+        None => None,
+    };
+
     rep.section(&format!(
         "ingestion over HTTP ({} concurrent loopback clients, 100 ms batches, durable)",
         sc.ingest_clients
@@ -205,6 +211,15 @@ pub fn ingest(ctx: &Ctx, rep: &mut Report) -> Result<()> {
             ),
         ],
     );
+    backend_table(
+        rep,
+        &BackendRun {
+            result: main.clone(),
+            rss_kib: peak_rss,
+            cpu_secs: main_cpu,
+        },
+        pg.as_ref(),
+    );
     rep.note(format!(
         "Storage after the first run (clean shutdown, WAL folded in): {} for {} accepted entries \
          of {} raw envelope bytes = {:.2}× raw, {:.0} bytes per entry beyond 1.5× raw.",
@@ -240,6 +255,159 @@ pub fn ingest(ctx: &Ctx, rep: &mut Report) -> Result<()> {
         64.0,
     ));
     Ok(())
+}
+
+/// The main ingestion load on one storage backend.
+struct BackendRun {
+    result: LoadResult,
+    rss_kib: u64,
+    cpu_secs: f64,
+}
+
+/// The URL with any password replaced by `***`, for the report.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (auth, host) = match rest.split_once('@') {
+        Some(p) => p,
+        None => return url.to_string(),
+    };
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+/// Empty the PostgreSQL database for a fresh log: `DROP SCHEMA public CASCADE`
+/// with `psql`, or else a new database per run with `createdb` (the URL of the
+/// database to use is returned). The server creates its schema on first start.
+fn empty_postgres(url: &str) -> Result<String> {
+    let psql = std::process::Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c"])
+        .arg("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        .stdout(std::process::Stdio::null())
+        .status();
+    match psql {
+        Ok(s) if s.success() => return Ok(url.to_string()),
+        Ok(s) => bail!("psql could not empty {}: {s}", redact_url(url)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).context("running psql"),
+    }
+    // No psql: a fresh database named after the given one, this process and the time.
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let path = scheme_end
+        + url[scheme_end..]
+            .find('/')
+            .with_context(|| format!("no database name in {}", redact_url(url)))?;
+    let query = url[path..].find('?').map_or(url.len(), |i| path + i);
+    let name = format!(
+        "{}_bench_{}_{}",
+        &url[path + 1..query],
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs()
+    );
+    let status = std::process::Command::new("createdb")
+        .arg(format!("--maintenance-db={url}"))
+        .arg(&name)
+        .status()
+        .context("neither psql nor createdb on PATH: cannot empty the PostgreSQL database")?;
+    if !status.success() {
+        bail!("createdb {name} failed: {status}");
+    }
+    Ok(format!("{}/{name}{}", &url[..path], &url[query..]))
+}
+
+/// The main ingestion load (same envelopes, clients and duration) against a
+/// server on PostgreSQL.
+fn ingest_postgres(ctx: &Ctx, url: &str, bodies: &[Vec<u8>]) -> Result<BackendRun> {
+    let sc = &ctx.scale;
+    let url = empty_postgres(url)?;
+    let data = ctx.work.join("ingest-data-pg");
+    if data.exists() {
+        std::fs::remove_dir_all(&data)?;
+    }
+    let mut flags = LOAD_FLAGS.to_vec();
+    flags.extend(["--storage", url.as_str()]);
+    let server = Server::start(&ctx.bin_dir, &data, &flags)?;
+    register_builders(&server, 16)?;
+    let (result, rss_kib, cpu_secs) =
+        ingest_sampled(&server, bodies, sc.ingest_clients, sc.ingest_secs);
+    server.stop()?;
+    if result.ok == 0 {
+        bail!(
+            "no submission succeeded on PostgreSQL: {}",
+            failures(&result)
+        );
+    }
+    Ok(BackendRun {
+        result,
+        rss_kib,
+        cpu_secs,
+    })
+}
+
+/// One row per storage backend for the main load, and PostgreSQL ÷ SQLite.
+fn backend_table(rep: &mut Report, sqlite: &BackendRun, pg: Option<&BackendRun>) {
+    let cells = |name: &str, b: &BackendRun| {
+        let r = &b.result;
+        vec![
+            name.to_string(),
+            format!("{}", r.ok),
+            format!("{:.0}", r.per_sec()),
+            format!("{:.1}", r.p50_ms),
+            format!("{:.1}", r.p99_ms),
+            format!("{:.0}", b.rss_kib as f64 / 1024.0),
+            format!("{:.0}", b.cpu_secs / r.ok.max(1) as f64 * 1e6),
+            failures(r),
+        ]
+    };
+    let mut rows = vec![cells("SQLite", sqlite)];
+    if let Some(p) = pg {
+        rows.push(cells("PostgreSQL", p));
+        let (s, q) = (&sqlite.result, &p.result);
+        let cpu = |b: &BackendRun| b.cpu_secs / b.result.ok.max(1) as f64;
+        rows.push(vec![
+            "PostgreSQL ÷ SQLite".into(),
+            format!("{:.2}×", ratio(q.ok as f64, s.ok as f64)),
+            format!("{:.2}×", ratio(q.per_sec(), s.per_sec())),
+            format!("{:.2}×", ratio(q.p50_ms, s.p50_ms)),
+            format!("{:.2}×", ratio(q.p99_ms, s.p99_ms)),
+            format!("{:.2}×", ratio(p.rss_kib as f64, sqlite.rss_kib as f64)),
+            // CPU comes in clock ticks: a run too short to register one has no ratio.
+            if sqlite.cpu_secs > 0.0 && p.cpu_secs > 0.0 {
+                format!("{:.2}×", ratio(cpu(p), cpu(sqlite)))
+            } else {
+                "–".into()
+            },
+            "–".into(),
+        ]);
+    }
+    rep.table(
+        &[
+            "storage backend (small entries)",
+            "accepted",
+            "entries/s",
+            "p50 ms",
+            "p99 ms",
+            "server peak RSS MiB",
+            "server CPU µs/entry",
+            "failures",
+        ],
+        &rows,
+    );
+    if pg.is_some() {
+        rep.note(
+            "PostgreSQL: the same pre-signed envelopes, clients, duration and flags against a \
+             `glassbox-server --storage <URL>` on a database emptied before the run (the server \
+             created its schema). RSS and CPU are the `glassbox-server` process only; the \
+             PostgreSQL server's own processes are not counted.",
+        );
+    } else {
+        rep.note("PostgreSQL: not measured (pass --postgres URL).");
+    }
 }
 
 /// One log size's read measurements.
