@@ -258,13 +258,7 @@ impl Storage for PostgresStorage {
                     .find(|r| r.get::<_, &str>(0) == k)
                     .map(|r| r.get::<_, String>(1))
             };
-            match (get("origin"), get("vkey")) {
-                (Some(origin), Some(vkey)) => Ok(Some(LogIdentity { origin, vkey })),
-                (None, None) => Ok(None),
-                _ => Err(StorageError::Corrupt(
-                    "log identity is half recorded".into(),
-                )),
-            }
+            LogIdentity::from_stored(get("origin"), get("vkey"))
         })
     }
 

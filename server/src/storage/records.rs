@@ -13,6 +13,23 @@ pub struct LogIdentity {
     pub vkey: String,
 }
 
+impl LogIdentity {
+    /// The identity from its two stored halves: both or neither, anything else is
+    /// a corrupt store.
+    pub fn from_stored(
+        origin: Option<String>,
+        vkey: Option<String>,
+    ) -> Result<Option<LogIdentity>, super::StorageError> {
+        match (origin, vkey) {
+            (Some(origin), Some(vkey)) => Ok(Some(LogIdentity { origin, vkey })),
+            (None, None) => Ok(None),
+            _ => Err(super::StorageError::Corrupt(
+                "log identity is half recorded".into(),
+            )),
+        }
+    }
+}
+
 /// Multi-valued, normalised search columns of an entry (lowercase hex for
 /// digests, repository URLs as written).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -202,13 +202,7 @@ impl Storage for SqliteStorage {
                     .optional()
                     .map_err(db)
             };
-            match (get("origin")?, get("vkey")?) {
-                (Some(origin), Some(vkey)) => Ok(Some(LogIdentity { origin, vkey })),
-                (None, None) => Ok(None),
-                _ => Err(StorageError::Corrupt(
-                    "log identity is half recorded".into(),
-                )),
-            }
+            LogIdentity::from_stored(get("origin")?, get("vkey")?)
         })
     }
 
