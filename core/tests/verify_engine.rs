@@ -249,12 +249,20 @@ fn add_builds(log: &mut TestLog, p: &People, vendor_dir: &str, rebuilder_dir: &s
 }
 
 fn run(log: &TestLog, policy: &TrustPolicy) -> glassbox_core::verify::Verdict {
-    let bundle = log.bundle(&artifact());
+    check(&log.bundle(&artifact()), policy, None)
+}
+
+/// Verifies the story's artifact against `bundle`.
+fn check(
+    bundle: &Bundle,
+    policy: &TrustPolicy,
+    previous: Option<&PreviousCheckpoint>,
+) -> glassbox_core::verify::Verdict {
     verify(VerifyRequest {
         artifact: &artifact(),
-        bundle: &bundle,
+        bundle,
         policy,
-        previous: None,
+        previous,
     })
 }
 
@@ -311,12 +319,7 @@ fn tampered_inclusion_proof_is_detected() {
     let mut proof = TlogProof::parse(victim.tlog_proof.as_bytes()).unwrap();
     proof.hashes[0][0] ^= 1;
     victim.tlog_proof = proof.to_text();
-    let verdict = verify(VerifyRequest {
-        artifact: &artifact(),
-        bundle: &bundle,
-        policy: &policy(&log),
-        previous: None,
-    });
+    let verdict = check(&bundle, &policy(&log), None);
     assert_fails_with(&verdict, |f| matches!(f, Failure::BadInclusionProof { .. }));
 }
 
@@ -329,12 +332,7 @@ fn entry_not_in_the_tree_is_detected() {
     let first = bundle.entries[0].entry.clone();
     bundle.entries[0].entry = bundle.entries[1].entry.clone();
     bundle.entries[1].entry = first;
-    let verdict = verify(VerifyRequest {
-        artifact: &artifact(),
-        bundle: &bundle,
-        policy: &policy(&log),
-        previous: None,
-    });
+    let verdict = check(&bundle, &policy(&log), None);
     assert_fails_with(&verdict, |f| matches!(f, Failure::BadInclusionProof { .. }));
 }
 
@@ -360,12 +358,7 @@ fn forked_history_is_a_split_view() {
         proof: None,
     };
     let bundle = forked.bundle(&artifact());
-    let verdict = verify(VerifyRequest {
-        artifact: &artifact(),
-        bundle: &bundle,
-        policy: &policy(&forked),
-        previous: Some(&seen),
-    });
+    let verdict = check(&bundle, &policy(&forked), Some(&seen));
     assert_fails_with(&verdict, |f| matches!(f, Failure::SplitView { .. }));
     assert_eq!(verdict.consistency, Consistency::SplitView);
 
@@ -381,12 +374,7 @@ fn forked_history_is_a_split_view() {
             consistency_proof(honest_prefix.tree.size(), forked.tree.size(), &forked.tree).unwrap(),
         ),
     };
-    let verdict = verify(VerifyRequest {
-        artifact: &artifact(),
-        bundle: &bundle,
-        policy: &policy(&forked),
-        previous: Some(&seen_small),
-    });
+    let verdict = check(&bundle, &policy(&forked), Some(&seen_small));
     assert_fails_with(&verdict, |f| matches!(f, Failure::SplitView { .. }));
 }
 
@@ -400,12 +388,7 @@ fn consistent_growth_is_proven() {
         proof: Some(consistency_proof(before.tree.size(), after.tree.size(), &after.tree).unwrap()),
     };
     let bundle = after.bundle(&artifact());
-    let verdict = verify(VerifyRequest {
-        artifact: &artifact(),
-        bundle: &bundle,
-        policy: &policy(&after),
-        previous: Some(&seen),
-    });
+    let verdict = check(&bundle, &policy(&after), Some(&seen));
     assert!(verdict.verified(), "{:#?}", verdict.failures);
     assert_eq!(
         verdict.consistency,
@@ -426,12 +409,7 @@ fn missing_consistency_proof_is_a_warning_not_a_pass_of_state() {
         proof: None,
     };
     let bundle = after.bundle(&artifact());
-    let verdict = verify(VerifyRequest {
-        artifact: &artifact(),
-        bundle: &bundle,
-        policy: &policy(&after),
-        previous: Some(&seen),
-    });
+    let verdict = check(&bundle, &policy(&after), Some(&seen));
     assert!(verdict.verified());
     assert!(matches!(verdict.consistency, Consistency::Unproven { .. }));
     assert!(!verdict.warnings.is_empty());
@@ -727,12 +705,7 @@ fn witness_quorum_is_enforced() {
     let cosig = witness.sign(&note.text, 1_790_000_000).unwrap();
     note.add_signature(cosig).unwrap();
     bundle.checkpoint = String::from_utf8(note.to_bytes()).unwrap();
-    let verdict = verify(VerifyRequest {
-        artifact: &artifact(),
-        bundle: &bundle,
-        policy: &pol,
-        previous: None,
-    });
+    let verdict = check(&bundle, &pol, None);
     assert!(verdict.verified(), "{:#?}", verdict.failures);
     let cp = verdict.checkpoint.unwrap();
     assert_eq!(cp.witnesses.len(), 1);
