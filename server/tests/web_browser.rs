@@ -151,6 +151,30 @@ impl Driver {
         self.cmd("POST", &format!("/element/{id}/click"), Some(json!({})));
     }
 
+    /// Clicks what navigates away from the current page, then waits (with a deadline) until
+    /// the browser is on a page whose URL satisfies `arrived` and whose document has loaded.
+    /// A WebDriver click returns before a form submission's navigation has necessarily begun.
+    fn click_and_wait(&self, css: &str, arrived: impl Fn(&str) -> bool) -> String {
+        self.click(css);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let url = self.current_url();
+            let ready = self.cmd(
+                "POST",
+                "/execute/sync",
+                Some(json!({"script": "return document.readyState;", "args": []})),
+            );
+            if arrived(&url) && ready == json!("complete") {
+                return url;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "after clicking {css}: still on {url} ({ready})"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css);
         self.cmd(
@@ -324,8 +348,7 @@ fn pages_render_search_submits_and_paginates_in_headless_chromium() {
     driver.go(&format!("{base}/search"));
     driver.type_into("#f-signer", &builder.id);
     driver.click("#f-kind option[value=build]");
-    driver.click("form.search button[type=submit]");
-    let url = driver.current_url();
+    let url = driver.click_and_wait("form.search button[type=submit]", |url| url.contains('?'));
     assert!(
         url.contains("kind=build") && url.contains(&builder.id),
         "{url}"
@@ -334,9 +357,7 @@ fn pages_render_search_submits_and_paginates_in_headless_chromium() {
     assert!(first.contains("25 entries"), "{first}");
     assert!(!first.contains("lib29.so"), "{first}");
     driver.screenshot(&shots, "search");
-    driver.click("a[rel=next]");
-    let url = driver.current_url();
-    assert!(url.contains("cursor="), "{url}");
+    let url = driver.click_and_wait("a[rel=next]", |url| url.contains("cursor="));
     let second = driver.text("main");
     assert!(
         second.contains("(continued)") && second.contains("lib29.so"),
