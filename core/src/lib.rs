@@ -10,6 +10,7 @@
 pub mod bundle;
 pub mod checkpoint;
 pub mod cosignature;
+pub mod csv;
 pub mod digest;
 pub mod dirhash;
 pub mod dsse;

@@ -271,3 +271,29 @@ async fn export_rejects_unknown_formats_and_parameters() {
         assert_eq!(support::code(&body), "bad_request");
     }
 }
+
+#[tokio::test]
+async fn csv_export_neutralises_formulas_a_hostile_signer_planted() {
+    let log = support::TestLog::memory().await;
+    let builder = support::participant(4);
+    log.enrol(&builder, &[Role::Builder]).await;
+    let hostile = "=SUM(1+1)";
+    let env = support::build(&builder, hostile, "https://git.example/app", 1);
+    let (status, body) = log.submit(&env).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, _, body) = log.get("/api/v1/export?format=csv&kind=build").await;
+    assert_eq!(status, StatusCode::OK);
+    let text = String::from_utf8(body).unwrap();
+    let records = parse_csv(&text);
+    assert_eq!(records.len(), 2, "{text}");
+    assert!(
+        records[1][4].starts_with(&format!("'{hostile} (sha256:")),
+        "{text}"
+    );
+    assert_eq!(records[1][6], "https://git.example/app");
+    // The JSON Lines export keeps the exact logged values.
+    let (_, _, body) = log.get("/api/v1/export?format=jsonl&kind=build").await;
+    let line: serde_json::Value =
+        serde_json::from_slice(body.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(line["subjects"][0]["name"], hostile);
+}

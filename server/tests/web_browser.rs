@@ -357,7 +357,7 @@ fn pages_render_search_submits_and_paginates_in_headless_chromium() {
     assert!(first.contains("25 entries"), "{first}");
     assert!(!first.contains("lib29.so"), "{first}");
     driver.screenshot(&shots, "search");
-    let url = driver.click_and_wait("a[rel=next]", |url| url.contains("cursor="));
+    driver.click_and_wait("a[rel=next]", |url| url.contains("cursor="));
     let second = driver.text("main");
     assert!(
         second.contains("(continued)") && second.contains("lib29.so"),

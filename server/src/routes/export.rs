@@ -159,24 +159,10 @@ impl ExportRow {
     }
 }
 
-/// One CSV record (RFC 4180): fields holding a comma, quote, CR or LF, or
-/// leading/trailing spaces, are quoted with inner quotes doubled; CRLF ends it.
+/// One CSV record (RFC 4180, CRLF line end), cells made safe for spreadsheets
+/// ([`glassbox_core::csv`]).
 pub fn write_csv_record<'a>(out: &mut Vec<u8>, cells: impl IntoIterator<Item = &'a str>) {
-    for (i, cell) in cells.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        let quote =
-            cell.contains([',', '"', '\n', '\r']) || cell.starts_with(' ') || cell.ends_with(' ');
-        if quote {
-            out.push(b'"');
-            out.extend_from_slice(cell.replace('"', "\"\"").as_bytes());
-            out.push(b'"');
-        } else {
-            out.extend_from_slice(cell.as_bytes());
-        }
-    }
-    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(glassbox_core::csv::record(cells, "\r\n").as_bytes());
 }
 
 fn format_of(p: &ExportParams) -> Result<Format, AppError> {

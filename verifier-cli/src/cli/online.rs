@@ -75,7 +75,9 @@ docs/api.md), following pagination to the last entry, in log order.
 table: one line per entry — index, integration time, kind, signers, subject.
 json: an array of {index, kind, integratedTime, signers, entry} (entry is the logged
 DSSE envelope). csv: a header line, then index,integratedTime,kind,signers,subject,
-digest,detail; fields are quoted per RFC 4180 where needed, signers are joined by ';'.";
+digest,detail; fields are quoted per RFC 4180 where needed, signers are joined by ';',
+and a field starting with = + - @ TAB or CR gets a leading ' so spreadsheets do not run
+it as a formula (json keeps the exact values).";
 pub const HISTORY_EXAMPLES: &str = "\
 EXAMPLES:
     glassbox history --server https://log.example.com --repository https://example.com/app.git

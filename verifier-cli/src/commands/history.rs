@@ -52,8 +52,9 @@ const CSV_HEADER: [&str; 7] = [
     "detail",
 ];
 
-/// RFC 4180: a header line, CRLF-free LF line ends, fields quoted when they hold a
-/// comma, quote or line break, with quotes doubled.
+/// RFC 4180 with LF line ends: a header line, fields quoted when they hold a comma,
+/// quote or line break (quotes doubled), and formula-starting cells neutralised
+/// ([`glassbox_core::csv`]).
 pub fn csv(hits: &[SearchHit]) -> String {
     let mut out = csv_line(CSV_HEADER.iter().map(|s| s.to_string()));
     for hit in hits {
@@ -72,21 +73,8 @@ pub fn csv(hits: &[SearchHit]) -> String {
 }
 
 fn csv_line(fields: impl IntoIterator<Item = String>) -> String {
-    let mut line = fields
-        .into_iter()
-        .map(|f| csv_field(&f))
-        .collect::<Vec<_>>()
-        .join(",");
-    line.push('\n');
-    line
-}
-
-pub fn csv_field(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_owned()
-    }
+    let fields: Vec<String> = fields.into_iter().collect();
+    glassbox_core::csv::record(fields.iter().map(String::as_str), "\n")
 }
 
 fn table(hits: &[SearchHit]) -> String {
@@ -143,12 +131,17 @@ mod tests {
     use crate::testlog::TestLog;
 
     #[test]
-    fn csv_fields_with_commas_quotes_and_newlines_are_quoted() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
-        assert_eq!(csv_field(""), "");
+    fn csv_neutralises_a_hostile_subject_name() {
+        let hit = SearchHit {
+            index: 7,
+            kind: "build".to_owned(),
+            integrated_time: "2026-01-01T00:00:00.000Z".to_owned(),
+            signers: vec!["aa".to_owned()],
+            entry: serde_json::json!({}),
+        };
+        let line = csv_line(["=cmd|' /C calc'!A0".to_owned(), "ok".to_owned()]);
+        assert_eq!(line, "'=cmd|' /C calc'!A0,ok\n");
+        assert!(csv(&[hit]).lines().nth(1).unwrap().starts_with("7,"));
     }
 
     #[test]
