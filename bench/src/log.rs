@@ -2,37 +2,55 @@
 //! bytes), then proofs and tiles over HTTP and cold start at growing log sizes.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use bytes::Bytes;
 
 use anyhow::{bail, Context, Result};
 use glassbox_core::statement::Role;
 use glassbox_core::tile::{Tile, TilePath};
 
 use crate::envelopes::{self, key, register};
-use crate::load::{self, spread, LoadResult};
+use crate::load::{self, spread, Generator, LoadResult};
 use crate::measure::median;
 use crate::report::{ratio, size, Report, Target};
 use crate::server::{agent, Server};
 use crate::{seed, Ctx};
 
 /// Flags for the load runs: rate limits out of the way (every client is one
-/// loopback IP), queue deep enough for every client, batches as DESIGN §4 says.
-const LOAD_FLAGS: &[&str] = &[
-    "--batch-interval-ms",
-    "100",
-    "--batch-size",
-    "4096",
-    "--queue-size",
-    "16384",
-    "--ip-rate-per-sec",
-    "1e9",
-    "--ip-burst",
-    "1e9",
-    "--signer-rate-per-sec",
-    "1e9",
-    "--signer-burst",
-    "1e9",
-];
+/// loopback IP), 100 ms batches as DESIGN §4 says, and room for every one of the
+/// `concurrency` in-flight submissions: one batch can take them all (so a closed
+/// loop is never split over two batch intervals) and the queue holds twice as
+/// many, so a full queue (`503 overloaded`) means the server fell behind, never
+/// that the harness asked for more than it configured.
+fn load_flags(concurrency: usize) -> Vec<String> {
+    let batch = concurrency.max(4096).to_string();
+    let queue = (2 * concurrency).max(16384).to_string();
+    [
+        "--batch-interval-ms",
+        "100",
+        "--batch-size",
+        &batch,
+        "--queue-size",
+        &queue,
+        "--ip-rate-per-sec",
+        "1e9",
+        "--ip-burst",
+        "1e9",
+        "--signer-rate-per-sec",
+        "1e9",
+        "--signer-burst",
+        "1e9",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn start(ctx: &Ctx, data: &std::path::Path, flags: &[String]) -> Result<Server> {
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    Server::start(&ctx.bin_dir, data, &flags)
+}
 
 /// Builder keys that sign the load, registered by the quickstart operator.
 fn register_builders(server: &Server, count: u64) -> Result<Vec<ed25519_dalek::SigningKey>> {
@@ -51,11 +69,12 @@ fn register_builders(server: &Server, count: u64) -> Result<Vec<ed25519_dalek::S
 /// Run an ingestion load while sampling the server's RSS; (result, peak RSS KiB,
 /// server CPU seconds used during the run).
 fn ingest_sampled(
+    generator: Generator,
     server: &Server,
-    bodies: &[Vec<u8>],
+    bodies: &Arc<[Bytes]>,
     clients: usize,
     secs: u64,
-) -> (LoadResult, u64, f64) {
+) -> Result<(LoadResult, u64, f64)> {
     let cpu0 = server.cpu_secs();
     let done = AtomicBool::new(false);
     let peak = AtomicU64::new(0);
@@ -66,16 +85,22 @@ fn ingest_sampled(
                 std::thread::sleep(Duration::from_millis(100));
             }
         });
-        let r = load::ingest(&server.url, bodies, clients, Duration::from_secs(secs));
+        let r = load::ingest(
+            generator,
+            &server.url,
+            bodies.clone(),
+            clients,
+            Duration::from_secs(secs),
+        );
         done.store(true, Ordering::Relaxed);
         r
-    });
+    })?;
     let cpu = server.cpu_secs() - cpu0;
-    (
+    Ok((
         result,
         peak.load(Ordering::Relaxed).max(server.rss_kib().1),
         cpu,
-    )
+    ))
 }
 
 fn failures(r: &LoadResult) -> String {
@@ -88,7 +113,7 @@ fn failures(r: &LoadResult) -> String {
             format!(
                 "{n}× {}",
                 if *s == 0 {
-                    "transport".into()
+                    "transport/timeout".into()
                 } else {
                     s.to_string()
                 }
@@ -96,6 +121,21 @@ fn failures(r: &LoadResult) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// One sentence on the generator that drove the load, for the notes.
+fn generator_note(generator: Generator) -> &'static str {
+    match generator {
+        Generator::Async => {
+            "Load generator: one tokio thread running one task per in-flight request \
+             (hyper HTTP/1.1 client, bodies built before the clock starts, connections \
+             opened before it)."
+        }
+        Generator::Blocking => {
+            "Load generator: `--generator blocking`, one OS thread with a blocking `ureq` \
+             agent per in-flight request (the baseline for the generator's own cost)."
+        }
+    }
 }
 
 fn db_bytes(data: &std::path::Path) -> u64 {
@@ -111,16 +151,19 @@ fn db_bytes(data: &std::path::Path) -> u64 {
 pub fn ingest(ctx: &Ctx, rep: &mut Report) -> Result<()> {
     let sc = &ctx.scale;
     let data = ctx.work.join("ingest-data");
-    let server = Server::start(&ctx.bin_dir, &data, LOAD_FLAGS)?;
+    let flags = load_flags(sc.ingest_clients);
+    let server = start(ctx, &data, &flags)?;
     let keys = register_builders(&server, 16)?;
     let t = Instant::now();
-    let bodies: Vec<Vec<u8>> = envelopes::builds(&keys, 0, sc.ingest_envelopes, 0)?
-        .iter()
-        .map(|e| e.to_canonical_json())
-        .collect();
+    let bodies = load::bodies(&envelopes::builds(&keys, 0, sc.ingest_envelopes, 0)?);
     let sign_secs = t.elapsed().as_secs_f64();
-    let (main, peak_rss, main_cpu) =
-        ingest_sampled(&server, &bodies, sc.ingest_clients, sc.ingest_secs);
+    let (main, peak_rss, main_cpu) = ingest_sampled(
+        ctx.generator,
+        &server,
+        &bodies,
+        sc.ingest_clients,
+        sc.ingest_secs,
+    )?;
     if main.ok == 0 {
         bail!("no submission succeeded: {}", failures(&main));
     }
@@ -130,19 +173,17 @@ pub fn ingest(ctx: &Ctx, rep: &mut Report) -> Result<()> {
     let mean_entry = raw / main.ok as f64;
 
     // Bigger entries on the same log (restarted: also a cold start at this size).
-    let server = Server::start(&ctx.bin_dir, &data, LOAD_FLAGS)?;
+    let server = start(ctx, &data, &flags)?;
     let pad = 4096;
     let big_count = (sc.ingest_envelopes / 10).max(100);
-    let big_bodies: Vec<Vec<u8>> = envelopes::builds(&keys, 1 << 36, big_count, pad)?
-        .iter()
-        .map(|e| e.to_canonical_json())
-        .collect();
+    let big_bodies = load::bodies(&envelopes::builds(&keys, 1 << 36, big_count, pad)?);
     let (big, big_rss, big_cpu) = ingest_sampled(
+        ctx.generator,
         &server,
         &big_bodies,
         sc.ingest_clients,
         sc.ingest_secs.div_ceil(4),
-    );
+    )?;
     server.stop()?;
 
     // The same load against PostgreSQL, on an emptied database.
@@ -157,11 +198,15 @@ pub fn ingest(ctx: &Ctx, rep: &mut Report) -> Result<()> {
     ));
     rep.note(format!(
         "Envelopes were pre-signed ({} in {sign_secs:.1} s, not timed) by 16 builder keys the \
-         quickstart operator registered. Each client thread keeps one connection and submits \
-         one envelope at a time; a submission succeeds on `201` after the batch's commit. \
+         quickstart operator registered. {} Each submitter keeps one keep-alive connection and \
+         has one envelope in flight (a closed loop, so entries/s ≤ submitters ÷ latency); a \
+         submission succeeds on `201` after the batch's commit, and every other answer is \
+         counted under failures. Generator CPU = the harness process's CPU time during the \
+         load ÷ requests sent: what the load cost the machine the server runs on. \
          Server flags: `{}`.",
         sc.ingest_envelopes,
-        LOAD_FLAGS.join(" ")
+        generator_note(ctx.generator),
+        flags.join(" ")
     ));
     let nproc = ctx.nproc as f64;
     let row = |label: &str, r: &LoadResult, rss: u64, entry: f64, cpu: f64| {
@@ -183,6 +228,11 @@ pub fn ingest(ctx: &Ctx, rep: &mut Report) -> Result<()> {
                 per_entry * 1e6
             ),
             format!("{:.0}", nproc / per_entry.max(1e-9)),
+            format!(
+                "{:.0} ({:.2} cores)",
+                r.gen_cpu_us_per_request(),
+                r.gen_cpu_secs / r.elapsed.as_secs_f64().max(1e-9)
+            ),
         ]
     };
     rep.table(
@@ -199,6 +249,7 @@ pub fn ingest(ctx: &Ctx, rep: &mut Report) -> Result<()> {
             "mean entry",
             "server CPU cores busy",
             "entries/s if the server had every core",
+            "generator CPU µs/request (cores busy)",
         ],
         &[
             row("small entries", &main, peak_rss, mean_entry, main_cpu),
@@ -322,19 +373,24 @@ fn empty_postgres(url: &str) -> Result<String> {
 
 /// The main ingestion load (same envelopes, clients and duration) against a
 /// server on PostgreSQL.
-fn ingest_postgres(ctx: &Ctx, url: &str, bodies: &[Vec<u8>]) -> Result<BackendRun> {
+fn ingest_postgres(ctx: &Ctx, url: &str, bodies: &Arc<[Bytes]>) -> Result<BackendRun> {
     let sc = &ctx.scale;
     let url = empty_postgres(url)?;
     let data = ctx.work.join("ingest-data-pg");
     if data.exists() {
         std::fs::remove_dir_all(&data)?;
     }
-    let mut flags = LOAD_FLAGS.to_vec();
-    flags.extend(["--storage", url.as_str()]);
-    let server = Server::start(&ctx.bin_dir, &data, &flags)?;
+    let mut flags = load_flags(sc.ingest_clients);
+    flags.extend(["--storage".to_string(), url]);
+    let server = start(ctx, &data, &flags)?;
     register_builders(&server, 16)?;
-    let (result, rss_kib, cpu_secs) =
-        ingest_sampled(&server, bodies, sc.ingest_clients, sc.ingest_secs);
+    let (result, rss_kib, cpu_secs) = ingest_sampled(
+        ctx.generator,
+        &server,
+        bodies,
+        sc.ingest_clients,
+        sc.ingest_secs,
+    )?;
     server.stop()?;
     if result.ok == 0 {
         bail!(
@@ -424,39 +480,92 @@ struct ReadPoint {
     proof_cpu_us: f64,
 }
 
+/// Free space to leave on the work directory's file system when seeding.
+const KEEP_FREE_BYTES: u64 = 15_000_000_000;
+
+/// Bytes per entry assumed for a log too small to measure (DESIGN's ~2.5 kB:
+/// leaf, index rows, Merkle nodes).
+const SEED_BYTES_PER_ENTRY: u64 = 2_600;
+
+/// Bytes available to an unprivileged writer on the file system holding `path`.
+fn free_bytes(path: &std::path::Path) -> Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())?;
+    // SAFETY: a NUL-terminated path and a zeroed struct for statvfs to fill.
+    let st = unsafe {
+        let mut st: libc::statvfs = std::mem::zeroed();
+        if libc::statvfs(c.as_ptr(), &mut st) != 0 {
+            return Err(std::io::Error::last_os_error())
+                .with_context(|| format!("statvfs {}", path.display()));
+        }
+        st
+    };
+    Ok(st.f_bavail as u64 * st.f_frsize as u64)
+}
+
 /// Proofs and tiles over HTTP, cold start and appends at each of the log sizes.
 pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
     let sc = &ctx.scale;
     let data = ctx.work.join("log-data");
+    let flags = load_flags(sc.ingest_clients);
     let builder = {
-        let server = Server::start(&ctx.bin_dir, &data, LOAD_FLAGS)?;
+        let server = start(ctx, &data, &flags)?;
         let keys = register_builders(&server, 1)?;
         server.stop()?;
         keys[0].clone()
     };
     let dur = Duration::from_secs(sc.read_secs);
     let mut points = Vec::new();
+    let mut skipped = Vec::new();
+    // Entries in the log so far (the registrations, then each grown size).
+    let mut grown = 0u64;
     for &target in &sc.log_sizes {
+        // A log that would leave less than KEEP_FREE_BYTES free is not grown.
+        let per_entry = if grown >= 10_000 {
+            db_bytes(&data) / grown
+        } else {
+            SEED_BYTES_PER_ENTRY
+        };
+        let need = target.saturating_sub(grown) * per_entry;
+        let free = free_bytes(&ctx.work)?;
+        if free.saturating_sub(need) < KEEP_FREE_BYTES {
+            eprintln!(
+                "glassbox-bench: not growing the log to {target}: needs ~{}, {} free, {} to keep",
+                size(need as f64),
+                size(free as f64),
+                size(KEEP_FREE_BYTES as f64)
+            );
+            skipped.push(format!(
+                "{target} entries: needs ~{} at {} per entry, the file system has {} free and \
+                 the harness keeps {} free",
+                size(need as f64),
+                size(per_entry as f64),
+                size(free as f64),
+                size(KEEP_FREE_BYTES as f64)
+            ));
+            continue;
+        }
         let seed_secs = seed::grow(&data, target, &builder)?.as_secs_f64();
+        grown = target;
         let mut healthy = Vec::new();
         let mut checkpoint = Vec::new();
         for _ in 1..sc.coldstart_rounds {
-            let s = Server::start(&ctx.bin_dir, &data, LOAD_FLAGS)?;
+            let s = start(ctx, &data, &flags)?;
             healthy.push(s.to_healthy.as_secs_f64() * 1e3);
             checkpoint.push(s.to_checkpoint.as_secs_f64() * 1e3);
             s.stop()?;
         }
-        let server = Server::start(&ctx.bin_dir, &data, LOAD_FLAGS)?;
+        let server = start(ctx, &data, &flags)?;
         healthy.push(server.to_healthy.as_secs_f64() * 1e3);
         checkpoint.push(server.to_checkpoint.as_secs_f64() * 1e3);
         let size = target;
         let cpu0 = server.cpu_secs();
-        let proofs = load::read(&server.url, sc.read_clients, dur, &|n| {
+        let proofs = load::read(ctx.generator, &server.url, sc.read_clients, dur, move |n| {
             format!(
                 "/api/v1/proof/inclusion?index={}&size={size}",
                 spread(n, size)
             )
-        });
+        })?;
         let proof_cpu_us = (server.cpu_secs() - cpu0) / proofs.ok.max(1) as f64 * 1e6;
         // Full tiles, or the one partial tile of a log smaller than a tile.
         let (tiles_n, width) = if size >= 256 {
@@ -464,15 +573,15 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
         } else {
             (1, size as u16)
         };
-        let tiles = load::read(&server.url, sc.read_clients, dur, &|n| {
+        let tiles = load::read(ctx.generator, &server.url, sc.read_clients, dur, move |n| {
             let tile = Tile {
                 level: 0,
                 index: spread(n, tiles_n),
                 width,
             };
             format!("/{}", TilePath::Hash(tile))
-        });
-        let bundles = load::read(&server.url, sc.read_clients, dur, &|n| {
+        })?;
+        let bundles = load::read(ctx.generator, &server.url, sc.read_clients, dur, move |n| {
             format!(
                 "/{}",
                 TilePath::Entries {
@@ -480,24 +589,23 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
                     width
                 }
             )
-        });
+        })?;
         // Appends on the big log: the cost of adding must not grow with the log.
-        let bodies: Vec<Vec<u8>> = envelopes::builds(
+        let bodies = load::bodies(&envelopes::builds(
             std::slice::from_ref(&builder),
             (1 << 38) + size,
             sc.ingest_envelopes / 4,
             0,
-        )?
-        .iter()
-        .map(|e| e.to_canonical_json())
-        .collect();
+        )?);
         let append = load::ingest(
+            ctx.generator,
             &server.url,
-            &bodies,
+            bodies,
             sc.ingest_clients,
             Duration::from_secs(sc.ingest_secs.div_ceil(6)),
-        );
+        )?;
         server.stop()?;
+        grown += append.ok;
         // Back to exactly `target` is impossible (append-only): later sizes grow from here.
         points.push(ReadPoint {
             size,
@@ -516,22 +624,36 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
         "proofs, tiles and cold start by log size ({} concurrent readers, {} s per row)",
         sc.read_clients, sc.read_secs
     ));
-    rep.note(
+    rep.note(format!(
         "Logs were grown through the server's storage API (`bench/src/seed.rs`: the \
-         sequencer's batch write, 20,000 entries per transaction) and then served by a freshly \
-         started `glassbox-server`. Indexes and tiles are spread over the whole log. \
-         Cold start = process spawn to the first `200` on `/healthz` and on `/checkpoint` \
-         (median of the restarts). Appends = submissions over HTTP to the grown log.",
-    );
+         sequencer's batch write, 50,000 entries per transaction, envelopes signed on every \
+         core while the previous chunk is written) and then served by a freshly started \
+         `glassbox-server`. Indexes and tiles are spread over the whole log. {} Each reader \
+         has one request in flight on its keep-alive connection; \"gen\" = the harness's own \
+         CPU µs per request. Cold start = process spawn to the first `200` on `/healthz` and \
+         on `/checkpoint` (median of the restarts). Appends = submissions over HTTP to the \
+         grown log ({} submitters).",
+        generator_note(ctx.generator),
+        sc.ingest_clients
+    ));
+    for s in &skipped {
+        rep.note(format!("Not measured (disk): {s}."));
+    }
     let rows: Vec<Vec<String>> = points
         .iter()
         .map(|p| {
             let per = |r: &LoadResult| {
                 format!(
-                    "{:.0} /s, p50 {:.2} ms, p99 {:.2} ms",
+                    "{:.0} /s, p50 {:.2} ms, p99 {:.2} ms, gen {:.0} µs{}",
                     r.per_sec(),
                     r.p50_ms,
-                    r.p99_ms
+                    r.p99_ms,
+                    r.gen_cpu_us_per_request(),
+                    if r.failures.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", failures {}", failures(r))
+                    }
                 )
             };
             vec![
@@ -542,7 +664,12 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
                 per(&p.tiles),
                 per(&p.bundles),
                 p.append.as_ref().map_or("–".into(), |a| {
-                    format!("{:.0} /s, p99 {:.0} ms", a.per_sec(), a.p99_ms)
+                    format!(
+                        "{:.0} /s, p99 {:.0} ms, failures {}",
+                        a.per_sec(),
+                        a.p99_ms,
+                        failures(a)
+                    )
                 }),
                 format!("{}", 64 - (p.size.max(2) - 1).leading_zeros()),
                 format!(
