@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use glassbox_core::dirhash::dir_hash;
 
-use crate::{git, hash, tree};
+use crate::{git, tree};
 
 /// The in-toto DigestSet naming a source tree. `git_commit` and `git_tree` are known
 /// only when the tree was read from a repository.
@@ -31,14 +31,12 @@ pub fn from_repo(repo: &Path, rev: &str) -> anyhow::Result<SourceIdentity> {
     })
 }
 
-/// The identity of the directory `dir`.
+/// The identity of the directory `dir`, listing and hashing its files in one
+/// parallel pass ([`tree::hash_regular_files`]).
 pub fn from_dir(dir: &Path) -> anyhow::Result<SourceIdentity> {
-    let files = tree::regular_files(dir)?;
-    let disk_paths: Vec<_> = files.iter().map(|f| f.disk_path.clone()).collect();
-    let digests = hash::sha256_files(&disk_paths)?;
-    let pairs = files.into_iter().map(|f| f.path).zip(digests);
+    let files = tree::hash_regular_files(dir)?;
     let dir_hash =
-        dir_hash(pairs).with_context(|| format!("computing dirHash of {}", dir.display()))?;
+        dir_hash(files).with_context(|| format!("computing dirHash of {}", dir.display()))?;
     Ok(SourceIdentity {
         git_commit: None,
         git_tree: None,

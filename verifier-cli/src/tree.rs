@@ -31,59 +31,11 @@ pub enum TreeError {
     ReadFile { path: PathBuf, source: io::Error },
 }
 
-/// One regular file: its dirHash path (relative, `/`-separated) and where it is on disk.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TreeFile {
-    pub path: String,
-    pub disk_path: PathBuf,
-}
-
-/// Every regular file under `root`, in no particular order.
-pub fn regular_files(root: &Path) -> Result<Vec<TreeFile>, TreeError> {
-    let meta = fs::metadata(root).map_err(|source| TreeError::ReadDir {
-        path: root.to_path_buf(),
-        source,
-    })?;
-    if !meta.is_dir() {
-        return Err(TreeError::NotADirectory {
-            path: root.to_path_buf(),
-        });
-    }
-    let mut files = Vec::new();
-    // (directory on disk, its relative path prefix)
-    let mut pending = vec![(root.to_path_buf(), String::new())];
-    while let Some((dir, prefix)) = pending.pop() {
-        let read_err = |source| TreeError::ReadDir {
-            path: dir.clone(),
-            source,
-        };
-        for entry in fs::read_dir(&dir).map_err(read_err)? {
-            let entry = entry.map_err(read_err)?;
-            let disk_path = entry.path();
-            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                return Err(TreeError::NonUtf8Path { path: disk_path });
-            };
-            if name == ".git" {
-                continue;
-            }
-            // `DirEntry::file_type` does not follow symbolic links.
-            let kind = entry.file_type().map_err(read_err)?;
-            let path = format!("{prefix}{name}");
-            if kind.is_dir() {
-                pending.push((disk_path, format!("{path}/")));
-            } else if kind.is_file() {
-                files.push(TreeFile { path, disk_path });
-            }
-        }
-    }
-    Ok(files)
-}
-
 /// A regular file's dirHash path and the SHA-256 of its bytes.
 pub type HashedFile = (String, [u8; 32]);
 
 /// The dirHash path and SHA-256 of every regular file under `root` (the files of
-/// [`regular_files`]), in no particular order.
+/// regular files, `.git` skipped, symbolic links not followed), in no particular order.
 ///
 /// Listing and hashing overlap on every core: each directory is a rayon task that
 /// spawns its subdirectories and its files in chunks of [`CHUNK`], so idle threads
@@ -267,6 +219,55 @@ fn hash_in(dir: &File, name: &OsStr, progress: &ProgressBar) -> io::Result<[u8; 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The sequential listing the parallel walk must agree with.
+    /// One regular file: its dirHash path (relative, `/`-separated) and where it is on disk.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct TreeFile {
+        pub path: String,
+        pub disk_path: PathBuf,
+    }
+
+    /// Every regular file under `root`, in no particular order.
+    pub fn regular_files(root: &Path) -> Result<Vec<TreeFile>, TreeError> {
+        let meta = fs::metadata(root).map_err(|source| TreeError::ReadDir {
+            path: root.to_path_buf(),
+            source,
+        })?;
+        if !meta.is_dir() {
+            return Err(TreeError::NotADirectory {
+                path: root.to_path_buf(),
+            });
+        }
+        let mut files = Vec::new();
+        // (directory on disk, its relative path prefix)
+        let mut pending = vec![(root.to_path_buf(), String::new())];
+        while let Some((dir, prefix)) = pending.pop() {
+            let read_err = |source| TreeError::ReadDir {
+                path: dir.clone(),
+                source,
+            };
+            for entry in fs::read_dir(&dir).map_err(read_err)? {
+                let entry = entry.map_err(read_err)?;
+                let disk_path = entry.path();
+                let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                    return Err(TreeError::NonUtf8Path { path: disk_path });
+                };
+                if name == ".git" {
+                    continue;
+                }
+                // `DirEntry::file_type` does not follow symbolic links.
+                let kind = entry.file_type().map_err(read_err)?;
+                let path = format!("{prefix}{name}");
+                if kind.is_dir() {
+                    pending.push((disk_path, format!("{path}/")));
+                } else if kind.is_file() {
+                    files.push(TreeFile { path, disk_path });
+                }
+            }
+        }
+        Ok(files)
+    }
 
     #[test]
     fn nested_files_get_slash_separated_paths_and_dot_git_is_skipped() {

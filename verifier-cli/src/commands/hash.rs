@@ -1,12 +1,11 @@
 //! `glassbox hash file` and `glassbox hash tree` (DESIGN §2).
 
-use anyhow::Context;
 use serde_json::json;
 
 use super::Outcome;
 use crate::cli::{HashCommand, HashFileArgs, HashTreeArgs};
-use crate::source::{self, SourceIdentity};
-use crate::{hash, output, tree};
+use crate::source;
+use crate::{hash, output};
 
 pub fn run(cmd: HashCommand) -> anyhow::Result<Outcome> {
     match cmd {
@@ -40,7 +39,7 @@ fn file(args: HashFileArgs) -> anyhow::Result<Outcome> {
 fn tree(args: HashTreeArgs) -> anyhow::Result<Outcome> {
     let identity = match (&args.dir, &args.repo, &args.rev) {
         (_, Some(repo), Some(rev)) => source::from_repo(repo, rev)?,
-        (Some(dir), _, _) => dir_identity(dir)?,
+        (Some(dir), _, _) => source::from_dir(dir)?,
         // clap's argument group makes DIR or --repo/--rev mandatory.
         _ => anyhow::bail!("give a directory, or --repo and --rev"),
     };
@@ -59,16 +58,4 @@ fn tree(args: HashTreeArgs) -> anyhow::Result<Outcome> {
         output::print(&text)?;
     }
     Ok(Outcome::Success)
-}
-
-/// The dirHash of `dir`, listing and hashing its files in one parallel pass.
-fn dir_identity(dir: &std::path::Path) -> anyhow::Result<SourceIdentity> {
-    let files = tree::hash_regular_files(dir)?;
-    let dir_hash = glassbox_core::dirhash::dir_hash(files)
-        .with_context(|| format!("computing dirHash of {}", dir.display()))?;
-    Ok(SourceIdentity {
-        git_commit: None,
-        git_tree: None,
-        dir_hash,
-    })
 }
