@@ -7,7 +7,7 @@
 //! file size against the raw envelope bytes, with a per-table breakdown.
 //!
 //! ```sh
-//! CARGO_TARGET_DIR=... cargo run --release -p glassbox-server --example storage_footprint -- 100000
+//! CARGO_TARGET_DIR=... cargo run --release -p glassbox-server --example storage_footprint -- 100000 [DB]
 //! ```
 
 use std::path::Path;
@@ -119,19 +119,28 @@ fn main() -> Result<()> {
         Some(n) => n.parse()?,
         None => 100_000,
     };
+    // An optional second argument keeps the database there for inspection.
     let dir = tempfile::tempdir()?;
-    let path = dir.path().join("glassbox.db");
+    let path = match std::env::args().nth(2) {
+        Some(p) => std::path::PathBuf::from(p),
+        None => dir.path().join("glassbox.db"),
+    };
     let raw = fill(&path, count)?;
     let file = std::fs::metadata(&path)?.len();
     let conn = rusqlite::Connection::open(&path)?;
-    let mut stmt = conn.prepare(
-        "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY SUM(pgsize) DESC",
-    )?;
+    let mut stmt = conn
+        .prepare("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY SUM(pgsize) DESC")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-    println!("{count} build entries, {raw} raw envelope bytes ({:.0} B/entry)", raw as f64 / count as f64);
+    println!(
+        "{count} build entries, {raw} raw envelope bytes ({:.0} B/entry)",
+        raw as f64 / count as f64
+    );
     for row in rows {
         let (name, bytes) = row?;
-        println!("  {name:<28} {bytes:>12} B  {:>7.1} B/entry", bytes as f64 / count as f64);
+        println!(
+            "  {name:<28} {bytes:>12} B  {:>7.1} B/entry",
+            bytes as f64 / count as f64
+        );
     }
     println!(
         "file {file} B = {:.3}× raw; {:.1} B/entry beyond 1.5× raw (target ≤ 64)",
