@@ -8,11 +8,12 @@
 //!
 //! ```sh
 //! CARGO_TARGET_DIR=... cargo run --release -p glassbox-server --example storage_footprint -- 100000 [DB]
+//! CARGO_TARGET_DIR=... cargo run --release -p glassbox-server --example storage_footprint -- open DB
 //! ```
 
 use std::path::Path;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use ed25519_dalek::SigningKey;
 use glassbox_core::digest::Sha256Digest;
 use glassbox_core::merkle::{append_hashes, leaf_hash, MemoryTree};
@@ -115,6 +116,16 @@ fn fill(path: &Path, count: u64) -> Result<u64> {
 }
 
 fn main() -> Result<()> {
+    // `storage_footprint open DB`: time opening (and so migrating) an existing store.
+    if std::env::args().nth(1).as_deref() == Some("open") {
+        let path = std::env::args()
+            .nth(2)
+            .context("open needs a database path")?;
+        let start = std::time::Instant::now();
+        drop(SqliteStorage::open(Path::new(&path), 1)?);
+        println!("opened {path} in {:.2} s", start.elapsed().as_secs_f64());
+        return Ok(());
+    }
     let count: u64 = match std::env::args().nth(1) {
         Some(n) => n.parse()?,
         None => 100_000,

@@ -121,7 +121,16 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     INSERT INTO entries_v3 (idx, kind, integrated_at, terms, leaf)
     SELECT e.idx, k.id, e.integrated_at,
-           COALESCE((SELECT group_concat(t.term, ' ') FROM entry_terms_v3 t WHERE t.idx = e.idx), ''),
+           -- From the old table, whose index by entry makes this a lookup per entry.
+           COALESCE((SELECT group_concat(v.id, ' ')
+                     FROM entry_terms t JOIN term_values v
+                       ON v.field = CASE t.field WHEN 'artifact' THEN 1 WHEN 'commit' THEN 2
+                                    WHEN 'dirhash' THEN 3 WHEN 'repository' THEN 4
+                                    WHEN 'signer' THEN 5 END
+                      AND v.value = CASE WHEN length(t.value) > 0 AND length(t.value) % 2 = 0
+                                              AND t.value NOT GLOB '*[^0-9a-f]*'
+                                         THEN unhex(t.value) ELSE t.value END
+                     WHERE t.idx = e.idx), ''),
            e.leaf
     FROM entries e JOIN term_values k
       ON k.field = 0
