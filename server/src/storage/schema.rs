@@ -4,7 +4,7 @@
 //! crash mid-migration leaves the previous version intact. Migrations are only
 //! ever appended to this list.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::StorageError;
 
@@ -65,6 +65,91 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (size, name, key_id)
     ) STRICT, WITHOUT ROWID;
     ",
+    // 3: compact entries and search terms (docs/performance.md, "Storage").
+    // Every distinct search value is stored once in `term_values`, as a BLOB when it
+    // is lowercase hex of even length (digests, commit and key IDs: half the bytes)
+    // and as TEXT otherwise, so equality on the encoded value is equality on the
+    // original string. `entry_terms` keeps only (term, entry) pairs for search; an
+    // entry lists its own term IDs in `entries.terms`, so the per-entry index on
+    // `entry_terms` goes. The kind is a term too. The leaf hash is no longer a
+    // column of `entries`: it is the level-0 node, found by a partial unique index.
+    // The writer runs this with foreign keys off (tables are rebuilt); `migrate`
+    // checks them before committing.
+    "
+    CREATE TABLE term_values (
+        id     INTEGER PRIMARY KEY,
+        -- 0 kind, 1 artifact, 2 commit, 3 dirhash, 4 repository, 5 signer
+        field  INTEGER NOT NULL,
+        value  ANY     NOT NULL,
+        UNIQUE (field, value)
+    ) STRICT;
+    WITH old (field, value) AS (
+        SELECT 0, kind FROM entries
+        UNION
+        SELECT CASE field WHEN 'artifact' THEN 1 WHEN 'commit' THEN 2 WHEN 'dirhash' THEN 3
+                          WHEN 'repository' THEN 4 WHEN 'signer' THEN 5 END, value
+        FROM entry_terms
+    )
+    INSERT INTO term_values (field, value)
+    SELECT field, CASE WHEN length(value) > 0 AND length(value) % 2 = 0
+                            AND value NOT GLOB '*[^0-9a-f]*'
+                       THEN unhex(value) ELSE value END
+    FROM old ORDER BY field, value;
+
+    CREATE TABLE entry_terms_v3 (
+        term  INTEGER NOT NULL REFERENCES term_values (id),
+        idx   INTEGER NOT NULL REFERENCES entries (idx),
+        PRIMARY KEY (term, idx)
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO entry_terms_v3 (term, idx)
+    SELECT v.id, t.idx
+    FROM entry_terms t JOIN term_values v
+      ON v.field = CASE t.field WHEN 'artifact' THEN 1 WHEN 'commit' THEN 2
+                   WHEN 'dirhash' THEN 3 WHEN 'repository' THEN 4 WHEN 'signer' THEN 5 END
+     AND v.value = CASE WHEN length(t.value) > 0 AND length(t.value) % 2 = 0
+                             AND t.value NOT GLOB '*[^0-9a-f]*'
+                        THEN unhex(t.value) ELSE t.value END
+    ORDER BY 1, 2;
+
+    CREATE TABLE entries_v3 (
+        idx            INTEGER PRIMARY KEY,
+        kind           INTEGER NOT NULL REFERENCES term_values (id),
+        integrated_at  INTEGER NOT NULL,
+        -- IDs of the entry's term_values, space-separated.
+        terms          TEXT    NOT NULL,
+        leaf           BLOB    NOT NULL
+    ) STRICT;
+    INSERT INTO entries_v3 (idx, kind, integrated_at, terms, leaf)
+    SELECT e.idx, k.id, e.integrated_at,
+           -- From the old table, whose index by entry makes this a lookup per entry.
+           COALESCE((SELECT group_concat(v.id, ' ')
+                     FROM entry_terms t JOIN term_values v
+                       ON v.field = CASE t.field WHEN 'artifact' THEN 1 WHEN 'commit' THEN 2
+                                    WHEN 'dirhash' THEN 3 WHEN 'repository' THEN 4
+                                    WHEN 'signer' THEN 5 END
+                      AND v.value = CASE WHEN length(t.value) > 0 AND length(t.value) % 2 = 0
+                                              AND t.value NOT GLOB '*[^0-9a-f]*'
+                                         THEN unhex(t.value) ELSE t.value END
+                     WHERE t.idx = e.idx), ''),
+           e.leaf
+    FROM entries e JOIN term_values k
+      ON k.field = 0
+     AND k.value = CASE WHEN length(e.kind) > 0 AND length(e.kind) % 2 = 0
+                             AND e.kind NOT GLOB '*[^0-9a-f]*'
+                        THEN unhex(e.kind) ELSE e.kind END
+    ORDER BY e.idx;
+
+    -- Every entry's leaf hash becomes (or already is) its level-0 node.
+    INSERT OR IGNORE INTO nodes (level, idx, hash) SELECT 0, idx, leaf_hash FROM entries;
+    CREATE UNIQUE INDEX nodes_leaf_hash ON nodes (hash) WHERE level = 0;
+
+    DROP TABLE entry_terms;
+    DROP TABLE entries;
+    ALTER TABLE entries_v3 RENAME TO entries;
+    ALTER TABLE entry_terms_v3 RENAME TO entry_terms;
+    CREATE INDEX entries_kind ON entries (kind, idx);
+    CREATE INDEX entries_integrated_at ON entries (integrated_at, idx);
+    ",
 ];
 
 /// The schema version this build writes.
@@ -81,9 +166,38 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
             supported: SCHEMA_VERSION,
         });
     }
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    // A migration that rebuilds a table drops the old one while other tables still
+    // reference it, so foreign keys are off while migrating (the pragma cannot
+    // change inside a transaction) and checked before each commit instead
+    // (the SQLite documentation's procedure for schema changes).
+    let enforced: bool = conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .map_err(db)?;
+    conn.pragma_update(None, "foreign_keys", false)
+        .map_err(db)?;
+    let result = run_migrations(conn, found);
+    conn.pragma_update(None, "foreign_keys", enforced)
+        .map_err(db)?;
+    result
+}
+
+fn run_migrations(conn: &mut Connection, found: i64) -> Result<(), StorageError> {
     for (version, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction().map_err(db)?;
         tx.execute_batch(sql).map_err(db)?;
+        let violation: Option<String> = tx
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+            .optional()
+            .map_err(db)?;
+        if let Some(table) = violation {
+            return Err(StorageError::Corrupt(format!(
+                "migration to schema version {} leaves a dangling reference in {table}",
+                version + 1
+            )));
+        }
         tx.pragma_update(None, "user_version", version as i64 + 1)
             .map_err(db)?;
         // Durability point: the migration and its version number commit together.
@@ -99,6 +213,10 @@ pub(super) fn db(e: rusqlite::Error) -> StorageError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::sqlite::SqliteStorage;
+    use crate::storage::{
+        Batch, CheckpointRecord, EntryRecord, Hash, NodeId, SearchQuery, SearchTerms, Storage,
+    };
 
     #[test]
     fn migrating_twice_is_a_no_op() {
@@ -109,6 +227,232 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
+    }
+
+    /// A version-2 database with entries written as version 2 wrote them: their
+    /// terms as text rows, the leaf hash as a column. Entry 2 has no level-0 node.
+    fn version_2_database(path: &std::path::Path) -> Vec<EntryRecord> {
+        let mut conn = Connection::open(path).unwrap();
+        let tx = conn.transaction().unwrap();
+        for sql in &MIGRATIONS[..2] {
+            tx.execute_batch(sql).unwrap();
+        }
+        tx.pragma_update(None, "user_version", 2).unwrap();
+        let artifact = |n: u8| hex::encode([n; 32]);
+        let records = vec![
+            EntryRecord {
+                index: 0,
+                leaf: b"{\"leaf\":0}".to_vec(),
+                leaf_hash: [0xa0; 32],
+                kind: "build".into(),
+                integrated_at_ms: 1_000,
+                signers: vec![hex::encode([7; 32])],
+                terms: SearchTerms {
+                    artifacts: vec![artifact(1), artifact(2)],
+                    commits: vec![hex::encode([3; 20])],
+                    dir_hashes: vec![artifact(4)],
+                    repositories: vec!["https://git.example/app".into()],
+                },
+            },
+            EntryRecord {
+                index: 1,
+                leaf: b"{\"leaf\":1}".to_vec(),
+                leaf_hash: [0xa1; 32],
+                kind: "source-submission".into(),
+                integrated_at_ms: 2_000,
+                signers: vec![hex::encode([7; 32]), hex::encode([8; 32])],
+                terms: SearchTerms {
+                    // Not canonical hex: stays text, and only matches itself.
+                    commits: vec!["ABCDEF".into(), hex::encode([3; 20])],
+                    dir_hashes: vec![artifact(4)],
+                    repositories: vec!["https://git.example/app".into(), "0bad".into()],
+                    ..SearchTerms::default()
+                },
+            },
+            EntryRecord {
+                index: 2,
+                leaf: b"{\"leaf\":2}".to_vec(),
+                leaf_hash: [0xa2; 32],
+                kind: "key-event".into(),
+                integrated_at_ms: 3_000,
+                signers: Vec::new(),
+                terms: SearchTerms::default(),
+            },
+        ];
+        for e in &records {
+            tx.execute(
+                "INSERT INTO entries (idx, leaf, leaf_hash, kind, integrated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                rusqlite::params![e.index as i64, e.leaf, &e.leaf_hash[..], e.kind, e.integrated_at_ms],
+            )
+            .unwrap();
+            let fields = [
+                ("artifact", &e.terms.artifacts),
+                ("commit", &e.terms.commits),
+                ("dirhash", &e.terms.dir_hashes),
+                ("repository", &e.terms.repositories),
+                ("signer", &e.signers),
+            ];
+            for (field, values) in fields {
+                for v in values {
+                    tx.execute(
+                        "INSERT INTO entry_terms (field, value, idx) VALUES (?1, ?2, ?3)",
+                        rusqlite::params![field, v, e.index as i64],
+                    )
+                    .unwrap();
+                }
+            }
+            if e.index != 2 {
+                tx.execute(
+                    "INSERT INTO nodes (level, idx, hash) VALUES (0, ?1, ?2)",
+                    rusqlite::params![e.index as i64, &e.leaf_hash[..]],
+                )
+                .unwrap();
+            }
+        }
+        tx.execute(
+            "INSERT INTO key_events (idx, key_id, action, details) VALUES (2, 'k', 'register', '{}')",
+            [],
+        )
+        .unwrap();
+        tx.execute(
+            "INSERT INTO checkpoints (size, note, created_at) VALUES (3, x'6e6f7465', 3000)",
+            [],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        records
+    }
+
+    #[test]
+    fn a_version_2_database_migrates_in_place_and_searches_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("glassbox.db");
+        let mut expected = version_2_database(&path);
+        // Version 2 returned every field's values sorted.
+        for e in &mut expected {
+            e.terms.commits.sort();
+            e.terms.repositories.sort();
+            e.signers.sort();
+        }
+        let s = SqliteStorage::open(&path, 1).unwrap();
+        let v: i64 = Connection::open(&path)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        assert_eq!(s.entries(&[0, 1, 2]).unwrap(), expected);
+        for e in &expected {
+            assert_eq!(s.find_leaf(&e.leaf_hash).unwrap(), Some(e.index));
+        }
+        assert_eq!(
+            s.read_hashes(&[NodeId { level: 0, index: 2 }]).unwrap(),
+            [[0xa2; 32]]
+        );
+        assert_eq!(s.key_events().unwrap().len(), 1);
+        let found = |q: SearchQuery| -> Vec<u64> {
+            s.search(&SearchQuery { limit: 10, ..q })
+                .unwrap()
+                .iter()
+                .map(|e| e.index)
+                .collect()
+        };
+        let some = |v: &str| Some(v.to_string());
+        assert_eq!(
+            found(SearchQuery {
+                artifact: some(&hex::encode([2; 32])),
+                ..Default::default()
+            }),
+            [0]
+        );
+        assert_eq!(
+            found(SearchQuery {
+                commit: some(&hex::encode([3; 20])),
+                ..Default::default()
+            }),
+            [0, 1]
+        );
+        assert_eq!(
+            found(SearchQuery {
+                commit: some("ABCDEF"),
+                ..Default::default()
+            }),
+            [1]
+        );
+        assert_eq!(
+            found(SearchQuery {
+                commit: some("abcdef"),
+                ..Default::default()
+            }),
+            [0u64; 0]
+        );
+        assert_eq!(
+            found(SearchQuery {
+                dir_hash: some(&hex::encode([4; 32])),
+                ..Default::default()
+            }),
+            [0, 1]
+        );
+        assert_eq!(
+            found(SearchQuery {
+                repository: some("0bad"),
+                ..Default::default()
+            }),
+            [1]
+        );
+        assert_eq!(
+            found(SearchQuery {
+                repository: some("https://git.example/app"),
+                kind: some("build"),
+                ..Default::default()
+            }),
+            [0]
+        );
+        assert_eq!(
+            found(SearchQuery {
+                signer: some(&hex::encode([8; 32])),
+                ..Default::default()
+            }),
+            [1]
+        );
+        assert_eq!(
+            found(SearchQuery {
+                kind: some("key-event"),
+                ..Default::default()
+            }),
+            [2]
+        );
+        assert_eq!(
+            found(SearchQuery {
+                kind: some("review"),
+                ..Default::default()
+            }),
+            [0u64; 0]
+        );
+        // The migrated log grows, and still refuses a leaf it already holds.
+        let next = |leaf_hash: Hash| Batch {
+            entries: vec![EntryRecord {
+                index: 3,
+                leaf_hash,
+                ..expected[0].clone()
+            }],
+            nodes: Vec::new(),
+            checkpoint: CheckpointRecord {
+                size: 4,
+                note: b"n".to_vec(),
+                created_at_ms: 4_000,
+            },
+            key_events: Vec::new(),
+        };
+        assert!(s.append_batch(&next([0xa1; 32])).is_err());
+        s.append_batch(&next([0xa3; 32])).unwrap();
+        assert_eq!(s.find_leaf(&[0xa3; 32]).unwrap(), Some(3));
+        assert_eq!(
+            found(SearchQuery {
+                artifact: some(&hex::encode([2; 32])),
+                ..Default::default()
+            }),
+            [0, 3]
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! write connection used only by the sequencer and a small pool of read
 //! connections for HTTP handlers.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -110,49 +111,144 @@ fn to_i64(v: u64) -> Result<i64, StorageError> {
     i64::try_from(v).map_err(|_| StorageError::Corrupt(format!("{v} exceeds SQLite integers")))
 }
 
-const ENTRY_COLUMNS: &str = "idx, leaf, leaf_hash, kind, integrated_at";
+/// An entry row with its kind's value and its leaf hash (the level-0 node; a
+/// missing one reads as NULL and is reported as corruption).
+const ENTRY_SELECT: &str = "SELECT e.idx, e.leaf, n.hash, k.value, e.integrated_at, e.terms
+     FROM entries e
+     JOIN term_values k ON k.id = e.kind
+     LEFT JOIN nodes n ON n.level = 0 AND n.idx = e.idx";
 
-/// (idx, leaf, leaf_hash, kind, integrated_at) as read from `entries`.
-type EntryRow = (i64, Vec<u8>, Vec<u8>, String, i64);
+/// (idx, leaf, leaf_hash, kind, integrated_at, term IDs) as read by [`ENTRY_SELECT`].
+type EntryRow = (i64, Vec<u8>, Option<Vec<u8>>, String, i64, String);
 
 fn entry_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EntryRow> {
     Ok((
         row.get(0)?,
         row.get(1)?,
         row.get(2)?,
-        row.get(3)?,
+        term_text(row.get_ref(3)?)?,
         row.get(4)?,
+        row.get(5)?,
     ))
 }
 
-/// Turn raw rows into records, attaching each entry's search terms and signers.
+/// `term_values.field` of each search column (schema migration 3).
+const KIND: i64 = 0;
+const ARTIFACT: i64 = 1;
+const COMMIT: i64 = 2;
+const DIRHASH: i64 = 3;
+const REPOSITORY: i64 = 4;
+const SIGNER: i64 = 5;
+
+/// A search value as stored: lowercase hex of even length as its bytes (half the
+/// space), anything else as text. The mapping is one-to-one, so an exact match on
+/// the stored value is an exact match on the string, as before.
+fn term_value(v: &str) -> rusqlite::types::Value {
+    let hex = !v.is_empty()
+        && v.len().is_multiple_of(2)
+        && v.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    match hex::decode(v) {
+        Ok(bytes) if hex => rusqlite::types::Value::Blob(bytes),
+        _ => rusqlite::types::Value::Text(v.to_owned()),
+    }
+}
+
+/// The string a stored search value stands for (inverse of [`term_value`]).
+fn term_text(v: rusqlite::types::ValueRef<'_>) -> rusqlite::Result<String> {
+    match v {
+        rusqlite::types::ValueRef::Blob(b) => Ok(hex::encode(b)),
+        other => other.as_str().map(str::to_owned).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        }),
+    }
+}
+
+/// The ID of a search value, recording it if new. `cache` spares the lookups of
+/// the values a batch repeats (its signers, repositories, commits).
+fn intern(
+    tx: &Transaction<'_>,
+    cache: &mut HashMap<(i64, String), i64>,
+    field: i64,
+    value: &str,
+) -> Result<i64, StorageError> {
+    if let Some(&id) = cache.get(&(field, value.to_owned())) {
+        return Ok(id);
+    }
+    let stored = term_value(value);
+    let found: Option<i64> = tx
+        .prepare_cached("SELECT id FROM term_values WHERE field = ?1 AND value = ?2")
+        .map_err(db)?
+        .query_row(params![field, stored], |r| r.get(0))
+        .optional()
+        .map_err(db)?;
+    let id = match found {
+        Some(id) => id,
+        None => {
+            tx.prepare_cached("INSERT INTO term_values (field, value) VALUES (?1, ?2)")
+                .map_err(db)?
+                .execute(params![field, stored])
+                .map_err(db)?;
+            tx.last_insert_rowid()
+        }
+    };
+    cache.insert((field, value.to_owned()), id);
+    Ok(id)
+}
+
+/// Turn raw rows into records, attaching each entry's search terms and signers
+/// (sorted and without repeats per field, as they always were returned).
 fn complete_entries(
     tx: &Transaction<'_>,
     rows: Vec<EntryRow>,
 ) -> Result<Vec<EntryRecord>, StorageError> {
-    let mut terms_stmt = tx
-        .prepare_cached("SELECT field, value FROM entry_terms WHERE idx = ?1 ORDER BY field, value")
+    let mut value_stmt = tx
+        .prepare_cached("SELECT field, value FROM term_values WHERE id = ?1")
         .map_err(db)?;
+    let mut values: HashMap<i64, (i64, String)> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
-    for (idx, leaf, leaf_hash, kind, integrated_at) in rows {
+    for (idx, leaf, leaf_hash, kind, integrated_at, ids) in rows {
         let mut terms = SearchTerms::default();
         let mut signers = Vec::new();
-        let pairs = terms_stmt
-            .query_map([idx], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(db)?;
-        for pair in pairs {
-            let (field, value) = pair.map_err(db)?;
-            match field.as_str() {
-                "artifact" => terms.artifacts.push(value),
-                "commit" => terms.commits.push(value),
-                "dirhash" => terms.dir_hashes.push(value),
-                "repository" => terms.repositories.push(value),
-                "signer" => signers.push(value),
+        for id in ids.split_ascii_whitespace() {
+            let id: i64 = id
+                .parse()
+                .map_err(|_| StorageError::Corrupt(format!("entry {idx}: term ID {id:?}")))?;
+            let (field, value) = match values.entry(id) {
+                std::collections::hash_map::Entry::Occupied(v) => v.get().clone(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    let v = value_stmt
+                        .query_row([id], |r| {
+                            Ok((r.get::<_, i64>(0)?, term_text(r.get_ref(1)?)?))
+                        })
+                        .optional()
+                        .map_err(db)?
+                        .ok_or_else(|| {
+                            StorageError::Corrupt(format!("entry {idx}: term {id} is missing"))
+                        })?;
+                    slot.insert(v).clone()
+                }
+            };
+            match field {
+                ARTIFACT => terms.artifacts.push(value),
+                COMMIT => terms.commits.push(value),
+                DIRHASH => terms.dir_hashes.push(value),
+                REPOSITORY => terms.repositories.push(value),
+                SIGNER => signers.push(value),
                 other => return Err(StorageError::Corrupt(format!("unknown term field {other}"))),
             }
         }
+        for list in [
+            &mut terms.artifacts,
+            &mut terms.commits,
+            &mut terms.dir_hashes,
+            &mut terms.repositories,
+            &mut signers,
+        ] {
+            list.sort();
+            list.dedup();
+        }
+        let leaf_hash = leaf_hash
+            .ok_or_else(|| StorageError::Corrupt(format!("entry {idx} has no leaf hash node")))?;
         out.push(EntryRecord {
             index: idx as u64,
             leaf,
@@ -235,38 +331,74 @@ impl Storage for SqliteStorage {
 
     fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
         self.write(|tx| {
+            // The level-0 node of every entry is its leaf hash; the partial unique
+            // index on it refuses a leaf that is already logged. A batch may leave
+            // the level-0 nodes out (they are added here), but may not contradict them.
+            let mut nodes: Vec<(u8, u64, Hash)> = batch
+                .nodes
+                .iter()
+                .map(|(n, h)| (n.level, n.index, *h))
+                .collect();
+            let leaves: HashMap<u64, Hash> = batch
+                .nodes
+                .iter()
+                .filter(|(n, _)| n.level == 0)
+                .map(|(n, h)| (n.index, *h))
+                .collect();
+            for e in &batch.entries {
+                match leaves.get(&e.index) {
+                    Some(h) if *h == e.leaf_hash => {}
+                    Some(_) => {
+                        return Err(StorageError::Database(format!(
+                            "entry {}'s leaf hash differs from its level-0 node in the batch",
+                            e.index
+                        )))
+                    }
+                    None => nodes.push((0, e.index, e.leaf_hash)),
+                }
+            }
             let mut insert_entry = tx
                 .prepare_cached(
-                    "INSERT INTO entries (idx, leaf, leaf_hash, kind, integrated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO entries (idx, kind, integrated_at, terms, leaf) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .map_err(db)?;
             let mut insert_term = tx
-                .prepare_cached("INSERT OR IGNORE INTO entry_terms (field, value, idx) VALUES (?1, ?2, ?3)")
+                .prepare_cached("INSERT OR IGNORE INTO entry_terms (term, idx) VALUES (?1, ?2)")
                 .map_err(db)?;
+            let mut cache = HashMap::new();
             for e in &batch.entries {
                 let idx = to_i64(e.index)?;
-                insert_entry
-                    .execute(params![idx, e.leaf, &e.leaf_hash[..], e.kind, e.integrated_at_ms])
-                    .map_err(db)?;
+                let kind = intern(tx, &mut cache, KIND, &e.kind)?;
                 let fields = [
-                    ("artifact", &e.terms.artifacts),
-                    ("commit", &e.terms.commits),
-                    ("dirhash", &e.terms.dir_hashes),
-                    ("repository", &e.terms.repositories),
-                    ("signer", &e.signers),
+                    (ARTIFACT, &e.terms.artifacts),
+                    (COMMIT, &e.terms.commits),
+                    (DIRHASH, &e.terms.dir_hashes),
+                    (REPOSITORY, &e.terms.repositories),
+                    (SIGNER, &e.signers),
                 ];
+                let mut ids = Vec::new();
                 for (field, values) in fields {
                     for v in values {
-                        insert_term.execute(params![field, v, idx]).map_err(db)?;
+                        let id = intern(tx, &mut cache, field, v)?;
+                        if !ids.contains(&id) {
+                            ids.push(id);
+                        }
                     }
+                }
+                let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(" ");
+                insert_entry
+                    .execute(params![idx, kind, e.integrated_at_ms, list, e.leaf])
+                    .map_err(db)?;
+                for id in ids {
+                    insert_term.execute(params![id, idx]).map_err(db)?;
                 }
             }
             let mut insert_node = tx
                 .prepare_cached("INSERT INTO nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
                 .map_err(db)?;
-            for (node, hash) in &batch.nodes {
+            for (level, index, hash) in &nodes {
                 insert_node
-                    .execute(params![node.level, to_i64(node.index)?, &hash[..]])
+                    .execute(params![level, to_i64(*index)?, &hash[..]])
                     .map_err(db)?;
             }
             let mut insert_event = tx
@@ -363,9 +495,7 @@ impl Storage for SqliteStorage {
     fn entries(&self, indexes: &[u64]) -> Result<Vec<EntryRecord>, StorageError> {
         self.read(|tx| {
             let mut stmt = tx
-                .prepare_cached(&format!(
-                    "SELECT {ENTRY_COLUMNS} FROM entries WHERE idx = ?1"
-                ))
+                .prepare_cached(&format!("{ENTRY_SELECT} WHERE e.idx = ?1"))
                 .map_err(db)?;
             let mut rows = Vec::with_capacity(indexes.len());
             for &i in indexes {
@@ -411,7 +541,7 @@ impl Storage for SqliteStorage {
     fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
         self.read(|tx| {
             tx.query_row(
-                "SELECT idx FROM entries WHERE leaf_hash = ?1",
+                "SELECT idx FROM nodes WHERE level = 0 AND hash = ?1",
                 [&leaf_hash[..]],
                 |r| r.get::<_, i64>(0),
             )
@@ -422,27 +552,32 @@ impl Storage for SqliteStorage {
     }
 
     fn search(&self, q: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
-        let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM entries e WHERE 1=1");
+        let mut sql = format!("{ENTRY_SELECT} WHERE 1=1");
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         let terms = [
-            ("artifact", &q.artifact),
-            ("commit", &q.commit),
-            ("dirhash", &q.dir_hash),
-            ("repository", &q.repository),
-            ("signer", &q.signer),
+            (ARTIFACT, &q.artifact),
+            (COMMIT, &q.commit),
+            (DIRHASH, &q.dir_hash),
+            (REPOSITORY, &q.repository),
+            (SIGNER, &q.signer),
         ];
+        // A value never recorded has no ID: the subquery is NULL and nothing matches.
         for (field, value) in terms {
             if let Some(v) = value {
                 sql.push_str(&format!(
-                    " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.field = '{field}' AND t.value = ?{})",
+                    " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term = \
+                     (SELECT id FROM term_values WHERE field = {field} AND value = ?{}))",
                     args.len() + 1
                 ));
-                args.push(v.clone().into());
+                args.push(term_value(v));
             }
         }
         if let Some(kind) = &q.kind {
-            sql.push_str(&format!(" AND e.kind = ?{}", args.len() + 1));
-            args.push(kind.clone().into());
+            sql.push_str(&format!(
+                " AND e.kind = (SELECT id FROM term_values WHERE field = {KIND} AND value = ?{})",
+                args.len() + 1
+            ));
+            args.push(term_value(kind));
         }
         if let Some(since) = q.since_ms {
             sql.push_str(&format!(" AND e.integrated_at >= ?{}", args.len() + 1));
