@@ -12,11 +12,11 @@
 //! The cache keeps *tiles* (C2SP tlog-tiles, height 8): the tile at tile level
 //! `T`, index `N` has room for the 256 nodes of tree level `8T` starting at node
 //! `256·N` (its *base*) and every node of levels `8T+1 ..= 8T+7` above them, 510
-//! hashes in all, with a bit per node saying whether it is held. A miss reads,
-//! with one storage call for all misses of a request, every node of the missed
-//! tiles that is complete in the largest tree known to be committed (or at least
-//! the nodes asked for), so a warm proof makes no storage call at all and a cold
-//! one exactly one. Hashes are only ever copied from storage or from a committed
+//! hashes in all, with a bit per node saying whether it is held. A miss costs
+//! one storage call for all misses of a request: it reads the nodes asked for
+//! in leaf tiles, and every node complete in the largest tree known to be
+//! committed in higher tiles (1/256 as many, read by every proof), so a warm
+//! proof makes no storage call at all and a cold one exactly one. Hashes are only ever copied from storage or from a committed
 //! batch, never recomputed: the cache answers what storage holds, so a corrupt
 //! database is still caught by the start-up check (integrity.rs).
 //! Level-0 tiles (leaf hashes) are evicted least recently used first;
@@ -294,11 +294,23 @@ impl CachedStorage {
             }
             let empty = CachedTile::new();
             for (i, f) in fills.iter().enumerate() {
+                if f.tile.level == 0 {
+                    continue;
+                }
                 let tile = t.map.get(&f.tile).unwrap_or(&empty);
                 for (row, col) in tile.absent(f.width) {
                     ask.push(f.tile.node(row, col));
                     places.push((i, row, col));
                 }
+            }
+        }
+        // Leaf tiles are 255 of every 256 tiles and a proof needs at most 8
+        // nodes of one: read just those (a hash tile read asks for a whole row).
+        for &k in missing {
+            if let Some(p) = Place::of(nodes[k]).filter(|p| p.tile.level == 0) {
+                let i = fills.iter().position(|f| f.tile == p.tile).unwrap_or(0);
+                ask.push(nodes[k]);
+                places.push((i, p.row, p.col));
             }
         }
         ask.extend(direct.iter().map(|&k| nodes[k]));
