@@ -119,7 +119,7 @@ impl Place {
 
 /// Position of node (`row`, `col`) in a tile's hash array: the rows one after another.
 fn slot(row: u8, col: usize) -> usize {
-    (2 * WIDTH - (2 * WIDTH >> row)) + col
+    (2 * WIDTH - ((2 * WIDTH) >> row)) + col
 }
 
 /// One cached tile: the nodes whose bit is set in `held`.
