@@ -79,6 +79,9 @@ pub struct Flags {
     /// Read connections in the SQLite pool.
     #[arg(long, env = "GLASSBOX_READ_CONNECTIONS")]
     pub read_connections: Option<usize>,
+    /// Memory for cached Merkle node hashes, in MiB (0 turns the cache off).
+    #[arg(long, env = "GLASSBOX_HASH_CACHE_MIB", value_name = "MIB")]
+    pub hash_cache_mib: Option<usize>,
     /// Storage backend: `sqlite` (the default: <data>/glassbox.db) or a
     /// `postgres://user@host:port/db` URL shared by several nodes (docs/postgres.md).
     #[arg(long, env = "GLASSBOX_STORAGE", value_name = "URL")]
@@ -130,6 +133,7 @@ pub struct FileConfig {
     pub signer_rate_per_sec: Option<f64>,
     pub signer_burst: Option<f64>,
     pub read_connections: Option<usize>,
+    pub hash_cache_mib: Option<usize>,
     pub storage: Option<String>,
     pub tiles_dir: Option<PathBuf>,
     pub advertise_url: Option<String>,
@@ -224,6 +228,8 @@ pub struct Config {
     pub ip_limit: RateLimit,
     pub signer_limit: RateLimit,
     pub read_connections: usize,
+    /// Bound of the node hash cache in front of storage (storage/cache.rs); 0: none.
+    pub hash_cache_bytes: usize,
     pub storage: StorageBackend,
     pub tiles_dir: Option<PathBuf>,
     pub advertise_url: Option<String>,
@@ -279,6 +285,7 @@ impl Default for Config {
                 burst: 500.0,
             },
             read_connections: 4,
+            hash_cache_bytes: crate::storage::cache::DEFAULT_CACHE_BYTES,
             storage: StorageBackend::Sqlite,
             tiles_dir: None,
             advertise_url: None,
@@ -360,6 +367,13 @@ impl Config {
                 .read_connections
                 .or(file.read_connections)
                 .unwrap_or(d.read_connections),
+            hash_cache_bytes: match flags.hash_cache_mib.or(file.hash_cache_mib) {
+                Some(mib) => mib.checked_mul(1 << 20).ok_or(ConfigError::Invalid {
+                    setting: "hash_cache_mib",
+                    reason: format!("{mib} MiB does not fit in memory addresses"),
+                })?,
+                None => d.hash_cache_bytes,
+            },
             storage: match flags.storage.or(file.storage) {
                 Some(v) => StorageBackend::parse(&v)?,
                 None => d.storage,
@@ -492,6 +506,28 @@ mod tests {
         let c = Config::merge(flags, file).unwrap();
         assert_eq!(c.origin, "flag.example/log");
         assert_eq!(c.batch_size, 7);
+    }
+
+    #[test]
+    fn hash_cache_is_on_by_default_and_set_in_mib() {
+        let c = Config::merge(Flags::default(), FileConfig::default()).unwrap();
+        assert_eq!(
+            c.hash_cache_bytes,
+            crate::storage::cache::DEFAULT_CACHE_BYTES
+        );
+        let file: FileConfig = toml::from_str("hash_cache_mib = 0\n").unwrap();
+        assert_eq!(
+            Config::merge(Flags::default(), file)
+                .unwrap()
+                .hash_cache_bytes,
+            0
+        );
+        let flags = Flags {
+            hash_cache_mib: Some(3),
+            ..Flags::default()
+        };
+        let c = Config::merge(flags, FileConfig::default()).unwrap();
+        assert_eq!(c.hash_cache_bytes, 3 << 20);
     }
 
     #[test]

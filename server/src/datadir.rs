@@ -17,6 +17,7 @@ use glassbox_keys::KeyError;
 
 use crate::config::{Config, StorageBackend};
 use crate::leader::LeaseStore;
+use crate::storage::cache::CachedStorage;
 use crate::storage::postgres::PostgresStorage;
 use crate::storage::sqlite::SqliteStorage;
 use crate::storage::{LogIdentity, Storage, StorageError};
@@ -114,6 +115,13 @@ pub fn open(config: &Config) -> Result<LogSetup, DataDirError> {
                 (shown, storage.clone(), Some(storage))
             }
         };
+    // Every reader and the sequencer share one node hash cache (storage/cache.rs;
+    // safe on a database shared by several nodes, see its doc).
+    let storage: Arc<dyn Storage> = if config.hash_cache_bytes > 0 {
+        Arc::new(CachedStorage::new(storage, config.hash_cache_bytes))
+    } else {
+        storage
+    };
     let storage_err = |source| DataDirError::Storage {
         path: db_path.clone(),
         source,

@@ -37,6 +37,37 @@ mod sqlite {
     crate::contract_tests!(backend);
 }
 
+/// The node hash cache over memory (default bound) and over SQLite (a bound of
+/// two tiles, so eviction runs too): it must be invisible.
+mod cached_memory {
+    use super::*;
+    use glassbox_server::storage::cache::{CachedStorage, DEFAULT_CACHE_BYTES};
+    use glassbox_server::storage::memory::MemoryStorage;
+
+    fn backend(run: Run) {
+        let inner = Arc::new(MemoryStorage::new());
+        let store: Arc<dyn Storage> = Arc::new(CachedStorage::new(inner, DEFAULT_CACHE_BYTES));
+        run(&|| store.clone());
+    }
+
+    crate::contract_tests!(backend);
+}
+
+mod cached_sqlite {
+    use super::*;
+    use glassbox_server::storage::cache::{CachedStorage, TILE_BYTES};
+    use glassbox_server::storage::sqlite::SqliteStorage;
+
+    fn backend(run: Run) {
+        let dir = tempfile::tempdir().unwrap();
+        let inner = Arc::new(SqliteStorage::open(&dir.path().join("glassbox.db"), 2).unwrap());
+        let store: Arc<dyn Storage> = Arc::new(CachedStorage::new(inner, 2 * TILE_BYTES));
+        run(&|| store.clone());
+    }
+
+    crate::contract_tests!(backend);
+}
+
 mod postgres {
     use super::*;
     use glassbox_server::storage::postgres::PostgresStorage;

@@ -4,11 +4,17 @@
 //! tile of width W is served whenever the current tree holds W such nodes (every
 //! width a checkpoint of this log ever had, and more), with a short cache life
 //! since clients move on to wider ones.
+//!
+//! A tile is read with one storage call (hash tiles from the node hash cache
+//! once warm, storage/cache.rs) and no checkpoint: its nodes or entries exist in
+//! storage only once a checkpoint covering them has committed, so a complete read
+//! is proof the tile is available. Only an incomplete read asks for the latest
+//! checkpoint, to tell a tile beyond the tree (404) from a storage fault.
 
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use glassbox_core::tile::{encode_entry_bundle, Tile, TilePath, TILE_HEIGHT, TILE_WIDTH};
+use glassbox_core::tile::{encode_entry_bundle, TilePath, TILE_HEIGHT, TILE_WIDTH};
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -41,21 +47,44 @@ pub async fn tile(
     };
     let body = state
         .read(move |s| {
-            let size = s.latest_checkpoint()?.map_or(0, |c| c.size);
-            let available = match &parsed {
-                TilePath::Hash(t) if t.level < 8 => complete_nodes(size, t.level),
-                TilePath::Hash(_) => 0,
-                TilePath::Entries { .. } => size as u128,
+            // Why the tile could not be read: beyond the tree, or `fault`.
+            let unavailable = |fault: AppError| -> AppError {
+                let size = match s.latest_checkpoint() {
+                    Ok(c) => c.map_or(0, |c| c.size),
+                    Err(e) => return e.into(),
+                };
+                let available = match &parsed {
+                    TilePath::Hash(t) if t.level < 8 => complete_nodes(size, t.level),
+                    TilePath::Hash(_) => 0,
+                    TilePath::Entries { .. } => size as u128,
+                };
+                if start + width as u128 > available {
+                    AppError::NotFound(format!("{path}: beyond the tree of size {size}"))
+                } else {
+                    fault
+                }
             };
-            if start + width as u128 > available {
-                return Err(AppError::NotFound(format!(
-                    "{path}: beyond the tree of size {size}"
-                )));
-            }
             match parsed {
-                TilePath::Hash(t) => hash_tile(s, t),
+                // Level 8 and up would start beyond leaf 2^64: never available.
+                TilePath::Hash(t) if t.level >= 8 => Err(unavailable(AppError::Internal(
+                    "unreachable tile level".into(),
+                ))),
+                TilePath::Hash(t) => match s.read_hashes(&t.nodes()) {
+                    // The hashes are the tile's bytes: no copy.
+                    Ok(hashes) if hashes.len() == usize::from(t.width) => {
+                        Ok(hashes.into_flattened())
+                    }
+                    Ok(_) => Err(AppError::Internal(format!("{path}: short hash read"))),
+                    Err(e) => Err(unavailable(e.into())),
+                },
                 TilePath::Entries { .. } => {
                     let leaves = s.leaves(start as u64, start as u64 + width as u64)?;
+                    if leaves.len() != usize::from(width) {
+                        return Err(unavailable(AppError::Internal(format!(
+                            "{path}: {} of {width} entries read",
+                            leaves.len()
+                        ))));
+                    }
                     let refs: Vec<&[u8]> = leaves.iter().map(Vec::as_slice).collect();
                     encode_entry_bundle(&refs)
                         .map_err(|e| AppError::Internal(format!("entry bundle: {e}")))
@@ -72,9 +101,4 @@ pub async fn tile(
         body,
     )
         .into_response())
-}
-
-fn hash_tile(s: &dyn crate::storage::Storage, t: Tile) -> Result<Vec<u8>, AppError> {
-    let hashes = s.read_hashes(&t.nodes())?;
-    Ok(hashes.concat())
 }

@@ -4,6 +4,7 @@
 //! type appears here, so a PostgreSQL backend (DESIGN §4) or the fault-injecting
 //! in-memory backend used by tests plugs in unchanged.
 
+pub mod cache;
 pub mod memory;
 pub mod postgres;
 mod postgres_lease;
