@@ -270,10 +270,7 @@ impl Committer {
 
         // Publish: answer every submitter with a receipt against the checkpoint.
         // Everything before this batch is committed too, so storage serves the rest.
-        let reader = OverlayReader {
-            pending: &own,
-            storage: self.storage.as_ref(),
-        };
+        let reader = OverlayReader::new(&own, self.storage.as_ref());
         for w in waiting {
             let result = match &checkpoint {
                 None => Err(AppError::Internal(
@@ -641,6 +638,9 @@ impl Sequencer {
             key_events: Vec::new(),
         };
         let mut waiting = Vec::with_capacity(items.len());
+        // Stored nodes read by this batch's appends (the older part of the right
+        // edge, the same for every leaf of the batch).
+        let mut fetched = HashMap::new();
 
         for sub in items {
             if sub.registry.get().is_none() {
@@ -669,11 +669,14 @@ impl Sequencer {
                 continue;
             }
             let size = self.size;
-            let reader = OverlayReader {
-                pending: &self.unsettled_nodes,
-                storage: self.storage.as_ref(),
-            };
-            let nodes = match merkle::append_hashes(size, leaf_hash, &reader) {
+            let reader = OverlayReader::with_fetched(
+                &self.unsettled_nodes,
+                self.storage.as_ref(),
+                std::mem::take(&mut fetched),
+            );
+            let appended = merkle::append_hashes(size, leaf_hash, &reader);
+            fetched = reader.into_fetched();
+            let nodes = match appended {
                 Ok(n) => n,
                 Err(e) => {
                     let _ = sub
@@ -742,10 +745,8 @@ impl Sequencer {
                 registry: None,
             });
         }
-        let reader = OverlayReader {
-            pending: &self.unsettled_nodes,
-            storage: self.storage.as_ref(),
-        };
+        let reader =
+            OverlayReader::with_fetched(&self.unsettled_nodes, self.storage.as_ref(), fetched);
         let signed = merkle::tree_root(self.size, &reader)
             .map_err(|e| format!("tree root: {e}"))
             .and_then(|root| {
