@@ -12,18 +12,49 @@ use crate::error::AppError;
 use crate::storage::{CheckpointRecord, Hash, NodeId, Storage};
 
 /// Hash reads served from `pending` (nodes of a batch not yet committed) first,
-/// then from storage. Nodes read from storage are kept for the reader's
+/// then from storage.
+pub struct OverlayReader<'a> {
+    pub pending: &'a HashMap<NodeId, Hash>,
+    pub storage: &'a dyn Storage,
+}
+
+impl HashReader for OverlayReader<'_> {
+    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, HashReadError> {
+        let missing: Vec<NodeId> = nodes
+            .iter()
+            .filter(|n| !self.pending.contains_key(n))
+            .copied()
+            .collect();
+        let mut fetched = if missing.is_empty() {
+            Vec::new()
+        } else {
+            self.storage
+                .read_hashes(&missing)
+                .map_err(HashReadError::storage)?
+        }
+        .into_iter();
+        nodes
+            .iter()
+            .map(|n| match self.pending.get(n) {
+                Some(h) => Ok(*h),
+                None => fetched.next().ok_or(HashReadError::Missing { node: *n }),
+            })
+            .collect()
+    }
+}
+
+/// [`OverlayReader`] for the sequencer: nodes read from storage are kept for the reader's
 /// lifetime: the proofs of one batch's receipts (and the appends of its leaves)
 /// share most of their nodes, so each is read once per batch, not once per entry.
-pub struct OverlayReader<'a> {
+pub struct BatchReader<'a> {
     pending: &'a HashMap<NodeId, Hash>,
     storage: &'a dyn Storage,
     fetched: RefCell<HashMap<NodeId, Hash>>,
 }
 
-impl<'a> OverlayReader<'a> {
+impl<'a> BatchReader<'a> {
     pub fn new(pending: &'a HashMap<NodeId, Hash>, storage: &'a dyn Storage) -> Self {
-        OverlayReader::with_fetched(pending, storage, HashMap::new())
+        BatchReader::with_fetched(pending, storage, HashMap::new())
     }
 
     /// A reader that already holds `fetched` (from [`into_fetched`](Self::into_fetched)
@@ -34,7 +65,7 @@ impl<'a> OverlayReader<'a> {
         storage: &'a dyn Storage,
         fetched: HashMap<NodeId, Hash>,
     ) -> Self {
-        OverlayReader {
+        BatchReader {
             pending,
             storage,
             fetched: RefCell::new(fetched),
@@ -54,7 +85,7 @@ impl<'a> OverlayReader<'a> {
     }
 }
 
-impl HashReader for OverlayReader<'_> {
+impl HashReader for BatchReader<'_> {
     fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, HashReadError> {
         let missing: Vec<NodeId> = nodes
             .iter()

@@ -41,7 +41,7 @@ use crate::clock::Clock;
 use crate::error::AppError;
 use crate::facts::Facts;
 use crate::metrics::Metrics;
-use crate::receipt::{make_receipt, OverlayReader};
+use crate::receipt::{make_receipt, BatchReader};
 use crate::registry::{key_event_record, replay};
 use crate::storage::{Batch, CheckpointRecord, EntryRecord, NodeId, Storage, StorageError};
 use crate::validate::{admit, Precheck, RegistryView};
@@ -270,7 +270,7 @@ impl Committer {
 
         // Publish: answer every submitter with a receipt against the checkpoint.
         // Everything before this batch is committed too, so storage serves the rest.
-        let reader = OverlayReader::new(&own, self.storage.as_ref());
+        let reader = BatchReader::new(&own, self.storage.as_ref());
         for w in waiting {
             let result = match &checkpoint {
                 None => Err(AppError::Internal(
@@ -669,7 +669,7 @@ impl Sequencer {
                 continue;
             }
             let size = self.size;
-            let reader = OverlayReader::with_fetched(
+            let reader = BatchReader::with_fetched(
                 &self.unsettled_nodes,
                 self.storage.as_ref(),
                 std::mem::take(&mut fetched),
@@ -746,7 +746,7 @@ impl Sequencer {
             });
         }
         let reader =
-            OverlayReader::with_fetched(&self.unsettled_nodes, self.storage.as_ref(), fetched);
+            BatchReader::with_fetched(&self.unsettled_nodes, self.storage.as_ref(), fetched);
         let signed = merkle::tree_root(self.size, &reader)
             .map_err(|e| format!("tree root: {e}"))
             .and_then(|root| {
