@@ -1,22 +1,31 @@
 //! The sequencer: the one task that writes to the log (DESIGN §4).
 //!
-//! Submissions arrive on a bounded queue. Every batch interval, or as soon as a
-//! batch is full, the sequencer runs one straight line:
+//! Submissions arrive on a bounded queue, their signatures already checked by
+//! the submit handlers against the committed registry
+//! ([`crate::validate::precheck`]). Batches are cut on a steady cadence: every
+//! batch interval, or as soon as a batch is full. Each batch goes through two
+//! stages:
 //!
-//! 1. drop duplicates, then admit each envelope with the core participant
-//!    registry *at its position* (key events earlier in the same batch already
-//!    applied; the same rules the verifier replays);
-//! 2. compute the Merkle nodes the new leaves complete;
-//! 3. sign a checkpoint for the new size;
-//! 4. commit entries, nodes, checkpoint and key events in ONE storage call;
-//! 5. only then answer each submitter with its receipt.
+//! 1. **prepare** (in memory, on the blocking pool): drop duplicates, then admit
+//!    each envelope with the core participant registry *at its position* (key
+//!    events earlier in the same batch, or in the batch still committing, already
+//!    applied; the same rules the verifier replays); compute the Merkle nodes the
+//!    new leaves complete; sign a checkpoint for the new size;
+//! 2. **commit**: entries, nodes, checkpoint and key events in ONE storage call
+//!    (one transaction, one fsync); only then answer each submitter with its
+//!    receipt.
 //!
-//! A failed commit is fatal for that batch only: every submitter in it gets 503,
-//! nothing of it is visible, and the in-memory state is reloaded from storage.
+//! The stages are pipelined: batch k+1 is collected and prepared while batch k
+//! commits, built on k's in-memory state. Batches still commit one at a time and
+//! in order, and nobody is answered before their own batch committed.
+//!
+//! A failed commit fails its batch and the one prepared on top of it: every
+//! submitter in either gets 503, nothing of either is visible, and the in-memory
+//! state is reloaded from storage before the next batch is prepared.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use glassbox_core::bundle::Receipt;
@@ -32,10 +41,10 @@ use crate::clock::Clock;
 use crate::error::AppError;
 use crate::facts::Facts;
 use crate::metrics::Metrics;
-use crate::receipt::{make_receipt, OverlayReader};
+use crate::receipt::{make_receipt, BatchReader};
 use crate::registry::{key_event_record, replay};
 use crate::storage::{Batch, CheckpointRecord, EntryRecord, NodeId, Storage, StorageError};
-use crate::validate::admit;
+use crate::validate::{admit, Precheck, RegistryView};
 
 /// What the sequencer answers a submitter.
 #[derive(Debug)]
@@ -52,6 +61,9 @@ pub struct Submission {
     pub facts: Facts,
     /// Canonical envelope bytes: the leaf.
     pub leaf: Vec<u8>,
+    /// What the submit handler already verified.
+    pub precheck: Precheck,
+    registry: RegistryLink,
     reply: oneshot::Sender<Result<SubmitOutcome, AppError>>,
     queued_at: Instant,
 }
@@ -78,7 +90,15 @@ impl Submission {
 pub struct SequencerHandle {
     tx: mpsc::Sender<Submission>,
     metrics: Arc<Metrics>,
+    /// The committed registry, which handlers verify signatures against. Shared
+    /// by every clone of the handle; the sequencer fills it in when it takes the
+    /// first submission from this queue (a queue is made before the sequencer
+    /// that drains it, see [`queue`]).
+    registry: RegistryLink,
 }
+
+/// Where a sequencer publishes its committed registry for one queue's handles.
+type RegistryLink = Arc<OnceLock<watch::Receiver<Arc<RegistryView>>>>;
 
 impl SequencerHandle {
     /// Queue a submission and wait until it is durably logged or refused.
@@ -89,11 +109,26 @@ impl SequencerHandle {
         facts: Facts,
         leaf: Vec<u8>,
     ) -> Result<SubmitOutcome, AppError> {
+        self.submit_prechecked(envelope, facts, leaf, Precheck::Unchecked)
+            .await
+    }
+
+    /// [`submit`](Self::submit) with what the caller already verified against
+    /// [`registry_view`](Self::registry_view).
+    pub async fn submit_prechecked(
+        &self,
+        envelope: Envelope,
+        facts: Facts,
+        leaf: Vec<u8>,
+        precheck: Precheck,
+    ) -> Result<SubmitOutcome, AppError> {
         let (reply, rx) = oneshot::channel();
         let sub = Submission {
             envelope,
             facts,
             leaf,
+            precheck,
+            registry: self.registry.clone(),
             reply,
             queued_at: Instant::now(),
         };
@@ -106,13 +141,177 @@ impl SequencerHandle {
         }
         rx.await.unwrap_or(Err(AppError::CommitFailed))
     }
+
+    /// The registry as of the newest committed batch; `None` until the sequencer
+    /// has taken a first submission from this queue (until then, and for
+    /// submissions queued without a check, it admits in full).
+    pub fn registry_view(&self) -> Option<Arc<RegistryView>> {
+        self.registry.get().map(|r| r.borrow().clone())
+    }
 }
 
 /// The bounded submission queue: the handle for handlers and the receiving end
 /// for [`Sequencer::start`]. Tests hold the receiver to simulate a stalled sequencer.
 pub fn queue(size: usize, metrics: Arc<Metrics>) -> (SequencerHandle, mpsc::Receiver<Submission>) {
     let (tx, rx) = mpsc::channel(size);
-    (SequencerHandle { tx, metrics }, rx)
+    let handle = SequencerHandle {
+        tx,
+        metrics,
+        registry: Arc::new(OnceLock::new()),
+    };
+    (handle, rx)
+}
+
+type Reply = oneshot::Sender<Result<SubmitOutcome, AppError>>;
+
+/// A submitter waiting for its batch to commit.
+struct Waiting {
+    reply: Reply,
+    index: u64,
+    /// New entry (201) rather than a duplicate (200).
+    created: bool,
+    queued_at: Instant,
+}
+
+/// A batch sequenced in memory, waiting for its commit.
+struct Prepared {
+    /// `None` when the batch holds no new entry (only duplicates and refusals).
+    batch: Option<Batch>,
+    /// The checkpoint receipts prove against: the batch's own, or the current one.
+    checkpoint: Option<CheckpointRecord>,
+    waiting: Vec<Waiting>,
+    /// The registry after this batch, when it applied key events: the submit
+    /// handlers get it once the batch is committed.
+    registry: Option<Arc<RegistryView>>,
+}
+
+impl Prepared {
+    /// What becomes redundant with storage once this batch is committed.
+    fn settles(&self) -> Settles {
+        match &self.batch {
+            None => Settles::default(),
+            Some(b) => Settles {
+                nodes: b.nodes.iter().map(|(n, _)| *n).collect(),
+                leaves: b.entries.iter().map(|e| e.leaf_hash).collect(),
+            },
+        }
+    }
+}
+
+/// The in-memory nodes and leaf hashes of one batch, dropped from the
+/// sequencer's overlay once storage holds them.
+#[derive(Default)]
+struct Settles {
+    nodes: Vec<NodeId>,
+    leaves: Vec<Hash>,
+}
+
+/// Answer everyone waiting on a batch that will never commit.
+fn refuse_all(waiting: Vec<Waiting>) {
+    for w in waiting {
+        let _ = w.reply.send(Err(AppError::CommitFailed));
+    }
+}
+
+/// What the commit stage needs; shared with the blocking task that commits
+/// while the next batch is prepared.
+#[derive(Clone)]
+struct Committer {
+    storage: Arc<dyn Storage>,
+    metrics: Arc<Metrics>,
+    /// The size of the newest committed checkpoint, for the witnessing task
+    /// (crate::witnessing). A watch never blocks the sender and keeps only the
+    /// latest value, so slow witnesses can never hold sequencing back.
+    committed: Arc<watch::Sender<u64>>,
+    /// The committed registry, for the submit handlers' signature checks.
+    registry: Arc<watch::Sender<Arc<RegistryView>>>,
+}
+
+impl Committer {
+    /// Commit `prepared` (blocking) and answer its submitters. False when the
+    /// commit failed: everyone waiting got 503, and the sequencer's in-memory
+    /// state (which already includes the batch) must be reloaded.
+    fn commit(&self, prepared: Prepared) -> bool {
+        let Prepared {
+            batch,
+            checkpoint,
+            waiting,
+            registry,
+        } = prepared;
+        let mut own: HashMap<NodeId, Hash> = HashMap::new();
+        let mut leaves: HashMap<u64, Vec<u8>> = HashMap::new();
+        if let Some(batch) = batch {
+            // DURABILITY POINT: entries, nodes, key events and the checkpoint commit
+            // together or not at all. Nobody has been told anything yet.
+            if let Err(e) = self.storage.append_batch(&batch) {
+                // FATAL for this batch (and the one prepared on top of it): nothing
+                // was committed.
+                tracing::error!(error = %e, "batch commit failed; reloading state");
+                self.metrics
+                    .batch_failures_total
+                    .fetch_add(1, Ordering::Relaxed);
+                refuse_all(waiting);
+                return false;
+            }
+            let size = batch.checkpoint.size;
+            self.committed.send_replace(size);
+            self.metrics.entries_total.store(size, Ordering::Relaxed);
+            self.metrics.batch_size.observe(batch.entries.len() as f64);
+            if let Some(view) = registry {
+                self.registry.send_replace(view);
+            }
+            own = batch.nodes.into_iter().collect();
+            leaves = batch
+                .entries
+                .into_iter()
+                .map(|e| (e.index, e.leaf))
+                .collect();
+        }
+
+        // Publish: answer every submitter with a receipt against the checkpoint.
+        // Everything before this batch is committed too, so storage serves the rest.
+        let reader = BatchReader::new(&own, self.storage.as_ref());
+        for w in waiting {
+            let result = match &checkpoint {
+                None => Err(AppError::Internal(
+                    "duplicate of an entry with no checkpoint".into(),
+                )),
+                Some(cp) => {
+                    let leaf = match leaves.remove(&w.index) {
+                        Some(l) => Ok(l),
+                        None => self
+                            .storage
+                            .entry(w.index)
+                            .map_err(AppError::from)
+                            .and_then(|e| {
+                                e.map(|e| e.leaf).ok_or_else(|| {
+                                    AppError::Internal(format!("entry {} vanished", w.index))
+                                })
+                            }),
+                    };
+                    leaf.and_then(|leaf| make_receipt(w.index, &leaf, cp, &reader))
+                        .map(|r| {
+                            if w.created {
+                                SubmitOutcome::Created(r)
+                            } else {
+                                SubmitOutcome::Existing(r)
+                            }
+                        })
+                }
+            };
+            self.metrics
+                .sequencing_latency
+                .observe(w.queued_at.elapsed().as_secs_f64());
+            let _ = w.reply.send(result);
+        }
+        true
+    }
+}
+
+/// A batch being committed on the blocking pool.
+struct InFlight {
+    task: tokio::task::JoinHandle<bool>,
+    settles: Settles,
 }
 
 /// The state only the sequencer touches.
@@ -122,13 +321,19 @@ pub struct Sequencer {
     clock: Arc<dyn Clock>,
     metrics: Arc<Metrics>,
     config: SequencerConfig,
+    /// The registry after every prepared batch (committed or not).
     registry: Registry,
+    /// Log index of the newest key event in `registry`.
+    last_key_event: Option<u64>,
+    /// The log size after every prepared batch.
     size: u64,
     checkpoint: Option<CheckpointRecord>,
-    /// The size of the newest committed checkpoint, for the witnessing task
-    /// (crate::witnessing). A watch never blocks the sender and keeps only the
-    /// latest value, so slow witnesses can never hold sequencing back.
-    committed: watch::Sender<u64>,
+    /// Nodes of prepared batches storage may not hold yet (a batch committing
+    /// while the next is prepared).
+    unsettled_nodes: HashMap<NodeId, Hash>,
+    /// Leaf hashes of those batches' entries, for deduplication.
+    unsettled_leaves: HashMap<Hash, u64>,
+    committer: Committer,
 }
 
 impl Sequencer {
@@ -157,6 +362,12 @@ impl Sequencer {
         metrics: Arc<Metrics>,
         config: SequencerConfig,
     ) -> Result<Sequencer, StorageError> {
+        let committer = Committer {
+            storage: storage.clone(),
+            metrics: metrics.clone(),
+            committed: Arc::new(watch::Sender::new(0)),
+            registry: Arc::new(watch::Sender::new(Arc::new(RegistryView::default()))),
+        };
         let mut s = Sequencer {
             storage,
             signer,
@@ -164,9 +375,12 @@ impl Sequencer {
             metrics,
             config,
             registry: Registry::default(),
+            last_key_event: None,
             size: 0,
             checkpoint: None,
-            committed: watch::Sender::new(0),
+            unsettled_nodes: HashMap::new(),
+            unsettled_leaves: HashMap::new(),
+            committer,
         };
         s.reload()?;
         Ok(s)
@@ -214,13 +428,13 @@ impl Sequencer {
         // DURABILITY POINT: the empty log's checkpoint.
         self.storage.append_batch(&batch)?;
         self.checkpoint = Some(record);
-        self.committed.send_replace(0);
+        self.committer.committed.send_replace(0);
         Ok(())
     }
 
     /// Follows the size of the newest committed checkpoint (initially the current one).
     pub fn committed_checkpoints(&self) -> watch::Receiver<u64> {
-        self.committed.subscribe()
+        self.committer.committed.subscribe()
     }
 
     /// Entries in the log.
@@ -228,15 +442,39 @@ impl Sequencer {
         self.size
     }
 
+    /// Rebuild the in-memory state from what storage holds (committed batches only).
     fn reload(&mut self) -> Result<(), StorageError> {
-        self.registry = replay(self.storage.as_ref())?;
+        self.unsettled_nodes.clear();
+        self.unsettled_leaves.clear();
+        let registry = replay(self.storage.as_ref())?;
+        let view = RegistryView::of(registry.clone());
+        self.last_key_event = view.last_key_event;
+        self.registry = registry;
+        self.committer.registry.send_replace(Arc::new(view));
         self.checkpoint = self.storage.latest_checkpoint()?;
         self.size = self.checkpoint.as_ref().map_or(0, |c| c.size);
-        self.committed.send_replace(self.size);
+        self.committer.committed.send_replace(self.size);
         self.metrics
             .entries_total
             .store(self.size, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// [`reload`](Self::reload) after a failed batch, when no commit is in flight.
+    fn recover(&mut self) {
+        if let Err(e) = self.reload() {
+            tracing::error!(error = %e, "reloading sequencer state failed");
+        }
+    }
+
+    /// Storage now holds a committed batch: its nodes and leaves leave the overlay.
+    fn settle(&mut self, settles: Settles) {
+        for n in settles.nodes {
+            self.unsettled_nodes.remove(&n);
+        }
+        for l in settles.leaves {
+            self.unsettled_leaves.remove(&l);
+        }
     }
 
     /// Start the sequencer task. It runs until every [`SequencerHandle`] is
@@ -254,37 +492,93 @@ impl Sequencer {
 
     async fn run(mut self, mut rx: mpsc::Receiver<Submission>) {
         let interval = self.config.batch_interval;
-        let max = self.config.batch_size;
+        let max = self.config.batch_size.max(1);
+        // A steady cadence: a batch is cut every interval (or when full), however
+        // long the previous one takes to commit.
+        let mut cadence =
+            tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        cadence.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut in_flight: Option<InFlight> = None;
+        let mut open = true;
         loop {
-            let Some(first) = rx.recv().await else { break };
-            let deadline = tokio::time::Instant::now() + interval;
-            let mut items = vec![first];
-            while items.len() < max {
+            let mut items = Vec::new();
+            while open && items.len() < max {
                 tokio::select! {
                     next = rx.recv() => match next {
                         Some(s) => items.push(s),
-                        None => break,
+                        None => open = false,
                     },
-                    _ = tokio::time::sleep_until(deadline) => break,
+                    _ = cadence.tick() => break,
                 }
+            }
+            // A commit that already ended is settled (or its failure recovered
+            // from) before the next batch is built on it.
+            let done = in_flight.as_ref().is_some_and(|f| f.task.is_finished());
+            if done || (items.is_empty() && !open) {
+                let ok = match in_flight.take() {
+                    Some(f) => self.finish(f).await,
+                    None => true,
+                };
+                if !ok {
+                    self = match recover(self).await {
+                        Some(s) => s,
+                        None => return,
+                    };
+                }
+            }
+            if items.is_empty() {
+                if open {
+                    continue;
+                }
+                break;
             }
             self.metrics
                 .queue_depth
                 .fetch_sub(items.len() as u64, Ordering::Relaxed);
-            // Storage calls block: run the batch on the blocking pool and get the
-            // state back for the next one.
-            self = match tokio::task::spawn_blocking(move || {
-                self.sequence(items);
-                self
+            // Prepare this batch on the blocking pool (storage reads block) while
+            // the previous one commits.
+            let (s, prepared) = match tokio::task::spawn_blocking(move || {
+                let p = self.prepare(items);
+                (self, p)
             })
             .await
             {
-                Ok(s) => s,
+                Ok(r) => r,
                 Err(e) => {
                     tracing::error!(error = %e, "sequencer panicked; stopping");
                     return;
                 }
             };
+            self = s;
+            // Batches commit one at a time, in order.
+            let previous_ok = match in_flight.take() {
+                Some(f) => self.finish(f).await,
+                None => true,
+            };
+            match prepared {
+                Ok(p) if previous_ok => {
+                    let settles = p.settles();
+                    let committer = self.committer.clone();
+                    in_flight = Some(InFlight {
+                        task: tokio::task::spawn_blocking(move || committer.commit(p)),
+                        settles,
+                    });
+                }
+                other => {
+                    // Built on a batch that did not commit (or not built at all):
+                    // it must not commit either.
+                    if let Ok(p) = other {
+                        self.metrics
+                            .batch_failures_total
+                            .fetch_add(1, Ordering::Relaxed);
+                        refuse_all(p.waiting);
+                    }
+                    self = match recover(self).await {
+                        Some(s) => s,
+                        None => return,
+                    };
+                }
+            }
         }
         tracing::info!(
             size = self.size,
@@ -292,43 +586,47 @@ impl Sequencer {
         );
     }
 
-    /// Sequence one batch (blocking).
-    pub fn sequence(&mut self, items: Vec<Submission>) {
-        match self.try_sequence(items) {
-            Ok(()) => {}
-            Err((e, waiting)) => {
-                // FATAL for this batch: nothing was committed. Tell every waiting
-                // submitter, then rebuild the in-memory state from what storage holds.
-                tracing::error!(error = %e, "batch commit failed; reloading state");
-                self.metrics
-                    .batch_failures_total
-                    .fetch_add(1, Ordering::Relaxed);
-                for w in waiting {
-                    let _ = w.send(Err(AppError::CommitFailed));
-                }
-                if let Err(e) = self.reload() {
-                    tracing::error!(error = %e, "reloading sequencer state failed");
-                }
+    /// Wait for an in-flight commit; true when it committed.
+    async fn finish(&mut self, f: InFlight) -> bool {
+        match f.task.await {
+            Ok(true) => {
+                self.settle(f.settles);
+                true
+            }
+            Ok(false) => false,
+            Err(e) => {
+                tracing::error!(error = %e, "committing a batch panicked");
+                false
             }
         }
     }
 
-    #[allow(clippy::type_complexity)]
-    fn try_sequence(
-        &mut self,
-        items: Vec<Submission>,
-    ) -> Result<
-        (),
-        (
-            StorageError,
-            Vec<oneshot::Sender<Result<SubmitOutcome, AppError>>>,
-        ),
-    > {
+    /// Sequence one batch and commit it (blocking), without pipelining: for the
+    /// shared-storage loop (`leader.rs`), which answers between batches.
+    pub fn sequence(&mut self, items: Vec<Submission>) {
+        let ok = match self.prepare(items) {
+            Ok(p) => {
+                let settles = p.settles();
+                let ok = self.committer.commit(p);
+                if ok {
+                    self.settle(settles);
+                }
+                ok
+            }
+            Err(()) => false,
+        };
+        if !ok {
+            self.recover();
+        }
+    }
+
+    /// Sequence one batch in memory (blocking: storage reads), advancing the
+    /// in-memory state past it. Refusals are answered at once; everyone else
+    /// waits in the result for the commit. On `Err` everyone was answered 503 and
+    /// the state must be reloaded.
+    fn prepare(&mut self, items: Vec<Submission>) -> Result<Prepared, ()> {
         let now = self.clock.now_ms();
-        let mut registry = self.registry.clone();
-        let mut size = self.size;
-        let mut pending: HashMap<NodeId, Hash> = HashMap::new();
-        let mut in_batch: HashMap<Hash, u64> = HashMap::new();
+        let start_size = self.size;
         let mut batch = Batch {
             entries: Vec::new(),
             nodes: Vec::new(),
@@ -339,13 +637,19 @@ impl Sequencer {
             },
             key_events: Vec::new(),
         };
-        // (reply, index, created, queued_at)
-        let mut answers = Vec::new();
+        let mut waiting = Vec::with_capacity(items.len());
+        // Stored nodes read by this batch's appends (the older part of the right
+        // edge, the same for every leaf of the batch).
+        let mut fetched = HashMap::new();
 
         for sub in items {
+            if sub.registry.get().is_none() {
+                let _ = sub.registry.set(self.committer.registry.subscribe());
+            }
             let leaf_hash = merkle::leaf_hash(&sub.leaf);
-            // Deduplicate: identical leaf earlier in this batch, or already logged.
-            let existing = match in_batch.get(&leaf_hash) {
+            // Deduplicate: identical leaf earlier in this batch or in the batch
+            // still committing, or already logged.
+            let existing = match self.unsettled_leaves.get(&leaf_hash) {
                 Some(&i) => Some(i),
                 None => match self.storage.find_leaf(&leaf_hash) {
                     Ok(found) => found,
@@ -356,14 +660,23 @@ impl Sequencer {
                 },
             };
             if let Some(index) = existing {
-                answers.push((sub.reply, index, false, sub.queued_at));
+                waiting.push(Waiting {
+                    reply: sub.reply,
+                    index,
+                    created: false,
+                    queued_at: sub.queued_at,
+                });
                 continue;
             }
-            let reader = OverlayReader {
-                pending: &pending,
-                storage: self.storage.as_ref(),
-            };
-            let nodes = match merkle::append_hashes(size, leaf_hash, &reader) {
+            let size = self.size;
+            let reader = BatchReader::with_fetched(
+                &self.unsettled_nodes,
+                self.storage.as_ref(),
+                std::mem::take(&mut fetched),
+            );
+            let appended = merkle::append_hashes(size, leaf_hash, &reader);
+            fetched = reader.into_fetched();
+            let nodes = match appended {
                 Ok(n) => n,
                 Err(e) => {
                     let _ = sub
@@ -372,23 +685,31 @@ impl Sequencer {
                     continue;
                 }
             };
+            let is_key_event = matches!(sub.facts.attestation, Attestation::KeyEvent(_));
             // Admission at exactly this position, against the registry as it stands
-            // after the key events accepted earlier in this batch.
-            if let Err(e) = admit(
-                &mut registry,
-                size,
-                &sub.envelope,
-                &sub.facts.attestation,
-                &self.config.operator_pins,
-            ) {
-                let _ = sub.reply.send(Err(e));
-                continue;
+            // after the key events accepted before it. The handler's signature check
+            // stands in for it only if no key event was applied since (Precheck).
+            let prechecked = !is_key_event
+                && matches!(sub.precheck, Precheck::Authorised { last_key_event }
+                    if Some(last_key_event) == self.last_key_event);
+            if !prechecked {
+                if let Err(e) = admit(
+                    &mut self.registry,
+                    size,
+                    &sub.envelope,
+                    &sub.facts.attestation,
+                    &self.config.operator_pins,
+                ) {
+                    let _ = sub.reply.send(Err(e));
+                    continue;
+                }
             }
             if let Attestation::KeyEvent(event) = &sub.facts.attestation {
                 batch.key_events.push(key_event_record(size, event));
+                self.last_key_event = Some(size);
             }
             for (node, hash) in nodes {
-                pending.insert(node, hash);
+                self.unsettled_nodes.insert(node, hash);
                 batch.nodes.push((node, hash));
             }
             batch.entries.push(EntryRecord {
@@ -405,109 +726,80 @@ impl Sequencer {
                     .collect(),
                 terms: sub.facts.terms,
             });
-            in_batch.insert(leaf_hash, size);
-            answers.push((sub.reply, size, true, sub.queued_at));
-            size += 1;
+            self.unsettled_leaves.insert(leaf_hash, size);
+            waiting.push(Waiting {
+                reply: sub.reply,
+                index: size,
+                created: true,
+                queued_at: sub.queued_at,
+            });
+            self.size += 1;
         }
 
-        let checkpoint = if batch.entries.is_empty() {
+        if batch.entries.is_empty() {
             // Only duplicates (or refusals): no new checkpoint, answer against the current one.
-            self.checkpoint.clone()
-        } else {
-            let reader = OverlayReader {
-                pending: &pending,
-                storage: self.storage.as_ref(),
-            };
-            let waiting = |answers: Vec<(oneshot::Sender<_>, u64, bool, Instant)>| {
-                answers.into_iter().map(|a| a.0).collect::<Vec<_>>()
-            };
-            let root = match merkle::tree_root(size, &reader) {
-                Ok(r) => r,
-                Err(e) => {
-                    return Err((
-                        StorageError::Corrupt(format!("tree root: {e}")),
-                        waiting(answers),
-                    ))
-                }
-            };
-            let cp = Checkpoint {
-                origin: self.signer.name().to_string(),
-                size,
-                root,
-                extensions: Vec::new(),
-            };
-            let note = match cp.sign(&self.signer) {
-                Ok(n) => n,
-                Err(e) => {
-                    return Err((
-                        StorageError::Corrupt(format!("signing checkpoint: {e}")),
-                        waiting(answers),
-                    ))
-                }
-            };
-            batch.checkpoint = CheckpointRecord {
-                size,
-                note,
-                created_at_ms: now,
-            };
-            // DURABILITY POINT: entries, nodes, key events and the checkpoint commit
-            // together or not at all. Nobody has been told anything yet.
-            if let Err(e) = self.storage.append_batch(&batch) {
-                return Err((e, waiting(answers)));
-            }
-            // Committed: the in-memory state may now advance.
-            self.registry = registry;
-            self.size = size;
-            self.checkpoint = Some(batch.checkpoint.clone());
-            self.committed.send_replace(size);
-            self.metrics.entries_total.store(size, Ordering::Relaxed);
-            self.metrics.batch_size.observe(batch.entries.len() as f64);
-            Some(batch.checkpoint)
-        };
-
-        // Publish: answer every submitter with a receipt against the checkpoint.
-        let leaves: HashMap<u64, Vec<u8>> = batch
-            .entries
-            .into_iter()
-            .map(|e| (e.index, e.leaf))
-            .collect();
-        let reader = OverlayReader {
-            pending: &pending,
-            storage: self.storage.as_ref(),
-        };
-        for (reply, index, created, queued_at) in answers {
-            let result = match &checkpoint {
-                None => Err(AppError::Internal(
-                    "duplicate of an entry with no checkpoint".into(),
-                )),
-                Some(cp) => {
-                    let leaf = match leaves.get(&index) {
-                        Some(l) => Ok(l.clone()),
-                        None => self
-                            .storage
-                            .entry(index)
-                            .map_err(AppError::from)
-                            .and_then(|e| {
-                                e.map(|e| e.leaf).ok_or_else(|| {
-                                    AppError::Internal(format!("entry {index} vanished"))
-                                })
-                            }),
-                    };
-                    leaf.and_then(|leaf| make_receipt(index, &leaf, cp, &reader))
-                        .map(|r| {
-                            if created {
-                                SubmitOutcome::Created(r)
-                            } else {
-                                SubmitOutcome::Existing(r)
-                            }
-                        })
-                }
-            };
-            self.metrics
-                .sequencing_latency
-                .observe(queued_at.elapsed().as_secs_f64());
-            let _ = reply.send(result);
+            return Ok(Prepared {
+                batch: None,
+                checkpoint: self.checkpoint.clone(),
+                waiting,
+                registry: None,
+            });
         }
-        Ok(())
+        let reader =
+            BatchReader::with_fetched(&self.unsettled_nodes, self.storage.as_ref(), fetched);
+        let signed = merkle::tree_root(self.size, &reader)
+            .map_err(|e| format!("tree root: {e}"))
+            .and_then(|root| {
+                Checkpoint {
+                    origin: self.signer.name().to_string(),
+                    size: self.size,
+                    root,
+                    extensions: Vec::new(),
+                }
+                .sign(&self.signer)
+                .map_err(|e| format!("signing checkpoint: {e}"))
+            });
+        let note = match signed {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, size = start_size, "preparing a batch failed");
+                self.metrics
+                    .batch_failures_total
+                    .fetch_add(1, Ordering::Relaxed);
+                refuse_all(waiting);
+                return Err(());
+            }
+        };
+        batch.checkpoint = CheckpointRecord {
+            size: self.size,
+            note,
+            created_at_ms: now,
+        };
+        self.checkpoint = Some(batch.checkpoint.clone());
+        let registry = (!batch.key_events.is_empty())
+            .then(|| Arc::new(RegistryView::of(self.registry.clone())));
+        Ok(Prepared {
+            batch: Some(batch),
+            checkpoint: self.checkpoint.clone(),
+            waiting,
+            registry,
+        })
+    }
+}
+
+/// Reload the sequencer's state after a failed batch, off the async runtime.
+/// `None` if that panicked (the sequencer is gone).
+async fn recover(mut seq: Sequencer) -> Option<Sequencer> {
+    match tokio::task::spawn_blocking(move || {
+        seq.recover();
+        seq
+    })
+    .await
+    {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::error!(error = %e, "reloading sequencer state panicked; stopping");
+            None
+        }
     }
 }

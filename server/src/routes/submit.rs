@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::facts::facts;
 use crate::sequencer::SubmitOutcome;
 use crate::state::AppState;
+use crate::validate::{precheck, Precheck};
 
 /// 201 with the receipt when newly logged, 200 with the existing receipt when
 /// the identical envelope was logged before.
@@ -44,9 +45,25 @@ pub async fn submit(
                 retry_after,
             })?;
     }
-    let facts = facts(&envelope)?;
-    let leaf = envelope.to_canonical_json();
-    match state.sequencer.submit(envelope, facts, leaf).await? {
+    // Parsing the statement and verifying signatures is CPU work: it runs on the
+    // blocking pool, in parallel across submissions, so the serial sequencer only
+    // re-checks what a key event logged since could change (validate::precheck).
+    let view = state.sequencer.registry_view();
+    let (envelope, facts, leaf, precheck) = tokio::task::spawn_blocking(move || {
+        let facts = facts(&envelope)?;
+        let precheck = match &view {
+            Some(view) => precheck(view, &envelope, &facts.attestation)?,
+            None => Precheck::Unchecked,
+        };
+        let leaf = envelope.to_canonical_json();
+        Ok::<_, AppError>((envelope, facts, leaf, precheck))
+    })
+    .await??;
+    let outcome = state
+        .sequencer
+        .submit_prechecked(envelope, facts, leaf, precheck)
+        .await?;
+    match outcome {
         SubmitOutcome::Created(r) => Ok((StatusCode::CREATED, Json(r)).into_response()),
         SubmitOutcome::Existing(r) => Ok((StatusCode::OK, Json(r)).into_response()),
     }
