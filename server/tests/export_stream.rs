@@ -35,6 +35,7 @@ struct Counting {
 }
 
 impl Storage for Counting {
+    glassbox_server::forward_storage!(inner => identity, set_identity, append_batch, latest_checkpoint, checkpoint_at, checkpoints, entry, entries, leaves, find_leaf, key_events, read_hashes);
     fn search(&self, q: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
         let rows = self.inner.search(q)?;
         let n = rows.len() as u64;
@@ -43,42 +44,6 @@ impl Storage for Counting {
         let in_flight = out.saturating_sub(self.consumed.load(Ordering::SeqCst));
         self.max_in_flight.fetch_max(in_flight, Ordering::SeqCst);
         Ok(rows)
-    }
-    fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
-        self.inner.identity()
-    }
-    fn set_identity(&self, i: &LogIdentity) -> Result<(), StorageError> {
-        self.inner.set_identity(i)
-    }
-    fn append_batch(&self, b: &Batch) -> Result<(), StorageError> {
-        self.inner.append_batch(b)
-    }
-    fn latest_checkpoint(&self) -> Result<Option<CheckpointRecord>, StorageError> {
-        self.inner.latest_checkpoint()
-    }
-    fn checkpoint_at(&self, size: u64) -> Result<Option<CheckpointRecord>, StorageError> {
-        self.inner.checkpoint_at(size)
-    }
-    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError> {
-        self.inner.checkpoints(since, limit)
-    }
-    fn entry(&self, index: u64) -> Result<Option<EntryRecord>, StorageError> {
-        self.inner.entry(index)
-    }
-    fn entries(&self, indexes: &[u64]) -> Result<Vec<EntryRecord>, StorageError> {
-        self.inner.entries(indexes)
-    }
-    fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError> {
-        self.inner.leaves(start, end)
-    }
-    fn find_leaf(&self, h: &Hash) -> Result<Option<u64>, StorageError> {
-        self.inner.find_leaf(h)
-    }
-    fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
-        self.inner.key_events()
-    }
-    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
-        self.inner.read_hashes(nodes)
     }
 }
 

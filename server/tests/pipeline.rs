@@ -22,10 +22,7 @@ use glassbox_server::facts::facts;
 use glassbox_server::metrics::Metrics;
 use glassbox_server::sequencer::{Sequencer, SequencerConfig, SequencerHandle, SubmitOutcome};
 use glassbox_server::storage::memory::MemoryStorage;
-use glassbox_server::storage::{
-    Batch, CheckpointRecord, EntryRecord, Hash, KeyEventRecord, LogIdentity, NodeId, SearchQuery,
-    Storage, StorageError,
-};
+use glassbox_server::storage::{Batch, Storage, StorageError};
 use glassbox_server::validate::{precheck, Precheck};
 use support::*;
 use tokio::task::JoinHandle;
@@ -67,12 +64,7 @@ impl Gated {
 }
 
 impl Storage for Gated {
-    fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
-        self.inner.identity()
-    }
-    fn set_identity(&self, identity: &LogIdentity) -> Result<(), StorageError> {
-        self.inner.set_identity(identity)
-    }
+    glassbox_server::forward_storage!(inner => identity, set_identity, latest_checkpoint, checkpoint_at, checkpoints, entry, entries, leaves, find_leaf, key_events, search, read_hashes);
     fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
         self.arrived.fetch_add(1, Ordering::SeqCst);
         let mut closed = self.closed.lock().unwrap();
@@ -81,36 +73,6 @@ impl Storage for Gated {
         }
         drop(closed);
         self.inner.append_batch(batch)
-    }
-    fn latest_checkpoint(&self) -> Result<Option<CheckpointRecord>, StorageError> {
-        self.inner.latest_checkpoint()
-    }
-    fn checkpoint_at(&self, size: u64) -> Result<Option<CheckpointRecord>, StorageError> {
-        self.inner.checkpoint_at(size)
-    }
-    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError> {
-        self.inner.checkpoints(since, limit)
-    }
-    fn entry(&self, index: u64) -> Result<Option<EntryRecord>, StorageError> {
-        self.inner.entry(index)
-    }
-    fn entries(&self, indexes: &[u64]) -> Result<Vec<EntryRecord>, StorageError> {
-        self.inner.entries(indexes)
-    }
-    fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError> {
-        self.inner.leaves(start, end)
-    }
-    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
-        self.inner.find_leaf(leaf_hash)
-    }
-    fn search(&self, query: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
-        self.inner.search(query)
-    }
-    fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
-        self.inner.key_events()
-    }
-    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
-        self.inner.read_hashes(nodes)
     }
 }
 

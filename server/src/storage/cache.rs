@@ -42,11 +42,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use glassbox_core::note::NoteSignature;
-
-use super::records::{
-    Batch, CheckpointRecord, DayCount, EntryRecord, KeyEventRecord, LogIdentity, SearchQuery,
-};
+use super::records::{Batch, CheckpointRecord};
 use super::{Hash, NodeId, Storage, StorageError};
 
 /// Default memory bound of the cache: about 4,000 tiles, every node of a log of
@@ -364,13 +360,7 @@ impl CachedStorage {
 }
 
 impl Storage for CachedStorage {
-    fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
-        self.inner.identity()
-    }
-
-    fn set_identity(&self, identity: &LogIdentity) -> Result<(), StorageError> {
-        self.inner.set_identity(identity)
-    }
+    crate::forward_storage!(inner => identity, set_identity, checkpoints, entry, entries, leaves, find_leaf, search, key_events, add_cosignatures, entries_per_day);
 
     /// Appends, then — only once the batch is durable — adds its nodes to the
     /// cached tiles (the log's right edge), so the next batch's appends and
@@ -417,46 +407,6 @@ impl Storage for CachedStorage {
             self.saw_size(size);
         }
         Ok(c)
-    }
-
-    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError> {
-        self.inner.checkpoints(since, limit)
-    }
-
-    fn entry(&self, index: u64) -> Result<Option<EntryRecord>, StorageError> {
-        self.inner.entry(index)
-    }
-
-    fn entries(&self, indexes: &[u64]) -> Result<Vec<EntryRecord>, StorageError> {
-        self.inner.entries(indexes)
-    }
-
-    fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError> {
-        self.inner.leaves(start, end)
-    }
-
-    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
-        self.inner.find_leaf(leaf_hash)
-    }
-
-    fn search(&self, query: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
-        self.inner.search(query)
-    }
-
-    fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
-        self.inner.key_events()
-    }
-
-    fn add_cosignatures(
-        &self,
-        size: u64,
-        cosignatures: &[NoteSignature],
-    ) -> Result<(), StorageError> {
-        self.inner.add_cosignatures(size, cosignatures)
-    }
-
-    fn entries_per_day(&self, since_ms: i64) -> Result<Vec<DayCount>, StorageError> {
-        self.inner.entries_per_day(since_ms)
     }
 
     fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {

@@ -21,6 +21,8 @@ pub use records::{
 /// A tree node: the hash of the complete subtree of `2^level` leaves starting at
 /// leaf `index << level` (RFC 9162 §2.1).
 pub use glassbox_core::merkle::NodeId;
+/// A witness cosignature line, as [`Storage::add_cosignatures`] takes it.
+pub use glassbox_core::note::NoteSignature;
 /// A SHA-256 Merkle hash.
 pub type Hash = [u8; 32];
 
@@ -146,4 +148,98 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Hashes of the given tree nodes, in order. Missing nodes are an error.
     fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError>;
+}
+
+/// Implements the listed [`Storage`] methods by calling the same method on
+/// `self.$field`, for wrappers that change a few methods and pass the rest
+/// through unchanged (the node cache, test doubles). Methods left out of the list
+/// must be written by hand or keep the trait's default.
+///
+/// ```ignore
+/// impl Storage for Wrapper {
+///     glassbox_server::forward_storage!(inner => identity, set_identity, read_hashes);
+///     fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> { … }
+///     …
+/// }
+/// ```
+#[macro_export]
+macro_rules! forward_storage {
+    ($field:ident => $($method:ident),+ $(,)?) => {
+        $( $crate::forward_storage!(@one $field $method); )+
+    };
+    (@one $f:ident identity) => {
+        fn identity(&self) -> ::std::result::Result<::std::option::Option<$crate::storage::LogIdentity>, $crate::storage::StorageError> {
+            self.$f.identity()
+        }
+    };
+    (@one $f:ident set_identity) => {
+        fn set_identity(&self, identity: &$crate::storage::LogIdentity) -> ::std::result::Result<(), $crate::storage::StorageError> {
+            self.$f.set_identity(identity)
+        }
+    };
+    (@one $f:ident append_batch) => {
+        fn append_batch(&self, batch: &$crate::storage::Batch) -> ::std::result::Result<(), $crate::storage::StorageError> {
+            self.$f.append_batch(batch)
+        }
+    };
+    (@one $f:ident latest_checkpoint) => {
+        fn latest_checkpoint(&self) -> ::std::result::Result<::std::option::Option<$crate::storage::CheckpointRecord>, $crate::storage::StorageError> {
+            self.$f.latest_checkpoint()
+        }
+    };
+    (@one $f:ident checkpoint_at) => {
+        fn checkpoint_at(&self, size: u64) -> ::std::result::Result<::std::option::Option<$crate::storage::CheckpointRecord>, $crate::storage::StorageError> {
+            self.$f.checkpoint_at(size)
+        }
+    };
+    (@one $f:ident checkpoints) => {
+        fn checkpoints(&self, since: u64, limit: usize) -> ::std::result::Result<::std::vec::Vec<$crate::storage::CheckpointRecord>, $crate::storage::StorageError> {
+            self.$f.checkpoints(since, limit)
+        }
+    };
+    (@one $f:ident entry) => {
+        fn entry(&self, index: u64) -> ::std::result::Result<::std::option::Option<$crate::storage::EntryRecord>, $crate::storage::StorageError> {
+            self.$f.entry(index)
+        }
+    };
+    (@one $f:ident entries) => {
+        fn entries(&self, indexes: &[u64]) -> ::std::result::Result<::std::vec::Vec<$crate::storage::EntryRecord>, $crate::storage::StorageError> {
+            self.$f.entries(indexes)
+        }
+    };
+    (@one $f:ident leaves) => {
+        fn leaves(&self, start: u64, end: u64) -> ::std::result::Result<::std::vec::Vec<::std::vec::Vec<u8>>, $crate::storage::StorageError> {
+            self.$f.leaves(start, end)
+        }
+    };
+    (@one $f:ident find_leaf) => {
+        fn find_leaf(&self, leaf_hash: &$crate::storage::Hash) -> ::std::result::Result<::std::option::Option<u64>, $crate::storage::StorageError> {
+            self.$f.find_leaf(leaf_hash)
+        }
+    };
+    (@one $f:ident search) => {
+        fn search(&self, query: &$crate::storage::SearchQuery) -> ::std::result::Result<::std::vec::Vec<$crate::storage::EntryRecord>, $crate::storage::StorageError> {
+            self.$f.search(query)
+        }
+    };
+    (@one $f:ident key_events) => {
+        fn key_events(&self) -> ::std::result::Result<::std::vec::Vec<$crate::storage::KeyEventRecord>, $crate::storage::StorageError> {
+            self.$f.key_events()
+        }
+    };
+    (@one $f:ident add_cosignatures) => {
+        fn add_cosignatures(&self, size: u64, cosignatures: &[$crate::storage::NoteSignature]) -> ::std::result::Result<(), $crate::storage::StorageError> {
+            self.$f.add_cosignatures(size, cosignatures)
+        }
+    };
+    (@one $f:ident entries_per_day) => {
+        fn entries_per_day(&self, since_ms: i64) -> ::std::result::Result<::std::vec::Vec<$crate::storage::DayCount>, $crate::storage::StorageError> {
+            self.$f.entries_per_day(since_ms)
+        }
+    };
+    (@one $f:ident read_hashes) => {
+        fn read_hashes(&self, nodes: &[$crate::storage::NodeId]) -> ::std::result::Result<::std::vec::Vec<$crate::storage::Hash>, $crate::storage::StorageError> {
+            self.$f.read_hashes(nodes)
+        }
+    };
 }
