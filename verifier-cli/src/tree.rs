@@ -31,6 +31,21 @@ pub enum TreeError {
     ReadFile { path: PathBuf, source: io::Error },
 }
 
+/// `root` must be a directory (following a symbolic link to one).
+fn require_dir(root: &Path) -> Result<(), TreeError> {
+    let meta = fs::metadata(root).map_err(|source| TreeError::ReadDir {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    if meta.is_dir() {
+        Ok(())
+    } else {
+        Err(TreeError::NotADirectory {
+            path: root.to_path_buf(),
+        })
+    }
+}
+
 /// A regular file's dirHash path and the SHA-256 of its bytes.
 pub type HashedFile = (String, [u8; 32]);
 
@@ -45,15 +60,7 @@ pub type HashedFile = (String, [u8; 32]);
 /// than the whole path, and no file is `stat`ed: the read loop finds its end. Memory
 /// is one read buffer per thread plus the result list.
 pub fn hash_regular_files(root: &Path) -> Result<Vec<HashedFile>, TreeError> {
-    let meta = fs::metadata(root).map_err(|source| TreeError::ReadDir {
-        path: root.to_path_buf(),
-        source,
-    })?;
-    if !meta.is_dir() {
-        return Err(TreeError::NotADirectory {
-            path: root.to_path_buf(),
-        });
-    }
+    require_dir(root)?;
     let found = Found {
         files: Mutex::new(Vec::new()),
         error: Mutex::new(None),
@@ -230,15 +237,7 @@ mod tests {
 
     /// Every regular file under `root`, in no particular order.
     pub fn regular_files(root: &Path) -> Result<Vec<TreeFile>, TreeError> {
-        let meta = fs::metadata(root).map_err(|source| TreeError::ReadDir {
-            path: root.to_path_buf(),
-            source,
-        })?;
-        if !meta.is_dir() {
-            return Err(TreeError::NotADirectory {
-                path: root.to_path_buf(),
-            });
-        }
+        require_dir(root)?;
         let mut files = Vec::new();
         // (directory on disk, its relative path prefix)
         let mut pending = vec![(root.to_path_buf(), String::new())];
