@@ -116,22 +116,13 @@ impl Server {
         (field("VmRSS:"), field("VmHWM:"))
     }
 
-    /// CPU seconds (user + system) the server has used so far, from /proc.
+    /// CPU seconds (user + system, every thread) the server has used so far, from /proc.
     pub fn cpu_secs(&self) -> f64 {
         let stat =
             std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
-        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-        let ticks: Vec<f64> = rest
-            .split_whitespace()
-            .filter_map(|f| f.parse().ok())
-            .collect();
         // SAFETY: sysconf has no preconditions.
         let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-        match (ticks.get(11), ticks.get(12)) {
-            (Some(u), Some(s)) => (u + s) / hz,
-            _ => 0.0,
-        }
+        cpu_ticks(&stat).map_or(0.0, |ticks| ticks as f64 / hz)
     }
 
     /// SIGTERM and wait (bounded) for the graceful shutdown, which checkpoints
@@ -192,5 +183,32 @@ fn poll_ok(agent: &ureq::Agent, url: &str, start: Instant) -> Result<Duration> {
             bail!("{url} did not answer 200 within 30 s");
         }
         std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// utime + stime, in clock ticks, from the text of `/proc/PID/stat`.
+fn cpu_ticks(stat: &str) -> Option<u64> {
+    // The fields after the parenthesised command name start with the state (field
+    // 3 of proc(5)); utime and stime are fields 14 and 15, so the 12th and 13th of
+    // these. Counted in place: the state is not a number.
+    let rest = stat.rsplit_once(')')?.1;
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cpu_ticks;
+
+    #[test]
+    fn cpu_ticks_adds_user_and_system_time() {
+        // A real line (a command name with a space and a parenthesis in it).
+        let stat = "22379 (glassbox (x) srv) S 22374 22374 1 0 -1 4194560 41516 0 3 0 \
+                    1873 412 0 0 20 0 12 0 380000 424456000 34087 18446744073709551615";
+        assert_eq!(cpu_ticks(stat), Some(1873 + 412));
+        assert_eq!(cpu_ticks("22379 (srv) S 1 2"), None);
+        assert_eq!(cpu_ticks(""), None);
     }
 }
