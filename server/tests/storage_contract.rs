@@ -35,6 +35,40 @@ mod sqlite {
     }
 
     crate::contract_tests!(backend);
+
+    /// Commits leave the WAL to the checkpointer thread, which copies it into
+    /// the database file while the store is open; a clean close leaves the file
+    /// alone, complete.
+    #[test]
+    fn a_background_checkpoint_copies_commits_into_the_database_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("glassbox.db");
+        let store: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&path, 1).unwrap());
+        let before = std::fs::metadata(&path).unwrap().len();
+        let mut log = crate::storage_contract_suite::Log::new(store.clone());
+        for round in 0..20 {
+            log.append(50, 1_767_225_600_000 + round);
+        }
+        // The writer never checkpoints (wal_autocheckpoint=0): only the
+        // checkpointer can grow the database file.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::fs::metadata(&path).unwrap().len() <= before {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no checkpoint within 20 s: the database file stayed at {before} bytes"
+            );
+            std::thread::yield_now();
+        }
+        drop(log);
+        drop(store);
+        assert!(
+            !dir.path().join("glassbox.db-wal").exists(),
+            "a clean close leaves no WAL"
+        );
+        let reopened = SqliteStorage::open(&path, 1).unwrap();
+        assert_eq!(reopened.latest_checkpoint().unwrap().unwrap().size, 1000);
+        assert_eq!(reopened.entry(999).unwrap().unwrap().index, 999);
+    }
 }
 
 /// The node hash cache over memory (default bound) and over SQLite (a bound of

@@ -90,6 +90,11 @@ pub trait Storage: Send + Sync + 'static {
     fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError>;
     /// The index of the entry whose leaf hash is `leaf_hash`, if logged.
     fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError>;
+    /// [`find_leaf`](Self::find_leaf) for each of `leaf_hashes`, in order: one
+    /// call per batch for the sequencer's duplicate check.
+    fn find_leaves(&self, leaf_hashes: &[Hash]) -> Result<Vec<Option<u64>>, StorageError> {
+        leaf_hashes.iter().map(|h| self.find_leaf(h)).collect()
+    }
     /// Entries matching every term of `query`, ordered by index, after `query.after`.
     fn search(&self, query: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError>;
     /// Indexes of every key event, in log order.
@@ -215,6 +220,11 @@ macro_rules! forward_storage {
     (@one $f:ident find_leaf) => {
         fn find_leaf(&self, leaf_hash: &$crate::storage::Hash) -> ::std::result::Result<::std::option::Option<u64>, $crate::storage::StorageError> {
             self.$f.find_leaf(leaf_hash)
+        }
+    };
+    (@one $f:ident find_leaves) => {
+        fn find_leaves(&self, leaf_hashes: &[$crate::storage::Hash]) -> ::std::result::Result<::std::vec::Vec<::std::option::Option<u64>>, $crate::storage::StorageError> {
+            self.$f.find_leaves(leaf_hashes)
         }
     };
     (@one $f:ident search) => {

@@ -533,14 +533,24 @@ impl Storage for PostgresStorage {
     }
 
     fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
+        let mut found = self.find_leaves(std::slice::from_ref(leaf_hash))?;
+        Ok(found.pop().flatten())
+    }
+
+    fn find_leaves(&self, leaf_hashes: &[Hash]) -> Result<Vec<Option<u64>>, StorageError> {
         self.read(|tx| {
-            tx.query_opt(
-                "SELECT idx FROM entries WHERE leaf_hash = $1",
-                &[&&leaf_hash[..]],
-            )
-            .map_err(db)?
-            .map(|r| to_u64(r.get(0)))
-            .transpose()
+            let stmt = tx
+                .prepare("SELECT idx FROM entries WHERE leaf_hash = $1")
+                .map_err(db)?;
+            leaf_hashes
+                .iter()
+                .map(|h| {
+                    tx.query_opt(&stmt, &[&&h[..]])
+                        .map_err(db)?
+                        .map(|r| to_u64(r.get(0)))
+                        .transpose()
+                })
+                .collect()
         })
     }
 

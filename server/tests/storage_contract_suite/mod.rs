@@ -156,7 +156,15 @@ pub fn appended_entries_read_back_exactly(open: Factory) {
         assert_eq!(s.find_leaf(&e.leaf_hash).unwrap(), Some(e.index));
     }
     assert_eq!(s.entry(8).unwrap(), None);
-    assert_eq!(s.find_leaf(&merkle::leaf_hash(b"absent")).unwrap(), None);
+    let absent = merkle::leaf_hash(b"absent");
+    assert_eq!(s.find_leaf(&absent).unwrap(), None);
+    // The batched lookup answers in the order asked, repeats and misses included.
+    assert_eq!(
+        s.find_leaves(&[all[6].leaf_hash, absent, all[0].leaf_hash, all[6].leaf_hash])
+            .unwrap(),
+        vec![Some(6), None, Some(0), Some(6)]
+    );
+    assert!(s.find_leaves(&[]).unwrap().is_empty());
     let picked = s.entries(&[6, 0, 99, 2]).unwrap();
     assert_eq!(
         picked.iter().map(|e| e.index).collect::<Vec<_>>(),
