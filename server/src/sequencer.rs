@@ -16,7 +16,8 @@
 //!    receipt.
 //!
 //! The stages are pipelined: batch k+1 is collected and prepared while batch k
-//! commits, built on k's in-memory state. Batches still commit one at a time and
+//! commits, built on k's in-memory state, and k's receipts are built (split
+//! across the cores) while k+1 commits. Batches still commit one at a time and
 //! in order, and nobody is answered before their own batch committed.
 //!
 //! A failed commit fails its batch and the one prepared on top of it: every
@@ -228,10 +229,14 @@ struct Committer {
 }
 
 impl Committer {
-    /// Commit `prepared` (blocking) and answer its submitters. False when the
-    /// commit failed: everyone waiting got 503, and the sequencer's in-memory
-    /// state (which already includes the batch) must be reloaded.
-    fn commit(&self, prepared: Prepared) -> bool {
+    /// Commit `prepared` (blocking), tell `committed` whether it did, then answer
+    /// its submitters. On failure everyone waiting got 503, and the sequencer's
+    /// in-memory state (which already includes the batch) must be reloaded.
+    ///
+    /// The outcome is reported before the receipts are built, so the sequencer
+    /// can start committing the next batch while this one's submitters are
+    /// answered: storage already holds everything their receipts prove.
+    fn commit(&self, prepared: Prepared, committed: impl FnOnce(bool)) {
         let Prepared {
             batch,
             checkpoint,
@@ -250,8 +255,9 @@ impl Committer {
                 self.metrics
                     .batch_failures_total
                     .fetch_add(1, Ordering::Relaxed);
+                committed(false);
                 refuse_all(waiting);
-                return false;
+                return;
             }
             let size = batch.checkpoint.size;
             self.committed.send_replace(size);
@@ -267,29 +273,62 @@ impl Committer {
                 .map(|e| (e.index, e.leaf))
                 .collect();
         }
+        committed(true);
 
         // Publish: answer every submitter with a receipt against the checkpoint.
         // Everything before this batch is committed too, so storage serves the rest.
-        let reader = BatchReader::new(&own, self.storage.as_ref());
+        // Receipts are independent of each other: a large batch is split across
+        // the cores.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = waiting.len().div_ceil(threads).max(RECEIPTS_PER_THREAD);
+        let answer = |part: Vec<Waiting>| {
+            self.answer(part, checkpoint.as_ref(), &own, &leaves);
+        };
+        let mut parts = Vec::new();
+        let mut rest = waiting;
+        while rest.len() > chunk {
+            let tail = rest.split_off(chunk);
+            parts.push(std::mem::replace(&mut rest, tail));
+        }
+        std::thread::scope(|scope| {
+            for part in parts {
+                scope.spawn(|| answer(part));
+            }
+            answer(rest);
+        });
+    }
+
+    /// Send each of `waiting` its receipt against `checkpoint` (`own`: the nodes
+    /// of the batch just committed, `leaves`: its entries' leaves).
+    fn answer(
+        &self,
+        waiting: Vec<Waiting>,
+        checkpoint: Option<&CheckpointRecord>,
+        own: &HashMap<NodeId, Hash>,
+        leaves: &HashMap<u64, Vec<u8>>,
+    ) {
+        let reader = BatchReader::new(own, self.storage.as_ref());
         for w in waiting {
-            let result = match &checkpoint {
+            let result = match checkpoint {
                 None => Err(AppError::Internal(
                     "duplicate of an entry with no checkpoint".into(),
                 )),
                 Some(cp) => {
-                    let leaf = match leaves.remove(&w.index) {
+                    let stored;
+                    let leaf = match leaves.get(&w.index) {
                         Some(l) => Ok(l),
-                        None => self
-                            .storage
-                            .entry(w.index)
-                            .map_err(AppError::from)
-                            .and_then(|e| {
-                                e.map(|e| e.leaf).ok_or_else(|| {
-                                    AppError::Internal(format!("entry {} vanished", w.index))
-                                })
-                            }),
+                        None => {
+                            stored = self.storage.entry(w.index);
+                            match &stored {
+                                Ok(Some(e)) => Ok(&e.leaf),
+                                Ok(None) => {
+                                    Err(AppError::Internal(format!("entry {} vanished", w.index)))
+                                }
+                                Err(e) => Err(AppError::Internal(format!("storage: {e}"))),
+                            }
+                        }
                     };
-                    leaf.and_then(|leaf| make_receipt(w.index, &leaf, cp, &reader))
+                    leaf.and_then(|leaf| make_receipt(w.index, leaf, cp, &reader))
                         .map(|r| {
                             if w.created {
                                 SubmitOutcome::Created(r)
@@ -304,14 +343,62 @@ impl Committer {
                 .observe(w.queued_at.elapsed().as_secs_f64());
             let _ = w.reply.send(result);
         }
-        true
     }
 }
 
+/// The smallest share of a batch's receipts worth a thread of its own.
+const RECEIPTS_PER_THREAD: usize = 256;
+
 /// A batch being committed on the blocking pool.
 struct InFlight {
-    task: tokio::task::JoinHandle<bool>,
+    /// Whether it committed; sent before its receipts are built.
+    committed: oneshot::Receiver<bool>,
+    /// The outcome, once seen.
+    outcome: Option<bool>,
     settles: Settles,
+}
+
+impl InFlight {
+    /// Start committing `prepared` on the blocking pool.
+    fn start(committer: Committer, prepared: Prepared) -> InFlight {
+        let settles = prepared.settles();
+        let (tx, committed) = oneshot::channel();
+        // The task goes on to answer the batch's submitters after reporting.
+        drop(tokio::task::spawn_blocking(move || {
+            committer.commit(prepared, |ok| {
+                let _ = tx.send(ok);
+            })
+        }));
+        InFlight {
+            committed,
+            outcome: None,
+            settles,
+        }
+    }
+
+    /// Whether the commit has ended (without waiting).
+    fn has_ended(&mut self) -> bool {
+        if self.outcome.is_none() {
+            match self.committed.try_recv() {
+                Ok(ok) => self.outcome = Some(ok),
+                Err(oneshot::error::TryRecvError::Empty) => {}
+                Err(oneshot::error::TryRecvError::Closed) => self.outcome = Some(false),
+            }
+        }
+        self.outcome.is_some()
+    }
+
+    /// Wait for the commit's outcome (true when it committed), with what it settles.
+    async fn outcome(self) -> (bool, Settles) {
+        let ok = match self.outcome {
+            Some(ok) => ok,
+            None => self.committed.await.unwrap_or_else(|_| {
+                tracing::error!("committing a batch panicked");
+                false
+            }),
+        };
+        (ok, self.settles)
+    }
 }
 
 /// The state only the sequencer touches.
@@ -513,7 +600,7 @@ impl Sequencer {
             }
             // A commit that already ended is settled (or its failure recovered
             // from) before the next batch is built on it.
-            let done = in_flight.as_ref().is_some_and(|f| f.task.is_finished());
+            let done = in_flight.as_mut().is_some_and(InFlight::has_ended);
             if done || (items.is_empty() && !open) {
                 let ok = match in_flight.take() {
                     Some(f) => self.finish(f).await,
@@ -557,12 +644,7 @@ impl Sequencer {
             };
             match prepared {
                 Ok(p) if previous_ok => {
-                    let settles = p.settles();
-                    let committer = self.committer.clone();
-                    in_flight = Some(InFlight {
-                        task: tokio::task::spawn_blocking(move || committer.commit(p)),
-                        settles,
-                    });
+                    in_flight = Some(InFlight::start(self.committer.clone(), p));
                 }
                 other => {
                     // Built on a batch that did not commit (or not built at all):
@@ -588,17 +670,11 @@ impl Sequencer {
 
     /// Wait for an in-flight commit; true when it committed.
     async fn finish(&mut self, f: InFlight) -> bool {
-        match f.task.await {
-            Ok(true) => {
-                self.settle(f.settles);
-                true
-            }
-            Ok(false) => false,
-            Err(e) => {
-                tracing::error!(error = %e, "committing a batch panicked");
-                false
-            }
+        let (ok, settles) = f.outcome().await;
+        if ok {
+            self.settle(settles);
         }
+        ok
     }
 
     /// Sequence one batch and commit it (blocking), without pipelining: for the
@@ -607,7 +683,8 @@ impl Sequencer {
         let ok = match self.prepare(items) {
             Ok(p) => {
                 let settles = p.settles();
-                let ok = self.committer.commit(p);
+                let mut ok = false;
+                self.committer.commit(p, |committed| ok = committed);
                 if ok {
                     self.settle(settles);
                 }
@@ -642,23 +719,33 @@ impl Sequencer {
         // edge, the same for every leaf of the batch).
         let mut fetched = HashMap::new();
 
-        for sub in items {
+        // Deduplicate against the log with one storage call for the batch; an
+        // identical leaf earlier in this batch or in the batch still committing is
+        // found in memory below.
+        let leaf_hashes: Vec<Hash> = items.iter().map(|s| merkle::leaf_hash(&s.leaf)).collect();
+        let logged = match self.storage.find_leaves(&leaf_hashes) {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::error!(error = %e, "duplicate lookup failed; refusing the batch");
+                for sub in items {
+                    let _ = sub
+                        .reply
+                        .send(Err(AppError::Internal(format!("storage: {e}"))));
+                }
+                return Ok(Prepared {
+                    batch: None,
+                    checkpoint: self.checkpoint.clone(),
+                    waiting,
+                    registry: None,
+                });
+            }
+        };
+
+        for ((sub, leaf_hash), logged) in items.into_iter().zip(leaf_hashes).zip(logged) {
             if sub.registry.get().is_none() {
                 let _ = sub.registry.set(self.committer.registry.subscribe());
             }
-            let leaf_hash = merkle::leaf_hash(&sub.leaf);
-            // Deduplicate: identical leaf earlier in this batch or in the batch
-            // still committing, or already logged.
-            let existing = match self.unsettled_leaves.get(&leaf_hash) {
-                Some(&i) => Some(i),
-                None => match self.storage.find_leaf(&leaf_hash) {
-                    Ok(found) => found,
-                    Err(e) => {
-                        let _ = sub.reply.send(Err(AppError::from(e)));
-                        continue;
-                    }
-                },
-            };
+            let existing = self.unsettled_leaves.get(&leaf_hash).copied().or(logged);
             if let Some(index) = existing {
                 waiting.push(Waiting {
                     reply: sub.reply,
