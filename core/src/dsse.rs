@@ -203,6 +203,14 @@ impl Envelope {
                 limit: MAX_ENVELOPE_BYTES,
             });
         }
+        // Untracked first (see `Statement::from_json`); the tracked parse only
+        // explains a failure.
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        if let Ok(raw) = RawEnvelope::deserialize(&mut de) {
+            if de.end().is_ok() {
+                return Self::from_raw(raw);
+            }
+        }
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let raw: RawEnvelope = serde_path_to_error::deserialize(&mut de).map_err(json_error)?;
         de.end().map_err(|e| DsseError::Json {

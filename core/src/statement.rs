@@ -325,12 +325,27 @@ impl From<KeyEvent> for Attestation {
 impl Statement {
     /// Parses statement JSON: duplicate members and unknown fields are rejected.
     pub fn from_json(bytes: &[u8]) -> Result<Statement, StatementError> {
+        // Path tracking costs allocations on every member; the same parse without
+        // it accepts exactly the same input, so it runs first and the tracked
+        // parse only explains a failure.
+        if let Some(statement) = Self::from_json_untracked(bytes) {
+            return Ok(statement);
+        }
         let mut de = serde_json::Deserializer::from_slice(bytes);
         serde_path_to_error::deserialize::<_, strict_json::NoDuplicateMembers>(&mut de)
             .map_err(|e| json_error("", e))?;
         de.end().map_err(|e| json_error_plain("statement", e))?;
         let mut de = serde_json::Deserializer::from_slice(bytes);
         serde_path_to_error::deserialize(&mut de).map_err(|e| json_error("", e))
+    }
+
+    /// [`from_json`](Self::from_json) without error paths: `None` on any error.
+    fn from_json_untracked(bytes: &[u8]) -> Option<Statement> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        strict_json::NoDuplicateMembers::deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        Statement::deserialize(&mut de).ok()
     }
 
     /// Compact JSON with members in declaration order.
@@ -350,6 +365,10 @@ fn to_value<T: Serialize>(t: &T) -> Value {
 pub(crate) fn parse_predicate<T: serde::de::DeserializeOwned>(
     value: &Value,
 ) -> Result<T, StatementError> {
+    // Untracked first, as in `Statement::from_json`.
+    if let Ok(t) = T::deserialize(value) {
+        return Ok(t);
+    }
     serde_path_to_error::deserialize(value).map_err(|e| json_error("predicate", e))
 }
 
