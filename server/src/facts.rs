@@ -77,25 +77,65 @@ pub fn facts(envelope: &Envelope) -> Result<Facts, AppError> {
     })
 }
 
+/// The length of the longest string (value or member name) in a JSON document,
+/// found while parsing it without building it (no allocation per value).
+struct Longest(usize);
+
+impl<'de> serde::Deserialize<'de> for Longest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LongestVisitor)
+    }
+}
+
+struct LongestVisitor;
+
+impl<'de> serde::de::Visitor<'de> for LongestVisitor {
+    type Value = Longest;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Longest, E> {
+        Ok(Longest(0))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Longest, E> {
+        Ok(Longest(0))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Longest, E> {
+        Ok(Longest(0))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Longest, E> {
+        Ok(Longest(0))
+    }
+    fn visit_unit<E>(self) -> Result<Longest, E> {
+        Ok(Longest(0))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Longest, E> {
+        Ok(Longest(s.len()))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Longest, A::Error> {
+        let mut max = 0;
+        while let Some(Longest(n)) = seq.next_element()? {
+            max = max.max(n);
+        }
+        Ok(Longest(max))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Longest, A::Error> {
+        let mut max = 0;
+        while let Some(Longest(k)) = map.next_key()? {
+            let Longest(v) = map.next_value()?;
+            max = max.max(k).max(v);
+        }
+        Ok(Longest(max))
+    }
+}
+
 /// Refuse a statement holding a string (value or key) over
 /// [`MAX_STATEMENT_STRING_BYTES`]. Runs after the statement parsed, so the
 /// payload is JSON within serde_json's nesting limit.
 fn check_string_sizes(payload: &[u8]) -> Result<(), AppError> {
-    fn longest(v: &serde_json::Value) -> usize {
-        match v {
-            serde_json::Value::String(s) => s.len(),
-            serde_json::Value::Array(a) => a.iter().map(longest).max().unwrap_or(0),
-            serde_json::Value::Object(o) => o
-                .iter()
-                .map(|(k, v)| k.len().max(longest(v)))
-                .max()
-                .unwrap_or(0),
-            _ => 0,
-        }
-    }
-    let value: serde_json::Value = serde_json::from_slice(payload)
+    let Longest(n) = serde_json::from_slice(payload)
         .map_err(|e| AppError::InvalidStatement(format!("statement: {e}")))?;
-    let n = longest(&value);
     if n > MAX_STATEMENT_STRING_BYTES {
         return Err(AppError::InvalidStatement(format!(
             "statement: a string of {n} bytes exceeds this log's limit of \
@@ -103,4 +143,25 @@ fn check_string_sizes(payload: &[u8]) -> Result<(), AppError> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Longest;
+
+    fn longest(json: &str) -> usize {
+        serde_json::from_str::<Longest>(json).unwrap().0
+    }
+
+    #[test]
+    fn the_longest_string_is_found_at_any_depth_and_in_member_names() {
+        assert_eq!(longest(r#"{"a": [1, 2.5, true, null, "xyz"]}"#), 3);
+        assert_eq!(longest(r#"{"abcdef": {"b": "x"}}"#), 6);
+        assert_eq!(longest(r#"[[[["abcd"]]], {"k": [{"m": "ab"}]}]"#), 4);
+        assert_eq!(longest("-12"), 0);
+        // Decoded length: an escape is one character, "é" two bytes of UTF-8.
+        assert_eq!(longest(r#""\u0041\n""#), 2);
+        assert_eq!(longest(r#"{"\u00e9": ""}"#), 2);
+        assert!(serde_json::from_str::<Longest>(r#"{"a": }"#).is_err());
+    }
 }
