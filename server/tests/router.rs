@@ -87,6 +87,45 @@ async fn tampered_signature_is_403_bad_signature() {
     assert_eq!(code(&body), "bad_signature");
 }
 
+/// Envelopes over 64 KiB are checked on the blocking pool instead of the
+/// runtime thread: the same answers either way.
+#[tokio::test]
+async fn a_large_envelope_is_checked_like_a_small_one() {
+    use glassbox_core::statement::{
+        ArtifactSubject, Attestation, Build, BuildRecipe, ProvenancePredicate,
+    };
+    let log = TestLog::memory().await;
+    let builder = participant(3);
+    log.enrol(&builder, &[Role::Builder]).await;
+    // One build of 800 artifacts: ~110 bytes of statement each.
+    let subjects = (0..800)
+        .map(|i| ArtifactSubject {
+            name: format!("out/part-{i}"),
+            sha256: artifact(&format!("part-{i}")),
+        })
+        .collect();
+    let large = Build::new(
+        subjects,
+        ProvenancePredicate::new(
+            BuildRecipe::new("make", "out/part-0"),
+            "https://git.example/w",
+            source(7),
+            "https://builder.example",
+        ),
+    )
+    .unwrap();
+    let env = Attestation::from(large).sign(&[&builder.key]).unwrap();
+    assert!(body(&env).len() > 64 * 1024);
+    let mut tampered = env.clone();
+    tampered.signatures[0].sig[0] ^= 1;
+    let (status, body) = log.submit(&tampered).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(code(&body), "bad_signature");
+    let (status, receipt) = log.submit(&env).await;
+    assert_eq!(status, StatusCode::CREATED, "{receipt}");
+    verify_receipt(&receipt, &log.vkey);
+}
+
 #[tokio::test]
 async fn revoked_key_is_refused_after_its_revocation() {
     let log = TestLog::memory().await;
