@@ -13,12 +13,14 @@
 //! `T`, index `N` has room for the 256 nodes of tree level `8T` starting at node
 //! `256·N` (its *base*) and every node of levels `8T+1 ..= 8T+7` above them, 510
 //! hashes in all, with a bit per node saying whether it is held. A miss costs
-//! one storage call for all misses of a request: it reads the nodes asked for
-//! in leaf tiles, and every node complete in the largest tree known to be
-//! committed in higher tiles (1/256 as many, read by every proof), so a warm
-//! proof makes no storage call at all and a cold one exactly one. Hashes are only ever copied from storage or from a committed
-//! batch, never recomputed: the cache answers what storage holds, so a corrupt
-//! database is still caught by the start-up check (integrity.rs).
+//! one storage call for all misses of a request: it reads every node of each
+//! missed tile that is complete in the largest tree known to be committed
+//! (consecutive runs, which SQLite reads with one range query per level), so a
+//! warm proof makes no storage call at all, a cold one exactly one, and the
+//! next proof through the same leaf tile is warm. Hashes are only ever copied
+//! from storage or from a committed batch, never recomputed: the cache answers
+//! what storage holds, so a corrupt database is still caught by the start-up
+//! check (integrity.rs).
 //! Level-0 tiles (leaf hashes) are evicted least recently used first;
 //! tiles of higher levels (1/256 as many, and read by every proof) only when
 //! nothing else is left, so a scan of leaf tiles cannot push them out.
@@ -288,25 +290,17 @@ impl CachedStorage {
                     }),
                 }
             }
+            // Every tile missed is read whole (its committed part): runs of
+            // consecutive nodes, one range read per level in the backends that
+            // have them. A proof needs 8 nodes of its leaf tile, but with random
+            // proofs over a log the next proof in that tile needs 8 others.
             let empty = CachedTile::new();
             for (i, f) in fills.iter().enumerate() {
-                if f.tile.level == 0 {
-                    continue;
-                }
                 let tile = t.map.get(&f.tile).unwrap_or(&empty);
                 for (row, col) in tile.absent(f.width) {
                     ask.push(f.tile.node(row, col));
                     places.push((i, row, col));
                 }
-            }
-        }
-        // Leaf tiles are 255 of every 256 tiles and a proof needs at most 8
-        // nodes of one: read just those (a hash tile read asks for a whole row).
-        for &k in missing {
-            if let Some(p) = Place::of(nodes[k]).filter(|p| p.tile.level == 0) {
-                let i = fills.iter().position(|f| f.tile == p.tile).unwrap_or(0);
-                ask.push(nodes[k]);
-                places.push((i, p.row, p.col));
             }
         }
         ask.extend(direct.iter().map(|&k| nodes[k]));

@@ -759,26 +759,56 @@ impl Storage for SqliteStorage {
 
     fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
         self.read(|tx| {
-            let mut stmt = tx
+            let mut one = tx
                 .prepare_cached("SELECT hash FROM nodes WHERE level = ?1 AND idx = ?2")
                 .map_err(db)?;
+            let mut range = tx
+                .prepare_cached(
+                    "SELECT idx, hash FROM nodes WHERE level = ?1 AND idx BETWEEN ?2 AND ?3 ORDER BY idx",
+                )
+                .map_err(db)?;
+            let missing = |node: &NodeId| {
+                StorageError::Corrupt(format!(
+                    "tree node level {} index {} is missing",
+                    node.level, node.index
+                ))
+            };
             let mut out = Vec::with_capacity(nodes.len());
-            for node in nodes {
-                let blob: Option<Vec<u8>> = stmt
-                    .query_row(params![node.level, to_i64(node.index)?], |r| r.get(0))
-                    .optional()
-                    .map_err(db)?;
-                match blob {
-                    Some(b) => out.push(hash_from(b)?),
-                    None => {
-                        return Err(StorageError::Corrupt(format!(
-                            "tree node level {} index {} is missing",
-                            node.level, node.index
-                        )))
-                    }
+            let mut rest = nodes;
+            while let Some(first) = rest.first() {
+                // A run of consecutive nodes of one level (a cache tile's row) is
+                // one range read.
+                let run = 1 + rest
+                    .windows(2)
+                    .take_while(|w| w[1].level == w[0].level && w[1].index == w[0].index + 1)
+                    .count();
+                if run < RANGE_READ_MIN {
+                    let blob: Option<Vec<u8>> = one
+                        .query_row(params![first.level, to_i64(first.index)?], |r| r.get(0))
+                        .optional()
+                        .map_err(db)?;
+                    out.push(hash_from(blob.ok_or_else(|| missing(first))?)?);
+                    rest = &rest[1..];
+                    continue;
                 }
+                let last = to_i64(first.index + run as u64 - 1)?;
+                let mut rows = range
+                    .query(params![first.level, to_i64(first.index)?, last])
+                    .map_err(db)?;
+                for node in &rest[..run] {
+                    let row = rows.next().map_err(db)?.ok_or_else(|| missing(node))?;
+                    let idx: i64 = row.get(0).map_err(db)?;
+                    if idx != to_i64(node.index)? {
+                        return Err(missing(node));
+                    }
+                    out.push(hash_from(row.get(1).map_err(db)?)?);
+                }
+                rest = &rest[run..];
             }
             Ok(out)
         })
     }
 }
+
+/// Runs of at least this many consecutive nodes are read with one range query.
+const RANGE_READ_MIN: usize = 4;
