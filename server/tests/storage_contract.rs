@@ -36,6 +36,35 @@ mod sqlite {
 
     crate::contract_tests!(backend);
 
+    /// A writer that never pauses outruns the background checkpoint (the WAL
+    /// is only reset when a transaction starts after a complete checkpoint);
+    /// past its bound the writer empties the WAL itself, so the file stays
+    /// within the bound plus one batch.
+    #[test]
+    fn the_wal_stays_bounded_under_writes_without_pauses() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("glassbox.db");
+        let limit = 256 << 10;
+        let store: Arc<dyn Storage> =
+            Arc::new(SqliteStorage::open(&path, 1).unwrap().with_wal_limit(limit));
+        let wal = dir.path().join("glassbox.db-wal");
+        let mut log = crate::storage_contract_suite::Log::new(store.clone());
+        let mut largest = 0;
+        let mut largest_batch = 0;
+        for round in 0..150 {
+            let before = std::fs::metadata(&wal).map_or(0, |m| m.len());
+            log.append(40, 1_767_225_600_000 + round);
+            let after = std::fs::metadata(&wal).map_or(0, |m| m.len());
+            largest = largest.max(after);
+            largest_batch = largest_batch.max(after.saturating_sub(before));
+        }
+        assert!(
+            largest <= limit + largest_batch,
+            "WAL reached {largest} bytes; bound {limit} + one batch {largest_batch}"
+        );
+        assert_eq!(store.latest_checkpoint().unwrap().unwrap().size, 6000);
+    }
+
     /// Commits leave the WAL to the checkpointer thread, which copies it into
     /// the database file while the store is open; a clean close leaves the file
     /// alone, complete.

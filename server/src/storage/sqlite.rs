@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
@@ -36,7 +36,20 @@ pub struct SqliteStorage {
     checkpointer: Checkpointer,
     writer: Mutex<Connection>,
     next_reader: AtomicUsize,
+    /// The WAL file, and the size past which the writer checkpoints it itself.
+    wal: std::path::PathBuf,
+    wal_limit: u64,
 }
+
+/// Default bound of the WAL file. A `PASSIVE` checkpoint never resets the WAL
+/// by itself: the writer restarts it from the beginning only when it begins a
+/// transaction after a checkpoint that copied every frame. A writer that never
+/// pauses (the seeding of a large log, a saturated sequencer) can therefore
+/// outrun the checkpointer for good and grow the WAL until the disk is full —
+/// which happened while seeding a 10^7-entry log. Past this size the writer
+/// runs a `TRUNCATE` checkpoint itself before its next transaction, as SQLite's
+/// automatic checkpoint would have, but only when the background one fell behind.
+pub const DEFAULT_WAL_LIMIT_BYTES: u64 = 256 << 20;
 
 /// Pages of the write connection's cache (negative: KiB). SQLite's default of
 /// 2 MiB made a batch spill dirty index pages to the WAL mid-transaction and
@@ -50,6 +63,9 @@ const WRITER_CACHE_KIB: i64 = 16 * 1024;
 struct Checkpointer {
     wake: Option<SyncSender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// Held while either connection checkpoints: SQLite refuses a second
+    /// checkpoint at once (SQLITE_BUSY) instead of waiting for the first.
+    running: Arc<Mutex<()>>,
 }
 
 impl Checkpointer {
@@ -60,10 +76,13 @@ impl Checkpointer {
         // One pending wake-up is enough: a checkpoint copies every frame
         // committed before it starts, so commits during one coalesce.
         let (wake, woken) = sync_channel::<()>(1);
+        let running = Arc::new(Mutex::new(()));
+        let lock = running.clone();
         let thread = std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || {
                 while woken.recv().is_ok() {
+                    let _running = lock.lock().unwrap_or_else(|p| p.into_inner());
                     // Failure is harmless (the frames stay in the WAL, readers see
                     // them there, the next checkpoint or the clean close copies
                     // them) but is worth a line in the log.
@@ -78,6 +97,7 @@ impl Checkpointer {
         Ok(Checkpointer {
             wake: Some(wake),
             thread: Some(thread),
+            running,
         })
     }
 
@@ -127,12 +147,22 @@ impl SqliteStorage {
                 .map_err(db)?;
             readers.push(Mutex::new(conn));
         }
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
         Ok(SqliteStorage {
             writer: Mutex::new(writer),
             checkpointer,
             readers,
             next_reader: AtomicUsize::new(0),
+            wal: wal.into(),
+            wal_limit: DEFAULT_WAL_LIMIT_BYTES,
         })
+    }
+
+    /// The same store with another WAL bound (see [`DEFAULT_WAL_LIMIT_BYTES`]).
+    pub fn with_wal_limit(mut self, bytes: u64) -> Self {
+        self.wal_limit = bytes;
+        self
     }
 
     /// Run `f` inside a read transaction on a pooled connection, so multi-statement
@@ -159,6 +189,25 @@ impl SqliteStorage {
             .writer
             .lock()
             .map_err(|_| StorageError::Database("write connection poisoned".into()))?;
+        if std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > self.wal_limit) {
+            // The checkpointer fell behind (DEFAULT_WAL_LIMIT_BYTES): copy every
+            // frame and empty the WAL before writing more. Busy readers make it
+            // wait (busy_timeout) or fail; either way the write goes on.
+            let _running = self
+                .checkpointer
+                .running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            }) {
+                Ok(0) => {}
+                Ok(_) => tracing::warn!("WAL over its bound; readers kept it from being emptied"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "WAL over its bound and the checkpoint failed")
+                }
+            }
+        }
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(db)?;
