@@ -24,6 +24,7 @@
 //! submitter in either gets 503, nothing of either is visible, and the in-memory
 //! state is reloaded from storage before the next batch is prepared.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
@@ -314,21 +315,20 @@ impl Committer {
                     "duplicate of an entry with no checkpoint".into(),
                 )),
                 Some(cp) => {
-                    let stored;
+                    // The batch's own leaves are at hand; a duplicate's is stored.
                     let leaf = match leaves.get(&w.index) {
-                        Some(l) => Ok(l),
-                        None => {
-                            stored = self.storage.entry(w.index);
-                            match &stored {
-                                Ok(Some(e)) => Ok(&e.leaf),
-                                Ok(None) => {
-                                    Err(AppError::Internal(format!("entry {} vanished", w.index)))
-                                }
-                                Err(e) => Err(AppError::Internal(format!("storage: {e}"))),
-                            }
-                        }
+                        Some(l) => Ok(Cow::Borrowed(l.as_slice())),
+                        None => self
+                            .storage
+                            .entry(w.index)
+                            .map_err(AppError::from)
+                            .and_then(|e| {
+                                e.map(|e| Cow::Owned(e.leaf)).ok_or_else(|| {
+                                    AppError::Internal(format!("entry {} vanished", w.index))
+                                })
+                            }),
                     };
-                    leaf.and_then(|leaf| make_receipt(w.index, leaf, cp, &reader))
+                    leaf.and_then(|leaf| make_receipt(w.index, &leaf, cp, &reader))
                         .map(|r| {
                             if w.created {
                                 SubmitOutcome::Created(r)
