@@ -356,6 +356,8 @@ struct InFlight {
     /// The outcome, once seen.
     outcome: Option<bool>,
     settles: Settles,
+    /// The task, which goes on answering after it reported.
+    task: tokio::task::JoinHandle<()>,
 }
 
 impl InFlight {
@@ -364,15 +366,16 @@ impl InFlight {
         let settles = prepared.settles();
         let (tx, committed) = oneshot::channel();
         // The task goes on to answer the batch's submitters after reporting.
-        drop(tokio::task::spawn_blocking(move || {
+        let task = tokio::task::spawn_blocking(move || {
             committer.commit(prepared, |ok| {
                 let _ = tx.send(ok);
             })
-        }));
+        });
         InFlight {
             committed,
             outcome: None,
             settles,
+            task,
         }
     }
 
@@ -389,7 +392,7 @@ impl InFlight {
     }
 
     /// Wait for the commit's outcome (true when it committed), with what it settles.
-    async fn outcome(self) -> (bool, Settles) {
+    async fn outcome(self) -> (bool, Settles, tokio::task::JoinHandle<()>) {
         let ok = match self.outcome {
             Some(ok) => ok,
             None => self.committed.await.unwrap_or_else(|_| {
@@ -397,7 +400,7 @@ impl InFlight {
                 false
             }),
         };
-        (ok, self.settles)
+        (ok, self.settles, self.task)
     }
 }
 
@@ -421,6 +424,8 @@ pub struct Sequencer {
     /// Leaf hashes of those batches' entries, for deduplication.
     unsettled_leaves: HashMap<Hash, u64>,
     committer: Committer,
+    /// The newest committed batch's task, still answering its submitters.
+    answering: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Sequencer {
@@ -468,6 +473,7 @@ impl Sequencer {
             unsettled_nodes: HashMap::new(),
             unsettled_leaves: HashMap::new(),
             committer,
+            answering: None,
         };
         s.reload()?;
         Ok(s)
@@ -662,6 +668,10 @@ impl Sequencer {
                 }
             }
         }
+        // A graceful stop waits for the last receipts too: they hold the storage.
+        if let Some(last) = self.answering.take() {
+            let _ = last.await;
+        }
         tracing::info!(
             size = self.size,
             "sequencer stopped: queue closed and drained"
@@ -670,9 +680,13 @@ impl Sequencer {
 
     /// Wait for an in-flight commit; true when it committed.
     async fn finish(&mut self, f: InFlight) -> bool {
-        let (ok, settles) = f.outcome().await;
+        let (ok, settles, task) = f.outcome().await;
         if ok {
             self.settle(settles);
+        }
+        // The previous batch's answers were under way before this commit began.
+        if let Some(previous) = self.answering.replace(task) {
+            let _ = previous.await;
         }
         ok
     }
