@@ -355,21 +355,35 @@ impl Envelope {
     pub fn to_canonical_json(&self) -> Vec<u8> {
         // Every member is a string, so the JCS rules reduce to: members in UTF-16 order
         // (here all names are ASCII: keyid < sig, payload < payloadType < signatures)
-        // and RFC 8785 string escaping.
-        let mut out = String::new();
+        // and RFC 8785 string escaping, which base64 text never needs.
+        let base64_len = |n: usize| n.div_ceil(3) * 4;
+        let mut out = String::with_capacity(
+            64 + base64_len(self.payload.len())
+                + self.payload_type.len()
+                + self
+                    .signatures
+                    .iter()
+                    .map(|s| 32 + s.keyid.len() + base64_len(s.sig.len()))
+                    .sum::<usize>(),
+        );
+        let base64 = |bytes: &[u8], out: &mut String| {
+            out.push('"');
+            STANDARD.encode_string(bytes, out);
+            out.push('"');
+        };
         out.push_str("{\"payload\":");
-        out.push_str(&jcs::string_literal(&STANDARD.encode(&self.payload)));
+        base64(&self.payload, &mut out);
         out.push_str(",\"payloadType\":");
-        out.push_str(&jcs::string_literal(&self.payload_type));
+        jcs::write_string(&self.payload_type, &mut out);
         out.push_str(",\"signatures\":[");
         for (i, s) in self.signatures.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
             out.push_str("{\"keyid\":");
-            out.push_str(&jcs::string_literal(&s.keyid));
+            jcs::write_string(&s.keyid, &mut out);
             out.push_str(",\"sig\":");
-            out.push_str(&jcs::string_literal(&STANDARD.encode(&s.sig)));
+            base64(&s.sig, &mut out);
             out.push('}');
         }
         out.push_str("]}");

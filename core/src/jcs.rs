@@ -119,7 +119,7 @@ pub fn string_literal(s: &str) -> String {
 }
 
 /// Appends `s` as a JSON string literal with RFC 8785 §3.2.2.2 escaping.
-fn write_string(s: &str, out: &mut String) {
+pub(crate) fn write_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {

@@ -26,8 +26,8 @@
 mod b64;
 mod key;
 
-pub(crate) use b64::encode as encode_base64;
 pub(crate) use b64::{decode as decode_base64, decode_array as decode_base64_array};
+pub(crate) use b64::{encode as encode_base64, encode_into as encode_base64_into};
 pub(crate) use key::{
     ed25519_signer_from, ed25519_verifier_from, ed25519_verify, format_key_string,
     format_private_key_string, split_key_string, split_private_key_string,

@@ -19,7 +19,7 @@
 use crate::checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
 use crate::merkle::{leaf_hash, verify_inclusion, Hash, ProofError};
 use crate::note::{
-    decode_base64, decode_base64_array, encode_base64, NoteVerifier, MAX_NOTE_BYTES,
+    decode_base64, decode_base64_array, encode_base64_into, NoteVerifier, MAX_NOTE_BYTES,
 };
 
 /// First line of every v1 proof.
@@ -176,23 +176,38 @@ impl TlogProof {
     /// checkpoint bytes that are not UTF-8 (possible only in a proof built by hand)
     /// are written lossily.
     pub fn to_text(&self) -> String {
-        let mut text = String::with_capacity(64 + 45 * self.hashes.len() + self.checkpoint.len());
-        text.push_str(TLOG_PROOF_HEADER);
-        text.push('\n');
-        if let Some(extra) = &self.extra {
-            text.push_str("extra ");
-            text.push_str(&encode_base64(extra));
-            text.push('\n');
-        }
-        text.push_str(&format!("index {}\n", self.index));
-        for hash in &self.hashes {
-            text.push_str(&encode_base64(hash));
-            text.push('\n');
-        }
-        text.push('\n');
-        text.push_str(&String::from_utf8_lossy(&self.checkpoint));
-        text
+        proof_text(
+            self.extra.as_deref(),
+            self.index,
+            &self.hashes,
+            &self.checkpoint,
+        )
     }
+}
+
+/// The text of a tlog-proof made of these parts, for a caller that holds them
+/// without a [`TlogProof`] (a server answering many receipts against one
+/// checkpoint need not copy the checkpoint into each). Checkpoint bytes that are
+/// not UTF-8 are written lossily, as in [`TlogProof::to_text`].
+pub fn proof_text(extra: Option<&[u8]>, index: u64, hashes: &[Hash], checkpoint: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut text = String::with_capacity(64 + 45 * hashes.len() + checkpoint.len());
+    text.push_str(TLOG_PROOF_HEADER);
+    text.push('\n');
+    if let Some(extra) = extra {
+        text.push_str("extra ");
+        encode_base64_into(extra, &mut text);
+        text.push('\n');
+    }
+    // Writing to a String cannot fail.
+    let _ = writeln!(text, "index {index}");
+    for hash in hashes {
+        encode_base64_into(hash, &mut text);
+        text.push('\n');
+    }
+    text.push('\n');
+    text.push_str(&String::from_utf8_lossy(checkpoint));
+    text
 }
 
 /// Cursor over newline-terminated UTF-8 lines, counting them for error messages.

@@ -24,6 +24,11 @@ pub(crate) fn encode(data: &[u8]) -> String {
     STRICT_STANDARD.encode(data)
 }
 
+/// Appends `data` as padded RFC 4648 §4 base64 to `out`.
+pub(crate) fn encode_into(data: &[u8], out: &mut String) {
+    STRICT_STANDARD.encode_string(data, out)
+}
+
 /// Decodes canonical padded RFC 4648 §4 base64; `None` for anything else.
 pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
     STRICT_STANDARD.decode(text).ok()
