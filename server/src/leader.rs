@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::error::AppError;
 use crate::metrics::Metrics;
+use crate::receipt::ReceiptJson;
 use crate::sequencer::{Sequencer, Submission, SubmitOutcome};
 use crate::storage::StorageError;
 
@@ -366,8 +367,13 @@ pub fn forward(
         .map_err(|e| AppError::Internal(format!("reading the sequencer's answer: {e}")))?;
     match status {
         200 | 201 => {
-            let receipt: Receipt = serde_json::from_slice(&body)
+            // Checked, then passed on as the leader wrote it.
+            let parsed: Receipt = serde_json::from_slice(&body)
                 .map_err(|e| AppError::Internal(format!("sequencer's receipt: {e}")))?;
+            let receipt = ReceiptJson {
+                index: parsed.index,
+                json: body.into(),
+            };
             Ok(if status == 201 {
                 SubmitOutcome::Created(receipt)
             } else {

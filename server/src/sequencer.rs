@@ -30,7 +30,6 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use glassbox_core::bundle::Receipt;
 use glassbox_core::checkpoint::Checkpoint;
 use glassbox_core::dsse::Envelope;
 use glassbox_core::merkle::{self, Hash};
@@ -43,7 +42,7 @@ use crate::clock::Clock;
 use crate::error::AppError;
 use crate::facts::Facts;
 use crate::metrics::Metrics;
-use crate::receipt::{make_receipt, BatchReader};
+use crate::receipt::{receipt_json, BatchReader, ReceiptJson};
 use crate::registry::{key_event_record, replay};
 use crate::storage::{Batch, CheckpointRecord, EntryRecord, NodeId, Storage, StorageError};
 use crate::validate::{admit, Precheck, RegistryView};
@@ -52,9 +51,9 @@ use crate::validate::{admit, Precheck, RegistryView};
 #[derive(Debug)]
 pub enum SubmitOutcome {
     /// Newly logged (HTTP 201).
-    Created(Receipt),
+    Created(ReceiptJson),
     /// An identical envelope was already logged (HTTP 200).
-    Existing(Receipt),
+    Existing(ReceiptJson),
 }
 
 /// A parsed submission waiting for its position.
@@ -328,7 +327,7 @@ impl Committer {
                                 })
                             }),
                     };
-                    leaf.and_then(|leaf| make_receipt(w.index, &leaf, cp, &reader))
+                    leaf.and_then(|leaf| receipt_json(w.index, &leaf, cp, &reader))
                         .map(|r| {
                             if w.created {
                                 SubmitOutcome::Created(r)

@@ -301,7 +301,7 @@ async fn receipts_of_overlapping_batches_verify_against_their_own_checkpoints() 
                 Ok(SubmitOutcome::Created(r) | SubmitOutcome::Existing(r)) => r,
                 Err(e) => panic!("{e}"),
             };
-            let cp = verify_receipt(&serde_json::to_value(receipt).unwrap(), &log.vkey);
+            let cp = verify_receipt(&serde_json::from_slice(&receipt.json).unwrap(), &log.vkey);
             assert_eq!(cp.size, size);
         }
     }

@@ -2,18 +2,16 @@
 //! checkpoint.
 
 use axum::extract::State;
-use axum::Json;
-use glassbox_core::bundle::Receipt;
 
 use crate::error::AppError;
 use crate::extract::P;
-use crate::receipt::{make_receipt, StorageReader};
+use crate::receipt::{receipt_json, ReceiptJson, StorageReader};
 use crate::state::AppState;
 
 pub async fn get_entry(
     State(state): State<AppState>,
     P(index): P<u64>,
-) -> Result<Json<Receipt>, AppError> {
+) -> Result<ReceiptJson, AppError> {
     let receipt = state
         .read(move |s| {
             let checkpoint = s.latest_checkpoint()?;
@@ -32,8 +30,8 @@ pub async fn get_entry(
                     checkpoint.size
                 ))
             })?;
-            make_receipt(index, &entry.leaf, &checkpoint, &StorageReader(s))
+            receipt_json(index, &entry.leaf, &checkpoint, &StorageReader(s))
         })
         .await?;
-    Ok(Json(receipt))
+    Ok(receipt)
 }

@@ -7,7 +7,6 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use glassbox_core::dsse::Envelope;
 
 use crate::error::AppError;
@@ -72,8 +71,8 @@ pub async fn submit(
         .submit_prechecked(envelope, facts, leaf, precheck)
         .await?;
     match outcome {
-        SubmitOutcome::Created(r) => Ok((StatusCode::CREATED, Json(r)).into_response()),
-        SubmitOutcome::Existing(r) => Ok((StatusCode::OK, Json(r)).into_response()),
+        SubmitOutcome::Created(r) => Ok((StatusCode::CREATED, r).into_response()),
+        SubmitOutcome::Existing(r) => Ok((StatusCode::OK, r).into_response()),
     }
 }
 
