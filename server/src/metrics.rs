@@ -70,7 +70,9 @@ pub struct Metrics {
     pub batch_size: Histogram,
     /// Seconds from a submission entering the queue to its receipt.
     pub sequencing_latency: Histogram,
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    /// Counts by route template, then status; looked up by `&str`, so a request
+    /// allocates only the first time its route is seen.
+    requests: Mutex<BTreeMap<String, BTreeMap<u16, u64>>>,
 }
 
 impl Default for Metrics {
@@ -91,7 +93,11 @@ impl Metrics {
     /// cardinality stays bounded whatever clients ask for.
     pub fn record_request(&self, route: &str, status: u16) {
         if let Ok(mut m) = self.requests.lock() {
-            *m.entry((route.to_string(), status)).or_insert(0) += 1;
+            let by_status = match m.get_mut(route) {
+                Some(s) => s,
+                None => m.entry(route.to_string()).or_default(),
+            };
+            *by_status.entry(status).or_insert(0) += 1;
         }
     }
 
@@ -139,12 +145,14 @@ impl Metrics {
             "# HELP glassbox_http_requests_total HTTP requests by route and status.\n# TYPE glassbox_http_requests_total counter"
         );
         if let Ok(m) = self.requests.lock() {
-            for ((route, status), n) in m.iter() {
+            for (route, by_status) in m.iter() {
                 let route = route.replace('\\', "\\\\").replace('"', "\\\"");
-                let _ = writeln!(
-                    out,
-                    "glassbox_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
-                );
+                for (status, n) in by_status {
+                    let _ = writeln!(
+                        out,
+                        "glassbox_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+                    );
+                }
             }
         }
         out
