@@ -12,6 +12,7 @@
 //! fsynced, before any checkpoint.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
@@ -300,13 +301,13 @@ fn term_text(v: rusqlite::types::ValueRef<'_>) -> rusqlite::Result<String> {
 
 /// The ID of a search value, recording it if new. `cache` spares the lookups of
 /// the values a batch repeats (its signers, repositories, commits).
-fn intern(
+fn intern<'v>(
     tx: &Transaction<'_>,
-    cache: &mut HashMap<(i64, String), i64>,
+    cache: &mut HashMap<(i64, &'v str), i64>,
     field: i64,
-    value: &str,
+    value: &'v str,
 ) -> Result<i64, StorageError> {
-    if let Some(&id) = cache.get(&(field, value.to_owned())) {
+    if let Some(&id) = cache.get(&(field, value)) {
         return Ok(id);
     }
     let stored = term_value(value);
@@ -326,7 +327,7 @@ fn intern(
             tx.last_insert_rowid()
         }
     };
-    cache.insert((field, value.to_owned()), id);
+    cache.insert((field, value), id);
     Ok(id)
 }
 
@@ -501,6 +502,7 @@ impl Storage for SqliteStorage {
                 .prepare_cached("INSERT OR IGNORE INTO entry_terms (term, idx) VALUES (?1, ?2)")
                 .map_err(db)?;
             let mut cache = HashMap::new();
+            let mut list = String::new();
             for e in &batch.entries {
                 let idx = to_i64(e.index)?;
                 let kind = intern(tx, &mut cache, KIND, &e.kind)?;
@@ -520,7 +522,14 @@ impl Storage for SqliteStorage {
                         }
                     }
                 }
-                let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(" ");
+                list.clear();
+                for (i, id) in ids.iter().enumerate() {
+                    if i > 0 {
+                        list.push(' ');
+                    }
+                    // Writing to a String cannot fail.
+                    let _ = write!(list, "{id}");
+                }
                 insert_entry
                     .execute(params![idx, kind, e.integrated_at_ms, list, e.leaf])
                     .map_err(db)?;
