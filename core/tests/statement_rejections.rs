@@ -104,7 +104,30 @@ fn duplicate_member_in_predicate() {
         &[&key(1)],
     )
     .unwrap();
-    let err = Attestation::from_envelope(&env).unwrap_err().to_string();
+    let err = Attestation::from_envelope(&env).unwrap_err();
+    assert_eq!(Attestation::of_envelope(&env), Err(err.clone()));
+    let err = err.to_string();
+    assert!(err.contains("duplicate member \"verdict\""), "{err}");
+}
+
+#[test]
+fn duplicate_member_spelled_with_an_escape() {
+    // The same name once plainly and once with an escape: equal after decoding.
+    let text = serde_json::to_string(&review()).unwrap();
+    let doubled = text.replacen(
+        "\"verdict\":",
+        "\"verdic\\u0074\":\"rejected\",\"verdict\":",
+        1,
+    );
+    let env = Envelope::sign(
+        "application/vnd.in-toto+json",
+        doubled.as_bytes(),
+        &[&key(1)],
+    )
+    .unwrap();
+    let err = Attestation::from_envelope(&env).unwrap_err();
+    assert_eq!(Attestation::of_envelope(&env), Err(err.clone()));
+    let err = err.to_string();
     assert!(err.contains("duplicate member \"verdict\""), "{err}");
 }
 

@@ -6,6 +6,7 @@
 //! (RFC 7493 §2.3: names MUST be unique), checked here before any typed parsing.
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -52,13 +53,40 @@ impl<'de> Visitor<'de> for Walker {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        // Names are borrowed from the input unless they hold an escape.
         let mut seen = BTreeSet::new();
-        while let Some(name) = map.next_key::<String>()? {
-            if !seen.insert(name.clone()) {
+        while let Some(Name(name)) = map.next_key()? {
+            if seen.contains(&name) {
                 return Err(de::Error::custom(format!("duplicate member {name:?}")));
             }
+            seen.insert(name);
             map.next_value::<NoDuplicateMembers>()?;
         }
         Ok(NoDuplicateMembers)
+    }
+}
+
+/// A member name: borrowed from the input when the parser can lend it.
+struct Name<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(NameVisitor)
+    }
+}
+
+struct NameVisitor;
+
+impl<'de> Visitor<'de> for NameVisitor {
+    type Value = Name<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a member name")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+        Ok(Name(Cow::Borrowed(s)))
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Name(Cow::Owned(s.to_owned())))
     }
 }
