@@ -39,6 +39,7 @@ use std::fmt;
 
 use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::dsse::{DsseError, Envelope};
@@ -79,6 +80,19 @@ pub struct Statement {
     pub predicate_type: String,
     /// The predicate object.
     pub predicate: Value,
+}
+
+/// [`Statement`] with the predicate left as text ([`Attestation::of_envelope`]).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeanStatement<'a> {
+    #[serde(rename = "_type")]
+    statement_type: String,
+    subject: Vec<Subject>,
+    #[serde(rename = "predicateType")]
+    predicate_type: String,
+    #[serde(borrow)]
+    predicate: &'a RawValue,
 }
 
 /// An in-toto ResourceDescriptor as Glassbox uses it in `subject`: a name and a
@@ -209,6 +223,47 @@ impl Attestation {
         let statement = Statement::from_json(&envelope.payload)?;
         let attestation = Attestation::from_statement(&statement)?;
         Ok((statement, attestation))
+    }
+
+    /// [`from_envelope`](Self::from_envelope) for a caller that needs only the
+    /// attestation (the log, per submission): the predicate is typed straight from
+    /// the payload text, without the JSON tree a [`Statement`] holds. The same
+    /// input is accepted; anything the lean parse does not accept goes through
+    /// `from_envelope`, so errors are exactly its errors.
+    pub fn of_envelope(envelope: &Envelope) -> Result<Attestation, StatementError> {
+        if let Some(attestation) = Self::lean(envelope) {
+            return Ok(attestation);
+        }
+        Self::from_envelope(envelope).map(|(_, a)| a)
+    }
+
+    /// The common kinds, parsed from the payload text; `None` for any failure
+    /// and for key events (rare; their predicate is parsed in two steps).
+    fn lean(envelope: &Envelope) -> Option<Attestation> {
+        if envelope.payload_type != PAYLOAD_TYPE {
+            return None;
+        }
+        let bytes = &envelope.payload;
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        strict_json::NoDuplicateMembers::deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        let statement: LeanStatement<'_> = serde_json::from_slice(bytes).ok()?;
+        if statement.statement_type != STATEMENT_TYPE {
+            return None;
+        }
+        let (subjects, predicate) = (&statement.subject, statement.predicate);
+        match statement.predicate_type.as_str() {
+            SOURCE_SUBMISSION_V1 => SourceSubmission::parse(subjects, predicate)
+                .ok()
+                .map(Attestation::SourceSubmission),
+            SOURCE_REVIEW_V1 => SourceReview::parse(subjects, predicate)
+                .ok()
+                .map(Attestation::SourceReview),
+            SLSA_PROVENANCE_V1 => Build::parse(subjects, predicate)
+                .ok()
+                .map(Attestation::Build),
+            _ => None,
+        }
     }
 
     /// Validates a parsed statement as one of the four kinds.
@@ -360,6 +415,29 @@ fn to_value<T: Serialize>(t: &T) -> Value {
     serde_json::to_value(t).unwrap_or(Value::Null)
 }
 
+/// A predicate not yet typed: a parsed JSON tree, or its text.
+pub(crate) trait UntypedPredicate {
+    /// The predicate as `T`; error paths start with `predicate`.
+    fn typed<T: serde::de::DeserializeOwned>(&self) -> Result<T, StatementError>;
+}
+
+impl UntypedPredicate for Value {
+    fn typed<T: serde::de::DeserializeOwned>(&self) -> Result<T, StatementError> {
+        parse_predicate(self)
+    }
+}
+
+impl UntypedPredicate for RawValue {
+    fn typed<T: serde::de::DeserializeOwned>(&self) -> Result<T, StatementError> {
+        // Untracked first, as in `Statement::from_json`.
+        if let Ok(t) = serde_json::from_str(self.get()) {
+            return Ok(t);
+        }
+        let mut de = serde_json::Deserializer::from_str(self.get());
+        serde_path_to_error::deserialize(&mut de).map_err(|e| json_error("predicate", e))
+    }
+}
+
 /// Deserialises a predicate object into its typed struct; error paths start with
 /// `predicate`.
 pub(crate) fn parse_predicate<T: serde::de::DeserializeOwned>(
@@ -394,5 +472,54 @@ fn json_error_plain(path: &str, e: serde_json::Error) -> StatementError {
     StatementError::Json {
         path: path.to_owned(),
         message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(payload: &str) -> Envelope {
+        Envelope {
+            payload: payload.as_bytes().to_vec(),
+            payload_type: PAYLOAD_TYPE.to_string(),
+            signatures: Vec::new(),
+        }
+    }
+
+    const REVIEW: &str = r#"{"_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "https://git.example/acme/app", "digest": {
+            "gitCommit": "0123456789abcdef0123456789abcdef01234567",
+            "gitTree": "89abcdef0123456789abcdef0123456789abcdef",
+            "dirHash": "95221ede299969f78a5fa9136d23f05b32dc9ae78184f9080a6412b25dce04e8"}}],
+        "predicateType": "https://glassbox.dev/source-review/v1",
+        "predicate": {"repository": "https://git.example/acme/app", "scope": "full",
+            "verdict": "approved", "reviewedAt": "2025-02-03T09:30:00Z"}}"#;
+
+    #[test]
+    fn the_lean_parse_takes_a_valid_statement_itself() {
+        let env = envelope(REVIEW);
+        let (_, full) = Attestation::from_envelope(&env).unwrap();
+        // Not through the fallback: the fallback would hide a lean parse that
+        // never succeeds, and the log would pay for both.
+        assert_eq!(Attestation::lean(&env), Some(full));
+    }
+
+    #[test]
+    fn the_lean_parse_leaves_every_failure_to_the_full_parse() {
+        let duplicate = REVIEW.replace(
+            r#""scope": "full","#,
+            r#""scope": "full", "scope": "full","#,
+        );
+        let unknown = REVIEW.replace(r#""scope": "full","#, r#""scope": "full", "extra": 1,"#);
+        for text in [duplicate.as_str(), &unknown, "{}", "[", ""] {
+            let env = envelope(text);
+            assert_eq!(Attestation::lean(&env), None, "{text}");
+            assert_eq!(
+                Attestation::of_envelope(&env),
+                Attestation::from_envelope(&env).map(|(_, a)| a)
+            );
+            assert!(Attestation::of_envelope(&env).is_err(), "{text}");
+        }
     }
 }

@@ -2,11 +2,13 @@
 //! (`statement::Statement::from_json`, `Attestation::from_statement`,
 //! `Attestation::from_envelope`). A statement that parses must re-serialise to one that
 //! parses equal; an attestation that validates must survive its own
-//! `to_statement`/`to_payload` unchanged.
+//! `to_statement`/`to_payload` unchanged; and the log's lean parse
+//! (`Attestation::of_envelope`) must accept and refuse exactly what
+//! `from_envelope` does, with the same errors.
 #![no_main]
 
 use glassbox_core::dsse::Envelope;
-use glassbox_core::statement::{Attestation, Statement};
+use glassbox_core::statement::{Attestation, Statement, PAYLOAD_TYPE};
 use libfuzzer_sys::fuzz_target;
 
 fn check_statement(bytes: &[u8]) {
@@ -43,8 +45,23 @@ fn check_statement(bytes: &[u8]) {
     );
 }
 
+/// `data` as the payload of an in-toto envelope, through both parses.
+fn check_lean_parse(data: &[u8]) {
+    let envelope = Envelope {
+        payload: data.to_vec(),
+        payload_type: PAYLOAD_TYPE.to_string(),
+        signatures: Vec::new(),
+    };
+    assert_eq!(
+        Attestation::of_envelope(&envelope),
+        Attestation::from_envelope(&envelope).map(|(_, a)| a),
+        "of_envelope and from_envelope disagree"
+    );
+}
+
 fuzz_target!(|data: &[u8]| {
     check_statement(data);
+    check_lean_parse(data);
     if let Ok(envelope) = Envelope::from_json(data) {
         if let Ok((statement, attestation)) = Attestation::from_envelope(&envelope) {
             assert_eq!(

@@ -38,7 +38,7 @@ fn add_source(terms: &mut SearchTerms, repository: &str, source: &SourceDigest) 
 /// Parse the envelope's statement and extract its facts (400 `invalid_statement`
 /// when it is not one of the four kinds of DESIGN §3).
 pub fn facts(envelope: &Envelope) -> Result<Facts, AppError> {
-    let (_, attestation) = Attestation::from_envelope(envelope)
+    let attestation = Attestation::of_envelope(envelope)
         .map_err(|e| AppError::InvalidStatement(format!("statement: {e}")))?;
     check_string_sizes(&envelope.payload)?;
     let mut terms = SearchTerms::default();

@@ -40,7 +40,7 @@ use super::fields::{
 };
 use super::source::SourceDigest;
 use super::time::rfc3339_to_unix;
-use super::{parse_predicate, StatementError, Subject};
+use super::{StatementError, Subject, UntypedPredicate};
 use crate::digest::Sha256Digest;
 
 /// The Glassbox build type: run one command in a source checkout, take one output file.
@@ -314,7 +314,10 @@ impl Build {
         validate_run_details(&self.predicate.run_details)
     }
 
-    pub(crate) fn parse(subjects: &[Subject], predicate: &Value) -> Result<Build, StatementError> {
+    pub(crate) fn parse(
+        subjects: &[Subject],
+        predicate: &(impl UntypedPredicate + ?Sized),
+    ) -> Result<Build, StatementError> {
         let mut artifacts = Vec::with_capacity(subjects.len());
         for (i, s) in subjects.iter().enumerate() {
             let path = format!("subject[{i}].digest");
@@ -337,7 +340,7 @@ impl Build {
                 sha256,
             });
         }
-        Build::new(artifacts, parse_predicate(predicate)?)
+        Build::new(artifacts, predicate.typed()?)
     }
 
     pub(crate) fn subjects(&self) -> Vec<Subject> {

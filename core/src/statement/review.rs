@@ -13,11 +13,10 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::fields::{check_hex, check_text, check_timestamp, check_url, invalid};
 use super::source::{parse_source_subject, source_subject};
-use super::{parse_predicate, Scope, SourceDigest, StatementError, Subject};
+use super::{Scope, SourceDigest, StatementError, Subject, UntypedPredicate};
 
 /// The review predicate, field for field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,10 +147,10 @@ impl SourceReview {
 
     pub(crate) fn parse(
         subjects: &[Subject],
-        predicate: &Value,
+        predicate: &(impl UntypedPredicate + ?Sized),
     ) -> Result<SourceReview, StatementError> {
         let (name, source) = parse_source_subject(subjects)?;
-        let predicate: ReviewPredicate = parse_predicate(predicate)?;
+        let predicate: ReviewPredicate = predicate.typed()?;
         if predicate.repository != name {
             return Err(invalid(
                 "predicate.repository",

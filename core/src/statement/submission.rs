@@ -13,11 +13,10 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::fields::{check_label, check_text, check_timestamp, check_url, invalid};
 use super::source::{parse_source_subject, source_subject};
-use super::{parse_predicate, Scope, SourceDigest, StatementError, Subject};
+use super::{Scope, SourceDigest, StatementError, Subject, UntypedPredicate};
 
 /// The submission predicate, field for field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,10 +88,10 @@ impl SourceSubmission {
 
     pub(crate) fn parse(
         subjects: &[Subject],
-        predicate: &Value,
+        predicate: &(impl UntypedPredicate + ?Sized),
     ) -> Result<SourceSubmission, StatementError> {
         let (name, source) = parse_source_subject(subjects)?;
-        let predicate: SubmissionPredicate = parse_predicate(predicate)?;
+        let predicate: SubmissionPredicate = predicate.typed()?;
         if predicate.repository != name {
             return Err(invalid(
                 "predicate.repository",

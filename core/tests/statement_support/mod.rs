@@ -128,8 +128,17 @@ pub fn envelope_of(statement: &Value) -> Envelope {
     .unwrap()
 }
 
+/// Parses through `from_envelope`, checking that the log's lean parse
+/// (`of_envelope`) gives exactly the same answer, error text included.
 pub fn parse(statement: &Value) -> Result<Attestation, StatementError> {
-    Attestation::from_envelope(&envelope_of(statement)).map(|(_, a)| a)
+    let envelope = envelope_of(statement);
+    let full = Attestation::from_envelope(&envelope).map(|(_, a)| a);
+    assert_eq!(
+        Attestation::of_envelope(&envelope),
+        full,
+        "of_envelope disagrees with from_envelope"
+    );
+    full
 }
 
 /// Asserts that parsing fails and the message starts with `path: ` and contains
