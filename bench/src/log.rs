@@ -24,7 +24,7 @@ use crate::{seed, Ctx};
 /// loop is never split over two batch intervals) and the queue holds twice as
 /// many, so a full queue (`503 overloaded`) means the server fell behind, never
 /// that the harness asked for more than it configured.
-fn load_flags(concurrency: usize) -> Vec<String> {
+pub fn load_flags(concurrency: usize) -> Vec<String> {
     let batch = concurrency.max(4096).to_string();
     let queue = (2 * concurrency).max(16384).to_string();
     [
@@ -53,7 +53,7 @@ fn start(ctx: &Ctx, data: &std::path::Path, flags: &[String]) -> Result<Server> 
 }
 
 /// Builder keys that sign the load, registered by the quickstart operator.
-fn register_builders(server: &Server, count: u64) -> Result<Vec<ed25519_dalek::SigningKey>> {
+pub fn register_builders(server: &Server, count: u64) -> Result<Vec<ed25519_dalek::SigningKey>> {
     let a = agent(Duration::from_secs(30));
     let operator = server.operator_key()?;
     let keys: Vec<_> = (0..count).map(|i| key(500 + i)).collect();
@@ -68,7 +68,7 @@ fn register_builders(server: &Server, count: u64) -> Result<Vec<ed25519_dalek::S
 
 /// Run an ingestion load while sampling the server's RSS; (result, peak RSS KiB,
 /// server CPU seconds used during the run).
-fn ingest_sampled(
+pub fn ingest_sampled(
     generator: Generator,
     server: &Server,
     bodies: &Arc<[Bytes]>,
@@ -103,7 +103,7 @@ fn ingest_sampled(
     ))
 }
 
-fn failures(r: &LoadResult) -> String {
+pub fn failures(r: &LoadResult) -> String {
     if r.failures.is_empty() {
         return "none".into();
     }

@@ -14,6 +14,7 @@
 //! bounded load; ratios are against baselines measured in the same run. Nothing
 //! here asserts a wall-clock bound: a missed target is reported, not failed.
 
+mod compare;
 mod envelopes;
 mod gen;
 mod hashing;
@@ -78,6 +79,13 @@ struct Cli {
     /// kept as a baseline for the generator's own CPU cost).
     #[arg(long, value_enum, default_value = "async")]
     generator: load::Generator,
+    /// For `builds`: the directory holding an earlier build's glassbox-server
+    /// (e.g. a worktree's target/release) to compare this build against.
+    #[arg(long, value_name = "DIR")]
+    against: Option<PathBuf>,
+    /// For `builds`: runs of each build.
+    #[arg(long, default_value_t = 3)]
+    against_rounds: usize,
     /// Also run the ingestion load against a glassbox-server on this PostgreSQL
     /// database (`--storage URL`). The bench EMPTIES it first (drops schema `public`).
     #[arg(long, env = "GLASSBOX_BENCH_POSTGRES", value_name = "URL")]
@@ -93,6 +101,9 @@ enum What {
     /// Proofs, tiles, cold start and appends at each log size (alias `log`).
     #[value(alias = "log")]
     Reads,
+    /// This build's ingestion against an earlier build's (`--against DIR`), in
+    /// alternating runs; not part of `all`.
+    Builds,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -268,6 +279,16 @@ fn main() -> Result<()> {
     }
     if all || cli.what == What::Reads {
         step("proofs and tiles", &mut rep, &log::reads)?;
+    }
+    if cli.what == What::Builds {
+        let Some(earlier) = cli.against.clone() else {
+            anyhow::bail!("`builds` needs --against DIR (an earlier build's target/release)");
+        };
+        step(
+            "this build against an earlier one",
+            &mut rep,
+            &|ctx, rep| compare::builds(ctx, rep, &earlier, cli.against_rounds),
+        )?;
     }
     rep.note(format!(
         "Whole run: {:.0} s; load average at the end: {}.",
