@@ -311,21 +311,20 @@ fn intern<'v>(
         return Ok(id);
     }
     let stored = term_value(value);
-    let found: Option<i64> = tx
-        .prepare_cached("SELECT id FROM term_values WHERE field = ?1 AND value = ?2")
+    // Insert first: a value the batch has not met yet is usually new (every
+    // artifact is), and one statement then does what a lookup and an insert did.
+    let inserted = tx
+        .prepare_cached("INSERT OR IGNORE INTO term_values (field, value) VALUES (?1, ?2)")
         .map_err(db)?
-        .query_row(params![field, stored], |r| r.get(0))
-        .optional()
+        .execute(params![field, stored])
         .map_err(db)?;
-    let id = match found {
-        Some(id) => id,
-        None => {
-            tx.prepare_cached("INSERT INTO term_values (field, value) VALUES (?1, ?2)")
-                .map_err(db)?
-                .execute(params![field, stored])
-                .map_err(db)?;
-            tx.last_insert_rowid()
-        }
+    let id = if inserted == 1 {
+        tx.last_insert_rowid()
+    } else {
+        tx.prepare_cached("SELECT id FROM term_values WHERE field = ?1 AND value = ?2")
+            .map_err(db)?
+            .query_row(params![field, stored], |r| r.get(0))
+            .map_err(db)?
     };
     cache.insert((field, value), id);
     Ok(id)
