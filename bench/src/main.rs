@@ -16,6 +16,7 @@
 
 mod compare;
 mod envelopes;
+mod floor;
 mod gen;
 mod hashing;
 mod load;
@@ -83,6 +84,9 @@ struct Cli {
     /// (e.g. a worktree's target/release) to compare this build against.
     #[arg(long, value_name = "DIR")]
     against: Option<PathBuf>,
+    /// For the internal `floor-server`: bytes in each answer.
+    #[arg(long, default_value_t = 2600, hide = true)]
+    response_bytes: usize,
     /// For `builds`: runs of each build.
     #[arg(long, default_value_t = 3)]
     against_rounds: usize,
@@ -104,6 +108,9 @@ enum What {
     /// This build's ingestion against an earlier build's (`--against DIR`), in
     /// alternating runs; not part of `all`.
     Builds,
+    /// Internal: the ingestion floor server the `ingest` step starts (bench/src/floor.rs).
+    #[value(hide = true)]
+    FloorServer,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -189,6 +196,9 @@ pub struct Ctx {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    if cli.what == What::FloorServer {
+        return floor::serve(cli.response_bytes);
+    }
     let mut scale = match cli.scale {
         ScaleName::Full => Scale::full(),
         ScaleName::Smoke => Scale::smoke(),

@@ -14,6 +14,7 @@ pub struct Server {
     child: Child,
     pub url: String,
     pub data: PathBuf,
+    started: Instant,
     /// Spawn → first `200 /healthz`.
     pub to_healthy: Duration,
     /// Spawn → first `200 /checkpoint`.
@@ -54,17 +55,40 @@ impl Server {
     /// Start `glassbox-server` on `data` with `extra` flags, and wait (bounded)
     /// until `/healthz` and `/checkpoint` answer 200.
     pub fn start(bin_dir: &Path, data: &Path, extra: &[&str]) -> Result<Server> {
-        let log = data.with_extension("log");
-        let start = Instant::now();
-        let mut child = Command::new(bin_dir.join("glassbox-server"))
+        let mut command = Command::new(bin_dir.join("glassbox-server"));
+        command
             .arg("--data")
             .arg(data)
             .args(["--listen", "127.0.0.1:0"])
-            .args(extra)
+            .args(extra);
+        let mut server = Server::spawn(command, data, "glassbox-server")?;
+        let a = agent(Duration::from_secs(2));
+        server.to_checkpoint = poll_ok(&a, &format!("{}/checkpoint", server.url), server.started)?;
+        Ok(server)
+    }
+
+    /// Start the ingestion floor (`floor.rs`, this binary's `floor-server` mode)
+    /// answering `response_bytes`-byte bodies; `data` only names its log file.
+    pub fn start_floor(data: &Path, response_bytes: usize) -> Result<Server> {
+        let mut command = Command::new(std::env::current_exe()?);
+        command.args([
+            "floor-server",
+            "--response-bytes",
+            &response_bytes.to_string(),
+        ]);
+        Server::spawn(command, data, "the floor server")
+    }
+
+    /// Run `command`, read `listening on URL` from its stdout, and wait (bounded)
+    /// until `/healthz` answers 200.
+    fn spawn(mut command: Command, data: &Path, what: &str) -> Result<Server> {
+        let log = data.with_extension("log");
+        let started = Instant::now();
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log)?)
             .spawn()
-            .context("starting glassbox-server (build it with --release first)")?;
+            .with_context(|| format!("starting {what} (build it with --release first)"))?;
         let stdout = child.stdout.take().context("server stdout")?;
         let mut lines = BufReader::new(stdout).lines();
         let url = loop {
@@ -76,10 +100,7 @@ impl Server {
                 }
                 None => {
                     let _ = child.wait();
-                    bail!(
-                        "glassbox-server exited before listening; see {}",
-                        log.display()
-                    );
+                    bail!("{what} exited before listening; see {}", log.display());
                 }
             }
         };
@@ -89,12 +110,12 @@ impl Server {
             child,
             url,
             data: data.to_path_buf(),
+            started,
             to_healthy: Duration::ZERO,
             to_checkpoint: Duration::ZERO,
         };
         let a = agent(Duration::from_secs(2));
-        server.to_healthy = poll_ok(&a, &format!("{}/healthz", server.url), start)?;
-        server.to_checkpoint = poll_ok(&a, &format!("{}/checkpoint", server.url), start)?;
+        server.to_healthy = poll_ok(&a, &format!("{}/healthz", server.url), started)?;
         Ok(server)
     }
 
