@@ -17,10 +17,10 @@ use crate::report::{ratio, Report};
 use crate::server::Server;
 use crate::Ctx;
 
-/// One server build's runs.
+/// One server build's runs: (load result, server CPU seconds, peak RSS KiB).
 struct Runs {
     label: String,
-    results: Vec<(LoadResult, f64)>,
+    results: Vec<(LoadResult, f64, u64)>,
 }
 
 impl Runs {
@@ -29,7 +29,7 @@ impl Runs {
             &self
                 .results
                 .iter()
-                .map(|(r, _)| r.per_sec())
+                .map(|(r, _, _)| r.per_sec())
                 .collect::<Vec<_>>(),
         )
     }
@@ -38,7 +38,16 @@ impl Runs {
             &self
                 .results
                 .iter()
-                .map(|(r, cpu)| cpu / r.ok.max(1) as f64 * 1e6)
+                .map(|(r, cpu, _)| cpu / r.ok.max(1) as f64 * 1e6)
+                .collect::<Vec<_>>(),
+        )
+    }
+    fn rss_mib(&self) -> f64 {
+        median(
+            &self
+                .results
+                .iter()
+                .map(|(_, _, rss)| *rss as f64 / 1024.0)
                 .collect::<Vec<_>>(),
         )
     }
@@ -47,7 +56,7 @@ impl Runs {
             &self
                 .results
                 .iter()
-                .map(|(r, _)| r.p99_ms)
+                .map(|(r, _, _)| r.p99_ms)
                 .collect::<Vec<_>>(),
         )
     }
@@ -90,7 +99,7 @@ pub fn builds(ctx: &Ctx, rep: &mut Report, earlier: &Path, rounds: usize) -> Res
             let data = ctx.work.join(format!("builds-{round}-{is_this}"));
             let server = Server::start(bin_dir, &data, &flag_refs)?;
             register_builders(&server, keys.len() as u64)?;
-            let (result, _rss, cpu) =
+            let (result, rss, cpu) =
                 ingest_sampled(ctx.generator, &server, &bodies, sc.ingest_clients, secs)?;
             server.stop()?;
             std::fs::remove_dir_all(&data)?;
@@ -98,7 +107,7 @@ pub fn builds(ctx: &Ctx, rep: &mut Report, earlier: &Path, rounds: usize) -> Res
                 bail!("no submission succeeded: {}", failures(&result));
             }
             let runs = if is_this { &mut this } else { &mut before };
-            runs.results.push((result, cpu));
+            runs.results.push((result, cpu, rss));
         }
     }
 
@@ -107,7 +116,7 @@ pub fn builds(ctx: &Ctx, rep: &mut Report, earlier: &Path, rounds: usize) -> Res
         "`--against`: {} rounds of {secs} s per build, the builds alternating (A B, B A, …), \
          each run on a fresh log with the main run's {} submitters, flags and {} pre-signed \
          envelopes (signed in {sign_secs:.1} s, not timed). Medians over the rounds; the ratio \
-         row is this build ÷ the earlier one (entries/s: higher is better; CPU and p99: lower).",
+         row is this build ÷ the earlier one (entries/s: higher is better; CPU, p99 and RSS: lower).",
         rounds.max(1),
         sc.ingest_clients,
         sc.ingest_envelopes,
@@ -117,15 +126,16 @@ pub fn builds(ctx: &Ctx, rep: &mut Report, earlier: &Path, rounds: usize) -> Res
             r.label.clone(),
             r.results
                 .iter()
-                .map(|(x, _)| format!("{:.0}", x.per_sec()))
+                .map(|(x, _, _)| format!("{:.0}", x.per_sec()))
                 .collect::<Vec<_>>()
                 .join(", "),
             format!("{:.0}", r.per_sec()),
             format!("{:.0}", r.cpu_us()),
             format!("{:.1}", r.p99()),
+            format!("{:.0}", r.rss_mib()),
             r.results
                 .iter()
-                .map(|(x, _)| failures(x))
+                .map(|(x, _, _)| failures(x))
                 .find(|f| f != "none")
                 .unwrap_or_else(|| "none".into()),
         ]
@@ -137,6 +147,7 @@ pub fn builds(ctx: &Ctx, rep: &mut Report, earlier: &Path, rounds: usize) -> Res
             "median entries/s",
             "median server CPU µs/entry",
             "median p99 ms",
+            "median server peak RSS MiB",
             "failures",
         ],
         &[
@@ -148,6 +159,7 @@ pub fn builds(ctx: &Ctx, rep: &mut Report, earlier: &Path, rounds: usize) -> Res
                 format!("{:.2}×", ratio(this.per_sec(), before.per_sec())),
                 format!("{:.2}×", ratio(this.cpu_us(), before.cpu_us())),
                 format!("{:.2}×", ratio(this.p99(), before.p99())),
+                format!("{:.2}×", ratio(this.rss_mib(), before.rss_mib())),
                 "–".into(),
             ],
         ],
