@@ -24,41 +24,27 @@ struct Runs {
 }
 
 impl Runs {
-    fn per_sec(&self) -> f64 {
+    /// The median over the runs of `f(result, server CPU s, peak RSS KiB)`.
+    fn median_of(&self, f: impl Fn(&LoadResult, f64, u64) -> f64) -> f64 {
         median(
             &self
                 .results
                 .iter()
-                .map(|(r, _, _)| r.per_sec())
+                .map(|(r, cpu, rss)| f(r, *cpu, *rss))
                 .collect::<Vec<_>>(),
         )
+    }
+    fn per_sec(&self) -> f64 {
+        self.median_of(|r, _, _| r.per_sec())
     }
     fn cpu_us(&self) -> f64 {
-        median(
-            &self
-                .results
-                .iter()
-                .map(|(r, cpu, _)| cpu / r.ok.max(1) as f64 * 1e6)
-                .collect::<Vec<_>>(),
-        )
+        self.median_of(|r, cpu, _| cpu / r.ok.max(1) as f64 * 1e6)
     }
     fn rss_mib(&self) -> f64 {
-        median(
-            &self
-                .results
-                .iter()
-                .map(|(_, _, rss)| *rss as f64 / 1024.0)
-                .collect::<Vec<_>>(),
-        )
+        self.median_of(|_, _, rss| rss as f64 / 1024.0)
     }
     fn p99(&self) -> f64 {
-        median(
-            &self
-                .results
-                .iter()
-                .map(|(r, _, _)| r.p99_ms)
-                .collect::<Vec<_>>(),
-        )
+        self.median_of(|r, _, _| r.p99_ms)
     }
 }
 

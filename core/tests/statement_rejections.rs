@@ -94,40 +94,32 @@ fn unknown_subject_field() {
     expect_error(&v, "subject[0].uri", "unknown field");
 }
 
-#[test]
-fn duplicate_member_in_predicate() {
+/// The review statement with `replacement` in place of its first `"verdict":`,
+/// refused by both parses with the same error; that error's text.
+fn refused_review_text(replacement: &str) -> String {
     let text = serde_json::to_string(&review()).unwrap();
-    let doubled = text.replacen("\"verdict\":", "\"verdict\":\"rejected\",\"verdict\":", 1);
+    let edited = text.replacen("\"verdict\":", replacement, 1);
     let env = Envelope::sign(
         "application/vnd.in-toto+json",
-        doubled.as_bytes(),
+        edited.as_bytes(),
         &[&key(1)],
     )
     .unwrap();
     let err = Attestation::from_envelope(&env).unwrap_err();
     assert_eq!(Attestation::of_envelope(&env), Err(err.clone()));
-    let err = err.to_string();
+    err.to_string()
+}
+
+#[test]
+fn duplicate_member_in_predicate() {
+    let err = refused_review_text("\"verdict\":\"rejected\",\"verdict\":");
     assert!(err.contains("duplicate member \"verdict\""), "{err}");
 }
 
 #[test]
 fn duplicate_member_spelled_with_an_escape() {
     // The same name once plainly and once with an escape: equal after decoding.
-    let text = serde_json::to_string(&review()).unwrap();
-    let doubled = text.replacen(
-        "\"verdict\":",
-        "\"verdic\\u0074\":\"rejected\",\"verdict\":",
-        1,
-    );
-    let env = Envelope::sign(
-        "application/vnd.in-toto+json",
-        doubled.as_bytes(),
-        &[&key(1)],
-    )
-    .unwrap();
-    let err = Attestation::from_envelope(&env).unwrap_err();
-    assert_eq!(Attestation::of_envelope(&env), Err(err.clone()));
-    let err = err.to_string();
+    let err = refused_review_text("\"verdic\\u0074\":\"rejected\",\"verdict\":");
     assert!(err.contains("duplicate member \"verdict\""), "{err}");
 }
 
