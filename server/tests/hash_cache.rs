@@ -244,3 +244,25 @@ fn appends_after_another_writer_do_not_leave_gaps_in_the_cache() {
         }
     }
 }
+
+/// A missed leaf tile is read whole while every tile of the tree fits the
+/// cache; in a larger tree only the nodes asked for are read (a tile read whole
+/// would mostly be evicted before its next use).
+#[test]
+fn a_missed_leaf_tile_is_read_whole_only_while_the_tree_fits() {
+    let inner = Arc::new(MemoryStorage::new());
+    let mut log = Log::new(inner.clone());
+    log.append(16 * 256).unwrap(); // 16 leaf tiles, one level-1 tile.
+    let asked = NodeId::leaf(5);
+    let neighbour = NodeId::leaf(200); // same leaf tile, not asked for
+    for (bytes, whole) in [(64 << 20, true), (8 * TILE_BYTES, false)] {
+        let cache = cached(&inner, bytes);
+        cache.latest_checkpoint().unwrap(); // the cache learns the tree size
+        assert_eq!(
+            cache.read_hashes(&[asked]).unwrap(),
+            inner.read_hashes(&[asked]).unwrap()
+        );
+        assert!(cache.is_cached(asked), "{bytes} bytes");
+        assert_eq!(cache.is_cached(neighbour), whole, "{bytes} bytes");
+    }
+}

@@ -17,7 +17,10 @@
 //! missed tile that is complete in the largest tree known to be committed
 //! (consecutive runs, which SQLite reads with one range query per level), so a
 //! warm proof makes no storage call at all, a cold one exactly one, and the
-//! next proof through the same leaf tile is warm. Hashes are only ever copied
+//! next proof through the same leaf tile is warm. That holds while every tile of
+//! the tree fits the bound; in a larger tree a leaf tile read whole would mostly
+//! be evicted before its next use, so only the leaf-tile nodes asked for are read
+//! (higher tiles are still read whole). Hashes are only ever copied
 //! from storage or from a committed batch, never recomputed: the cache answers
 //! what storage holds, so a corrupt database is still caught by the start-up
 //! check (integrity.rs).
@@ -184,6 +187,15 @@ impl Tiles {
         base_nodes.saturating_sub(start).min(WIDTH as u64) as usize
     }
 
+    /// Whether every tile of the committed tree fits in `budget`, so a leaf
+    /// tile read whole stays until it is used again.
+    fn leaf_tiles_fit(&self, budget: usize) -> bool {
+        let leaf_tiles = self.committed.div_ceil(WIDTH as u64);
+        // The tiles above the leaves add 1/255 of them; rounded up to one more.
+        let all_tiles = leaf_tiles + leaf_tiles / (WIDTH as u64 - 1) + 1;
+        all_tiles.saturating_mul(TILE_BYTES as u64) <= budget as u64
+    }
+
     /// Evict down to 7/8 of `budget` once it is exceeded, leaf tiles before the
     /// rest and each group least recently used first; evicting in bulk keeps the
     /// sort rare.
@@ -275,6 +287,7 @@ impl CachedStorage {
         let mut direct: Vec<usize> = Vec::new();
         let mut ask: Vec<NodeId> = Vec::new();
         let mut places: Vec<(usize, u8, usize)> = Vec::new();
+        let whole_leaf_tiles;
         {
             let t = self.lock()?;
             for &k in missing {
@@ -290,16 +303,33 @@ impl CachedStorage {
                     }),
                 }
             }
-            // Every tile missed is read whole (its committed part): runs of
+            // A missed tile is read whole (its committed part): runs of
             // consecutive nodes, one range read per level in the backends that
             // have them. A proof needs 8 nodes of its leaf tile, but with random
-            // proofs over a log the next proof in that tile needs 8 others.
+            // proofs over a log the next proof in that tile needs 8 others —
+            // worth it while every leaf tile of the tree fits the cache. In a
+            // tree larger than that, a leaf tile read whole is mostly evicted
+            // before it is used again (at 10^7 entries the default cache holds a
+            // tenth of them), so only the nodes asked for are read.
+            whole_leaf_tiles = t.leaf_tiles_fit(self.max_bytes);
             let empty = CachedTile::new();
             for (i, f) in fills.iter().enumerate() {
+                if f.tile.level == 0 && !whole_leaf_tiles {
+                    continue;
+                }
                 let tile = t.map.get(&f.tile).unwrap_or(&empty);
                 for (row, col) in tile.absent(f.width) {
                     ask.push(f.tile.node(row, col));
                     places.push((i, row, col));
+                }
+            }
+        }
+        if !whole_leaf_tiles {
+            for &k in missing {
+                if let Some(p) = Place::of(nodes[k]).filter(|p| p.tile.level == 0) {
+                    let i = fills.iter().position(|f| f.tile == p.tile).unwrap_or(0);
+                    ask.push(nodes[k]);
+                    places.push((i, p.row, p.col));
                 }
             }
         }
