@@ -548,22 +548,40 @@ fn free_bytes(path: &std::path::Path) -> Result<u64> {
     Ok(st.f_bavail as u64 * st.f_frsize as u64)
 }
 
+/// The size of `server`'s newest checkpoint (the second line of its note).
+fn logged_size(server: &Server) -> Result<u64> {
+    let (status, body) = crate::server::get(
+        &agent(Duration::from_secs(30)),
+        &format!("{}/checkpoint", server.url),
+    )?;
+    if status != 200 {
+        bail!("GET /checkpoint answered {status}");
+    }
+    let text = String::from_utf8_lossy(&body);
+    text.lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .with_context(|| format!("no tree size in the checkpoint {text:?}"))
+}
+
 /// Proofs and tiles over HTTP, cold start and appends at each of the log sizes.
 pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
     let sc = &ctx.scale;
     let data = ctx.work.join("log-data");
     let flags = load_flags(sc.ingest_clients);
-    let builder = {
+    let (builder, logged) = {
         let server = start(ctx, &data, &flags)?;
         let keys = register_builders(&server, 1)?;
+        let logged = logged_size(&server)?;
         server.stop()?;
-        keys[0].clone()
+        (keys[0].clone(), logged)
     };
     let dur = Duration::from_secs(sc.read_secs);
     let mut points = Vec::new();
     let mut skipped = Vec::new();
-    // Entries in the log so far (the registrations, then each grown size).
-    let mut grown = 0u64;
+    // Entries in the log so far: a `--work` directory from an earlier run may
+    // hold a grown log already, and growing it costs only the entries it lacks.
+    let mut grown = logged;
     for &target in &sc.log_sizes {
         // A log that would leave less than KEEP_FREE_BYTES free is not grown.
         let per_entry = if grown >= 10_000 {
@@ -591,7 +609,7 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
             continue;
         }
         let seed_secs = seed::grow(&data, target, &builder)?.as_secs_f64();
-        grown = target;
+        grown = grown.max(target);
         let mut healthy = Vec::new();
         let mut checkpoint = Vec::new();
         for _ in 1..sc.coldstart_rounds {
@@ -636,9 +654,11 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
             )
         })?;
         // Appends on the big log: the cost of adding must not grow with the log.
+        // Numbered from the entries logged so far, so a run on a `--work` log
+        // from an earlier run submits new envelopes, not duplicates.
         let bodies = load::bodies(&envelopes::builds(
             std::slice::from_ref(&builder),
-            (1 << 38) + size,
+            (1 << 38) + grown,
             sc.ingest_envelopes / 4,
             0,
         )?);
