@@ -174,6 +174,10 @@ pub fn ingest(ctx: &Ctx, rep: &mut Report) -> Result<()> {
 
     // Bigger entries on the same log (restarted: also a cold start at this size).
     let server = start(ctx, &data, &flags)?;
+    // First one small entry, for the size of a receipt the floor answers with.
+    let probe = envelopes::builds(&keys, 1 << 40, 1, 0)?.remove(0);
+    let receipt_bytes =
+        serde_json::to_vec(&server.submit(&agent(Duration::from_secs(30)), &probe)?)?.len();
     let pad = 4096;
     let big_count = (sc.ingest_envelopes / 10).max(100);
     let big_bodies = load::bodies(&envelopes::builds(&keys, 1 << 36, big_count, pad)?);
@@ -188,11 +192,6 @@ pub fn ingest(ctx: &Ctx, rep: &mut Report) -> Result<()> {
 
     // The floor (floor.rs): the same load against a server that only parses and
     // checks signatures, answering receipt-sized bodies.
-    let probe = envelopes::builds(&keys, 1 << 40, 1, 0)?.remove(0);
-    let server = start(ctx, &data, &flags)?;
-    let receipt_bytes =
-        serde_json::to_vec(&server.submit(&agent(Duration::from_secs(30)), &probe)?)?.len();
-    server.stop()?;
     let floor_server = Server::start_floor(&ctx.work.join("floor"), receipt_bytes)?;
     let (floor, floor_rss, floor_cpu) = ingest_sampled(
         ctx.generator,
