@@ -111,13 +111,6 @@ pub fn cmp_utf16(a: &str, b: &str) -> Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
 }
 
-/// `s` as a JSON string literal with RFC 8785 §3.2.2.2 escaping, quotes included.
-pub fn string_literal(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    write_string(s, &mut out);
-    out
-}
-
 /// Appends `s` as a JSON string literal with RFC 8785 §3.2.2.2 escaping.
 pub(crate) fn write_string(s: &str, out: &mut String) {
     out.push('"');
