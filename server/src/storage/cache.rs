@@ -189,7 +189,7 @@ impl Tiles {
 
     /// Whether every tile of the committed tree fits in `budget`, so a leaf
     /// tile read whole stays until it is used again.
-    fn leaf_tiles_fit(&self, budget: usize) -> bool {
+    fn tree_fits(&self, budget: usize) -> bool {
         let leaf_tiles = self.committed.div_ceil(WIDTH as u64);
         // The tiles above the leaves add 1/255 of them; rounded up to one more.
         let all_tiles = leaf_tiles + leaf_tiles / (WIDTH as u64 - 1) + 1;
@@ -311,7 +311,7 @@ impl CachedStorage {
             // tree larger than that, a leaf tile read whole is mostly evicted
             // before it is used again (at 10^7 entries the default cache holds a
             // tenth of them), so only the nodes asked for are read.
-            whole_leaf_tiles = t.leaf_tiles_fit(self.max_bytes);
+            whole_leaf_tiles = t.tree_fits(self.max_bytes);
             let empty = CachedTile::new();
             for (i, f) in fills.iter().enumerate() {
                 if f.tile.level == 0 && !whole_leaf_tiles {
