@@ -422,3 +422,91 @@ impl NoteVerifier for NoteVerifierKey {
         ed25519_verify(&self.key, msg, sig)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes<const N: usize>(h: &str) -> [u8; N] {
+        hex::decode(h).unwrap().try_into().unwrap()
+    }
+
+    /// RFC 8032 §7.1, TEST 1 (empty message) and TEST 2 (one byte).
+    const RFC8032: [(&str, &str, &str, &str); 2] = [
+        (
+            "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+            "",
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+        ),
+        (
+            "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+            "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+            "72",
+            "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
+        ),
+    ];
+
+    /// The group order L, little-endian.
+    const L: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+
+    // The field arithmetic behind these checks is chosen per CPU at run time
+    // (docs/decisions.md); these run on whichever backend this machine selects.
+    #[test]
+    fn rfc8032_vectors_verify_and_a_changed_bit_does_not() {
+        for (secret, public, msg, sig) in RFC8032 {
+            let signer = SigningKey::from_bytes(&bytes(secret));
+            let key = VerifyingKey::from_bytes(&bytes(public)).unwrap();
+            assert_eq!(signer.verifying_key(), key);
+            let msg = hex::decode(msg).unwrap();
+            let sig: [u8; 64] = bytes(sig);
+            assert_eq!(signer.sign(&msg).to_bytes(), sig);
+            assert!(ed25519_verify(&key, &msg, &sig));
+            for bit in [0, 7, 255, 256, 511] {
+                let mut bad = sig;
+                bad[bit / 8] ^= 1 << (bit % 8);
+                assert!(!ed25519_verify(&key, &msg, &bad), "bit {bit} flipped");
+            }
+            let mut other = msg.clone();
+            other.push(0);
+            assert!(!ed25519_verify(&key, &other, &sig));
+        }
+    }
+
+    #[test]
+    fn a_non_canonical_s_is_refused() {
+        let (_, public, msg, sig) = RFC8032[1];
+        let key = VerifyingKey::from_bytes(&bytes(public)).unwrap();
+        let msg = hex::decode(msg).unwrap();
+        let mut sig: [u8; 64] = bytes(sig);
+        // S + L is the same scalar mod L: a lax check would accept it.
+        let mut carry = 0u16;
+        for (s, l) in sig[32..].iter_mut().zip(L) {
+            let sum = u16::from(*s) + u16::from(l) + carry;
+            *s = sum as u8;
+            carry = sum >> 8;
+        }
+        assert_eq!(carry, 0);
+        assert!(!ed25519_verify(&key, &msg, &sig));
+    }
+
+    #[test]
+    fn a_small_order_key_is_refused() {
+        // A = R = the identity point and S = 0 satisfy the cofactorless equation
+        // [S]B = R + [k]A for every message; strict verification refuses them.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let key = VerifyingKey::from_bytes(&identity).unwrap();
+        let mut sig = [0u8; 64];
+        sig[..32].copy_from_slice(&identity);
+        for msg in [&b""[..], b"any message"] {
+            // The lax check accepts it, so this test tells strict from lax.
+            use ed25519_dalek::Verifier;
+            assert!(key.verify(msg, &Signature::from_bytes(&sig)).is_ok());
+            assert!(!ed25519_verify(&key, msg, &sig));
+        }
+    }
+}
