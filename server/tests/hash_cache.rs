@@ -266,3 +266,40 @@ fn a_missed_leaf_tile_is_read_whole_only_while_the_tree_fits() {
         assert_eq!(cache.is_cached(neighbour), whole, "{bytes} bytes");
     }
 }
+
+#[test]
+fn a_leaf_tile_an_append_completed_leaves_the_cache_two_appends_later() {
+    let inner = Arc::new(MemoryStorage::new());
+    let cache = cached(&inner, 64 << 20);
+    let mut log = Log::new(cache.clone());
+    // Batches of 200 leaves: the first completes leaf tile 0 in the second.
+    log.append(200).unwrap();
+    log.append(200).unwrap();
+    assert!(cache.is_cached(NodeId::leaf(0)), "completed by this append");
+    log.append(200).unwrap();
+    assert!(cache.is_cached(NodeId::leaf(0)), "one append later");
+    log.append(200).unwrap();
+    assert!(!cache.is_cached(NodeId::leaf(0)), "two appends later");
+    assert!(!cache.is_cached(NodeId::new(7, 1)));
+    // Tile 1 was completed by the third append and is still held, as are the
+    // right edge and the tiles above the leaves.
+    assert!(cache.is_cached(NodeId::leaf(511)));
+    assert!(cache.is_cached(NodeId::leaf(799)));
+    assert!(cache.is_cached(NodeId::new(8, 0)));
+
+    // Under a steady load the cache holds a few tiles, not the whole tree.
+    for _ in 0..60 {
+        log.append(300).unwrap();
+    }
+    let size = log.tree.size();
+    assert!(size > 70 * 256);
+    assert!(
+        cache.cached_bytes() <= 6 * TILE_BYTES,
+        "{} bytes cached for {size} leaves",
+        cache.cached_bytes()
+    );
+    // A retired tile is read back (whole) for a proof, and the proof is right.
+    let proof = merkle::inclusion_proof(3, size, &StorageReader(cache.as_ref())).unwrap();
+    assert_eq!(proof, merkle::inclusion_proof(3, size, &log.tree).unwrap());
+    assert!(cache.is_cached(NodeId::leaf(200)));
+}

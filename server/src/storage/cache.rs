@@ -35,6 +35,13 @@
 //! leaves nothing here, and nothing uncommitted is ever served. Nothing is read
 //! ahead at start: the cache fills lazily from the requests that arrive.
 //!
+//! Appends keep the tiles they start, for the next batches and their receipts,
+//! but a leaf tile an append completed leaves the cache [`RETIRE_AFTER`]
+//! appends later: under a steady load the appended leaf tiles would otherwise
+//! fill the whole bound with hashes nobody asked for (64 MiB per million
+//! entries, most of a server's memory under ingestion). Tiles above the leaves
+//! stay; a proof through a retired tile reads it back whole, once.
+//!
 //! # Several nodes on one database
 //!
 //! When several servers share one PostgreSQL database (leader.rs), another node
@@ -44,7 +51,7 @@
 //! Checkpoints, entries and everything else are not cached and always come from
 //! storage.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::records::{Batch, CheckpointRecord};
@@ -53,6 +60,11 @@ use super::{Hash, NodeId, Storage, StorageError};
 /// Default memory bound of the cache: about 4,000 tiles, every node of a log of
 /// a million entries.
 pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
+
+/// Appends after which a leaf tile that an append completed leaves the cache.
+/// The completing batch's receipts read it, and they are built while the next
+/// batch commits; the sequencer waits for them before the batch after that.
+pub const RETIRE_AFTER: u64 = 2;
 
 /// Base nodes per tile (C2SP tlog-tiles height 8).
 const WIDTH: usize = 256;
@@ -169,6 +181,11 @@ struct Tiles {
     map: HashMap<TileKey, CachedTile>,
     /// Recency clock: bumped once per operation.
     tick: u64,
+    /// Batches appended through this cache.
+    appends: u64,
+    /// Leaf tiles an append completed, with the number of that append: they
+    /// leave [`RETIRE_AFTER`] appends later.
+    retiring: VecDeque<(u64, TileKey)>,
     /// The largest tree size known to be committed: base nodes below it exist, so
     /// a miss reads the whole committed part of its tile at once.
     committed: u64,
@@ -394,13 +411,26 @@ impl Storage for CachedStorage {
         let mut t = self.lock()?;
         t.committed = t.committed.max(batch.checkpoint.size);
         t.tick += 1;
+        t.appends += 1;
         let tick = t.tick;
+        let appends = t.appends;
+        while let Some(&(done_at, key)) = t.retiring.front() {
+            if done_at + RETIRE_AFTER > appends {
+                break;
+            }
+            t.retiring.pop_front();
+            t.map.remove(&key);
+        }
+        let mut completed = Vec::new();
         for (node, hash) in &batch.nodes {
             let Some(p) = Place::of(*node) else { continue };
             match t.map.get_mut(&p.tile) {
                 Some(tile) => {
                     tile.set(p.row, p.col, *hash);
                     tile.last_used = tick;
+                    if p.tile.level == 0 && p.row == 0 && p.col == WIDTH - 1 {
+                        completed.push(p.tile);
+                    }
                 }
                 // The batch starts this tile: the new right edge.
                 None if p.row == 0 && p.col == 0 => {
@@ -413,6 +443,8 @@ impl Storage for CachedStorage {
                 None => {}
             }
         }
+        t.retiring
+            .extend(completed.into_iter().map(|tile| (appends, tile)));
         t.evict(self.max_bytes);
         Ok(())
     }
