@@ -272,7 +272,7 @@ fn a_leaf_tile_an_append_completed_leaves_the_cache_two_appends_later() {
     let inner = Arc::new(MemoryStorage::new());
     let cache = cached(&inner, 64 << 20);
     let mut log = Log::new(cache.clone());
-    // Batches of 200 leaves: the first completes leaf tile 0 in the second.
+    // Batches of 200 leaves: the second completes leaf tile 0 (leaves 0..256).
     log.append(200).unwrap();
     log.append(200).unwrap();
     assert!(cache.is_cached(NodeId::leaf(0)), "completed by this append");
