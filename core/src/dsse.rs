@@ -314,6 +314,15 @@ impl Envelope {
         pae(&self.payload_type, &self.payload)
     }
 
+    /// The statement's identity: SHA-256 of [`Envelope::pae`], the bytes every
+    /// signature covers. Two envelopes with the same payload and type share it whatever
+    /// their signatures (order, subset, extra signers), so the log and the verifier use
+    /// it to count a statement once, at its first position (docs/formats/attestations.md).
+    pub fn statement_digest(&self) -> [u8; 32] {
+        use sha2::{Digest as _, Sha256};
+        Sha256::digest(self.pae()).into()
+    }
+
     /// Checks signature `sig_index` against `key`: the key's ID must equal the
     /// signature's `keyid`, and the Ed25519 signature must verify (RFC 8032 strict:
     /// non-canonical encodings and small-order keys are refused) over [`Envelope::pae`].
