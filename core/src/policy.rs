@@ -22,6 +22,10 @@ pub const DEFAULT_BUILDERS_MIN: usize = 2;
 /// Witness cosignatures needed when the policy does not say.
 pub const DEFAULT_WITNESS_QUORUM: usize = 0;
 
+/// Independent builders required when the policy does not say and `min` is at least
+/// 2: "the vendor plus at least one independent rebuilder" (DESIGN §6a).
+pub const DEFAULT_INDEPENDENT_BUILDERS: usize = 1;
+
 /// Everything a verifier trusts, and how much of it it demands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TrustPolicy {
@@ -30,11 +34,13 @@ pub struct TrustPolicy {
     /// Witnesses that must cosign a checkpoint before it is believed.
     pub witnesses: WitnessPolicy,
     /// Whose source reviews count, and how many approvals are needed.
-    pub reviewers: TrustedKeys,
+    pub reviewers: ReviewerPolicy,
     /// Whose builds count, and how many must agree.
-    pub builders: TrustedKeys,
-    /// Which keys may act as log operators (sign key events). `Any` accepts whichever
-    /// key the log's genesis event registered; listing IDs pins them.
+    pub builders: BuilderPolicy,
+    /// Which operator keys may vouch for participants. `Any` accepts the log's own
+    /// registry (whoever its genesis event made operator); listing key IDs means only
+    /// participants registered by a listed key count, and the genesis registration
+    /// counts only if its key is listed.
     pub operators: KeySet,
 }
 
@@ -47,8 +53,8 @@ impl TrustPolicy {
                 vkey: log_vkey.into(),
             },
             witnesses: WitnessPolicy::default(),
-            reviewers: TrustedKeys::default_reviewers(),
-            builders: TrustedKeys::default_builders(),
+            reviewers: ReviewerPolicy::default(),
+            builders: BuilderPolicy::default(),
             operators: KeySet::Any,
         }
     }
@@ -72,29 +78,65 @@ pub struct WitnessPolicy {
     pub quorum: usize,
 }
 
-/// A set of trusted keys and the number of distinct ones that must agree.
+/// Whose reviews count and how many independent approvals are needed.
+///
+/// Approvals are counted by registered organisation, never by key, and an approval
+/// from an organisation that submitted or built the source as its vendor does not
+/// count (docs/verification.md, "Independence").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct TrustedKeys {
-    /// Which keys count.
+pub struct ReviewerPolicy {
+    /// Which reviewer keys count.
     pub keys: KeySet,
-    /// How many distinct keys from `keys` are needed; at least 1.
+    /// Distinct independent organisations whose approval is needed; at least 1.
     pub min: usize,
+    /// Paths a partial-scope approval must cover to count. Empty: only `"full"`
+    /// reviews count; a partial approval is shown, not counted.
+    pub paths: Vec<String>,
 }
 
-impl TrustedKeys {
-    /// Any registered reviewer, one approval.
-    pub fn default_reviewers() -> Self {
-        TrustedKeys {
+impl Default for ReviewerPolicy {
+    /// Any registered reviewer, one approval, full scope only.
+    fn default() -> Self {
+        ReviewerPolicy {
             keys: KeySet::Any,
             min: DEFAULT_REVIEWERS_MIN,
+            paths: Vec::new(),
         }
     }
+}
 
-    /// Any registered builders, two agreeing.
-    pub fn default_builders() -> Self {
-        TrustedKeys {
+/// Whose builds count, how many organisations must agree, and how many of them must
+/// be independent of the vendor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BuilderPolicy {
+    /// Which builder keys count.
+    pub keys: KeySet,
+    /// Distinct organisations (the customer's own `--rebuild` counting as one) that
+    /// must attest the artifact from one source; at least 1.
+    pub min: usize,
+    /// How many of those must be organisations other than the vendor's; at most `min`.
+    pub independent: usize,
+}
+
+impl BuilderPolicy {
+    /// The default `independent` for a given `min`: one independent rebuilder as soon
+    /// as more than one builder is required.
+    pub fn default_independent(min: usize) -> usize {
+        if min >= 2 {
+            DEFAULT_INDEPENDENT_BUILDERS
+        } else {
+            0
+        }
+    }
+}
+
+impl Default for BuilderPolicy {
+    /// Any registered builders: the vendor plus one independent rebuilder.
+    fn default() -> Self {
+        BuilderPolicy {
             keys: KeySet::Any,
             min: DEFAULT_BUILDERS_MIN,
+            independent: DEFAULT_INDEPENDENT_BUILDERS,
         }
     }
 }
@@ -252,7 +294,11 @@ mod tests {
     fn defaults_follow_design_section_6() {
         let policy = TrustPolicy::with_log("log+01234567+AAAA");
         assert_eq!(policy.reviewers.min, 1);
+        assert!(policy.reviewers.paths.is_empty());
         assert_eq!(policy.builders.min, 2);
+        assert_eq!(policy.builders.independent, 1);
+        assert_eq!(BuilderPolicy::default_independent(1), 0);
+        assert_eq!(BuilderPolicy::default_independent(3), 1);
         assert_eq!(policy.witnesses.quorum, 0);
         assert!(policy.witnesses.vkeys.is_empty());
         assert_eq!(policy.operators, KeySet::Any);
@@ -260,8 +306,8 @@ mod tests {
 
     #[test]
     fn key_set_serialises_like_the_policy_file() {
-        let json = serde_json::to_string(&TrustedKeys::default_builders()).unwrap();
-        assert_eq!(json, r#"{"keys":["*"],"min":2}"#);
+        let json = serde_json::to_string(&BuilderPolicy::default()).unwrap();
+        assert_eq!(json, r#"{"keys":["*"],"min":2,"independent":1}"#);
         let listed = KeySet::from_entries([ID_A]).unwrap();
         assert_eq!(
             serde_json::to_string(&listed).unwrap(),

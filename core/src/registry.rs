@@ -16,8 +16,21 @@
 //!   r. A revocation with `compromisedSince` also voids the key's earlier entries
 //!   whose own signed timestamp is at or after that instant, and those that carry no
 //!   timestamp (the log's order is the only time it can trust; see threat-model.md).
+//! - **A compromised operator's registrations are void.** When an operator key is
+//!   revoked with `compromisedSince`, every registration it signed whose
+//!   `registeredAt` is at or after that instant, or that carries no `registeredAt`, is
+//!   void from the start: the registered key never had standing, and neither did any
+//!   key *it* registered. Revocations it signed stay in force — a revocation only ever
+//!   removes trust, so honouring a forged one costs availability, never safety.
 //! - A key ID is registered once and a revocation is final: re-registering or
-//!   re-revoking is refused so that the history of a key reads one way only.
+//!   re-revoking is refused so that the history of a key reads one way only. The one
+//!   exception is a key whose registration was voided: another operator may register
+//!   it afresh, and it has standing only from that new position.
+//!
+//! [`Registry::authorise`] judges an entry by everything the registry knows, so a
+//! later compromise revocation or voiding reaches back. [`Registry::authorise_as_logged`]
+//! judges it as the registry stood at the entry's own position — what a verifier uses
+//! for a rejection, which nothing logged after it may launder away.
 
 use std::collections::BTreeMap;
 
@@ -40,7 +53,24 @@ pub struct KeyRecord {
     pub roles: Vec<Role>,
     /// Log index of the registering key event.
     pub registered_at: u64,
+    /// Key IDs that signed the registration (the genesis operator: itself).
+    pub registered_by: Vec<String>,
+    /// The registration's signed `registeredAt`, if it carries one.
+    #[serde(skip)]
+    pub registration_time: Option<String>,
     pub revocation: Option<Revocation>,
+    /// Set when the registration was voided by the compromise of an operator.
+    pub void: Option<Void>,
+}
+
+/// Why a registration is void (see the module documentation).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Void {
+    /// The compromised operator key whose registration (or whose own void) voids this one.
+    pub operator: String,
+    /// Log index of the compromise revocation that voided it.
+    pub at: u64,
 }
 
 /// A logged revocation of a key.
@@ -108,6 +138,21 @@ pub enum RegistryError {
     UnknownSubjectKey { key_id: String },
     #[error("key event at index {index} comes before an already applied event at index {last}")]
     OutOfOrder { index: u64, last: u64 },
+    #[error("signer {key_id} was registered by operator {operator}, revoked as compromised at log index {at}: the registration is void")]
+    Voided {
+        key_id: String,
+        operator: String,
+        at: u64,
+    },
+}
+
+/// Which of the registry's facts judge a signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Standing {
+    /// Everything known, including compromise windows and voids logged later.
+    Now,
+    /// Only what was logged before the entry's own position.
+    AsLogged,
 }
 
 /// The registry state after replaying key events in log order.
@@ -146,6 +191,28 @@ impl Registry {
         envelope: &Envelope,
         attestation: &Attestation,
     ) -> Result<Vec<&KeyRecord>, RegistryError> {
+        self.authorise_with(index, envelope, attestation, Standing::Now)
+    }
+
+    /// [`Registry::authorise`] as the registry stood when `index` was logged: later
+    /// `compromisedSince` windows and voids do not reach back. Revocations logged
+    /// before `index` still count.
+    pub fn authorise_as_logged(
+        &self,
+        index: u64,
+        envelope: &Envelope,
+        attestation: &Attestation,
+    ) -> Result<Vec<&KeyRecord>, RegistryError> {
+        self.authorise_with(index, envelope, attestation, Standing::AsLogged)
+    }
+
+    fn authorise_with(
+        &self,
+        index: u64,
+        envelope: &Envelope,
+        attestation: &Attestation,
+        standing: Standing,
+    ) -> Result<Vec<&KeyRecord>, RegistryError> {
         if envelope.signatures.is_empty() {
             return Err(RegistryError::Unsigned);
         }
@@ -165,7 +232,7 @@ impl Registry {
                 .map_err(|_| RegistryError::BadSignature {
                     key_id: sig.keyid.clone(),
                 })?;
-            check_standing(record, index, claimed)?;
+            check_standing(record, index, claimed, standing)?;
             let allowed = attestation.allowed_roles();
             if !record.roles.iter().any(|r| allowed.contains(r)) {
                 return Err(RegistryError::WrongRole {
@@ -200,10 +267,12 @@ impl Registry {
         match &event.predicate {
             KeyEventPredicate::Register(reg) => {
                 if let Some(existing) = self.keys.get(&event.key_id) {
-                    return Err(RegistryError::AlreadyRegistered {
-                        key_id: event.key_id.clone(),
-                        registered_at: existing.registered_at,
-                    });
+                    if existing.void.is_none() {
+                        return Err(RegistryError::AlreadyRegistered {
+                            key_id: event.key_id.clone(),
+                            registered_at: existing.registered_at,
+                        });
+                    }
                 }
                 // Validated by the statement layer: the key hashes to the subject ID.
                 let public_key =
@@ -220,7 +289,14 @@ impl Registry {
                         organisation: reg.organisation.clone(),
                         roles: reg.roles.clone(),
                         registered_at: index,
+                        registered_by: envelope
+                            .signatures
+                            .iter()
+                            .map(|s| s.keyid.clone())
+                            .collect(),
+                        registration_time: reg.signed_at.clone(),
                         revocation: None,
+                        void: None,
                     },
                 );
             }
@@ -241,10 +317,45 @@ impl Registry {
                     reason: rev.reason.clone(),
                     compromised_since: rev.compromised_since.clone(),
                 });
+                if let Some(since) = &rev.compromised_since {
+                    self.void_registrations_by(&event.key_id, since, index);
+                }
             }
         }
         self.last_event = Some(index);
         Ok(())
+    }
+
+    /// Voids every registration `operator` signed at or after `since` (or without a
+    /// signed time), and, transitively, every registration signed by a key so voided.
+    fn void_registrations_by(&mut self, operator: &str, since: &str, at: u64) {
+        let since = rfc3339_to_unix(since).ok();
+        let mut compromised = vec![(operator.to_owned(), since)];
+        while let Some((signer, since)) = compromised.pop() {
+            for record in self.keys.values_mut() {
+                // The compromised key's own (genesis) registration is not voided: its
+                // revocation already says all there is to say about it.
+                if record.void.is_some()
+                    || record.key_id == signer
+                    || !record.registered_by.contains(&signer)
+                {
+                    continue;
+                }
+                // `since` is `None` for a key that was itself voided: it never had
+                // standing, so everything it registered goes, whatever the time.
+                let after = match (since, record.registration_time.as_deref()) {
+                    (Some(since), Some(time)) => rfc3339_to_unix(time).map_or(true, |t| t >= since),
+                    _ => true,
+                };
+                if after {
+                    record.void = Some(Void {
+                        operator: signer.clone(),
+                        at,
+                    });
+                    compromised.push((record.key_id.clone(), None));
+                }
+            }
+        }
     }
 }
 
@@ -275,12 +386,22 @@ fn check_genesis(envelope: &Envelope, event: &KeyEvent) -> Result<(), RegistryEr
         })
 }
 
-/// Revocation and compromise checks for a signature at `index`.
+/// Void, revocation and compromise checks for a signature at `index`.
 fn check_standing(
     record: &KeyRecord,
     index: u64,
     claimed: Option<&str>,
+    standing: Standing,
 ) -> Result<(), RegistryError> {
+    if let Some(void) = &record.void {
+        if standing == Standing::Now || void.at <= index {
+            return Err(RegistryError::Voided {
+                key_id: record.key_id.clone(),
+                operator: void.operator.clone(),
+                at: void.at,
+            });
+        }
+    }
     let Some(rev) = &record.revocation else {
         return Ok(());
     };
@@ -290,6 +411,9 @@ fn check_standing(
             revoked_at: rev.index,
             reason: rev.reason.clone(),
         });
+    }
+    if standing == Standing::AsLogged {
+        return Ok(());
     }
     let Some(since) = &rev.compromised_since else {
         return Ok(());
@@ -324,7 +448,7 @@ fn claimed_time(attestation: &Attestation) -> Option<&str> {
             .metadata
             .as_ref()
             .and_then(|m| m.finished_on.as_deref().or(m.started_on.as_deref())),
-        _ => None,
+        Attestation::KeyEvent(e) => e.signed_at(),
     }
 }
 

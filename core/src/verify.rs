@@ -12,18 +12,33 @@
 //! The steps, in order:
 //! 1. the checkpoint verifies with the policy's log key, and enough of the policy's
 //!    witnesses cosigned it ([`log`]);
-//! 2. it is consistent with the previously seen checkpoint — a proven inconsistency is
-//!    a split view;
-//! 3. every receipt's tlog-proof is for this checkpoint and proves the receipt's
-//!    entry at its index; key events are replayed into a [`Registry`] and every other
-//!    entry's signers are authorised at its position ([`evidence`]);
-//! 4. the policy: enough distinct trusted builders attest the artifact from one
-//!    source dirHash, and enough distinct trusted reviewers approved that source with
-//!    no trusted reviewer's standing rejection ([`policy`]).
+//! 2. it is not older than the checkpoint this client verified before, and is proven
+//!    consistent with it — a proven inconsistency is a split view, a server's missing
+//!    proof is a failure, only an offline bundle may be newer unproven (a warning);
+//! 3. the evidence is in strictly increasing log order and every receipt's tlog-proof
+//!    is for this checkpoint and proves its entry; a statement logged twice counts
+//!    at its first position only; key events are replayed into a [`Registry`] and
+//!    every other entry's signers are authorised at its position, and vouched for by
+//!    an operator the policy pins ([`evidence`]);
+//! 4. the builds: enough distinct trusted *organisations*, enough of them independent
+//!    of the vendor (the customer's own reproducing rebuild counts as one), attest the
+//!    artifact from one source dirHash, and no trusted builder got other bytes from
+//!    that source with the same recipe ([`builds`]);
+//! 5. the reviews: enough independent organisations approved that source in a scope
+//!    the policy counts, and no trusted reviewer's standing rejection — judged as the
+//!    registry stood when it was logged — remains ([`reviews`]);
+//! 6. the source: the trusted entries that name git identities for it agree, and the
+//!    vendor's submission supplies product and version ([`source`]).
+//!
+//! The rules and the attacks each one answers are in docs/verification.md and
+//! docs/threat-model.md.
 
+mod builds;
 mod evidence;
 mod log;
-mod policy;
+mod organisation;
+mod reviews;
+mod source;
 mod verdict;
 
 pub use verdict::{
@@ -36,15 +51,46 @@ use crate::checkpoint::Checkpoint;
 use crate::digest::Sha256Digest;
 use crate::merkle::Hash;
 use crate::policy::TrustPolicy;
-use crate::registry::Registry;
 
-/// The newest checkpoint this client verified before, and the consistency proof
-/// between it and the bundle's checkpoint when one could be obtained (from the older
-/// of the two to the newer).
+/// The newest checkpoint this client verified before, and what could be had to
+/// prove the bundle's checkpoint consistent with it.
 #[derive(Clone, Debug)]
 pub struct PreviousCheckpoint {
     pub checkpoint: Checkpoint,
-    pub proof: Option<Vec<Hash>>,
+    pub proof: ConsistencyProof,
+}
+
+/// The consistency proof between the remembered checkpoint and the bundle's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConsistencyProof {
+    /// The RFC 9162 proof from the smaller of the two trees to the larger.
+    Proof(Vec<Hash>),
+    /// Verifying from a bundle file with no network: nothing to ask.
+    Offline,
+    /// A server was asked and gave no usable proof (an error status, a timeout, a
+    /// malformed body); says which. A log that cannot prove it extends what this client
+    /// saw fails verification.
+    Unavailable(String),
+}
+
+/// The outcome of the customer's own rebuild (`verify --rebuild`), fed back to the
+/// engine so that a reproduction counts as one independent builder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalRebuild {
+    /// The counted build entry whose recipe was run.
+    pub recipe_index: u64,
+    /// dirHash of the checkout that was built.
+    pub dir_hash: String,
+    pub outcome: RebuildOutcome,
+}
+
+/// What the customer's rebuild produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RebuildOutcome {
+    /// The same bytes as the artifact.
+    Reproduced,
+    /// It departed from the attestation at `stage` (a stable code) for `detail`.
+    Diverged { stage: String, detail: String },
 }
 
 /// Everything the engine looks at.
@@ -54,6 +100,8 @@ pub struct VerifyRequest<'a> {
     pub bundle: &'a Bundle,
     pub policy: &'a TrustPolicy,
     pub previous: Option<&'a PreviousCheckpoint>,
+    /// The customer's own rebuild, when one was run.
+    pub local_rebuild: Option<&'a LocalRebuild>,
 }
 
 /// Runs DESIGN §6 steps 3–5. Never fails: every problem is a [`Failure`] in the verdict.
@@ -73,8 +121,18 @@ pub fn verify(request: VerifyRequest<'_>) -> Verdict {
     };
     log::check_consistency(&signed.checkpoint, request.previous, &mut verdict);
 
-    let mut registry = Registry::new();
-    let evidence = evidence::open_all(request.bundle, &signed, &mut registry, &mut verdict);
-    policy::evaluate(request.artifact, &evidence, request.policy, &mut verdict);
+    let evidence = evidence::open_all(request.bundle, &signed, request.policy, &mut verdict);
+    let chosen = builds::evaluate(
+        request.artifact,
+        &evidence,
+        request.policy,
+        request.local_rebuild,
+        &mut verdict,
+    );
+    if let Some(chosen) = chosen {
+        let reviewed = reviews::evaluate(&chosen, &evidence, request.policy, &mut verdict);
+        source::link(&chosen, &evidence, &reviewed, &mut verdict);
+    }
+    evidence::report_excluded(&evidence, &mut verdict);
     verdict
 }

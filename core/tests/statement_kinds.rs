@@ -183,6 +183,33 @@ fn key_event_constructors_round_trip() {
 }
 
 #[test]
+fn key_events_carry_the_operators_signed_time() {
+    let k = key(9);
+    let reg = KeyEvent::register(&k.verifying_key(), "Op", "Glassbox", vec![Role::Operator])
+        .unwrap()
+        .at("2026-01-02T03:04:05Z")
+        .unwrap();
+    assert_eq!(reg.signed_at(), Some("2026-01-02T03:04:05Z"));
+    assert_eq!(
+        reg.predicate.to_value()["registeredAt"],
+        "2026-01-02T03:04:05Z"
+    );
+    round_trip(&reg.clone().into());
+    let rev = KeyEvent::revoke(&key_id(&k), "rotated", None)
+        .unwrap()
+        .at("2026-02-02T00:00:00Z")
+        .unwrap();
+    assert_eq!(
+        rev.predicate.to_value()["revokedAt"],
+        "2026-02-02T00:00:00Z"
+    );
+    round_trip(&rev.into());
+    assert!(reg.at("yesterday").is_err());
+    let untimed = KeyEvent::revoke(&key_id(&k), "rotated", None).unwrap();
+    assert_eq!(untimed.signed_at(), None);
+}
+
+#[test]
 fn constructors_validate_too() {
     let bad = SourceReview::new(
         SourceDigest::from_dir_hash("not-hex"),

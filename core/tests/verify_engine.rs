@@ -1,283 +1,22 @@
 //! The verification engine (DESIGN §6 steps 3–5), one test per way an artifact can
-//! fail, against a log built in memory: participants, key events, attestations,
-//! receipts with tlog-proofs and a signed checkpoint, exactly as a server would
-//! serve them.
+//! fail, against a log built in memory (`verify_support`). The attacks on the
+//! verdict itself — order, repeats, rollback, withheld proofs, pinned operators,
+//! organisations — are in `verify_hostile.rs`.
 
-use ed25519_dalek::SigningKey;
-use glassbox_core::bundle::{Bundle, Receipt, BUNDLE_MEDIA_TYPE};
-use glassbox_core::checkpoint::Checkpoint;
+mod verify_support;
+
 use glassbox_core::cosignature::CosignatureSigner;
-use glassbox_core::digest::{key_id_hex, Sha256Digest};
+use glassbox_core::digest::Sha256Digest;
 use glassbox_core::dsse::Envelope;
-use glassbox_core::merkle::{consistency_proof, inclusion_proof, leaf_hash, MemoryTree};
-use glassbox_core::note::{Note, NoteSigner};
-use glassbox_core::policy::{KeySet, TrustPolicy};
-use glassbox_core::statement::{
-    ArtifactSubject, Attestation, Build, BuildRecipe, KeyEvent, ProvenancePredicate,
-    ReviewPredicate, ReviewRequest, Role, Scope, SourceDigest, SourceReview, SourceSubmission,
-    SubmissionPredicate, Verdict as ReviewVerdict,
-};
+use glassbox_core::merkle::consistency_proof;
+use glassbox_core::note::Note;
+use glassbox_core::policy::KeySet;
+use glassbox_core::statement::{KeyEvent, Role, Verdict as ReviewVerdict};
 use glassbox_core::tlog_proof::TlogProof;
-use glassbox_core::verify::{verify, Consistency, Failure, PreviousCheckpoint, VerifyRequest};
-
-const ORIGIN: &str = "glassbox.test/log";
-const REPO: &str = "https://git.example/app";
-const COMMIT_C: &str = "1111111111111111111111111111111111111111";
-const TREE_C: &str = "2222222222222222222222222222222222222222";
-const DIR_C: &str = "3333333333333333333333333333333333333333333333333333333333333333";
-const COMMIT_D: &str = "4444444444444444444444444444444444444444";
-const TREE_D: &str = "5555555555555555555555555555555555555555";
-const DIR_D: &str = "6666666666666666666666666666666666666666666666666666666666666666";
-const TIME: &str = "2026-11-01T12:00:00Z";
-
-fn key(seed: u8) -> SigningKey {
-    SigningKey::from_bytes(&[seed; 32])
-}
-
-fn id(key: &SigningKey) -> String {
-    key_id_hex(&key.verifying_key())
-}
-
-/// The participants of every scenario.
-struct People {
-    operator: SigningKey,
-    vendor: SigningKey,
-    rebuilder: SigningKey,
-    reviewer: SigningKey,
-    latecomer: SigningKey,
-}
-
-fn people() -> People {
-    People {
-        operator: key(1),
-        vendor: key(2),
-        rebuilder: key(3),
-        reviewer: key(4),
-        latecomer: key(5),
-    }
-}
-
-/// A log held in memory, appending envelopes and serving receipts and bundles.
-struct TestLog {
-    signer: NoteSigner,
-    tree: MemoryTree,
-    entries: Vec<Envelope>,
-    key_events: Vec<u64>,
-}
-
-impl TestLog {
-    fn new(log_key: SigningKey) -> TestLog {
-        TestLog {
-            signer: NoteSigner::new(ORIGIN, log_key).unwrap(),
-            tree: MemoryTree::new(),
-            entries: Vec::new(),
-            key_events: Vec::new(),
-        }
-    }
-
-    fn vkey(&self) -> String {
-        self.signer.verifier().to_string()
-    }
-
-    fn append(&mut self, envelope: Envelope) -> u64 {
-        let index = self.tree.push(leaf_hash(&envelope.to_canonical_json()));
-        if matches!(
-            Attestation::from_envelope(&envelope).unwrap().1,
-            Attestation::KeyEvent(_)
-        ) {
-            self.key_events.push(index);
-        }
-        self.entries.push(envelope);
-        index
-    }
-
-    fn attest(&mut self, attestation: impl Into<Attestation>, keys: &[&SigningKey]) -> u64 {
-        self.append(attestation.into().sign(keys).unwrap())
-    }
-
-    fn checkpoint(&self) -> Checkpoint {
-        Checkpoint {
-            origin: ORIGIN.to_owned(),
-            size: self.tree.size(),
-            root: self.tree.root(),
-            extensions: Vec::new(),
-        }
-    }
-
-    fn signed_checkpoint(&self) -> Vec<u8> {
-        self.checkpoint().sign(&self.signer).unwrap()
-    }
-
-    fn receipt(&self, index: u64, checkpoint: &[u8]) -> Receipt {
-        let proof = TlogProof {
-            extra: None,
-            index,
-            hashes: inclusion_proof(index, self.tree.size(), &self.tree).unwrap(),
-            checkpoint: checkpoint.to_vec(),
-        };
-        Receipt {
-            index,
-            entry: self.entries[index as usize].to_value(),
-            tlog_proof: proof.to_text(),
-        }
-    }
-
-    /// A bundle of every non-key-event entry plus every key event.
-    fn bundle(&self, artifact: &Sha256Digest) -> Bundle {
-        let checkpoint = self.signed_checkpoint();
-        let entries = (0..self.tree.size())
-            .filter(|i| !self.key_events.contains(i))
-            .map(|i| self.receipt(i, &checkpoint))
-            .collect();
-        let key_events = self
-            .key_events
-            .iter()
-            .map(|&i| self.receipt(i, &checkpoint))
-            .collect();
-        Bundle {
-            media_type: BUNDLE_MEDIA_TYPE.to_owned(),
-            artifact: artifact.to_string(),
-            checkpoint: String::from_utf8(checkpoint).unwrap(),
-            entries,
-            key_events,
-        }
-    }
-}
-
-fn register(log: &mut TestLog, operator: &SigningKey, who: &SigningKey, roles: Vec<Role>) -> u64 {
-    let event = KeyEvent::register(&who.verifying_key(), "someone", "Example Org", roles).unwrap();
-    log.attest(event, &[operator])
-}
-
-fn source(commit: &str, tree: &str, dir: &str) -> SourceDigest {
-    SourceDigest::from_git(commit, tree, dir)
-}
-
-fn submission(src: SourceDigest) -> SourceSubmission {
-    SourceSubmission::new(
-        src,
-        SubmissionPredicate {
-            repository: REPO.to_owned(),
-            product: "app".to_owned(),
-            version: "1.0.0".to_owned(),
-            review_request: ReviewRequest {
-                scope: Scope::Full,
-                notes: None,
-            },
-            submitted_at: TIME.to_owned(),
-        },
-    )
-    .unwrap()
-}
-
-fn review(src: SourceDigest, verdict: ReviewVerdict) -> SourceReview {
-    SourceReview::new(
-        src,
-        ReviewPredicate {
-            repository: REPO.to_owned(),
-            scope: Scope::Full,
-            verdict,
-            findings: None,
-            report_digest: None,
-            reviewed_at: TIME.to_owned(),
-        },
-    )
-    .unwrap()
-}
-
-fn build(artifact: &Sha256Digest, src: SourceDigest, builder: &str) -> Build {
-    Build::new(
-        vec![ArtifactSubject {
-            name: "app".to_owned(),
-            sha256: *artifact,
-        }],
-        ProvenancePredicate::new(BuildRecipe::new("make", "out/app"), REPO, src, builder),
-    )
-    .unwrap()
-}
-
-fn artifact() -> Sha256Digest {
-    Sha256Digest::of(b"the shipped binary")
-}
-
-/// The log of the happy story up to (not including) the review and the builds:
-/// genesis, registrations of vendor, rebuilder and reviewer, the source submission.
-fn registered_log(p: &People) -> TestLog {
-    let mut log = TestLog::new(key(100));
-    let genesis = KeyEvent::register(
-        &p.operator.verifying_key(),
-        "op",
-        "Log Co",
-        vec![Role::Operator],
-    )
-    .unwrap();
-    log.attest(genesis, &[&p.operator]);
-    register(&mut log, &p.operator, &p.vendor, vec![Role::Vendor]);
-    register(&mut log, &p.operator, &p.rebuilder, vec![Role::Builder]);
-    register(&mut log, &p.operator, &p.reviewer, vec![Role::Reviewer]);
-    log.attest(submission(source(COMMIT_C, TREE_C, DIR_C)), &[&p.vendor]);
-    log
-}
-
-/// The full happy story: reviewer approves C, vendor and rebuilder build from C.
-fn happy_log(p: &People) -> TestLog {
-    let mut log = registered_log(p);
-    log.attest(
-        review(source(COMMIT_C, TREE_C, DIR_C), ReviewVerdict::Approved),
-        &[&p.reviewer],
-    );
-    add_builds(&mut log, p, DIR_C, DIR_C);
-    log
-}
-
-fn add_builds(log: &mut TestLog, p: &People, vendor_dir: &str, rebuilder_dir: &str) {
-    let src = |dir: &str| {
-        if dir == DIR_C {
-            source(COMMIT_C, TREE_C, DIR_C)
-        } else {
-            source(COMMIT_D, TREE_D, DIR_D)
-        }
-    };
-    log.attest(
-        build(&artifact(), src(vendor_dir), "vendor-ci"),
-        &[&p.vendor],
-    );
-    log.attest(
-        build(&artifact(), src(rebuilder_dir), "rebuilder"),
-        &[&p.rebuilder],
-    );
-}
-
-fn run(log: &TestLog, policy: &TrustPolicy) -> glassbox_core::verify::Verdict {
-    check(&log.bundle(&artifact()), policy, None)
-}
-
-/// Verifies the story's artifact against `bundle`.
-fn check(
-    bundle: &Bundle,
-    policy: &TrustPolicy,
-    previous: Option<&PreviousCheckpoint>,
-) -> glassbox_core::verify::Verdict {
-    verify(VerifyRequest {
-        artifact: &artifact(),
-        bundle,
-        policy,
-        previous,
-    })
-}
-
-fn policy(log: &TestLog) -> TrustPolicy {
-    TrustPolicy::with_log(log.vkey())
-}
-
-fn assert_fails_with(verdict: &glassbox_core::verify::Verdict, pred: impl Fn(&Failure) -> bool) {
-    assert!(!verdict.verified(), "expected a failure, got {verdict:#?}");
-    assert!(
-        verdict.failures.iter().any(pred),
-        "expected failure not among {:#?}",
-        verdict.failures
-    );
-}
+use glassbox_core::verify::{
+    verify, Consistency, ConsistencyProof, Failure, PreviousCheckpoint, VerifyRequest,
+};
+use verify_support::*;
 
 #[test]
 fn happy_story_verifies_with_the_whole_chain() {
@@ -355,7 +94,7 @@ fn forked_history_is_a_split_view() {
     // Same size, different root.
     let seen = PreviousCheckpoint {
         checkpoint: honest.checkpoint(),
-        proof: None,
+        proof: ConsistencyProof::Offline,
     };
     let bundle = forked.bundle(&artifact());
     let verdict = check(&bundle, &policy(&forked), Some(&seen));
@@ -370,7 +109,7 @@ fn forked_history_is_a_split_view() {
     );
     let seen_small = PreviousCheckpoint {
         checkpoint: honest_prefix.checkpoint(),
-        proof: Some(
+        proof: ConsistencyProof::Proof(
             consistency_proof(honest_prefix.tree.size(), forked.tree.size(), &forked.tree).unwrap(),
         ),
     };
@@ -385,7 +124,9 @@ fn consistent_growth_is_proven() {
     let after = happy_log(&p);
     let seen = PreviousCheckpoint {
         checkpoint: before.checkpoint(),
-        proof: Some(consistency_proof(before.tree.size(), after.tree.size(), &after.tree).unwrap()),
+        proof: ConsistencyProof::Proof(
+            consistency_proof(before.tree.size(), after.tree.size(), &after.tree).unwrap(),
+        ),
     };
     let bundle = after.bundle(&artifact());
     let verdict = check(&bundle, &policy(&after), Some(&seen));
@@ -400,13 +141,13 @@ fn consistent_growth_is_proven() {
 }
 
 #[test]
-fn missing_consistency_proof_is_a_warning_not_a_pass_of_state() {
+fn offline_missing_consistency_proof_is_a_warning_and_state_stays() {
     let p = people();
     let before = registered_log(&p);
     let after = happy_log(&p);
     let seen = PreviousCheckpoint {
         checkpoint: before.checkpoint(),
-        proof: None,
+        proof: ConsistencyProof::Offline,
     };
     let bundle = after.bundle(&artifact());
     let verdict = check(&bundle, &policy(&after), Some(&seen));
@@ -596,6 +337,7 @@ fn modified_binary_names_no_build() {
         bundle: &bundle,
         policy: &policy(&log),
         previous: None,
+        local_rebuild: None,
     });
     assert_fails_with(&verdict, |f| matches!(f, Failure::NoBuild));
 }
@@ -661,7 +403,7 @@ fn key_event_not_signed_by_an_operator_is_rejected() {
 #[test]
 fn log_whose_first_key_event_is_not_a_self_signed_operator_has_no_registry() {
     let p = people();
-    let mut log = TestLog::new(key(100));
+    let mut log = TestLog::new(verify_support::key(100));
     // Genesis signed by someone else.
     let genesis = KeyEvent::register(
         &p.operator.verifying_key(),

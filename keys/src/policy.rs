@@ -12,8 +12,8 @@ use std::path::Path;
 use glassbox_core::cosignature::CosignatureVerifierKey;
 use glassbox_core::note::NoteVerifierKey;
 use glassbox_core::policy::{
-    KeySet, KeySetError, LogPolicy, TrustedKeys, WitnessPolicy, DEFAULT_BUILDERS_MIN,
-    DEFAULT_REVIEWERS_MIN, DEFAULT_WITNESS_QUORUM,
+    BuilderPolicy, KeySet, KeySetError, LogPolicy, ReviewerPolicy, WitnessPolicy,
+    DEFAULT_BUILDERS_MIN, DEFAULT_REVIEWERS_MIN, DEFAULT_WITNESS_QUORUM,
 };
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
@@ -66,7 +66,8 @@ type Item<'i> = Spanned<DeValue<'i>>;
 const TOP_LEVEL: &[&str] = &["log", "witnesses", "reviewers", "builders", "operators"];
 const LOG_KEYS: &[&str] = &["vkey"];
 const WITNESS_KEYS: &[&str] = &["vkeys", "quorum"];
-const TRUSTED_KEYS: &[&str] = &["keys", "min"];
+const REVIEWER_KEYS: &[&str] = &["keys", "min", "paths"];
+const BUILDER_KEYS: &[&str] = &["keys", "min", "independent"];
 const OPERATOR_KEYS: &[&str] = &["keys"];
 
 struct Context<'a> {
@@ -130,18 +131,14 @@ impl Context<'_> {
             None => WitnessPolicy::default(),
         };
         let reviewers = match top.get("reviewers") {
-            Some(item) => self.trusted(
-                &self.table(item, "reviewers".into(), TRUSTED_KEYS)?,
-                DEFAULT_REVIEWERS_MIN,
-            )?,
-            None => TrustedKeys::default_reviewers(),
+            Some(item) => {
+                self.reviewers(&self.table(item, "reviewers".into(), REVIEWER_KEYS)?)?
+            }
+            None => ReviewerPolicy::default(),
         };
         let builders = match top.get("builders") {
-            Some(item) => self.trusted(
-                &self.table(item, "builders".into(), TRUSTED_KEYS)?,
-                DEFAULT_BUILDERS_MIN,
-            )?,
-            None => TrustedKeys::default_builders(),
+            Some(item) => self.builders(&self.table(item, "builders".into(), BUILDER_KEYS)?)?,
+            None => BuilderPolicy::default(),
         };
         let operators = match top.get("operators") {
             Some(item) => {
@@ -231,11 +228,70 @@ impl Context<'_> {
         Ok(WitnessPolicy { vkeys, quorum })
     }
 
+    fn reviewers(&self, fields: &Fields<'_, '_>) -> Result<ReviewerPolicy, PolicyError> {
+        let (keys, min) = self.trusted(fields, DEFAULT_REVIEWERS_MIN)?;
+        let mut paths = Vec::new();
+        if let Some(item) = fields.get("paths") {
+            for (i, entry) in self.array(item, fields.field("paths"))?.iter().enumerate() {
+                let field = format!("{}[{i}]", fields.field("paths"));
+                let path = self.string(entry, field.clone())?;
+                let bad = |reason| {
+                    self.error(
+                        Some(entry.span()),
+                        field.clone(),
+                        PolicyProblem::BadPath {
+                            path: path.to_owned(),
+                            reason,
+                        },
+                    )
+                };
+                if path.is_empty() {
+                    return Err(bad("empty"));
+                }
+                if path.starts_with('/') {
+                    return Err(bad("absolute"));
+                }
+                if path.split('/').any(|c| c == "..") {
+                    return Err(bad("contains .."));
+                }
+                if paths.iter().any(|p| p == path) {
+                    return Err(bad("listed twice"));
+                }
+                paths.push(path.to_owned());
+            }
+        }
+        Ok(ReviewerPolicy { keys, min, paths })
+    }
+
+    fn builders(&self, fields: &Fields<'_, '_>) -> Result<BuilderPolicy, PolicyError> {
+        let (keys, min) = self.trusted(fields, DEFAULT_BUILDERS_MIN)?;
+        let independent = match fields.get("independent") {
+            Some(item) => {
+                let independent = self.count(item, fields.field("independent"))?;
+                if independent > min {
+                    return Err(self.error(
+                        Some(item.span()),
+                        fields.field("independent"),
+                        PolicyProblem::IndependentAboveMin { independent, min },
+                    ));
+                }
+                independent
+            }
+            None => BuilderPolicy::default_independent(min),
+        };
+        Ok(BuilderPolicy {
+            keys,
+            min,
+            independent,
+        })
+    }
+
+    /// `keys` and `min` of a `[reviewers]` or `[builders]` table.
     fn trusted(
         &self,
         fields: &Fields<'_, '_>,
         default_min: usize,
-    ) -> Result<TrustedKeys, PolicyError> {
+    ) -> Result<(KeySet, usize), PolicyError> {
         let keys = self.key_set(fields)?;
         let (min, min_span) = match fields.get("min") {
             Some(item) => (self.count(item, fields.field("min"))?, Some(item.span())),
@@ -253,7 +309,7 @@ impl Context<'_> {
                 PolicyProblem::MinAboveListed { min, listed },
             ));
         }
-        Ok(TrustedKeys { keys, min })
+        Ok((keys, min))
     }
 
     /// `keys = ["*"]` or a list of key IDs; absent means `"*"` (DESIGN §6).

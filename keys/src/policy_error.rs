@@ -124,4 +124,10 @@ pub enum PolicyProblem {
 
     #[error("{min} distinct keys can never agree: only {listed} key ID(s) are listed in keys")]
     MinAboveListed { min: usize, listed: usize },
+
+    #[error("{independent} independent builders can never be found among {min}: independent must be at most min")]
+    IndependentAboveMin { independent: usize, min: usize },
+
+    #[error("{path:?} is not a path inside the source tree ({reason})")]
+    BadPath { path: String, reason: &'static str },
 }

@@ -538,3 +538,70 @@ fn log_vkey_with_uppercase_hash_is_stored_canonically() {
     let text = format!("[log]\nvkey = \"{name}+{}+{key}\"\n", hash.to_uppercase());
     assert_eq!(parse(&text).unwrap().log.vkey, good);
 }
+
+#[test]
+fn independent_builders_default_to_one_once_two_builders_are_required() {
+    let policy = parse(&minimal()).unwrap();
+    assert_eq!(policy.builders.independent, 1);
+    let one = parse(&format!("{}[builders]\nmin = 1\n", minimal())).unwrap();
+    assert_eq!(one.builders.independent, 0);
+    let explicit = parse(&format!(
+        "{}[builders]\nmin = 3\nindependent = 2\n",
+        minimal()
+    ))
+    .unwrap();
+    assert_eq!(explicit.builders.independent, 2);
+}
+
+#[test]
+fn more_independent_builders_than_min_is_refused() {
+    let text = format!("{}[builders]\nmin = 2\nindependent = 3\n", minimal());
+    assert!(matches!(
+        invalid(&text, "builders.independent", 5),
+        PolicyProblem::IndependentAboveMin {
+            independent: 3,
+            min: 2
+        }
+    ));
+}
+
+#[test]
+fn review_paths_are_read_and_must_stay_inside_the_tree() {
+    let policy = parse(&format!(
+        "{}[reviewers]\npaths = [\"src/crypto\", \"Cargo.lock\"]\n",
+        minimal()
+    ))
+    .unwrap();
+    assert_eq!(policy.reviewers.paths, ["src/crypto", "Cargo.lock"]);
+    assert!(parse(&minimal()).unwrap().reviewers.paths.is_empty());
+    for (path, reason) in [
+        ("/etc", "absolute"),
+        ("src/../..", "contains .."),
+        ("", "empty"),
+    ] {
+        let text = format!("{}[reviewers]\npaths = [\"{path}\"]\n", minimal());
+        assert!(
+            matches!(invalid(&text, "reviewers.paths[0]", 4), PolicyProblem::BadPath { reason: r, .. } if r == reason),
+            "{path}"
+        );
+    }
+    let twice = format!("{}[reviewers]\npaths = [\"src\", \"src\"]\n", minimal());
+    assert!(matches!(
+        invalid(&twice, "reviewers.paths[1]", 4),
+        PolicyProblem::BadPath { .. }
+    ));
+}
+
+#[test]
+fn independent_is_unknown_for_reviewers_and_paths_for_builders() {
+    invalid(
+        &format!("{}[reviewers]\nindependent = 1\n", minimal()),
+        "reviewers.independent",
+        4,
+    );
+    invalid(
+        &format!("{}[builders]\npaths = []\n", minimal()),
+        "builders.paths",
+        4,
+    );
+}

@@ -68,11 +68,16 @@ pub fn key_event_record(index: u64, event: &KeyEvent) -> KeyEventRecord {
                 "name": r.name,
                 "organisation": r.organisation,
                 "roles": r.roles.iter().map(|role| role.as_str()).collect::<Vec<_>>(),
+                "signedAt": r.signed_at,
             }),
         ),
         KeyEventPredicate::Revoke(r) => (
             "revoke",
-            serde_json::json!({"reason": r.reason, "compromisedSince": r.compromised_since}),
+            serde_json::json!({
+                "reason": r.reason,
+                "compromisedSince": r.compromised_since,
+                "signedAt": r.signed_at,
+            }),
         ),
     };
     KeyEventRecord {
@@ -94,7 +99,7 @@ impl From<RegistryError> for AppError {
             BadGenesis { .. } => AppError::UnknownKey(format!(
                 "{message}; this log has no operator yet, so nothing else can be logged"
             )),
-            Revoked { .. } | Compromised { .. } => AppError::KeyRevoked(message),
+            Revoked { .. } | Compromised { .. } | Voided { .. } => AppError::KeyRevoked(message),
             WrongRole { .. } => AppError::RoleNotAllowed(message),
             BadSignature { .. } => AppError::BadSignature(message),
             Unsigned => AppError::MalformedEnvelope(message),

@@ -9,9 +9,17 @@
 //!
 //! ```json
 //! {"event": "register", "publicKey": "<std base64 of 32 bytes>", "name": "Alice Reviewer",
-//!  "organisation": "Example Audits Ltd", "roles": ["reviewer"]}
-//! {"event": "revoke", "reason": "laptop stolen", "compromisedSince": "2025-03-01T00:00:00Z"}
+//!  "organisation": "Example Audits Ltd", "roles": ["reviewer"],
+//!  "registeredAt": "2025-02-01T00:00:00Z"}
+//! {"event": "revoke", "reason": "laptop stolen", "compromisedSince": "2025-03-01T00:00:00Z",
+//!  "revokedAt": "2025-03-02T10:00:00Z"}
 //! ```
+//!
+//! `registeredAt` / `revokedAt` are the operator's signed claim of when it made the
+//! event. They are optional (events logged before they existed have none), but they
+//! are what lets a revocation of an *operator* key with `compromisedSince` tell the
+//! registrations that operator made before the compromise from those made after: an
+//! event without one cannot be shown to predate it (see `registry`).
 //!
 //! Only operator keys may sign key events ([`super::Attestation::allowed_roles`]). The
 //! one exception — the first key event of a log may be an operator registering itself
@@ -60,6 +68,13 @@ pub struct KeyRegistration {
     pub organisation: String,
     /// Non-empty, without duplicates.
     pub roles: Vec<Role>,
+    /// RFC 3339 time the operator signed the registration (its claim).
+    #[serde(
+        default,
+        rename = "registeredAt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub signed_at: Option<String>,
 }
 
 /// A revocation: the key must no longer be trusted.
@@ -71,6 +86,9 @@ pub struct KeyRevocation {
     /// RFC 3339 time from which the key must be considered compromised.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compromised_since: Option<String>,
+    /// RFC 3339 time the operator signed the revocation (its claim).
+    #[serde(default, rename = "revokedAt", skip_serializing_if = "Option::is_none")]
+    pub signed_at: Option<String>,
 }
 
 impl KeyEvent {
@@ -88,6 +106,7 @@ impl KeyEvent {
                 name: name.to_owned(),
                 organisation: organisation.to_owned(),
                 roles,
+                signed_at: None,
             }),
         };
         event.validate()?;
@@ -106,10 +125,30 @@ impl KeyEvent {
             predicate: KeyEventPredicate::Revoke(KeyRevocation {
                 reason: reason.to_owned(),
                 compromised_since: compromised_since.map(str::to_owned),
+                signed_at: None,
             }),
         };
         event.validate()?;
         Ok(event)
+    }
+
+    /// The same event carrying the operator's signed time `time` (RFC 3339):
+    /// `registeredAt` or `revokedAt`.
+    pub fn at(mut self, time: &str) -> Result<KeyEvent, StatementError> {
+        match &mut self.predicate {
+            KeyEventPredicate::Register(r) => r.signed_at = Some(time.to_owned()),
+            KeyEventPredicate::Revoke(r) => r.signed_at = Some(time.to_owned()),
+        }
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// The operator's signed claim of when it made this event, if it carries one.
+    pub fn signed_at(&self) -> Option<&str> {
+        match &self.predicate {
+            KeyEventPredicate::Register(r) => r.signed_at.as_deref(),
+            KeyEventPredicate::Revoke(r) => r.signed_at.as_deref(),
+        }
     }
 
     /// Checks every rule of the kind, including that a registered key hashes to
@@ -145,12 +184,18 @@ impl KeyEvent {
                         ));
                     }
                 }
+                if let Some(t) = &r.signed_at {
+                    check_timestamp("predicate.registeredAt", t)?;
+                }
                 Ok(())
             }
             KeyEventPredicate::Revoke(r) => {
                 check_text("predicate.reason", &r.reason)?;
                 if let Some(t) = &r.compromised_since {
                     check_timestamp("predicate.compromisedSince", t)?;
+                }
+                if let Some(t) = &r.signed_at {
+                    check_timestamp("predicate.revokedAt", t)?;
                 }
                 Ok(())
             }

@@ -7,8 +7,8 @@ use crate::merkle::verify_consistency;
 use crate::note::NoteVerifierKey;
 
 use super::{
-    CheckpointSummary, Consistency, Failure, PreviousCheckpoint, Verdict, VerifyRequest,
-    WitnessSummary,
+    CheckpointSummary, Consistency, ConsistencyProof, Failure, PreviousCheckpoint, Verdict,
+    VerifyRequest, WitnessSummary,
 };
 
 /// Opens the bundle's checkpoint with the policy's log key and counts witness
@@ -97,6 +97,13 @@ pub(super) fn check_checkpoint(
 }
 
 /// Relates `current` to the checkpoint this client verified before.
+///
+/// - same size: the roots must be equal;
+/// - smaller: stale — evidence from the past never verifies (a replayed old bundle, a
+///   server behind or rolled back); a proof that fails is a split view besides;
+/// - larger: the proof must verify; online, a missing proof is a failure
+///   ([`Failure::ConsistencyUnproven`]), offline it is a warning and the state is not
+///   advanced.
 pub(super) fn check_consistency(
     current: &Checkpoint,
     previous: Option<&PreviousCheckpoint>,
@@ -135,6 +142,27 @@ pub(super) fn check_consistency(
         }
         return;
     }
+    if current.size < old.size {
+        verdict.consistency = Consistency::Stale {
+            previous_size: old.size,
+            size: current.size,
+        };
+        verdict.failures.push(Failure::Stale {
+            size: current.size,
+            remembered_size: old.size,
+            offline: previous.proof == ConsistencyProof::Offline,
+        });
+        if current.size == 0 {
+            split("the log shrank to an empty tree".to_owned(), verdict);
+        } else if let ConsistencyProof::Proof(proof) = &previous.proof {
+            if let Err(err) =
+                verify_consistency(current.size, old.size, proof, &current.root, &old.root)
+            {
+                split(format!("consistency proof fails: {err}"), verdict);
+            }
+        }
+        return;
+    }
     // An empty tree is a prefix of every tree.
     if old.size == 0 {
         verdict.consistency = Consistency::Proven {
@@ -143,34 +171,39 @@ pub(super) fn check_consistency(
         };
         return;
     }
-    let Some(proof) = &previous.proof else {
-        verdict.consistency = Consistency::Unproven {
-            previous_size: old.size,
-            size: current.size,
-        };
-        verdict.warnings.push(format!(
-            "no consistency proof between the checkpoint seen before (size {}) and this one (size {}); \
-             verify online to prove it",
-            old.size, current.size
-        ));
-        return;
-    };
-    let (small, large) = if old.size < current.size {
-        (old, current)
-    } else {
-        (current, old)
-    };
-    if current.size == 0 {
-        split("the log shrank to an empty tree".to_owned(), verdict);
-        return;
-    }
-    match verify_consistency(small.size, large.size, proof, &small.root, &large.root) {
-        Ok(()) => {
-            verdict.consistency = Consistency::Proven {
+    match &previous.proof {
+        ConsistencyProof::Proof(proof) => {
+            match verify_consistency(old.size, current.size, proof, &old.root, &current.root) {
+                Ok(()) => {
+                    verdict.consistency = Consistency::Proven {
+                        previous_size: old.size,
+                        size: current.size,
+                    };
+                }
+                Err(err) => split(format!("consistency proof fails: {err}"), verdict),
+            }
+        }
+        ConsistencyProof::Offline => {
+            verdict.consistency = Consistency::Unproven {
                 previous_size: old.size,
                 size: current.size,
             };
+            verdict.warnings.push(format!(
+                "offline: no consistency proof between the checkpoint seen before (size {}) and this \
+                 one (size {}); verify online to prove it (the remembered checkpoint is kept)",
+                old.size, current.size
+            ));
         }
-        Err(err) => split(format!("consistency proof fails: {err}"), verdict),
+        ConsistencyProof::Unavailable(reason) => {
+            verdict.consistency = Consistency::Unproven {
+                previous_size: old.size,
+                size: current.size,
+            };
+            verdict.failures.push(Failure::ConsistencyUnproven {
+                previous_size: old.size,
+                size: current.size,
+                detail: reason.clone(),
+            });
+        }
     }
 }
