@@ -580,6 +580,11 @@ pub struct AttestKeyArgs {
     /// Genesis operator registration: PUB is the public half of --key.
     #[arg(long, requires = "register")]
     pub self_signed: bool,
+    /// When the operator signs the event (RFC 3339) instead of now: `registeredAt` or
+    /// `revokedAt`. A later compromise revocation of the operator's own key voids the
+    /// registrations it signed at or after the compromise.
+    #[arg(long, value_name = "RFC3339")]
+    pub time: Option<String>,
     #[command(flatten)]
     pub sign: SignArgs,
 }

@@ -14,7 +14,10 @@
 //!
 //! Every file is written to a temporary file in the same directory, synced and
 //! renamed into place, and the directory is synced: a crash leaves the old state or
-//! the new one, never half of either.
+//! the new one, never half of either. A verification holds an exclusive lock on
+//! `checkpoints/<origin>.lock` from reading the remembered checkpoint to writing the
+//! new one ([`StateDir::lock`]), so two verifications running at once cannot interleave
+//! and move the state backwards, or past a checkpoint neither proved.
 
 use std::fs;
 use std::io::{self, Write};
@@ -41,6 +44,12 @@ pub enum StateError {
 #[derive(Clone, Debug)]
 pub struct StateDir {
     root: PathBuf,
+}
+
+/// Holds a log's state lock ([`StateDir::lock`]) until dropped.
+#[derive(Debug)]
+pub struct StateLock {
+    _file: fs::File,
 }
 
 /// What a split view leaves behind for the user to show others.
@@ -93,6 +102,29 @@ impl StateDir {
         self.root
             .join("monitor")
             .join(format!("{}.json", file_name(origin)))
+    }
+
+    /// Takes the exclusive lock of the log `origin`'s state, waiting for another
+    /// verification that holds it; released when the guard drops (or the process
+    /// dies — the kernel releases `flock`-style locks with the file).
+    pub fn lock(&self, origin: &str) -> Result<StateLock, StateError> {
+        let path = self
+            .root
+            .join("checkpoints")
+            .join(format!("{}.lock", file_name(origin)));
+        create_dir_all(path.parent().unwrap_or(&self.root))?;
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| StateError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        file.lock()
+            .map_err(|source| StateError::Io { path, source })?;
+        Ok(StateLock { _file: file })
     }
 
     /// The remembered checkpoint of the log `log.name()`, re-verified with the log key

@@ -7,7 +7,7 @@ use glassbox_core::bundle::{Bundle, Receipt, BUNDLE_MEDIA_TYPE};
 use glassbox_core::checkpoint::{Checkpoint, SignedCheckpoint};
 use glassbox_core::digest::{key_id_hex, Sha256Digest};
 use glassbox_core::dsse::Envelope;
-use glassbox_core::merkle::{inclusion_proof, leaf_hash, MemoryTree};
+use glassbox_core::merkle::{consistency_proof, inclusion_proof, leaf_hash, MemoryTree};
 use glassbox_core::note::NoteSigner;
 use glassbox_core::policy::TrustPolicy;
 use glassbox_core::statement::{
@@ -16,6 +16,7 @@ use glassbox_core::statement::{
     SubmissionPredicate, Verdict,
 };
 use glassbox_core::tlog_proof::TlogProof;
+use glassbox_core::verify::ConsistencyProof;
 
 pub const ORIGIN: &str = "test.example/log";
 pub const REPO: &str = "https://example.com/app.git";
@@ -82,6 +83,18 @@ impl TestLog {
         self.append_signed(&event, key);
     }
 
+    /// The consistency proof from `from` to `to` as a server holding this log would
+    /// answer it: unavailable for a size it does not hold.
+    pub fn consistency(&self, from: u64, to: u64) -> ConsistencyProof {
+        if to > self.tree.size() {
+            return ConsistencyProof::Unavailable(format!("400: tree size {to} is not held"));
+        }
+        match consistency_proof(from, to, &self.tree) {
+            Ok(proof) => ConsistencyProof::Proof(proof),
+            Err(err) => ConsistencyProof::Unavailable(err.to_string()),
+        }
+    }
+
     pub fn vkey(&self) -> String {
         self.signer.verifier().to_string()
     }
@@ -109,10 +122,28 @@ impl TestLog {
         self.story_with(artifact, Verdict::Approved, true);
     }
 
+    /// The story of another release, `name`: its own artifact built from its own
+    /// source tree (so the log grows without contradicting the first release).
+    pub fn release(&mut self, name: &[u8]) {
+        let digest = Sha256Digest::of(name).hex();
+        let source = SourceDigest::from_git(&digest[..40], &digest[24..], &digest);
+        self.story_of(Sha256Digest::of(name), source, Verdict::Approved, true);
+    }
+
     /// The story with the review's `verdict`, and the independent build only when
     /// `independent`.
     pub fn story_with(&mut self, artifact: Sha256Digest, verdict: Verdict, independent: bool) {
         let source = SourceDigest::from_git(COMMIT, TREE, DIR_HASH);
+        self.story_of(artifact, source, verdict, independent);
+    }
+
+    fn story_of(
+        &mut self,
+        artifact: Sha256Digest,
+        source: SourceDigest,
+        verdict: Verdict,
+        independent: bool,
+    ) {
         let submission = SourceSubmission::new(
             source.clone(),
             SubmissionPredicate {
@@ -129,30 +160,20 @@ impl TestLog {
         .expect("submission");
         let vendor = self.vendor.clone();
         self.append_attestation(submission.into(), &vendor);
-        let review = self.review(verdict);
+        let review = review_of(source.clone(), verdict);
         let reviewer = self.reviewer.clone();
         self.append_attestation(review, &reviewer);
-        self.append_attestation(build(artifact, "https://vendor.example"), &vendor);
+        let vendor_build = build_of(artifact, source.clone(), "https://vendor.example");
+        self.append_attestation(vendor_build, &vendor);
         if independent {
             let builder = self.builder.clone();
-            self.append_attestation(build(artifact, "https://rebuild.example"), &builder);
+            let rebuild = build_of(artifact, source, "https://rebuild.example");
+            self.append_attestation(rebuild, &builder);
         }
     }
 
     pub fn review(&self, verdict: Verdict) -> Attestation {
-        SourceReview::new(
-            SourceDigest::from_git(COMMIT, TREE, DIR_HASH),
-            ReviewPredicate {
-                repository: REPO.to_owned(),
-                scope: Scope::Full,
-                verdict,
-                findings: None,
-                report_digest: None,
-                reviewed_at: TIME.to_owned(),
-            },
-        )
-        .expect("review")
-        .into()
+        review_of(SourceDigest::from_git(COMMIT, TREE, DIR_HASH), verdict)
     }
 
     pub fn append_attestation(&mut self, attestation: Attestation, key: &SigningKey) -> u64 {
@@ -213,7 +234,23 @@ impl TestLog {
     }
 }
 
-pub fn build(artifact: Sha256Digest, builder_id: &str) -> Attestation {
+fn review_of(source: SourceDigest, verdict: Verdict) -> Attestation {
+    SourceReview::new(
+        source,
+        ReviewPredicate {
+            repository: REPO.to_owned(),
+            scope: Scope::Full,
+            verdict,
+            findings: None,
+            report_digest: None,
+            reviewed_at: TIME.to_owned(),
+        },
+    )
+    .expect("review")
+    .into()
+}
+
+fn build_of(artifact: Sha256Digest, source: SourceDigest, builder_id: &str) -> Attestation {
     Build::new(
         vec![ArtifactSubject {
             name: "app".to_owned(),
@@ -222,7 +259,7 @@ pub fn build(artifact: Sha256Digest, builder_id: &str) -> Attestation {
         ProvenancePredicate::new(
             BuildRecipe::new("make", "out/app"),
             REPO,
-            SourceDigest::from_git(COMMIT, TREE, DIR_HASH),
+            source,
             builder_id,
         ),
     )

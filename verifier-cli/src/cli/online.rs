@@ -41,23 +41,34 @@ Decide whether FILE was reproducibly built from source that reviewers you trust
 approved (DESIGN §6), and print the chain of evidence or every reason it fails.
 
 Steps: hash FILE; get its bundle (--server, or --bundle offline); check the log's
-signature and witness cosignatures on the checkpoint and prove it consistent with the
-newest checkpoint this client verified before (kept in the state directory); check
-every entry's inclusion proof, signatures and the signer's registration, role and
-revocation at its log position; apply the policy's builder and reviewer quorums;
-with --rebuild, fetch --source, check its dirHash against the attested one, re-run
-the recorded recipe of an agreeing build in a scratch directory and compare the
-output's sha256 with FILE's (a divergence fails verification and names where it
-happened; with diffoscope installed its report is saved beside the result).
+signature and witness cosignatures on the checkpoint; relate it to the newest
+checkpoint this client verified before (kept in the state directory): an older one
+fails as stale, a larger one must be proven consistent (online, a server that does
+not prove it fails verification; offline it is a warning); check that the evidence is
+in log order and every entry's inclusion proof, signatures and the signer's
+registration, role and revocation at its log position (a statement logged twice
+counts at its first position); apply the policy: builder and reviewer quorums count
+distinct organisations, the vendor's own never counts as independent, a trusted
+reviewer's rejection stands even if its key is revoked later, a trusted builder who got
+other bytes from the same source and recipe fails it.
+
+With --rebuild, when only the builder quorum is missing (or nothing is): fetch
+--source, check its dirHash and gitTree against the attested ones, re-run the recorded
+recipe of a counted build in a scratch directory and compare the output's sha256 with
+FILE's. A reproduction counts as one independent builder (you); a divergence fails
+verification and names where it happened (with diffoscope installed its report is
+saved beside the result).
 
 Output: the first line is exactly VERIFIED or NOT VERIFIED; each failure follows on a
 line starting `  ✗ `; then the chain (artifact, built by, source, reviewed, log,
 witnesses); warnings start `  ! `. --json prints the verdict object instead.
+docs/verification.md lists every failure and what to do about it.
 
 State: the newest verified checkpoint per log is kept in --state DIR (default
-$XDG_DATA_HOME/glassbox or ~/.local/share/glassbox). If the log shows a history
-inconsistent with it (a split view), verification fails and both checkpoints and the
-proof are saved under DIR/evidence/; the path is printed on stderr.
+$XDG_DATA_HOME/glassbox or ~/.local/share/glassbox), locked while a verification
+uses it. If the log shows a history inconsistent with it (a split view), verification
+fails and both checkpoints and the proof are saved under DIR/evidence/; the path is
+printed on stderr.
 
 Exit status: 0 verified, 1 not verified, 2 usage or I/O error.";
 pub const VERIFY_EXAMPLES: &str = "\
@@ -201,8 +212,9 @@ pub struct VerifyArgs {
     /// Seconds one HTTP request may take.
     #[arg(long, value_name = "SECS", default_value = TIMEOUT)]
     pub timeout: u64,
-    /// After the policy passes, rebuild from --source with the recorded recipe and
-    /// require the same bytes.
+    /// Rebuild from --source with the recipe of a counted build and require FILE's
+    /// bytes; a reproduction counts as one independent builder ("you"). Attempted
+    /// when the builder quorum is all that is missing, or nothing is.
     #[arg(long, requires = "source")]
     pub rebuild: bool,
     /// Source for --rebuild: a local repository path, or an https:// or file:// git URL.

@@ -177,6 +177,8 @@ fn key_event(args: &AttestKeyArgs, signer: &VerifyingKey) -> anyhow::Result<Atte
         // clap's argument group requires exactly one of --register and --revoke.
         _ => bail!("give one of --register and --revoke"),
     };
+    let signed_at = timestamp(args.time.as_deref(), "--time")?;
+    let event = event.at(&signed_at).context("invalid key event time")?;
     Ok(event.into())
 }
 

@@ -4,7 +4,8 @@
 //! - step 1: hash the file (streamed; progress bar on a terminal);
 //! - step 2: get the artifact's bundle from the server or a file;
 //! - steps 3–5: [`check::check`], the engine with the client's remembered checkpoint;
-//! - step 6: optionally rebuild from source (`--rebuild`);
+//! - step 6: optionally rebuild from source (`--rebuild`) and run the engine again with
+//!   the outcome, so that a reproduction counts as the customer's own build;
 //! - step 7: print the chain or every reason it fails ([`render`]), or the verdict as JSON.
 
 pub mod check;
@@ -63,10 +64,10 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
             failures: vec![Failure::NoBuild],
             ..Verdict::default()
         };
-        return report(&verdict, &file, &[], &[], args.json.then_some(None));
+        return report(&verdict, &file, &[], args.json.then_some(None));
     };
 
-    let checked = check(&artifact, &bundle, &policy, &state, proofs)?;
+    let mut checked = check(&artifact, &bundle, &policy, &state, proofs, None)?;
     let mut extra = Vec::new();
     if let Some(dir) = &checked.evidence {
         eprintln!(
@@ -78,29 +79,26 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
             text: dir.display().to_string(),
         });
     }
-    let mut failed_extra = Vec::new();
     let mut rebuild_json = None;
     if let Some(source) = args.source.as_deref().filter(|_| args.rebuild) {
-        if checked.verdict.verified() {
-            let rebuilt = rebuild_step::rebuild_agreed(
-                &bundle,
-                &checked.verdict,
-                source,
-                artifact,
-                &args.file,
-            )?;
-            failed_extra.extend(rebuilt.failure);
-            extra.extend(rebuilt.lines);
-            rebuild_json = Some(rebuilt.json);
-        } else {
-            rebuild_json = Some(serde_json::json!({
-                "status": "not-run",
-                "reason": "the policy is not met"
-            }));
-            extra.push(Extra {
-                label: "rebuilt",
-                text: "not attempted: the policy is not met".to_owned(),
-            });
+        match rebuild_step::candidate(&checked.verdict) {
+            Ok(index) => {
+                let rebuilt =
+                    rebuild_step::rebuild_entry(&bundle, index, source, artifact, &args.file)?;
+                checked.verdict = recheck(&checked, &artifact, &bundle, &policy, &rebuilt.local);
+                extra.extend(rebuilt.lines);
+                rebuild_json = Some(rebuilt.json);
+            }
+            Err(reason) => {
+                extra.push(Extra {
+                    label: "rebuilt",
+                    text: format!("not attempted: {reason}"),
+                });
+                rebuild_json = Some(serde_json::json!({
+                    "status": "not-attempted",
+                    "reason": reason,
+                }));
+            }
         }
     }
     if checked.remembered {
@@ -115,10 +113,27 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     report(
         &checked.verdict,
         &file,
-        &failed_extra,
         &extra,
         args.json.then_some(rebuild_json),
     )
+}
+
+/// The engine once more, on the same evidence and against the same remembered
+/// checkpoint as the first pass, now with the customer's rebuild.
+fn recheck(
+    first: &check::Checked,
+    artifact: &Sha256Digest,
+    bundle: &Bundle,
+    policy: &glassbox_core::policy::TrustPolicy,
+    local: &glassbox_core::verify::LocalRebuild,
+) -> Verdict {
+    glassbox_core::verify::verify(glassbox_core::verify::VerifyRequest {
+        artifact,
+        bundle,
+        policy,
+        previous: first.previous.as_ref(),
+        local_rebuild: Some(local),
+    })
 }
 
 /// Prints the report; `json` is `Some` for `--json`, holding the rebuild's outcome
@@ -126,7 +141,6 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
 fn report(
     verdict: &Verdict,
     file: &str,
-    failed_extra: &[String],
     extra: &[Extra],
     json: Option<Option<serde_json::Value>>,
 ) -> anyhow::Result<Outcome> {
@@ -137,9 +151,9 @@ fn report(
         }
         output::print_json(&value)?;
     } else {
-        output::print(&render(verdict, file, failed_extra, extra))?;
+        output::print(&render(verdict, file, extra))?;
     }
-    Ok(if verdict.verified() && failed_extra.is_empty() {
+    Ok(if verdict.verified() {
         Outcome::Success
     } else {
         Outcome::VerificationFailed

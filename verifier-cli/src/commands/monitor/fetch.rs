@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use glassbox_core::merkle::Hash;
+use glassbox_core::verify::ConsistencyProof;
 use serde::Deserialize;
 
 use super::round::LogSource;
@@ -78,7 +78,7 @@ struct HistoryItem {
 }
 
 impl ProofSource for OnlineLog {
-    fn consistency(&self, from: u64, to: u64) -> anyhow::Result<Option<Vec<Hash>>> {
+    fn consistency(&self, from: u64, to: u64) -> ConsistencyProof {
         ProofSource::consistency(&self.client, from, to)
     }
     fn label(&self) -> String {

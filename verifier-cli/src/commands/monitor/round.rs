@@ -11,6 +11,7 @@ use glassbox_core::merkle::{leaf_hash, verify_consistency, Hash};
 use glassbox_core::note::NoteVerifierKey;
 use glassbox_core::registry::Registry;
 use glassbox_core::statement::Attestation;
+use glassbox_core::verify::ConsistencyProof;
 
 use serde::Serialize;
 
@@ -251,14 +252,26 @@ fn inconsistency(
     } else {
         (new, old)
     };
-    let Some(proof) = source.consistency(small.size, large.size)? else {
-        return Ok(Some((
-            format!(
-                "the log cannot prove tree size {} consistent with size {}",
-                small.size, large.size
-            ),
-            Vec::new(),
-        )));
+    let proof = match source.consistency(small.size, large.size) {
+        ConsistencyProof::Proof(proof) => proof,
+        ConsistencyProof::Unavailable(reason) => {
+            return Ok(Some((
+                format!(
+                    "the log did not prove tree size {} consistent with size {}: {reason}",
+                    small.size, large.size
+                ),
+                Vec::new(),
+            )))
+        }
+        ConsistencyProof::Offline => {
+            return Ok(Some((
+                format!(
+                    "no proof of tree size {} consistent with size {} could be had",
+                    small.size, large.size
+                ),
+                Vec::new(),
+            )))
+        }
     };
     Ok(
         verify_consistency(small.size, large.size, &proof, &small.root, &large.root)

@@ -16,6 +16,7 @@ use glassbox_core::checkpoint::{Checkpoint, SignedCheckpoint};
 use glassbox_core::cosignature::TimestampedSignature;
 use glassbox_core::merkle::{verify_consistency, Hash};
 use glassbox_core::note::Note;
+use glassbox_core::verify::ConsistencyProof;
 use serde::Serialize;
 
 use super::round::{LogSource, Trust};
@@ -258,14 +259,26 @@ fn compare(log: &dyn LogSource, a: &Seen, b: &Seen) -> anyhow::Result<Option<Con
         // Every tree extends the empty one (whose root the checkpoint parser fixes).
         return Ok(None);
     }
-    let Some(proof) = log.consistency(small.size, large.size)? else {
-        return Ok(conflict(
-            format!(
-                "the log cannot prove size {} consistent with size {}",
-                small.size, large.size
-            ),
-            Vec::new(),
-        ));
+    let proof = match log.consistency(small.size, large.size) {
+        ConsistencyProof::Proof(proof) => proof,
+        ConsistencyProof::Unavailable(reason) => {
+            return Ok(conflict(
+                format!(
+                    "the log did not prove size {} consistent with size {}: {reason}",
+                    small.size, large.size
+                ),
+                Vec::new(),
+            ))
+        }
+        ConsistencyProof::Offline => {
+            return Ok(conflict(
+                format!(
+                    "no proof of size {} consistent with size {} could be had",
+                    small.size, large.size
+                ),
+                Vec::new(),
+            ))
+        }
     };
     Ok(
         match verify_consistency(small.size, large.size, &proof, &small.root, &large.root) {

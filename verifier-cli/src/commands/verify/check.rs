@@ -1,7 +1,12 @@
-//! DESIGN §6 steps 3–5 with the client's memory around the pure engine: load the
-//! newest checkpoint this client verified, obtain a consistency proof to the bundle's
-//! checkpoint, run `glassbox_core::verify`, then either keep the evidence of a split
-//! view or remember the new checkpoint.
+//! DESIGN §6 steps 3–5 with the client's memory around the pure engine: lock the
+//! log's state, load the newest checkpoint this client verified, obtain a consistency
+//! proof to the bundle's checkpoint, run `glassbox_core::verify`, then either keep the
+//! evidence of a split view or remember the new checkpoint, and unlock.
+//!
+//! Online, anything short of a valid proof — an error status, a timeout, a malformed
+//! body — is given to the engine as [`ConsistencyProof::Unavailable`], which fails
+//! verification: a server that shows a larger tree must prove it extends the one this
+//! client saw (the rule `glassbox monitor` applies too).
 
 use std::path::PathBuf;
 
@@ -11,11 +16,11 @@ use base64::Engine as _;
 use glassbox_core::bundle::Bundle;
 use glassbox_core::checkpoint::SignedCheckpoint;
 use glassbox_core::digest::Sha256Digest;
-use glassbox_core::merkle::Hash;
 use glassbox_core::note::NoteVerifierKey;
 use glassbox_core::policy::TrustPolicy;
 use glassbox_core::verify::{
-    verify, Consistency, Failure, PreviousCheckpoint, Verdict, VerifyRequest,
+    verify, Consistency, ConsistencyProof, Failure, LocalRebuild, PreviousCheckpoint, Verdict,
+    VerifyRequest,
 };
 
 use crate::client::LogClient;
@@ -24,9 +29,8 @@ use crate::state::{SplitViewEvidence, StateDir};
 /// Where consistency proofs come from.
 pub trait ProofSource {
     /// The RFC 9162 consistency proof from tree size `from` to `to` (`from < to`), or
-    /// `None` when it cannot be had (offline, or the server does not hold `to`); the
-    /// engine then reports the checkpoint as unproven. `Err` is an I/O failure.
-    fn consistency(&self, from: u64, to: u64) -> anyhow::Result<Option<Vec<Hash>>>;
+    /// why there is none.
+    fn consistency(&self, from: u64, to: u64) -> ConsistencyProof;
     /// Names the source in messages and evidence.
     fn label(&self) -> String;
 }
@@ -35,8 +39,8 @@ pub trait ProofSource {
 pub struct Offline(pub String);
 
 impl ProofSource for Offline {
-    fn consistency(&self, _: u64, _: u64) -> anyhow::Result<Option<Vec<Hash>>> {
-        Ok(None)
+    fn consistency(&self, _: u64, _: u64) -> ConsistencyProof {
+        ConsistencyProof::Offline
     }
     fn label(&self) -> String {
         self.0.clone()
@@ -44,13 +48,13 @@ impl ProofSource for Offline {
 }
 
 impl ProofSource for LogClient {
-    fn consistency(&self, from: u64, to: u64) -> anyhow::Result<Option<Vec<Hash>>> {
+    fn consistency(&self, from: u64, to: u64) -> ConsistencyProof {
         match LogClient::consistency(self, from, to) {
-            Ok(proof) => Ok(Some(proof)),
-            // The server does not hold tree size `to`: it cannot prove that an older
-            // checkpoint it shows extends what this client saw. Unproven, not an error.
-            Err(err) if err.status() == Some(400) => Ok(None),
-            Err(err) => Err(err).context("fetching a consistency proof"),
+            Ok(proof) => ConsistencyProof::Proof(proof),
+            // Whatever went wrong — a 4xx "I do not hold that size", a 5xx, a timeout,
+            // a body that is not a proof — the server has not proven its tree extends
+            // what this client saw. The engine decides what that means.
+            Err(err) => ConsistencyProof::Unavailable(err.to_string()),
         }
     }
     fn label(&self) -> String {
@@ -66,43 +70,48 @@ pub struct Checked {
     pub evidence: Option<PathBuf>,
     /// Whether the bundle's checkpoint is now the newest remembered one.
     pub remembered: bool,
+    /// The remembered checkpoint the verdict was judged against (before this run).
+    pub previous: Option<PreviousCheckpoint>,
 }
 
-/// Runs the engine on `bundle` for `artifact` and updates `state`.
+/// Runs the engine on `bundle` for `artifact` (with the customer's own rebuild, when
+/// one was run) and updates `state`, holding the log's state lock throughout.
 pub fn check(
     artifact: &Sha256Digest,
     bundle: &Bundle,
     policy: &TrustPolicy,
     state: &StateDir,
     proofs: &dyn ProofSource,
+    local_rebuild: Option<&LocalRebuild>,
 ) -> anyhow::Result<Checked> {
     let log_key = NoteVerifierKey::parse(&policy.log.vkey)
         .with_context(|| format!("the policy's log vkey {:?}", policy.log.vkey))?;
+    let _lock = state.lock(log_key.name())?;
     let stored = state.load_checkpoint(&log_key)?;
     let current = SignedCheckpoint::parse_unverified(bundle.checkpoint.as_bytes()).ok();
 
-    let previous = match &stored {
-        None => None,
-        Some(old) => {
-            let (a, b) = (&old.checkpoint, current.as_ref().map(|c| &c.checkpoint));
-            let proof = match b {
-                Some(b) if a.origin == b.origin && a.size != b.size && a.size > 0 && b.size > 0 => {
-                    proofs.consistency(a.size.min(b.size), a.size.max(b.size))?
-                }
-                _ => None,
-            };
-            Some(PreviousCheckpoint {
-                checkpoint: old.checkpoint.clone(),
-                proof,
-            })
+    let previous = stored.as_ref().map(|old| {
+        let (a, b) = (&old.checkpoint, current.as_ref().map(|c| &c.checkpoint));
+        let proof = match b {
+            Some(b) if a.origin == b.origin && a.size != b.size && a.size > 0 && b.size > 0 => {
+                proofs.consistency(a.size.min(b.size), a.size.max(b.size))
+            }
+            // Nothing to prove (same size, an empty tree, another origin); the engine
+            // decides on the checkpoints alone.
+            _ => ConsistencyProof::Proof(Vec::new()),
+        };
+        PreviousCheckpoint {
+            checkpoint: old.checkpoint.clone(),
+            proof,
         }
-    };
+    });
 
     let verdict = verify(VerifyRequest {
         artifact,
         bundle,
         policy,
         previous: previous.as_ref(),
+        local_rebuild,
     });
 
     let mut evidence = None;
@@ -118,11 +127,10 @@ pub fn check(
             detail: &detail,
             previous_size: old.checkpoint.size,
             size: current.as_ref().map_or(0, |c| c.checkpoint.size),
-            proof: previous
-                .as_ref()
-                .and_then(|p| p.proof.as_ref())
-                .map(|p| p.iter().map(|h| STANDARD.encode(h)).collect())
-                .unwrap_or_default(),
+            proof: match previous.as_ref().map(|p| &p.proof) {
+                Some(ConsistencyProof::Proof(p)) => p.iter().map(|h| STANDARD.encode(h)).collect(),
+                _ => Vec::new(),
+            },
         };
         evidence = Some(state.save_split_view(
             &old.to_bytes(),
@@ -144,6 +152,7 @@ pub fn check(
         verdict,
         evidence,
         remembered,
+        previous,
     })
 }
 
@@ -163,6 +172,8 @@ fn checkpoint_trusted(verdict: &Verdict) -> bool {
                 Failure::BadLogSignature { .. }
                     | Failure::WitnessQuorum { .. }
                     | Failure::SplitView { .. }
+                    | Failure::ConsistencyUnproven { .. }
+                    | Failure::Stale { .. }
             )
         })
 }

@@ -1,6 +1,11 @@
-//! DESIGN §6 step 6 inside `verify --rebuild`: after the policy passes, re-run the
-//! recipe of a build the trusted builders agree on, from the source they name, and
-//! require the same bytes as the file being verified.
+//! DESIGN §6 step 6 inside `verify --rebuild`: re-run the recipe of a counted build,
+//! from the source it names, and compare the output with the file being verified.
+//!
+//! The outcome goes back into the engine ([`LocalRebuild`]): a reproduction counts as
+//! one independent builder — the customer — so one vendor build plus the customer's own
+//! rebuild can meet `[builders] min = 2`; a divergence is the failure `rebuildDiverged`.
+//! A rebuild is attempted only when nothing but the builder quorum stands between the
+//! evidence and a verdict: rebuilding cannot cure a rejection or a forged proof.
 
 use std::path::Path;
 use std::time::Duration;
@@ -10,7 +15,7 @@ use glassbox_core::bundle::Bundle;
 use glassbox_core::digest::Sha256Digest;
 use glassbox_core::dsse::Envelope;
 use glassbox_core::statement::{Attestation, Build};
-use glassbox_core::verify::Verdict;
+use glassbox_core::verify::{Failure, LocalRebuild, RebuildOutcome, Verdict};
 use serde_json::{json, Value};
 
 use super::render::Extra;
@@ -19,41 +24,76 @@ use crate::rebuild::{rebuild, DiffoscopeOutcome, RebuildRequest};
 
 /// What the rebuild added to the report.
 pub struct Rebuilt {
-    /// The reason verification fails, when the rebuild diverged.
-    pub failure: Option<String>,
+    /// What the engine is told.
+    pub local: LocalRebuild,
     /// Report lines (`rebuilt`, `diffoscope`).
     pub lines: Vec<Extra>,
     /// The same as data, for `--json`.
     pub json: Value,
 }
 
-/// Rebuilds the first counted build of `verdict` from `source` and compares the output
-/// with `artifact` (the file at `artifact_path`).
-pub fn rebuild_agreed(
+/// The counted build whose recipe to re-run, or why no rebuild is attempted.
+pub fn candidate(verdict: &Verdict) -> Result<u64, String> {
+    let blocking = verdict.failures.iter().find(|f| {
+        !matches!(
+            f,
+            Failure::TooFewBuilders { .. } | Failure::TooFewIndependentBuilders { .. }
+        )
+    });
+    if let Some(failure) = blocking {
+        return Err(format!("a rebuild cannot cure this: {failure}"));
+    }
+    verdict
+        .builds
+        .iter()
+        .find(|b| !b.local)
+        .map(|b| b.index)
+        .ok_or_else(|| "no counted build to take the recipe from".to_owned())
+}
+
+/// Rebuilds with the recipe of build entry `index` from `source` and compares the
+/// output with `artifact` (the file at `artifact_path`). For a build with several
+/// subjects the recipe's output path is the directory holding them, and the file
+/// compared is the subject whose digest is the artifact's (its name is its path
+/// relative to that directory).
+pub fn rebuild_entry(
     bundle: &Bundle,
-    verdict: &Verdict,
+    index: u64,
     source: &str,
     artifact: Sha256Digest,
     artifact_path: &Path,
 ) -> anyhow::Result<Rebuilt> {
-    let link = verdict
-        .builds
-        .first()
-        .context("no counted build to take the recipe from")?;
-    let build = build_at(bundle, link.index)?;
+    let build = build_at(bundle, index)?;
     let Some(src) = build.source() else {
-        return Ok(not_run("the build names no source"));
+        return Ok(not_run(index, String::new(), "the build names no source"));
     };
+    let dir_hash = src.digest.dir_hash.clone();
     let Some(rev) = src.digest.git_commit.clone() else {
         return Ok(not_run(
+            index,
+            dir_hash,
             "the attested source has no gitCommit to check out; only its dirHash is known",
         ));
     };
-    let recipe = build.recipe().clone();
+    let mut recipe = build.recipe().clone();
+    if build.subjects.len() > 1 {
+        let Some(subject) = build.subjects.iter().find(|s| s.sha256 == artifact) else {
+            return Ok(not_run(
+                index,
+                dir_hash,
+                "no subject of the build is this artifact",
+            ));
+        };
+        recipe.output_path = format!(
+            "{}/{}",
+            recipe.output_path.trim_end_matches('/'),
+            subject.name
+        );
+    }
     let request = RebuildRequest {
         source: source.to_owned(),
         rev: rev.clone(),
-        expected_dir_hash: Some(src.digest.dir_hash.clone()),
+        expected_dir_hash: Some(dir_hash.clone()),
         timeout: Duration::from_secs(recipe.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECS)),
         recipe,
         expected: Some(artifact),
@@ -63,16 +103,16 @@ pub fn rebuild_agreed(
     };
     let report = rebuild(&request).with_context(|| format!("rebuilding {source} at {rev}"))?;
     let mut lines = Vec::new();
-    let failure = match &report.divergence {
+    let outcome = match &report.divergence {
         None => {
             lines.push(Extra {
                 label: "rebuilt",
                 text: format!(
-                    "commit {} dirHash {} with the recipe of entry {}: reproduced {artifact}",
-                    report.git_commit, report.dir_hash, link.index
+                    "commit {} dirHash {} with the recipe of entry {index}: reproduced {artifact} (counted as one independent builder: you)",
+                    report.git_commit, report.dir_hash
                 ),
             });
-            None
+            RebuildOutcome::Reproduced
         }
         Some(divergence) => {
             lines.push(Extra {
@@ -83,7 +123,10 @@ pub fn rebuild_agreed(
                     report.scratch_dir.display()
                 ),
             });
-            Some(format!("rebuild: {divergence}"))
+            RebuildOutcome::Diverged {
+                stage: divergence.code().to_owned(),
+                detail: divergence.to_string(),
+            }
         }
     };
     let diffoscope = match &report.diffoscope {
@@ -111,7 +154,8 @@ pub fn rebuild_agreed(
         None => Value::Null,
     };
     let json = json!({
-        "status": if failure.is_some() { "diverged" } else { "reproduced" },
+        "status": if report.divergence.is_some() { "diverged" } else { "reproduced" },
+        "recipeIndex": index,
         "gitCommit": report.git_commit,
         "dirHash": report.dir_hash,
         "output": report.output.map(|d| d.to_string()),
@@ -120,18 +164,33 @@ pub fn rebuild_agreed(
         "diffoscope": diffoscope,
     });
     Ok(Rebuilt {
-        failure,
+        local: LocalRebuild {
+            recipe_index: index,
+            dir_hash: report.dir_hash,
+            outcome,
+        },
         lines,
         json,
     })
 }
 
-/// The rebuild could not even start for a reason found in the evidence.
-fn not_run(reason: &str) -> Rebuilt {
+/// The rebuild could not even start for a reason found in the evidence: with
+/// `--rebuild` asked for, that is a failure too.
+fn not_run(index: u64, dir_hash: String, reason: &str) -> Rebuilt {
     Rebuilt {
-        failure: Some(format!("rebuild: {reason}")),
-        lines: Vec::new(),
-        json: json!({"status": "not-run", "reason": reason}),
+        local: LocalRebuild {
+            recipe_index: index,
+            dir_hash,
+            outcome: RebuildOutcome::Diverged {
+                stage: "not_run".to_owned(),
+                detail: reason.to_owned(),
+            },
+        },
+        lines: vec![Extra {
+            label: "rebuilt",
+            text: format!("not run: {reason}"),
+        }],
+        json: json!({"status": "not-run", "recipeIndex": index, "reason": reason}),
     }
 }
 

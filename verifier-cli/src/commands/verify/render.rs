@@ -15,10 +15,9 @@ pub struct Extra {
     pub text: String,
 }
 
-/// The report for `verdict` about `file`; `failed_extra` are additional failure
-/// reasons found outside the engine (a rebuild divergence).
-pub fn render(verdict: &Verdict, file: &str, failed_extra: &[String], extra: &[Extra]) -> String {
-    let verified = verdict.verified() && failed_extra.is_empty();
+/// The report for `verdict` about `file`.
+pub fn render(verdict: &Verdict, file: &str, extra: &[Extra]) -> String {
+    let verified = verdict.verified();
     let mut out = String::new();
     out.push_str(if verified {
         "VERIFIED\n"
@@ -28,9 +27,6 @@ pub fn render(verdict: &Verdict, file: &str, failed_extra: &[String], extra: &[E
     for failure in &verdict.failures {
         line(&mut out, "✗", &failure.to_string());
     }
-    for failure in failed_extra {
-        line(&mut out, "✗", failure);
-    }
 
     labelled(
         &mut out,
@@ -38,17 +34,26 @@ pub fn render(verdict: &Verdict, file: &str, failed_extra: &[String], extra: &[E
         &format!("{}  {file}", verdict.artifact),
     );
     for b in &verdict.builds {
-        labelled(
-            &mut out,
-            "built by",
-            &format!(
-                "{} [{}] as {} (entry {})",
+        let text = if b.local {
+            format!(
+                "you: this verification rebuilt it with the recipe of entry {} (independent)",
+                b.index
+            )
+        } else {
+            format!(
+                "{} [{}] as {} (entry {}){}",
                 b.signer,
                 short(&b.key_id),
                 b.builder_id,
-                b.index
-            ),
-        );
+                b.index,
+                if b.independent {
+                    ""
+                } else {
+                    " — the vendor's organisation"
+                }
+            )
+        };
+        labelled(&mut out, "built by", &text);
     }
     if let Some(s) = &verdict.source {
         let mut text = s.repository.clone();
@@ -64,18 +69,21 @@ pub fn render(verdict: &Verdict, file: &str, failed_extra: &[String], extra: &[E
         labelled(&mut out, "source", &text);
     }
     for r in &verdict.reviews {
-        labelled(
-            &mut out,
-            "reviewed",
-            &format!(
-                "{} [{}] {}, scope {} (entry {})",
-                r.signer,
-                short(&r.key_id),
-                r.verdict,
-                r.scope,
-                r.index
-            ),
+        let mut text = format!(
+            "{} [{}] {}, scope {} (entry {})",
+            r.signer,
+            short(&r.key_id),
+            r.verdict,
+            r.scope,
+            r.index
         );
+        if let Some(note) = &r.note {
+            text.push_str(&format!(" — {note}"));
+        }
+        if r.verdict != "rejected" && !r.counted {
+            text.push_str(" [not counted]");
+        }
+        labelled(&mut out, "reviewed", &text);
     }
     if let Some(cp) = &verdict.checkpoint {
         labelled(
@@ -144,9 +152,13 @@ fn consistency(c: &Consistency) -> String {
         Consistency::Unproven {
             previous_size,
             size,
-        } => format!(
-            "NOT proven consistent with size {previous_size} seen before (now {size}); verify online to prove it"
-        ),
-        Consistency::SplitView => "SPLIT VIEW: inconsistent with what this client saw before".into(),
+        } => format!("NOT proven consistent with size {previous_size} seen before (now {size})"),
+        Consistency::Stale {
+            previous_size,
+            size,
+        } => format!("OLDER than size {previous_size} this client already verified (now {size})"),
+        Consistency::SplitView => {
+            "SPLIT VIEW: inconsistent with what this client saw before".into()
+        }
     }
 }
