@@ -187,7 +187,9 @@ pub async fn artifact(
             p { "A minimal " code { "policy.toml" } ":" }
             pre { code {
                 "[log]\nvkey = \"" (ev.vkey) "\"\n[witnesses]\nvkeys = []\nquorum = 0\n"
-                "[reviewers]\nkeys = [\"*\"]\nmin = 1\n[builders]\nkeys = [\"*\"]\nmin = 2\n"
+                "[reviewers]\nkeys = [\"*\"]\nmin = 1          # one approval by an organisation other than the vendor's\n"
+                "[builders]\nkeys = [\"*\"]\nmin = 2          # two organisations attest the same bytes from one source\n"
+                "independent = 1  # at least one of them is not the vendor\n"
             } }
             p { a href={ "/api/v1/bundle?artifact=sha256:" (hex) } { "Download the bundle (JSON)" } }
         }
