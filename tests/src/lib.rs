@@ -8,6 +8,7 @@
 //! - [`cli`] runs `glassbox` and captures exit status, stdout and stderr;
 //! - [`repo`] makes git repositories with fixed identities and dates, holding a
 //!   project whose build is byte-identical on every run;
+//! - [`proxy`] stands in front of a real server and withholds or replaces answers;
 //! - [`story`] plays the scenario of DESIGN §1/§6 up to the customer's question: an
 //!   operator, a reviewer, a vendor and an independent rebuilder.
 
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod crash;
 pub mod http;
 pub mod load;
+pub mod proxy;
 pub mod repo;
 pub mod server;
 pub mod story;

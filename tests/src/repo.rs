@@ -69,3 +69,12 @@ pub fn commit_change(dir: &Path, file: &str, content: &str, message: &str) -> St
 fn write(dir: &Path, file: &str, content: &str) {
     std::fs::write(dir.join(file), content).expect("write project file");
 }
+
+/// Commits a change of `file`'s executable bit only: the same paths and contents (so
+/// the same dirHash) in another git tree. The commit ID.
+pub fn commit_mode_change(dir: &Path, file: &str, executable: bool, message: &str) -> String {
+    let mode = if executable { "+x" } else { "-x" };
+    git(dir, &["update-index", "--chmod", mode, file]);
+    git(dir, &["commit", "-q", "-m", message]);
+    git(dir, &["rev-parse", "HEAD"])
+}

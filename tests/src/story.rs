@@ -87,13 +87,23 @@ impl Story {
     /// A server on a fresh data dir, the three participants' keys registered by the
     /// quickstart operator, and the project repository (commit C).
     pub fn begin() -> Story {
+        let mut story = Story::bare();
+        for who in [Who::Reviewer, Who::Vendor, Who::Rebuilder] {
+            story.register(who);
+        }
+        story
+    }
+
+    /// A server on a fresh data dir and the project repository (commit C); nobody
+    /// registered but the quickstart operator.
+    pub fn bare() -> Story {
         let tmp = tempfile::tempdir().expect("temporary directory");
         let dir = tmp.path().canonicalize().expect("canonical temp dir");
         let data = dir.join("data");
         let server = Server::start(&data);
         let repo_dir = dir.join("app");
         let commit = repo::make_project(&repo_dir);
-        let mut story = Story {
+        Story {
             glassbox: Glassbox::new(&dir),
             url: server.url.clone(),
             vkey: server.vkey.clone(),
@@ -105,23 +115,25 @@ impl Story {
             submitted: Vec::new(),
             dir,
             tmp,
-        };
-        for who in [Who::Reviewer, Who::Vendor, Who::Rebuilder] {
-            story.register(who);
         }
-        story
     }
 
     /// [`Story::begin`], then the whole happy path for commit C: source submitted,
     /// approved by the reviewer, built and attested by vendor and rebuilder.
     pub fn happy() -> Story {
         let mut story = Story::begin();
-        let commit = story.commit.clone();
-        story.submit_source(&commit);
-        story.review(Who::Reviewer, &commit, "approved", REVIEWED_AT);
-        story.build(Who::Vendor, &commit);
-        story.build(Who::Rebuilder, &commit);
+        story.release();
         story
+    }
+
+    /// The happy path for commit C with whoever is registered: source submitted by the
+    /// vendor, approved by the reviewer, built and attested by vendor and rebuilder.
+    pub fn release(&mut self) {
+        let commit = self.commit.clone();
+        self.submit_source(&commit);
+        self.review(Who::Reviewer, &commit, "approved", REVIEWED_AT);
+        self.build(Who::Vendor, &commit);
+        self.build(Who::Rebuilder, &commit);
     }
 
     /// The quickstart operator key of the data dir.
@@ -131,13 +143,29 @@ impl Story {
 
     /// The operator registers `who` with its role.
     pub fn register(&mut self, who: Who) {
-        if !self.dir.join(who.key()).exists() {
-            self.glassbox.ok(["key", "generate", "--out", who.key()]);
-        }
         let (name, org, roles) = who.registration();
-        let out = format!("register-{}.dsse.json", who.name());
-        let public = format!("{}.pub", who.key());
-        self.glassbox.ok([
+        let operator = self.operator_key();
+        self.register_key(who.key(), name, org, roles, &operator, None);
+    }
+
+    /// `operator` (a key file) registers the key file `key` (generated if missing) as
+    /// `name` of organisation `org` with `roles` (comma-separated), signed at `time`
+    /// (default: now).
+    pub fn register_key(
+        &mut self,
+        key: &str,
+        name: &str,
+        org: &str,
+        roles: &str,
+        operator: &str,
+        time: Option<&str>,
+    ) {
+        if !self.dir.join(key).exists() {
+            self.glassbox.ok(["key", "generate", "--out", key]);
+        }
+        let out = format!("register-{}.dsse.json", key.trim_end_matches(".pem"));
+        let public = format!("{key}.pub");
+        let mut args = vec![
             "attest",
             "key",
             "--register",
@@ -149,31 +177,41 @@ impl Story {
             "--roles",
             roles,
             "--key",
-            &self.operator_key(),
+            operator,
             "-o",
             &out,
-        ]);
+        ];
+        if let Some(time) = time {
+            args.extend(["--time", time]);
+        }
+        self.glassbox.ok(args);
         self.submit(&out);
     }
 
     /// The operator revokes `who`'s key, optionally as compromised since `since`.
     pub fn revoke(&mut self, who: Who, since: Option<&str>) {
-        let out = format!("revoke-{}.dsse.json", who.name());
-        let public = format!("{}.pub", who.key());
+        let operator = self.operator_key();
+        self.revoke_key(who.key(), since, &operator);
+    }
+
+    /// `operator` revokes the key file `key`, optionally as compromised since `since`.
+    pub fn revoke_key(&mut self, key: &str, since: Option<&str>, operator: &str) {
+        let out = format!("revoke-{}.dsse.json", key.trim_end_matches(".pem"));
+        let public = format!("{key}.pub");
         let mut args = vec![
-            "attest".to_string(),
-            "key".into(),
-            "--revoke".into(),
-            public,
-            "--reason".into(),
-            "key compromised".into(),
-            "--key".into(),
-            self.operator_key(),
-            "-o".into(),
-            out.clone(),
+            "attest",
+            "key",
+            "--revoke",
+            &public,
+            "--reason",
+            "key compromised",
+            "--key",
+            operator,
+            "-o",
+            &out,
         ];
         if let Some(since) = since {
-            args.extend(["--compromised-since".to_string(), since.to_string()]);
+            args.extend(["--compromised-since", since]);
         }
         self.glassbox.ok(args);
         self.submit(&out);
@@ -207,12 +245,40 @@ impl Story {
 
     /// `who` reviews `commit` with `verdict` (approved, rejected, …) at `time`.
     pub fn review(&mut self, who: Who, commit: &str, verdict: &str, time: &str) {
+        self.review_with(who.key(), commit, verdict, time, &[]);
+    }
+
+    /// The key file `key` reviews `commit` with `verdict` at `time`; `extra` are more
+    /// `attest review` flags (`--scope PATH`). Returns the envelope file.
+    pub fn review_with(
+        &mut self,
+        key: &str,
+        commit: &str,
+        verdict: &str,
+        time: &str,
+        extra: &[&str],
+    ) -> String {
+        let out = self.attest_review(key, commit, verdict, time, extra);
+        self.submit(&out);
+        out
+    }
+
+    /// Makes (without submitting) the review envelope of [`Story::review_with`].
+    pub fn attest_review(
+        &mut self,
+        key: &str,
+        commit: &str,
+        verdict: &str,
+        time: &str,
+        extra: &[&str],
+    ) -> String {
         let out = format!(
-            "review-{}-{verdict}-{}.dsse.json",
-            who.name(),
-            &commit[..12]
+            "review-{}-{verdict}-{}-{}.dsse.json",
+            key.trim_end_matches(".pem"),
+            &commit[..12],
+            self.submitted.len()
         );
-        self.glassbox.ok([
+        let mut args = vec![
             "attest",
             "review",
             "--repo",
@@ -226,11 +292,13 @@ impl Story {
             "--time",
             time,
             "--key",
-            who.key(),
+            key,
             "-o",
             &out,
-        ]);
-        self.submit(&out);
+        ];
+        args.extend_from_slice(extra);
+        self.glassbox.ok(args);
+        out
     }
 
     /// `who` builds `commit` with the recorded recipe in a fresh checkout (through
@@ -272,7 +340,24 @@ impl Story {
 
     /// `who` attests that `artifact` was built from `commit` with the project recipe.
     pub fn attest_build(&mut self, who: Who, commit: &str, artifact: &Path) {
-        let out = format!("build-{}-{}.dsse.json", who.name(), &commit[..12]);
+        self.attest_build_with(who.key(), who.builder_id(), commit, artifact);
+    }
+
+    /// The key file `key` attests, as builder `builder_id`, that `artifact` was built
+    /// from `commit` with the project recipe.
+    pub fn attest_build_with(
+        &mut self,
+        key: &str,
+        builder_id: &str,
+        commit: &str,
+        artifact: &Path,
+    ) {
+        let out = format!(
+            "build-{}-{}-{}.dsse.json",
+            key.trim_end_matches(".pem"),
+            &commit[..12],
+            self.submitted.len()
+        );
         self.glassbox.ok([
             "attest",
             "build",
@@ -291,11 +376,11 @@ impl Story {
             "--output-path",
             OUTPUT_PATH,
             "--builder-id",
-            who.builder_id(),
+            builder_id,
             "--time",
             BUILT_AT,
             "--key",
-            who.key(),
+            key,
             "-o",
             &out,
         ]);
@@ -396,6 +481,21 @@ impl Story {
         self.glassbox.run(args)
     }
 
+    /// `glassbox verify FILE --policy POLICY --state state ARGS…` with a policy file the
+    /// caller wrote (ARGS give `--server` or `--bundle`).
+    pub fn verify_with(&self, artifact: &Path, policy: &str, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "verify".to_string(),
+            artifact.display().to_string(),
+            "--policy".into(),
+            policy.into(),
+            "--state".into(),
+            "state".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        self.glassbox.run(args)
+    }
+
     /// `glassbox verify FILE --policy policy.toml --bundle BUNDLE --state state ARGS…`.
     pub fn verify_bundle(&self, artifact: &Path, bundle: &str, extra: &[&str]) -> Run {
         self.write_policy("policy.toml");
@@ -450,7 +550,7 @@ impl Story {
 pub fn policy_toml(vkey: &str) -> String {
     format!(
         "[log]\nvkey = \"{vkey}\"\n\n[witnesses]\nvkeys = []\nquorum = 0\n\n\
-         [reviewers]\nkeys = [\"*\"]\nmin = 1\n\n[builders]\nkeys = [\"*\"]\nmin = 2\n"
+         [reviewers]\nkeys = [\"*\"]\nmin = 1\n\n[builders]\nkeys = [\"*\"]\nmin = 2\nindependent = 1\n"
     )
 }
 

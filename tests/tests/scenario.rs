@@ -204,4 +204,10 @@ fn a_rebuild_whose_output_differs_fails() {
 
     let text = failure(&story.verify_online(&artifact, &["--rebuild", "--source", "app"]));
     assert_mentions(&text, &["output_hash", "output hash", "rebuil"]);
+    // The divergence is a named failure for machines too.
+    let run = story.verify_online(&artifact, &["--rebuild", "--source", "app", "--json"]);
+    run.exits(1);
+    let failures = run.json()["failures"].clone();
+    assert_eq!(failures[0]["code"], "rebuildDiverged", "{failures}");
+    assert_eq!(failures[0]["stage"], "output_hash", "{failures}");
 }
