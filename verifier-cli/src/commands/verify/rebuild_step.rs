@@ -54,6 +54,7 @@ pub fn rebuild_agreed(
         source: source.to_owned(),
         rev: rev.clone(),
         expected_dir_hash: Some(src.digest.dir_hash.clone()),
+        expected_git_tree: src.digest.git_tree.clone(),
         timeout: Duration::from_secs(recipe.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECS)),
         recipe,
         expected: Some(artifact),
