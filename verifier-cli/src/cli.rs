@@ -157,8 +157,9 @@ fresh scratch directory and check out REV detached (no hooks, no submodules, no
 checkout filters). BEFORE running anything, check the checkout's dirHash against
 --expect-dir-hash and the commit's root tree ID against --expect-git-tree (dirHash
 covers regular files' paths and contents only; the tree also binds executable bits,
-symbolic links and submodule pins). Then run `/bin/sh -c CMD` in <checkout>/--workdir
-and hash the file at --output-path.
+symbolic links and submodule pins), and refuse a checkout holding a symbolic link
+that leads out of it (an absolute target, or one climbing above the source root).
+Then run `/bin/sh -c CMD` in <checkout>/--workdir and hash the file at --output-path.
 
 The command sees a cleared environment: only PATH=/usr/bin:/bin, HOME and TMPDIR
 inside the scratch directory, SOURCE_DATE_EPOCH (the commit time) and the --env
@@ -173,8 +174,8 @@ installed) writes a report beside the result in the scratch directory, which is 
 whenever the rebuild diverges.
 
 Exit status: 0 reproduced (or built, without --expect), 1 diverged (the report says
-where: source hash, source tree, build exit status, timeout, output missing, output
-too large, output hash), 2 usage or I/O error.",
+where: source hash, source tree, source symlink, build exit status, timeout, output
+missing, output too large, output hash), 2 usage or I/O error.",
         after_long_help = "\
 EXAMPLES:
     glassbox rebuild --source https://example.com/app.git --rev 3f2a9c1e... \\

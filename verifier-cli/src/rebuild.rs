@@ -5,7 +5,8 @@
 //! runs, so a recipe only ever executes against the source that reviewers approved:
 //! its dirHash, then its root tree ID (which also binds what dirHash omits — file
 //! modes, symbolic links, submodule pins; docs/verification.md, "What the source
-//! identity binds"). The recipe then runs with a cleared environment, a time limit, a
+//! identity binds"), then its symbolic links, none of which may lead out of it
+//! ([`symlinks`]). The recipe then runs with a cleared environment, a time limit, a
 //! file size limit and its outputs resolved inside the checkout (see [`sandbox`] and
 //! [`confine`] for what that does and does not protect against).
 //!
@@ -27,6 +28,7 @@ mod confine;
 mod diffoscope;
 mod fetch;
 mod sandbox;
+mod symlinks;
 
 use std::fs;
 use std::io;
@@ -37,6 +39,7 @@ use glassbox_core::digest::Sha256Digest;
 use glassbox_core::statement::BuildRecipe;
 
 pub use diffoscope::DiffoscopeOutcome;
+pub use symlinks::LinkEscape;
 
 /// What to rebuild and what to expect.
 #[derive(Debug, Clone)]
@@ -102,6 +105,13 @@ pub enum Divergence {
     /// dirHash matched, a file mode, symbolic link or submodule pin differs; the
     /// recipe was not run.
     SourceTree { expected: String, actual: String },
+    /// A symbolic link of the checkout leads, or may lead, out of it; the recipe was
+    /// not run.
+    SourceSymlink {
+        path: String,
+        target: String,
+        escape: LinkEscape,
+    },
     /// The recipe exited unsuccessfully (`status` is `None` when a signal ended it).
     BuildFailed {
         status: Option<i32>,
@@ -126,6 +136,7 @@ impl Divergence {
         match self {
             Divergence::SourceHash { .. } => "source_hash",
             Divergence::SourceTree { .. } => "source_tree",
+            Divergence::SourceSymlink { .. } => "source_symlink",
             Divergence::BuildFailed { .. } => "build_failed",
             Divergence::TimedOut { .. } => "timed_out",
             Divergence::OutputTooLarge { .. } => "output_too_large",
@@ -146,6 +157,15 @@ impl std::fmt::Display for Divergence {
                 f,
                 "source gitTree is {actual}, the attestation says {expected} (gitTree also \
                  binds file modes, symbolic links and submodule pins, which dirHash omits); \
+                 the recipe was not run"
+            ),
+            Divergence::SourceSymlink {
+                path,
+                target,
+                escape,
+            } => write!(
+                f,
+                "source symbolic link {path} -> {target} is refused: {escape}; \
                  the recipe was not run"
             ),
             Divergence::BuildFailed {
@@ -200,6 +220,8 @@ pub enum RebuildError {
     Checkout { commit: String, message: String },
     #[error("cannot hash the checkout: {message}")]
     HashSource { message: String },
+    #[error("cannot inspect the checkout at {}: {source}", path.display())]
+    InspectSource { path: PathBuf, source: io::Error },
     #[error("recipe {what} {path:?} is unsafe: {reason}")]
     UnsafePath {
         what: &'static str,
@@ -305,7 +327,7 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
         diffoscope: None,
     };
 
-    if let Some(divergence) = check_source(req, &report) {
+    if let Some(divergence) = check_source(req, &report, &source_root)? {
         report.divergence = Some(divergence);
         report.scratch_dir = scratch.finish(true);
         return Ok(report);
@@ -366,25 +388,36 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
 }
 
 /// Whether the checkout may be built: the attested dirHash (the identity verification
-/// matches on, DESIGN §2), then the attested gitTree (binding what dirHash omits).
-fn check_source(req: &RebuildRequest, report: &RebuildReport) -> Option<Divergence> {
+/// matches on, DESIGN §2), then the attested gitTree (binding what dirHash omits), then
+/// no symbolic link leading out of it.
+fn check_source(
+    req: &RebuildRequest,
+    report: &RebuildReport,
+    source_root: &Path,
+) -> Result<Option<Divergence>, RebuildError> {
     if let Some(expected) = &req.expected_dir_hash {
         if !expected.eq_ignore_ascii_case(&report.dir_hash) {
-            return Some(Divergence::SourceHash {
+            return Ok(Some(Divergence::SourceHash {
                 expected: expected.clone(),
                 actual: report.dir_hash.clone(),
-            });
+            }));
         }
     }
-    match &req.expected_git_tree {
-        Some(expected) if !expected.eq_ignore_ascii_case(&report.git_tree) => {
-            Some(Divergence::SourceTree {
+    if let Some(expected) = &req.expected_git_tree {
+        if !expected.eq_ignore_ascii_case(&report.git_tree) {
+            return Ok(Some(Divergence::SourceTree {
                 expected: expected.clone(),
                 actual: report.git_tree.clone(),
-            })
+            }));
         }
-        _ => None,
     }
+    Ok(
+        symlinks::first_escaping(source_root)?.map(|link| Divergence::SourceSymlink {
+            path: link.path,
+            target: link.target,
+            escape: link.escape,
+        }),
+    )
 }
 
 /// Locate, size-check and hash the output; compare it with the expectation.

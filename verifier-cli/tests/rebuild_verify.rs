@@ -1,7 +1,8 @@
 //! `glassbox verify --rebuild` holds the checkout to the whole attested source
-//! identity: a commit whose tree is not the attested gitTree ends NOT VERIFIED with
-//! the reason, and the recorded recipe never runs. The evidence comes from an
-//! in-memory log, so every attestation can name exactly the identity each case needs.
+//! identity: a commit whose tree is not the attested gitTree, or whose symbolic links
+//! lead out of the checkout, ends NOT VERIFIED with the reason, and the recorded recipe
+//! never runs. The evidence comes from an in-memory log, so every attestation can name
+//! exactly the identity each case needs.
 
 mod common;
 #[allow(dead_code)]
@@ -9,7 +10,7 @@ mod common;
 mod testlog;
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -174,6 +175,29 @@ fn a_commit_whose_tree_is_not_the_attested_one_is_not_verified_and_its_recipe_ne
         !case.marker.exists(),
         "the recipe ran on a tree nobody attested"
     );
+}
+
+#[test]
+fn a_build_script_linked_out_of_the_checkout_is_not_verified_and_never_runs() {
+    // The attested tree's `build.sh` is a link to a script on the rebuilding machine:
+    // dirHash never hashes the link, so reviewers approved a tree that says nothing
+    // of what would run.
+    let case = Case::new();
+    let planted = case.tmp.path().join("planted.sh");
+    fs::write(
+        &planted,
+        format!("touch '{}'\ncat a b > out\n", case.marker.display()),
+    )
+    .unwrap();
+    symlink(&planted, case.repo.join("build.sh")).unwrap();
+    let head = commit(&case.repo, "build script");
+    let lines = not_verified(&case.verify_rebuild(case.identity(&head), "sh build.sh"));
+    let failure = rebuild_failure(&lines);
+    assert!(
+        failure.contains(&format!("build.sh -> {}", planted.display())),
+        "{failure}"
+    );
+    assert!(!case.marker.exists(), "the planted script ran");
 }
 
 fn submission(source: SourceDigest) -> Attestation {

@@ -126,6 +126,11 @@ fn divergence_json(d: &Divergence) -> Value {
         | Divergence::SourceTree { expected, actual } => {
             json!({"expected": expected, "actual": actual})
         }
+        Divergence::SourceSymlink {
+            path,
+            target,
+            escape,
+        } => json!({"path": path, "target": target, "reason": escape.code()}),
         Divergence::BuildFailed {
             status,
             stderr_tail,
