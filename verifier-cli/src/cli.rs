@@ -153,10 +153,13 @@ EXAMPLES:
     #[command(
         long_about = "\
 Clone the source (a local repository path, or an https:// or file:// git URL) into a
-fresh scratch directory, check out REV detached (no hooks, no submodules, no checkout
-filters), check the checkout's dirHash against --expect-dir-hash BEFORE running
-anything, then run `/bin/sh -c CMD` in <checkout>/--workdir and hash the file at
---output-path.
+fresh scratch directory and check out REV detached (no hooks, no submodules, no
+checkout filters). BEFORE running anything, check the checkout's dirHash against
+--expect-dir-hash and the commit's root tree ID against --expect-git-tree (dirHash
+covers regular files' paths and contents only; the tree also binds executable bits,
+symbolic links and submodule pins), and refuse a checkout holding a symbolic link
+that leads out of it (an absolute target, or one climbing above the source root).
+Then run `/bin/sh -c CMD` in <checkout>/--workdir and hash the file at --output-path.
 
 The command sees a cleared environment: only PATH=/usr/bin:/bin, HOME and TMPDIR
 inside the scratch directory, SOURCE_DATE_EPOCH (the commit time) and the --env
@@ -171,14 +174,17 @@ installed) writes a report beside the result in the scratch directory, which is 
 whenever the rebuild diverges.
 
 Exit status: 0 reproduced (or built, without --expect), 1 diverged (the report says
-where: source hash, build exit status, timeout, output missing, output too large,
-output hash), 2 usage or I/O error.",
+where: source hash, source tree, source symlink, build exit status, timeout, output
+missing, output too large, output hash), 2 usage or I/O error.",
         after_long_help = "\
 EXAMPLES:
     glassbox rebuild --source https://example.com/app.git --rev 3f2a9c1e... \\
         --command 'make app' --output-path app --expect sha256:9f86d0...
     glassbox rebuild --source . --rev v1.2.0 --command 'cat a b > out' --output-path out \\
-        --env LC_ALL=C --timeout 600 --json"
+        --env LC_ALL=C --timeout 600 --json
+    glassbox rebuild --source https://example.com/app.git --rev 3f2a9c1e... \\
+        --expect-dir-hash 2165d5c0... --expect-git-tree 8e4b2f07... \\
+        --command 'sh build.sh' --output-path dist/app --expect sha256:9f86d0..."
     )]
     Rebuild(crate::commands::rebuild::RebuildArgs),
 

@@ -1,11 +1,14 @@
 //! Independent rebuild (DESIGN §6 step 6): fetch the attested source, prove it is the
 //! attested tree, run the recorded recipe, and compare what comes out.
 //!
-//! The order matters. The checkout's dirHash is checked *before* anything from the
-//! repository runs, so a recipe only ever executes against the source that reviewers
-//! approved. The recipe then runs with a cleared environment, a time limit, a file size
-//! limit and its outputs resolved inside the checkout (see [`sandbox`] and [`confine`]
-//! for what that does and does not protect against).
+//! The order matters. The checkout is checked *before* anything from the repository
+//! runs, so a recipe only ever executes against the source that reviewers approved:
+//! its dirHash, then its root tree ID (which also binds what dirHash omits — file
+//! modes, symbolic links, submodule pins; docs/verification.md, "What the source
+//! identity binds"), then its symbolic links, none of which may lead out of it
+//! ([`symlinks`]). The recipe then runs with a cleared environment, a time limit, a
+//! file size limit and its outputs resolved inside the checkout (see [`sandbox`] and
+//! [`confine`] for what that does and does not protect against).
 //!
 //! Scratch layout (a fresh temporary directory unless the caller names one):
 //!
@@ -25,6 +28,7 @@ mod confine;
 mod diffoscope;
 mod fetch;
 mod sandbox;
+mod symlinks;
 
 use std::fs;
 use std::io;
@@ -35,6 +39,7 @@ use glassbox_core::digest::Sha256Digest;
 use glassbox_core::statement::BuildRecipe;
 
 pub use diffoscope::DiffoscopeOutcome;
+pub use symlinks::LinkEscape;
 
 /// What to rebuild and what to expect.
 #[derive(Debug, Clone)]
@@ -45,6 +50,9 @@ pub struct RebuildRequest {
     pub rev: String,
     /// The attested dirHash; checked before the recipe runs.
     pub expected_dir_hash: Option<String>,
+    /// The attested gitTree (the commit's root tree ID, any case); checked before the
+    /// recipe runs.
+    pub expected_git_tree: Option<String>,
     /// The recorded build recipe (SLSA `externalParameters`, DESIGN §3).
     pub recipe: BuildRecipe,
     /// The attested artifact digest; `None` builds and reports without comparing.
@@ -68,6 +76,8 @@ pub struct RebuildReport {
     pub scratch_dir: PathBuf,
     /// The commit `rev` resolved to.
     pub git_commit: String,
+    /// That commit's root tree ID.
+    pub git_tree: String,
     /// dirHash of the checkout.
     pub dir_hash: String,
     /// SHA-256 of the produced file, when there was one within the limits.
@@ -91,6 +101,17 @@ impl RebuildReport {
 pub enum Divergence {
     /// The checkout is not the attested tree; the recipe was not run.
     SourceHash { expected: String, actual: String },
+    /// The checked-out commit's root tree is not the attested gitTree — when the
+    /// dirHash matched, a file mode, symbolic link or submodule pin differs; the
+    /// recipe was not run.
+    SourceTree { expected: String, actual: String },
+    /// A symbolic link of the checkout leads, or may lead, out of it; the recipe was
+    /// not run.
+    SourceSymlink {
+        path: String,
+        target: String,
+        escape: LinkEscape,
+    },
     /// The recipe exited unsuccessfully (`status` is `None` when a signal ended it).
     BuildFailed {
         status: Option<i32>,
@@ -114,6 +135,8 @@ impl Divergence {
     pub fn code(&self) -> &'static str {
         match self {
             Divergence::SourceHash { .. } => "source_hash",
+            Divergence::SourceTree { .. } => "source_tree",
+            Divergence::SourceSymlink { .. } => "source_symlink",
             Divergence::BuildFailed { .. } => "build_failed",
             Divergence::TimedOut { .. } => "timed_out",
             Divergence::OutputTooLarge { .. } => "output_too_large",
@@ -129,6 +152,21 @@ impl std::fmt::Display for Divergence {
             Divergence::SourceHash { expected, actual } => write!(
                 f,
                 "source dirHash is {actual}, the attestation says {expected}; the recipe was not run"
+            ),
+            Divergence::SourceTree { expected, actual } => write!(
+                f,
+                "source gitTree is {actual}, the attestation says {expected} (gitTree also \
+                 binds file modes, symbolic links and submodule pins, which dirHash omits); \
+                 the recipe was not run"
+            ),
+            Divergence::SourceSymlink {
+                path,
+                target,
+                escape,
+            } => write!(
+                f,
+                "source symbolic link {path} -> {target} is refused: {escape}; \
+                 the recipe was not run"
             ),
             Divergence::BuildFailed {
                 status: Some(code),
@@ -182,6 +220,8 @@ pub enum RebuildError {
     Checkout { commit: String, message: String },
     #[error("cannot hash the checkout: {message}")]
     HashSource { message: String },
+    #[error("cannot inspect the checkout at {}: {source}", path.display())]
+    InspectSource { path: PathBuf, source: io::Error },
     #[error("recipe {what} {path:?} is unsafe: {reason}")]
     UnsafePath {
         what: &'static str,
@@ -280,21 +320,17 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
     let mut report = RebuildReport {
         scratch_dir: root.clone(),
         git_commit: fetched.commit,
+        git_tree: fetched.tree,
         dir_hash: identity.dir_hash,
         output: None,
         divergence: None,
         diffoscope: None,
     };
 
-    if let Some(expected) = &req.expected_dir_hash {
-        if !expected.eq_ignore_ascii_case(&report.dir_hash) {
-            report.divergence = Some(Divergence::SourceHash {
-                expected: expected.clone(),
-                actual: report.dir_hash.clone(),
-            });
-            report.scratch_dir = scratch.finish(true);
-            return Ok(report);
-        }
+    if let Some(divergence) = check_source(req, &report, &source_root)? {
+        report.divergence = Some(divergence);
+        report.scratch_dir = scratch.finish(true);
+        return Ok(report);
     }
 
     let workdir = confine::resolve_inside(
@@ -349,6 +385,39 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
     let keep = report.divergence.is_some();
     report.scratch_dir = scratch.finish(keep);
     Ok(report)
+}
+
+/// Whether the checkout may be built: the attested dirHash (the identity verification
+/// matches on, DESIGN §2), then the attested gitTree (binding what dirHash omits), then
+/// no symbolic link leading out of it.
+fn check_source(
+    req: &RebuildRequest,
+    report: &RebuildReport,
+    source_root: &Path,
+) -> Result<Option<Divergence>, RebuildError> {
+    if let Some(expected) = &req.expected_dir_hash {
+        if !expected.eq_ignore_ascii_case(&report.dir_hash) {
+            return Ok(Some(Divergence::SourceHash {
+                expected: expected.clone(),
+                actual: report.dir_hash.clone(),
+            }));
+        }
+    }
+    if let Some(expected) = &req.expected_git_tree {
+        if !expected.eq_ignore_ascii_case(&report.git_tree) {
+            return Ok(Some(Divergence::SourceTree {
+                expected: expected.clone(),
+                actual: report.git_tree.clone(),
+            }));
+        }
+    }
+    Ok(
+        symlinks::first_escaping(source_root)?.map(|link| Divergence::SourceSymlink {
+            path: link.path,
+            target: link.target,
+            escape: link.escape,
+        }),
+    )
 }
 
 /// Locate, size-check and hash the output; compare it with the expectation.

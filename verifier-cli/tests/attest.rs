@@ -215,6 +215,55 @@ fn build_records_artifact_and_recipe() {
 }
 
 #[test]
+fn every_source_statement_from_a_repo_names_the_commit_and_its_tree() {
+    // An annotated tag: gitCommit must be the commit it points at, not the tag object.
+    let tmp = setup();
+    let repo = tmp.path().join("repo");
+    git(&repo, &["tag", "-a", "v1.0", "-m", "release 1.0"]);
+    let commit = git(&repo, &["rev-parse", "v1.0^{commit}"]);
+    let tree = git(&repo, &["rev-parse", "v1.0^{tree}"]);
+    assert_ne!(git(&repo, &["rev-parse", "v1.0"]), commit);
+    fs::write(tmp.path().join("app.bin"), b"abc").unwrap();
+    let common = ["--repo", "repo", "--rev", "v1.0", "--repository-url", URL];
+    let sign = ["--key", "vendor.pem", "--time", TIME, "-o"];
+    let kinds: [(&str, &[&str]); 3] = [
+        ("source", &["--product", "app", "--version", "1.0"]),
+        ("review", &["--verdict", "approved"]),
+        (
+            "build",
+            &[
+                "--artifact",
+                "app.bin",
+                "--command",
+                "make",
+                "--output-path",
+                "app.bin",
+                "--builder-id",
+                "https://b.example",
+            ],
+        ),
+    ];
+    for (kind, extra) in kinds {
+        let file = format!("{kind}.json");
+        let mut args = vec!["attest", kind];
+        args.extend(common);
+        args.extend(extra);
+        args.extend(sign);
+        args.push(&file);
+        ok(glassbox(tmp.path(), &args));
+        let (_, _, json) = open(tmp.path(), &file, "vendor.pem.pub");
+        let digest = if kind == "build" {
+            &json["predicate"]["buildDefinition"]["resolvedDependencies"][0]["digest"]
+        } else {
+            &json["subject"][0]["digest"]
+        };
+        assert_eq!(digest["gitCommit"], commit.as_str(), "{kind}: {digest}");
+        assert_eq!(digest["gitTree"], tree.as_str(), "{kind}: {digest}");
+        assert!(digest["dirHash"].is_string(), "{kind}: {digest}");
+    }
+}
+
+#[test]
 fn key_events_register_self_sign_and_revoke() {
     let tmp = setup();
     ok(glassbox(

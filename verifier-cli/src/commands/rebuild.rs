@@ -36,6 +36,10 @@ pub struct RebuildArgs {
     /// Attested dirHash of the source, checked before the command runs.
     #[arg(long, value_name = "HEX")]
     pub expect_dir_hash: Option<String>,
+    /// Attested gitTree (the commit's root tree ID), checked before the command runs;
+    /// it binds file modes, symbolic links and submodule pins, which dirHash omits.
+    #[arg(long, value_name = "TREE", value_parser = parse_git_id)]
+    pub expect_git_tree: Option<String>,
     /// The attested artifact file: diffoscope compares it with the output when they differ.
     #[arg(long, value_name = "FILE")]
     pub attested: Option<PathBuf>,
@@ -60,6 +64,7 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<Outcome> {
         source: args.source.clone(),
         rev: args.rev.clone(),
         expected_dir_hash: args.expect_dir_hash.clone(),
+        expected_git_tree: args.expect_git_tree.clone(),
         recipe,
         expected: args.expect,
         timeout: Duration::from_secs(args.timeout),
@@ -81,6 +86,16 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<Outcome> {
     })
 }
 
+/// A git object ID as a statement carries one (DESIGN §2): 40 hex digits in a SHA-1
+/// repository, 64 in a SHA-256 one; any case.
+fn parse_git_id(value: &str) -> Result<String, String> {
+    if matches!(value.len(), 40 | 64) && value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(value.to_owned())
+    } else {
+        Err("expected a git tree ID: 40 or 64 hex digits".to_owned())
+    }
+}
+
 /// The report as data; `status` is `reproduced`, `built` (no expectation) or `diverged`.
 pub fn report_json(report: &RebuildReport, had_expectation: bool) -> Value {
     let status = match (&report.divergence, had_expectation) {
@@ -91,6 +106,7 @@ pub fn report_json(report: &RebuildReport, had_expectation: bool) -> Value {
     json!({
         "status": status,
         "gitCommit": report.git_commit,
+        "gitTree": report.git_tree,
         "dirHash": report.dir_hash,
         "output": report.output.map(|d| d.to_string()),
         "scratchDir": report.scratch_dir,
@@ -106,9 +122,15 @@ pub fn report_json(report: &RebuildReport, had_expectation: bool) -> Value {
 fn divergence_json(d: &Divergence) -> Value {
     let mut value = json!({"stage": d.code(), "message": d.to_string()});
     let extra = match d {
-        Divergence::SourceHash { expected, actual } => {
+        Divergence::SourceHash { expected, actual }
+        | Divergence::SourceTree { expected, actual } => {
             json!({"expected": expected, "actual": actual})
         }
+        Divergence::SourceSymlink {
+            path,
+            target,
+            escape,
+        } => json!({"path": path, "target": target, "reason": escape.code()}),
         Divergence::BuildFailed {
             status,
             stderr_tail,
@@ -129,8 +151,8 @@ fn divergence_json(d: &Divergence) -> Value {
 /// The report for people: what was built, then the verdict or where it diverged.
 pub fn report_text(report: &RebuildReport, had_expectation: bool) -> String {
     let mut out = format!(
-        "source: commit {} dirHash {}\n",
-        report.git_commit, report.dir_hash
+        "source: commit {} tree {} dirHash {}\n",
+        report.git_commit, report.git_tree, report.dir_hash
     );
     if let Some(output) = report.output {
         out.push_str(&format!("output: {output}\n"));

@@ -16,6 +16,8 @@ use super::RebuildError;
 pub struct Fetched {
     /// Commit ID, lowercase hex.
     pub commit: String,
+    /// The commit's root tree ID, lowercase hex.
+    pub tree: String,
     /// Committer time, seconds since the epoch: the build's SOURCE_DATE_EPOCH.
     pub commit_time: i64,
 }
@@ -41,6 +43,7 @@ pub fn checkout(source: &str, rev: &str, dest: &Path) -> Result<Fetched, Rebuild
         message: e.message().to_string(),
     })?;
     let commit_id = commit.id().to_string();
+    let tree = commit.tree_id().to_string();
     let checkout_err = |e: git2::Error| RebuildError::Checkout {
         commit: commit_id.clone(),
         message: e.message().to_string(),
@@ -53,6 +56,7 @@ pub fn checkout(source: &str, rev: &str, dest: &Path) -> Result<Fetched, Rebuild
     let commit_time = commit.committer().when().seconds();
     Ok(Fetched {
         commit: commit_id,
+        tree,
         commit_time,
     })
 }
