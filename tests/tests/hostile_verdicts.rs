@@ -399,7 +399,7 @@ fn a_partial_scope_approval_counts_only_when_the_policy_names_paths_it_covers() 
     );
     fs::write(story.dir.join(covered), text).unwrap();
     story
-        .verify_with(&story.artifact(), &covered, &["--server", &story.url])
+        .verify_with(&story.artifact(), covered, &["--server", &story.url])
         .ok();
 }
 
