@@ -206,10 +206,10 @@ pub fn endpoints() -> Vec<Endpoint> {
             params: &[],
             responses: &[
                 (201, "Newly logged", JSON, Some("Receipt")),
-                (200, "Already logged (identical envelope)", JSON, Some("Receipt")),
+                (200, "The statement is already logged, with every signer of this envelope: the first copy's receipt", JSON, Some("Receipt")),
                 (400, "Malformed envelope or invalid statement", JSON, Some("Error")),
                 (403, "Unknown, revoked or unauthorised key, or bad signature", JSON, Some("Error")),
-                (409, "Key event contradicts the registry", JSON, Some("Error")),
+                (409, "Key event contradicts the registry, or the statement is already logged without a signer this envelope adds", JSON, Some("Error")),
                 (413, "Body too large", JSON, Some("Error")),
                 (429, "Rate limited", JSON, Some("Error")),
                 (503, "Overloaded, commit failed, timeout or shutting down", JSON, Some("Error")),

@@ -1,0 +1,89 @@
+//! A statement is logged once, at its first position (DESIGN §6a).
+//!
+//! Two envelopes carry the same statement when their DSSE PAE is the same
+//! (`Envelope::statement_digest`), whatever their signatures. The verifier
+//! counts a statement only at its first position, so a later copy is never
+//! evidence of anything; the sequencer does not log one. What a re-submission
+//! of a logged statement is answered depends on its signers:
+//!
+//! * none the first copy lacks (the identical envelope, its signatures
+//!   reordered, or a subset of them): the first copy's receipt, as for any
+//!   duplicate (200);
+//! * a signer the first copy lacks: refused (409), because logging it would
+//!   make that signature look counted when it is not, and answering the first
+//!   copy would tell the submitter their co-signature is on record when it is
+//!   not (docs/decisions.md, "A statement is logged once").
+
+use glassbox_core::dsse::Envelope;
+
+use crate::error::AppError;
+use crate::storage::FirstCopy;
+
+/// The index to answer a submission of `envelope` with, whose statement is
+/// already logged at `first`; or why it is refused.
+pub fn resubmission(envelope: &Envelope, first: &FirstCopy) -> Result<u64, AppError> {
+    let added: Vec<&str> = envelope
+        .signatures
+        .iter()
+        .map(|s| s.keyid.as_str())
+        .filter(|k| !first.signers.iter().any(|f| f == k))
+        .collect();
+    if added.is_empty() {
+        return Ok(first.index);
+    }
+    Err(AppError::StatementAlreadyLogged(format!(
+        "this statement is already logged at index {}, without the signature of {}; \
+         a statement counts only at its first position, so a later copy with more \
+         signers would not count: put every co-signature on the envelope before its \
+         first submission, or sign a new statement",
+        first.index,
+        added.join(", ")
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::SigningKey;
+
+    fn key(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    fn signed(keys: &[&SigningKey]) -> Envelope {
+        Envelope::sign("application/vnd.in-toto+json", b"{\"s\":1}", keys).unwrap()
+    }
+
+    fn first_signed_by(keys: &[&SigningKey]) -> FirstCopy {
+        FirstCopy {
+            index: 7,
+            signers: signed(keys)
+                .signatures
+                .into_iter()
+                .map(|s| s.keyid)
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn reordered_or_fewer_signatures_get_the_first_copy() {
+        let (a, b, c) = (key(1), key(2), key(3));
+        let first = first_signed_by(&[&a, &b, &c]);
+        for keys in [vec![&a, &b, &c], vec![&c, &a, &b], vec![&b], vec![&c, &a]] {
+            assert_eq!(resubmission(&signed(&keys), &first).unwrap(), 7);
+        }
+    }
+
+    #[test]
+    fn an_added_signer_is_refused_and_named() {
+        let (a, b, c) = (key(1), key(2), key(3));
+        let first = first_signed_by(&[&a, &b]);
+        let more = signed(&[&b, &c, &a]);
+        let e = resubmission(&more, &first).unwrap_err();
+        assert_eq!(e.code(), "statement_already_logged");
+        let text = e.to_string();
+        assert!(text.contains("index 7"), "{text}");
+        assert!(text.contains(&more.signatures[1].keyid), "{text}");
+        assert!(!text.contains(&more.signatures[0].keyid), "{text}");
+    }
+}
