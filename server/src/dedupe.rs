@@ -13,11 +13,33 @@
 //!   make that signature look counted when it is not, and answering the first
 //!   copy would tell the submitter their co-signature is on record when it is
 //!   not (docs/decisions.md, "A statement is logged once").
+//!
+//! Either answer comes after the envelope's signatures are checked
+//! ([`check_signatures`]): a tampered copy of a logged statement is refused as
+//! tampered, as it would be if the statement were new.
 
 use glassbox_core::dsse::Envelope;
+use glassbox_core::registry::{Registry, RegistryError};
 
 use crate::error::AppError;
 use crate::storage::FirstCopy;
+
+/// Refuse `envelope` when a signature by a key `registry` knows does not verify
+/// (403 `bad_signature`, as at admission). A key the registry does not know
+/// cannot have signed a logged statement, so its signer is one the first copy
+/// lacks, which [`resubmission`] refuses.
+pub fn check_signatures(registry: &Registry, envelope: &Envelope) -> Result<(), AppError> {
+    for (i, sig) in envelope.signatures.iter().enumerate() {
+        if let Some(key) = registry.get(&sig.keyid) {
+            envelope.verify_signature(i, &key.public_key).map_err(|_| {
+                AppError::from(RegistryError::BadSignature {
+                    key_id: sig.keyid.clone(),
+                })
+            })?;
+        }
+    }
+    Ok(())
+}
 
 /// The index to answer a submission of `envelope` with, whose statement is
 /// already logged at `first`; or why it is refused.

@@ -41,7 +41,7 @@ use glassbox_core::statement::Attestation;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::clock::Clock;
-use crate::dedupe::resubmission;
+use crate::dedupe::{check_signatures, resubmission};
 use crate::error::AppError;
 use crate::facts::Facts;
 use crate::metrics::Metrics;
@@ -767,7 +767,12 @@ impl Sequencer {
             let digest = sub.facts.statement_digest;
             let first = self.unsettled_statements.get(&digest).or(logged.as_ref());
             if let Some(first) = first {
-                match resubmission(&sub.envelope, first) {
+                // The handler verified every signature of a prechecked envelope.
+                let verified = match sub.precheck {
+                    Precheck::Authorised { .. } => Ok(()),
+                    _ => check_signatures(&self.registry, &sub.envelope),
+                };
+                match verified.and_then(|()| resubmission(&sub.envelope, first)) {
                     Ok(index) => waiting.push(Waiting {
                         reply: sub.reply,
                         index,

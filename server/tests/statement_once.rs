@@ -106,6 +106,22 @@ async fn an_envelope_adding_a_signer_to_a_logged_statement_is_409() {
 }
 
 #[tokio::test]
+async fn a_tampered_copy_of_a_logged_statement_is_still_403_bad_signature() {
+    let log = TestLog::memory().await;
+    let (a, b, _) = reviewers(&log).await;
+    let (status, _) = log.submit(&cosigned_review(&[&a, &b], REPO, 1)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    for order in [[&a, &b], [&b, &a]] {
+        let mut forged = cosigned_review(&order, REPO, 1);
+        forged.signatures[1].sig[0] ^= 1;
+        let (status, body) = log.submit(&forged).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(code(&body), "bad_signature");
+    }
+    assert_eq!(size(&log), 5);
+}
+
+#[tokio::test]
 async fn two_copies_of_a_statement_in_one_batch_are_logged_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("glassbox.db");
