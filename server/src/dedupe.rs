@@ -87,6 +87,32 @@ mod tests {
         }
     }
 
+    /// The vectors of docs/formats/attestations.md, "Statement digest": DSSE's
+    /// PAE example, and the page's example envelope.
+    #[test]
+    fn the_statement_digest_is_sha256_of_the_pae_as_documented() {
+        let hello =
+            Envelope::sign("http://example.com/HelloWorld", b"hello world", &[&key(1)]).unwrap();
+        assert_eq!(
+            hex::encode(hello.statement_digest()),
+            "217751fac2c4f14edb2c9297fbc34abcb016ba88e74757e875ec4ac16fb6b6a1"
+        );
+        let page = include_str!("../../docs/formats/attestations.md");
+        let example = page
+            .lines()
+            .find(|l| l.starts_with("{\"payload\":\""))
+            .expect("the page's example envelope");
+        assert_eq!(
+            hex::encode(
+                Envelope::from_json(example.as_bytes())
+                    .unwrap()
+                    .statement_digest()
+            ),
+            "2b0af8628516f7347719e0fc72987b1301c95e7ccfc50234a564d5b95393c03c"
+        );
+        assert!(page.contains("2b0af8628516f7347719e0fc72987b1301c95e7ccfc50234a564d5b95393c03c"));
+    }
+
     #[test]
     fn reordered_or_fewer_signatures_get_the_first_copy() {
         let (a, b, c) = (key(1), key(2), key(3));
