@@ -232,7 +232,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         },
         Endpoint {
             path: "/api/v1/bundle", method: Method::Get, tag: "log",
-            summary: "Everything needed to verify an artifact offline",
+            summary: "Everything needed to verify an artifact offline: its builds, and the submissions, reviews and builds of their sources, in log order",
             params: &[("artifact", In::Query, true, "string", "SHA-256 of the artifact")],
             responses: &[(200, "A bundle (core::bundle::Bundle)", JSON, Some("Bundle")), BAD, NOT_FOUND],
             route: |m| on(m, bundle::bundle),
