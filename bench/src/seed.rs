@@ -126,6 +126,7 @@ fn prepare(builder: &SigningKey, first: u64, count: u64) -> Result<Vec<EntryReco
             Ok(EntryRecord {
                 index,
                 leaf_hash: leaf_hash(&leaf),
+                statement_digest: f.statement_digest,
                 leaf,
                 kind: f.kind.to_string(),
                 integrated_at_ms: SEEDED_AT_MS,

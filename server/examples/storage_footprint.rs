@@ -92,6 +92,7 @@ fn fill(path: &Path, count: u64) -> Result<u64> {
                 index: size,
                 leaf,
                 leaf_hash: lh,
+                statement_digest: f.statement_digest,
                 kind: f.kind.to_string(),
                 integrated_at_ms: now,
                 signers: env.signatures.iter().map(|s| s.keyid.clone()).collect(),

@@ -35,6 +35,10 @@ pub enum AppError {
     /// The request conflicts with the log's state (e.g. a key registered twice).
     #[error("{0}")]
     Conflict(String),
+    /// The envelope's statement is already logged, and the envelope carries a
+    /// signer the logged copy lacks (crate::dedupe).
+    #[error("{0}")]
+    StatementAlreadyLogged(String),
     /// The submission's `Content-Type` is not JSON.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -65,7 +69,7 @@ impl AppError {
                 StatusCode::FORBIDDEN
             }
             NotFound(_) => StatusCode::NOT_FOUND,
-            Conflict(_) => StatusCode::CONFLICT,
+            Conflict(_) | StatementAlreadyLogged(_) => StatusCode::CONFLICT,
             BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -89,6 +93,7 @@ impl AppError {
             BadSignature(_) => "bad_signature",
             NotFound(_) => "not_found",
             Conflict(_) => "conflict",
+            StatementAlreadyLogged(_) => "statement_already_logged",
             BodyTooLarge { .. } => "body_too_large",
             UnsupportedMediaType(_) => "unsupported_media_type",
             RateLimited { .. } => "rate_limited",

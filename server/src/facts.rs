@@ -7,7 +7,7 @@ use glassbox_core::dsse::Envelope;
 use glassbox_core::statement::{Attestation, SourceDigest};
 
 use crate::error::AppError;
-use crate::storage::SearchTerms;
+use crate::storage::{Hash, SearchTerms};
 
 /// The kind names used in storage, search and listings (`Attestation::kind`).
 pub const KINDS: [&str; 4] = ["source-submission", "source-review", "build", "key-event"];
@@ -25,6 +25,9 @@ pub struct Facts {
     /// The validated statement, as the registry needs it (allowed roles, the signer's
     /// claimed time, the key event itself).
     pub attestation: Attestation,
+    /// The statement's identity (`Envelope::statement_digest`), by which the
+    /// sequencer logs a statement once whatever signatures carry it.
+    pub statement_digest: Hash,
 }
 
 fn add_source(terms: &mut SearchTerms, repository: &str, source: &SourceDigest) {
@@ -74,6 +77,7 @@ pub fn facts(envelope: &Envelope) -> Result<Facts, AppError> {
         kind: attestation.kind(),
         terms,
         attestation,
+        statement_digest: envelope.statement_digest(),
     })
 }
 

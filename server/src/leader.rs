@@ -398,6 +398,7 @@ fn refusal(status: u16, body: &[u8]) -> AppError {
         "role_not_allowed" => AppError::RoleNotAllowed(message),
         "bad_signature" => AppError::BadSignature(message),
         "conflict" => AppError::Conflict(message),
+        "statement_already_logged" => AppError::StatementAlreadyLogged(message),
         "overloaded" | "rate_limited" => AppError::Overloaded,
         "timeout" => AppError::Timeout(Duration::from_secs(0)),
         _ => {

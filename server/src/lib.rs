@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod config;
 pub mod datadir;
+pub mod dedupe;
 pub mod error;
 pub mod extract;
 pub mod facts;

@@ -206,10 +206,10 @@ pub fn endpoints() -> Vec<Endpoint> {
             params: &[],
             responses: &[
                 (201, "Newly logged", JSON, Some("Receipt")),
-                (200, "Already logged (identical envelope)", JSON, Some("Receipt")),
+                (200, "The statement is already logged, with every signer of this envelope: the first copy's receipt", JSON, Some("Receipt")),
                 (400, "Malformed envelope or invalid statement", JSON, Some("Error")),
                 (403, "Unknown, revoked or unauthorised key, or bad signature", JSON, Some("Error")),
-                (409, "Key event contradicts the registry", JSON, Some("Error")),
+                (409, "Key event contradicts the registry, or the statement is already logged without a signer this envelope adds", JSON, Some("Error")),
                 (413, "Body too large", JSON, Some("Error")),
                 (429, "Rate limited", JSON, Some("Error")),
                 (503, "Overloaded, commit failed, timeout or shutting down", JSON, Some("Error")),
@@ -232,7 +232,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         },
         Endpoint {
             path: "/api/v1/bundle", method: Method::Get, tag: "log",
-            summary: "Everything needed to verify an artifact offline",
+            summary: "Everything needed to verify an artifact offline: its builds, and the submissions, reviews and builds of their sources, in log order",
             params: &[("artifact", In::Query, true, "string", "SHA-256 of the artifact")],
             responses: &[(200, "A bundle (core::bundle::Bundle)", JSON, Some("Bundle")), BAD, NOT_FOUND],
             route: |m| on(m, bundle::bundle),

@@ -6,11 +6,13 @@
 //! batch interval, or as soon as a batch is full. Each batch goes through two
 //! stages:
 //!
-//! 1. **prepare** (in memory, on the blocking pool): drop duplicates, then admit
-//!    each envelope with the core participant registry *at its position* (key
-//!    events earlier in the same batch, or in the batch still committing, already
-//!    applied; the same rules the verifier replays); compute the Merkle nodes the
-//!    new leaves complete; sign a checkpoint for the new size;
+//! 1. **prepare** (in memory, on the blocking pool): answer a statement already
+//!    logged with its first copy, or refuse it if it adds a signer
+//!    ([`crate::dedupe`]); admit each envelope with the core participant registry
+//!    *at its position* (key events earlier in the same batch, or in the batch
+//!    still committing, already applied; the same rules the verifier replays);
+//!    compute the Merkle nodes the new leaves complete; sign a checkpoint for the
+//!    new size;
 //! 2. **commit**: entries, nodes, checkpoint and key events in ONE storage call
 //!    (one transaction, one fsync); only then answer each submitter with its
 //!    receipt.
@@ -39,12 +41,15 @@ use glassbox_core::statement::Attestation;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::clock::Clock;
+use crate::dedupe::{check_signatures, resubmission};
 use crate::error::AppError;
 use crate::facts::Facts;
 use crate::metrics::Metrics;
 use crate::receipt::{receipt_json, BatchReader, ReceiptJson};
 use crate::registry::{key_event_record, replay};
-use crate::storage::{Batch, CheckpointRecord, EntryRecord, NodeId, Storage, StorageError};
+use crate::storage::{
+    Batch, CheckpointRecord, EntryRecord, FirstCopy, NodeId, Storage, StorageError,
+};
 use crate::validate::{admit, Precheck, RegistryView};
 
 /// What the sequencer answers a submitter.
@@ -52,7 +57,8 @@ use crate::validate::{admit, Precheck, RegistryView};
 pub enum SubmitOutcome {
     /// Newly logged (HTTP 201).
     Created(ReceiptJson),
-    /// An identical envelope was already logged (HTTP 200).
+    /// The statement was already logged, with every signer this envelope has:
+    /// the first copy's receipt (HTTP 200).
     Existing(ReceiptJson),
 }
 
@@ -169,7 +175,7 @@ type Reply = oneshot::Sender<Result<SubmitOutcome, AppError>>;
 struct Waiting {
     reply: Reply,
     index: u64,
-    /// New entry (201) rather than a duplicate (200).
+    /// New entry (201) rather than a statement already logged (200).
     created: bool,
     queued_at: Instant,
 }
@@ -193,18 +199,18 @@ impl Prepared {
             None => Settles::default(),
             Some(b) => Settles {
                 nodes: b.nodes.iter().map(|(n, _)| *n).collect(),
-                leaves: b.entries.iter().map(|e| e.leaf_hash).collect(),
+                statements: b.entries.iter().map(|e| e.statement_digest).collect(),
             },
         }
     }
 }
 
-/// The in-memory nodes and leaf hashes of one batch, dropped from the
+/// The in-memory nodes and statement digests of one batch, dropped from the
 /// sequencer's overlay once storage holds them.
 #[derive(Default)]
 struct Settles {
     nodes: Vec<NodeId>,
-    leaves: Vec<Hash>,
+    statements: Vec<Hash>,
 }
 
 /// Answer everyone waiting on a batch that will never commit.
@@ -420,8 +426,8 @@ pub struct Sequencer {
     /// Nodes of prepared batches storage may not hold yet (a batch committing
     /// while the next is prepared).
     unsettled_nodes: HashMap<NodeId, Hash>,
-    /// Leaf hashes of those batches' entries, for deduplication.
-    unsettled_leaves: HashMap<Hash, u64>,
+    /// Statements of those batches' entries, for deduplication.
+    unsettled_statements: HashMap<Hash, FirstCopy>,
     committer: Committer,
     /// The newest committed batch's task, still answering its submitters.
     answering: Option<tokio::task::JoinHandle<()>>,
@@ -470,7 +476,7 @@ impl Sequencer {
             size: 0,
             checkpoint: None,
             unsettled_nodes: HashMap::new(),
-            unsettled_leaves: HashMap::new(),
+            unsettled_statements: HashMap::new(),
             committer,
             answering: None,
         };
@@ -537,7 +543,7 @@ impl Sequencer {
     /// Rebuild the in-memory state from what storage holds (committed batches only).
     fn reload(&mut self) -> Result<(), StorageError> {
         self.unsettled_nodes.clear();
-        self.unsettled_leaves.clear();
+        self.unsettled_statements.clear();
         let registry = replay(self.storage.as_ref())?;
         let view = RegistryView::of(registry.clone());
         self.last_key_event = view.last_key_event;
@@ -559,13 +565,13 @@ impl Sequencer {
         }
     }
 
-    /// Storage now holds a committed batch: its nodes and leaves leave the overlay.
+    /// Storage now holds a committed batch: its nodes and statements leave the overlay.
     fn settle(&mut self, settles: Settles) {
         for n in settles.nodes {
             self.unsettled_nodes.remove(&n);
         }
-        for l in settles.leaves {
-            self.unsettled_leaves.remove(&l);
+        for d in settles.statements {
+            self.unsettled_statements.remove(&d);
         }
     }
 
@@ -732,11 +738,11 @@ impl Sequencer {
         // edge, the same for every leaf of the batch).
         let mut fetched = HashMap::new();
 
-        // Deduplicate against the log with one storage call for the batch; an
-        // identical leaf earlier in this batch or in the batch still committing is
-        // found in memory below.
-        let leaf_hashes: Vec<Hash> = items.iter().map(|s| merkle::leaf_hash(&s.leaf)).collect();
-        let logged = match self.storage.find_leaves(&leaf_hashes) {
+        // A statement is logged once (crate::dedupe): look every statement up in
+        // the log with one storage call for the batch; one earlier in this batch
+        // or in the batch still committing is found in memory below.
+        let digests: Vec<Hash> = items.iter().map(|s| s.facts.statement_digest).collect();
+        let logged = match self.storage.find_statements(&digests) {
             Ok(found) => found,
             Err(e) => {
                 tracing::error!(error = %e, "duplicate lookup failed; refusing the batch");
@@ -754,20 +760,32 @@ impl Sequencer {
             }
         };
 
-        for ((sub, leaf_hash), logged) in items.into_iter().zip(leaf_hashes).zip(logged) {
+        for (sub, logged) in items.into_iter().zip(logged) {
             if sub.registry.get().is_none() {
                 let _ = sub.registry.set(self.committer.registry.subscribe());
             }
-            let existing = self.unsettled_leaves.get(&leaf_hash).copied().or(logged);
-            if let Some(index) = existing {
-                waiting.push(Waiting {
-                    reply: sub.reply,
-                    index,
-                    created: false,
-                    queued_at: sub.queued_at,
-                });
+            let digest = sub.facts.statement_digest;
+            let first = self.unsettled_statements.get(&digest).or(logged.as_ref());
+            if let Some(first) = first {
+                // The handler verified every signature of a prechecked envelope.
+                let verified = match sub.precheck {
+                    Precheck::Authorised { .. } => Ok(()),
+                    _ => check_signatures(&self.registry, &sub.envelope),
+                };
+                match verified.and_then(|()| resubmission(&sub.envelope, first)) {
+                    Ok(index) => waiting.push(Waiting {
+                        reply: sub.reply,
+                        index,
+                        created: false,
+                        queued_at: sub.queued_at,
+                    }),
+                    Err(e) => {
+                        let _ = sub.reply.send(Err(e));
+                    }
+                }
                 continue;
             }
+            let leaf_hash = merkle::leaf_hash(&sub.leaf);
             let size = self.size;
             let reader = BatchReader::with_fetched(
                 &self.unsettled_nodes,
@@ -812,21 +830,29 @@ impl Sequencer {
                 self.unsettled_nodes.insert(node, hash);
                 batch.nodes.push((node, hash));
             }
+            let signers: Vec<String> = sub
+                .envelope
+                .signatures
+                .iter()
+                .map(|s| s.keyid.clone())
+                .collect();
+            self.unsettled_statements.insert(
+                digest,
+                FirstCopy {
+                    index: size,
+                    signers: signers.clone(),
+                },
+            );
             batch.entries.push(EntryRecord {
                 index: size,
                 leaf: sub.leaf,
                 leaf_hash,
+                statement_digest: digest,
                 kind: sub.facts.kind.to_string(),
                 integrated_at_ms: now,
-                signers: sub
-                    .envelope
-                    .signatures
-                    .iter()
-                    .map(|s| s.keyid.clone())
-                    .collect(),
+                signers,
                 terms: sub.facts.terms,
             });
-            self.unsettled_leaves.insert(leaf_hash, size);
             waiting.push(Waiting {
                 reply: sub.reply,
                 index: size,

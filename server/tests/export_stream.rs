@@ -35,7 +35,7 @@ struct Counting {
 }
 
 impl Storage for Counting {
-    glassbox_server::forward_storage!(inner => identity, set_identity, append_batch, latest_checkpoint, checkpoint_at, checkpoints, entry, entries, leaves, find_leaf, key_events, read_hashes);
+    glassbox_server::forward_storage!(inner => identity, set_identity, append_batch, latest_checkpoint, checkpoint_at, checkpoints, entry, entries, leaves, find_leaf, find_statements, key_events, read_hashes);
     fn search(&self, q: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
         let rows = self.inner.search(q)?;
         let n = rows.len() as u64;

@@ -1,4 +1,5 @@
-//! PostgreSQL-only guarantees: versioned migrations shared by several nodes, the
+//! PostgreSQL-only guarantees: versioned migrations shared by several nodes (and
+//! the one that computes statement digests from stored leaves), the
 //! sequencer lease taken by compare-and-swap, and fencing — a node whose lease
 //! was taken over can never commit (docs/postgres.md). Skipped (with a line
 //! saying so) when GLASSBOX_TEST_POSTGRES is not set.
@@ -11,7 +12,9 @@ use std::time::Duration;
 
 use glassbox_server::leader::LeaseStore;
 use glassbox_server::storage::postgres::PostgresStorage;
-use glassbox_server::storage::{Storage, StorageError};
+use glassbox_server::storage::{
+    Batch, CheckpointRecord, EntryRecord, FirstCopy, SearchTerms, Storage, StorageError,
+};
 use pg_support::TestDatabase;
 use storage_contract_suite::{Log, T0};
 
@@ -40,16 +43,100 @@ fn nodes_migrating_at_once_end_on_one_schema_version() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, vec![2]);
+    assert_eq!(versions, vec![3]);
     c.batch_execute("UPDATE schema_version SET version = 99")
         .unwrap();
     assert!(matches!(
         PostgresStorage::open_config(db.config(), 1),
         Err(StorageError::SchemaTooNew {
             found: 99,
-            supported: 2
+            supported: 3
         })
     ));
+}
+
+/// An entry at `index` whose leaf is an envelope of statement `n` signed by
+/// the keys of `seeds`, its signers recorded as `signers`.
+fn envelope_entry(index: u64, n: u8, seeds: &[u8], signers: &[&str]) -> EntryRecord {
+    let keys: Vec<ed25519_dalek::SigningKey> = seeds
+        .iter()
+        .map(|s| ed25519_dalek::SigningKey::from_bytes(&[*s; 32]))
+        .collect();
+    let keys: Vec<&ed25519_dalek::SigningKey> = keys.iter().collect();
+    let payload = format!("{{\"n\":{n}}}");
+    let env = glassbox_core::dsse::Envelope::sign(
+        "application/vnd.in-toto+json",
+        payload.as_bytes(),
+        &keys,
+    )
+    .unwrap();
+    let leaf = env.to_canonical_json();
+    EntryRecord {
+        index,
+        leaf_hash: glassbox_core::merkle::leaf_hash(&leaf),
+        statement_digest: env.statement_digest(),
+        leaf,
+        kind: "source-review".into(),
+        integrated_at_ms: T0,
+        signers: signers.iter().map(|s| s.to_string()).collect(),
+        terms: SearchTerms::default(),
+    }
+}
+
+#[test]
+fn a_version_2_database_gains_the_statement_digests_of_its_leaves() {
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    // Entry 1 is a later copy of entry 0's statement with one more signer, as
+    // logs written before statements were deduplicated may hold.
+    let entries = vec![
+        envelope_entry(0, 0, &[7], &["k7"]),
+        envelope_entry(1, 0, &[7, 8], &["k7", "k8"]),
+        envelope_entry(2, 2, &[9], &["k9"]),
+    ];
+    open(&db)
+        .append_batch(&Batch {
+            entries: entries.clone(),
+            nodes: Vec::new(),
+            checkpoint: CheckpointRecord {
+                size: 3,
+                note: b"n".to_vec(),
+                created_at_ms: T0,
+            },
+            key_events: Vec::new(),
+        })
+        .unwrap();
+    // Back to version 2: the column, its index and its check are what 3 added.
+    db.client()
+        .batch_execute(
+            "ALTER TABLE entries DROP COLUMN statement;
+             UPDATE schema_version SET version = 2;",
+        )
+        .unwrap();
+    let s = open(&db);
+    let version: i64 = db
+        .client()
+        .query_one("SELECT version FROM schema_version", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version, 3);
+    assert_eq!(s.entries(&[0, 1, 2]).unwrap(), entries);
+    let first = |index: u64, signers: &[&str]| {
+        Some(FirstCopy {
+            index,
+            signers: signers.iter().map(|s| s.to_string()).collect(),
+        })
+    };
+    assert_eq!(
+        s.find_statements(&[
+            entries[1].statement_digest,
+            entries[2].statement_digest,
+            [0; 32]
+        ])
+        .unwrap(),
+        vec![first(0, &["k7"]), first(2, &["k9"]), None]
+    );
 }
 
 #[test]

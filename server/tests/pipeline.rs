@@ -64,7 +64,7 @@ impl Gated {
 }
 
 impl Storage for Gated {
-    glassbox_server::forward_storage!(inner => identity, set_identity, latest_checkpoint, checkpoint_at, checkpoints, entry, entries, leaves, find_leaf, find_leaves, key_events, search, read_hashes);
+    glassbox_server::forward_storage!(inner => identity, set_identity, latest_checkpoint, checkpoint_at, checkpoints, entry, entries, leaves, find_leaf, find_statements, key_events, search, read_hashes);
     fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
         self.arrived.fetch_add(1, Ordering::SeqCst);
         let mut closed = self.closed.lock().unwrap();

@@ -1,5 +1,5 @@
 //! Search and bundle return exactly the right entries for seeded data, across
-//! several pages.
+//! several pages; a bundle's evidence is in log order.
 
 mod support;
 
@@ -120,7 +120,7 @@ async fn bundle_holds_builds_their_sources_and_every_key_event() {
     let bundle: glassbox_core::bundle::Bundle = serde_json::from_value(b.clone()).unwrap();
     let idx =
         |rs: &[glassbox_core::bundle::Receipt]| rs.iter().map(|r| r.index).collect::<Vec<_>>();
-    assert_eq!(idx(&bundle.entries), vec![24, 25, 10, 11, 27]);
+    assert_eq!(idx(&bundle.entries), vec![10, 11, 24, 25, 27]);
     assert_eq!(idx(&bundle.key_events), vec![0, 1, 2, 3]);
     let cp =
         glassbox_core::checkpoint::SignedCheckpoint::open(bundle.checkpoint.as_bytes(), &log.vkey)
@@ -145,4 +145,88 @@ async fn bundle_holds_builds_their_sources_and_every_key_event() {
     assert_eq!(code(&body), "not_found");
     let (status, _) = log.get_json("/api/v1/bundle?artifact=xyz").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// The bundle of `name`'s artifact, which must exist.
+async fn bundle_of(log: &TestLog, name: &str) -> glassbox_core::bundle::Bundle {
+    let (status, b) = log
+        .get_json(&format!("/api/v1/bundle?artifact={}", artifact(name)))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{name}: {b}");
+    serde_json::from_value(b).unwrap()
+}
+
+#[tokio::test]
+async fn a_bundle_holds_the_builds_of_other_artifacts_from_the_same_source() {
+    let (log, vendor, _, builder) = seeded().await;
+    for env in [
+        build(&builder, "c.bin", "https://git.example/a", 3), // 28: other bytes, a.bin's source
+        build(&vendor, "d.bin", "https://git.example/a", 4),  // 29: b.bin's source, not a.bin's
+    ] {
+        let (status, body) = log.submit(&env).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let idx =
+        |b: &glassbox_core::bundle::Bundle| b.entries.iter().map(|r| r.index).collect::<Vec<_>>();
+    assert_eq!(
+        idx(&bundle_of(&log, "a.bin").await),
+        vec![10, 11, 24, 25, 27, 28]
+    );
+    assert_eq!(
+        idx(&bundle_of(&log, "c.bin").await),
+        vec![10, 11, 24, 25, 27, 28]
+    );
+    assert_eq!(idx(&bundle_of(&log, "b.bin").await), vec![12, 13, 26, 29]);
+}
+
+#[tokio::test]
+async fn every_bundle_lists_entries_and_key_events_in_strictly_increasing_log_order() {
+    let (log, vendor, reviewer, _) = seeded().await;
+    // A key event after the evidence, and evidence after it: order by index,
+    // not by kind or by the query that found an entry.
+    let late = participant(9);
+    log.enrol(&late, &[Role::Builder]).await; // 28
+    for env in [
+        build(&late, "a.bin", "https://git.example/a", 3), // 29
+        review(&reviewer, "https://git.example/b", 4),     // 30: source 4 reviewed again
+        build(&vendor, "b.bin", "https://git.example/a", 4), // 31
+    ] {
+        let (status, body) = log.submit(&env).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    for name in ["a.bin", "b.bin"] {
+        let bundle = bundle_of(&log, name).await;
+        for (what, receipts) in [
+            ("entries", &bundle.entries),
+            ("keyEvents", &bundle.key_events),
+        ] {
+            let indexes: Vec<u64> = receipts.iter().map(|r| r.index).collect();
+            assert!(
+                indexes.windows(2).all(|w| w[0] < w[1]),
+                "{name} {what}: {indexes:?}"
+            );
+        }
+        assert_eq!(
+            bundle
+                .key_events
+                .iter()
+                .map(|r| r.index)
+                .collect::<Vec<_>>(),
+            vec![0, 1, 2, 3, 28]
+        );
+    }
+    let a: Vec<u64> = bundle_of(&log, "a.bin")
+        .await
+        .entries
+        .iter()
+        .map(|r| r.index)
+        .collect();
+    assert_eq!(a, vec![10, 11, 24, 25, 27, 29]);
+    let b: Vec<u64> = bundle_of(&log, "b.bin")
+        .await
+        .entries
+        .iter()
+        .map(|r| r.index)
+        .collect();
+    assert_eq!(b, vec![12, 13, 26, 30, 31]);
 }

@@ -1,6 +1,7 @@
 //! The sequencer on its own (no router): batching by interval and by size on a
-//! paused tokio clock, deduplication, all-or-nothing commits under injected
-//! storage faults, and key events applied in log order inside one batch.
+//! paused tokio clock, deduplication (a statement is logged once), all-or-nothing
+//! commits under injected storage faults, and key events applied in log order
+//! inside one batch.
 
 mod support;
 
@@ -240,6 +241,34 @@ async fn duplicates_within_a_batch_and_against_the_log_get_the_existing_entry() 
     assert_eq!(existing(&got[1]), 2);
     assert_eq!(checkpoint_sizes(&storage), vec![0, 1, 2, 4]);
     assert_eq!(storage.entry(4).unwrap(), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_copy_adding_a_signer_later_in_the_same_batch_is_refused_and_takes_no_index() {
+    let (storage, operator, _) = seeded().await;
+    let (seq, metrics) = sequencer(&storage, Duration::from_millis(100), 64);
+    let (handle, rx) = queue(1024, metrics.clone());
+    let (r1, r2) = (participant(7), participant(8));
+    let tasks = queue_all(
+        &handle,
+        &metrics,
+        &[
+            register(&operator, &r1, &[Role::Reviewer]),
+            register(&operator, &r2, &[Role::Reviewer]),
+            review(&r1, REPO, 1),
+            cosigned_review(&[&r2, &r1], REPO, 1),
+            review(&r1, REPO, 2),
+            review(&r1, REPO, 1),
+        ],
+    )
+    .await;
+    seq.start(rx);
+    let got = answers(tasks).await;
+    assert_eq!(created(&got[2]), 4);
+    assert_eq!(refused(&got[3]), "statement_already_logged");
+    assert_eq!(created(&got[4]), 5, "the refused copy took no index");
+    assert_eq!(existing(&got[5]), 4);
+    assert_eq!(checkpoint_sizes(&storage), vec![0, 1, 2, 6], "one batch");
 }
 
 #[tokio::test(start_paused = true)]

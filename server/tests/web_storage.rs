@@ -30,6 +30,7 @@ impl Storage for DefaultsOnly {
         entries(indexes: &[u64]) -> Result<Vec<glassbox_server::storage::EntryRecord>, StorageError>;
         leaves(start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError>;
         find_leaf(h: &[u8; 32]) -> Result<Option<u64>, StorageError>;
+        find_statements(d: &[[u8; 32]]) -> Result<Vec<Option<glassbox_server::storage::FirstCopy>>, StorageError>;
         search(q: &SearchQuery) -> Result<Vec<glassbox_server::storage::EntryRecord>, StorageError>;
         key_events() -> Result<Vec<glassbox_server::storage::KeyEventRecord>, StorageError>;
         read_hashes(n: &[glassbox_server::storage::NodeId]) -> Result<Vec<[u8; 32]>, StorageError>;

@@ -1,7 +1,15 @@
 //! `GET /api/v1/bundle?artifact=`: everything a verifier needs for one artifact
 //! (core::bundle::Bundle), every proof against one checkpoint.
+//!
+//! The evidence is the builds naming the artifact and, for every source dirHash
+//! they name, every submission, review and build naming that dirHash: builds of
+//! other artifacts from the same source let the verifier see a trusted builder
+//! who got other bytes from the same source and recipe. Entries and key events
+//! are each in strictly increasing log index, once: the verifier counts a
+//! statement only at its first position and refuses evidence out of log order
+//! as tampered (DESIGN §6a; docs/formats/bundle.md).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::State;
 use axum::Json;
@@ -13,7 +21,7 @@ use crate::error::AppError;
 use crate::extract::Q;
 use crate::receipt::{make_receipt, StorageReader};
 use crate::state::AppState;
-use crate::storage::{SearchQuery, Storage};
+use crate::storage::{EntryRecord, SearchQuery, Storage};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,11 +33,7 @@ pub struct BundleParams {
 const PAGE: usize = 1000;
 
 /// Every entry matching `q` below `size`, paging through storage.
-fn all(
-    s: &dyn Storage,
-    mut q: SearchQuery,
-    size: u64,
-) -> Result<Vec<crate::storage::EntryRecord>, AppError> {
+fn all(s: &dyn Storage, mut q: SearchQuery, size: u64) -> Result<Vec<EntryRecord>, AppError> {
     q.before = Some(size);
     q.limit = PAGE;
     let mut out = Vec::new();
@@ -77,38 +81,39 @@ pub async fn bundle(
                 .iter()
                 .flat_map(|b| b.terms.dir_hashes.iter().cloned())
                 .collect();
-            let mut source_entries = BTreeSet::new();
+            // Keyed by index: log order, each entry once.
+            let mut evidence: BTreeMap<u64, EntryRecord> =
+                builds.into_iter().map(|e| (e.index, e)).collect();
             for dir_hash in &sources {
-                for kind in ["source-submission", "source-review"] {
+                for kind in ["source-submission", "source-review", "build"] {
                     let q = SearchQuery {
                         dir_hash: Some(dir_hash.clone()),
                         kind: Some(kind.into()),
                         ..Default::default()
                     };
                     for e in all(s, q, size)? {
-                        source_entries.insert(e.index);
+                        evidence.entry(e.index).or_insert(e);
                     }
                 }
             }
             let reader = StorageReader(s);
-            let mut entries = Vec::new();
-            for e in &builds {
-                entries.push(make_receipt(e.index, &e.leaf, &checkpoint, &reader)?);
-            }
-            let source_indexes: Vec<u64> = source_entries.into_iter().collect();
-            for e in s.entries(&source_indexes)? {
-                entries.push(make_receipt(e.index, &e.leaf, &checkpoint, &reader)?);
-            }
+            let entries = evidence
+                .values()
+                .map(|e| make_receipt(e.index, &e.leaf, &checkpoint, &reader))
+                .collect::<Result<Vec<_>, _>>()?;
             let event_indexes: Vec<u64> = s
                 .key_events()?
                 .into_iter()
                 .map(|k| k.index)
                 .filter(|&i| i < size)
+                .collect::<BTreeSet<u64>>()
+                .into_iter()
                 .collect();
-            let mut key_events = Vec::new();
-            for e in s.entries(&event_indexes)? {
-                key_events.push(make_receipt(e.index, &e.leaf, &checkpoint, &reader)?);
-            }
+            let key_events = s
+                .entries(&event_indexes)?
+                .iter()
+                .map(|e| make_receipt(e.index, &e.leaf, &checkpoint, &reader))
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(Bundle {
                 media_type: BUNDLE_MEDIA_TYPE.to_string(),
                 artifact: artifact.to_string(),

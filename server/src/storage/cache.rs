@@ -401,7 +401,7 @@ impl CachedStorage {
 }
 
 impl Storage for CachedStorage {
-    crate::forward_storage!(inner => identity, set_identity, checkpoints, entry, entries, leaves, find_leaf, find_leaves, search, key_events, add_cosignatures, entries_per_day);
+    crate::forward_storage!(inner => identity, set_identity, checkpoints, entry, entries, leaves, find_leaf, find_statements, search, key_events, add_cosignatures, entries_per_day);
 
     /// Appends, then — only once the batch is durable — adds its nodes to the
     /// cached tiles (the log's right edge), so the next batch's appends and

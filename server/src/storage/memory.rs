@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use super::records::{
-    Batch, CheckpointRecord, DayCount, EntryRecord, KeyEventRecord, LogIdentity, DAY_MS,
+    Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, KeyEventRecord, LogIdentity, DAY_MS,
 };
 use super::{Hash, NodeId, SearchQuery, Storage, StorageError};
 
@@ -15,6 +15,8 @@ struct State {
     identity: Option<LogIdentity>,
     entries: Vec<EntryRecord>,
     by_leaf: HashMap<Hash, u64>,
+    /// The first index carrying each statement digest.
+    by_statement: HashMap<Hash, u64>,
     nodes: HashMap<NodeId, Hash>,
     checkpoints: BTreeMap<u64, CheckpointRecord>,
     key_events: Vec<KeyEventRecord>,
@@ -93,6 +95,7 @@ impl Storage for MemoryStorage {
         }
         for e in &batch.entries {
             s.by_leaf.insert(e.leaf_hash, e.index);
+            s.by_statement.entry(e.statement_digest).or_insert(e.index);
             s.entries.push(e.clone());
         }
         s.nodes.extend(batch.nodes.iter().copied());
@@ -166,6 +169,20 @@ impl Storage for MemoryStorage {
 
     fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
         Ok(self.lock()?.by_leaf.get(leaf_hash).copied())
+    }
+
+    fn find_statements(&self, digests: &[Hash]) -> Result<Vec<Option<FirstCopy>>, StorageError> {
+        let s = self.lock()?;
+        Ok(digests
+            .iter()
+            .map(|d| {
+                let index = *s.by_statement.get(d)?;
+                Some(FirstCopy {
+                    index,
+                    signers: s.entries[index as usize].signers.clone(),
+                })
+            })
+            .collect())
     }
 
     fn search(&self, q: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {

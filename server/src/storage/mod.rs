@@ -14,8 +14,8 @@ pub mod schema;
 pub mod sqlite;
 
 pub use records::{
-    Batch, CheckpointRecord, DayCount, EntryRecord, KeyEventRecord, LogIdentity, SearchQuery,
-    SearchTerms, DAY_MS,
+    Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, KeyEventRecord, LogIdentity,
+    SearchQuery, SearchTerms, DAY_MS,
 };
 
 /// A tree node: the hash of the complete subtree of `2^level` leaves starting at
@@ -59,6 +59,12 @@ pub enum StorageError {
 ///   complete batch: a checkpoint is never visible before the entries and node
 ///   hashes it commits to, and the latest checkpoint's size equals the number of
 ///   stored entries.
+/// * **Statements are found at their first position.**
+///   [`find_statements`](Storage::find_statements) answers, for a statement
+///   digest, the entry with the lowest index carrying it. Storage does not refuse
+///   a second entry with a logged statement (logs written before the sequencer
+///   refused them hold such copies, and must still open); keeping the log free of
+///   them is the sequencer's job.
 /// * **Append-only.** Nothing is ever updated or deleted; callers append entries
 ///   with dense indexes starting at the current size. Witness cosignatures are
 ///   appended to an existing checkpoint later ([`add_cosignatures`](Storage::add_cosignatures));
@@ -90,11 +96,11 @@ pub trait Storage: Send + Sync + 'static {
     fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError>;
     /// The index of the entry whose leaf hash is `leaf_hash`, if logged.
     fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError>;
-    /// [`find_leaf`](Self::find_leaf) for each of `leaf_hashes`, in order: one
-    /// call per batch for the sequencer's duplicate check.
-    fn find_leaves(&self, leaf_hashes: &[Hash]) -> Result<Vec<Option<u64>>, StorageError> {
-        leaf_hashes.iter().map(|h| self.find_leaf(h)).collect()
-    }
+    /// For each of `digests` ([`EntryRecord::statement_digest`]), in order: the
+    /// first entry carrying that statement, with its signers, if logged. One call
+    /// per batch for the sequencer's duplicate check, so it is on the write path:
+    /// a miss must cost one index lookup.
+    fn find_statements(&self, digests: &[Hash]) -> Result<Vec<Option<FirstCopy>>, StorageError>;
     /// Entries matching every term of `query`, ordered by index, after `query.after`.
     fn search(&self, query: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError>;
     /// Indexes of every key event, in log order.
@@ -222,9 +228,9 @@ macro_rules! forward_storage {
             self.$f.find_leaf(leaf_hash)
         }
     };
-    (@one $f:ident find_leaves) => {
-        fn find_leaves(&self, leaf_hashes: &[$crate::storage::Hash]) -> ::std::result::Result<::std::vec::Vec<::std::option::Option<u64>>, $crate::storage::StorageError> {
-            self.$f.find_leaves(leaf_hashes)
+    (@one $f:ident find_statements) => {
+        fn find_statements(&self, digests: &[$crate::storage::Hash]) -> ::std::result::Result<::std::vec::Vec<::std::option::Option<$crate::storage::FirstCopy>>, $crate::storage::StorageError> {
+            self.$f.find_statements(digests)
         }
     };
     (@one $f:ident search) => {

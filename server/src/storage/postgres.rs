@@ -21,7 +21,7 @@ use postgres::{Client, IsolationLevel, NoTls, Row, Transaction};
 
 use super::postgres_schema::{db, migrate};
 use super::records::{
-    Batch, CheckpointRecord, DayCount, EntryRecord, KeyEventRecord, LogIdentity, DAY_MS,
+    Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, KeyEventRecord, LogIdentity, DAY_MS,
 };
 use super::{Hash, NodeId, SearchQuery, SearchTerms, Storage, StorageError};
 
@@ -149,7 +149,7 @@ fn to_u64(v: i64) -> Result<u64, StorageError> {
     u64::try_from(v).map_err(|_| StorageError::Corrupt(format!("negative index {v}")))
 }
 
-const ENTRY_COLUMNS: &str = "e.idx, e.leaf, e.leaf_hash, e.kind, e.integrated_at";
+const ENTRY_COLUMNS: &str = "e.idx, e.leaf, e.leaf_hash, e.kind, e.integrated_at, e.statement";
 
 /// Turn `entries` rows into records, attaching every entry's search terms and
 /// signers with one query.
@@ -188,6 +188,7 @@ fn complete_entries(
                 index: to_u64(idx)?,
                 leaf: r.get(1),
                 leaf_hash: hash_from(r.get(2))?,
+                statement_digest: hash_from(r.get(5))?,
                 kind: r.get(3),
                 integrated_at_ms: r.get(4),
                 signers,
@@ -343,6 +344,7 @@ impl Storage for PostgresStorage {
             let mut idx = Vec::new();
             let mut leaf = Vec::new();
             let mut leaf_hash = Vec::new();
+            let mut statement = Vec::new();
             let mut kind = Vec::new();
             let mut at = Vec::new();
             let (mut t_field, mut t_value, mut t_idx) = (Vec::new(), Vec::new(), Vec::new());
@@ -351,6 +353,7 @@ impl Storage for PostgresStorage {
                 idx.push(i);
                 leaf.push(e.leaf.as_slice());
                 leaf_hash.push(&e.leaf_hash[..]);
+                statement.push(&e.statement_digest[..]);
                 kind.push(e.kind.as_str());
                 at.push(e.integrated_at_ms);
                 let fields = [
@@ -370,9 +373,10 @@ impl Storage for PostgresStorage {
             }
             if !idx.is_empty() {
                 tx.execute(
-                    "INSERT INTO entries (idx, leaf, leaf_hash, kind, integrated_at)
-                     SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::text[], $5::bigint[])",
-                    &[&idx, &leaf, &leaf_hash, &kind, &at],
+                    "INSERT INTO entries (idx, leaf, leaf_hash, kind, integrated_at, statement)
+                     SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::text[],
+                                          $5::bigint[], $6::bytea[])",
+                    &[&idx, &leaf, &leaf_hash, &kind, &at, &statement],
                 )
                 .map_err(db)?;
             }
@@ -386,7 +390,11 @@ impl Storage for PostgresStorage {
                 .map_err(db)?;
             }
             if !batch.nodes.is_empty() {
-                let levels: Vec<i16> = batch.nodes.iter().map(|(n, _)| i16::from(n.level)).collect();
+                let levels: Vec<i16> = batch
+                    .nodes
+                    .iter()
+                    .map(|(n, _)| i16::from(n.level))
+                    .collect();
                 let indexes = batch
                     .nodes
                     .iter()
@@ -403,7 +411,12 @@ impl Storage for PostgresStorage {
             for ev in &batch.key_events {
                 tx.execute(
                     "INSERT INTO key_events (idx, key_id, action, details) VALUES ($1, $2, $3, $4)",
-                    &[&to_i64(ev.index)?, &ev.key_id, &ev.action, &ev.details.to_string()],
+                    &[
+                        &to_i64(ev.index)?,
+                        &ev.key_id,
+                        &ev.action,
+                        &ev.details.to_string(),
+                    ],
                 )
                 .map_err(db)?;
             }
@@ -533,22 +546,56 @@ impl Storage for PostgresStorage {
     }
 
     fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
-        let mut found = self.find_leaves(std::slice::from_ref(leaf_hash))?;
-        Ok(found.pop().flatten())
+        self.read(|tx| {
+            tx.query_opt(
+                "SELECT idx FROM entries WHERE leaf_hash = $1",
+                &[&&leaf_hash[..]],
+            )
+            .map_err(db)?
+            .map(|r| to_u64(r.get(0)))
+            .transpose()
+        })
     }
 
-    fn find_leaves(&self, leaf_hashes: &[Hash]) -> Result<Vec<Option<u64>>, StorageError> {
+    fn find_statements(&self, digests: &[Hash]) -> Result<Vec<Option<FirstCopy>>, StorageError> {
+        let digests: Vec<&[u8]> = digests.iter().map(|d| &d[..]).collect();
         self.read(|tx| {
-            let stmt = tx
-                .prepare("SELECT idx FROM entries WHERE leaf_hash = $1")
+            // One round trip for the batch, each digest one seek on entries_statement.
+            let rows = tx
+                .query(
+                    "SELECT (SELECT e.idx FROM entries e WHERE e.statement = u.digest
+                             ORDER BY e.idx LIMIT 1)
+                     FROM unnest($1::bytea[]) WITH ORDINALITY AS u (digest, n)
+                     ORDER BY u.n",
+                    &[&digests],
+                )
                 .map_err(db)?;
-            leaf_hashes
-                .iter()
-                .map(|h| {
-                    tx.query_opt(&stmt, &[&&h[..]])
-                        .map_err(db)?
-                        .map(|r| to_u64(r.get(0)))
-                        .transpose()
+            let first: Vec<Option<i64>> = rows.iter().map(|r| r.get(0)).collect();
+            let hits: Vec<i64> = first.iter().flatten().copied().collect();
+            let mut signers: HashMap<i64, Vec<String>> = HashMap::new();
+            if !hits.is_empty() {
+                // A hit is a re-submission, which is rare: a second round trip.
+                for r in tx
+                    .query(
+                        "SELECT idx, value FROM entry_terms
+                         WHERE field = 'signer' AND idx = ANY($1) ORDER BY idx, value",
+                        &[&hits],
+                    )
+                    .map_err(db)?
+                {
+                    signers.entry(r.get(0)).or_default().push(r.get(1));
+                }
+            }
+            first
+                .into_iter()
+                .map(|idx| {
+                    idx.map(|i| {
+                        Ok(FirstCopy {
+                            index: to_u64(i)?,
+                            signers: signers.get(&i).cloned().unwrap_or_default(),
+                        })
+                    })
+                    .transpose()
                 })
                 .collect()
         })

@@ -6,14 +6,34 @@
 //! DDL is transactional, so a crash mid-migration leaves the previous version.
 //! Migrations are only ever appended to this list.
 
-use postgres::Client;
+use postgres::{Client, Transaction};
 
+use super::records::statement_digest_of_leaf;
 use super::StorageError;
 
+/// One step of the schema.
+enum Migration {
+    /// What SQL alone can do.
+    Sql(&'static str),
+    /// A step that computes from stored data what SQL cannot (in the same
+    /// transaction as the version bump, like an SQL step).
+    Code(fn(&mut Transaction<'_>) -> Result<(), StorageError>),
+}
+
+impl Migration {
+    fn apply(&self, tx: &mut Transaction<'_>) -> Result<(), StorageError> {
+        match self {
+            Migration::Sql(sql) => tx.batch_execute(sql).map_err(db),
+            Migration::Code(step) => step(tx),
+        }
+    }
+}
+
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Migration] = &[
     // 1: the initial schema (the same tables as SQLite's, plus the sequencer lease).
-    "
+    Migration::Sql(
+        "
     CREATE TABLE meta (
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
@@ -62,9 +82,11 @@ const MIGRATIONS: &[&str] = &[
         expires_at  TIMESTAMPTZ NOT NULL
     );
     ",
+    ),
     // 2: witness cosignatures (C2SP tlog-cosignature v1) gathered after a checkpoint
     // was signed; at most one per witness key per checkpoint.
-    "
+    Migration::Sql(
+        "
     CREATE TABLE cosignatures (
         size      BIGINT NOT NULL REFERENCES checkpoints (size),
         name      TEXT   NOT NULL,
@@ -74,7 +96,62 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (size, name, key_id)
     );
     ",
+    ),
+    // 3: every entry's statement digest, indexed (see `add_statement_digests`).
+    Migration::Code(add_statement_digests),
 ];
+
+/// Entries whose statement digest one round trip of [`add_statement_digests`] fills in.
+const BACKFILL_PAGE: i64 = 1000;
+
+/// Schema 3: the statement digest of every entry (SHA-256 of the DSSE PAE,
+/// docs/formats/attestations.md), indexed with the entry's index so that the
+/// first entry carrying a statement is one index seek: the sequencer logs a
+/// statement once, at its first position (docs/decisions.md).
+///
+/// The digest is computed here from each stored leaf (canonical envelope JSON),
+/// a page of entries per round trip. A leaf that is not a DSSE envelope stops
+/// the migration: the log stores nothing else, so the database is corrupt.
+fn add_statement_digests(tx: &mut Transaction<'_>) -> Result<(), StorageError> {
+    tx.batch_execute("ALTER TABLE entries ADD COLUMN statement BYTEA")
+        .map_err(db)?;
+    let mut after = -1i64;
+    loop {
+        let rows = tx
+            .query(
+                "SELECT idx, leaf FROM entries WHERE idx > $1 ORDER BY idx LIMIT $2",
+                &[&after, &BACKFILL_PAGE],
+            )
+            .map_err(db)?;
+        let Some(last) = rows.last() else {
+            break;
+        };
+        after = last.get(0);
+        let mut idx = Vec::with_capacity(rows.len());
+        let mut digests = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let i: i64 = r.get(0);
+            digests.push(statement_digest_of_leaf(i, r.get(1))?.to_vec());
+            idx.push(i);
+        }
+        tx.execute(
+            "UPDATE entries e SET statement = u.statement
+             FROM unnest($1::bigint[], $2::bytea[]) AS u (idx, statement)
+             WHERE e.idx = u.idx",
+            &[&idx, &digests],
+        )
+        .map_err(db)?;
+    }
+    tx.batch_execute(
+        "
+        ALTER TABLE entries ALTER COLUMN statement SET NOT NULL;
+        ALTER TABLE entries ADD CONSTRAINT entries_statement_is_sha256
+            CHECK (octet_length(statement) = 32);
+        CREATE INDEX entries_statement ON entries (statement, idx);
+        ",
+    )
+    .map_err(db)
+}
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -100,10 +177,10 @@ pub fn migrate(client: &mut Client) -> Result<(), StorageError> {
                 supported: SCHEMA_VERSION,
             });
         }
-        let Some(sql) = MIGRATIONS.get(found as usize) else {
+        let Some(step) = MIGRATIONS.get(found as usize) else {
             return tx.commit().map_err(db);
         };
-        tx.batch_execute(sql).map_err(db)?;
+        step.apply(&mut tx)?;
         if found == 0 {
             tx.execute("INSERT INTO schema_version (version) VALUES (1)", &[])
                 .map_err(db)?;

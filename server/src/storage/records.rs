@@ -51,6 +51,10 @@ pub struct EntryRecord {
     /// The canonical envelope bytes: the Merkle leaf.
     pub leaf: Vec<u8>,
     pub leaf_hash: Hash,
+    /// SHA-256 of the envelope's DSSE PAE (`Envelope::statement_digest`): the
+    /// statement's identity, the same for every envelope carrying it whatever its
+    /// signatures (docs/formats/attestations.md, "Statement digest").
+    pub statement_digest: Hash,
     /// `submission`, `review`, `build` or `key-event`.
     pub kind: String,
     /// When the sequencer integrated the entry, Unix milliseconds.
@@ -58,6 +62,31 @@ pub struct EntryRecord {
     /// Key IDs of every signature (lowercase hex).
     pub signers: Vec<String>,
     pub terms: SearchTerms,
+}
+
+/// The statement digest of a stored leaf (canonical DSSE envelope JSON), for
+/// migrations that add it to entries logged before it was kept; `index` names
+/// the entry when the leaf is not an envelope, which the log never stores.
+pub(super) fn statement_digest_of_leaf(
+    index: i64,
+    leaf: &[u8],
+) -> Result<Hash, super::StorageError> {
+    glassbox_core::dsse::Envelope::from_json(leaf)
+        .map(|e| e.statement_digest())
+        .map_err(|e| {
+            super::StorageError::Corrupt(format!(
+                "entry {index}: the stored leaf is not a DSSE envelope: {e}"
+            ))
+        })
+}
+
+/// The first logged entry carrying a statement, as the sequencer's duplicate
+/// check needs it ([`Storage::find_statements`](super::Storage::find_statements)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FirstCopy {
+    pub index: u64,
+    /// Key IDs of every signature of that entry ([`EntryRecord::signers`]).
+    pub signers: Vec<String>,
 }
 
 /// One signed checkpoint.

@@ -4,14 +4,34 @@
 //! crash mid-migration leaves the previous version intact. Migrations are only
 //! ever appended to this list.
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
+use super::records::statement_digest_of_leaf;
 use super::StorageError;
 
+/// One step of the schema.
+enum Migration {
+    /// What SQL alone can do.
+    Sql(&'static str),
+    /// A step that computes from stored data what SQL cannot (in the same
+    /// transaction as the version bump, like an SQL step).
+    Code(fn(&Transaction<'_>) -> Result<(), StorageError>),
+}
+
+impl Migration {
+    fn apply(&self, tx: &Transaction<'_>) -> Result<(), StorageError> {
+        match self {
+            Migration::Sql(sql) => tx.execute_batch(sql).map_err(db),
+            Migration::Code(step) => step(tx),
+        }
+    }
+}
+
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Migration] = &[
     // 1: the initial schema.
-    "
+    Migration::Sql(
+        "
     CREATE TABLE meta (
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
@@ -53,9 +73,11 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX key_events_by_key ON key_events (key_id, idx);
     ",
+    ),
     // 2: witness cosignatures (C2SP tlog-cosignature v1) gathered after a checkpoint
     // was signed; at most one per witness key per checkpoint.
-    "
+    Migration::Sql(
+        "
     CREATE TABLE cosignatures (
         size      INTEGER NOT NULL REFERENCES checkpoints (size),
         name      TEXT    NOT NULL,
@@ -65,6 +87,7 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (size, name, key_id)
     ) STRICT, WITHOUT ROWID;
     ",
+    ),
     // 3: compact entries and search terms (docs/performance.md, "Storage").
     // Every distinct search value is stored once in `term_values`, as a BLOB when it
     // is lowercase hex of even length (digests, commit and key IDs: half the bytes)
@@ -75,7 +98,8 @@ const MIGRATIONS: &[&str] = &[
     // column of `entries`: it is the level-0 node, found by a partial unique index.
     // The writer runs this with foreign keys off (tables are rebuilt); `migrate`
     // checks them before committing.
-    "
+    Migration::Sql(
+        "
     CREATE TABLE term_values (
         id     INTEGER PRIMARY KEY,
         -- 0 kind, 1 artifact, 2 commit, 3 dirhash, 4 repository, 5 signer
@@ -150,7 +174,74 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX entries_kind ON entries (kind, idx);
     CREATE INDEX entries_integrated_at ON entries (integrated_at, idx);
     ",
+    ),
+    // 4: every entry's statement digest, indexed (see `add_statement_digests`).
+    Migration::Code(add_statement_digests),
 ];
+
+/// Schema 4: the statement digest of every entry (SHA-256 of the DSSE PAE,
+/// docs/formats/attestations.md), indexed with the entry's index so that the
+/// first entry carrying a statement is one index seek: the sequencer logs a
+/// statement once, at its first position (docs/decisions.md).
+///
+/// The digest is computed from the stored leaf (canonical envelope JSON), which
+/// SQL cannot decode, so the table is rebuilt here rather than in SQL: that also
+/// makes the column `NOT NULL` (an added column could not be) and keeps the leaf
+/// last, where a large leaf's overflow pages do not lie between a row's other
+/// columns. A leaf that is not a DSSE envelope stops the migration: the log
+/// stores nothing else, so the database is corrupt.
+fn add_statement_digests(tx: &Transaction<'_>) -> Result<(), StorageError> {
+    tx.execute_batch(
+        "
+        CREATE TABLE entries_v4 (
+            idx            INTEGER PRIMARY KEY,
+            kind           INTEGER NOT NULL REFERENCES term_values (id),
+            integrated_at  INTEGER NOT NULL,
+            terms          TEXT    NOT NULL,
+            statement      BLOB    NOT NULL CHECK (length(statement) = 32),
+            leaf           BLOB    NOT NULL
+        ) STRICT;
+        ",
+    )
+    .map_err(db)?;
+    {
+        let mut read = tx
+            .prepare("SELECT idx, kind, integrated_at, terms, leaf FROM entries ORDER BY idx")
+            .map_err(db)?;
+        let mut write = tx
+            .prepare(
+                "INSERT INTO entries_v4 (idx, kind, integrated_at, terms, statement, leaf)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(db)?;
+        let mut rows = read.query([]).map_err(db)?;
+        while let Some(row) = rows.next().map_err(db)? {
+            let idx: i64 = row.get(0).map_err(db)?;
+            let leaf = row.get_ref(4).and_then(|v| Ok(v.as_blob()?)).map_err(db)?;
+            let statement = statement_digest_of_leaf(idx, leaf)?;
+            write
+                .execute(params![
+                    idx,
+                    row.get::<_, i64>(1).map_err(db)?,
+                    row.get::<_, i64>(2).map_err(db)?,
+                    row.get::<_, String>(3).map_err(db)?,
+                    &statement[..],
+                    leaf
+                ])
+                .map_err(db)?;
+        }
+    }
+    tx.execute_batch(
+        "
+        DROP TABLE entries;
+        ALTER TABLE entries_v4 RENAME TO entries;
+        CREATE INDEX entries_kind ON entries (kind, idx);
+        CREATE INDEX entries_integrated_at ON entries (integrated_at, idx);
+        CREATE INDEX entries_statement ON entries (statement, idx);
+        ",
+    )
+    .map_err(db)
+}
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -185,9 +276,9 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
 }
 
 fn run_migrations(conn: &mut Connection, found: i64) -> Result<(), StorageError> {
-    for (version, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+    for (version, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction().map_err(db)?;
-        tx.execute_batch(sql).map_err(db)?;
+        step.apply(&tx)?;
         let violation: Option<String> = tx
             .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
             .optional()
@@ -215,8 +306,25 @@ mod tests {
     use super::*;
     use crate::storage::sqlite::SqliteStorage;
     use crate::storage::{
-        Batch, CheckpointRecord, EntryRecord, Hash, NodeId, SearchQuery, SearchTerms, Storage,
+        Batch, CheckpointRecord, EntryRecord, FirstCopy, Hash, NodeId, SearchQuery, SearchTerms,
+        Storage,
     };
+    use ed25519_dalek::SigningKey;
+    use glassbox_core::dsse::Envelope;
+
+    /// The canonical leaf of an envelope of statement `n` signed by the keys of
+    /// `seeds`, and its statement digest.
+    fn envelope(n: u8, seeds: &[u8]) -> (Vec<u8>, Hash) {
+        let keys: Vec<SigningKey> = seeds
+            .iter()
+            .map(|s| SigningKey::from_bytes(&[*s; 32]))
+            .collect();
+        let keys: Vec<&SigningKey> = keys.iter().collect();
+        let payload = format!("{{\"n\":{n}}}");
+        let env =
+            Envelope::sign("application/vnd.in-toto+json", payload.as_bytes(), &keys).unwrap();
+        (env.to_canonical_json(), env.statement_digest())
+    }
 
     #[test]
     fn migrating_twice_is_a_no_op() {
@@ -231,19 +339,23 @@ mod tests {
 
     /// A version-2 database with entries written as version 2 wrote them: their
     /// terms as text rows, the leaf hash as a column. Entry 2 has no level-0 node.
+    /// Entry 1 is a later copy of entry 0's statement with one more signer, as
+    /// logs written before statements were deduplicated may hold.
     fn version_2_database(path: &std::path::Path) -> Vec<EntryRecord> {
         let mut conn = Connection::open(path).unwrap();
         let tx = conn.transaction().unwrap();
-        for sql in &MIGRATIONS[..2] {
-            tx.execute_batch(sql).unwrap();
+        for step in &MIGRATIONS[..2] {
+            step.apply(&tx).unwrap();
         }
+        let leaves = [envelope(0, &[7]), envelope(0, &[7, 8]), envelope(2, &[9])];
         tx.pragma_update(None, "user_version", 2).unwrap();
         let artifact = |n: u8| hex::encode([n; 32]);
         let records = vec![
             EntryRecord {
                 index: 0,
-                leaf: b"{\"leaf\":0}".to_vec(),
+                leaf: leaves[0].0.clone(),
                 leaf_hash: [0xa0; 32],
+                statement_digest: leaves[0].1,
                 kind: "build".into(),
                 integrated_at_ms: 1_000,
                 signers: vec![hex::encode([7; 32])],
@@ -256,8 +368,9 @@ mod tests {
             },
             EntryRecord {
                 index: 1,
-                leaf: b"{\"leaf\":1}".to_vec(),
+                leaf: leaves[1].0.clone(),
                 leaf_hash: [0xa1; 32],
+                statement_digest: leaves[1].1,
                 kind: "source-submission".into(),
                 integrated_at_ms: 2_000,
                 signers: vec![hex::encode([7; 32]), hex::encode([8; 32])],
@@ -271,8 +384,9 @@ mod tests {
             },
             EntryRecord {
                 index: 2,
-                leaf: b"{\"leaf\":2}".to_vec(),
+                leaf: leaves[2].0.clone(),
                 leaf_hash: [0xa2; 32],
+                statement_digest: leaves[2].1,
                 kind: "key-event".into(),
                 integrated_at_ms: 3_000,
                 signers: Vec::new(),
@@ -344,6 +458,21 @@ mod tests {
         for e in &expected {
             assert_eq!(s.find_leaf(&e.leaf_hash).unwrap(), Some(e.index));
         }
+        // Every statement is found at its first position, the later copy's too.
+        assert_eq!(
+            s.find_statements(&[expected[1].statement_digest, expected[2].statement_digest])
+                .unwrap(),
+            vec![
+                Some(FirstCopy {
+                    index: 0,
+                    signers: expected[0].signers.clone()
+                }),
+                Some(FirstCopy {
+                    index: 2,
+                    signers: Vec::new()
+                }),
+            ]
+        );
         assert_eq!(
             s.read_hashes(&[NodeId { level: 0, index: 2 }]).unwrap(),
             [[0xa2; 32]]
@@ -453,6 +582,41 @@ mod tests {
             }),
             [0, 3]
         );
+    }
+
+    #[test]
+    fn a_stored_leaf_that_is_no_envelope_stops_the_migration_at_version_3() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("glassbox.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            for step in &MIGRATIONS[..3] {
+                step.apply(&tx).unwrap();
+            }
+            tx.execute_batch(
+                "INSERT INTO term_values (id, field, value) VALUES (1, 0, 'build');
+                 INSERT INTO entries (idx, kind, integrated_at, terms, leaf)
+                 VALUES (0, 1, 0, '1', x'7b7d');",
+            )
+            .unwrap();
+            tx.pragma_update(None, "user_version", 3).unwrap();
+            tx.commit().unwrap();
+        }
+        let err = SqliteStorage::open(&path, 1).err().expect("a corrupt leaf");
+        assert!(
+            matches!(&err, StorageError::Corrupt(m) if m.contains("entry 0")),
+            "{err}"
+        );
+        let conn = Connection::open(&path).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 3);
+        let leaf: Vec<u8> = conn
+            .query_row("SELECT leaf FROM entries WHERE idx = 0", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(leaf, b"{}");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::thread::JoinHandle;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 
 use super::records::{
-    Batch, CheckpointRecord, DayCount, EntryRecord, KeyEventRecord, LogIdentity, DAY_MS,
+    Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, KeyEventRecord, LogIdentity, DAY_MS,
 };
 use super::schema::{db, migrate};
 use super::{Hash, NodeId, SearchQuery, SearchTerms, Storage, StorageError};
@@ -249,13 +249,15 @@ fn to_i64(v: u64) -> Result<i64, StorageError> {
 
 /// An entry row with its kind's value and its leaf hash (the level-0 node; a
 /// missing one reads as NULL and is reported as corruption).
-const ENTRY_SELECT: &str = "SELECT e.idx, e.leaf, n.hash, k.value, e.integrated_at, e.terms
+const ENTRY_SELECT: &str =
+    "SELECT e.idx, e.leaf, n.hash, k.value, e.integrated_at, e.terms, e.statement
      FROM entries e
      JOIN term_values k ON k.id = e.kind
      LEFT JOIN nodes n ON n.level = 0 AND n.idx = e.idx";
 
-/// (idx, leaf, leaf_hash, kind, integrated_at, term IDs) as read by [`ENTRY_SELECT`].
-type EntryRow = (i64, Vec<u8>, Option<Vec<u8>>, String, i64, String);
+/// (idx, leaf, leaf_hash, kind, integrated_at, term IDs, statement digest) as
+/// read by [`ENTRY_SELECT`].
+type EntryRow = (i64, Vec<u8>, Option<Vec<u8>>, String, i64, String, Vec<u8>);
 
 fn entry_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EntryRow> {
     Ok((
@@ -265,6 +267,7 @@ fn entry_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EntryRow> {
         term_text(row.get_ref(3)?)?,
         row.get(4)?,
         row.get(5)?,
+        row.get(6)?,
     ))
 }
 
@@ -341,7 +344,7 @@ fn complete_entries(
         .map_err(db)?;
     let mut values: HashMap<i64, (i64, String)> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
-    for (idx, leaf, leaf_hash, kind, integrated_at, ids) in rows {
+    for (idx, leaf, leaf_hash, kind, integrated_at, ids, statement) in rows {
         let mut terms = SearchTerms::default();
         let mut signers = Vec::new();
         for id in ids.split_ascii_whitespace() {
@@ -388,6 +391,7 @@ fn complete_entries(
             index: idx as u64,
             leaf,
             leaf_hash: hash_from(leaf_hash)?,
+            statement_digest: hash_from(statement)?,
             kind,
             integrated_at_ms: integrated_at,
             signers,
@@ -494,7 +498,8 @@ impl Storage for SqliteStorage {
             }
             let mut insert_entry = tx
                 .prepare_cached(
-                    "INSERT INTO entries (idx, kind, integrated_at, terms, leaf) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO entries (idx, kind, integrated_at, terms, statement, leaf)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(db)?;
             let mut insert_term = tx
@@ -530,7 +535,14 @@ impl Storage for SqliteStorage {
                     let _ = write!(list, "{id}");
                 }
                 insert_entry
-                    .execute(params![idx, kind, e.integrated_at_ms, list, e.leaf])
+                    .execute(params![
+                        idx,
+                        kind,
+                        e.integrated_at_ms,
+                        list,
+                        &e.statement_digest[..],
+                        e.leaf
+                    ])
                     .map_err(db)?;
                 for id in ids {
                     insert_term.execute(params![id, idx]).map_err(db)?;
@@ -545,11 +557,18 @@ impl Storage for SqliteStorage {
                     .map_err(db)?;
             }
             let mut insert_event = tx
-                .prepare_cached("INSERT INTO key_events (idx, key_id, action, details) VALUES (?1, ?2, ?3, ?4)")
+                .prepare_cached(
+                    "INSERT INTO key_events (idx, key_id, action, details) VALUES (?1, ?2, ?3, ?4)",
+                )
                 .map_err(db)?;
             for ev in &batch.key_events {
                 insert_event
-                    .execute(params![to_i64(ev.index)?, ev.key_id, ev.action, ev.details.to_string()])
+                    .execute(params![
+                        to_i64(ev.index)?,
+                        ev.key_id,
+                        ev.action,
+                        ev.details.to_string()
+                    ])
                     .map_err(db)?;
             }
             let cp = &batch.checkpoint;
@@ -682,22 +701,45 @@ impl Storage for SqliteStorage {
     }
 
     fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
-        let mut found = self.find_leaves(std::slice::from_ref(leaf_hash))?;
-        Ok(found.pop().flatten())
+        self.read(|tx| {
+            tx.prepare_cached("SELECT idx FROM nodes WHERE level = 0 AND hash = ?1")
+                .map_err(db)?
+                .query_row([&leaf_hash[..]], |r| r.get::<_, i64>(0))
+                .optional()
+                .map(|o| o.map(|i| i as u64))
+                .map_err(db)
+        })
     }
 
-    fn find_leaves(&self, leaf_hashes: &[Hash]) -> Result<Vec<Option<u64>>, StorageError> {
+    fn find_statements(&self, digests: &[Hash]) -> Result<Vec<Option<FirstCopy>>, StorageError> {
         self.read(|tx| {
-            let mut stmt = tx
-                .prepare_cached("SELECT idx FROM nodes WHERE level = 0 AND hash = ?1")
+            // Served by the entries_statement index alone: a miss reads no row.
+            let mut first = tx
+                .prepare_cached("SELECT idx FROM entries WHERE statement = ?1 ORDER BY idx LIMIT 1")
                 .map_err(db)?;
-            leaf_hashes
+            let mut by_index = tx
+                .prepare_cached(&format!("{ENTRY_SELECT} WHERE e.idx = ?1"))
+                .map_err(db)?;
+            digests
                 .iter()
-                .map(|h| {
-                    stmt.query_row([&h[..]], |r| r.get::<_, i64>(0))
+                .map(|d| {
+                    let Some(idx) = first
+                        .query_row([&d[..]], |r| r.get::<_, i64>(0))
                         .optional()
-                        .map(|o| o.map(|i| i as u64))
-                        .map_err(db)
+                        .map_err(db)?
+                    else {
+                        return Ok(None);
+                    };
+                    // A hit is a re-submission, which is rare: the first copy's
+                    // signers come from its whole record, in the same snapshot.
+                    let row = by_index.query_row([idx], entry_row).map_err(db)?;
+                    let e = complete_entries(tx, vec![row])?
+                        .pop()
+                        .ok_or_else(|| StorageError::Corrupt(format!("entry {idx} vanished")))?;
+                    Ok(Some(FirstCopy {
+                        index: e.index,
+                        signers: e.signers,
+                    }))
                 })
                 .collect()
         })

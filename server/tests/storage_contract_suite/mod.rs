@@ -7,11 +7,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use glassbox_core::digest::Sha256Digest;
 use glassbox_core::merkle::{self, Hash, HashReader, MemoryTree, NodeId};
 use glassbox_server::receipt::{OverlayReader, StorageReader};
 use glassbox_server::storage::{
-    Batch, CheckpointRecord, DayCount, EntryRecord, KeyEventRecord, LogIdentity, SearchQuery,
-    SearchTerms, Storage, DAY_MS,
+    Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, KeyEventRecord, LogIdentity,
+    SearchQuery, SearchTerms, Storage, DAY_MS,
 };
 
 /// Opens the store under test (the same one on every call).
@@ -20,7 +21,12 @@ pub type Factory<'a> = &'a dyn Fn() -> Arc<dyn Storage>;
 /// 2026-01-01T00:00:00Z
 pub const T0: i64 = 1_767_225_600_000;
 
-/// A test entry: leaf `n`, with search terms derived from `n`.
+/// The statement digest of test entry `n`.
+pub fn statement(n: u32) -> Hash {
+    Sha256Digest::of(format!("statement {n}").as_bytes()).0
+}
+
+/// A test entry: leaf `n`, with search terms and statement derived from `n`.
 pub fn entry(index: u64, n: u32, at_ms: i64) -> EntryRecord {
     let leaf = format!("{{\"leaf\":{n}}}").into_bytes();
     let kinds = ["submission", "review", "build", "key-event"];
@@ -44,6 +50,7 @@ pub fn entry(index: u64, n: u32, at_ms: i64) -> EntryRecord {
     EntryRecord {
         index,
         leaf_hash: merkle::leaf_hash(&leaf),
+        statement_digest: statement(n),
         leaf,
         kind,
         integrated_at_ms: at_ms,
@@ -117,7 +124,19 @@ impl Log {
 
     /// Append `count` entries in one batch.
     pub fn append(&mut self, count: u32, at_ms: i64) -> Batch {
-        let (batch, tree) = self.batch(count, at_ms);
+        self.append_changed(count, at_ms, |_| {})
+    }
+
+    /// Append `count` entries in one batch, changed by `change` first (fields
+    /// the tree does not hash).
+    pub fn append_changed(
+        &mut self,
+        count: u32,
+        at_ms: i64,
+        change: impl FnOnce(&mut Batch),
+    ) -> Batch {
+        let (mut batch, tree) = self.batch(count, at_ms);
+        change(&mut batch);
         self.store.append_batch(&batch).expect("append_batch");
         self.tree = tree;
         self.next_n += count;
@@ -158,13 +177,6 @@ pub fn appended_entries_read_back_exactly(open: Factory) {
     assert_eq!(s.entry(8).unwrap(), None);
     let absent = merkle::leaf_hash(b"absent");
     assert_eq!(s.find_leaf(&absent).unwrap(), None);
-    // The batched lookup answers in the order asked, repeats and misses included.
-    assert_eq!(
-        s.find_leaves(&[all[6].leaf_hash, absent, all[0].leaf_hash, all[6].leaf_hash])
-            .unwrap(),
-        vec![Some(6), None, Some(0), Some(6)]
-    );
-    assert!(s.find_leaves(&[]).unwrap().is_empty());
     let picked = s.entries(&[6, 0, 99, 2]).unwrap();
     assert_eq!(
         picked.iter().map(|e| e.index).collect::<Vec<_>>(),
@@ -177,6 +189,48 @@ pub fn appended_entries_read_back_exactly(open: Factory) {
         all[2..7].iter().map(|e| e.leaf.clone()).collect::<Vec<_>>()
     );
     assert!(s.leaves(4, 4).unwrap().is_empty());
+}
+
+pub fn statements_are_found_at_their_first_position(open: Factory) {
+    let mut log = Log::new(open());
+    log.append(4, T0);
+    // Later copies of logged statements, signed by others, as logs written before
+    // the sequencer refused them hold: storage keeps them and still answers
+    // the first copy. Entry 6 also repeats a statement first logged in its own batch.
+    log.append_changed(3, T0 + 1, |b| {
+        b.entries[0].statement_digest = statement(1);
+        b.entries[1].statement_digest = statement(2);
+        b.entries[2].statement_digest = statement(1);
+    });
+    log.append_changed(2, T0 + 2, |b| {
+        b.entries[1].statement_digest = b.entries[0].statement_digest;
+    });
+    let first = |index: u64, n: u32| {
+        Some(FirstCopy {
+            index,
+            signers: vec![format!("{:064x}", n % 5)],
+        })
+    };
+    let absent = statement(1000);
+    for s in [log.store.clone(), open()] {
+        assert_eq!(
+            s.find_statements(&[
+                statement(1),
+                absent,
+                statement(2),
+                statement(0),
+                statement(1)
+            ])
+            .unwrap(),
+            vec![first(1, 1), None, first(2, 2), first(0, 0), first(1, 1)]
+        );
+        assert_eq!(
+            s.find_statements(&[statement(7)]).unwrap(),
+            vec![first(7, 7)]
+        );
+        assert!(s.find_statements(&[]).unwrap().is_empty());
+        assert_eq!(s.entry(6).unwrap().unwrap().statement_digest, statement(1));
+    }
 }
 
 pub fn stored_hashes_prove_like_a_memory_tree(open: Factory) {
@@ -490,6 +544,7 @@ macro_rules! contract_tests {
         $crate::contract_tests!(@each $factory,
             identity_is_recorded_once,
             appended_entries_read_back_exactly,
+            statements_are_found_at_their_first_position,
             stored_hashes_prove_like_a_memory_tree,
             checkpoints_are_kept_and_listed_in_order,
             search_honours_every_filter_and_pages,

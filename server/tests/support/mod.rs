@@ -94,6 +94,11 @@ pub fn submission(vendor: &Participant, repo: &str, n: u32, version: &str) -> En
 }
 
 pub fn review(reviewer: &Participant, repo: &str, n: u32) -> Envelope {
+    cosigned_review(&[reviewer], repo, n)
+}
+
+/// The review of source `n` signed by every one of `reviewers`, in that order.
+pub fn cosigned_review(reviewers: &[&Participant], repo: &str, n: u32) -> Envelope {
     let r = SourceReview::new(
         source(n),
         ReviewPredicate {
@@ -106,19 +111,22 @@ pub fn review(reviewer: &Participant, repo: &str, n: u32) -> Envelope {
         },
     )
     .unwrap();
-    Attestation::from(r).sign(&[&reviewer.key]).unwrap()
+    let keys: Vec<&SigningKey> = reviewers.iter().map(|r| &r.key).collect();
+    Attestation::from(r).sign(&keys).unwrap()
 }
 
 pub fn artifact(name: &str) -> Sha256Digest {
     Sha256Digest::of(name.as_bytes())
 }
 
+/// A build of `artifact_name` from source `n`, whose `runDetails.builder.id`
+/// names `builder`: two builders' attestations of one build are two statements.
 pub fn build(builder: &Participant, artifact_name: &str, repo: &str, n: u32) -> Envelope {
     let predicate = ProvenancePredicate::new(
         BuildRecipe::new("make", artifact_name),
         repo,
         source(n),
-        "https://builder.example",
+        &format!("https://builder.example/{}", &builder.id[..16]),
     );
     let b = Build::new(
         vec![ArtifactSubject {
@@ -137,6 +145,7 @@ pub fn body(env: &Envelope) -> Vec<u8> {
 
 /// Options of an in-process log.
 pub struct Options {
+    pub batch_interval: Duration,
     pub batch_size: usize,
     pub queue_size: usize,
     pub max_body_bytes: usize,
@@ -150,6 +159,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
+            batch_interval: Duration::from_millis(2),
             batch_size: 64,
             queue_size: 1024,
             max_body_bytes: 1 << 20,
@@ -184,7 +194,8 @@ impl TestLog {
         TestLog::with(Options::default(), None).await
     }
 
-    /// A log over `storage` (memory when `None`), with the operator registered.
+    /// A log over `storage` (memory when `None`), with the operator registered:
+    /// by a genesis submitted here when the log is empty, else already (a restart).
     pub async fn with(opts: Options, storage: Option<Arc<dyn Storage>>) -> TestLog {
         let (storage, memory): (Arc<dyn Storage>, _) = match storage {
             Some(s) => (s, None),
@@ -203,7 +214,7 @@ impl TestLog {
             clock.clone(),
             metrics.clone(),
             SequencerConfig {
-                batch_interval: Duration::from_millis(2),
+                batch_interval: opts.batch_interval,
                 batch_size: opts.batch_size,
                 queue_size: opts.queue_size,
                 operator_pins: Vec::new(),
@@ -239,7 +250,12 @@ impl TestLog {
             clock,
             stalled_queue,
         };
-        if !opts.stalled {
+        let restarted = log
+            .storage
+            .latest_checkpoint()
+            .unwrap()
+            .is_some_and(|c| c.size > 0);
+        if !opts.stalled && !restarted {
             let (status, _) = log.submit(&genesis(&log.operator)).await;
             assert_eq!(status, StatusCode::CREATED, "genesis");
         }

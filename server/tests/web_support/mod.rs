@@ -10,8 +10,9 @@ use glassbox_server::storage::{Batch, CheckpointRecord, EntryRecord, SearchTerms
 
 /// A structurally valid canonical envelope whose statement is a build of
 /// `name` (artifact digest = SHA-256 of `name`) from source `n`. Its signature
-/// is zeros: storage and export never verify signatures.
-pub fn synthetic_leaf(name: &str, repo: &str, n: u64) -> (Vec<u8>, SearchTerms) {
+/// is zeros: storage and export never verify signatures. Returned with its
+/// search terms and statement digest.
+pub fn synthetic_leaf(name: &str, repo: &str, n: u64) -> (Vec<u8>, SearchTerms, [u8; 32]) {
     let artifact = Sha256Digest::of(name.as_bytes()).hex();
     let dir_hash = Sha256Digest::of(format!("tree {n}").as_bytes()).hex();
     let commit = Sha256Digest::of(format!("commit {n}").as_bytes()).hex()[..40].to_string();
@@ -37,13 +38,18 @@ pub fn synthetic_leaf(name: &str, repo: &str, n: u64) -> (Vec<u8>, SearchTerms) 
         STANDARD.encode([0u8; 64])
     )
     .into_bytes();
+    let statement_digest = Sha256Digest::of(&glassbox_core::dsse::pae(
+        "application/vnd.in-toto+json",
+        statement.as_bytes(),
+    ))
+    .0;
     let terms = SearchTerms {
         artifacts: vec![artifact],
         commits: vec![commit],
         dir_hashes: vec![dir_hash],
         repositories: vec![repo.to_string()],
     };
-    (leaf, terms)
+    (leaf, terms, statement_digest)
 }
 
 /// Append `count` synthetic build entries starting at index `start`, entry `i`
@@ -51,11 +57,12 @@ pub fn synthetic_leaf(name: &str, repo: &str, n: u64) -> (Vec<u8>, SearchTerms) 
 pub fn seed(storage: &dyn Storage, start: u64, count: u64, time_ms: impl Fn(u64) -> i64) {
     let entries = (start..start + count)
         .map(|i| {
-            let (leaf, terms) =
+            let (leaf, terms, statement_digest) =
                 synthetic_leaf(&format!("app-{i}.bin"), "https://git.example/app", i % 7);
             EntryRecord {
                 index: i,
                 leaf_hash: leaf_hash(&leaf),
+                statement_digest,
                 leaf,
                 kind: "build".into(),
                 integrated_at_ms: time_ms(i),

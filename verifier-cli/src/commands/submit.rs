@@ -105,17 +105,31 @@ pub fn run(args: SubmitArgs) -> anyhow::Result<Outcome> {
     Ok(outcome)
 }
 
-/// Checks that `receipt` proves exactly `submitted` is in the log `log` signs.
+/// Checks that `receipt` proves `submitted`'s statement, signed by every key
+/// that signed `submitted`, is in the log `log` signs. The log keeps a statement
+/// once, at its first position, and answers a re-submission with that first copy
+/// (docs/api.md), so the logged envelope may differ from the submitted one in
+/// the order of its signatures or in having more of them.
 pub fn check_receipt(
     receipt: &Receipt,
     submitted: &Envelope,
     log: &NoteVerifierKey,
 ) -> Result<Checkpoint, String> {
     let logged = Envelope::from_value(&receipt.entry).map_err(|e| format!("entry: {e}"))?;
-    let leaf = logged.to_canonical_json();
-    if leaf != submitted.to_canonical_json() {
-        return Err("the logged entry is not the submitted envelope".to_owned());
+    if logged.statement_digest() != submitted.statement_digest() {
+        return Err("the logged entry is not the submitted statement".to_owned());
     }
+    if let Some(missing) = submitted
+        .signatures
+        .iter()
+        .find(|s| logged.signatures.iter().all(|l| l.keyid != s.keyid))
+    {
+        return Err(format!(
+            "the logged entry lacks the submitted signature of {}",
+            missing.keyid
+        ));
+    }
+    let leaf = logged.to_canonical_json();
     let proof = TlogProof::parse(receipt.tlog_proof.as_bytes()).map_err(|e| e.to_string())?;
     if proof.index != receipt.index {
         return Err(format!(
@@ -161,6 +175,7 @@ fn read_limited(path: &Path) -> anyhow::Result<Vec<u8>> {
 mod tests {
     use super::*;
     use crate::testlog::{TestLog, REPO};
+    use glassbox_core::statement::Attestation;
 
     fn logged() -> (TestLog, Envelope, Receipt) {
         let mut log = TestLog::new();
@@ -187,7 +202,36 @@ mod tests {
             .sign(&[&log.reviewer])
             .expect("sign");
         let err = check_receipt(&receipt, &other, &log.signer.verifier()).expect_err("other");
-        assert!(err.contains("not the submitted envelope"), "{err}");
+        assert!(err.contains("not the submitted statement"), "{err}");
+    }
+
+    /// The first copy of a co-signed review, logged, and its receipt.
+    fn cosigned() -> (TestLog, Attestation, Receipt) {
+        let mut log = TestLog::new();
+        let review = log.review(glassbox_core::statement::Verdict::Approved);
+        let first = review.sign(&[&log.reviewer, &log.vendor]).expect("sign");
+        let index = log.append(&first);
+        let receipt = log.receipt(index, &log.checkpoint());
+        (log, review, receipt)
+    }
+
+    #[test]
+    fn the_first_copy_answers_a_reordered_or_smaller_resubmission() {
+        let (log, review, receipt) = cosigned();
+        for keys in [vec![&log.vendor, &log.reviewer], vec![&log.vendor]] {
+            let resubmitted = review.sign(&keys).expect("sign");
+            check_receipt(&receipt, &resubmitted, &log.signer.verifier()).expect("verifies");
+        }
+    }
+
+    #[test]
+    fn a_first_copy_without_a_submitted_signer_is_refused() {
+        let (log, review, receipt) = cosigned();
+        let more = review
+            .sign(&[&log.reviewer, &log.builder, &log.vendor])
+            .expect("sign");
+        let err = check_receipt(&receipt, &more, &log.signer.verifier()).expect_err("lacks");
+        assert!(err.contains(&crate::testlog::key_id(&log.builder)), "{err}");
     }
 
     #[test]

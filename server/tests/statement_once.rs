@@ -1,0 +1,211 @@
+//! A statement is logged once, at its first position (DESIGN §6a): a
+//! re-submission of a logged statement under other signatures is answered with
+//! the first copy, or refused when it adds a signer — from memory, from storage
+//! after a restart, and from a database written by the previous schema.
+
+mod support;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use glassbox_core::statement::Role;
+use glassbox_server::storage::sqlite::SqliteStorage;
+use glassbox_server::storage::Storage;
+use support::*;
+
+const REPO: &str = "https://git.example/widget";
+
+/// Reviewers registered at indexes 1, 2 and 3 of a fresh log.
+async fn reviewers(log: &TestLog) -> (Participant, Participant, Participant) {
+    let (a, b, c) = (participant(3), participant(5), participant(6));
+    for r in [&a, &b, &c] {
+        log.enrol(r, &[Role::Reviewer]).await;
+    }
+    (a, b, c)
+}
+
+fn sqlite(path: &Path) -> Arc<dyn Storage> {
+    Arc::new(SqliteStorage::open(path, 2).unwrap())
+}
+
+/// The log's size as its newest checkpoint states it.
+fn size(log: &TestLog) -> u64 {
+    log.storage.latest_checkpoint().unwrap().unwrap().size
+}
+
+/// `env` answered 200 with the receipt of the entry at `first`, whose envelope
+/// is the first copy's (not the one just sent), provable against the log key.
+async fn answered_with_first_copy(log: &TestLog, env: &glassbox_core::dsse::Envelope, first: u64) {
+    let (status, receipt) = log.submit(env).await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    assert_eq!(receipt["index"], first);
+    let stored = log.storage.entry(first).unwrap().unwrap().leaf;
+    assert_eq!(
+        glassbox_core::jcs::canonicalize(&receipt["entry"]).unwrap(),
+        stored
+    );
+    verify_receipt(&receipt, &log.vkey);
+}
+
+/// `env` refused with 409 `statement_already_logged`, naming the first copy's
+/// index and the signer it lacks.
+async fn refused_as_already_logged(
+    log: &TestLog,
+    env: &glassbox_core::dsse::Envelope,
+    first: u64,
+    added: &Participant,
+) {
+    let (status, body) = log.submit(env).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(code(&body), "statement_already_logged");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&format!("index {first}")), "{message}");
+    assert!(message.contains(&added.id), "{message}");
+    assert!(message.contains("before its first submission"), "{message}");
+}
+
+#[tokio::test]
+async fn a_cosigned_review_resubmitted_with_its_signatures_reordered_gets_the_first_index() {
+    let log = TestLog::memory().await;
+    let (a, b, _) = reviewers(&log).await;
+    let (status, first) = log.submit(&cosigned_review(&[&a, &b], REPO, 1)).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["index"], 4);
+    answered_with_first_copy(&log, &cosigned_review(&[&b, &a], REPO, 1), 4).await;
+    assert_eq!(size(&log), 5, "no second copy was logged");
+}
+
+#[tokio::test]
+async fn a_subset_of_the_cosignatures_gets_the_first_index() {
+    let log = TestLog::memory().await;
+    let (a, b, c) = reviewers(&log).await;
+    let (status, _) = log.submit(&cosigned_review(&[&a, &b, &c], REPO, 1)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    answered_with_first_copy(&log, &cosigned_review(&[&c], REPO, 1), 4).await;
+    answered_with_first_copy(&log, &cosigned_review(&[&b, &a], REPO, 1), 4).await;
+    assert_eq!(size(&log), 5);
+}
+
+#[tokio::test]
+async fn an_envelope_adding_a_signer_to_a_logged_statement_is_409() {
+    let log = TestLog::memory().await;
+    let (a, b, c) = reviewers(&log).await;
+    let (status, _) = log.submit(&cosigned_review(&[&a, &b], REPO, 1)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // A co-signature added after the first submission would not count at a
+    // later position; neither order nor the signers it shares change that.
+    refused_as_already_logged(&log, &cosigned_review(&[&a, &b, &c], REPO, 1), 4, &c).await;
+    refused_as_already_logged(&log, &cosigned_review(&[&c, &a], REPO, 1), 4, &c).await;
+    refused_as_already_logged(&log, &review(&c, REPO, 1), 4, &c).await;
+    assert_eq!(size(&log), 5);
+    // A new statement (another source) is a new entry.
+    let (status, _) = log.submit(&cosigned_review(&[&a, &b, &c], REPO, 2)).await;
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_tampered_copy_of_a_logged_statement_is_still_403_bad_signature() {
+    let log = TestLog::memory().await;
+    let (a, b, _) = reviewers(&log).await;
+    let (status, _) = log.submit(&cosigned_review(&[&a, &b], REPO, 1)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    for order in [[&a, &b], [&b, &a]] {
+        let mut forged = cosigned_review(&order, REPO, 1);
+        forged.signatures[1].sig[0] ^= 1;
+        let (status, body) = log.submit(&forged).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(code(&body), "bad_signature");
+    }
+    assert_eq!(size(&log), 5);
+}
+
+#[tokio::test]
+async fn two_copies_of_a_statement_in_one_batch_are_logged_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("glassbox.db");
+    let (a, b) = {
+        let log = TestLog::with(Options::default(), Some(sqlite(&path))).await;
+        let (a, b, _) = reviewers(&log).await;
+        (a, b)
+    };
+    // Batches of exactly two, cut only when full: both copies are in one.
+    let opts = Options {
+        batch_size: 2,
+        batch_interval: Duration::from_secs(3600),
+        ..Options::default()
+    };
+    let log = TestLog::with(opts, Some(sqlite(&path))).await;
+    let (ab, ba) = (
+        cosigned_review(&[&a, &b], REPO, 1),
+        cosigned_review(&[&b, &a], REPO, 1),
+    );
+    let ((s1, r1), (s2, r2)) = tokio::join!(log.submit(&ab), log.submit(&ba));
+    let mut statuses = [s1, s2];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CREATED], "{r1} {r2}");
+    assert_eq!(r1["index"], 4);
+    assert_eq!(r2["index"], 4);
+    assert_eq!(size(&log), 5);
+}
+
+#[tokio::test]
+async fn a_logged_statement_is_found_again_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("glassbox.db");
+    let (a, b, c) = {
+        let log = TestLog::with(Options::default(), Some(sqlite(&path))).await;
+        let (a, b, c) = reviewers(&log).await;
+        let (status, _) = log.submit(&cosigned_review(&[&a, &b], REPO, 1)).await;
+        assert_eq!(status, StatusCode::CREATED);
+        (a, b, c)
+    };
+    let log = TestLog::with(Options::default(), Some(sqlite(&path))).await;
+    answered_with_first_copy(&log, &cosigned_review(&[&b, &a], REPO, 1), 4).await;
+    refused_as_already_logged(&log, &cosigned_review(&[&a, &b, &c], REPO, 1), 4, &c).await;
+    assert_eq!(size(&log), 5);
+}
+
+/// A log written before statement digests were kept (SQLite schema version 3):
+/// this build's rows without the column version 4 added. `DROP COLUMN` rewrites
+/// the table in version 3's layout, and the other columns are written exactly
+/// as version 3 wrote them.
+fn as_schema_version_3(path: &Path) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "DROP INDEX entries_statement;
+         ALTER TABLE entries DROP COLUMN statement;
+         PRAGMA user_version = 3;",
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_database_of_the_previous_schema_is_migrated_and_dedupes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("glassbox.db");
+    let (a, b, c) = {
+        let log = TestLog::with(Options::default(), Some(sqlite(&path))).await;
+        let (a, b, c) = reviewers(&log).await;
+        let (status, _) = log.submit(&cosigned_review(&[&a, &b], REPO, 1)).await;
+        assert_eq!(status, StatusCode::CREATED);
+        (a, b, c)
+    };
+    as_schema_version_3(&path);
+    let log = TestLog::with(Options::default(), Some(sqlite(&path))).await;
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, glassbox_server::storage::schema::SCHEMA_VERSION);
+    answered_with_first_copy(&log, &cosigned_review(&[&b, &a], REPO, 1), 4).await;
+    answered_with_first_copy(&log, &cosigned_review(&[&a], REPO, 1), 4).await;
+    refused_as_already_logged(&log, &cosigned_review(&[&a, &c], REPO, 1), 4, &c).await;
+    // Entries logged before the migration read back with their statement digest.
+    assert_eq!(
+        log.storage.entry(4).unwrap().unwrap().statement_digest,
+        cosigned_review(&[&a, &b], REPO, 1).statement_digest()
+    );
+    assert_eq!(size(&log), 5);
+}
