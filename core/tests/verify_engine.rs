@@ -356,6 +356,23 @@ fn untrusted_builder_does_not_count_under_a_pinned_policy() {
 }
 
 #[test]
+fn builds_by_no_trusted_builder_are_too_few_builders_not_verified() {
+    let p = people();
+    let log = happy_log(&p);
+    let mut pinned = policy(&log);
+    // The only trusted builder built nothing: the artifact's builds exist but none
+    // counts, which must never be a verdict without a counted build.
+    pinned.builders.keys = KeySet::Listed([id(&p.latecomer)].into_iter().collect());
+    pinned.builders.min = 1;
+    pinned.builders.independent = 0;
+    let verdict = run(&log, &pinned);
+    assert_fails_with(&verdict, |f| {
+        matches!(f, Failure::TooFewBuilders { have: 0, need: 1 })
+    });
+    assert!(!verdict.failures.contains(&Failure::NoBuild));
+}
+
+#[test]
 fn forged_signature_by_a_registered_key_is_detected() {
     let p = people();
     let mut log = registered_log(&p);

@@ -274,6 +274,23 @@ fn participants_registered_by_an_operator_the_policy_does_not_pin_do_not_count()
     assert_has(&codes, "tooFewBuilders");
 }
 
+#[test]
+fn builds_by_keys_the_policy_does_not_trust_are_not_a_verdict() {
+    let story = Story::happy();
+    let artifact = story.artifact();
+    let reviewer = key_id(&story, Who::Reviewer.key());
+    // The only trusted builder key built nothing; the logged builds are genuine.
+    let text = format!(
+        "[log]\nvkey = \"{}\"\n[reviewers]\nkeys = [\"*\"]\nmin = 1\n\
+         [builders]\nkeys = [\"{reviewer}\"]\nmin = 1\nindependent = 0\n",
+        story.vkey
+    );
+    fs::write(story.dir.join("builders.toml"), text).unwrap();
+    let codes = failures(&story.verify_with(&artifact, "builders.toml", &online(&story.url)));
+    assert_has(&codes, "tooFewBuilders");
+    assert!(!codes.iter().any(|c| c == "noBuild"), "{codes:?}");
+}
+
 // ------------------------------------------------------------------ organisations
 
 /// The story with every participant registered by the quickstart operator, the

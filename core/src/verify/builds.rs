@@ -55,7 +55,18 @@ pub(super) fn evaluate<'a>(
     local: Option<&LocalRebuild>,
     verdict: &mut Verdict,
 ) -> Option<Chosen<'a>> {
-    let builds = trusted_builds(artifact, &evidence.entries, policy, verdict);
+    let builds = trusted_builds(artifact, evidence, policy, verdict);
+    if builds.is_empty() {
+        // Builds name the artifact (else `noBuild` is already recorded) but none by a
+        // key the policy trusts: never a verdict without a counted build.
+        if !verdict.failures.contains(&Failure::NoBuild) {
+            verdict.failures.push(Failure::TooFewBuilders {
+                have: 0,
+                need: policy.builders.min.max(1),
+            });
+        }
+        return None;
+    }
     let chosen = choose_source(builds, evidence, verdict)?;
     count(&chosen, policy, local, verdict);
     contradictions(artifact, &chosen, &evidence.entries, policy, verdict);
@@ -64,13 +75,13 @@ pub(super) fn evaluate<'a>(
 
 fn trusted_builds<'a>(
     artifact: &Sha256Digest,
-    entries: &'a [OpenedEntry],
+    evidence: &'a Evidence,
     policy: &TrustPolicy,
     verdict: &mut Verdict,
 ) -> Vec<TrustedBuild<'a>> {
-    let mut any_build = false;
+    let mut any_build = evidence.excluded_artifacts.contains(artifact);
     let mut out = Vec::new();
-    for entry in entries {
+    for entry in &evidence.entries {
         let Attestation::Build(build) = &entry.attestation else {
             continue;
         };

@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bundle::{Bundle, Receipt};
 use crate::checkpoint::{Checkpoint, SignedCheckpoint};
+use crate::digest::Sha256Digest;
 use crate::dsse::Envelope;
 use crate::merkle::{leaf_hash, verify_inclusion};
 use crate::policy::{KeySet, TrustPolicy};
@@ -51,6 +52,9 @@ pub(super) struct Evidence {
     /// sign them at their position. They do not count; they become failures if the
     /// policy is not met without them, and warnings otherwise.
     pub excluded: Vec<Failure>,
+    /// Artifacts named by build attestations among the excluded entries: a build that
+    /// exists but does not count is `tooFewBuilders`, not `noBuild`.
+    pub excluded_artifacts: Vec<Sha256Digest>,
 }
 
 /// A receipt that passed its proof and parsed.
@@ -148,6 +152,11 @@ pub(super) fn open_all(
                 ) {
                     verdict.failures.push(failure);
                     continue;
+                }
+                if let Attestation::Build(build) = &attestation {
+                    evidence
+                        .excluded_artifacts
+                        .extend(build.subjects.iter().map(|s| s.sha256));
                 }
                 let retroactive = matches!(
                     failure,

@@ -234,9 +234,9 @@ pub enum Failure {
     BadKeyEvent { index: u64, detail: String },
     #[error("no logged build attestation names this artifact")]
     NoBuild,
-    #[error("{have} distinct trusted organisations attest this artifact from one source; the policy requires {need}")]
+    #[error("builds of this artifact from one source by {have} distinct organisation(s) with trusted builder keys; the policy requires {need}")]
     TooFewBuilders { have: usize, need: usize },
-    #[error("{have} of the organisations attesting this artifact are independent of the vendor ({}); the policy requires {need}", vendor.join(", "))]
+    #[error("{have} of the builder organisations attesting this artifact are independent of the vendor ({}); the policy requires {need}", vendor.join(", "))]
     TooFewIndependentBuilders {
         have: usize,
         need: usize,
