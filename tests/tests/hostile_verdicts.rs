@@ -11,8 +11,9 @@ use glassbox_core::dsse::Envelope;
 use glassbox_tests::cli::Run;
 use glassbox_tests::proxy::{Answer, Proxy};
 use glassbox_tests::repo;
+use glassbox_tests::repo::BUILD_COMMAND;
 use glassbox_tests::server::{copy_data_dir, Server};
-use glassbox_tests::story::{policy_toml, Story, Who, REVIEWED_AT};
+use glassbox_tests::story::{policy_toml, Story, Who, BUILT_AT, REPOSITORY_URL, REVIEWED_AT};
 
 /// The failure codes of a `--json` run that must have exited 1.
 #[track_caller]
@@ -542,4 +543,58 @@ fn the_customers_own_rebuild_counts_as_the_independent_builder() {
         .ok()
         .to_owned();
     assert!(text.contains("built by   you"), "{text}");
+}
+
+#[test]
+fn a_release_build_is_rebuilt_and_compared_by_the_subject_that_is_the_file() {
+    let mut story = Story::begin();
+    let commit = story.commit.clone();
+    story.submit_source(&commit);
+    story.review(Who::Reviewer, &commit, "approved", REVIEWED_AT);
+    let artifact = story.build_only(Who::Vendor, &commit);
+    // The vendor attests the whole output directory `dist`: `app` (the file the
+    // customer holds) and a second file, signed in one envelope.
+    story.glassbox.ok([
+        "attest",
+        "build",
+        "--artifact",
+        artifact.to_str().unwrap(),
+        "--artifact-name",
+        "app",
+        "--repo",
+        "app",
+        "--rev",
+        &commit,
+        "--repository-url",
+        REPOSITORY_URL,
+        "--command",
+        BUILD_COMMAND,
+        "--output-path",
+        "dist",
+        "--builder-id",
+        "https://ci.vendor.example/app",
+        "--time",
+        BUILT_AT,
+        "--key",
+        Who::Vendor.key(),
+        "-o",
+        "single.json",
+    ]);
+    let env = Envelope::from_json(&fs::read(story.dir.join("single.json")).unwrap()).unwrap();
+    let mut statement: serde_json::Value = serde_json::from_slice(&env.payload).unwrap();
+    let subjects = statement["subject"].as_array_mut().expect("subjects");
+    subjects.insert(
+        0,
+        serde_json::json!({"name": "app.1", "digest": {"sha256": "ab".repeat(32)}}),
+    );
+    let payload = serde_json::to_vec(&statement).unwrap();
+    let vendor = glassbox_keys::load_signing_key(&story.dir.join(Who::Vendor.key())).unwrap();
+    let release = Envelope::sign(&env.payload_type, &payload, &[&vendor]).unwrap();
+    fs::write(story.dir.join("release.json"), release.to_canonical_json()).unwrap();
+    story.submit("release.json");
+
+    let run = story.verify_online(&artifact, &["--rebuild", "--source", "app", "--json"]);
+    run.ok();
+    let verdict = run.json();
+    assert_eq!(verdict["rebuild"]["status"], "reproduced", "{verdict}");
 }
