@@ -43,7 +43,8 @@ struct Cli {
     /// What to measure.
     #[arg(value_enum, default_value = "all")]
     what: What,
-    /// Input sizes and durations: `full` is the table, `smoke` runs in seconds (CI).
+    /// Input sizes and durations: `full` is the sizes the performance targets are set
+    /// for (docs/performance.md), `smoke` runs in seconds (CI).
     #[arg(long, value_enum, default_value = "full")]
     scale: ScaleName,
     /// Markdown file to write (the generated block between its markers is replaced).
