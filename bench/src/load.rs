@@ -73,6 +73,7 @@ impl LoadResult {
 }
 
 /// CPU seconds (user + system, every thread) this process has used so far.
+#[allow(unsafe_code)]
 pub fn process_cpu_secs() -> f64 {
     // SAFETY: getrusage writes into the zeroed struct we pass and has no other
     // preconditions.

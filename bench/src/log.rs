@@ -532,6 +532,7 @@ const KEEP_FREE_BYTES: u64 = 15_000_000_000;
 const SEED_BYTES_PER_ENTRY: u64 = 2_600;
 
 /// Bytes available to an unprivileged writer on the file system holding `path`.
+#[allow(unsafe_code)]
 fn free_bytes(path: &std::path::Path) -> Result<u64> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes())?;

@@ -43,7 +43,8 @@ struct Cli {
     /// What to measure.
     #[arg(value_enum, default_value = "all")]
     what: What,
-    /// Input sizes and durations: `full` is the table, `smoke` runs in seconds (CI).
+    /// Input sizes and durations: `full` is the sizes the performance targets are set
+    /// for (docs/performance.md), `smoke` runs in seconds (CI).
     #[arg(long, value_enum, default_value = "full")]
     scale: ScaleName,
     /// Markdown file to write (the generated block between its markers is replaced).
@@ -253,7 +254,7 @@ fn main() -> Result<()> {
 
     let mut rep = Report::default();
     let started = Instant::now();
-    let mut command = std::env::args().collect::<Vec<_>>().join(" ");
+    let mut command = command_line(std::env::args().skip(1));
     if let Some(url) = &cli.postgres {
         command = command.replace(url.as_str(), &log::redact_url(url));
     }
@@ -310,4 +311,36 @@ fn main() -> Result<()> {
     rep.write(&cli.out)?;
     eprintln!("glassbox-bench: wrote {}", cli.out.display());
     Ok(())
+}
+
+/// The command as a reader of the report would type it from the workspace root:
+/// the binary's path on the measuring machine (its target directory, a home
+/// folder) says nothing to them, so the report names the binary by the profile
+/// it was built in.
+fn command_line(args: impl Iterator<Item = String>) -> String {
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    std::iter::once(format!("target/{profile}/glassbox-bench"))
+        .chain(args)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod command_line_tests {
+    use super::command_line;
+
+    #[test]
+    fn the_report_names_the_binary_by_profile_not_by_the_machine_path() {
+        let args = ["all", "--out", "docs/performance.md"].map(String::from);
+        let line = command_line(args.into_iter());
+        assert!(line.starts_with("target/"), "{line}");
+        assert!(
+            line.ends_with("/glassbox-bench all --out docs/performance.md"),
+            "{line}"
+        );
+    }
 }

@@ -88,6 +88,7 @@ pub fn vm_hwm_kib(pid: u32) -> Option<u64> {
 }
 
 /// Reap `pid` with `waitpid`, leaving the zombie visible to the poller until then.
+#[allow(unsafe_code)]
 fn wait(pid: u32) -> Result<ExitStatus> {
     let mut status: libc::c_int = 0;
     loop {

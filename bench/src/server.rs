@@ -138,6 +138,7 @@ impl Server {
     }
 
     /// CPU seconds (user + system, every thread) the server has used so far, from /proc.
+    #[allow(unsafe_code)]
     pub fn cpu_secs(&self) -> f64 {
         let stat =
             std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
@@ -148,6 +149,7 @@ impl Server {
 
     /// SIGTERM and wait (bounded) for the graceful shutdown, which checkpoints
     /// the WAL into the database file.
+    #[allow(unsafe_code)]
     pub fn stop(mut self) -> Result<()> {
         // SAFETY: signalling our own child by pid.
         unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };

@@ -45,31 +45,57 @@ pub enum CheckpointError {
     MissingFinalNewline,
     /// Fewer than the three mandatory lines.
     #[error("checkpoint has {found} line(s); origin, size and root hash are required")]
-    MissingLines { found: usize },
+    MissingLines {
+        /// Lines present, counting the final one.
+        found: usize,
+    },
     /// A line (1-based) is empty; tlog-checkpoint allows no empty lines.
     #[error("checkpoint line {line} is empty")]
-    EmptyLine { line: usize },
+    EmptyLine {
+        /// The empty line, 1-based.
+        line: usize,
+    },
     /// A line contains a control character other than its newline.
     #[error("checkpoint line {line} contains a control character")]
-    ControlCharacter { line: usize },
+    ControlCharacter {
+        /// The offending line, 1-based.
+        line: usize,
+    },
     /// The size line is not a decimal number without leading zeroes.
     #[error("checkpoint size {value:?} is not a decimal number without leading zeroes")]
-    InvalidSize { value: String },
+    InvalidSize {
+        /// The size line as written.
+        value: String,
+    },
     /// The size does not fit in 64 bits.
     #[error("checkpoint size {value:?} does not fit in 64 bits")]
-    SizeOverflow { value: String },
+    SizeOverflow {
+        /// The size line as written.
+        value: String,
+    },
     /// The root hash line is not canonical base64.
     #[error("checkpoint root hash {value:?} is not canonical base64")]
-    InvalidRootEncoding { value: String },
+    InvalidRootEncoding {
+        /// The root hash line as written.
+        value: String,
+    },
     /// The root hash decodes to the wrong number of bytes.
     #[error("checkpoint root hash is {len} bytes, expected 32")]
-    WrongRootLength { len: usize },
+    WrongRootLength {
+        /// Bytes the root hash decodes to.
+        len: usize,
+    },
     /// The note around the checkpoint is malformed or its signature does not verify.
     #[error("checkpoint note: {0}")]
     Note(#[from] NoteError),
     /// The log key's name is not the checkpoint's origin.
     #[error("checkpoint origin {origin:?} is not the log key name {key_name:?}")]
-    OriginMismatch { origin: String, key_name: String },
+    OriginMismatch {
+        /// The checkpoint's first line.
+        origin: String,
+        /// The name of the log key it was checked with.
+        key_name: String,
+    },
 }
 
 impl Checkpoint {

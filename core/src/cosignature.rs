@@ -96,10 +96,16 @@ impl TimestampedSignature {
 pub enum CosignatureError {
     /// The signature after the key ID is not 72 bytes.
     #[error("cosignature is {len} bytes after the key ID, expected 72")]
-    WrongSignatureLength { len: usize },
+    WrongSignatureLength {
+        /// Bytes found after the key ID.
+        len: usize,
+    },
     /// The timestamp exceeds 2^63 − 1.
     #[error("cosignature timestamp {timestamp} exceeds 2^63-1")]
-    TimestampTooLarge { timestamp: u64 },
+    TimestampTooLarge {
+        /// The timestamp asked for, in seconds since the Unix epoch.
+        timestamp: u64,
+    },
     /// The text to cosign is not a checkpoint.
     #[error("cannot cosign: {0}")]
     Checkpoint(#[from] CheckpointError),
@@ -108,10 +114,20 @@ pub enum CosignatureError {
     Note(#[from] NoteError),
     /// Two trusted cosigner keys share a name and key ID.
     #[error("more than one trusted cosigner is named {name}+{key_id:08x}")]
-    AmbiguousCosigner { name: String, key_id: u32 },
+    AmbiguousCosigner {
+        /// The shared key name.
+        name: String,
+        /// The shared 32-bit key ID.
+        key_id: u32,
+    },
     /// A cosignature by a trusted cosigner does not verify.
     #[error("invalid cosignature by trusted cosigner {name}+{key_id:08x}")]
-    InvalidCosignature { name: String, key_id: u32 },
+    InvalidCosignature {
+        /// The cosigner's key name.
+        name: String,
+        /// The cosigner's 32-bit key ID.
+        key_id: u32,
+    },
 }
 
 /// A witness's signing key: a name and an Ed25519 key used only for v1 cosignatures.

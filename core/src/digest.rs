@@ -18,12 +18,24 @@ pub struct Sha256Digest(pub [u8; 32]);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DigestError {
+    /// The algorithm prefix is not `sha256`.
     #[error("unsupported digest algorithm {algorithm:?}: only sha256 is accepted")]
-    UnsupportedAlgorithm { algorithm: String },
+    UnsupportedAlgorithm {
+        /// The algorithm named before the colon.
+        algorithm: String,
+    },
+    /// The hex part is not 64 characters long.
     #[error("a sha256 digest has 64 hex digits, found {found} characters")]
-    WrongLength { found: usize },
+    WrongLength {
+        /// Characters in the hex part.
+        found: usize,
+    },
+    /// The hex part holds a character that is not a hex digit.
     #[error("a sha256 digest is hexadecimal; found {found:?}")]
-    NotHex { found: char },
+    NotHex {
+        /// The first character that is not a hex digit.
+        found: char,
+    },
 }
 
 impl Sha256Digest {

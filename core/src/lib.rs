@@ -7,6 +7,10 @@
 //! in-memory data. Storage, networking and time live in `glassbox-server` and
 //! `glassbox-cli`.
 
+// Every public item is documented; the rest of the workspace's lints come from the
+// root Cargo.toml's [workspace.lints], which a crate inherits whole.
+#![warn(missing_docs)]
+
 pub mod bundle;
 pub mod checkpoint;
 pub mod cosignature;

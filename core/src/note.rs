@@ -97,43 +97,90 @@ pub struct Note {
 pub enum NoteError {
     /// The note is larger than [`MAX_NOTE_BYTES`].
     #[error("note is {size} bytes, more than the limit of {limit}")]
-    TooLarge { size: usize, limit: usize },
+    TooLarge {
+        /// The note's size in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// The note is not UTF-8.
     #[error("note is not valid UTF-8 (at byte {offset})")]
-    InvalidUtf8 { offset: usize },
+    InvalidUtf8 {
+        /// Byte offset of the first invalid sequence.
+        offset: usize,
+    },
     /// The note contains an ASCII control character other than newline.
     #[error("note contains control character 0x{byte:02x} at byte {offset}")]
-    ControlCharacter { offset: usize, byte: u8 },
+    ControlCharacter {
+        /// Byte offset of the character.
+        offset: usize,
+        /// The control character.
+        byte: u8,
+    },
     /// No blank line separates text from signatures, or no signature line follows it.
     #[error("note has no signature block (a blank line followed by signature lines)")]
     MissingSignatureBlock,
     /// The text is empty, lacks its final newline or ends with a blank line.
     #[error("note text is malformed: {reason}")]
-    MalformedText { reason: &'static str },
+    MalformedText {
+        /// What is wrong with the text.
+        reason: &'static str,
+    },
     /// A line of the signature block is not `— <name> <base64>`.
     #[error("line {line} of the note is not a valid signature line: {reason}")]
-    MalformedSignatureLine { line: usize, reason: &'static str },
+    MalformedSignatureLine {
+        /// The offending line of the note, 1-based.
+        line: usize,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A signature names a key with an invalid name.
     #[error("signature key name {name:?} is invalid")]
-    InvalidKeyName { name: String },
+    InvalidKeyName {
+        /// The key name as written.
+        name: String,
+    },
     /// More than [`MAX_SIGNATURES`] signature lines.
     #[error("note has {count} signatures, more than the limit of {limit}")]
-    TooManySignatures { count: usize, limit: usize },
+    TooManySignatures {
+        /// Signature lines found.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// Two signature lines for the same key.
     #[error("note has more than one signature by key {name}+{key_id:08x}")]
-    DuplicateSignature { name: String, key_id: u32 },
+    DuplicateSignature {
+        /// The key's name.
+        name: String,
+        /// The key's 32-bit key ID.
+        key_id: u32,
+    },
     /// Nothing to sign with, or a note with no signatures.
     #[error("a signed note needs at least one signature")]
     NoSignatures,
     /// Two of the caller's verifiers claim the same name and key ID.
     #[error("more than one trusted key is named {name}+{key_id:08x}")]
-    AmbiguousVerifier { name: String, key_id: u32 },
+    AmbiguousVerifier {
+        /// The shared key name.
+        name: String,
+        /// The shared 32-bit key ID.
+        key_id: u32,
+    },
     /// A signature by a trusted key does not verify: the note is rejected whole.
     #[error("invalid signature by trusted key {name}+{key_id:08x}")]
-    InvalidSignature { name: String, key_id: u32 },
+    InvalidSignature {
+        /// The key's name.
+        name: String,
+        /// The key's 32-bit key ID.
+        key_id: u32,
+    },
     /// No signature is by a trusted key.
     #[error("none of the note's {signatures} signature(s) is by a trusted key")]
-    NoVerifiedSignature { signatures: usize },
+    NoVerifiedSignature {
+        /// Signature lines the note carries.
+        signatures: usize,
+    },
 }
 
 impl Note {

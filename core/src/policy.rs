@@ -159,14 +159,31 @@ pub enum KeySet {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeySetError {
+    /// The list has no entry.
     #[error("the key list is empty; list key IDs, or \"*\" for any registered key")]
     Empty,
+    /// `"*"` appears beside other entries.
     #[error("\"*\" must be the only entry of a key list")]
-    WildcardMixed { index: usize },
+    WildcardMixed {
+        /// Position of the `"*"` entry, 0-based.
+        index: usize,
+    },
+    /// An entry is not a 64-digit hex key ID.
     #[error("{value:?} is not a key ID (64 hexadecimal digits: the SHA-256 of the public key)")]
-    BadKeyId { index: usize, value: String },
+    BadKeyId {
+        /// Position of the entry, 0-based.
+        index: usize,
+        /// The entry as written.
+        value: String,
+    },
+    /// A key ID appears twice.
     #[error("key ID {key_id} is listed twice")]
-    Duplicate { index: usize, key_id: String },
+    Duplicate {
+        /// Position of the second occurrence, 0-based.
+        index: usize,
+        /// The repeated key ID.
+        key_id: String,
+    },
 }
 
 impl KeySet {

@@ -45,11 +45,16 @@ use crate::statement::{Attestation, KeyEvent, KeyEventPredicate, Role};
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyRecord {
+    /// SHA-256 of the public key, lowercase hex.
     pub key_id: String,
+    /// The registered Ed25519 public key.
     #[serde(skip)]
     pub public_key: VerifyingKey,
+    /// The participant's name, as registered.
     pub name: String,
+    /// The participant's organisation, as registered.
     pub organisation: String,
+    /// Roles the key may sign entries for.
     pub roles: Vec<Role>,
     /// Log index of the registering key event.
     pub registered_at: u64,
@@ -58,6 +63,7 @@ pub struct KeyRecord {
     /// The registration's signed `registeredAt`, if it carries one.
     #[serde(skip)]
     pub registration_time: Option<String>,
+    /// Set once a key event revoked the key.
     pub revocation: Option<Revocation>,
     /// Set when the registration was voided by the compromise of an operator.
     pub void: Option<Void>,
@@ -79,6 +85,7 @@ pub struct Void {
 pub struct Revocation {
     /// Log index of the revoking key event.
     pub index: u64,
+    /// The reason given in the revocation.
     pub reason: String,
     /// RFC 3339 instant from which the key is considered compromised.
     pub compromised_since: Option<String>,
@@ -99,49 +106,107 @@ impl KeyRecord {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RegistryError {
+    /// The signer had no registration at the entry's position.
     #[error("signer {key_id} is not registered at log index {index}")]
-    NotRegistered { key_id: String, index: u64 },
+    NotRegistered {
+        /// The signer's key ID.
+        key_id: String,
+        /// Log index of the entry.
+        index: u64,
+    },
+    /// The signer was revoked before the entry.
     #[error("signer {key_id} was revoked at log index {revoked_at} ({reason})")]
     Revoked {
+        /// The signer's key ID.
         key_id: String,
+        /// Log index of the revoking key event.
         revoked_at: u64,
+        /// The reason given in the revocation.
         reason: String,
     },
+    /// The signer was revoked as compromised from a time before the entry's claimed time.
     #[error(
         "signer {key_id} is compromised since {compromised_since}; the entry claims time {claimed}"
     )]
     Compromised {
+        /// The signer's key ID.
         key_id: String,
+        /// RFC 3339 instant from which the key is compromised.
         compromised_since: String,
+        /// RFC 3339 time the entry claims for itself.
         claimed: String,
     },
+    /// The signer holds none of the roles the entry's kind needs.
     #[error("signer {key_id} holds roles [{held}], but a {kind} needs one of [{needed}]")]
     WrongRole {
+        /// The signer's key ID.
         key_id: String,
+        /// The entry's kind.
         kind: &'static str,
+        /// The roles the key holds, joined by `, `.
         held: String,
+        /// The roles that would do, joined by `, `.
         needed: String,
     },
+    /// The envelope's signature does not verify with the signer's key.
     #[error("signature by {key_id} does not verify")]
-    BadSignature { key_id: String },
+    BadSignature {
+        /// The signer's key ID.
+        key_id: String,
+    },
+    /// The envelope has no signature at all.
     #[error("the envelope carries no signature")]
     Unsigned,
+    /// The first key event is not a self-signed operator registration.
     #[error("the first key event must be a self-signed registration of an operator key: {reason}")]
-    BadGenesis { reason: &'static str },
+    BadGenesis {
+        /// What the first key event lacks.
+        reason: &'static str,
+    },
+    /// A registration carries bytes that are not an Ed25519 public key.
     #[error("key event registers an unusable public key for {key_id}")]
-    InvalidPublicKey { key_id: String },
+    InvalidPublicKey {
+        /// The key ID the registration names.
+        key_id: String,
+    },
+    /// A registration names a key that is already registered.
     #[error("key {key_id} is already registered (at log index {registered_at})")]
-    AlreadyRegistered { key_id: String, registered_at: u64 },
+    AlreadyRegistered {
+        /// The registered key ID.
+        key_id: String,
+        /// Log index of the existing registration.
+        registered_at: u64,
+    },
+    /// A revocation names a key that is already revoked.
     #[error("key {key_id} is already revoked (at log index {revoked_at})")]
-    AlreadyRevoked { key_id: String, revoked_at: u64 },
+    AlreadyRevoked {
+        /// The revoked key ID.
+        key_id: String,
+        /// Log index of the existing revocation.
+        revoked_at: u64,
+    },
+    /// A key event names a key the registry does not know.
     #[error("key event names key {key_id}, which is not registered")]
-    UnknownSubjectKey { key_id: String },
+    UnknownSubjectKey {
+        /// The unknown key ID.
+        key_id: String,
+    },
+    /// Key events were applied out of log order.
     #[error("key event at index {index} comes before an already applied event at index {last}")]
-    OutOfOrder { index: u64, last: u64 },
+    OutOfOrder {
+        /// Log index of the event being applied.
+        index: u64,
+        /// Log index of the event applied before it.
+        last: u64,
+    },
+    /// The signer's registration is void: its registering operator was revoked as compromised.
     #[error("signer {key_id} was registered by operator {operator}, revoked as compromised at log index {at}: the registration is void")]
     Voided {
+        /// The signer's key ID.
         key_id: String,
+        /// The compromised operator key that registered it.
         operator: String,
+        /// Log index of the compromise revocation.
         at: u64,
     },
 }

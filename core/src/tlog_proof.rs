@@ -52,19 +52,35 @@ pub struct TlogProof {
 pub enum TlogProofError {
     /// The proof is larger than [`MAX_TLOG_PROOF_BYTES`].
     #[error("tlog-proof is {size} bytes, more than the limit of {limit}")]
-    TooLarge { size: usize, limit: usize },
+    TooLarge {
+        /// The proof's size in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// The first line is not `c2sp.org/tlog-proof@v1`.
     #[error("not a c2sp.org/tlog-proof@v1 proof")]
     WrongHeader,
     /// A line (1-based) is malformed.
     #[error("tlog-proof line {line} is malformed: {reason}")]
-    MalformedLine { line: usize, reason: &'static str },
+    MalformedLine {
+        /// The offending line, 1-based.
+        line: usize,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// The index is not a decimal `u64` without leading zeroes.
     #[error("tlog-proof index {value:?} is not a decimal number without leading zeroes")]
-    InvalidIndex { value: String },
+    InvalidIndex {
+        /// The index line as written.
+        value: String,
+    },
     /// More than [`MAX_PROOF_HASHES`] proof hashes.
     #[error("tlog-proof has more than {limit} proof hashes")]
-    TooManyHashes { limit: usize },
+    TooManyHashes {
+        /// The limit.
+        limit: usize,
+    },
     /// The empty line and checkpoint after the proof hashes are missing.
     #[error("tlog-proof has no checkpoint after its proof hashes")]
     MissingCheckpoint,

@@ -56,7 +56,9 @@ use crate::policy::TrustPolicy;
 /// prove the bundle's checkpoint consistent with it.
 #[derive(Clone, Debug)]
 pub struct PreviousCheckpoint {
+    /// The checkpoint verified before, as remembered.
     pub checkpoint: Checkpoint,
+    /// What could be had to prove the bundle's checkpoint consistent with it.
     pub proof: ConsistencyProof,
 }
 
@@ -81,6 +83,7 @@ pub struct LocalRebuild {
     pub recipe_index: u64,
     /// dirHash of the checkout that was built.
     pub dir_hash: String,
+    /// Whether the rebuild reproduced the artifact.
     pub outcome: RebuildOutcome,
 }
 
@@ -90,15 +93,24 @@ pub enum RebuildOutcome {
     /// The same bytes as the artifact.
     Reproduced,
     /// It departed from the attestation at `stage` (a stable code) for `detail`.
-    Diverged { stage: String, detail: String },
+    Diverged {
+        /// Stable code of the step where the rebuild departed.
+        stage: String,
+        /// What happened there.
+        detail: String,
+    },
 }
 
 /// Everything the engine looks at.
 #[derive(Clone, Copy, Debug)]
 pub struct VerifyRequest<'a> {
+    /// SHA-256 of the artifact to verify.
     pub artifact: &'a Sha256Digest,
+    /// The evidence: checkpoint, entries and key events with their proofs.
     pub bundle: &'a Bundle,
+    /// The customer's trust policy.
     pub policy: &'a TrustPolicy,
+    /// The newest checkpoint this client verified before, if any.
     pub previous: Option<&'a PreviousCheckpoint>,
     /// The customer's own rebuild, when one was run.
     pub local_rebuild: Option<&'a LocalRebuild>,

@@ -77,37 +77,54 @@ pub enum KeyError {
     #[error(
         "invalid key name {name:?}: it must be non-empty with no spaces, '+' or control characters"
     )]
-    InvalidName { name: String },
+    InvalidName {
+        /// The name as written.
+        name: String,
+    },
     /// The string does not have the `name+id+base64` shape.
     #[error("malformed {kind}: {reason}")]
     Malformed {
+        /// Which kind of key string was parsed.
         kind: KeyStringKind,
+        /// What is missing or out of place.
         reason: &'static str,
     },
     /// The encoded key has a signature type byte other than the one expected here.
     #[error("{kind} has signature type 0x{found:02x}, expected 0x{expected:02x}")]
     WrongAlgorithm {
+        /// Which kind of key string was parsed.
         kind: KeyStringKind,
+        /// The signature type byte found.
         found: u8,
+        /// The signature type byte this kind of key needs.
         expected: u8,
     },
     /// The key after the type byte has the wrong length.
     #[error("{kind} holds {actual} key bytes, expected {expected}")]
     WrongKeyLength {
+        /// Which kind of key string was parsed.
         kind: KeyStringKind,
+        /// Key bytes found after the type byte.
         actual: usize,
+        /// Key bytes this algorithm needs.
         expected: usize,
     },
     /// The declared key ID is not the hash of the name and key.
     #[error("{kind} declares key ID {declared:08x} but its name and key give {computed:08x}")]
     KeyIdMismatch {
+        /// Which kind of key string was parsed.
         kind: KeyStringKind,
+        /// The key ID written in the string.
         declared: u32,
+        /// The key ID of the name and key.
         computed: u32,
     },
     /// The 32 bytes are not the encoding of an Ed25519 curve point.
     #[error("{kind} is not a valid Ed25519 public key")]
-    InvalidPublicKey { kind: KeyStringKind },
+    InvalidPublicKey {
+        /// Which kind of key string was parsed.
+        kind: KeyStringKind,
+    },
 }
 
 /// A key string split into its parts, before any algorithm-specific checks.
