@@ -11,8 +11,7 @@ use anyhow::Context;
 use glassbox_core::verify::ConsistencyProof;
 use serde::Deserialize;
 
-use super::round::LogSource;
-use super::witnesses::WitnessSource;
+use super::source::{LogSource, WitnessSource};
 use crate::client::{LogClient, MAX_NOTE_BYTES};
 use crate::commands::verify::check::ProofSource;
 
