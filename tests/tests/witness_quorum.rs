@@ -1,5 +1,5 @@
 //! Witnesses end to end (issue 9), with the real binaries over loopback: three
-//! `glassbox witness serve` processes cosign an honest log's checkpoints and a
+//! `glassbox-witness` processes cosign an honest log's checkpoints and a
 //! customer requiring two of them verifies; a fork of that log (same key, same
 //! origin, different history) gets no cosignature and fails verification naming the
 //! missing quorum; a witness killed with SIGKILL and restarted keeps its state.

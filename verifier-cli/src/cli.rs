@@ -187,22 +187,6 @@ EXAMPLES:
         --command 'sh build.sh' --output-path dist/app --expect sha256:9f86d0..."
     )]
     Rebuild(RebuildArgs),
-
-    /// Run a C2SP tlog-witness that cosigns the checkpoints of the logs it follows.
-    #[command(subcommand)]
-    #[command(
-        long_about = "\
-Run a witness: an independent party that cosigns a log's checkpoints only after
-checking each one is consistent with everything it cosigned before, so a log cannot
-show two customers different histories without a quorum of witnesses catching it.
-See docs/witness.md.",
-        after_long_help = "\
-EXAMPLES:
-    glassbox key generate --out witness.pem
-    glassbox witness serve --key witness.pem --log 'glassbox.example/log+1a2b3c4d+AY...' \\
-        --listen 0.0.0.0:7380 --data ./witness-data --name witness.example/w1"
-    )]
-    Witness(crate::commands::witness::WitnessCommand),
 }
 
 #[derive(Debug, Subcommand)]

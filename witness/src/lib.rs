@@ -7,9 +7,10 @@
 //! never cosigns two incompatible views of one log, a verifier that demands
 //! cosignatures from enough independent witnesses cannot be shown a split view.
 //!
-//! This crate is a library: [`app`] is the HTTP surface (callable without a socket)
-//! and [`serve::run_blocking`] the process `glassbox witness serve` runs. The state is
-//! one SQLite file ([`store`]), written durably before any cosignature is returned.
+//! [`app`] is the HTTP surface (callable without a socket) and
+//! [`serve::run_blocking`] the process the crate's `glassbox-witness` binary runs. The
+//! state is one SQLite file ([`store`]), written durably before any cosignature is
+//! returned.
 
 pub mod body;
 pub mod error;
