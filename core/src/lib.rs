@@ -7,6 +7,7 @@
 //! in-memory data. Storage, networking and time live in `glassbox-server` and
 //! `glassbox-cli`.
 
+pub mod api;
 pub mod bundle;
 pub mod checkpoint;
 pub mod cosignature;

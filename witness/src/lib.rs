@@ -12,7 +12,6 @@
 //! state is one SQLite file ([`store`]), written durably before any cosignature is
 //! returned.
 
-pub mod body;
 pub mod error;
 pub mod serve;
 pub mod store;
@@ -56,7 +55,7 @@ async fn add_checkpoint(
     State(witness): State<Arc<Witness>>,
     body: Bytes,
 ) -> Result<Response, AddError> {
-    let req = body::parse_add_checkpoint(&body)?;
+    let req = glassbox_core::api::add_checkpoint::parse_add_checkpoint(&body)?;
     let cosigned = witness.add_checkpoint(req).await?;
     Ok((
         [(header::CONTENT_TYPE, COSIGNATURE_CONTENT_TYPE)],
