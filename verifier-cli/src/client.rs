@@ -223,9 +223,6 @@ impl LogClient {
         })
     }
 
-    // `entry`, `checkpoints` and `keys` complete the read API for scripts built on this
-    // client and for the tests; no command needs them yet.
-    #[allow(dead_code)]
     /// `GET /api/v1/entries/{index}`: the entry as a receipt against the latest checkpoint.
     pub fn entry(&self, index: u64) -> Result<Receipt, ClientError> {
         self.get_json(&format!("api/v1/entries/{index}"), &[])
@@ -307,7 +304,6 @@ impl LogClient {
             .1)
     }
 
-    #[allow(dead_code)]
     /// `GET /api/v1/checkpoints?since=`: every signed checkpoint of size ≥ `since`.
     pub fn checkpoints(&self, since: u64) -> Result<Vec<CheckpointItem>, ClientError> {
         let mut all = Vec::new();
@@ -324,7 +320,6 @@ impl LogClient {
         }
     }
 
-    #[allow(dead_code)]
     /// `GET /api/v1/keys`: the participant registry with its history, as sent.
     pub fn keys(&self) -> Result<serde_json::Value, ClientError> {
         self.get_json("api/v1/keys", &[])
