@@ -1,4 +1,4 @@
-//! Witnesses end to end (issue 9), with the real binaries over loopback: three
+//! Witnesses end to end (docs/witness.md), with the real binaries over loopback: three
 //! `glassbox-witness` processes cosign an honest log's checkpoints and a
 //! customer requiring two of them verifies; a fork of that log (same key, same
 //! origin, different history) gets no cosignature and fails verification naming the
