@@ -11,6 +11,7 @@
 // root Cargo.toml's [workspace.lints], which a crate inherits whole.
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod bundle;
 pub mod checkpoint;
 pub mod cosignature;

@@ -1,7 +1,8 @@
 //! Locating the binaries under test.
 //!
 //! `CARGO_BIN_EXE_*` only exists inside the binary's own package, so this crate
-//! builds them itself: one `cargo build -p glassbox-server -p glassbox-cli` per test
+//! builds them itself: one `cargo build -p glassbox-server -p glassbox-cli
+//! -p glassbox-witness` per test
 //! process, into the target directory the test executable lives in
 //! (`<target>/<profile>/deps/<test>`), so that the binaries are the ones of this tree
 //! and this profile — never a stale install on PATH.
@@ -10,11 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// Paths of the two binaries.
+/// Paths of the binaries: the client, the log server and the witness.
 #[derive(Debug, Clone)]
 pub struct Binaries {
     pub glassbox: PathBuf,
     pub server: PathBuf,
+    pub witness: PathBuf,
 }
 
 /// Build (once) and return the binaries.
@@ -44,6 +46,8 @@ fn build() -> Binaries {
         "glassbox-server",
         "-p",
         "glassbox-cli",
+        "-p",
+        "glassbox-witness",
     ])
     .arg("--target-dir")
     .arg(target_dir)
@@ -62,8 +66,9 @@ fn build() -> Binaries {
     let bins = Binaries {
         glassbox: profile_dir.join("glassbox"),
         server: profile_dir.join("glassbox-server"),
+        witness: profile_dir.join("glassbox-witness"),
     };
-    for bin in [&bins.glassbox, &bins.server] {
+    for bin in [&bins.glassbox, &bins.server, &bins.witness] {
         assert!(bin.is_file(), "{} was not built", bin.display());
     }
     bins

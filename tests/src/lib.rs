@@ -1,7 +1,7 @@
-//! End-to-end harness: the real `glassbox-server` and `glassbox` binaries, over
-//! loopback only, with every file in a temporary directory.
+//! End-to-end harness: the real `glassbox-server`, `glassbox` and `glassbox-witness`
+//! binaries, over loopback only, with every file in a temporary directory.
 //!
-//! - [`bins`] builds both binaries once per test process (with the same cargo, target
+//! - [`bins`] builds the binaries once per test process (with the same cargo, target
 //!   directory and profile as the test itself) and says where they are;
 //! - [`server`] starts a server on `127.0.0.1:0`, learns its address and log vkey
 //!   from its startup lines, waits for `/healthz` with a deadline, kills it on drop;
@@ -10,7 +10,8 @@
 //!   project whose build is byte-identical on every run;
 //! - [`proxy`] stands in front of a real server and withholds or replaces answers;
 //! - [`story`] plays the scenario of DESIGN §1/§6 up to the customer's question: an
-//!   operator, a reviewer, a vendor and an independent rebuilder.
+//!   operator, a reviewer, a vendor and an independent rebuilder;
+//! - [`witness`] starts a witness the way [`server`] starts a log.
 
 pub mod bins;
 pub mod cli;

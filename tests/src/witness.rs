@@ -1,4 +1,4 @@
-//! `glassbox witness serve` as a child process for end-to-end tests: started on
+//! `glassbox-witness` as a child process for end-to-end tests: started on
 //! 127.0.0.1:0, its vkey and address read from its startup lines, health polled with
 //! a deadline, SIGKILLed on drop.
 
@@ -16,7 +16,7 @@ use crate::http;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
-/// A `glassbox witness serve` child process; SIGKILLed on drop.
+/// A `glassbox-witness` child process; SIGKILLed on drop.
 pub struct WitnessProcess {
     child: Child,
     pub url: String,
@@ -36,8 +36,8 @@ impl WitnessProcess {
                 .expect("run glassbox key generate");
             assert!(out.status.success(), "{out:?}");
         }
-        let mut child = Command::new(&binaries().glassbox)
-            .args(["witness", "serve", "--key"])
+        let mut child = Command::new(&binaries().witness)
+            .arg("--key")
             .arg(&key)
             .args(["--log", log_vkey, "--listen", "127.0.0.1:0", "--name", name])
             .arg("--data")
@@ -47,7 +47,7 @@ impl WitnessProcess {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .expect("spawn glassbox witness serve");
+            .expect("spawn glassbox-witness");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {

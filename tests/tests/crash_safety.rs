@@ -1,4 +1,4 @@
-//! Crash safety (issue 5 item 1; docs/reliability.md): ≥16 concurrent submitters,
+//! Crash safety (docs/reliability.md, "Crash safety"): ≥16 concurrent submitters,
 //! SIGKILL at random moments, restart on the same data dir, audit after every round.
 //!
 //! CI runs 20 rounds; `GLASSBOX_CRASH_ROUNDS=500` is the long mode, and

@@ -1,4 +1,4 @@
-//! Bounded loopback load (issue 5 item 6; docs/reliability.md): held throughput,
+//! Bounded loopback load (docs/reliability.md, "Load"): held throughput,
 //! latency percentiles and error counts with rate limits off, at their defaults, and
 //! under deliberate overload (a one-slot queue and tiny rate limits).
 //!

@@ -1,9 +1,10 @@
-//! `glassbox monitor --witness` with the real binaries over loopback (issue 9): the
-//! monitor passes on an honest log whose witnesses are up to date; once a fork of the
-//! log (same key and origin, another history) has got a witness to cosign it, the
-//! monitor of the honest log exits 1 naming both checkpoints and saves both notes —
-//! first at the same size as the log's `/checkpoint`, then, after the honest log has
-//! grown, against the checkpoint of that size the log kept in its history.
+//! `glassbox monitor --witness` with the real binaries over loopback (docs/cli.md,
+//! "Witnesses"): the monitor passes on an honest log whose witnesses are up to date;
+//! once a fork of the log (same key and origin, another history) has got a witness
+//! to cosign it, the monitor of the honest log exits 1 naming both checkpoints and
+//! saves both notes — first at the same size as the log's `/checkpoint`, then, after
+//! the honest log has grown, against the checkpoint of that size the log kept in its
+//! history.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -1,5 +1,5 @@
-//! The whole Glassbox story with the real binaries over loopback (issue 4, "The
-//! end-to-end suite"): one test for the story that must verify — online, offline from
+//! The whole Glassbox story with the real binaries over loopback (DESIGN §1 and §6,
+//! the end-to-end suite): one test for the story that must verify — online, offline from
 //! a bundle with the server stopped, and with `--rebuild` — then one test per way it
 //! must not, each asserting exit status 1 and the specific reason.
 

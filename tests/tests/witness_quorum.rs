@@ -1,11 +1,12 @@
-//! Witnesses end to end (issue 9), with the real binaries over loopback: three
-//! `glassbox witness serve` processes cosign an honest log's checkpoints and a
+//! Witnesses end to end (docs/witness.md), with the real binaries over loopback: three
+//! `glassbox-witness` processes cosign an honest log's checkpoints and a
 //! customer requiring two of them verifies; a fork of that log (same key, same
 //! origin, different history) gets no cosignature and fails verification naming the
 //! missing quorum; a witness killed with SIGKILL and restarted keeps its state.
 
 use std::time::{Duration, Instant};
 
+use glassbox_cli::client::LogClient;
 use glassbox_core::checkpoint::Checkpoint;
 use glassbox_core::cosignature::{verify_cosignatures, CosignatureVerifierKey};
 use glassbox_core::note::Note;
@@ -173,18 +174,12 @@ fn a_quorum_of_witnesses_vouches_for_the_honest_log_and_refuses_its_fork() {
 fn a_witness_killed_and_restarted_keeps_its_state_and_refuses_to_roll_back() {
     let story = Story::begin();
     let url = story.url.clone();
-    let checkpoints = http::get(&format!("{url}/api/v1/checkpoints")).unwrap();
-    let checkpoints: serde_json::Value = serde_json::from_slice(&checkpoints).unwrap();
-    let notes: Vec<(u64, Vec<u8>)> = checkpoints["checkpoints"]
-        .as_array()
+    let client = LogClient::new(&url, Duration::from_secs(30)).unwrap();
+    let notes: Vec<(u64, Vec<u8>)> = client
+        .checkpoints(0)
         .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["size"].as_u64().unwrap(),
-                c["checkpoint"].as_str().unwrap().as_bytes().to_vec(),
-            )
-        })
+        .into_iter()
+        .map(|c| (c.size, c.checkpoint.into_bytes()))
         .collect();
     let (small_size, small) = notes.iter().find(|(s, _)| *s > 0).unwrap().clone();
     let (large_size, large) = notes.last().unwrap().clone();

@@ -4,14 +4,14 @@
 //! and the parsed arguments handed to `commands::*`. A new command is one variant of
 //! [`Command`] plus one module under `src/commands/`.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use glassbox_core::statement::BuildRecipe;
 
 mod online;
+mod rebuild;
 pub use online::*;
+pub use rebuild::*;
 
 /// Attest, submit, verify and rebuild against a Glassbox source-code transparency log.
 #[derive(Debug, Parser)]
@@ -186,23 +186,7 @@ EXAMPLES:
         --expect-dir-hash 2165d5c0... --expect-git-tree 8e4b2f07... \\
         --command 'sh build.sh' --output-path dist/app --expect sha256:9f86d0..."
     )]
-    Rebuild(crate::commands::rebuild::RebuildArgs),
-
-    /// Run a C2SP tlog-witness that cosigns the checkpoints of the logs it follows.
-    #[command(subcommand)]
-    #[command(
-        long_about = "\
-Run a witness: an independent party that cosigns a log's checkpoints only after
-checking each one is consistent with everything it cosigned before, so a log cannot
-show two customers different histories without a quorum of witnesses catching it.
-See docs/witness.md.",
-        after_long_help = "\
-EXAMPLES:
-    glassbox key generate --out witness.pem
-    glassbox witness serve --key witness.pem --log 'glassbox.example/log+1a2b3c4d+AY...' \\
-        --listen 0.0.0.0:7380 --data ./witness-data --name witness.example/w1"
-    )]
-    Witness(crate::commands::witness::WitnessCommand),
+    Rebuild(RebuildArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -509,49 +493,6 @@ pub struct AttestBuildArgs {
     pub time: Option<String>,
     #[command(flatten)]
     pub sign: SignArgs,
-}
-
-/// A build recipe on the command line: what `attest build` records and what
-/// `rebuild` re-runs (the build predicate's `externalParameters`).
-#[derive(Debug, Args)]
-pub struct RecipeArgs {
-    /// Build command, run by `/bin/sh -c` in --workdir.
-    #[arg(long, value_name = "CMD")]
-    pub command: String,
-    /// Where the command writes the artifact, relative to the source root.
-    #[arg(long, value_name = "PATH")]
-    pub output_path: String,
-    /// Working directory of the command, relative to the source root.
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub workdir: String,
-    /// Environment variable set for the build (repeatable); a rebuild inherits nothing else.
-    #[arg(long = "env", value_name = "K=V", value_parser = parse_env_pair)]
-    pub env: Vec<(String, String)>,
-}
-
-impl RecipeArgs {
-    /// The recipe these flags describe; a variable given twice is an error.
-    pub fn to_recipe(&self) -> anyhow::Result<BuildRecipe> {
-        let mut recipe = BuildRecipe::new(&self.command, &self.output_path);
-        recipe.working_directory = self.workdir.clone();
-        if !self.env.is_empty() {
-            let mut env = BTreeMap::new();
-            for (k, v) in &self.env {
-                if env.insert(k.clone(), v.clone()).is_some() {
-                    anyhow::bail!("--env {k} is given twice");
-                }
-            }
-            recipe.environment = Some(env);
-        }
-        Ok(recipe)
-    }
-}
-
-fn parse_env_pair(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-        _ => Err(format!("expected K=V, found {s:?}")),
-    }
 }
 
 #[derive(Debug, Args)]

@@ -10,11 +10,13 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use glassbox_core::api::{CheckpointPage, ConsistencyProof, ErrorBody, SearchPage};
 use glassbox_core::bundle::{Bundle, Receipt};
 use glassbox_core::merkle::Hash;
 use glassbox_core::tile::{decode_entry_bundle, TilePath, TILE_WIDTH};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+
+pub use glassbox_core::api::{CheckpointItem, SearchFilter, SearchHit};
 
 /// Largest JSON body accepted (a bundle carries every key event of the log).
 pub const MAX_JSON_BYTES: u64 = 64 * 1024 * 1024;
@@ -56,92 +58,6 @@ impl ClientError {
             _ => None,
         }
     }
-}
-
-/// The server's error body, `{"error": {"code", "message"}}`.
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Deserialize)]
-struct ErrorDetail {
-    code: String,
-    message: String,
-}
-
-/// One search result (`GET /api/v1/entries?…`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SearchHit {
-    pub index: u64,
-    pub kind: String,
-    #[serde(rename = "integratedTime")]
-    pub integrated_time: String,
-    pub signers: Vec<String>,
-    pub entry: serde_json::Value,
-}
-
-#[derive(Deserialize)]
-struct SearchPage {
-    entries: Vec<SearchHit>,
-    #[serde(rename = "nextCursor", default)]
-    next_cursor: Option<String>,
-}
-
-/// Filters of the search API; `None` means unconstrained.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct SearchFilter {
-    pub artifact: Option<String>,
-    pub commit: Option<String>,
-    pub dirhash: Option<String>,
-    pub repository: Option<String>,
-    pub signer: Option<String>,
-    pub kind: Option<String>,
-    pub since: Option<String>,
-    pub until: Option<String>,
-}
-
-impl SearchFilter {
-    fn pairs(&self) -> Vec<(&'static str, &str)> {
-        [
-            ("artifact", &self.artifact),
-            ("commit", &self.commit),
-            ("dirhash", &self.dirhash),
-            ("repository", &self.repository),
-            ("signer", &self.signer),
-            ("kind", &self.kind),
-            ("since", &self.since),
-            ("until", &self.until),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
-        .collect()
-    }
-}
-
-#[derive(Deserialize)]
-struct ConsistencyBody {
-    from: u64,
-    to: u64,
-    hashes: Vec<String>,
-}
-
-/// One signed checkpoint from the log's history.
-#[allow(dead_code)]
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CheckpointItem {
-    pub size: u64,
-    #[serde(rename = "createdAt")]
-    pub created_at: String,
-    pub checkpoint: String,
-}
-
-#[allow(dead_code)]
-#[derive(Deserialize)]
-struct CheckpointPage {
-    checkpoints: Vec<CheckpointItem>,
-    #[serde(rename = "nextSince", default)]
-    next_since: Option<u64>,
 }
 
 /// A submission's answer: the receipt, and whether the entry is new (201) or was
@@ -307,9 +223,6 @@ impl LogClient {
         })
     }
 
-    // `entry`, `checkpoints` and `keys` complete the read API for scripts built on this
-    // client and for the tests; no command needs them yet.
-    #[allow(dead_code)]
     /// `GET /api/v1/entries/{index}`: the entry as a receipt against the latest checkpoint.
     pub fn entry(&self, index: u64) -> Result<Receipt, ClientError> {
         self.get_json(&format!("api/v1/entries/{index}"), &[])
@@ -320,7 +233,7 @@ impl LogClient {
         let mut hits = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut query = filter.pairs();
+            let mut query = filter.query_pairs();
             query.push(("limit", "1000"));
             if let Some(c) = &cursor {
                 query.push(("cursor", c));
@@ -361,7 +274,7 @@ impl LogClient {
     pub fn consistency(&self, from: u64, to: u64) -> Result<Vec<Hash>, ClientError> {
         let path = "api/v1/proof/consistency";
         let (f, t) = (from.to_string(), to.to_string());
-        let body: ConsistencyBody = self.get_json(path, &[("from", &f), ("to", &t)])?;
+        let body: ConsistencyProof = self.get_json(path, &[("from", &f), ("to", &t)])?;
         let url = self.url(path);
         if body.from != from || body.to != to {
             return Err(ClientError::Malformed {
@@ -391,7 +304,6 @@ impl LogClient {
             .1)
     }
 
-    #[allow(dead_code)]
     /// `GET /api/v1/checkpoints?since=`: every signed checkpoint of size ≥ `since`.
     pub fn checkpoints(&self, since: u64) -> Result<Vec<CheckpointItem>, ClientError> {
         let mut all = Vec::new();
@@ -408,7 +320,6 @@ impl LogClient {
         }
     }
 
-    #[allow(dead_code)]
     /// `GET /api/v1/keys`: the participant registry with its history, as sent.
     pub fn keys(&self) -> Result<serde_json::Value, ClientError> {
         self.get_json("api/v1/keys", &[])

@@ -3,7 +3,6 @@
 //! 2 usage or I/O error (clap exits 2 by itself on a usage error).
 
 mod cli;
-mod client;
 mod commands;
 mod doc;
 mod git;
@@ -18,6 +17,7 @@ mod testlog;
 mod tree;
 
 use clap::Parser;
+use glassbox_cli::client;
 
 use crate::cli::Cli;
 use crate::commands::Outcome;

@@ -38,6 +38,11 @@ use std::time::Duration;
 use glassbox_core::digest::Sha256Digest;
 use glassbox_core::statement::BuildRecipe;
 
+/// Default wall-clock limit of a rebuild, in seconds.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 3600;
+/// Default largest output (and largest file the build may write): 4 GiB.
+pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 4 << 30;
+
 pub use diffoscope::DiffoscopeOutcome;
 pub use symlinks::LinkEscape;
 

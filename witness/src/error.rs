@@ -4,7 +4,7 @@
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::body::BodyError;
+use glassbox_core::api::add_checkpoint::BodyError;
 
 /// Content type of a 409 body carrying the stored size (tlog-witness §add-checkpoint).
 pub const TLOG_SIZE_CONTENT_TYPE: &str = "text/x.tlog.size";

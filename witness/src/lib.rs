@@ -7,11 +7,11 @@
 //! never cosigns two incompatible views of one log, a verifier that demands
 //! cosignatures from enough independent witnesses cannot be shown a split view.
 //!
-//! This crate is a library: [`app`] is the HTTP surface (callable without a socket)
-//! and [`serve::run_blocking`] the process `glassbox witness serve` runs. The state is
-//! one SQLite file ([`store`]), written durably before any cosignature is returned.
+//! [`app`] is the HTTP surface (callable without a socket) and
+//! [`serve::run_blocking`] the process the crate's `glassbox-witness` binary runs. The
+//! state is one SQLite file ([`store`]), written durably before any cosignature is
+//! returned.
 
-pub mod body;
 pub mod error;
 pub mod serve;
 pub mod store;
@@ -55,7 +55,7 @@ async fn add_checkpoint(
     State(witness): State<Arc<Witness>>,
     body: Bytes,
 ) -> Result<Response, AddError> {
-    let req = body::parse_add_checkpoint(&body)?;
+    let req = glassbox_core::api::add_checkpoint::parse_add_checkpoint(&body)?;
     let cosigned = witness.add_checkpoint(req).await?;
     Ok((
         [(header::CONTENT_TYPE, COSIGNATURE_CONTENT_TYPE)],

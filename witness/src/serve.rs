@@ -18,7 +18,7 @@ use crate::witness::{system_clock, ConfigError, Witness};
 /// State database file inside the data directory.
 pub const DB_FILE: &str = "witness.db";
 
-/// What `glassbox witness serve` was asked to do.
+/// What `glassbox-witness` was asked to do.
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
     /// glassbox-keys PKCS#8 PEM key the cosignatures are made with.
@@ -60,7 +60,7 @@ pub enum ServeError {
 }
 
 /// Runs the witness on a fresh multi-threaded runtime until SIGINT or SIGTERM
-/// (for synchronous callers such as the `glassbox` CLI).
+/// (for synchronous callers such as the `glassbox-witness` binary).
 pub fn run_blocking(config: ServeConfig) -> Result<(), ServeError> {
     let runtime = tokio::runtime::Runtime::new().map_err(ServeError::Serve)?;
     runtime.block_on(run(config))

@@ -11,9 +11,9 @@ use glassbox_core::merkle::{empty_root, verify_consistency};
 use glassbox_core::note::{Note, NoteSignature, NoteVerifier, NoteVerifierKey};
 use tokio::sync::Mutex;
 
-use crate::body::AddCheckpoint;
 use crate::error::AddError;
 use crate::store::{LogState, Store, StoreError};
+use glassbox_core::api::add_checkpoint::AddCheckpoint;
 
 /// A source of POSIX seconds for cosignature timestamps (injectable for tests).
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;

@@ -12,10 +12,9 @@ mod history;
 mod inspect;
 mod key;
 mod monitor;
-pub mod rebuild;
+mod rebuild;
 mod submit;
 mod verify;
-pub mod witness;
 
 use crate::cli::{Cli, Command};
 
@@ -42,6 +41,5 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::History(args) => history::run(args),
         Command::Monitor(args) => monitor::run(args),
         Command::Rebuild(args) => rebuild::run(args),
-        Command::Witness(cmd) => witness::run(cmd),
     }
 }

@@ -6,6 +6,7 @@
 mod fetch;
 mod position;
 mod round;
+mod source;
 mod witnesses;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -21,8 +22,9 @@ use crate::output;
 use crate::state::StateDir;
 
 use self::fetch::{HttpWitness, OnlineLog};
-use self::round::{round, Report, Trust, Watches};
-use self::witnesses::{WitnessCheck, WitnessSource, WitnessStatus};
+use self::round::{round, Report, Watches};
+use self::source::{Trust, WitnessSource};
+use self::witnesses::{WitnessCheck, WitnessStatus};
 
 pub fn run(args: MonitorArgs) -> anyhow::Result<Outcome> {
     let trust = match (&args.policy, &args.log_vkey) {

@@ -1,62 +1,15 @@
 //! `glassbox rebuild`: run a build recipe against a fresh checkout and say whether it
 //! reproduces (DESIGN §6 step 6, as a command of its own).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Args;
 use serde_json::{json, Value};
 
-use glassbox_core::digest::Sha256Digest;
-
-use crate::cli::RecipeArgs;
+use crate::cli::RebuildArgs;
 use crate::commands::Outcome;
 use crate::output;
 use crate::rebuild::{self, DiffoscopeOutcome, Divergence, RebuildReport, RebuildRequest};
-
-/// Default wall-clock limit of a rebuild, in seconds.
-pub const DEFAULT_TIMEOUT_SECS: u64 = 3600;
-/// Default largest output (and largest file the build may write): 4 GiB.
-pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 4 << 30;
-
-#[derive(Debug, Args)]
-pub struct RebuildArgs {
-    /// Local repository path, or an https:// or file:// git URL.
-    #[arg(long, value_name = "PATH|URL")]
-    pub source: String,
-    /// Commit (or branch, tag) to build.
-    #[arg(long, value_name = "REV")]
-    pub rev: String,
-    #[command(flatten)]
-    pub recipe: RecipeArgs,
-    /// Attested artifact digest; without it the output is built and reported.
-    #[arg(long, value_name = "sha256:HEX")]
-    pub expect: Option<Sha256Digest>,
-    /// Attested dirHash of the source, checked before the command runs.
-    #[arg(long, value_name = "HEX")]
-    pub expect_dir_hash: Option<String>,
-    /// Attested gitTree (the commit's root tree ID), checked before the command runs;
-    /// it binds file modes, symbolic links and submodule pins, which dirHash omits.
-    #[arg(long, value_name = "TREE", value_parser = parse_git_id)]
-    pub expect_git_tree: Option<String>,
-    /// The attested artifact file: diffoscope compares it with the output when they differ.
-    #[arg(long, value_name = "FILE")]
-    pub attested: Option<PathBuf>,
-    /// Time limit of the build command in seconds; the whole process group is killed after it.
-    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT_SECS)]
-    pub timeout: u64,
-    /// Largest output, and largest file the build may write, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_OUTPUT_BYTES)]
-    pub max_output_bytes: u64,
-    /// Scratch directory (created if missing, must be empty, kept) instead of a
-    /// temporary one (removed when the build reproduces).
-    #[arg(long, value_name = "DIR")]
-    pub scratch: Option<PathBuf>,
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
 
 pub fn run(args: RebuildArgs) -> anyhow::Result<Outcome> {
     let recipe = args.recipe.to_recipe()?;
@@ -84,16 +37,6 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::VerificationFailed
     })
-}
-
-/// A git object ID as a statement carries one (DESIGN §2): 40 hex digits in a SHA-1
-/// repository, 64 in a SHA-256 one; any case.
-fn parse_git_id(value: &str) -> Result<String, String> {
-    if matches!(value.len(), 40 | 64) && value.bytes().all(|b| b.is_ascii_hexdigit()) {
-        Ok(value.to_owned())
-    } else {
-        Err("expected a git tree ID: 40 or 64 hex digits".to_owned())
-    }
 }
 
 /// The report as data; `status` is `reproduced`, `built` (no expectation) or `diverged`.

@@ -8,11 +8,10 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use glassbox_core::api::CheckpointPage;
 use glassbox_core::verify::ConsistencyProof;
-use serde::Deserialize;
 
-use super::round::LogSource;
-use super::witnesses::WitnessSource;
+use super::source::{LogSource, WitnessSource};
 use crate::client::{LogClient, MAX_NOTE_BYTES};
 use crate::commands::verify::check::ProofSource;
 
@@ -66,17 +65,6 @@ impl OnlineLog {
     }
 }
 
-#[derive(Deserialize)]
-struct HistoryPage {
-    checkpoints: Vec<HistoryItem>,
-}
-
-#[derive(Deserialize)]
-struct HistoryItem {
-    size: u64,
-    checkpoint: String,
-}
-
 impl ProofSource for OnlineLog {
     fn consistency(&self, from: u64, to: u64) -> ConsistencyProof {
         ProofSource::consistency(&self.client, from, to)
@@ -102,7 +90,7 @@ impl LogSource for OnlineLog {
         let Some(body) = get(&self.agent, &url, MAX_PAGE_BYTES)? else {
             return Ok(None);
         };
-        let page: HistoryPage =
+        let page: CheckpointPage =
             serde_json::from_slice(&body).with_context(|| format!("GET {url}: malformed"))?;
         Ok(page
             .checkpoints

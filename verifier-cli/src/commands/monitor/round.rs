@@ -8,7 +8,6 @@ use glassbox_core::checkpoint::SignedCheckpoint;
 use glassbox_core::cosignature::{verify_cosignatures, CosignatureVerifierKey};
 use glassbox_core::dsse::Envelope;
 use glassbox_core::merkle::{leaf_hash, verify_consistency, Hash};
-use glassbox_core::note::NoteVerifierKey;
 use glassbox_core::registry::Registry;
 use glassbox_core::statement::Attestation;
 use glassbox_core::verify::ConsistencyProof;
@@ -16,28 +15,13 @@ use glassbox_core::verify::ConsistencyProof;
 use serde::Serialize;
 
 use super::position::{KeptKeyEvent, Position};
+use super::source::{LogSource, Trust};
 use super::witnesses::{self, Seen, WitnessCheck, WitnessView};
-use crate::commands::verify::check::ProofSource;
 use crate::state::{SplitViewEvidence, StateDir};
 use crate::summary::summarise;
 
 /// Leaves fetched and checked per batch, bounding memory on a large catch-up.
 const BATCH: u64 = 4096;
-
-/// Where the monitor reads the log from.
-pub trait LogSource: ProofSource {
-    fn checkpoint(&self) -> anyhow::Result<Vec<u8>>;
-    fn entries(&self, start: u64, end: u64) -> anyhow::Result<Vec<Vec<u8>>>;
-    /// The signed checkpoint of exactly `size` from the log's history, if it kept one.
-    fn checkpoint_at(&self, size: u64) -> anyhow::Result<Option<Vec<u8>>>;
-}
-
-/// What the monitor trusts.
-pub struct Trust {
-    pub log: NoteVerifierKey,
-    pub witnesses: Vec<CosignatureVerifierKey>,
-    pub quorum: usize,
-}
 
 /// What to report.
 #[derive(Clone, Debug, Default)]

@@ -19,16 +19,7 @@ use glassbox_core::note::Note;
 use glassbox_core::verify::ConsistencyProof;
 use serde::Serialize;
 
-use super::round::{LogSource, Trust};
-
-/// Where the monitor reads one witness's latest checkpoint of a log.
-pub trait WitnessSource {
-    /// Names the witness in reports.
-    fn url(&self) -> &str;
-    /// The signed note the witness last cosigned for `origin`; `None` when it has
-    /// cosigned none. `Err` when the witness cannot be reached.
-    fn latest(&self, origin: &str) -> anyhow::Result<Option<Vec<u8>>>;
-}
+use super::source::{LogSource, Trust, WitnessSource};
 
 /// The witnesses to read and when a witness that lags counts as stuck.
 pub struct WitnessCheck<'a> {

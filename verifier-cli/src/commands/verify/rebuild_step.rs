@@ -19,8 +19,8 @@ use glassbox_core::verify::{Failure, LocalRebuild, RebuildOutcome, Verdict};
 use serde_json::{json, Value};
 
 use super::render::Extra;
-use crate::commands::rebuild::{DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_SECS};
 use crate::rebuild::{rebuild, DiffoscopeOutcome, RebuildRequest};
+use crate::rebuild::{DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_SECS};
 
 /// What the rebuild added to the report.
 pub struct Rebuilt {

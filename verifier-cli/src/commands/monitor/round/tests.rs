@@ -3,6 +3,8 @@
 use glassbox_core::digest::Sha256Digest;
 
 use super::*;
+use crate::commands::monitor::source::WitnessSource;
+use crate::commands::verify::check::ProofSource;
 use crate::testlog::{key, key_id, TestLog, REPO};
 
 /// Serves a test log; `tamper` flips a byte of one served leaf.
@@ -284,7 +286,7 @@ fn a_witness_holding_a_fork_fails_the_round_and_saves_both_notes() {
     let mut fork = TestLog::new();
     fork.story(Sha256Digest::of(b"something else"));
     struct Forked(Vec<u8>);
-    impl witnesses::WitnessSource for Forked {
+    impl WitnessSource for Forked {
         fn url(&self) -> &str {
             "http://w.test"
         }
@@ -292,7 +294,7 @@ fn a_witness_holding_a_fork_fails_the_round_and_saves_both_notes() {
             Ok(Some(self.0.clone()))
         }
     }
-    let sources: Vec<Box<dyn witnesses::WitnessSource>> = vec![Box::new(Forked(fork.checkpoint()))];
+    let sources: Vec<Box<dyn WitnessSource>> = vec![Box::new(Forked(fork.checkpoint()))];
     let check = WitnessCheck {
         witnesses: &sources,
         max_age: 3600,

@@ -7,12 +7,13 @@
 //! <signed checkpoint note>
 //! ```
 //!
-//! Parsing is pure and strict: a body that deviates from the grammar is a 400, and
-//! nothing about the log or the stored state is consulted here.
+//! Parsing is pure and strict: a witness answers a body that deviates from the grammar
+//! with 400, and nothing about the log or the stored state is consulted here. The log
+//! encodes the body it sends with [`encode_add_checkpoint`].
 
+use crate::merkle::Hash;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use glassbox_core::merkle::Hash;
 
 /// Most consistency proof lines a client may send (tlog-witness: "MUST NOT send more
 /// than 63"). A proof between trees of at most 2^64 leaves never needs more.
@@ -33,14 +34,25 @@ pub struct AddCheckpoint {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BodyError {
+    /// The first line is not `old <size>`.
     #[error("the body does not start with an `old <size>` line")]
     MissingOldLine,
+    /// The old size is not ASCII decimal without a sign or leading zeroes.
     #[error("the old size {text:?} is not a decimal without leading zeroes")]
-    BadOldSize { text: String },
+    BadOldSize {
+        /// The size as sent.
+        text: String,
+    },
+    /// A proof line does not decode to 32 bytes of standard base64.
     #[error("consistency proof line {line} is not a base64 SHA-256 hash")]
-    BadProofLine { line: usize },
+    BadProofLine {
+        /// 1-based line number in the body.
+        line: usize,
+    },
+    /// More than [`MAX_PROOF_LINES`] proof lines.
     #[error("more than {MAX_PROOF_LINES} consistency proof lines")]
     TooManyProofLines,
+    /// The body ends before the empty line that ends the proof.
     #[error("no empty line separates the proof from the checkpoint")]
     MissingSeparator,
 }
