@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use glassbox_core::note::NoteSigner;
 use glassbox_server::config::Config;
-use glassbox_server::datadir::{LOG_KEY_FILE, OPERATOR_KEY_FILE};
+use glassbox_server::log::datadir::{LOG_KEY_FILE, OPERATOR_KEY_FILE};
 use glassbox_server::server::prepare;
 use support::*;
 
