@@ -75,7 +75,10 @@ async fn seeded() -> (Arc<MemoryStorage>, Participant, Participant) {
 
 async fn send(handle: &SequencerHandle, env: &Envelope) -> Answer {
     let f = facts(env).unwrap();
-    handle.submit(env.clone(), f, env.to_canonical_json()).await
+    handle
+        .submit(env.clone(), f, env.to_canonical_json())
+        .await
+        .map_err(AppError::from)
 }
 
 /// Submit each envelope from its own task; all are queued when this returns.

@@ -7,6 +7,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use glassbox_core::registry::RegistryError;
+
+use crate::log::error::LogError;
 use crate::storage::StorageError;
 
 /// An error answered as `{"error": {"code", "message"}}` (DESIGN §5).
@@ -118,6 +121,85 @@ impl AppError {
     }
 }
 
+/// The log's errors as HTTP errors (docs/api.md, error codes): the one place
+/// the domain meets status codes.
+impl From<LogError> for AppError {
+    fn from(e: LogError) -> Self {
+        use LogError::*;
+        match e {
+            Statement(_) | StatementJson(_) | KindNotAccepted { .. } | StringTooLong { .. } => {
+                AppError::InvalidStatement(e.to_string())
+            }
+            NotAnOperatorKey { .. } => AppError::UnknownKey(e.to_string()),
+            Registry(e) => registry_refusal(e),
+            StatementAlreadyLogged { .. } => AppError::StatementAlreadyLogged(e.to_string()),
+            Overloaded => AppError::Overloaded,
+            ShuttingDown => AppError::ShuttingDown,
+            CommitFailed => AppError::CommitFailed,
+            Timeout(after) => AppError::Timeout(after),
+            Refused {
+                status,
+                code,
+                message,
+            } => forwarded_refusal(status, &code, message),
+            Storage(_)
+            | DuplicateLookup(_)
+            | NoCheckpoint
+            | EntryVanished { .. }
+            | Append { .. }
+            | InclusionProof { .. }
+            | LeafNotJson { .. }
+            | LeaderAnswer(_)
+            | LeaderReceipt(_) => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// A registry refusal by the error code a verifier's reason corresponds to.
+fn registry_refusal(e: RegistryError) -> AppError {
+    use RegistryError::*;
+    let message = e.to_string();
+    match e {
+        NotRegistered { .. } => AppError::UnknownKey(message),
+        // The genesis rule: before it, no key has standing to sign anything.
+        BadGenesis { .. } => AppError::UnknownKey(format!(
+            "{message}; this log has no operator yet, so nothing else can be logged"
+        )),
+        Revoked { .. } | Compromised { .. } | Voided { .. } => AppError::KeyRevoked(message),
+        WrongRole { .. } => AppError::RoleNotAllowed(message),
+        BadSignature { .. } => AppError::BadSignature(message),
+        Unsigned => AppError::MalformedEnvelope(message),
+        InvalidPublicKey { .. } => AppError::InvalidStatement(message),
+        AlreadyRegistered { .. } | AlreadyRevoked { .. } | UnknownSubjectKey { .. } => {
+            AppError::Conflict(message)
+        }
+        // OutOfOrder is a sequencer bug; anything newer is refused too.
+        _ => AppError::Internal(format!("registry: {message}")),
+    }
+}
+
+/// The sequencing node's refusal of a forwarded submission, answered with the
+/// same code; anything else is a batch that did not commit here.
+fn forwarded_refusal(status: u16, code: &str, message: String) -> AppError {
+    match code {
+        "malformed_envelope" => AppError::MalformedEnvelope(message),
+        "invalid_statement" => AppError::InvalidStatement(message),
+        "bad_request" => AppError::BadRequest(message),
+        "unknown_key" => AppError::UnknownKey(message),
+        "key_revoked" => AppError::KeyRevoked(message),
+        "role_not_allowed" => AppError::RoleNotAllowed(message),
+        "bad_signature" => AppError::BadSignature(message),
+        "conflict" => AppError::Conflict(message),
+        "statement_already_logged" => AppError::StatementAlreadyLogged(message),
+        "overloaded" | "rate_limited" => AppError::Overloaded,
+        "timeout" => AppError::Timeout(Duration::from_secs(0)),
+        _ => {
+            tracing::warn!(status, code, "the sequencer refused a forwarded submission");
+            AppError::CommitFailed
+        }
+    }
+}
+
 impl From<StorageError> for AppError {
     fn from(e: StorageError) -> Self {
         AppError::Internal(format!("storage: {e}"))
@@ -176,5 +258,33 @@ mod tests {
         .into_response();
         assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(resp.headers()[header::RETRY_AFTER], "2");
+    }
+
+    #[test]
+    fn a_forwarded_refusal_keeps_the_leaders_code_and_message() {
+        let e = AppError::from(LogError::Refused {
+            status: 403,
+            code: "unknown_key".into(),
+            message: "key abc is not registered".into(),
+        });
+        assert_eq!(e.code(), "unknown_key");
+        assert_eq!(e.to_string(), "key abc is not registered");
+        let unreadable = LogError::Refused {
+            status: 500,
+            code: String::new(),
+            message: String::new(),
+        };
+        assert_eq!(AppError::from(unreadable).code(), "commit_failed");
+    }
+
+    #[test]
+    fn a_later_copy_with_more_signers_is_a_conflict() {
+        let e = AppError::from(LogError::StatementAlreadyLogged {
+            index: 7,
+            added: vec!["abc".into()],
+        });
+        assert_eq!(e.status(), StatusCode::CONFLICT);
+        assert_eq!(e.code(), "statement_already_logged");
+        assert!(e.to_string().contains("index 7"));
     }
 }

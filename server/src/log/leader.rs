@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use glassbox_core::bundle::Receipt;
 use tokio::sync::{mpsc, watch};
 
-use crate::http::error::AppError;
+use crate::log::error::LogError;
 use crate::log::receipt::ReceiptJson;
 use crate::log::sequencer::{Sequencer, Submission, SubmitOutcome};
 use crate::metrics::Metrics;
@@ -275,7 +275,7 @@ async fn shared_loop(
                 }
                 if loaded != Some(epoch) {
                     for s in items {
-                        s.answer(Err(AppError::CommitFailed));
+                        s.answer(Err(LogError::CommitFailed));
                     }
                     continue;
                 }
@@ -307,7 +307,7 @@ async fn shared_loop(
             Role::Follower { leader_url: None } => {
                 loaded = None;
                 for s in items {
-                    s.answer(Err(AppError::CommitFailed));
+                    s.answer(Err(LogError::CommitFailed));
                 }
             }
         }
@@ -346,7 +346,7 @@ pub fn forward(
     base: &str,
     leaf: &[u8],
     timeout: Duration,
-) -> Result<SubmitOutcome, AppError> {
+) -> Result<SubmitOutcome, LogError> {
     let url = format!("{}/api/v1/entries", base.trim_end_matches('/'));
     let mut resp = agent
         .post(&url)
@@ -356,7 +356,7 @@ pub fn forward(
             tracing::warn!(error = %e, %url, "forwarding to the sequencer failed");
             // The leader may have logged it before the connection broke: a retry
             // is answered with the existing receipt.
-            AppError::Timeout(timeout)
+            LogError::Timeout(timeout)
         })?;
     let status = resp.status().as_u16();
     let body = resp
@@ -364,12 +364,11 @@ pub fn forward(
         .with_config()
         .limit(16 << 20)
         .read_to_vec()
-        .map_err(|e| AppError::Internal(format!("reading the sequencer's answer: {e}")))?;
+        .map_err(LogError::LeaderAnswer)?;
     match status {
         200 | 201 => {
             // Checked, then passed on as the leader wrote it.
-            let parsed: Receipt = serde_json::from_slice(&body)
-                .map_err(|e| AppError::Internal(format!("sequencer's receipt: {e}")))?;
+            let parsed: Receipt = serde_json::from_slice(&body).map_err(LogError::LeaderReceipt)?;
             let receipt = ReceiptJson {
                 index: parsed.index,
                 json: body.into(),
@@ -384,27 +383,14 @@ pub fn forward(
     }
 }
 
-/// The leader's `{"error": {"code", "message"}}` as the same [`AppError`].
-fn refusal(status: u16, body: &[u8]) -> AppError {
+/// The leader's `{"error": {"code", "message"}}`, its code kept so that this
+/// node answers with the same one.
+fn refusal(status: u16, body: &[u8]) -> LogError {
     let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-    let code = v["error"]["code"].as_str().unwrap_or("");
-    let message = v["error"]["message"].as_str().unwrap_or("").to_string();
-    match code {
-        "malformed_envelope" => AppError::MalformedEnvelope(message),
-        "invalid_statement" => AppError::InvalidStatement(message),
-        "bad_request" => AppError::BadRequest(message),
-        "unknown_key" => AppError::UnknownKey(message),
-        "key_revoked" => AppError::KeyRevoked(message),
-        "role_not_allowed" => AppError::RoleNotAllowed(message),
-        "bad_signature" => AppError::BadSignature(message),
-        "conflict" => AppError::Conflict(message),
-        "statement_already_logged" => AppError::StatementAlreadyLogged(message),
-        "overloaded" | "rate_limited" => AppError::Overloaded,
-        "timeout" => AppError::Timeout(Duration::from_secs(0)),
-        _ => {
-            tracing::warn!(status, code, "the sequencer refused a forwarded submission");
-            AppError::CommitFailed
-        }
+    LogError::Refused {
+        status,
+        code: v["error"]["code"].as_str().unwrap_or("").to_string(),
+        message: v["error"]["message"].as_str().unwrap_or("").to_string(),
     }
 }
 
@@ -415,10 +401,25 @@ mod tests {
     #[test]
     fn refusal_keeps_the_leaders_code() {
         let body = br#"{"error":{"code":"unknown_key","message":"key abc is not registered"}}"#;
-        let e = refusal(403, body);
-        assert_eq!(e.code(), "unknown_key");
-        assert_eq!(e.to_string(), "key abc is not registered");
-        assert_eq!(refusal(500, b"not json").code(), "commit_failed");
+        match refusal(403, body) {
+            LogError::Refused {
+                status,
+                code,
+                message,
+            } => {
+                assert_eq!(status, 403);
+                assert_eq!(code, "unknown_key");
+                assert_eq!(message, "key abc is not registered");
+            }
+            other => panic!("{other:?}"),
+        }
+        match refusal(500, b"not json") {
+            LogError::Refused { status, code, .. } => {
+                assert_eq!(status, 500);
+                assert_eq!(code, "");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

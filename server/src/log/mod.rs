@@ -5,6 +5,7 @@
 pub mod admission;
 pub mod clock;
 pub mod datadir;
+pub mod error;
 pub mod integrity;
 pub mod leader;
 pub mod receipt;

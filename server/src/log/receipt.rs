@@ -10,7 +10,7 @@ use glassbox_core::merkle::{self, HashReadError, HashReader};
 use glassbox_core::tlog_proof;
 use serde::de::IgnoredAny;
 
-use crate::http::error::AppError;
+use crate::log::error::LogError;
 use crate::storage::{CheckpointRecord, Hash, NodeId, Storage};
 
 /// Hash reads served from `pending` (nodes of a batch not yet committed) first,
@@ -126,7 +126,7 @@ pub fn make_receipt(
     leaf: &[u8],
     checkpoint: &CheckpointRecord,
     reader: &impl HashReader,
-) -> Result<Receipt, AppError> {
+) -> Result<Receipt, LogError> {
     let entry: serde_json::Value = serde_json::from_slice(leaf).map_err(|e| not_json(index, e))?;
     Ok(Receipt {
         index,
@@ -153,7 +153,7 @@ pub fn receipt_json(
     leaf: &[u8],
     checkpoint: &CheckpointRecord,
     reader: &impl HashReader,
-) -> Result<ReceiptJson, AppError> {
+) -> Result<ReceiptJson, LogError> {
     // Storage holds only leaves the log wrote, but embedding bytes unchecked
     // would turn a damaged row into a malformed answer rather than an error.
     serde_json::from_slice::<IgnoredAny>(leaf).map_err(|e| not_json(index, e))?;
@@ -178,12 +178,13 @@ fn proof_text(
     index: u64,
     checkpoint: &CheckpointRecord,
     reader: &impl HashReader,
-) -> Result<String, AppError> {
-    let hashes = merkle::inclusion_proof(index, checkpoint.size, reader).map_err(|e| {
-        AppError::Internal(format!(
-            "inclusion proof of {index} in {}: {e}",
-            checkpoint.size
-        ))
+) -> Result<String, LogError> {
+    let hashes = merkle::inclusion_proof(index, checkpoint.size, reader).map_err(|source| {
+        LogError::InclusionProof {
+            index,
+            size: checkpoint.size,
+            source,
+        }
     })?;
     Ok(tlog_proof::proof_text(
         None,
@@ -193,8 +194,8 @@ fn proof_text(
     ))
 }
 
-fn not_json(index: u64, e: serde_json::Error) -> AppError {
-    AppError::Internal(format!("stored leaf {index} is not JSON: {e}"))
+fn not_json(index: u64, source: serde_json::Error) -> LogError {
+    LogError::LeafNotJson { index, source }
 }
 
 #[cfg(test)]
@@ -238,7 +239,9 @@ mod tests {
     fn a_damaged_stored_leaf_is_an_error_not_a_malformed_answer() {
         for leaf in [&b"{\"payload\":"[..], b"", b"{} trailing"] {
             match receipt_json(0, leaf, &checkpoint(), &NoNodes) {
-                Err(AppError::Internal(m)) => assert!(m.contains("not JSON"), "{m}"),
+                Err(e @ LogError::LeafNotJson { index: 0, .. }) => {
+                    assert!(e.to_string().contains("not JSON"), "{e}")
+                }
                 other => panic!("{other:?}"),
             }
         }

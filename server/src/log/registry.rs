@@ -3,15 +3,14 @@
 //! [`glassbox_core::registry::Registry`], which the verifier replays too, so the
 //! log accepts exactly what a verifier will later accept (DESIGN §3, §6 step 4).
 //!
-//! Here: rebuilding that registry from the stored log at start, the stored
-//! summary of each key event (for `/api/v1/keys`), and the mapping of registry
-//! refusals onto HTTP error codes.
+//! Here: rebuilding that registry from the stored log at start, and the stored
+//! summary of each key event (for `/api/v1/keys`). A refusal is a
+//! [`crate::log::error::LogError::Registry`].
 
 use glassbox_core::dsse::Envelope;
-use glassbox_core::registry::{Registry, RegistryError};
+use glassbox_core::registry::Registry;
 use glassbox_core::statement::{Attestation, KeyEvent, KeyEventPredicate};
 
-use crate::http::error::AppError;
 use crate::storage::{KeyEventRecord, Storage, StorageError};
 
 /// Replay every logged key event, in log order, through the core registry.
@@ -85,30 +84,5 @@ pub fn key_event_record(index: u64, event: &KeyEvent) -> KeyEventRecord {
         key_id: event.key_id.clone(),
         action: action.into(),
         details,
-    }
-}
-
-/// A registry refusal as an HTTP error (docs/api.md, error codes).
-impl From<RegistryError> for AppError {
-    fn from(e: RegistryError) -> Self {
-        use RegistryError::*;
-        let message = e.to_string();
-        match e {
-            NotRegistered { .. } => AppError::UnknownKey(message),
-            // The genesis rule: before it, no key has standing to sign anything.
-            BadGenesis { .. } => AppError::UnknownKey(format!(
-                "{message}; this log has no operator yet, so nothing else can be logged"
-            )),
-            Revoked { .. } | Compromised { .. } | Voided { .. } => AppError::KeyRevoked(message),
-            WrongRole { .. } => AppError::RoleNotAllowed(message),
-            BadSignature { .. } => AppError::BadSignature(message),
-            Unsigned => AppError::MalformedEnvelope(message),
-            InvalidPublicKey { .. } => AppError::InvalidStatement(message),
-            AlreadyRegistered { .. } | AlreadyRevoked { .. } | UnknownSubjectKey { .. } => {
-                AppError::Conflict(message)
-            }
-            // OutOfOrder is a sequencer bug; anything newer is refused too.
-            _ => AppError::Internal(format!("registry: {message}")),
-        }
     }
 }

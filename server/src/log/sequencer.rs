@@ -32,19 +32,19 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use glassbox_core::checkpoint::Checkpoint;
+use glassbox_core::checkpoint::{Checkpoint, CheckpointError};
 use glassbox_core::dsse::Envelope;
-use glassbox_core::merkle::{self, Hash};
+use glassbox_core::merkle::{self, Hash, ProofError};
 use glassbox_core::note::NoteSigner;
 use glassbox_core::registry::Registry;
 use glassbox_core::statement::Attestation;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::http::error::AppError;
 use crate::log::admission::dedupe::{check_signatures, resubmission};
 use crate::log::admission::facts::Facts;
 use crate::log::admission::validate::{admit, Precheck, RegistryView};
 use crate::log::clock::Clock;
+use crate::log::error::LogError;
 use crate::log::receipt::{receipt_json, BatchReader, ReceiptJson};
 use crate::log::registry::{key_event_record, replay};
 use crate::metrics::Metrics;
@@ -71,7 +71,7 @@ pub struct Submission {
     /// What the submit handler already verified.
     pub precheck: Precheck,
     registry: RegistryLink,
-    reply: oneshot::Sender<Result<SubmitOutcome, AppError>>,
+    reply: oneshot::Sender<Result<SubmitOutcome, LogError>>,
     queued_at: Instant,
 }
 
@@ -87,7 +87,7 @@ pub struct SequencerConfig {
 
 impl Submission {
     /// Answer the submitter (e.g. with the receipt another node returned).
-    pub fn answer(self, result: Result<SubmitOutcome, AppError>) {
+    pub fn answer(self, result: Result<SubmitOutcome, LogError>) {
         let _ = self.reply.send(result);
     }
 }
@@ -109,13 +109,13 @@ type RegistryLink = Arc<OnceLock<watch::Receiver<Arc<RegistryView>>>>;
 
 impl SequencerHandle {
     /// Queue a submission and wait until it is durably logged or refused.
-    /// A full queue is refused at once with [`AppError::Overloaded`].
+    /// A full queue is refused at once with [`LogError::Overloaded`].
     pub async fn submit(
         &self,
         envelope: Envelope,
         facts: Facts,
         leaf: Vec<u8>,
-    ) -> Result<SubmitOutcome, AppError> {
+    ) -> Result<SubmitOutcome, LogError> {
         self.submit_prechecked(envelope, facts, leaf, Precheck::Unchecked)
             .await
     }
@@ -128,7 +128,7 @@ impl SequencerHandle {
         facts: Facts,
         leaf: Vec<u8>,
         precheck: Precheck,
-    ) -> Result<SubmitOutcome, AppError> {
+    ) -> Result<SubmitOutcome, LogError> {
         let (reply, rx) = oneshot::channel();
         let sub = Submission {
             envelope,
@@ -143,10 +143,10 @@ impl SequencerHandle {
             Ok(()) => {
                 self.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
             }
-            Err(mpsc::error::TrySendError::Full(_)) => return Err(AppError::Overloaded),
-            Err(mpsc::error::TrySendError::Closed(_)) => return Err(AppError::ShuttingDown),
+            Err(mpsc::error::TrySendError::Full(_)) => return Err(LogError::Overloaded),
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(LogError::ShuttingDown),
         }
-        rx.await.unwrap_or(Err(AppError::CommitFailed))
+        rx.await.unwrap_or(Err(LogError::CommitFailed))
     }
 
     /// The registry as of the newest committed batch; `None` until the sequencer
@@ -169,7 +169,17 @@ pub fn queue(size: usize, metrics: Arc<Metrics>) -> (SequencerHandle, mpsc::Rece
     (handle, rx)
 }
 
-type Reply = oneshot::Sender<Result<SubmitOutcome, AppError>>;
+type Reply = oneshot::Sender<Result<SubmitOutcome, LogError>>;
+
+/// Why a batch could not be prepared. Its submitters have been answered; the
+/// sequencer's in-memory state is past the batch and must be reloaded.
+#[derive(Debug, thiserror::Error)]
+enum PrepareError {
+    #[error("tree root: {0}")]
+    TreeRoot(#[source] ProofError),
+    #[error("signing checkpoint: {0}")]
+    SignCheckpoint(#[source] CheckpointError),
+}
 
 /// A submitter waiting for its batch to commit.
 struct Waiting {
@@ -216,7 +226,7 @@ struct Settles {
 /// Answer everyone waiting on a batch that will never commit.
 fn refuse_all(waiting: Vec<Waiting>) {
     for w in waiting {
-        let _ = w.reply.send(Err(AppError::CommitFailed));
+        let _ = w.reply.send(Err(LogError::CommitFailed));
     }
 }
 
@@ -316,9 +326,7 @@ impl Committer {
         let reader = BatchReader::new(own, self.storage.as_ref());
         for w in waiting {
             let result = match checkpoint {
-                None => Err(AppError::Internal(
-                    "duplicate of an entry with no checkpoint".into(),
-                )),
+                None => Err(LogError::NoCheckpoint),
                 Some(cp) => {
                     // The batch's own leaves are at hand; a duplicate's is stored.
                     let leaf = match leaves.get(&w.index) {
@@ -326,11 +334,10 @@ impl Committer {
                         None => self
                             .storage
                             .entry(w.index)
-                            .map_err(AppError::from)
+                            .map_err(LogError::from)
                             .and_then(|e| {
-                                e.map(|e| Cow::Owned(e.leaf)).ok_or_else(|| {
-                                    AppError::Internal(format!("entry {} vanished", w.index))
-                                })
+                                e.map(|e| Cow::Owned(e.leaf))
+                                    .ok_or(LogError::EntryVanished { index: w.index })
                             }),
                     };
                     leaf.and_then(|leaf| receipt_json(w.index, &leaf, cp, &reader))
@@ -709,7 +716,7 @@ impl Sequencer {
                 }
                 ok
             }
-            Err(()) => false,
+            Err(_) => false,
         };
         if !ok {
             self.recover();
@@ -720,7 +727,7 @@ impl Sequencer {
     /// in-memory state past it. Refusals are answered at once; everyone else
     /// waits in the result for the commit. On `Err` everyone was answered 503 and
     /// the state must be reloaded.
-    fn prepare(&mut self, items: Vec<Submission>) -> Result<Prepared, ()> {
+    fn prepare(&mut self, items: Vec<Submission>) -> Result<Prepared, PrepareError> {
         let now = self.clock.now_ms();
         let start_size = self.size;
         let mut batch = Batch {
@@ -746,10 +753,9 @@ impl Sequencer {
             Ok(found) => found,
             Err(e) => {
                 tracing::error!(error = %e, "duplicate lookup failed; refusing the batch");
+                let e = Arc::new(e);
                 for sub in items {
-                    let _ = sub
-                        .reply
-                        .send(Err(AppError::Internal(format!("storage: {e}"))));
+                    let _ = sub.reply.send(Err(LogError::DuplicateLookup(e.clone())));
                 }
                 return Ok(Prepared {
                     batch: None,
@@ -797,9 +803,7 @@ impl Sequencer {
             let nodes = match appended {
                 Ok(n) => n,
                 Err(e) => {
-                    let _ = sub
-                        .reply
-                        .send(Err(AppError::Internal(format!("append {size}: {e}"))));
+                    let _ = sub.reply.send(Err(LogError::Append { size, source: e }));
                     continue;
                 }
             };
@@ -874,7 +878,7 @@ impl Sequencer {
         let reader =
             BatchReader::with_fetched(&self.unsettled_nodes, self.storage.as_ref(), fetched);
         let signed = merkle::tree_root(self.size, &reader)
-            .map_err(|e| format!("tree root: {e}"))
+            .map_err(PrepareError::TreeRoot)
             .and_then(|root| {
                 Checkpoint {
                     origin: self.signer.name().to_string(),
@@ -883,7 +887,7 @@ impl Sequencer {
                     extensions: Vec::new(),
                 }
                 .sign(&self.signer)
-                .map_err(|e| format!("signing checkpoint: {e}"))
+                .map_err(PrepareError::SignCheckpoint)
             });
         let note = match signed {
             Ok(n) => n,
@@ -893,7 +897,7 @@ impl Sequencer {
                     .batch_failures_total
                     .fetch_add(1, Ordering::Relaxed);
                 refuse_all(waiting);
-                return Err(());
+                return Err(e);
             }
         };
         batch.checkpoint = CheckpointRecord {

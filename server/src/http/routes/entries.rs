@@ -30,7 +30,12 @@ pub async fn get_entry(
                     checkpoint.size
                 ))
             })?;
-            receipt_json(index, &entry.leaf, &checkpoint, &StorageReader(s))
+            Ok(receipt_json(
+                index,
+                &entry.leaf,
+                &checkpoint,
+                &StorageReader(s),
+            )?)
         })
         .await?;
     Ok(receipt)

@@ -111,7 +111,12 @@ pub async fn tlog_proof(State(state): State<AppState>, P(index): P<u64>) -> Page
     let receipt = state
         .read(move |s| {
             let (record, checkpoint) = load(s, index)?;
-            make_receipt(index, &record.leaf, &checkpoint, &StorageReader(s))
+            Ok(make_receipt(
+                index,
+                &record.leaf,
+                &checkpoint,
+                &StorageReader(s),
+            )?)
         })
         .await?;
     let disposition = format!("attachment; filename=\"glassbox-entry-{index}.tlog-proof\"");

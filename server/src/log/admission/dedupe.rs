@@ -21,18 +21,18 @@
 use glassbox_core::dsse::Envelope;
 use glassbox_core::registry::{Registry, RegistryError};
 
-use crate::http::error::AppError;
+use crate::log::error::LogError;
 use crate::storage::FirstCopy;
 
 /// Refuse `envelope` when a signature by a key `registry` knows does not verify
 /// (403 `bad_signature`, as at admission). A key the registry does not know
 /// cannot have signed a logged statement, so its signer is one the first copy
 /// lacks, which [`resubmission`] refuses.
-pub fn check_signatures(registry: &Registry, envelope: &Envelope) -> Result<(), AppError> {
+pub fn check_signatures(registry: &Registry, envelope: &Envelope) -> Result<(), LogError> {
     for (i, sig) in envelope.signatures.iter().enumerate() {
         if let Some(key) = registry.get(&sig.keyid) {
             envelope.verify_signature(i, &key.public_key).map_err(|_| {
-                AppError::from(RegistryError::BadSignature {
+                LogError::from(RegistryError::BadSignature {
                     key_id: sig.keyid.clone(),
                 })
             })?;
@@ -43,24 +43,21 @@ pub fn check_signatures(registry: &Registry, envelope: &Envelope) -> Result<(), 
 
 /// The index to answer a submission of `envelope` with, whose statement is
 /// already logged at `first`; or why it is refused.
-pub fn resubmission(envelope: &Envelope, first: &FirstCopy) -> Result<u64, AppError> {
-    let added: Vec<&str> = envelope
+pub fn resubmission(envelope: &Envelope, first: &FirstCopy) -> Result<u64, LogError> {
+    let added: Vec<String> = envelope
         .signatures
         .iter()
         .map(|s| s.keyid.as_str())
         .filter(|k| !first.signers.iter().any(|f| f == k))
+        .map(str::to_owned)
         .collect();
     if added.is_empty() {
         return Ok(first.index);
     }
-    Err(AppError::StatementAlreadyLogged(format!(
-        "this statement is already logged at index {}, without the signature of {}; \
-         a statement counts only at its first position, so a later copy with more \
-         signers would not count: put every co-signature on the envelope before its \
-         first submission, or sign a new statement",
-        first.index,
-        added.join(", ")
-    )))
+    Err(LogError::StatementAlreadyLogged {
+        index: first.index,
+        added,
+    })
 }
 
 #[cfg(test)]
@@ -128,7 +125,13 @@ mod tests {
         let first = first_signed_by(&[&a, &b]);
         let more = signed(&[&b, &c, &a]);
         let e = resubmission(&more, &first).unwrap_err();
-        assert_eq!(e.code(), "statement_already_logged");
+        match &e {
+            LogError::StatementAlreadyLogged { index, added } => {
+                assert_eq!(*index, 7);
+                assert_eq!(added, &[more.signatures[1].keyid.clone()]);
+            }
+            other => panic!("{other:?}"),
+        }
         let text = e.to_string();
         assert!(text.contains("index 7"), "{text}");
         assert!(text.contains(&more.signatures[1].keyid), "{text}");

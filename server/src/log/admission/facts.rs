@@ -6,7 +6,7 @@
 use glassbox_core::dsse::Envelope;
 use glassbox_core::statement::{Attestation, SourceDigest};
 
-use crate::http::error::AppError;
+use crate::log::error::LogError;
 use crate::storage::{Hash, SearchTerms};
 
 /// The kind names used in storage, search and listings (`Attestation::kind`).
@@ -40,9 +40,8 @@ fn add_source(terms: &mut SearchTerms, repository: &str, source: &SourceDigest) 
 
 /// Parse the envelope's statement and extract its facts (400 `invalid_statement`
 /// when it is not one of the four kinds of DESIGN §3).
-pub fn facts(envelope: &Envelope) -> Result<Facts, AppError> {
-    let attestation = Attestation::of_envelope(envelope)
-        .map_err(|e| AppError::InvalidStatement(format!("statement: {e}")))?;
+pub fn facts(envelope: &Envelope) -> Result<Facts, LogError> {
+    let attestation = Attestation::of_envelope(envelope).map_err(LogError::Statement)?;
     check_string_sizes(&envelope.payload)?;
     let mut terms = SearchTerms::default();
     match &attestation {
@@ -58,10 +57,9 @@ pub fn facts(envelope: &Envelope) -> Result<Facts, AppError> {
         }
         Attestation::KeyEvent(_) => {}
         other => {
-            return Err(AppError::InvalidStatement(format!(
-                "statement kind {} is not accepted by this log",
-                other.kind()
-            )))
+            return Err(LogError::KindNotAccepted {
+                kind: other.kind().to_string(),
+            })
         }
     }
     for list in [
@@ -137,14 +135,13 @@ impl<'de> serde::de::Visitor<'de> for LongestVisitor {
 /// Refuse a statement holding a string (value or key) over
 /// [`MAX_STATEMENT_STRING_BYTES`]. Runs after the statement parsed, so the
 /// payload is JSON within serde_json's nesting limit.
-fn check_string_sizes(payload: &[u8]) -> Result<(), AppError> {
-    let Longest(n) = serde_json::from_slice(payload)
-        .map_err(|e| AppError::InvalidStatement(format!("statement: {e}")))?;
+fn check_string_sizes(payload: &[u8]) -> Result<(), LogError> {
+    let Longest(n) = serde_json::from_slice(payload).map_err(LogError::StatementJson)?;
     if n > MAX_STATEMENT_STRING_BYTES {
-        return Err(AppError::InvalidStatement(format!(
-            "statement: a string of {n} bytes exceeds this log's limit of \
-             {MAX_STATEMENT_STRING_BYTES} bytes per field"
-        )));
+        return Err(LogError::StringTooLong {
+            bytes: n,
+            limit: MAX_STATEMENT_STRING_BYTES,
+        });
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ use glassbox_core::dsse::Envelope;
 use glassbox_core::registry::{Registry, RegistryError};
 use glassbox_core::statement::Attestation;
 
-use crate::http::error::AppError;
+use crate::log::error::LogError;
 
 /// Accept or refuse `env` as the entry at `index` given `registry`, the state just
 /// before it. An accepted key event is applied to `registry`, so later entries of
@@ -28,18 +28,16 @@ pub fn admit(
     env: &Envelope,
     attestation: &Attestation,
     operator_pins: &[String],
-) -> Result<(), AppError> {
+) -> Result<(), LogError> {
     match attestation {
         Attestation::KeyEvent(event) => {
             if !registry.has_genesis()
                 && !operator_pins.is_empty()
                 && !operator_pins.contains(&event.key_id)
             {
-                return Err(AppError::UnknownKey(format!(
-                    "key {} is not one of the operator keys this log is configured with; \
-                     the first key event must register one of them",
-                    event.key_id
-                )));
+                return Err(LogError::NotAnOperatorKey {
+                    key_id: event.key_id.clone(),
+                });
             }
             registry.apply(index, env, event)?;
         }
@@ -121,7 +119,7 @@ pub fn precheck(
     view: &RegistryView,
     env: &Envelope,
     attestation: &Attestation,
-) -> Result<Precheck, AppError> {
+) -> Result<Precheck, LogError> {
     let Some(last) = view.last_key_event else {
         return Ok(Precheck::Unchecked);
     };
