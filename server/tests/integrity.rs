@@ -1,6 +1,7 @@
-//! Integrity on start (issue 5 item 2): a data directory whose database or log key
-//! no longer matches the newest checkpoint is refused, with a message saying what
-//! is wrong. Each case damages a freshly written log one way.
+//! Integrity on start, against a compromised host (docs/threat-model.md): a data
+//! directory whose database or log key no longer matches the newest checkpoint is
+//! refused, with a message saying what is wrong. Each case damages a freshly
+//! written log one way.
 
 mod support;
 

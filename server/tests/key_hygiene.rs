@@ -1,6 +1,7 @@
-//! Key hygiene (issue 5 item 7): private keys are written 0600, a group- or
-//! world-readable private key stops the server with the `chmod 600` fix, and no
-//! private key material ever reaches stdout, stderr or an HTTP error body.
+//! Key hygiene (docs/threat-model.md, "A compromised host"): private keys are
+//! written 0600, a group- or world-readable private key stops the server with the
+//! `chmod 600` fix, and no private key material ever reaches stdout, stderr or an
+//! HTTP error body.
 
 mod support;
 

@@ -1,7 +1,7 @@
-//! The start-up integrity check (issue 5 item 2): before serving, the server
-//! proves to itself that the stored log is the one its newest checkpoint
-//! commits to, so a corrupted, truncated or swapped database is refused instead
-//! of being extended into a fork.
+//! The start-up integrity check against a compromised host (docs/threat-model.md,
+//! "A compromised host"): before serving, the server proves to itself that the
+//! stored log is the one its newest checkpoint commits to, so a corrupted,
+//! truncated or swapped database is refused instead of being extended into a fork.
 //!
 //! The check costs O(log n) reads, not a scan: the root is recomputed from the
 //! stored complete-subtree hashes exactly as a receipt's proof would be
