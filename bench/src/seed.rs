@@ -22,8 +22,8 @@ use glassbox_core::merkle::{
     append_hashes, leaf_hash, node_hash, Hash, HashReadError, HashReader, NodeId,
 };
 use glassbox_core::note::NoteSigner;
-use glassbox_server::datadir::{DB_FILE, LOG_KEY_FILE};
-use glassbox_server::facts::facts;
+use glassbox_server::log::admission::facts::facts;
+use glassbox_server::log::datadir::{DB_FILE, LOG_KEY_FILE};
 use glassbox_server::storage::sqlite::SqliteStorage;
 use glassbox_server::storage::{Batch, CheckpointRecord, EntryRecord, Storage};
 use rayon::prelude::*;

@@ -6,7 +6,7 @@
 
 use axum::extract::Query;
 use axum::http::Uri;
-use glassbox_server::routes::search::{encode_cursor, to_query, SearchParams, MAX_LIMIT};
+use glassbox_server::http::routes::search::{encode_cursor, to_query, SearchParams, MAX_LIMIT};
 use libfuzzer_sys::fuzz_target;
 
 fn is_lower_hex(s: &str, len: usize) -> bool {

@@ -20,7 +20,7 @@ use glassbox_core::merkle::{append_hashes, leaf_hash, MemoryTree};
 use glassbox_core::statement::{
     ArtifactSubject, Attestation, Build, BuildRecipe, ProvenancePredicate, SourceDigest,
 };
-use glassbox_server::facts::facts;
+use glassbox_server::log::admission::facts::facts;
 use glassbox_server::storage::sqlite::SqliteStorage;
 use glassbox_server::storage::{Batch, CheckpointRecord, EntryRecord, Storage};
 

@@ -10,18 +10,18 @@ use ed25519_dalek::SigningKey;
 use glassbox_core::dsse::Envelope;
 use glassbox_core::statement::{Attestation, KeyEvent, Role};
 
-use crate::clock::SystemClock;
 use crate::config::Config;
-use crate::datadir::{self, DataDirError};
-use crate::facts::facts;
-use crate::integrity::{self, IntegrityError};
-use crate::leader::{self, LeaseConfig, LeaseStore};
+use crate::http::ratelimit::RateLimiter;
+use crate::http::state::{AppState, Limits};
+use crate::log::admission::facts::facts;
+use crate::log::clock::SystemClock;
+use crate::log::datadir::{self, DataDirError};
+use crate::log::integrity::{self, IntegrityError};
+use crate::log::leader::{self, LeaseConfig, LeaseStore};
+use crate::log::sequencer::{queue, Sequencer, SequencerConfig, SequencerHandle};
+use crate::log::tiles_dir::{TilesDir, TilesDirError, TilesWriter};
 use crate::metrics::Metrics;
-use crate::ratelimit::RateLimiter;
-use crate::sequencer::{queue, Sequencer, SequencerConfig, SequencerHandle};
-use crate::state::{AppState, Limits};
 use crate::storage::{Storage, StorageError};
-use crate::tiles_dir::{TilesDir, TilesDirError, TilesWriter};
 
 /// Why the server refuses to start. Each message says what is wrong and, where
 /// there is one, the fix.
@@ -162,8 +162,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         )),
         None => None,
     };
-    // Witnesses are asked off the sequencing path (crate::witnessing).
-    let witnessing = crate::witnessing::spawn(&config, storage.clone(), committed);
+    // Witnesses are asked off the sequencing path (crate::log::witnessing).
+    let witnessing = crate::log::witnessing::spawn(&config, storage.clone(), committed);
 
     if let Some((key, path)) = &quickstart_operator {
         if empty {

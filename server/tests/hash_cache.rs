@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use glassbox_core::merkle::{self, Hash, MemoryTree, NodeId};
-use glassbox_server::receipt::{OverlayReader, StorageReader};
+use glassbox_server::log::receipt::{OverlayReader, StorageReader};
 use glassbox_server::storage::cache::{CachedStorage, TILE_BYTES};
 use glassbox_server::storage::memory::MemoryStorage;
 use glassbox_server::storage::{Batch, CheckpointRecord, EntryRecord, SearchTerms, Storage};

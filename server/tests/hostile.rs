@@ -1,7 +1,8 @@
-//! Hostile HTTP input (issue 5 item 4), table-driven through the router without
-//! a socket, over the SQLite backend (so SQL metacharacters reach real SQL).
-//! Every row asserts the exact status and error code, and that the log did not
-//! change: the same signed checkpoint (size and root), the same key events.
+//! Hostile HTTP input (malformed, oversized and injection-shaped requests),
+//! table-driven through the router without a socket, over the SQLite backend (so
+//! SQL metacharacters reach real SQL). Every row asserts the exact status and error
+//! code, and that the log did not change: the same signed checkpoint (size and
+//! root), the same key events.
 
 mod support;
 

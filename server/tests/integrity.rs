@@ -1,6 +1,7 @@
-//! Integrity on start (issue 5 item 2): a data directory whose database or log key
-//! no longer matches the newest checkpoint is refused, with a message saying what
-//! is wrong. Each case damages a freshly written log one way.
+//! Integrity on start, against a compromised host (docs/threat-model.md): a data
+//! directory whose database or log key no longer matches the newest checkpoint is
+//! refused, with a message saying what is wrong. Each case damages a freshly
+//! written log one way.
 
 mod support;
 
@@ -8,7 +9,7 @@ use std::path::Path;
 
 use glassbox_core::statement::Role;
 use glassbox_server::config::Config;
-use glassbox_server::datadir::{DB_FILE, LOG_KEY_FILE, OPERATOR_KEY_FILE};
+use glassbox_server::log::datadir::{DB_FILE, LOG_KEY_FILE, OPERATOR_KEY_FILE};
 use glassbox_server::server::{genesis_envelope, prepare};
 use rusqlite::Connection;
 use support::*;
@@ -35,7 +36,7 @@ async fn written_log(dir: &Path) -> Config {
     ];
     envs.extend((0..3).map(|i| submission(&vendor, "https://git.example/w", i, "1")));
     for env in envs {
-        let facts = glassbox_server::facts::facts(&env).unwrap();
+        let facts = glassbox_server::log::admission::facts::facts(&env).unwrap();
         handle
             .submit(env.clone(), facts, env.to_canonical_json())
             .await

@@ -1,6 +1,7 @@
-//! Key hygiene (issue 5 item 7): private keys are written 0600, a group- or
-//! world-readable private key stops the server with the `chmod 600` fix, and no
-//! private key material ever reaches stdout, stderr or an HTTP error body.
+//! Key hygiene (docs/threat-model.md, "A compromised host"): private keys are
+//! written 0600, a group- or world-readable private key stops the server with the
+//! `chmod 600` fix, and no private key material ever reaches stdout, stderr or an
+//! HTTP error body.
 
 mod support;
 
@@ -15,7 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use glassbox_core::note::NoteSigner;
 use glassbox_server::config::Config;
-use glassbox_server::datadir::{LOG_KEY_FILE, OPERATOR_KEY_FILE};
+use glassbox_server::log::datadir::{LOG_KEY_FILE, OPERATOR_KEY_FILE};
 use glassbox_server::server::prepare;
 use support::*;
 

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use glassbox_server::openapi::{endpoints, In};
+use glassbox_server::http::openapi::{endpoints, In};
 use support::*;
 
 fn sample_uri(path: &str) -> String {

@@ -10,7 +10,7 @@ mod storage_contract_suite;
 use std::sync::Arc;
 use std::time::Duration;
 
-use glassbox_server::leader::LeaseStore;
+use glassbox_server::log::leader::LeaseStore;
 use glassbox_server::storage::postgres::PostgresStorage;
 use glassbox_server::storage::{
     Batch, CheckpointRecord, EntryRecord, FirstCopy, SearchTerms, Storage, StorageError,

@@ -1,4 +1,4 @@
-//! The tiles directory (server/src/tiles_dir.rs) holds exactly what `/tile/…`
+//! The tiles directory (server/src/log/tiles_dir.rs) holds exactly what `/tile/…`
 //! and `/checkpoint` serve, and a rewrite after an interrupted run changes
 //! nothing. (On PostgreSQL the same comparison runs against real server
 //! processes in tests/tests/multinode_failover.rs.)
@@ -8,8 +8,8 @@ mod support;
 use std::path::Path;
 use std::sync::Arc;
 
+use glassbox_server::log::tiles_dir::TilesDir;
 use glassbox_server::storage::Storage;
-use glassbox_server::tiles_dir::TilesDir;
 use support::{participant, submission, Options, TestLog};
 
 /// Every file under `dir`, as paths relative to it.

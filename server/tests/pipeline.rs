@@ -16,14 +16,14 @@ use glassbox_core::dsse::Envelope;
 use glassbox_core::merkle;
 use glassbox_core::note::{NoteSigner, NoteVerifierKey};
 use glassbox_core::statement::Role;
-use glassbox_server::clock::FakeClock;
-use glassbox_server::error::AppError;
-use glassbox_server::facts::facts;
+use glassbox_server::http::error::AppError;
+use glassbox_server::log::admission::facts::facts;
+use glassbox_server::log::admission::validate::{precheck, Precheck};
+use glassbox_server::log::clock::FakeClock;
+use glassbox_server::log::sequencer::{Sequencer, SequencerConfig, SequencerHandle, SubmitOutcome};
 use glassbox_server::metrics::Metrics;
-use glassbox_server::sequencer::{Sequencer, SequencerConfig, SequencerHandle, SubmitOutcome};
 use glassbox_server::storage::memory::MemoryStorage;
 use glassbox_server::storage::{Batch, Storage, StorageError};
-use glassbox_server::validate::{precheck, Precheck};
 use support::*;
 use tokio::task::JoinHandle;
 
@@ -139,6 +139,7 @@ async fn send(handle: &SequencerHandle, env: &Envelope) -> Answer {
     handle
         .submit_prechecked(env.clone(), f, env.to_canonical_json(), check)
         .await
+        .map_err(AppError::from)
 }
 
 /// Poll `cond` until it holds, failing the test after [`DEADLINE`].
@@ -172,7 +173,7 @@ impl Log {
                 } else {
                     let f = facts(&env).unwrap();
                     let leaf = env.to_canonical_json();
-                    handle.submit(env, f, leaf).await
+                    handle.submit(env, f, leaf).await.map_err(AppError::from)
                 }
             }));
             let want = if i + 1 == BATCH { 0 } else { i as u64 + 1 };
@@ -358,7 +359,7 @@ async fn a_bad_signature_is_refused_before_it_is_queued() {
     env.signatures[0].sig[0] ^= 1;
     let view = log.handle.registry_view().unwrap();
     let f = facts(&env).unwrap();
-    let err = precheck(&view, &env, &f.attestation).unwrap_err();
+    let err = AppError::from(precheck(&view, &env, &f.attestation).unwrap_err());
     assert_eq!(err.code(), "bad_signature");
     // The sequencer gives the same answer to a submission that skipped the check.
     let good = submission(&log.vendor, REPO, 2, "2.0");

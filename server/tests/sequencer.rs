@@ -13,13 +13,13 @@ use glassbox_core::dsse::Envelope;
 use glassbox_core::merkle;
 use glassbox_core::note::NoteSigner;
 use glassbox_core::statement::Role;
-use glassbox_server::clock::FakeClock;
-use glassbox_server::error::AppError;
-use glassbox_server::facts::facts;
-use glassbox_server::metrics::Metrics;
-use glassbox_server::sequencer::{
+use glassbox_server::http::error::AppError;
+use glassbox_server::log::admission::facts::facts;
+use glassbox_server::log::clock::FakeClock;
+use glassbox_server::log::sequencer::{
     queue, Sequencer, SequencerConfig, SequencerHandle, SubmitOutcome,
 };
+use glassbox_server::metrics::Metrics;
 use glassbox_server::storage::memory::MemoryStorage;
 use glassbox_server::storage::Storage;
 use support::*;
@@ -75,7 +75,10 @@ async fn seeded() -> (Arc<MemoryStorage>, Participant, Participant) {
 
 async fn send(handle: &SequencerHandle, env: &Envelope) -> Answer {
     let f = facts(env).unwrap();
-    handle.submit(env.clone(), f, env.to_canonical_json()).await
+    handle
+        .submit(env.clone(), f, env.to_canonical_json())
+        .await
+        .map_err(AppError::from)
 }
 
 /// Submit each envelope from its own task; all are queued when this returns.

@@ -1,7 +1,8 @@
-//! A slow or dead witness never blocks sequencing (issue 9): the real binary with one
-//! witness URL that nothing listens on and one that accepts connections and never
-//! answers (with a request timeout far longer than the test) still answers twenty
-//! submissions with receipts while its witnessing round is stuck on the silent one.
+//! A slow or dead witness never blocks sequencing, since witnessing runs beside the
+//! sequencer and only adds cosignatures: the real binary with one witness URL that
+//! nothing listens on and one that accepts connections and never answers (with a
+//! request timeout far longer than the test) still answers twenty submissions with
+//! receipts while its witnessing round is stuck on the silent one.
 
 mod support;
 

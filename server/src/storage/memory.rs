@@ -1,4 +1,5 @@
-//! An in-memory [`Storage`] with fault injection, for sequencer and router tests.
+//! An in-memory [`Storage`] with fault injection, for sequencer and router tests
+//! (feature `test-util`, never in a release build).
 //! It keeps the same contract as SQLite: a failed batch leaves no trace.
 
 use std::collections::{BTreeMap, HashMap};

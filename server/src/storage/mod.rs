@@ -2,9 +2,10 @@
 //!
 //! The sequencer is the only writer; HTTP handlers only read. No database driver
 //! type appears here, so a PostgreSQL backend (DESIGN §4) or the fault-injecting
-//! in-memory backend used by tests plugs in unchanged.
+//! in-memory backend used by tests (feature `test-util`) plugs in unchanged.
 
 pub mod cache;
+#[cfg(feature = "test-util")]
 pub mod memory;
 pub mod postgres;
 mod postgres_lease;
@@ -37,6 +38,8 @@ pub enum StorageError {
     Corrupt(String),
     #[error("database schema version {found} is newer than this server supports ({supported})")]
     SchemaTooNew { found: i64, supported: i64 },
+    /// A fault the test backend was told to inject.
+    #[cfg(feature = "test-util")]
     #[error("injected fault: {0}")]
     Injected(String),
     /// The batch was refused because this node no longer holds the sequencer

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::postgres::{Fence, PostgresStorage};
 use super::postgres_schema::db;
 use super::StorageError;
-use crate::leader::{Lease, LeaseStore};
+use crate::log::leader::{Lease, LeaseStore};
 
 impl LeaseStore for PostgresStorage {
     fn acquire_or_renew(

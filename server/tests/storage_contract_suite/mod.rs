@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use glassbox_core::digest::Sha256Digest;
 use glassbox_core::merkle::{self, Hash, HashReader, MemoryTree, NodeId};
-use glassbox_server::receipt::{OverlayReader, StorageReader};
+use glassbox_server::log::receipt::{OverlayReader, StorageReader};
 use glassbox_server::storage::{
     Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, KeyEventRecord, LogIdentity,
     SearchQuery, SearchTerms, Storage, DAY_MS,

@@ -17,12 +17,12 @@ use glassbox_core::statement::{
     ReviewPredicate, ReviewRequest, Role, Scope, SourceDigest, SourceReview, SourceSubmission,
     SubmissionPredicate, Verdict,
 };
-use glassbox_server::clock::FakeClock;
 use glassbox_server::config::RateLimit;
+use glassbox_server::http::ratelimit::RateLimiter;
+use glassbox_server::http::state::{AppState, Limits};
+use glassbox_server::log::clock::FakeClock;
+use glassbox_server::log::sequencer::{queue, Sequencer, SequencerConfig, Submission};
 use glassbox_server::metrics::Metrics;
-use glassbox_server::ratelimit::RateLimiter;
-use glassbox_server::sequencer::{queue, Sequencer, SequencerConfig, Submission};
-use glassbox_server::state::{AppState, Limits};
 use glassbox_server::storage::memory::MemoryStorage;
 use glassbox_server::storage::Storage;
 use tokio::sync::mpsc;

@@ -1,0 +1,40 @@
+//! Shared state of the HTTP handlers.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::http::error::AppError;
+use crate::http::ratelimit::RateLimiter;
+use crate::log::sequencer::SequencerHandle;
+use crate::metrics::Metrics;
+use crate::storage::Storage;
+
+/// Request limits enforced by the router.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+}
+
+/// Everything a handler may use. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub storage: Arc<dyn Storage>,
+    pub sequencer: SequencerHandle,
+    pub metrics: Arc<Metrics>,
+    pub ip_limiter: Arc<RateLimiter<IpAddr>>,
+    pub signer_limiter: Arc<RateLimiter<String>>,
+    pub limits: Limits,
+}
+
+impl AppState {
+    /// Run a blocking storage read on the blocking pool (never on the async runtime).
+    pub async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Storage) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let storage = self.storage.clone();
+        tokio::task::spawn_blocking(move || f(storage.as_ref())).await?
+    }
+}

@@ -1,0 +1,234 @@
+//! `/search`: one GET form over every filter of the search API, results in
+//! index order, paginated with the API's cursor (links, no script).
+
+use axum::extract::State;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::decode::{decode, entries_table, Decoded};
+use super::layout::page;
+use super::{respond, PageResult, WebQuery};
+use crate::http::routes::search::{encode_cursor, to_query, SearchParams};
+use crate::http::state::AppState;
+use crate::log::admission::facts::KINDS;
+
+/// Results per page unless `limit` says otherwise.
+pub const PAGE_LIMIT: usize = 25;
+
+/// The form's fields. Browsers submit empty inputs as empty strings; they mean
+/// "no filter".
+#[derive(Deserialize, Default, Clone)]
+pub struct SearchForm {
+    pub artifact: Option<String>,
+    pub repository: Option<String>,
+    pub commit: Option<String>,
+    pub dirhash: Option<String>,
+    pub signer: Option<String>,
+    pub kind: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<usize>,
+}
+
+fn given(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// A bare date means the whole UTC day: `since` from its start, `until` to its end.
+fn day_bound(v: Option<String>, end: bool) -> Option<String> {
+    v.map(|s| {
+        if chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").is_ok() {
+            format!("{s}T{}Z", if end { "23:59:59.999" } else { "00:00:00" })
+        } else {
+            s
+        }
+    })
+}
+
+impl SearchForm {
+    /// The same filters as API parameters (blank fields dropped, dates widened).
+    pub fn params(&self) -> SearchParams {
+        SearchParams {
+            artifact: given(&self.artifact),
+            commit: given(&self.commit),
+            dirhash: given(&self.dirhash),
+            repository: given(&self.repository),
+            signer: given(&self.signer),
+            kind: given(&self.kind),
+            since: day_bound(given(&self.since), false),
+            until: day_bound(given(&self.until), true),
+            cursor: given(&self.cursor),
+            limit: Some(self.limit.unwrap_or(PAGE_LIMIT)),
+        }
+    }
+
+    /// The non-empty filters as `name=value` pairs, for links to other pages.
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for (name, v) in [
+            ("artifact", &self.artifact),
+            ("repository", &self.repository),
+            ("commit", &self.commit),
+            ("dirhash", &self.dirhash),
+            ("signer", &self.signer),
+            ("kind", &self.kind),
+            ("since", &self.since),
+            ("until", &self.until),
+        ] {
+            if let Some(v) = given(v) {
+                out.push((name, v));
+            }
+        }
+        if let Some(l) = self.limit {
+            out.push(("limit", l.to_string()));
+        }
+        out
+    }
+}
+
+/// The filters of `p` as API query parameters (no cursor, no limit), for links
+/// to the JSON API and the export.
+pub fn api_pairs(p: &SearchParams) -> Vec<(&'static str, String)> {
+    [
+        ("artifact", &p.artifact),
+        ("repository", &p.repository),
+        ("commit", &p.commit),
+        ("dirhash", &p.dirhash),
+        ("signer", &p.signer),
+        ("kind", &p.kind),
+        ("since", &p.since),
+        ("until", &p.until),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
+    .collect()
+}
+
+/// `application/x-www-form-urlencoded` encoding of one value.
+pub fn form_encode(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// `path?name=value&…` with every value encoded.
+pub fn href(path: &str, pairs: &[(&str, String)]) -> String {
+    let q: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", form_encode(v)))
+        .collect();
+    if q.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", q.join("&"))
+    }
+}
+
+fn text_field(name: &str, label: &str, value: &Option<String>, hint: &str) -> Markup {
+    let id = format!("f-{name}");
+    html! {
+        label for=(id) {
+            (label)
+            input type="text" id=(id) name=(name) value=(value.as_deref().unwrap_or(""))
+                placeholder=(hint) autocomplete="off" spellcheck="false";
+        }
+    }
+}
+
+fn form(f: &SearchForm) -> Markup {
+    let kind = given(&f.kind).unwrap_or_default();
+    html! {
+        form.search method="get" action="/search" role="search" aria-label="Search the log" {
+            (text_field("artifact", "Artifact digest", &f.artifact, "sha256:…"))
+            (text_field("repository", "Repository URL", &f.repository, "https://…"))
+            (text_field("commit", "Git commit", &f.commit, "40 or 64 hex digits"))
+            (text_field("dirhash", "Source dirHash", &f.dirhash, "64 hex digits"))
+            (text_field("signer", "Signer key ID", &f.signer, "64 hex digits"))
+            label for="f-kind" {
+                "Kind"
+                select id="f-kind" name="kind" {
+                    option value="" selected[kind.is_empty()] { "any" }
+                    @for k in KINDS { option value=(k) selected[kind == k] { (k) } }
+                }
+            }
+            (text_field("since", "Integrated since", &f.since, "2026-01-01 or RFC 3339"))
+            (text_field("until", "Integrated until", &f.until, "2026-12-31 or RFC 3339"))
+            button type="submit" { "Search" }
+        }
+    }
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    WebQuery(f): WebQuery<SearchForm>,
+) -> PageResult {
+    let query = match to_query(&f.params()) {
+        Ok(q) => q,
+        Err(e) => {
+            // Show the form again with the problem, so the reader can fix it.
+            let body = html! {
+                h1 { "Search" }
+                p.bad role="alert" { (e.to_string()) }
+                (form(&f))
+            };
+            return Ok(respond(e.status(), page("Search", body)));
+        }
+    };
+    let limit = query.limit;
+    let mut q = query.clone();
+    q.limit = limit + 1;
+    let rows = state.read(move |s| Ok(s.search(&q)?)).await?;
+    let more = rows.len() > limit;
+    let hits: Vec<Decoded> = rows.into_iter().take(limit).map(decode).collect();
+    let next = if more {
+        hits.last().map(|d| {
+            let mut pairs = f.pairs();
+            pairs.push(("cursor", encode_cursor(d.record.index)));
+            href("/search", &pairs)
+        })
+    } else {
+        None
+    };
+    let export = api_pairs(&f.params());
+    let body = html! {
+        h1 { "Search" }
+        (form(&f))
+        section aria-labelledby="results-h" {
+            h2 id="results-h" { "Results" }
+            @if hits.is_empty() {
+                p { "No entries match." }
+            } @else {
+                (entries_table(&format!(
+                    "{} entries{}, in log order",
+                    hits.len(),
+                    if f.cursor.is_some() { " (continued)" } else { "" }
+                ), &hits))
+            }
+            nav.pages aria-label="Result pages" {
+                @if f.cursor.is_some() { a href=(href("/search", &f.pairs())) { "← First page" } }
+                @if let Some(n) = &next { a href=(n) rel="next" { "Next page →" } }
+            }
+            p {
+                "Export every match: "
+                a href=(href("/api/v1/export", &[export.clone(), vec![("format", "csv".into())]].concat())) { "CSV" }
+                " · "
+                a href=(href("/api/v1/export", &[export.clone(), vec![("format", "jsonl".into())]].concat())) { "JSON Lines" }
+                " · "
+                a href=(href("/api/v1/entries", &export)) { "JSON API" }
+            }
+        }
+    };
+    Ok(super::ok(page("Search", body)))
+}

@@ -1,0 +1,935 @@
+//! The sequencer: the one task that writes to the log (DESIGN §4).
+//!
+//! Submissions arrive on a bounded queue, their signatures already checked by
+//! the submit handlers against the committed registry
+//! ([`crate::log::admission::validate::precheck`]). Batches are cut on a steady cadence: every
+//! batch interval, or as soon as a batch is full. Each batch goes through two
+//! stages:
+//!
+//! 1. **prepare** (in memory, on the blocking pool): answer a statement already
+//!    logged with its first copy, or refuse it if it adds a signer
+//!    ([`crate::log::admission::dedupe`]); admit each envelope with the core participant registry
+//!    *at its position* (key events earlier in the same batch, or in the batch
+//!    still committing, already applied; the same rules the verifier replays);
+//!    compute the Merkle nodes the new leaves complete; sign a checkpoint for the
+//!    new size;
+//! 2. **commit**: entries, nodes, checkpoint and key events in ONE storage call
+//!    (one transaction, one fsync); only then answer each submitter with its
+//!    receipt.
+//!
+//! The stages are pipelined: batch k+1 is collected and prepared while batch k
+//! commits, built on k's in-memory state, and k's receipts are built (split
+//! across the cores) while k+1 commits. Batches still commit one at a time and
+//! in order, and nobody is answered before their own batch committed.
+//!
+//! A failed commit fails its batch and the one prepared on top of it: every
+//! submitter in either gets 503, nothing of either is visible, and the in-memory
+//! state is reloaded from storage before the next batch is prepared.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use glassbox_core::checkpoint::{Checkpoint, CheckpointError};
+use glassbox_core::dsse::Envelope;
+use glassbox_core::merkle::{self, Hash, ProofError};
+use glassbox_core::note::NoteSigner;
+use glassbox_core::registry::Registry;
+use glassbox_core::statement::Attestation;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::log::admission::dedupe::{check_signatures, resubmission};
+use crate::log::admission::facts::Facts;
+use crate::log::admission::validate::{admit, Precheck, RegistryView};
+use crate::log::clock::Clock;
+use crate::log::error::LogError;
+use crate::log::receipt::{receipt_json, BatchReader, ReceiptJson};
+use crate::log::registry::{key_event_record, replay};
+use crate::metrics::Metrics;
+use crate::storage::{
+    Batch, CheckpointRecord, EntryRecord, FirstCopy, NodeId, Storage, StorageError,
+};
+
+/// What the sequencer answers a submitter.
+#[derive(Debug)]
+pub enum SubmitOutcome {
+    /// Newly logged (HTTP 201).
+    Created(ReceiptJson),
+    /// The statement was already logged, with every signer this envelope has:
+    /// the first copy's receipt (HTTP 200).
+    Existing(ReceiptJson),
+}
+
+/// A parsed submission waiting for its position.
+pub struct Submission {
+    pub envelope: Envelope,
+    pub facts: Facts,
+    /// Canonical envelope bytes: the leaf.
+    pub leaf: Vec<u8>,
+    /// What the submit handler already verified.
+    pub precheck: Precheck,
+    registry: RegistryLink,
+    reply: oneshot::Sender<Result<SubmitOutcome, LogError>>,
+    queued_at: Instant,
+}
+
+/// Sequencing parameters.
+#[derive(Clone, Debug)]
+pub struct SequencerConfig {
+    pub batch_interval: Duration,
+    pub batch_size: usize,
+    pub queue_size: usize,
+    /// Key IDs allowed to sign the genesis registration (empty = any).
+    pub operator_pins: Vec<String>,
+}
+
+impl Submission {
+    /// Answer the submitter (e.g. with the receipt another node returned).
+    pub fn answer(self, result: Result<SubmitOutcome, LogError>) {
+        let _ = self.reply.send(result);
+    }
+}
+
+/// The sending side, cloned into every handler.
+#[derive(Clone)]
+pub struct SequencerHandle {
+    tx: mpsc::Sender<Submission>,
+    metrics: Arc<Metrics>,
+    /// The committed registry, which handlers verify signatures against. Shared
+    /// by every clone of the handle; the sequencer fills it in when it takes the
+    /// first submission from this queue (a queue is made before the sequencer
+    /// that drains it, see [`queue`]).
+    registry: RegistryLink,
+}
+
+/// Where a sequencer publishes its committed registry for one queue's handles.
+type RegistryLink = Arc<OnceLock<watch::Receiver<Arc<RegistryView>>>>;
+
+impl SequencerHandle {
+    /// Queue a submission and wait until it is durably logged or refused.
+    /// A full queue is refused at once with [`LogError::Overloaded`].
+    pub async fn submit(
+        &self,
+        envelope: Envelope,
+        facts: Facts,
+        leaf: Vec<u8>,
+    ) -> Result<SubmitOutcome, LogError> {
+        self.submit_prechecked(envelope, facts, leaf, Precheck::Unchecked)
+            .await
+    }
+
+    /// [`submit`](Self::submit) with what the caller already verified against
+    /// [`registry_view`](Self::registry_view).
+    pub async fn submit_prechecked(
+        &self,
+        envelope: Envelope,
+        facts: Facts,
+        leaf: Vec<u8>,
+        precheck: Precheck,
+    ) -> Result<SubmitOutcome, LogError> {
+        let (reply, rx) = oneshot::channel();
+        let sub = Submission {
+            envelope,
+            facts,
+            leaf,
+            precheck,
+            registry: self.registry.clone(),
+            reply,
+            queued_at: Instant::now(),
+        };
+        match self.tx.try_send(sub) {
+            Ok(()) => {
+                self.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => return Err(LogError::Overloaded),
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(LogError::ShuttingDown),
+        }
+        rx.await.unwrap_or(Err(LogError::CommitFailed))
+    }
+
+    /// The registry as of the newest committed batch; `None` until the sequencer
+    /// has taken a first submission from this queue (until then, and for
+    /// submissions queued without a check, it admits in full).
+    pub fn registry_view(&self) -> Option<Arc<RegistryView>> {
+        self.registry.get().map(|r| r.borrow().clone())
+    }
+}
+
+/// The bounded submission queue: the handle for handlers and the receiving end
+/// for [`Sequencer::start`]. Tests hold the receiver to simulate a stalled sequencer.
+pub fn queue(size: usize, metrics: Arc<Metrics>) -> (SequencerHandle, mpsc::Receiver<Submission>) {
+    let (tx, rx) = mpsc::channel(size);
+    let handle = SequencerHandle {
+        tx,
+        metrics,
+        registry: Arc::new(OnceLock::new()),
+    };
+    (handle, rx)
+}
+
+type Reply = oneshot::Sender<Result<SubmitOutcome, LogError>>;
+
+/// Why a batch could not be prepared. Its submitters have been answered; the
+/// sequencer's in-memory state is past the batch and must be reloaded.
+#[derive(Debug, thiserror::Error)]
+enum PrepareError {
+    #[error("tree root: {0}")]
+    TreeRoot(#[source] ProofError),
+    #[error("signing checkpoint: {0}")]
+    SignCheckpoint(#[source] CheckpointError),
+}
+
+/// A submitter waiting for its batch to commit.
+struct Waiting {
+    reply: Reply,
+    index: u64,
+    /// New entry (201) rather than a statement already logged (200).
+    created: bool,
+    queued_at: Instant,
+}
+
+/// A batch sequenced in memory, waiting for its commit.
+struct Prepared {
+    /// `None` when the batch holds no new entry (only duplicates and refusals).
+    batch: Option<Batch>,
+    /// The checkpoint receipts prove against: the batch's own, or the current one.
+    checkpoint: Option<CheckpointRecord>,
+    waiting: Vec<Waiting>,
+    /// The registry after this batch, when it applied key events: the submit
+    /// handlers get it once the batch is committed.
+    registry: Option<Arc<RegistryView>>,
+}
+
+impl Prepared {
+    /// What becomes redundant with storage once this batch is committed.
+    fn settles(&self) -> Settles {
+        match &self.batch {
+            None => Settles::default(),
+            Some(b) => Settles {
+                nodes: b.nodes.iter().map(|(n, _)| *n).collect(),
+                statements: b.entries.iter().map(|e| e.statement_digest).collect(),
+            },
+        }
+    }
+}
+
+/// The in-memory nodes and statement digests of one batch, dropped from the
+/// sequencer's overlay once storage holds them.
+#[derive(Default)]
+struct Settles {
+    nodes: Vec<NodeId>,
+    statements: Vec<Hash>,
+}
+
+/// Answer everyone waiting on a batch that will never commit.
+fn refuse_all(waiting: Vec<Waiting>) {
+    for w in waiting {
+        let _ = w.reply.send(Err(LogError::CommitFailed));
+    }
+}
+
+/// What the commit stage needs; shared with the blocking task that commits
+/// while the next batch is prepared.
+#[derive(Clone)]
+struct Committer {
+    storage: Arc<dyn Storage>,
+    metrics: Arc<Metrics>,
+    /// The size of the newest committed checkpoint, for the witnessing task
+    /// (crate::log::witnessing). A watch never blocks the sender and keeps only the
+    /// latest value, so slow witnesses can never hold sequencing back.
+    committed: Arc<watch::Sender<u64>>,
+    /// The committed registry, for the submit handlers' signature checks.
+    registry: Arc<watch::Sender<Arc<RegistryView>>>,
+}
+
+impl Committer {
+    /// Commit `prepared` (blocking), tell `committed` whether it did, then answer
+    /// its submitters. On failure everyone waiting got 503, and the sequencer's
+    /// in-memory state (which already includes the batch) must be reloaded.
+    ///
+    /// The outcome is reported before the receipts are built, so the sequencer
+    /// can start committing the next batch while this one's submitters are
+    /// answered: storage already holds everything their receipts prove.
+    fn commit(&self, prepared: Prepared, committed: impl FnOnce(bool)) {
+        let Prepared {
+            batch,
+            checkpoint,
+            waiting,
+            registry,
+        } = prepared;
+        let mut own: HashMap<NodeId, Hash> = HashMap::new();
+        let mut leaves: HashMap<u64, Vec<u8>> = HashMap::new();
+        if let Some(batch) = batch {
+            // DURABILITY POINT: entries, nodes, key events and the checkpoint commit
+            // together or not at all. Nobody has been told anything yet.
+            if let Err(e) = self.storage.append_batch(&batch) {
+                // FATAL for this batch (and the one prepared on top of it): nothing
+                // was committed.
+                tracing::error!(error = %e, "batch commit failed; reloading state");
+                self.metrics
+                    .batch_failures_total
+                    .fetch_add(1, Ordering::Relaxed);
+                committed(false);
+                refuse_all(waiting);
+                return;
+            }
+            let size = batch.checkpoint.size;
+            self.committed.send_replace(size);
+            self.metrics.entries_total.store(size, Ordering::Relaxed);
+            self.metrics.batch_size.observe(batch.entries.len() as f64);
+            if let Some(view) = registry {
+                self.registry.send_replace(view);
+            }
+            own = batch.nodes.into_iter().collect();
+            leaves = batch
+                .entries
+                .into_iter()
+                .map(|e| (e.index, e.leaf))
+                .collect();
+        }
+        committed(true);
+
+        // Publish: answer every submitter with a receipt against the checkpoint.
+        // Everything before this batch is committed too, so storage serves the rest.
+        // Receipts are independent of each other: a large batch is split across
+        // the cores.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = waiting.len().div_ceil(threads).max(RECEIPTS_PER_THREAD);
+        let answer = |part: Vec<Waiting>| {
+            self.answer(part, checkpoint.as_ref(), &own, &leaves);
+        };
+        let mut parts = Vec::new();
+        let mut rest = waiting;
+        while rest.len() > chunk {
+            let tail = rest.split_off(chunk);
+            parts.push(std::mem::replace(&mut rest, tail));
+        }
+        std::thread::scope(|scope| {
+            for part in parts {
+                scope.spawn(|| answer(part));
+            }
+            answer(rest);
+        });
+    }
+
+    /// Send each of `waiting` its receipt against `checkpoint` (`own`: the nodes
+    /// of the batch just committed, `leaves`: its entries' leaves).
+    fn answer(
+        &self,
+        waiting: Vec<Waiting>,
+        checkpoint: Option<&CheckpointRecord>,
+        own: &HashMap<NodeId, Hash>,
+        leaves: &HashMap<u64, Vec<u8>>,
+    ) {
+        let reader = BatchReader::new(own, self.storage.as_ref());
+        for w in waiting {
+            let result = match checkpoint {
+                None => Err(LogError::NoCheckpoint),
+                Some(cp) => {
+                    // The batch's own leaves are at hand; a duplicate's is stored.
+                    let leaf = match leaves.get(&w.index) {
+                        Some(l) => Ok(Cow::Borrowed(l.as_slice())),
+                        None => self
+                            .storage
+                            .entry(w.index)
+                            .map_err(LogError::from)
+                            .and_then(|e| {
+                                e.map(|e| Cow::Owned(e.leaf))
+                                    .ok_or(LogError::EntryVanished { index: w.index })
+                            }),
+                    };
+                    leaf.and_then(|leaf| receipt_json(w.index, &leaf, cp, &reader))
+                        .map(|r| {
+                            if w.created {
+                                SubmitOutcome::Created(r)
+                            } else {
+                                SubmitOutcome::Existing(r)
+                            }
+                        })
+                }
+            };
+            self.metrics
+                .sequencing_latency
+                .observe(w.queued_at.elapsed().as_secs_f64());
+            let _ = w.reply.send(result);
+        }
+    }
+}
+
+/// The smallest share of a batch's receipts worth a thread of its own.
+const RECEIPTS_PER_THREAD: usize = 256;
+
+/// A batch being committed on the blocking pool.
+struct InFlight {
+    /// Whether it committed; sent before its receipts are built.
+    committed: oneshot::Receiver<bool>,
+    /// The outcome, once seen.
+    outcome: Option<bool>,
+    settles: Settles,
+    /// The task, which goes on answering after it reported.
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl InFlight {
+    /// Start committing `prepared` on the blocking pool.
+    fn start(committer: Committer, prepared: Prepared) -> InFlight {
+        let settles = prepared.settles();
+        let (tx, committed) = oneshot::channel();
+        // The task goes on to answer the batch's submitters after reporting.
+        let task = tokio::task::spawn_blocking(move || {
+            committer.commit(prepared, |ok| {
+                let _ = tx.send(ok);
+            })
+        });
+        InFlight {
+            committed,
+            outcome: None,
+            settles,
+            task,
+        }
+    }
+
+    /// Whether the commit has ended (without waiting).
+    fn has_ended(&mut self) -> bool {
+        if self.outcome.is_none() {
+            match self.committed.try_recv() {
+                Ok(ok) => self.outcome = Some(ok),
+                Err(oneshot::error::TryRecvError::Empty) => {}
+                Err(oneshot::error::TryRecvError::Closed) => self.outcome = Some(false),
+            }
+        }
+        self.outcome.is_some()
+    }
+
+    /// Wait for the commit's outcome (true when it committed), with what it settles.
+    async fn outcome(self) -> (bool, Settles, tokio::task::JoinHandle<()>) {
+        let ok = match self.outcome {
+            Some(ok) => ok,
+            None => self.committed.await.unwrap_or_else(|_| {
+                tracing::error!("committing a batch panicked");
+                false
+            }),
+        };
+        (ok, self.settles, self.task)
+    }
+}
+
+/// The state only the sequencer touches.
+pub struct Sequencer {
+    storage: Arc<dyn Storage>,
+    signer: NoteSigner,
+    clock: Arc<dyn Clock>,
+    metrics: Arc<Metrics>,
+    config: SequencerConfig,
+    /// The registry after every prepared batch (committed or not).
+    registry: Registry,
+    /// Log index of the newest key event in `registry`.
+    last_key_event: Option<u64>,
+    /// The log size after every prepared batch.
+    size: u64,
+    checkpoint: Option<CheckpointRecord>,
+    /// Nodes of prepared batches storage may not hold yet (a batch committing
+    /// while the next is prepared).
+    unsettled_nodes: HashMap<NodeId, Hash>,
+    /// Statements of those batches' entries, for deduplication.
+    unsettled_statements: HashMap<Hash, FirstCopy>,
+    committer: Committer,
+    /// The newest committed batch's task, still answering its submitters.
+    answering: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Sequencer {
+    /// Load the current state from storage.
+    pub fn load(
+        storage: Arc<dyn Storage>,
+        signer: NoteSigner,
+        clock: Arc<dyn Clock>,
+        metrics: Arc<Metrics>,
+        config: SequencerConfig,
+    ) -> Result<Sequencer, StorageError> {
+        let mut s = Sequencer::load_shared(storage, signer, clock, metrics, config)?;
+        if s.checkpoint.is_none() {
+            s.sign_empty_checkpoint()?;
+        }
+        Ok(s)
+    }
+
+    /// Load the current state from storage without writing anything: for a node
+    /// sharing its storage with others, which writes only once it holds the
+    /// sequencer lease ([`take_over`](Self::take_over), `leader.rs`).
+    pub fn load_shared(
+        storage: Arc<dyn Storage>,
+        signer: NoteSigner,
+        clock: Arc<dyn Clock>,
+        metrics: Arc<Metrics>,
+        config: SequencerConfig,
+    ) -> Result<Sequencer, StorageError> {
+        let committer = Committer {
+            storage: storage.clone(),
+            metrics: metrics.clone(),
+            committed: Arc::new(watch::Sender::new(0)),
+            registry: Arc::new(watch::Sender::new(Arc::new(RegistryView::default()))),
+        };
+        let mut s = Sequencer {
+            storage,
+            signer,
+            clock,
+            metrics,
+            config,
+            registry: Registry::default(),
+            last_key_event: None,
+            size: 0,
+            checkpoint: None,
+            unsettled_nodes: HashMap::new(),
+            unsettled_statements: HashMap::new(),
+            committer,
+            answering: None,
+        };
+        s.reload()?;
+        Ok(s)
+    }
+
+    /// Become the sequencer of a shared log: reload everything from storage
+    /// (another node may have extended the log since this one last sequenced),
+    /// then publish the empty log's checkpoint if there is none yet.
+    pub fn take_over(&mut self) -> Result<(), StorageError> {
+        self.reload()?;
+        if self.checkpoint.is_none() {
+            self.sign_empty_checkpoint()?;
+        }
+        Ok(())
+    }
+
+    /// The sequencing parameters.
+    pub fn config(&self) -> &SequencerConfig {
+        &self.config
+    }
+
+    /// A new log publishes a signed checkpoint of size 0 at once, so `/checkpoint`
+    /// exists before the first entry (C2SP tlog-tiles clients start there).
+    fn sign_empty_checkpoint(&mut self) -> Result<(), StorageError> {
+        let cp = Checkpoint {
+            origin: self.signer.name().to_string(),
+            size: 0,
+            root: merkle::empty_root(),
+            extensions: Vec::new(),
+        };
+        let note = cp
+            .sign(&self.signer)
+            .map_err(|e| StorageError::Corrupt(format!("signing checkpoint: {e}")))?;
+        let record = CheckpointRecord {
+            size: 0,
+            note,
+            created_at_ms: self.clock.now_ms(),
+        };
+        let batch = Batch {
+            entries: Vec::new(),
+            nodes: Vec::new(),
+            checkpoint: record.clone(),
+            key_events: Vec::new(),
+        };
+        // DURABILITY POINT: the empty log's checkpoint.
+        self.storage.append_batch(&batch)?;
+        self.checkpoint = Some(record);
+        self.committer.committed.send_replace(0);
+        Ok(())
+    }
+
+    /// Follows the size of the newest committed checkpoint (initially the current one).
+    pub fn committed_checkpoints(&self) -> watch::Receiver<u64> {
+        self.committer.committed.subscribe()
+    }
+
+    /// Entries in the log.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Rebuild the in-memory state from what storage holds (committed batches only).
+    fn reload(&mut self) -> Result<(), StorageError> {
+        self.unsettled_nodes.clear();
+        self.unsettled_statements.clear();
+        let registry = replay(self.storage.as_ref())?;
+        let view = RegistryView::of(registry.clone());
+        self.last_key_event = view.last_key_event;
+        self.registry = registry;
+        self.committer.registry.send_replace(Arc::new(view));
+        self.checkpoint = self.storage.latest_checkpoint()?;
+        self.size = self.checkpoint.as_ref().map_or(0, |c| c.size);
+        self.committer.committed.send_replace(self.size);
+        self.metrics
+            .entries_total
+            .store(self.size, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// [`reload`](Self::reload) after a failed batch, when no commit is in flight.
+    fn recover(&mut self) {
+        if let Err(e) = self.reload() {
+            tracing::error!(error = %e, "reloading sequencer state failed");
+        }
+    }
+
+    /// Storage now holds a committed batch: its nodes and statements leave the overlay.
+    fn settle(&mut self, settles: Settles) {
+        for n in settles.nodes {
+            self.unsettled_nodes.remove(&n);
+        }
+        for d in settles.statements {
+            self.unsettled_statements.remove(&d);
+        }
+    }
+
+    /// Start the sequencer task. It runs until every [`SequencerHandle`] is
+    /// dropped, sequencing whatever is still queued before it returns, so a
+    /// graceful shutdown loses nothing.
+    pub fn spawn(self) -> (SequencerHandle, tokio::task::JoinHandle<()>) {
+        let (handle, rx) = queue(self.config.queue_size, self.metrics.clone());
+        (handle, self.start(rx))
+    }
+
+    /// Start sequencing submissions from `rx` (see [`queue`]).
+    pub fn start(self, rx: mpsc::Receiver<Submission>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(self.run(rx))
+    }
+
+    async fn run(mut self, mut rx: mpsc::Receiver<Submission>) {
+        let interval = self.config.batch_interval;
+        let max = self.config.batch_size.max(1);
+        // A steady cadence: a batch is cut every interval (or when full), however
+        // long the previous one takes to commit.
+        let mut cadence =
+            tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        cadence.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut in_flight: Option<InFlight> = None;
+        let mut open = true;
+        loop {
+            let mut items = Vec::new();
+            while open && items.len() < max {
+                tokio::select! {
+                    next = rx.recv() => match next {
+                        Some(s) => items.push(s),
+                        None => open = false,
+                    },
+                    _ = cadence.tick() => break,
+                }
+            }
+            // A commit that already ended is settled (or its failure recovered
+            // from) before the next batch is built on it.
+            let done = in_flight.as_mut().is_some_and(InFlight::has_ended);
+            if done || (items.is_empty() && !open) {
+                let ok = match in_flight.take() {
+                    Some(f) => self.finish(f).await,
+                    None => true,
+                };
+                if !ok {
+                    self = match recover(self).await {
+                        Some(s) => s,
+                        None => return,
+                    };
+                }
+            }
+            if items.is_empty() {
+                if open {
+                    continue;
+                }
+                break;
+            }
+            self.metrics
+                .queue_depth
+                .fetch_sub(items.len() as u64, Ordering::Relaxed);
+            // Prepare this batch on the blocking pool (storage reads block) while
+            // the previous one commits.
+            let (s, prepared) = match tokio::task::spawn_blocking(move || {
+                let p = self.prepare(items);
+                (self, p)
+            })
+            .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "sequencer panicked; stopping");
+                    return;
+                }
+            };
+            self = s;
+            // Batches commit one at a time, in order.
+            let previous_ok = match in_flight.take() {
+                Some(f) => self.finish(f).await,
+                None => true,
+            };
+            match prepared {
+                Ok(p) if previous_ok => {
+                    in_flight = Some(InFlight::start(self.committer.clone(), p));
+                }
+                other => {
+                    // Built on a batch that did not commit (or not built at all):
+                    // it must not commit either.
+                    if let Ok(p) = other {
+                        self.metrics
+                            .batch_failures_total
+                            .fetch_add(1, Ordering::Relaxed);
+                        refuse_all(p.waiting);
+                    }
+                    self = match recover(self).await {
+                        Some(s) => s,
+                        None => return,
+                    };
+                }
+            }
+        }
+        // A graceful stop waits for the last receipts too: they hold the storage.
+        if let Some(last) = self.answering.take() {
+            let _ = last.await;
+        }
+        tracing::info!(
+            size = self.size,
+            "sequencer stopped: queue closed and drained"
+        );
+    }
+
+    /// Wait for an in-flight commit; true when it committed.
+    async fn finish(&mut self, f: InFlight) -> bool {
+        let (ok, settles, task) = f.outcome().await;
+        if ok {
+            self.settle(settles);
+        }
+        // The previous batch's answers were under way before this commit began.
+        if let Some(previous) = self.answering.replace(task) {
+            let _ = previous.await;
+        }
+        ok
+    }
+
+    /// Sequence one batch and commit it (blocking), without pipelining: for the
+    /// shared-storage loop (`leader.rs`), which answers between batches.
+    pub fn sequence(&mut self, items: Vec<Submission>) {
+        let ok = match self.prepare(items) {
+            Ok(p) => {
+                let settles = p.settles();
+                let mut ok = false;
+                self.committer.commit(p, |committed| ok = committed);
+                if ok {
+                    self.settle(settles);
+                }
+                ok
+            }
+            Err(_) => false,
+        };
+        if !ok {
+            self.recover();
+        }
+    }
+
+    /// Sequence one batch in memory (blocking: storage reads), advancing the
+    /// in-memory state past it. Refusals are answered at once; everyone else
+    /// waits in the result for the commit. On `Err` everyone was answered 503 and
+    /// the state must be reloaded.
+    fn prepare(&mut self, items: Vec<Submission>) -> Result<Prepared, PrepareError> {
+        let now = self.clock.now_ms();
+        let start_size = self.size;
+        let mut batch = Batch {
+            entries: Vec::new(),
+            nodes: Vec::new(),
+            checkpoint: CheckpointRecord {
+                size: 0,
+                note: Vec::new(),
+                created_at_ms: now,
+            },
+            key_events: Vec::new(),
+        };
+        let mut waiting = Vec::with_capacity(items.len());
+        // Stored nodes read by this batch's appends (the older part of the right
+        // edge, the same for every leaf of the batch).
+        let mut fetched = HashMap::new();
+
+        // A statement is logged once (crate::log::admission::dedupe): look every statement up in
+        // the log with one storage call for the batch; one earlier in this batch
+        // or in the batch still committing is found in memory below.
+        let digests: Vec<Hash> = items.iter().map(|s| s.facts.statement_digest).collect();
+        let logged = match self.storage.find_statements(&digests) {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::error!(error = %e, "duplicate lookup failed; refusing the batch");
+                let e = Arc::new(e);
+                for sub in items {
+                    let _ = sub.reply.send(Err(LogError::DuplicateLookup(e.clone())));
+                }
+                return Ok(Prepared {
+                    batch: None,
+                    checkpoint: self.checkpoint.clone(),
+                    waiting,
+                    registry: None,
+                });
+            }
+        };
+
+        for (sub, logged) in items.into_iter().zip(logged) {
+            if sub.registry.get().is_none() {
+                let _ = sub.registry.set(self.committer.registry.subscribe());
+            }
+            let digest = sub.facts.statement_digest;
+            let first = self.unsettled_statements.get(&digest).or(logged.as_ref());
+            if let Some(first) = first {
+                // The handler verified every signature of a prechecked envelope.
+                let verified = match sub.precheck {
+                    Precheck::Authorised { .. } => Ok(()),
+                    _ => check_signatures(&self.registry, &sub.envelope),
+                };
+                match verified.and_then(|()| resubmission(&sub.envelope, first)) {
+                    Ok(index) => waiting.push(Waiting {
+                        reply: sub.reply,
+                        index,
+                        created: false,
+                        queued_at: sub.queued_at,
+                    }),
+                    Err(e) => {
+                        let _ = sub.reply.send(Err(e));
+                    }
+                }
+                continue;
+            }
+            let leaf_hash = merkle::leaf_hash(&sub.leaf);
+            let size = self.size;
+            let reader = BatchReader::with_fetched(
+                &self.unsettled_nodes,
+                self.storage.as_ref(),
+                std::mem::take(&mut fetched),
+            );
+            let appended = merkle::append_hashes(size, leaf_hash, &reader);
+            fetched = reader.into_fetched();
+            let nodes = match appended {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = sub.reply.send(Err(LogError::Append { size, source: e }));
+                    continue;
+                }
+            };
+            let is_key_event = matches!(sub.facts.attestation, Attestation::KeyEvent(_));
+            // Admission at exactly this position, against the registry as it stands
+            // after the key events accepted before it. The handler's signature check
+            // stands in for it only if no key event was applied since (Precheck).
+            let prechecked = !is_key_event
+                && matches!(sub.precheck, Precheck::Authorised { last_key_event }
+                    if Some(last_key_event) == self.last_key_event);
+            if !prechecked {
+                if let Err(e) = admit(
+                    &mut self.registry,
+                    size,
+                    &sub.envelope,
+                    &sub.facts.attestation,
+                    &self.config.operator_pins,
+                ) {
+                    let _ = sub.reply.send(Err(e));
+                    continue;
+                }
+            }
+            if let Attestation::KeyEvent(event) = &sub.facts.attestation {
+                batch.key_events.push(key_event_record(size, event));
+                self.last_key_event = Some(size);
+            }
+            for (node, hash) in nodes {
+                self.unsettled_nodes.insert(node, hash);
+                batch.nodes.push((node, hash));
+            }
+            let signers: Vec<String> = sub
+                .envelope
+                .signatures
+                .iter()
+                .map(|s| s.keyid.clone())
+                .collect();
+            self.unsettled_statements.insert(
+                digest,
+                FirstCopy {
+                    index: size,
+                    signers: signers.clone(),
+                },
+            );
+            batch.entries.push(EntryRecord {
+                index: size,
+                leaf: sub.leaf,
+                leaf_hash,
+                statement_digest: digest,
+                kind: sub.facts.kind.to_string(),
+                integrated_at_ms: now,
+                signers,
+                terms: sub.facts.terms,
+            });
+            waiting.push(Waiting {
+                reply: sub.reply,
+                index: size,
+                created: true,
+                queued_at: sub.queued_at,
+            });
+            self.size += 1;
+        }
+
+        if batch.entries.is_empty() {
+            // Only duplicates (or refusals): no new checkpoint, answer against the current one.
+            return Ok(Prepared {
+                batch: None,
+                checkpoint: self.checkpoint.clone(),
+                waiting,
+                registry: None,
+            });
+        }
+        let reader =
+            BatchReader::with_fetched(&self.unsettled_nodes, self.storage.as_ref(), fetched);
+        let signed = merkle::tree_root(self.size, &reader)
+            .map_err(PrepareError::TreeRoot)
+            .and_then(|root| {
+                Checkpoint {
+                    origin: self.signer.name().to_string(),
+                    size: self.size,
+                    root,
+                    extensions: Vec::new(),
+                }
+                .sign(&self.signer)
+                .map_err(PrepareError::SignCheckpoint)
+            });
+        let note = match signed {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, size = start_size, "preparing a batch failed");
+                self.metrics
+                    .batch_failures_total
+                    .fetch_add(1, Ordering::Relaxed);
+                refuse_all(waiting);
+                return Err(e);
+            }
+        };
+        batch.checkpoint = CheckpointRecord {
+            size: self.size,
+            note,
+            created_at_ms: now,
+        };
+        self.checkpoint = Some(batch.checkpoint.clone());
+        let registry = (!batch.key_events.is_empty())
+            .then(|| Arc::new(RegistryView::of(self.registry.clone())));
+        Ok(Prepared {
+            batch: Some(batch),
+            checkpoint: self.checkpoint.clone(),
+            waiting,
+            registry,
+        })
+    }
+}
+
+/// Reload the sequencer's state after a failed batch, off the async runtime.
+/// `None` if that panicked (the sequencer is gone).
+async fn recover(mut seq: Sequencer) -> Option<Sequencer> {
+    match tokio::task::spawn_blocking(move || {
+        seq.recover();
+        seq
+    })
+    .await
+    {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::error!(error = %e, "reloading sequencer state panicked; stopping");
+            None
+        }
+    }
+}
