@@ -150,17 +150,21 @@ async fn two_copies_of_a_statement_in_one_batch_are_logged_once() {
     assert_eq!(size(&log), 5);
 }
 
+/// A SQLite log at `path` that logs one review co-signed by `a` and `b`, then
+/// stops; the three enrolled reviewers.
+async fn log_cosigned_review_then_stop(path: &Path) -> (Participant, Participant, Participant) {
+    let log = TestLog::with(Options::default(), Some(sqlite(path))).await;
+    let (a, b, c) = reviewers(&log).await;
+    let (status, _) = log.submit(&cosigned_review(&[&a, &b], REPO, 1)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    (a, b, c)
+}
+
 #[tokio::test]
 async fn a_logged_statement_is_found_again_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("glassbox.db");
-    let (a, b, c) = {
-        let log = TestLog::with(Options::default(), Some(sqlite(&path))).await;
-        let (a, b, c) = reviewers(&log).await;
-        let (status, _) = log.submit(&cosigned_review(&[&a, &b], REPO, 1)).await;
-        assert_eq!(status, StatusCode::CREATED);
-        (a, b, c)
-    };
+    let (a, b, c) = log_cosigned_review_then_stop(&path).await;
     let log = TestLog::with(Options::default(), Some(sqlite(&path))).await;
     answered_with_first_copy(&log, &cosigned_review(&[&b, &a], REPO, 1), 4).await;
     refused_as_already_logged(&log, &cosigned_review(&[&a, &b, &c], REPO, 1), 4, &c).await;
@@ -185,13 +189,7 @@ fn as_schema_version_3(path: &Path) {
 async fn a_database_of_the_previous_schema_is_migrated_and_dedupes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("glassbox.db");
-    let (a, b, c) = {
-        let log = TestLog::with(Options::default(), Some(sqlite(&path))).await;
-        let (a, b, c) = reviewers(&log).await;
-        let (status, _) = log.submit(&cosigned_review(&[&a, &b], REPO, 1)).await;
-        assert_eq!(status, StatusCode::CREATED);
-        (a, b, c)
-    };
+    let (a, b, c) = log_cosigned_review_then_stop(&path).await;
     as_schema_version_3(&path);
     let log = TestLog::with(Options::default(), Some(sqlite(&path))).await;
     let version: i64 = rusqlite::Connection::open(&path)
