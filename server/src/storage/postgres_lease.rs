@@ -23,11 +23,15 @@ impl LeaseStore for PostgresStorage {
             // Renew when we hold it (epoch unchanged); take it over when it has
             // expired (epoch + 1). A lease held by a live node is left alone. The
             // UPDATE waits for any batch holding the row lock, so a takeover is
-            // ordered after the old leader's last commit.
+            // ordered after the old leader's last commit. The new expiry counts
+            // from the clock when the row is written, not from the start of the
+            // transaction (`now()`), so a renewal that waited on that lock is not
+            // born expired.
             let row = tx
                 .query_opt(
                     "INSERT INTO lease (name, holder, epoch, url, expires_at)
-                     VALUES ('sequencer', $1, 1, $2, now() + $3::float8 * interval '1 millisecond')
+                     VALUES ('sequencer', $1, 1, $2,
+                             clock_timestamp() + $3::float8 * interval '1 millisecond')
                      ON CONFLICT (name) DO UPDATE SET
                         epoch = CASE WHEN lease.holder = EXCLUDED.holder
                                      THEN lease.epoch ELSE lease.epoch + 1 END,
