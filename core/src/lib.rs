@@ -19,6 +19,7 @@ pub mod csv;
 pub mod digest;
 pub mod dirhash;
 pub mod dsse;
+pub mod index;
 pub mod jcs;
 pub mod merkle;
 pub mod note;

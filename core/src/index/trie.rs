@@ -1,0 +1,367 @@
+//! The crit-bit Merkle trie over hashed index keys, and an in-memory implementation.
+//!
+//! The trie holds one leaf per key that has entries. Its shape is fixed by the set
+//! of keys alone (a crit-bit, or Patricia, trie): a subtree of two or more keys is
+//! an inner node at the first bit where their keys differ — bit 0 is the most
+//! significant bit of byte 0 — with the keys having 0 there on the left. Hashes:
+//!
+//! ```text
+//! empty trie  = SHA-256("")
+//! leaf        = SHA-256(0x00 || key || uint64_be(count) || head)
+//! inner       = SHA-256(0x01 || uint8(bit) || left || right)
+//! ```
+//!
+//! where `key` is the 32-byte [`IndexKey::hash`](super::IndexKey::hash) and
+//! (count, head) its [`ListHead`]. A trie of one key is its leaf. Because the shape
+//! depends only on the keys, anyone who files the log's entries the same way gets
+//! the same root, whatever order they inserted keys in.
+
+use sha2::{Digest, Sha256};
+
+use super::list::ListHead;
+use super::proof::{IndexProof, ProofEnd, ProofStep};
+
+const LEAF_PREFIX: u8 = 0x00;
+const INNER_PREFIX: u8 = 0x01;
+
+/// The root of a trie with no keys: SHA-256 of the empty string.
+pub const EMPTY_ROOT: [u8; 32] = [
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+];
+
+/// The hash of the leaf for `key` holding `value`.
+pub fn leaf_hash(key: &[u8; 32], value: &ListHead) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update([LEAF_PREFIX]);
+    h.update(key);
+    h.update(value.count.to_be_bytes());
+    h.update(value.head);
+    h.finalize().into()
+}
+
+/// The hash of an inner node splitting at `bit`.
+pub fn inner_hash(bit: u8, left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update([INNER_PREFIX, bit]);
+    h.update(left);
+    h.update(right);
+    h.finalize().into()
+}
+
+/// Bit `i` of `key` (0 = the most significant bit of byte 0), as a child index.
+pub fn bit(key: &[u8; 32], i: u8) -> usize {
+    usize::from((key[usize::from(i / 8)] >> (7 - i % 8)) & 1)
+}
+
+/// The first bit at which `a` and `b` differ, `None` when they are equal.
+pub fn crit_bit(a: &[u8; 32], b: &[u8; 32]) -> Option<u8> {
+    a.iter().zip(b).enumerate().find_map(|(i, (x, y))| {
+        let d = x ^ y;
+        // i < 32 and leading_zeros < 8, so the bit index fits in a u8.
+        (d != 0).then(|| (i * 8 + d.leading_zeros() as usize) as u8)
+    })
+}
+
+/// A node reference into the arenas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ref {
+    Leaf(u32),
+    Inner(u32),
+}
+
+struct Leaf {
+    key: [u8; 32],
+    value: ListHead,
+    hash: [u8; 32],
+    dirty: bool,
+}
+
+struct Inner {
+    bit: u8,
+    children: [Ref; 2],
+    hash: [u8; 32],
+    dirty: bool,
+}
+
+/// An in-memory index trie. Appends mark the path they touch; [`Trie::root`]
+/// rehashes only what changed since the last call, so a batch of appends costs
+/// each touched node one hash.
+#[derive(Default)]
+pub struct Trie {
+    leaves: Vec<Leaf>,
+    inners: Vec<Inner>,
+    root: Option<Ref>,
+}
+
+impl Trie {
+    /// An empty trie.
+    pub fn new() -> Trie {
+        Trie::default()
+    }
+
+    /// How many keys have entries.
+    pub fn len(&self) -> usize {
+        self.leaves.len()
+    }
+
+    /// True when no key has entries.
+    pub fn is_empty(&self) -> bool {
+        self.leaves.is_empty()
+    }
+
+    /// The value under `key`: [`ListHead::EMPTY`] for a key with no entries.
+    pub fn get(&self, key: &[u8; 32]) -> ListHead {
+        match self.closest_leaf(key) {
+            Some(l) if self.leaves[l].key == *key => self.leaves[l].value,
+            _ => ListHead::EMPTY,
+        }
+    }
+
+    /// File log entry `index` under `key`. Indices under one key must be appended
+    /// in increasing order (the log's order); the trie does not check.
+    pub fn append(&mut self, key: [u8; 32], index: u64) {
+        let Some(closest) = self.closest_leaf(&key) else {
+            let leaf = self.new_leaf(key, index);
+            self.root = Some(leaf);
+            return;
+        };
+        let Some(crit) = crit_bit(&key, &self.leaves[closest].key) else {
+            // Known key: extend its list and dirty its path.
+            self.walk(&key, |_| true);
+            let leaf = &mut self.leaves[closest];
+            leaf.value = leaf.value.push(index);
+            leaf.dirty = true;
+            return;
+        };
+        // New key: it splits at `crit` from the node found by walking down
+        // through inner nodes that split above `crit`.
+        let new = self.new_leaf(key, index);
+        let parent = self.walk(&key, |n| n.bit < crit);
+        let inner = Ref::Inner(self.inners.len() as u32);
+        let slot = match parent {
+            None => self.root.as_mut().expect("non-empty trie"),
+            Some((p, side)) => &mut self.inners[p as usize].children[side],
+        };
+        let old = *slot;
+        let mut children = [old, old];
+        children[bit(&key, crit)] = new;
+        children[1 - bit(&key, crit)] = old;
+        *slot = inner;
+        self.inners.push(Inner {
+            bit: crit,
+            children,
+            hash: [0; 32],
+            dirty: true,
+        });
+    }
+
+    /// The root hash, rehashing what changed since the last call.
+    pub fn root(&mut self) -> [u8; 32] {
+        match self.root {
+            None => EMPTY_ROOT,
+            Some(r) => self.rehash(r),
+        }
+    }
+
+    /// A proof of `key`'s value (or absence) against [`Trie::root`].
+    pub fn prove(&mut self, key: &[u8; 32]) -> IndexProof {
+        self.root();
+        let mut steps = Vec::new();
+        let mut node = self.root;
+        while let Some(Ref::Inner(i)) = node {
+            let n = &self.inners[i as usize];
+            let side = bit(key, n.bit);
+            steps.push(ProofStep {
+                bit: n.bit,
+                sibling: self.hash_of(n.children[1 - side]),
+            });
+            node = Some(n.children[side]);
+        }
+        let end = match node {
+            None => ProofEnd::Empty,
+            Some(Ref::Leaf(l)) => {
+                let leaf = &self.leaves[l as usize];
+                ProofEnd::Leaf {
+                    key: leaf.key,
+                    value: leaf.value,
+                }
+            }
+            Some(Ref::Inner(_)) => unreachable!("the walk ends at a leaf"),
+        };
+        IndexProof { steps, end }
+    }
+
+    fn new_leaf(&mut self, key: [u8; 32], index: u64) -> Ref {
+        let r = Ref::Leaf(self.leaves.len() as u32);
+        self.leaves.push(Leaf {
+            key,
+            value: ListHead::EMPTY.push(index),
+            hash: [0; 32],
+            dirty: true,
+        });
+        r
+    }
+
+    /// The leaf reached by following `key`'s bits from the root.
+    fn closest_leaf(&self, key: &[u8; 32]) -> Option<usize> {
+        let mut node = self.root?;
+        loop {
+            match node {
+                Ref::Leaf(l) => return Some(l as usize),
+                Ref::Inner(i) => {
+                    let n = &self.inners[i as usize];
+                    node = n.children[bit(key, n.bit)];
+                }
+            }
+        }
+    }
+
+    /// Follow `key` down through inner nodes while `descend` holds, marking each
+    /// dirty; returns the last inner node passed and the side taken out of it.
+    fn walk(&mut self, key: &[u8; 32], descend: impl Fn(&Inner) -> bool) -> Option<(u32, usize)> {
+        let mut last = None;
+        let mut node = self.root;
+        while let Some(Ref::Inner(i)) = node {
+            let n = &mut self.inners[i as usize];
+            if !descend(n) {
+                break;
+            }
+            n.dirty = true;
+            let side = bit(key, n.bit);
+            last = Some((i, side));
+            node = Some(n.children[side]);
+        }
+        last
+    }
+
+    fn hash_of(&self, r: Ref) -> [u8; 32] {
+        match r {
+            Ref::Leaf(l) => self.leaves[l as usize].hash,
+            Ref::Inner(i) => self.inners[i as usize].hash,
+        }
+    }
+
+    fn rehash(&mut self, r: Ref) -> [u8; 32] {
+        match r {
+            Ref::Leaf(l) => {
+                let leaf = &mut self.leaves[l as usize];
+                if leaf.dirty {
+                    leaf.hash = leaf_hash(&leaf.key, &leaf.value);
+                    leaf.dirty = false;
+                }
+                leaf.hash
+            }
+            Ref::Inner(i) => {
+                let n = &self.inners[i as usize];
+                if !n.dirty {
+                    return n.hash;
+                }
+                let (bit, [left, right]) = (n.bit, n.children);
+                let (left, right) = (self.rehash(left), self.rehash(right));
+                let n = &mut self.inners[i as usize];
+                n.hash = inner_hash(bit, &left, &right);
+                n.dirty = false;
+                n.hash
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u64) -> [u8; 32] {
+        Sha256::digest(n.to_be_bytes()).into()
+    }
+
+    /// The trie's definition, straight: sort the keys, split on the first bit
+    /// where the smallest and largest differ.
+    fn by_definition(leaves: &[([u8; 32], ListHead)]) -> [u8; 32] {
+        fn go(leaves: &[([u8; 32], ListHead)]) -> [u8; 32] {
+            if leaves.len() == 1 {
+                return leaf_hash(&leaves[0].0, &leaves[0].1);
+            }
+            let b = crit_bit(&leaves[0].0, &leaves[leaves.len() - 1].0).unwrap();
+            let split = leaves.partition_point(|(k, _)| bit(k, b) == 0);
+            inner_hash(b, &go(&leaves[..split]), &go(&leaves[split..]))
+        }
+        let mut leaves = leaves.to_vec();
+        leaves.sort_by_key(|l| l.0);
+        if leaves.is_empty() {
+            EMPTY_ROOT
+        } else {
+            go(&leaves)
+        }
+    }
+
+    #[test]
+    fn the_empty_root_is_the_hash_of_nothing() {
+        assert_eq!(EMPTY_ROOT, <[u8; 32]>::from(Sha256::digest(b"")));
+        assert_eq!(Trie::new().root(), EMPTY_ROOT);
+    }
+
+    #[test]
+    fn bits_count_from_the_most_significant_bit_of_byte_zero() {
+        let mut k = [0u8; 32];
+        k[0] = 0b0100_0000;
+        assert_eq!((bit(&k, 0), bit(&k, 1)), (0, 1));
+        let mut j = k;
+        j[31] = 1;
+        assert_eq!(crit_bit(&k, &j), Some(255));
+        assert_eq!(crit_bit(&k, &[0; 32]), Some(1));
+        assert_eq!(crit_bit(&k, &k), None);
+    }
+
+    #[test]
+    fn the_root_matches_the_definition_whatever_the_insertion_order() {
+        let mut trie = Trie::new();
+        let mut want = Vec::new();
+        for n in 0..500u64 {
+            trie.append(key(n), n);
+            want.push((key(n), ListHead::EMPTY.push(n)));
+            if n.is_multiple_of(97) {
+                assert_eq!(trie.root(), by_definition(&want));
+            }
+        }
+        // Extend some lists; insert the rest in reverse.
+        for n in (0..500u64).step_by(7) {
+            trie.append(key(n), 1000 + n);
+            want[n as usize].1 = want[n as usize].1.push(1000 + n);
+        }
+        assert_eq!(trie.root(), by_definition(&want));
+        let mut reverse = Trie::new();
+        for (k, _) in want.iter().rev() {
+            let n = want.iter().position(|w| w.0 == *k).unwrap() as u64;
+            reverse.append(*k, n);
+            if n.is_multiple_of(7) {
+                reverse.append(*k, 1000 + n);
+            }
+        }
+        assert_eq!(reverse.root(), trie.root());
+        assert_eq!(trie.len(), 500);
+    }
+
+    #[test]
+    fn keys_that_share_long_prefixes_split_deep() {
+        let mut keys = Vec::new();
+        for b in [255u8, 254, 200, 128, 127, 9, 8, 0] {
+            let mut k = [0xAAu8; 32];
+            k[usize::from(b / 8)] ^= 1 << (7 - b % 8);
+            keys.push(k);
+        }
+        keys.push([0xAA; 32]);
+        let mut trie = Trie::new();
+        let mut want = Vec::new();
+        for (i, k) in keys.iter().enumerate() {
+            trie.append(*k, i as u64);
+            want.push((*k, ListHead::EMPTY.push(i as u64)));
+            assert_eq!(trie.root(), by_definition(&want), "after {} keys", i + 1);
+        }
+        for (k, v) in &want {
+            assert_eq!(trie.get(k), *v);
+        }
+        assert_eq!(trie.get(&[0x55; 32]), ListHead::EMPTY);
+    }
+}
