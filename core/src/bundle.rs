@@ -7,11 +7,21 @@
 //! the attestations naming the artifact, the source submissions and reviews of the
 //! sources they name, and every key event up to the bundle's checkpoint — with all
 //! proofs made against one signed checkpoint, so the bundle verifies with no network.
+//!
+//! Version 2 adds [`BundleIndex`]: the log's index commitment (the checkpoint's last
+//! entry) and lookup proofs showing that the bundle holds *every* entry filed under
+//! the artifact, the sources its builds name, and the key registry. A version 1
+//! bundle (no `index` member) is still read; the verifier then warns that nothing
+//! proves an entry was not left out.
 
 use serde::{Deserialize, Serialize};
 
-/// Media type of a serialised [`Bundle`].
+use crate::index::IndexProof;
+
+/// Media type of a serialised [`Bundle`] without index proofs (version 1).
 pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.glassbox.bundle.v1+json";
+/// Media type of a serialised [`Bundle`] with index proofs (version 2).
+pub const BUNDLE_MEDIA_TYPE_V2: &str = "application/vnd.glassbox.bundle.v2+json";
 
 /// One logged entry with the proof of its inclusion.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -45,4 +55,41 @@ pub struct Bundle {
     /// verifier can replay the registry (DESIGN §6 step 4).
     #[serde(rename = "keyEvents")]
     pub key_events: Vec<Receipt>,
+    /// Version 2: proof that the lists above are complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<BundleIndex>,
+}
+
+/// The completeness evidence of a version 2 bundle.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleIndex {
+    /// The log's index commitment: the last entry of the bundle's checkpoint, with
+    /// its proof against that checkpoint.
+    pub commitment: Receipt,
+    /// One lookup per key the verifier relies on, proven against the commitment's root.
+    pub lookups: Vec<IndexLookup>,
+}
+
+/// One key's complete list of log entries, with its proof.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexLookup {
+    /// The index key (`artifact:<hex>`, `source:<hex>`, `signer:<hex>`, `registry`).
+    pub key: String,
+    /// Log indices of every entry filed under the key, increasing.
+    pub indices: Vec<u64>,
+    /// Proof of the key's value against the commitment's root (base64 of the binary form).
+    pub proof: IndexProof,
+}
+
+impl Bundle {
+    /// The media type this bundle should carry: version 2 when it has index proofs.
+    pub fn expected_media_type(&self) -> &'static str {
+        if self.index.is_some() {
+            BUNDLE_MEDIA_TYPE_V2
+        } else {
+            BUNDLE_MEDIA_TYPE
+        }
+    }
 }

@@ -28,12 +28,16 @@
 //!    the policy counts, and no trusted reviewer's standing rejection — judged as the
 //!    registry stood when it was logged — remains ([`reviews`]);
 //! 6. the source: the trusted entries that name git identities for it agree, and the
-//!    vendor's submission supplies product and version ([`source`]).
+//!    vendor's submission supplies product and version ([`source`]);
+//! 7. completeness: the log's index commitment proves the evidence holds every
+//!    entry filed under the artifact, the sources its builds name and the key
+//!    registry — nothing was left out ([`completeness`]).
 //!
 //! The rules and the attacks each one answers are in docs/verification.md and
 //! docs/threat-model.md.
 
 mod builds;
+mod completeness;
 mod evidence;
 mod log;
 mod organisation;
@@ -42,14 +46,15 @@ mod source;
 mod verdict;
 
 pub use verdict::{
-    BuildLink, CheckpointSummary, Consistency, Failure, ReviewLink, SourceLink, Verdict,
-    WitnessSummary,
+    BuildLink, CheckpointSummary, Completeness, Consistency, Failure, ReviewLink, SourceLink,
+    Verdict, WitnessSummary,
 };
 
 use crate::bundle::Bundle;
 use crate::checkpoint::Checkpoint;
 use crate::digest::Sha256Digest;
 use crate::merkle::Hash;
+use crate::note::NoteVerifierKey;
 use crate::policy::TrustPolicy;
 
 /// The newest checkpoint this client verified before, and what could be had to
@@ -144,6 +149,15 @@ pub fn verify(request: VerifyRequest<'_>) -> Verdict {
     if let Some(chosen) = chosen {
         let reviewed = reviews::evaluate(&chosen, &evidence, request.policy, &mut verdict);
         source::link(&chosen, &evidence, &reviewed, &mut verdict);
+    }
+    if let Ok(log_key) = NoteVerifierKey::parse(&request.policy.log.vkey) {
+        completeness::check(
+            request.artifact,
+            request.bundle,
+            &signed.checkpoint,
+            log_key.public_key(),
+            &mut verdict,
+        );
     }
     evidence::report_excluded(&evidence, &mut verdict);
     verdict

@@ -230,6 +230,7 @@ impl TestLog {
             checkpoint: String::from_utf8(checkpoint).expect("utf8"),
             entries,
             key_events,
+            index: None,
         }
     }
 }

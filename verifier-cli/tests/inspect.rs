@@ -233,6 +233,7 @@ fn bundle_lists_entries_and_key_events() {
         checkpoint,
         entries: vec![],
         key_events: vec![receipt],
+        index: None,
     };
     fs::write(
         tmp.path().join("b.json"),

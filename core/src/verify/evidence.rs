@@ -277,65 +277,13 @@ fn open_receipt(
     verdict: &mut Verdict,
 ) -> Option<Opened> {
     let index = receipt.index;
-    let malformed = |detail: String, verdict: &mut Verdict| {
-        verdict
-            .failures
-            .push(Failure::MalformedEntry { index, detail });
-    };
-    let envelope = match Envelope::from_value(&receipt.entry) {
+    let envelope = match prove_receipt(receipt, checkpoint) {
         Ok(envelope) => envelope,
-        Err(err) => {
-            malformed(format!("envelope: {err}"), verdict);
+        Err(failure) => {
+            verdict.failures.push(*failure);
             return None;
         }
     };
-    let bad_proof = |detail: String, verdict: &mut Verdict| {
-        verdict
-            .failures
-            .push(Failure::BadInclusionProof { index, detail });
-    };
-    let proof = match TlogProof::parse(receipt.tlog_proof.as_bytes()) {
-        Ok(proof) => proof,
-        Err(err) => {
-            bad_proof(format!("tlog-proof: {err}"), verdict);
-            return None;
-        }
-    };
-    if proof.index != index {
-        bad_proof(
-            format!("the tlog-proof is for index {}", proof.index),
-            verdict,
-        );
-        return None;
-    }
-    match SignedCheckpoint::parse_unverified(&proof.checkpoint) {
-        Ok(signed) if &signed.checkpoint == checkpoint => {}
-        Ok(signed) => {
-            bad_proof(
-                format!(
-                    "the tlog-proof is made against tree size {}, not the bundle's checkpoint (size {})",
-                    signed.checkpoint.size, checkpoint.size
-                ),
-                verdict,
-            );
-            return None;
-        }
-        Err(err) => {
-            bad_proof(format!("the tlog-proof's checkpoint: {err}"), verdict);
-            return None;
-        }
-    }
-    let leaf = envelope.to_canonical_json();
-    if let Err(err) = verify_inclusion(
-        &leaf_hash(&leaf),
-        index,
-        checkpoint.size,
-        &proof.hashes,
-        &checkpoint.root,
-    ) {
-        bad_proof(err.to_string(), verdict);
-        return None;
-    }
     match Attestation::from_envelope(&envelope) {
         Ok((_, attestation)) => Some(Opened {
             index,
@@ -343,10 +291,57 @@ fn open_receipt(
             attestation,
         }),
         Err(err) => {
-            malformed(format!("statement: {err}"), verdict);
+            verdict.failures.push(Failure::MalformedEntry {
+                index,
+                detail: format!("statement: {err}"),
+            });
             None
         }
     }
+}
+
+/// The receipt's envelope, once its tlog-proof shows it at its index in the
+/// checkpoint's tree.
+pub(super) fn prove_receipt(
+    receipt: &Receipt,
+    checkpoint: &Checkpoint,
+) -> Result<Envelope, Box<Failure>> {
+    let index = receipt.index;
+    let bad_proof = |detail: String| Box::new(Failure::BadInclusionProof { index, detail });
+    let envelope = Envelope::from_value(&receipt.entry).map_err(|err| {
+        Box::new(Failure::MalformedEntry {
+            index,
+            detail: format!("envelope: {err}"),
+        })
+    })?;
+    let proof = TlogProof::parse(receipt.tlog_proof.as_bytes())
+        .map_err(|err| bad_proof(format!("tlog-proof: {err}")))?;
+    if proof.index != index {
+        return Err(bad_proof(format!(
+            "the tlog-proof is for index {}",
+            proof.index
+        )));
+    }
+    match SignedCheckpoint::parse_unverified(&proof.checkpoint) {
+        Ok(signed) if &signed.checkpoint == checkpoint => {}
+        Ok(signed) => {
+            return Err(bad_proof(format!(
+            "the tlog-proof is made against tree size {}, not the bundle's checkpoint (size {})",
+            signed.checkpoint.size, checkpoint.size
+        )))
+        }
+        Err(err) => return Err(bad_proof(format!("the tlog-proof's checkpoint: {err}"))),
+    }
+    let leaf = envelope.to_canonical_json();
+    verify_inclusion(
+        &leaf_hash(&leaf),
+        index,
+        checkpoint.size,
+        &proof.hashes,
+        &checkpoint.root,
+    )
+    .map_err(|err| bad_proof(err.to_string()))?;
+    Ok(envelope)
 }
 
 fn authorisation_failure(

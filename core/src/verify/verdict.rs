@@ -24,6 +24,10 @@ pub struct Verdict {
     pub reviews: Vec<ReviewLink>,
     /// How the checkpoint relates to the newest one this client saw before.
     pub consistency: Consistency,
+    /// The index keys proven complete, and as of which log size; `None` when the
+    /// evidence carried no index proofs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completeness: Option<Completeness>,
     /// Every reason the artifact does not verify; empty when it does.
     pub failures: Vec<Failure>,
     /// Things worth telling that do not fail verification.
@@ -35,6 +39,16 @@ impl Verdict {
     pub fn verified(&self) -> bool {
         self.failures.is_empty()
     }
+}
+
+/// What the log's index proved complete.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Completeness {
+    /// Entries the index covers (log indices below this).
+    pub size: u64,
+    /// The keys whose every entry the evidence holds.
+    pub keys: Vec<String>,
 }
 
 /// The log checkpoint the verdict rests on.
@@ -423,6 +437,45 @@ pub enum Failure {
         have: usize,
         /// Organisations the policy requires.
         need: usize,
+    },
+    /// The bundle's index commitment is not the log's commitment at the end of
+    /// its checkpoint.
+    #[error("index commitment: {detail}")]
+    BadIndexCommitment {
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// A key the verdict relies on has no lookup proof in the evidence.
+    #[error("the evidence does not prove which entries are filed under {key}: an entry about it could have been left out")]
+    CompletenessUnproven {
+        /// The index key.
+        key: String,
+    },
+    /// A lookup proof does not verify against the committed index root.
+    #[error("index lookup for {key}: {detail}")]
+    BadIndexProof {
+        /// The index key.
+        key: String,
+        /// Why the proof was refused.
+        detail: String,
+    },
+    /// The log's index lists an entry under a key the verdict relies on, and the
+    /// evidence leaves it out.
+    #[error("entry {index} is filed under {key} in the log's index but is missing from the evidence (left out: it may be a rejection, a revocation or a contradicting build)")]
+    EntryWithheld {
+        /// The index key.
+        key: String,
+        /// Log index of the missing entry.
+        index: u64,
+    },
+    /// An entry in the evidence is about a key, by the documented mapping, but the
+    /// log's committed index does not list it there: the log's index is wrong.
+    #[error("entry {index} is about {key} but the log's committed index does not list it there: the log misbehaves")]
+    IndexContradicted {
+        /// The index key.
+        key: String,
+        /// Log index of the entry.
+        index: u64,
     },
     /// A trusted reviewer rejected the source.
     #[error("entry {index}: trusted reviewer {key_id} rejected source {dir_hash}{}", revoked_at.map(|at| format!(" (the key has since been revoked, at log index {at}; a rejection stands whatever happens to the key after it)")).unwrap_or_default())]

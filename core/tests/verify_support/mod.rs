@@ -4,10 +4,13 @@
 #![allow(dead_code)]
 
 use ed25519_dalek::SigningKey;
-use glassbox_core::bundle::{Bundle, Receipt, BUNDLE_MEDIA_TYPE};
+use glassbox_core::bundle::{
+    Bundle, BundleIndex, IndexLookup, Receipt, BUNDLE_MEDIA_TYPE, BUNDLE_MEDIA_TYPE_V2,
+};
 use glassbox_core::checkpoint::Checkpoint;
 use glassbox_core::digest::{key_id_hex, Sha256Digest};
 use glassbox_core::dsse::Envelope;
+use glassbox_core::index::{keys_of, IndexCommitment, IndexKey, Trie};
 use glassbox_core::merkle::{inclusion_proof, leaf_hash, MemoryTree};
 use glassbox_core::note::NoteSigner;
 use glassbox_core::policy::TrustPolicy;
@@ -59,6 +62,8 @@ pub fn people() -> People {
 /// A log held in memory, appending envelopes and serving receipts and bundles.
 pub struct TestLog {
     pub signer: NoteSigner,
+    /// The key behind `signer`, which also signs the log's index commitments.
+    pub log_key: SigningKey,
     pub tree: MemoryTree,
     pub entries: Vec<Envelope>,
     pub key_events: Vec<u64>,
@@ -67,7 +72,8 @@ pub struct TestLog {
 impl TestLog {
     pub fn new(log_key: SigningKey) -> TestLog {
         TestLog {
-            signer: NoteSigner::new(ORIGIN, log_key).unwrap(),
+            signer: NoteSigner::new(ORIGIN, log_key.clone()).unwrap(),
+            log_key,
             tree: MemoryTree::new(),
             entries: Vec::new(),
             key_events: Vec::new(),
@@ -81,8 +87,8 @@ impl TestLog {
     pub fn append(&mut self, envelope: Envelope) -> u64 {
         let index = self.tree.push(leaf_hash(&envelope.to_canonical_json()));
         if matches!(
-            Attestation::from_envelope(&envelope).unwrap().1,
-            Attestation::KeyEvent(_)
+            Attestation::from_envelope(&envelope),
+            Ok((_, Attestation::KeyEvent(_)))
         ) {
             self.key_events.push(index);
         }
@@ -121,11 +127,14 @@ impl TestLog {
         }
     }
 
-    /// A bundle of every non-key-event entry plus every key event.
+    /// A bundle of every attestation that is not a key event, plus every key event.
     pub fn bundle(&self, artifact: &Sha256Digest) -> Bundle {
         let checkpoint = self.signed_checkpoint();
         let entries = (0..self.tree.size())
-            .filter(|i| !self.key_events.contains(i))
+            .filter(|&i| {
+                !self.key_events.contains(&i)
+                    && !IndexCommitment::is_commitment(&self.entries[i as usize])
+            })
             .map(|i| self.receipt(i, &checkpoint))
             .collect();
         let key_events = self
@@ -139,7 +148,89 @@ impl TestLog {
             checkpoint: String::from_utf8(checkpoint).unwrap(),
             entries,
             key_events,
+            index: None,
         }
+    }
+}
+
+impl TestLog {
+    /// Append the log's index commitment over every entry so far, as the log does
+    /// at the end of each batch, filing entries by the documented mapping; entries
+    /// in `skip` are left out of the index (a log that lies about its index).
+    /// Returns the trie it committed to.
+    pub fn commit_index(&mut self, skip: &[u64]) -> Trie {
+        let mut trie = Trie::new();
+        for (i, envelope) in self.entries.iter().enumerate() {
+            let Ok((_, attestation)) = Attestation::from_envelope(envelope) else {
+                continue; // earlier commitments are filed under no key
+            };
+            if skip.contains(&(i as u64)) {
+                continue;
+            }
+            for key in keys_of(envelope, &attestation) {
+                trie.append(key.hash(), i as u64);
+            }
+        }
+        let commitment = IndexCommitment {
+            origin: ORIGIN.to_owned(),
+            size: self.tree.size(),
+            root: trie.root(),
+            keys: trie.len() as u64,
+        };
+        self.append(commitment.sign(&self.log_key).unwrap());
+        trie
+    }
+
+    /// A version 2 bundle: [`TestLog::bundle`] after a fresh index commitment, with
+    /// lookups for the artifact, every source its builds name, and the registry.
+    pub fn bundle_v2(&mut self, artifact: &Sha256Digest) -> Bundle {
+        self.bundle_v2_skipping(artifact, &[])
+    }
+
+    /// [`TestLog::bundle_v2`] from a log whose index leaves out `skip`.
+    pub fn bundle_v2_skipping(&mut self, artifact: &Sha256Digest, skip: &[u64]) -> Bundle {
+        let mut trie = self.commit_index(skip);
+        let mut bundle = self.bundle(artifact);
+        let commitment_index = self.tree.size() - 1;
+        let mut keys = vec![IndexKey::Artifact(artifact.hex()), IndexKey::Registry];
+        for envelope in &self.entries {
+            if let Ok((_, Attestation::Build(b))) = Attestation::from_envelope(envelope) {
+                if b.subjects.iter().any(|s| s.sha256 == *artifact) {
+                    for dep in &b.predicate.build_definition.resolved_dependencies {
+                        keys.push(IndexKey::Source(dep.digest.dir_hash.clone()));
+                    }
+                }
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        let lookups = keys
+            .into_iter()
+            .map(|key| {
+                let proof = trie.prove(&key.hash());
+                let indices = (0..commitment_index)
+                    .filter(|i| {
+                        !skip.contains(i)
+                            && Attestation::from_envelope(&self.entries[*i as usize])
+                                .map(|(_, a)| {
+                                    keys_of(&self.entries[*i as usize], &a).contains(&key)
+                                })
+                                .unwrap_or(false)
+                    })
+                    .collect();
+                IndexLookup {
+                    key: key.to_string(),
+                    indices,
+                    proof,
+                }
+            })
+            .collect();
+        bundle.media_type = BUNDLE_MEDIA_TYPE_V2.to_owned();
+        bundle.index = Some(BundleIndex {
+            commitment: self.receipt(commitment_index, bundle.checkpoint.as_bytes()),
+            lookups,
+        });
+        bundle
     }
 }
 

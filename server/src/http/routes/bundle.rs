@@ -120,6 +120,7 @@ pub async fn bundle(
                 checkpoint: String::from_utf8_lossy(&checkpoint.note).into_owned(),
                 entries,
                 key_events,
+                index: None,
             })
         })
         .await?;

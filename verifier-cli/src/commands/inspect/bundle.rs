@@ -1,7 +1,7 @@
 //! Receipts and bundles (DESIGN §5): each entry's envelope and its inclusion proof.
 
 use anyhow::{bail, Context};
-use glassbox_core::bundle::{Bundle, Receipt, BUNDLE_MEDIA_TYPE};
+use glassbox_core::bundle::{Bundle, Receipt};
 use glassbox_core::dsse::Envelope;
 use glassbox_core::note::Note;
 use glassbox_core::tlog_proof::TlogProof;
@@ -26,10 +26,11 @@ pub fn inspect_bundle(
     tally: &mut Tally,
 ) -> anyhow::Result<Doc> {
     let bundle: Bundle = serde_json::from_value(value).context("invalid bundle")?;
-    if bundle.media_type != BUNDLE_MEDIA_TYPE {
+    if bundle.media_type != bundle.expected_media_type() {
         bail!(
-            "unknown bundle mediaType {:?}; expected {BUNDLE_MEDIA_TYPE}",
-            bundle.media_type
+            "bundle mediaType {:?} does not match its contents; expected {}",
+            bundle.media_type,
+            bundle.expected_media_type()
         );
     }
     let checkpoint = match Note::parse(bundle.checkpoint.as_bytes()) {

@@ -3,8 +3,8 @@
 //! The format is stable so that scripts and tests can rely on it (docs/verification.md):
 //! the first line is exactly `VERIFIED` or `NOT VERIFIED`; then one line per failure,
 //! starting `  ✗ `; then the chain as far as it was established, one labelled line per
-//! link (`  artifact`, `  built by`, `  source`, `  reviewed`, `  log`, `  witnesses`),
-//! and finally warnings, each starting `  ! `.
+//! link (`  artifact`, `  built by`, `  source`, `  reviewed`, `  log`, `  witnesses`,
+//! `  complete`), and finally warnings, each starting `  ! `.
 
 use chrono::DateTime;
 use glassbox_core::verify::{Consistency, Verdict};
@@ -107,6 +107,21 @@ pub fn render(verdict: &Verdict, file: &str, extra: &[Extra]) -> String {
                 .join(", ")
         };
         labelled(&mut out, "witnesses", &witnesses);
+    }
+    if let Some(c) = &verdict.completeness {
+        let keys = if c.keys.is_empty() {
+            "nothing".to_owned()
+        } else {
+            c.keys.join(", ")
+        };
+        labelled(
+            &mut out,
+            "complete",
+            &format!(
+                "as of log size {}, proven by the log's index: {keys}",
+                c.size
+            ),
+        );
     }
     for e in extra {
         labelled(&mut out, e.label, &e.text);
