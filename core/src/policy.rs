@@ -51,6 +51,7 @@ impl TrustPolicy {
         TrustPolicy {
             log: LogPolicy {
                 vkey: log_vkey.into(),
+                max_age: None,
             },
             witnesses: WitnessPolicy::default(),
             reviewers: ReviewerPolicy::default(),
@@ -66,6 +67,31 @@ pub struct LogPolicy {
     /// The log's C2SP signed-note verifier key (`name+hash+base64`); the name is the
     /// checkpoint origin.
     pub vkey: String,
+    /// Freshness (`[log] max_age`), in seconds: the evidence's checkpoint must carry
+    /// the witness quorum's cosignatures made no longer ago than this. `None`: no limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<u64>,
+}
+
+/// Parses a policy duration: a whole number followed by `s`, `m`, `h` or `d`
+/// (`"90m"`, `"7d"`), into seconds. Zero is refused: a checkpoint is never that new.
+pub fn parse_duration(text: &str) -> Option<u64> {
+    let unit = match text.chars().last()? {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    let number = &text[..text.len() - 1];
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .filter(|&secs| secs > 0)
 }
 
 /// Witness requirements (C2SP tlog-cosignature).

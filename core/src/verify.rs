@@ -119,6 +119,8 @@ pub struct VerifyRequest<'a> {
     pub previous: Option<&'a PreviousCheckpoint>,
     /// The customer's own rebuild, when one was run.
     pub local_rebuild: Option<&'a LocalRebuild>,
+    /// The verifier's clock, in seconds since the Unix epoch, for `[log] max_age`.
+    pub now: u64,
 }
 
 /// Runs DESIGN §6 steps 3–5. Never fails: every problem is a [`Failure`] in the verdict.

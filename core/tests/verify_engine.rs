@@ -338,6 +338,7 @@ fn modified_binary_names_no_build() {
         policy: &policy(&log),
         previous: None,
         local_rebuild: None,
+        now: NOW,
     });
     assert_fails_with(&verdict, |f| matches!(f, Failure::NoBuild));
 }

@@ -659,6 +659,7 @@ fn the_customers_reproducing_rebuild_counts_as_the_independent_builder() {
                 dir_hash: dir.to_owned(),
                 outcome,
             }),
+            now: NOW,
         })
     };
     assert_eq!(

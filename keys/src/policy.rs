@@ -12,7 +12,7 @@ use std::path::Path;
 use glassbox_core::cosignature::CosignatureVerifierKey;
 use glassbox_core::note::NoteVerifierKey;
 use glassbox_core::policy::{
-    BuilderPolicy, KeySet, KeySetError, LogPolicy, ReviewerPolicy, WitnessPolicy,
+    parse_duration, BuilderPolicy, KeySet, KeySetError, LogPolicy, ReviewerPolicy, WitnessPolicy,
     DEFAULT_BUILDERS_MIN, DEFAULT_REVIEWERS_MIN, DEFAULT_WITNESS_QUORUM,
 };
 use toml::de::{DeTable, DeValue};
@@ -64,7 +64,7 @@ impl TrustPolicyFile for TrustPolicy {
 type Item<'i> = Spanned<DeValue<'i>>;
 
 const TOP_LEVEL: &[&str] = &["log", "witnesses", "reviewers", "builders", "operators"];
-const LOG_KEYS: &[&str] = &["vkey"];
+const LOG_KEYS: &[&str] = &["vkey", "max_age"];
 const WITNESS_KEYS: &[&str] = &["vkeys", "quorum"];
 const REVIEWER_KEYS: &[&str] = &["keys", "min", "paths"];
 const BUILDER_KEYS: &[&str] = &["keys", "min", "independent"];
@@ -175,8 +175,24 @@ impl Context<'_> {
                 PolicyProblem::BadLogVkey { cause },
             )
         })?;
+        let max_age = match fields.get("max_age") {
+            None => None,
+            Some(item) => {
+                let text = self.string(item, fields.field("max_age"))?;
+                Some(parse_duration(text).ok_or_else(|| {
+                    self.error(
+                        Some(item.span()),
+                        fields.field("max_age"),
+                        PolicyProblem::BadDuration {
+                            value: text.to_string(),
+                        },
+                    )
+                })?)
+            }
+        };
         Ok(LogPolicy {
             vkey: parsed.to_string(),
+            max_age,
         })
     }
 

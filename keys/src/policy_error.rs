@@ -103,6 +103,9 @@ pub enum PolicyProblem {
     #[error("not a C2SP Ed25519 verifier key (algorithm 0x01): {cause}")]
     BadLogVkey { cause: NoteKeyError },
 
+    #[error("{value:?} is not a duration (a whole number of s, m, h or d, more than 0: \"7d\", \"36h\")")]
+    BadDuration { value: String },
+
     #[error("not a C2SP cosignature/v1 verifier key (algorithm 0x04): {cause}")]
     BadWitnessVkey { cause: NoteKeyError },
 

@@ -605,3 +605,38 @@ fn independent_is_unknown_for_reviewers_and_paths_for_builders() {
         4,
     );
 }
+
+#[test]
+fn max_age_is_a_whole_number_of_seconds_minutes_hours_or_days() {
+    assert_eq!(parse(&minimal()).unwrap().log.max_age, None);
+    for (text, secs) in [("90s", 90), ("15m", 900), ("36h", 129_600), ("7d", 604_800)] {
+        let policy = parse(&format!("{}max_age = \"{text}\"\n", minimal())).unwrap();
+        assert_eq!(policy.log.max_age, Some(secs), "{text}");
+    }
+}
+
+#[test]
+fn a_max_age_that_is_not_a_duration_is_refused() {
+    for bad in [
+        "0d",
+        "7",
+        "d",
+        "7w",
+        "-1d",
+        "1.5d",
+        " 7d",
+        "99999999999999999999d",
+    ] {
+        let text = format!("{}max_age = \"{bad}\"\n", minimal());
+        let problem = invalid(&text, "log.max_age", 3);
+        assert!(
+            matches!(&problem, PolicyProblem::BadDuration { value } if value == bad),
+            "{bad}: {problem:?}"
+        );
+    }
+    let text = format!("{}max_age = 7\n", minimal());
+    assert!(matches!(
+        invalid(&text, "log.max_age", 3),
+        PolicyProblem::WrongType { .. }
+    ));
+}

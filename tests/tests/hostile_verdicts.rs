@@ -138,6 +138,51 @@ fn an_old_bundle_is_stale_for_a_client_that_has_seen_the_newer_log() {
     assert_eq!(codes, ["stale"]);
 }
 
+/// A bundle whose checkpoint a witness last cosigned a month ago: a frozen view.
+/// With `[log] max_age = "7d"` it fails `checkpointTooOld`; within the age it verifies.
+#[test]
+fn a_bundle_last_cosigned_before_max_age_is_too_old() {
+    use glassbox_core::cosignature::CosignatureSigner;
+    use glassbox_core::note::Note;
+
+    let story = Story::happy();
+    let artifact = story.artifact();
+    story.fetch_bundle(&artifact, "app.bundle.json");
+    let witness = CosignatureSigner::new(
+        "witness.test",
+        ed25519_dalek::SigningKey::from_bytes(&[9; 32]),
+    )
+    .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let cosigned_at = |at: u64, name: &str| {
+        let mut bundle: serde_json::Value =
+            serde_json::from_slice(&fs::read(story.dir.join("app.bundle.json")).unwrap()).unwrap();
+        let mut note = Note::parse(bundle["checkpoint"].as_str().unwrap().as_bytes()).unwrap();
+        note.add_signature(witness.sign(&note.text, at).unwrap())
+            .unwrap();
+        bundle["checkpoint"] = String::from_utf8(note.to_bytes()).unwrap().into();
+        fs::write(story.dir.join(name), serde_json::to_vec(&bundle).unwrap()).unwrap();
+    };
+    cosigned_at(now - 30 * 86_400, "old.json");
+    cosigned_at(now - 3_600, "fresh.json");
+    let text = format!(
+        "[log]\nvkey = \"{}\"\nmax_age = \"7d\"\n\
+         [witnesses]\nvkeys = [\"{}\"]\nquorum = 1\n\
+         [reviewers]\nkeys = [\"*\"]\nmin = 1\n[builders]\nkeys = [\"*\"]\nmin = 2\nindependent = 1\n",
+        story.vkey,
+        witness.verifier()
+    );
+    fs::write(story.dir.join("fresh.toml"), text).unwrap();
+    let run = story.verify_with(&artifact, "fresh.toml", &["--bundle", "old.json", "--json"]);
+    assert_eq!(failures(&run), ["checkpointTooOld"]);
+    story
+        .verify_with(&artifact, "fresh.toml", &["--bundle", "fresh.json"])
+        .exits(0);
+}
+
 #[test]
 fn a_server_answering_with_an_old_bundle_is_stale() {
     let mut story = Story::happy();

@@ -86,6 +86,8 @@ pub(super) fn check_checkpoint(
             quorum,
             missing,
         });
+    } else if let Some(max_age) = request.policy.log.max_age {
+        check_freshness(&witnesses, quorum, max_age, request.now, verdict);
     }
     verdict.checkpoint = Some(CheckpointSummary {
         origin: signed.checkpoint.origin.clone(),
@@ -94,6 +96,38 @@ pub(super) fn check_checkpoint(
         witnesses,
     });
     Some(signed)
+}
+
+/// `[log] max_age`: a quorum of the policy's witnesses must have cosigned the
+/// checkpoint within `max_age` of `now`. Witness timestamps are the only clock
+/// outside the log that vouches for when a checkpoint was current; with no witness
+/// required there is none, and the verdict says so.
+fn check_freshness(
+    witnesses: &[WitnessSummary],
+    quorum: usize,
+    max_age: u64,
+    now: u64,
+    verdict: &mut Verdict,
+) {
+    if quorum == 0 {
+        verdict.warnings.push(format!(
+            "freshness rests on this client's own state alone: the policy sets max_age ({max_age} s) \
+             but requires no witness, and only witness cosignatures say when a checkpoint was current"
+        ));
+        return;
+    }
+    let fresh = witnesses
+        .iter()
+        .filter(|w| w.timestamp.saturating_add(max_age) >= now)
+        .count();
+    if fresh < quorum {
+        verdict.failures.push(Failure::CheckpointTooOld {
+            fresh,
+            quorum,
+            max_age,
+            newest: witnesses.iter().map(|w| w.timestamp).max(),
+        });
+    }
 }
 
 /// Relates `current` to the checkpoint this client verified before.

@@ -215,6 +215,19 @@ pub enum Failure {
         /// Names of the policy's witnesses with no valid cosignature on the checkpoint.
         missing: Vec<String>,
     },
+    /// Too few of the policy's witnesses cosigned the checkpoint recently enough
+    /// for `[log] max_age`: the evidence may be a frozen view.
+    #[error("the checkpoint is not fresh: {fresh} of the policy's witnesses cosigned it within the last {max_age} s (the policy's max_age), the quorum is {quorum}; the newest cosignature is from {}", newest.map(|t| format!("{t} (Unix time)")).unwrap_or_else(|| "-".to_owned()))]
+    CheckpointTooOld {
+        /// Cosignatures from policy witnesses no older than `max_age`.
+        fresh: usize,
+        /// Cosignatures the policy requires.
+        quorum: usize,
+        /// The policy's `max_age`, in seconds.
+        max_age: u64,
+        /// Unix time of the newest verified cosignature.
+        newest: Option<u64>,
+    },
     /// The log showed this client two histories that cannot both be true.
     #[error("split view: the log now shows tree size {size} with root {root}, inconsistent with size {previous_size} root {previous_root} seen before ({detail})")]
     SplitView {

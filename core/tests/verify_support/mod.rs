@@ -31,6 +31,8 @@ pub const COMMIT_D: &str = "4444444444444444444444444444444444444444";
 pub const TREE_D: &str = "5555555555555555555555555555555555555555";
 pub const DIR_D: &str = "6666666666666666666666666666666666666666666666666666666666666666";
 pub const TIME: &str = "2026-11-01T12:00:00Z";
+/// The verifier's clock in the tests: 2026-11-02T00:00:00Z, half a day after [`TIME`].
+pub const NOW: u64 = 1_793_577_600;
 
 pub fn key(seed: u8) -> SigningKey {
     SigningKey::from_bytes(&[seed; 32])
@@ -408,6 +410,7 @@ pub fn check(
         policy,
         previous,
         local_rebuild: None,
+        now: NOW,
     })
 }
 

@@ -133,6 +133,7 @@ fn recheck(
         policy,
         previous: first.previous.as_ref(),
         local_rebuild: Some(local),
+        now: unix_now(),
     })
 }
 
@@ -190,3 +191,11 @@ fn read_bundle(path: &Path) -> anyhow::Result<Bundle> {
 
 #[cfg(test)]
 mod tests;
+
+/// The verifier's clock, for `[log] max_age` (seconds since the Unix epoch).
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

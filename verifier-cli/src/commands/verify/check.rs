@@ -112,6 +112,7 @@ pub fn check(
         policy,
         previous: previous.as_ref(),
         local_rebuild,
+        now: super::unix_now(),
     });
 
     let mut evidence = None;
