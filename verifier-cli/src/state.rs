@@ -172,22 +172,7 @@ impl StateDir {
         origin: &str,
         evidence: &SplitViewEvidence<'_>,
     ) -> Result<PathBuf, StateError> {
-        let evidence_root = self.root.join("evidence");
-        create_dir_all(&evidence_root)?;
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
-        let base = format!("{stamp}-{}", file_name(origin));
-        let mut dir = evidence_root.join(&base);
-        let mut n = 1;
-        loop {
-            match fs::create_dir(&dir) {
-                Ok(()) => break,
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    n += 1;
-                    dir = evidence_root.join(format!("{base}-{n}"));
-                }
-                Err(source) => return Err(StateError::Io { path: dir, source }),
-            }
-        }
+        let dir = self.new_evidence_dir(origin)?;
         write_atomic(&dir.join("previous.checkpoint"), previous)?;
         write_atomic(&dir.join("current.checkpoint"), current)?;
         let mut json = serde_json::to_vec_pretty(evidence).map_err(|e| StateError::Corrupt {
@@ -197,6 +182,44 @@ impl StateDir {
         json.push(b'\n');
         write_atomic(&dir.join("proof.json"), &json)?;
         Ok(dir)
+    }
+
+    /// Saves the evidence of a wrong index commitment: the checkpoint whose tree
+    /// holds it, the commitment entry as logged, and what rebuilding the index
+    /// from the log gave instead. Returns the directory.
+    pub fn save_index_evidence(
+        &self,
+        checkpoint: &[u8],
+        origin: &str,
+        index: u64,
+        entry: &[u8],
+        detail: &str,
+    ) -> Result<PathBuf, StateError> {
+        let dir = self.new_evidence_dir(origin)?;
+        write_atomic(&dir.join("checkpoint"), checkpoint)?;
+        write_atomic(&dir.join(format!("entry-{index}.json")), entry)?;
+        write_atomic(&dir.join("finding.txt"), format!("{detail}\n").as_bytes())?;
+        Ok(dir)
+    }
+
+    /// A fresh directory under `evidence/` named by the time and the log.
+    fn new_evidence_dir(&self, origin: &str) -> Result<PathBuf, StateError> {
+        let evidence_root = self.root.join("evidence");
+        create_dir_all(&evidence_root)?;
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+        let base = format!("{stamp}-{}", file_name(origin));
+        let mut dir = evidence_root.join(&base);
+        let mut n = 1;
+        loop {
+            match fs::create_dir(&dir) {
+                Ok(()) => return Ok(dir),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    n += 1;
+                    dir = evidence_root.join(format!("{base}-{n}"));
+                }
+                Err(source) => return Err(StateError::Io { path: dir, source }),
+            }
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use glassbox_core::bundle::{Bundle, Receipt, BUNDLE_MEDIA_TYPE};
 use glassbox_core::checkpoint::{Checkpoint, SignedCheckpoint};
 use glassbox_core::digest::{key_id_hex, Sha256Digest};
 use glassbox_core::dsse::Envelope;
+use glassbox_core::index::{keys_of, IndexCommitment, Trie};
 use glassbox_core::merkle::{consistency_proof, inclusion_proof, leaf_hash, MemoryTree};
 use glassbox_core::note::NoteSigner;
 use glassbox_core::policy::TrustPolicy;
@@ -31,6 +32,8 @@ pub fn key(seed: u8) -> SigningKey {
 
 pub struct TestLog {
     pub signer: NoteSigner,
+    /// The key behind `signer`, which also signs index commitments.
+    pub log_key: SigningKey,
     pub tree: MemoryTree,
     pub leaves: Vec<Vec<u8>>,
     pub operator: SigningKey,
@@ -48,7 +51,8 @@ impl TestLog {
 
     pub fn with_log_key(log_key: SigningKey) -> TestLog {
         let mut log = TestLog {
-            signer: NoteSigner::new(ORIGIN, log_key).expect("log key"),
+            signer: NoteSigner::new(ORIGIN, log_key.clone()).expect("log key"),
+            log_key,
             tree: MemoryTree::new(),
             leaves: Vec::new(),
             operator: key(1),
@@ -114,6 +118,33 @@ impl TestLog {
         let leaf = envelope.to_canonical_json();
         self.leaves.push(leaf.clone());
         self.tree.push(leaf_hash(&leaf))
+    }
+
+    /// Appends the log's index commitment over every entry so far, as the log does at
+    /// the end of a batch; `wrong_root` makes it commit to another root (a log lying
+    /// about its index). Returns the commitment's index.
+    pub fn commit_index(&mut self, wrong_root: bool) -> u64 {
+        let mut trie = Trie::new();
+        for (i, leaf) in self.leaves.iter().enumerate() {
+            let env = Envelope::from_json(leaf).expect("envelope");
+            if let Ok((_, attestation)) = Attestation::from_envelope(&env) {
+                for key in keys_of(&env, &attestation) {
+                    trie.append(key.hash(), i as u64);
+                }
+            }
+        }
+        let mut root = trie.root();
+        if wrong_root {
+            root[0] ^= 1;
+        }
+        let commitment = IndexCommitment {
+            origin: ORIGIN.to_owned(),
+            size: self.tree.size(),
+            root,
+            keys: trie.len() as u64,
+        };
+        let envelope = commitment.sign(&self.log_key).expect("sign commitment");
+        self.append(&envelope)
     }
 
     /// Appends the standard story for `artifact`: submission, approving review, a
@@ -219,9 +250,10 @@ impl TestLog {
         for (i, leaf) in self.leaves.iter().enumerate() {
             let env = Envelope::from_json(leaf).expect("envelope");
             let receipt = self.receipt(i as u64, &checkpoint);
-            match Attestation::from_envelope(&env).expect("attestation").1 {
-                Attestation::KeyEvent(_) => key_events.push(receipt),
-                _ => entries.push(receipt),
+            match Attestation::from_envelope(&env) {
+                Ok((_, Attestation::KeyEvent(_))) => key_events.push(receipt),
+                Ok(_) => entries.push(receipt),
+                Err(_) => {} // an index commitment: not evidence
             }
         }
         Bundle {

@@ -70,6 +70,7 @@ enum Ref {
     Inner(u32),
 }
 
+#[derive(Clone)]
 struct Leaf {
     key: [u8; 32],
     value: ListHead,
@@ -77,6 +78,7 @@ struct Leaf {
     dirty: bool,
 }
 
+#[derive(Clone)]
 struct Inner {
     bit: u8,
     children: [Ref; 2],
@@ -84,10 +86,16 @@ struct Inner {
     dirty: bool,
 }
 
+impl std::fmt::Debug for Trie {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trie").field("keys", &self.len()).finish()
+    }
+}
+
 /// An in-memory index trie. Appends mark the path they touch; [`Trie::root`]
 /// rehashes only what changed since the last call, so a batch of appends costs
 /// each touched node one hash.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Trie {
     leaves: Vec<Leaf>,
     inners: Vec<Inner>,
@@ -121,22 +129,41 @@ impl Trie {
     /// File log entry `index` under `key`. Indices under one key must be appended
     /// in increasing order (the log's order); the trie does not check.
     pub fn append(&mut self, key: [u8; 32], index: u64) {
+        self.update(key, |value| value.push(index));
+    }
+
+    /// Set `key`'s value outright, as when restoring a saved trie from its leaves.
+    /// A value with no entries is ignored: the trie holds only keys with entries.
+    pub fn set(&mut self, key: [u8; 32], value: ListHead) {
+        if value.count > 0 {
+            self.update(key, |_| value);
+        }
+    }
+
+    /// Every key with entries and its value, in no particular order.
+    pub fn leaves(&self) -> impl Iterator<Item = ([u8; 32], ListHead)> + '_ {
+        self.leaves.iter().map(|l| (l.key, l.value))
+    }
+
+    /// Replace `key`'s value by `change(value)` (from [`ListHead::EMPTY`] for a new
+    /// key), dirtying the path to it.
+    fn update(&mut self, key: [u8; 32], change: impl FnOnce(ListHead) -> ListHead) {
         let Some(closest) = self.closest_leaf(&key) else {
-            let leaf = self.new_leaf(key, index);
+            let leaf = self.new_leaf(key, change(ListHead::EMPTY));
             self.root = Some(leaf);
             return;
         };
         let Some(crit) = crit_bit(&key, &self.leaves[closest].key) else {
-            // Known key: extend its list and dirty its path.
+            // Known key: change its value and dirty its path.
             self.walk(&key, |_| true);
             let leaf = &mut self.leaves[closest];
-            leaf.value = leaf.value.push(index);
+            leaf.value = change(leaf.value);
             leaf.dirty = true;
             return;
         };
         // New key: it splits at `crit` from the node found by walking down
         // through inner nodes that split above `crit`.
-        let new = self.new_leaf(key, index);
+        let new = self.new_leaf(key, change(ListHead::EMPTY));
         let parent = self.walk(&key, |n| n.bit < crit);
         let inner = Ref::Inner(self.inners.len() as u32);
         let slot = match parent {
@@ -192,11 +219,11 @@ impl Trie {
         IndexProof { steps, end }
     }
 
-    fn new_leaf(&mut self, key: [u8; 32], index: u64) -> Ref {
+    fn new_leaf(&mut self, key: [u8; 32], value: ListHead) -> Ref {
         let r = Ref::Leaf(self.leaves.len() as u32);
         self.leaves.push(Leaf {
             key,
-            value: ListHead::EMPTY.push(index),
+            value,
             hash: [0; 32],
             dirty: true,
         });
@@ -341,6 +368,24 @@ mod tests {
         }
         assert_eq!(reverse.root(), trie.root());
         assert_eq!(trie.len(), 500);
+    }
+
+    #[test]
+    fn a_trie_restored_from_its_leaves_has_the_same_root() {
+        let mut trie = Trie::new();
+        for n in 0..300u64 {
+            trie.append(key(n % 120), n);
+        }
+        let mut restored = Trie::new();
+        for (k, v) in trie.leaves() {
+            restored.set(k, v);
+        }
+        restored.set(key(9999), ListHead::EMPTY);
+        assert_eq!(restored.len(), 120);
+        assert_eq!(restored.root(), trie.root());
+        restored.append(key(3), 5000);
+        trie.append(key(3), 5000);
+        assert_eq!(restored.root(), trie.root());
     }
 
     #[test]

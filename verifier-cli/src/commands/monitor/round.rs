@@ -7,6 +7,7 @@ use base64::Engine as _;
 use glassbox_core::checkpoint::SignedCheckpoint;
 use glassbox_core::cosignature::{verify_cosignatures, CosignatureVerifierKey};
 use glassbox_core::dsse::Envelope;
+use glassbox_core::index::{keys_of, IndexCommitment};
 use glassbox_core::merkle::{leaf_hash, verify_consistency, Hash};
 use glassbox_core::registry::Registry;
 use glassbox_core::statement::Attestation;
@@ -53,8 +54,13 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// Each witness's latest checkpoint compared with the log's.
     pub witnesses: Vec<WitnessView>,
-    /// Directories holding the evidence of each split view found.
+    /// Directories holding the evidence of each split view or wrong index
+    /// commitment found.
     pub evidence: Vec<PathBuf>,
+    /// Index commitments that do not match the index rebuilt from the log:
+    /// (log index, the entry, what is wrong), saved as evidence at the end of the round.
+    #[serde(skip)]
+    wrong_commitments: Vec<(u64, Vec<u8>, String)>,
 }
 
 /// Runs one round and saves the new position when the new tree is proven.
@@ -187,15 +193,24 @@ pub fn round(
             check_entry(
                 index,
                 leaf,
+                &Context {
+                    origin: &origin,
+                    log_key: trust.log.public_key(),
+                    watches,
+                },
                 &mut registry,
                 &mut position,
-                watches,
                 &mut report,
             );
         }
         next = end;
     }
     report.new_entries = new.size - report.previous_size;
+    for (index, entry, detail) in std::mem::take(&mut report.wrong_commitments) {
+        report
+            .evidence
+            .push(state.save_index_evidence(&note, &origin, index, &entry, &detail)?);
+    }
 
     if position.frontier.root() != new.root {
         report.problems.push(format!(
@@ -264,15 +279,24 @@ fn inconsistency(
     )
 }
 
-/// Parses, authorises and (when watched) describes one new entry.
+/// What every entry of a round is checked against.
+struct Context<'a> {
+    origin: &'a str,
+    log_key: &'a ed25519_dalek::VerifyingKey,
+    watches: &'a Watches,
+}
+
+/// Parses, authorises, files in the rebuilt index and (when watched) describes one
+/// new entry; audits an index commitment against the index rebuilt so far.
 fn check_entry(
     index: u64,
     leaf: &[u8],
+    cx: &Context<'_>,
     registry: &mut Registry,
     position: &mut Position,
-    watches: &Watches,
     report: &mut Report,
 ) {
+    let watches = cx.watches;
     let envelope = match Envelope::from_json(leaf) {
         Ok(env) if env.to_canonical_json() == leaf => env,
         Ok(_) => {
@@ -288,6 +312,10 @@ fn check_entry(
             return;
         }
     };
+    if IndexCommitment::is_commitment(&envelope) {
+        audit_commitment(index, &envelope, leaf, cx, position, report);
+        return;
+    }
     let attestation = match Attestation::from_envelope(&envelope) {
         Ok((_, a)) => a,
         Err(err) => {
@@ -297,6 +325,9 @@ fn check_entry(
             return;
         }
     };
+    for key in keys_of(&envelope, &attestation) {
+        position.index.append(key.hash(), index);
+    }
     let checked = match &attestation {
         Attestation::KeyEvent(event) => registry.apply(index, &envelope, event).map(|()| {
             position.key_events.push(KeptKeyEvent {
@@ -333,6 +364,63 @@ fn check_entry(
             }
         }
         report.watched.push(line.replace(['\n', '\r'], " "));
+    }
+}
+
+/// An index commitment must be signed by the log's key, name this log, cover every
+/// entry before it, and give the root of the index rebuilt from those entries.
+fn audit_commitment(
+    index: u64,
+    envelope: &Envelope,
+    leaf: &[u8],
+    cx: &Context<'_>,
+    position: &mut Position,
+    report: &mut Report,
+) {
+    let commitment = match IndexCommitment::open(envelope, cx.log_key) {
+        Ok(c) => c,
+        Err(err) => {
+            report.problems.push(format!("entry {index}: {err}"));
+            return;
+        }
+    };
+    if position.index_from > 0 {
+        report.warnings.push(format!(
+            "entry {index}: index commitment not audited: this monitor's state began keeping \
+             the index at size {}; audit from the start with a fresh --state directory",
+            position.index_from
+        ));
+        return;
+    }
+    let rebuilt = position.index.root();
+    let keys = position.index.len() as u64;
+    let mut wrong = Vec::new();
+    if commitment.origin != cx.origin {
+        wrong.push(format!("it names log {:?}", commitment.origin));
+    }
+    if commitment.size != index {
+        wrong.push(format!(
+            "it covers {} entries, not the {index} before it",
+            commitment.size
+        ));
+    }
+    if commitment.root != rebuilt || commitment.keys != keys {
+        wrong.push(format!(
+            "it commits to root {} over {} keys; the index rebuilt from the log gives root {} over {keys} keys",
+            hex::encode(commitment.root),
+            commitment.keys,
+            hex::encode(rebuilt)
+        ));
+    }
+    if !wrong.is_empty() {
+        let detail = format!(
+            "entry {index}: wrong index commitment: {}",
+            wrong.join("; ")
+        );
+        report.problems.push(detail.clone());
+        report
+            .wrong_commitments
+            .push((index, leaf.to_vec(), detail));
     }
 }
 

@@ -327,3 +327,92 @@ fn a_witness_holding_a_fork_fails_the_round_and_saves_both_notes() {
         "nothing is believed from a log caught equivocating"
     );
 }
+
+#[test]
+fn the_index_rebuilt_from_the_log_audits_every_commitment_across_rounds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = StateDir::new(dir.path());
+    let mut log = story_log();
+    log.commit_index(false);
+    let report = round(
+        &serve(&log),
+        &trust(&log),
+        &state,
+        &Watches::default(),
+        &alone(),
+    )
+    .expect("round");
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    // The next round starts from the saved index: a later commitment over the
+    // whole log still matches.
+    log.release(b"second");
+    log.commit_index(false);
+    let report = round(
+        &serve(&log),
+        &trust(&log),
+        &state,
+        &Watches::default(),
+        &alone(),
+    )
+    .expect("round");
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert!(report.evidence.is_empty());
+}
+
+#[test]
+fn a_wrong_index_commitment_is_a_problem_with_evidence_saved() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = StateDir::new(dir.path());
+    let mut log = story_log();
+    let wrong = log.commit_index(true);
+    let report = round(
+        &serve(&log),
+        &trust(&log),
+        &state,
+        &Watches::default(),
+        &alone(),
+    )
+    .expect("round");
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert!(
+        report.problems[0].contains(&format!("entry {wrong}: wrong index commitment"))
+            && report.problems[0].contains("the index rebuilt from the log gives root"),
+        "{:?}",
+        report.problems
+    );
+    let [evidence] = report.evidence.as_slice() else {
+        panic!("one evidence directory: {:?}", report.evidence);
+    };
+    let entry = std::fs::read(evidence.join(format!("entry-{wrong}.json"))).unwrap();
+    assert_eq!(entry, log.leaves[wrong as usize]);
+    assert!(evidence.join("checkpoint").exists());
+    assert!(std::fs::read_to_string(evidence.join("finding.txt"))
+        .unwrap()
+        .contains("wrong index commitment"));
+}
+
+#[test]
+fn a_commitment_signed_by_anyone_but_the_log_is_a_problem() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = StateDir::new(dir.path());
+    let mut log = story_log();
+    let real = log.log_key.clone();
+    log.log_key = key(77);
+    let forged = log.commit_index(false);
+    log.log_key = real;
+    let report = round(
+        &serve(&log),
+        &trust(&log),
+        &state,
+        &Watches::default(),
+        &alone(),
+    )
+    .expect("round");
+    assert!(
+        report.problems.iter().any(|p| p.starts_with(&format!(
+            "entry {forged}: index commitment is not signed by the log's key"
+        ))),
+        "{:?}",
+        report.problems
+    );
+}
