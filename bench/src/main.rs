@@ -19,6 +19,7 @@ mod envelopes;
 mod floor;
 mod gen;
 mod hashing;
+mod index;
 mod load;
 mod log;
 mod measure;
@@ -62,6 +63,9 @@ struct Cli {
     /// Override: log sizes for the proof rows, comma-separated.
     #[arg(long, value_delimiter = ',')]
     log_sizes: Vec<u64>,
+    /// Override: key counts for the verifiable index rows, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    index_keys: Vec<u64>,
     /// Override: seconds of the main ingestion run.
     #[arg(long)]
     ingest_secs: Option<u64>,
@@ -106,6 +110,8 @@ enum What {
     /// Proofs, tiles, cold start and appends at each log size (alias `log`).
     #[value(alias = "log")]
     Reads,
+    /// The verifiable index in process: trie updates, lookup proofs, proof size.
+    Index,
     /// This build's ingestion against an earlier build's (`--against DIR`), in
     /// alternating runs; not part of `all`.
     Builds,
@@ -134,6 +140,8 @@ pub struct Scale {
     pub read_clients: usize,
     pub log_sizes: Vec<u64>,
     pub coldstart_rounds: usize,
+    /// Key counts for the verifiable index rows.
+    pub index_keys: Vec<u64>,
 }
 
 impl Scale {
@@ -161,6 +169,8 @@ impl Scale {
             read_clients: 64,
             log_sizes: vec![10_000, 1_000_000],
             coldstart_rounds: 3,
+            // 10^7 keys hold ~1.6 GB of trie in memory for about two minutes.
+            index_keys: vec![1_000_000, 10_000_000],
         }
     }
 
@@ -177,6 +187,7 @@ impl Scale {
             read_clients: 4,
             log_sizes: vec![100, 1000],
             coldstart_rounds: 1,
+            index_keys: vec![1000, 10_000],
         }
     }
 }
@@ -209,6 +220,9 @@ fn main() -> Result<()> {
     }
     if !cli.log_sizes.is_empty() {
         scale.log_sizes = cli.log_sizes.clone();
+    }
+    if !cli.index_keys.is_empty() {
+        scale.index_keys = cli.index_keys.clone();
     }
     if let Some(s) = cli.ingest_secs {
         scale.ingest_secs = s;
@@ -290,6 +304,9 @@ fn main() -> Result<()> {
     }
     if all || cli.what == What::Reads {
         step("proofs and tiles", &mut rep, &log::reads)?;
+    }
+    if all || cli.what == What::Index {
+        step("verifiable index", &mut rep, &index::index)?;
     }
     if cli.what == What::Builds {
         let Some(earlier) = cli.against.clone() else {
