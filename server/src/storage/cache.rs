@@ -281,7 +281,7 @@ impl CachedStorage {
     fn lock(&self) -> Result<MutexGuard<'_, Tiles>, StorageError> {
         self.tiles
             .lock()
-            .map_err(|_| StorageError::Database("node hash cache poisoned".into()))
+            .map_err(|_| StorageError::fatal("node hash cache poisoned"))
     }
 
     /// A committed tree size seen in storage: nodes below it exist.

@@ -45,7 +45,7 @@ impl MemoryStorage {
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, StorageError> {
         self.state
             .lock()
-            .map_err(|_| StorageError::Database("memory storage poisoned".into()))
+            .map_err(|_| StorageError::fatal("memory storage poisoned"))
     }
 }
 

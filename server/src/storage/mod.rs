@@ -27,13 +27,24 @@ pub use glassbox_core::note::NoteSignature;
 /// A SHA-256 Merkle hash.
 pub type Hash = [u8; 32];
 
-/// Why a storage call failed. Every variant is fatal for the operation that hit it;
-/// the sequencer treats a failed [`Storage::append_batch`] as "nothing happened".
+/// Why a storage call failed. Nothing of a failed write is visible; the
+/// sequencer treats a failed [`Storage::append_batch`] as "nothing happened".
+///
+/// [`is_transient`](Self::is_transient) tells a caller whether the same call may
+/// succeed if retried (the database was busy, lost a serialization race, or the
+/// connection dropped) or will keep failing until an operator acts.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StorageError {
-    #[error("database error: {0}")]
-    Database(String),
+    /// The database (or the backend around it) failed; `source` is the driver's
+    /// own error, kept for the log line and for callers that inspect it.
+    #[error("database error: {}", Chain(source.as_ref()))]
+    Database {
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+        /// Decided by the backend from the driver's error code, never from its text.
+        transient: bool,
+    },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("database schema version {found} is newer than this server supports ({supported})")]
@@ -46,6 +57,46 @@ pub enum StorageError {
     /// lease, or another node extended the log first (shared PostgreSQL).
     #[error("fenced: {0}")]
     Fenced(String),
+}
+
+impl StorageError {
+    /// A database failure with no driver error behind it (a poisoned lock, a
+    /// backend refusing a call it does not support); retrying will not help.
+    pub fn fatal(what: impl Into<String>) -> Self {
+        StorageError::Database {
+            source: what.into().into(),
+            transient: false,
+        }
+    }
+
+    /// Whether the same call may succeed if retried without anyone acting:
+    /// SQLite `SQLITE_BUSY`/`SQLITE_LOCKED`; PostgreSQL connection failures,
+    /// `serialization_failure` (40001), `deadlock_detected` (40P01) and the
+    /// operator-intervention class 57P (a server shutting down or starting).
+    /// Disk I/O errors, corruption, a newer schema and fencing are not: the last
+    /// means another node sequences now, which a retry here cannot change.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StorageError::Database { transient, .. } => *transient,
+            _ => false,
+        }
+    }
+}
+
+/// An error and its sources, `: `-separated: drivers such as tokio-postgres
+/// keep the server's message in the source, not in their own `Display`.
+struct Chain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut next = self.0.source();
+        while let Some(e) = next {
+            write!(f, ": {e}")?;
+            next = e.source();
+        }
+        Ok(())
+    }
 }
 
 /// Persistent state of one log.
@@ -122,7 +173,7 @@ pub trait Storage: Send + Sync + 'static {
         cosignatures: &[glassbox_core::note::NoteSignature],
     ) -> Result<(), StorageError> {
         let _ = cosignatures;
-        Err(StorageError::Database(format!(
+        Err(StorageError::fatal(format!(
             "this storage backend does not keep witness cosignatures (checkpoint {size})"
         )))
     }

@@ -49,9 +49,7 @@ impl PostgresStorage {
     /// Connect to `url` (`postgres://user@host:port/db`, libpq URL syntax; the
     /// `options` parameter may set `-c search_path=…`), migrating the schema.
     pub fn open(url: &str, read_connections: usize) -> Result<Self, StorageError> {
-        let config: postgres::Config = url
-            .parse()
-            .map_err(|e| StorageError::Database(format!("invalid PostgreSQL URL: {e}")))?;
+        let config: postgres::Config = url.parse().map_err(db)?;
         Self::open_config(config, read_connections)
     }
 
@@ -82,13 +80,13 @@ impl PostgresStorage {
     ) -> Result<T, StorageError> {
         let mut guard = slot
             .lock()
-            .map_err(|_| StorageError::Database("connection poisoned".into()))?;
+            .map_err(|_| StorageError::fatal("connection poisoned"))?;
         if guard.as_ref().is_none_or(Client::is_closed) {
             *guard = Some(self.config.connect(NoTls).map_err(db)?);
         }
         let client = guard
             .as_mut()
-            .ok_or_else(|| StorageError::Database("no connection".into()))?;
+            .ok_or_else(|| StorageError::fatal("no connection"))?;
         let out = f(client);
         if client.is_closed() {
             *guard = None;

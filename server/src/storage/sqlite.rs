@@ -94,7 +94,10 @@ impl Checkpointer {
                     }
                 }
             })
-            .map_err(|e| StorageError::Database(format!("starting the checkpointer: {e}")))?;
+            .map_err(|e| StorageError::Database {
+                source: Box::new(e),
+                transient: false,
+            })?;
         Ok(Checkpointer {
             wake: Some(wake),
             thread: Some(thread),
@@ -175,7 +178,7 @@ impl SqliteStorage {
         let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
         let mut conn = self.readers[i]
             .lock()
-            .map_err(|_| StorageError::Database("read connection poisoned".into()))?;
+            .map_err(|_| StorageError::fatal("read connection poisoned"))?;
         let tx = conn.transaction().map_err(db)?;
         let out = f(&tx)?;
         tx.finish().map_err(db)?;
@@ -189,7 +192,7 @@ impl SqliteStorage {
         let mut conn = self
             .writer
             .lock()
-            .map_err(|_| StorageError::Database("write connection poisoned".into()))?;
+            .map_err(|_| StorageError::fatal("write connection poisoned"))?;
         if std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > self.wal_limit) {
             // The checkpointer fell behind (DEFAULT_WAL_LIMIT_BYTES): copy every
             // frame and empty the WAL before writing more. Busy readers make it
@@ -226,7 +229,7 @@ fn configure(conn: &Connection) -> Result<(), StorageError> {
         .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
         .map_err(db)?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StorageError::Database(format!(
+        return Err(StorageError::fatal(format!(
             "cannot enable WAL journal mode (got {mode})"
         )));
     }
@@ -488,7 +491,7 @@ impl Storage for SqliteStorage {
                 match leaves.get(&e.index) {
                     Some(h) if *h == e.leaf_hash => {}
                     Some(_) => {
-                        return Err(StorageError::Database(format!(
+                        return Err(StorageError::fatal(format!(
                             "entry {}'s leaf hash differs from its level-0 node in the batch",
                             e.index
                         )))
