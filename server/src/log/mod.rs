@@ -3,6 +3,7 @@
 //! start. Nothing here knows about HTTP; errors are the log's own.
 
 pub mod admission;
+pub mod batcher;
 pub mod clock;
 pub mod datadir;
 pub mod error;
