@@ -50,12 +50,12 @@ use crate::log::receipt::{receipt_json, BatchReader, ReceiptJson};
 use crate::log::registry::{key_event_record, replay};
 use crate::metrics::Metrics;
 use crate::storage::{
-    Batch, CheckpointRecord, EntryRecord, FirstCopy, NodeId, Storage, StorageError,
+    Batch, CheckpointRecord, EntryRecord, FirstCopy, LogStore, NodeId, StorageError,
 };
 
 /// The state only the sequencer touches.
 pub struct Sequencer {
-    storage: Arc<dyn Storage>,
+    storage: Arc<dyn LogStore>,
     signer: NoteSigner,
     clock: Arc<dyn Clock>,
     metrics: Arc<Metrics>,
@@ -355,7 +355,7 @@ pub fn queue(size: usize, metrics: Arc<Metrics>) -> (SequencerHandle, mpsc::Rece
 impl Sequencer {
     /// Load the current state from storage.
     pub fn load(
-        storage: Arc<dyn Storage>,
+        storage: Arc<dyn LogStore>,
         signer: NoteSigner,
         clock: Arc<dyn Clock>,
         metrics: Arc<Metrics>,
@@ -372,7 +372,7 @@ impl Sequencer {
     /// sharing its storage with others, which writes only once it holds the
     /// sequencer lease ([`take_over`](Self::take_over), `leader.rs`).
     pub fn load_shared(
-        storage: Arc<dyn Storage>,
+        storage: Arc<dyn LogStore>,
         signer: NoteSigner,
         clock: Arc<dyn Clock>,
         metrics: Arc<Metrics>,
@@ -753,7 +753,7 @@ fn refuse_all(waiting: Vec<Waiting>) {
 /// while the next batch is prepared.
 #[derive(Clone)]
 struct Committer {
-    storage: Arc<dyn Storage>,
+    storage: Arc<dyn LogStore>,
     metrics: Arc<Metrics>,
     /// The size of the newest committed checkpoint, for the witnessing task
     /// (crate::log::witnessing). A watch never blocks the sender and keeps only the

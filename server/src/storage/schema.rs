@@ -316,6 +316,13 @@ mod tests {
     use super::*;
     use crate::storage::sqlite::SqliteStorage;
 
+    use crate::storage::{
+        Batch, CheckpointRecord, EntryRecord, FirstCopy, Hash, LogStore, NodeId, QueryStore,
+        SearchQuery, SearchTerms,
+    };
+    use ed25519_dalek::SigningKey;
+    use glassbox_core::dsse::Envelope;
+
     fn sqlite_failure(code: std::ffi::c_int) -> rusqlite::Error {
         rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
     }
@@ -358,13 +365,6 @@ mod tests {
         let source = std::error::Error::source(&err).unwrap();
         assert!(source.is::<rusqlite::Error>());
     }
-    use crate::storage::{
-        Batch, CheckpointRecord, EntryRecord, FirstCopy, Hash, NodeId, SearchQuery, SearchTerms,
-        Storage,
-    };
-    use ed25519_dalek::SigningKey;
-    use glassbox_core::dsse::Envelope;
-
     /// The canonical leaf of an envelope of statement `n` signed by the keys of
     /// `seeds`, and its statement digest.
     fn envelope(n: u8, seeds: &[u8]) -> (Vec<u8>, Hash) {
