@@ -5,6 +5,7 @@
 pub mod admission;
 pub mod batcher;
 pub mod clock;
+mod commit;
 pub mod datadir;
 pub mod error;
 pub mod integrity;
