@@ -25,7 +25,7 @@ use glassbox_core::note::NoteSigner;
 use glassbox_server::log::admission::facts::facts;
 use glassbox_server::log::datadir::{DB_FILE, LOG_KEY_FILE};
 use glassbox_server::storage::sqlite::SqliteStorage;
-use glassbox_server::storage::{Batch, CheckpointRecord, EntryRecord, Storage};
+use glassbox_server::storage::{Batch, CheckpointRecord, EntryRecord, LogStore};
 use rayon::prelude::*;
 
 use crate::envelopes;
@@ -49,7 +49,7 @@ pub struct Frontier {
 
 impl Frontier {
     /// The right edge of the tree of `size` leaves that `storage` holds.
-    pub fn load(storage: &impl Storage, size: u64) -> Result<Frontier> {
+    pub fn load(storage: &impl LogStore, size: u64) -> Result<Frontier> {
         let levels: Vec<u8> = (0..64u8).filter(|l| size >> l & 1 == 1).collect();
         let nodes: Vec<NodeId> = levels
             .iter()

@@ -22,7 +22,7 @@ use glassbox_core::statement::{
 };
 use glassbox_server::log::admission::facts::facts;
 use glassbox_server::storage::sqlite::SqliteStorage;
-use glassbox_server::storage::{Batch, CheckpointRecord, EntryRecord, Storage};
+use glassbox_server::storage::{Batch, CheckpointRecord, EntryRecord, LogStore};
 
 /// Entries per batch: what the sequencer commits in one busy 100 ms window.
 const BATCH: u64 = 1000;

@@ -34,8 +34,50 @@ struct Counting {
     max_page: AtomicU64,
 }
 
-impl Storage for Counting {
-    glassbox_server::forward_storage!(inner => identity, set_identity, append_batch, latest_checkpoint, checkpoint_at, checkpoints, entry, entries, leaves, find_leaf, find_statements, key_events, read_hashes);
+/// The write path passes straight through; the test seeds the log with it.
+impl LogStore for Counting {
+    fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
+        self.inner.identity()
+    }
+    fn set_identity(&self, identity: &LogIdentity) -> Result<(), StorageError> {
+        self.inner.set_identity(identity)
+    }
+    fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
+        self.inner.append_batch(batch)
+    }
+    fn latest_checkpoint(&self) -> Result<Option<CheckpointRecord>, StorageError> {
+        self.inner.latest_checkpoint()
+    }
+    fn checkpoint_at(&self, size: u64) -> Result<Option<CheckpointRecord>, StorageError> {
+        self.inner.checkpoint_at(size)
+    }
+    fn entry(&self, index: u64) -> Result<Option<EntryRecord>, StorageError> {
+        self.inner.entry(index)
+    }
+    fn entries(&self, indexes: &[u64]) -> Result<Vec<EntryRecord>, StorageError> {
+        self.inner.entries(indexes)
+    }
+    fn find_statements(&self, digests: &[Hash]) -> Result<Vec<Option<FirstCopy>>, StorageError> {
+        self.inner.find_statements(digests)
+    }
+    fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
+        self.inner.key_events()
+    }
+    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
+        self.inner.read_hashes(nodes)
+    }
+}
+
+impl QueryStore for Counting {
+    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError> {
+        self.inner.checkpoints(since, limit)
+    }
+    fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError> {
+        self.inner.leaves(start, end)
+    }
+    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
+        self.inner.find_leaf(leaf_hash)
+    }
     fn search(&self, q: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
         let rows = self.inner.search(q)?;
         let n = rows.len() as u64;

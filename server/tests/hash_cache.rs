@@ -9,7 +9,9 @@ use glassbox_core::merkle::{self, Hash, MemoryTree, NodeId};
 use glassbox_server::log::receipt::{OverlayReader, StorageReader};
 use glassbox_server::storage::cache::{CachedStorage, TILE_BYTES};
 use glassbox_server::storage::memory::MemoryStorage;
-use glassbox_server::storage::{Batch, CheckpointRecord, EntryRecord, SearchTerms, Storage};
+use glassbox_server::storage::{
+    Batch, CheckpointRecord, EntryRecord, LogStore, SearchTerms, Storage,
+};
 
 /// Appends batches of plain entries through `store` the way the sequencer does
 /// (sibling reads through an overlay of the batch's own nodes), mirrored in a

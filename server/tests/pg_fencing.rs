@@ -13,7 +13,8 @@ use std::time::Duration;
 use glassbox_server::log::leader::LeaseStore;
 use glassbox_server::storage::postgres::PostgresStorage;
 use glassbox_server::storage::{
-    Batch, CheckpointRecord, EntryRecord, FirstCopy, SearchTerms, Storage, StorageError,
+    Batch, CheckpointRecord, EntryRecord, FirstCopy, LogStore, QueryStore, SearchTerms, Storage,
+    StorageError,
 };
 use pg_support::TestDatabase;
 use storage_contract_suite::{Log, T0};

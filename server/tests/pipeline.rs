@@ -23,7 +23,10 @@ use glassbox_server::log::clock::FakeClock;
 use glassbox_server::log::sequencer::{Sequencer, SequencerConfig, SequencerHandle, SubmitOutcome};
 use glassbox_server::metrics::Metrics;
 use glassbox_server::storage::memory::MemoryStorage;
-use glassbox_server::storage::{Batch, Storage, StorageError};
+use glassbox_server::storage::{
+    Batch, CheckpointRecord, EntryRecord, FirstCopy, Hash, KeyEventRecord, LogIdentity, LogStore,
+    NodeId, QueryStore, StorageError,
+};
 use support::*;
 use tokio::task::JoinHandle;
 
@@ -63,8 +66,35 @@ impl Gated {
     }
 }
 
-impl Storage for Gated {
-    glassbox_server::forward_storage!(inner => identity, set_identity, latest_checkpoint, checkpoint_at, checkpoints, entry, entries, leaves, find_leaf, find_statements, key_events, search, read_hashes);
+/// The sequencer's storage: everything but the commit passes straight through.
+impl LogStore for Gated {
+    fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
+        self.inner.identity()
+    }
+    fn set_identity(&self, identity: &LogIdentity) -> Result<(), StorageError> {
+        self.inner.set_identity(identity)
+    }
+    fn latest_checkpoint(&self) -> Result<Option<CheckpointRecord>, StorageError> {
+        self.inner.latest_checkpoint()
+    }
+    fn checkpoint_at(&self, size: u64) -> Result<Option<CheckpointRecord>, StorageError> {
+        self.inner.checkpoint_at(size)
+    }
+    fn entry(&self, index: u64) -> Result<Option<EntryRecord>, StorageError> {
+        self.inner.entry(index)
+    }
+    fn entries(&self, indexes: &[u64]) -> Result<Vec<EntryRecord>, StorageError> {
+        self.inner.entries(indexes)
+    }
+    fn find_statements(&self, digests: &[Hash]) -> Result<Vec<Option<FirstCopy>>, StorageError> {
+        self.inner.find_statements(digests)
+    }
+    fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
+        self.inner.key_events()
+    }
+    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
+        self.inner.read_hashes(nodes)
+    }
     fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
         self.arrived.fetch_add(1, Ordering::SeqCst);
         let mut closed = self.closed.lock().unwrap();

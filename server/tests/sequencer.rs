@@ -21,7 +21,7 @@ use glassbox_server::log::sequencer::{
 };
 use glassbox_server::metrics::Metrics;
 use glassbox_server::storage::memory::MemoryStorage;
-use glassbox_server::storage::Storage;
+use glassbox_server::storage::{LogStore, QueryStore};
 use support::*;
 use tokio::task::JoinHandle;
 

@@ -8,7 +8,7 @@ mod storage_contract_suite;
 
 use std::sync::Arc;
 
-use glassbox_server::storage::Storage;
+use glassbox_server::storage::{LogStore, Storage};
 
 type Run<'a> = &'a dyn Fn(storage_contract_suite::Factory);
 

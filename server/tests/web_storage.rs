@@ -7,33 +7,25 @@ use std::sync::Arc;
 
 use glassbox_server::storage::memory::MemoryStorage;
 use glassbox_server::storage::sqlite::SqliteStorage;
-use glassbox_server::storage::{DayCount, SearchQuery, Storage, StorageError, DAY_MS};
+use glassbox_server::storage::{
+    CheckpointRecord, DayCount, EntryRecord, QueryStore, SearchQuery, Storage, StorageError, DAY_MS,
+};
 
 /// Delegates only the required methods, so `entries_per_day` runs the trait default.
 struct DefaultsOnly(Arc<dyn Storage>);
 
-macro_rules! delegate {
-    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
-        $(fn $name(&self, $($arg: $ty),*) -> $ret { self.0.$name($($arg),*) })*
-    };
-}
-
-impl Storage for DefaultsOnly {
-    delegate! {
-        identity() -> Result<Option<glassbox_server::storage::LogIdentity>, StorageError>;
-        set_identity(i: &glassbox_server::storage::LogIdentity) -> Result<(), StorageError>;
-        append_batch(b: &glassbox_server::storage::Batch) -> Result<(), StorageError>;
-        latest_checkpoint() -> Result<Option<glassbox_server::storage::CheckpointRecord>, StorageError>;
-        checkpoint_at(size: u64) -> Result<Option<glassbox_server::storage::CheckpointRecord>, StorageError>;
-        checkpoints(since: u64, limit: usize) -> Result<Vec<glassbox_server::storage::CheckpointRecord>, StorageError>;
-        entry(index: u64) -> Result<Option<glassbox_server::storage::EntryRecord>, StorageError>;
-        entries(indexes: &[u64]) -> Result<Vec<glassbox_server::storage::EntryRecord>, StorageError>;
-        leaves(start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError>;
-        find_leaf(h: &[u8; 32]) -> Result<Option<u64>, StorageError>;
-        find_statements(d: &[[u8; 32]]) -> Result<Vec<Option<glassbox_server::storage::FirstCopy>>, StorageError>;
-        search(q: &SearchQuery) -> Result<Vec<glassbox_server::storage::EntryRecord>, StorageError>;
-        key_events() -> Result<Vec<glassbox_server::storage::KeyEventRecord>, StorageError>;
-        read_hashes(n: &[glassbox_server::storage::NodeId]) -> Result<Vec<[u8; 32]>, StorageError>;
+impl QueryStore for DefaultsOnly {
+    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError> {
+        self.0.checkpoints(since, limit)
+    }
+    fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError> {
+        self.0.leaves(start, end)
+    }
+    fn find_leaf(&self, leaf_hash: &[u8; 32]) -> Result<Option<u64>, StorageError> {
+        self.0.find_leaf(leaf_hash)
+    }
+    fn search(&self, query: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
+        self.0.search(query)
     }
 }
 
@@ -49,7 +41,7 @@ fn time(i: u64) -> i64 {
     }
 }
 
-fn check(storage: &dyn Storage) {
+fn check(storage: &dyn QueryStore) {
     let all = storage.entries_per_day(0).unwrap();
     assert_eq!(
         all,

@@ -8,7 +8,7 @@ use glassbox_core::merkle::empty_root;
 use glassbox_core::note::{Note, NoteSigner, NoteVerifier};
 use glassbox_server::storage::memory::MemoryStorage;
 use glassbox_server::storage::sqlite::SqliteStorage;
-use glassbox_server::storage::{Batch, CheckpointRecord, Storage};
+use glassbox_server::storage::{Batch, CheckpointRecord, LogStore, Storage};
 
 const ORIGIN: &str = "test.glassbox.localhost/log";
 

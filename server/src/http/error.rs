@@ -58,6 +58,10 @@ pub enum AppError {
     CommitFailed,
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// Storage failed in a way a retry may not meet (busy, connection lost);
+    /// the detail is only logged.
+    #[error("the log's storage is briefly unavailable; retry")]
+    StorageUnavailable(String),
     /// Anything else that is the server's fault; the detail is only logged.
     #[error("internal error")]
     Internal(String),
@@ -76,7 +80,7 @@ impl AppError {
             BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Overloaded | CommitFailed | ShuttingDown | Timeout(_) => {
+            Overloaded | CommitFailed | ShuttingDown | Timeout(_) | StorageUnavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -104,6 +108,7 @@ impl AppError {
             Timeout(_) => "timeout",
             CommitFailed => "commit_failed",
             ShuttingDown => "shutting_down",
+            StorageUnavailable(_) => "storage_unavailable",
             Internal(_) => "internal",
         }
     }
@@ -113,7 +118,10 @@ impl AppError {
             AppError::RateLimited { retry_after, .. } => {
                 Some(retry_after.as_secs_f64().ceil().max(1.0) as u64)
             }
-            AppError::Overloaded | AppError::CommitFailed | AppError::ShuttingDown => Some(1),
+            AppError::Overloaded
+            | AppError::CommitFailed
+            | AppError::ShuttingDown
+            | AppError::StorageUnavailable(_) => Some(1),
             // A timed-out submission may still be logged; retrying it is safe.
             AppError::Timeout(_) => Some(1),
             _ => None,
@@ -142,6 +150,12 @@ impl From<LogError> for AppError {
                 code,
                 message,
             } => forwarded_refusal(status, &code, message),
+            // A submission is idempotent, so a retry after a transient failure is
+            // safe even when the entry was logged before the failure.
+            Storage(ref s) if s.is_transient() => AppError::StorageUnavailable(e.to_string()),
+            DuplicateLookup(ref s) if s.is_transient() => {
+                AppError::StorageUnavailable(e.to_string())
+            }
             Storage(_)
             | DuplicateLookup(_)
             | NoCheckpoint
@@ -202,7 +216,11 @@ fn forwarded_refusal(status: u16, code: &str, message: String) -> AppError {
 
 impl From<StorageError> for AppError {
     fn from(e: StorageError) -> Self {
-        AppError::Internal(format!("storage: {e}"))
+        if e.is_transient() {
+            AppError::StorageUnavailable(format!("storage: {e}"))
+        } else {
+            AppError::Internal(format!("storage: {e}"))
+        }
     }
 }
 
@@ -218,6 +236,8 @@ impl IntoResponse for AppError {
         let message = if status.is_server_error() {
             if let AppError::Internal(detail) = &self {
                 tracing::error!(%detail, "internal error");
+            } else if let AppError::StorageUnavailable(detail) = &self {
+                tracing::warn!(%detail, "storage unavailable");
             } else {
                 tracing::warn!(error = %self, "request failed");
             }
@@ -247,6 +267,33 @@ mod tests {
         assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let text = format!("{:?}", resp.body());
         assert!(!text.contains("secret"));
+    }
+
+    fn busy() -> StorageError {
+        StorageError::Database {
+            source: "database is locked".into(),
+            transient: true,
+        }
+    }
+
+    #[test]
+    fn a_transient_storage_failure_is_503_with_retry_after_and_no_detail() {
+        let resp = AppError::from(busy()).into_response();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "1");
+        assert!(!format!("{:?}", resp.body()).contains("locked"));
+        let lookup = AppError::from(LogError::DuplicateLookup(std::sync::Arc::new(busy())));
+        assert_eq!(lookup.code(), "storage_unavailable");
+    }
+
+    #[test]
+    fn a_fatal_storage_failure_stays_internal() {
+        let e = AppError::from(StorageError::fatal("disk I/O error"));
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let lookup = AppError::from(LogError::DuplicateLookup(std::sync::Arc::new(
+            StorageError::Corrupt("entry 3".into()),
+        )));
+        assert_eq!(lookup.code(), "internal");
     }
 
     #[test]

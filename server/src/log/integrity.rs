@@ -15,7 +15,7 @@ use glassbox_core::merkle::{self, NodeId};
 use glassbox_core::note::NoteVerifierKey;
 
 use crate::log::receipt::StorageReader;
-use crate::storage::{Storage, StorageError};
+use crate::storage::{LogStore, StorageError};
 
 /// What is wrong with the stored log. Every variant refuses the start.
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +63,7 @@ pub enum IntegrityError {
 
 /// Check the newest checkpoint against the stored tree and the log key `log`.
 /// Returns the checked size.
-pub fn check(storage: &dyn Storage, log: &NoteVerifierKey) -> Result<u64, IntegrityError> {
+pub fn check(storage: &dyn LogStore, log: &NoteVerifierKey) -> Result<u64, IntegrityError> {
     let Some(record) = storage.latest_checkpoint()? else {
         return match storage.entry(0)? {
             Some(_) => Err(IntegrityError::NoCheckpoint),

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use glassbox_core::bundle::Receipt;
 use tokio::sync::{mpsc, watch};
 
+use crate::log::batcher::Batcher;
 use crate::log::error::LogError;
 use crate::log::receipt::ReceiptJson;
 use crate::log::sequencer::{Sequencer, Submission, SubmitOutcome};
@@ -217,13 +218,14 @@ async fn shared_loop(
         .timeout_global(Some(forward_timeout))
         .build()
         .into();
-    let (interval, max) = (seq.config().batch_interval, seq.config().batch_size);
+    // The same batches as on a single node (crate::log::batcher).
+    let mut batcher = Batcher::new(seq.config().limits());
     // The epoch whose state `seq` holds; None = must reload before sequencing.
     let mut loaded: Option<u64> = None;
     let mut watching = true;
     loop {
-        let first = tokio::select! {
-            s = rx.recv() => match s { Some(s) => s, None => break },
+        let items = tokio::select! {
+            cut = batcher.next(&mut rx) => match cut { Some(items) => items, None => break },
             changed = role.changed(), if watching => {
                 if changed.is_err() {
                     watching = false;
@@ -241,16 +243,8 @@ async fn shared_loop(
                 continue;
             }
         };
-        let deadline = tokio::time::Instant::now() + interval;
-        let mut items = vec![first];
-        while items.len() < max {
-            tokio::select! {
-                next = rx.recv() => match next {
-                    Some(s) => items.push(s),
-                    None => break,
-                },
-                _ = tokio::time::sleep_until(deadline) => break,
-            }
+        if items.is_empty() {
+            continue;
         }
         metrics
             .queue_depth

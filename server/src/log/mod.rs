@@ -3,7 +3,9 @@
 //! start. Nothing here knows about HTTP; errors are the log's own.
 
 pub mod admission;
+pub mod batcher;
 pub mod clock;
+mod commit;
 pub mod datadir;
 pub mod error;
 pub mod integrity;

@@ -11,13 +11,13 @@ use glassbox_core::tlog_proof;
 use serde::de::IgnoredAny;
 
 use crate::log::error::LogError;
-use crate::storage::{CheckpointRecord, Hash, NodeId, Storage};
+use crate::storage::{CheckpointRecord, Hash, LogStore, NodeId};
 
 /// Hash reads served from `pending` (nodes of a batch not yet committed) first,
 /// then from storage.
 pub struct OverlayReader<'a> {
     pub pending: &'a HashMap<NodeId, Hash>,
-    pub storage: &'a dyn Storage,
+    pub storage: &'a dyn LogStore,
 }
 
 impl HashReader for OverlayReader<'_> {
@@ -50,12 +50,12 @@ impl HashReader for OverlayReader<'_> {
 /// share most of their nodes, so each is read once per batch, not once per entry.
 pub struct BatchReader<'a> {
     pending: &'a HashMap<NodeId, Hash>,
-    storage: &'a dyn Storage,
+    storage: &'a dyn LogStore,
     fetched: RefCell<HashMap<NodeId, Hash>>,
 }
 
 impl<'a> BatchReader<'a> {
-    pub fn new(pending: &'a HashMap<NodeId, Hash>, storage: &'a dyn Storage) -> Self {
+    pub fn new(pending: &'a HashMap<NodeId, Hash>, storage: &'a dyn LogStore) -> Self {
         BatchReader::with_fetched(pending, storage, HashMap::new())
     }
 
@@ -64,7 +64,7 @@ impl<'a> BatchReader<'a> {
     /// changes between reads.
     pub fn with_fetched(
         pending: &'a HashMap<NodeId, Hash>,
-        storage: &'a dyn Storage,
+        storage: &'a dyn LogStore,
         fetched: HashMap<NodeId, Hash>,
     ) -> Self {
         BatchReader {
@@ -111,7 +111,7 @@ impl HashReader for BatchReader<'_> {
 }
 
 /// Hash reads straight from storage.
-pub struct StorageReader<'a>(pub &'a dyn Storage);
+pub struct StorageReader<'a>(pub &'a dyn LogStore);
 
 impl HashReader for StorageReader<'_> {
     fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, HashReadError> {

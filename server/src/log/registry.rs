@@ -11,14 +11,14 @@ use glassbox_core::dsse::Envelope;
 use glassbox_core::registry::Registry;
 use glassbox_core::statement::{Attestation, KeyEvent, KeyEventPredicate};
 
-use crate::storage::{KeyEventRecord, Storage, StorageError};
+use crate::storage::{KeyEventRecord, LogStore, StorageError};
 
 /// Replay every logged key event, in log order, through the core registry.
 ///
 /// The events are re-read from the entries themselves (not from the stored
 /// summaries) and re-verified, so a database whose key events no longer follow
 /// the rules is refused at start instead of being extended.
-pub fn replay(storage: &dyn Storage) -> Result<Registry, StorageError> {
+pub fn replay(storage: &dyn LogStore) -> Result<Registry, StorageError> {
     let records = storage.key_events()?;
     let indexes: Vec<u64> = records.iter().map(|r| r.index).collect();
     let entries = storage.entries(&indexes)?;

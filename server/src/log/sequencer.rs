@@ -13,9 +13,9 @@
 //!    still committing, already applied; the same rules the verifier replays);
 //!    compute the Merkle nodes the new leaves complete; sign a checkpoint for the
 //!    new size;
-//! 2. **commit**: entries, nodes, checkpoint and key events in ONE storage call
-//!    (one transaction, one fsync); only then answer each submitter with its
-//!    receipt.
+//! 2. **commit** (`commit.rs`): entries, nodes, checkpoint and key events in ONE
+//!    storage call (one transaction, one fsync); only then answer each submitter
+//!    with its receipt.
 //!
 //! The stages are pipelined: batch k+1 is collected and prepared while batch k
 //! commits, built on k's in-memory state, and k's receipts are built (split
@@ -26,7 +26,6 @@
 //! submitter in either gets 503, nothing of either is visible, and the in-memory
 //! state is reloaded from storage before the next batch is prepared.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
@@ -43,14 +42,188 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::log::admission::dedupe::{check_signatures, resubmission};
 use crate::log::admission::facts::Facts;
 use crate::log::admission::validate::{admit, Precheck, RegistryView};
+use crate::log::batcher::{BatchLimits, Batcher};
 use crate::log::clock::Clock;
+use crate::log::commit::{refuse_all, Committer, InFlight, Prepared, Settles, Waiting};
 use crate::log::error::LogError;
-use crate::log::receipt::{receipt_json, BatchReader, ReceiptJson};
+use crate::log::receipt::{BatchReader, ReceiptJson};
 use crate::log::registry::{key_event_record, replay};
 use crate::metrics::Metrics;
 use crate::storage::{
-    Batch, CheckpointRecord, EntryRecord, FirstCopy, NodeId, Storage, StorageError,
+    Batch, CheckpointRecord, EntryRecord, FirstCopy, LogStore, NodeId, StorageError,
 };
+
+/// The state only the sequencer touches.
+pub struct Sequencer {
+    storage: Arc<dyn LogStore>,
+    signer: NoteSigner,
+    clock: Arc<dyn Clock>,
+    metrics: Arc<Metrics>,
+    config: SequencerConfig,
+    /// The registry after every prepared batch (committed or not).
+    registry: Registry,
+    /// Log index of the newest key event in `registry`.
+    last_key_event: Option<u64>,
+    /// The log size after every prepared batch.
+    size: u64,
+    checkpoint: Option<CheckpointRecord>,
+    /// Nodes of prepared batches storage may not hold yet (a batch committing
+    /// while the next is prepared).
+    unsettled_nodes: HashMap<NodeId, Hash>,
+    /// Statements of those batches' entries, for deduplication.
+    unsettled_statements: HashMap<Hash, FirstCopy>,
+    committer: Committer,
+    /// The newest committed batch's task, still answering its submitters.
+    answering: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Sequencer {
+    /// Start the sequencer task. It runs until every [`SequencerHandle`] is
+    /// dropped, sequencing whatever is still queued before it returns, so a
+    /// graceful shutdown loses nothing.
+    pub fn spawn(self) -> (SequencerHandle, tokio::task::JoinHandle<()>) {
+        let (handle, rx) = queue(self.config.queue_size, self.metrics.clone());
+        (handle, self.start(rx))
+    }
+
+    /// Start sequencing submissions from `rx` (see [`queue`]).
+    pub fn start(self, rx: mpsc::Receiver<Submission>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(self.run(rx))
+    }
+
+    /// The sequencing loop: cut a batch, prepare it while the previous one
+    /// commits, start its commit once the previous one committed, repeat.
+    async fn run(mut self, mut rx: mpsc::Receiver<Submission>) {
+        let mut batcher = Batcher::new(self.config.limits());
+        let mut in_flight: Option<InFlight> = None;
+        while let Some(items) = batcher.next(&mut rx).await {
+            // A commit that already ended is settled (or its failure recovered
+            // from) before the next batch is built on it.
+            if let Some(ended) = in_flight.take_if(|f| f.has_ended()) {
+                if !self.finish(ended).await {
+                    self = match recover(self).await {
+                        Some(s) => s,
+                        None => return,
+                    };
+                }
+            }
+            if items.is_empty() {
+                continue;
+            }
+            self.metrics
+                .queue_depth
+                .fetch_sub(items.len() as u64, Ordering::Relaxed);
+            // Prepare this batch on the blocking pool (storage reads block) while
+            // the previous one commits. Nothing is written; refusals are answered.
+            let (s, prepared) = match tokio::task::spawn_blocking(move || {
+                let p = self.prepare(items);
+                (self, p)
+            })
+            .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "sequencer panicked; stopping");
+                    return;
+                }
+            };
+            self = s;
+            // Batches commit one at a time, in order: wait for the previous one.
+            let previous_ok = match in_flight.take() {
+                Some(f) => self.finish(f).await,
+                None => true,
+            };
+            match prepared {
+                Ok(p) if previous_ok => {
+                    // The commit (Committer::commit) is this batch's durability
+                    // point; its submitters are answered only after it.
+                    in_flight = Some(InFlight::start(self.committer.clone(), p));
+                }
+                other => {
+                    // Built on a batch that did not commit (or not built at all):
+                    // it must not commit either.
+                    if let Ok(p) = other {
+                        self.metrics
+                            .batch_failures_total
+                            .fetch_add(1, Ordering::Relaxed);
+                        refuse_all(p.waiting);
+                    }
+                    self = match recover(self).await {
+                        Some(s) => s,
+                        None => return,
+                    };
+                }
+            }
+        }
+        // The queue is closed and drained: the last commit ends the log's writes.
+        if let Some(last) = in_flight.take() {
+            if !self.finish(last).await {
+                self = match recover(self).await {
+                    Some(s) => s,
+                    None => return,
+                };
+            }
+        }
+        // A graceful stop waits for the last receipts too: they hold the storage.
+        if let Some(last) = self.answering.take() {
+            let _ = last.await;
+        }
+        tracing::info!(
+            size = self.size,
+            "sequencer stopped: queue closed and drained"
+        );
+    }
+
+    /// Wait for an in-flight commit; true when it committed.
+    async fn finish(&mut self, f: InFlight) -> bool {
+        let (ok, settles, task) = f.outcome().await;
+        if ok {
+            self.settle(settles);
+        }
+        // The previous batch's answers were under way before this commit began.
+        if let Some(previous) = self.answering.replace(task) {
+            let _ = previous.await;
+        }
+        ok
+    }
+
+    /// Sequence one batch and commit it (blocking), without pipelining: for the
+    /// shared-storage loop (`leader.rs`), which answers between batches.
+    pub fn sequence(&mut self, items: Vec<Submission>) {
+        let ok = match self.prepare(items) {
+            Ok(p) => {
+                let settles = p.settles();
+                let mut ok = false;
+                self.committer.commit(p, |committed| ok = committed);
+                if ok {
+                    self.settle(settles);
+                }
+                ok
+            }
+            Err(_) => false,
+        };
+        if !ok {
+            self.recover();
+        }
+    }
+}
+
+/// Reload the sequencer's state after a failed batch, off the async runtime.
+/// `None` if that panicked (the sequencer is gone).
+async fn recover(mut seq: Sequencer) -> Option<Sequencer> {
+    match tokio::task::spawn_blocking(move || {
+        seq.recover();
+        seq
+    })
+    .await
+    {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::error!(error = %e, "reloading sequencer state panicked; stopping");
+            None
+        }
+    }
+}
 
 /// What the sequencer answers a submitter.
 #[derive(Debug)]
@@ -83,6 +256,16 @@ pub struct SequencerConfig {
     pub queue_size: usize,
     /// Key IDs allowed to sign the genesis registration (empty = any).
     pub operator_pins: Vec<String>,
+}
+
+impl SequencerConfig {
+    /// When batches are cut (the same rule on one node and on a shared log).
+    pub fn limits(&self) -> BatchLimits {
+        BatchLimits {
+            interval: self.batch_interval,
+            max: self.batch_size,
+        }
+    }
 }
 
 impl Submission {
@@ -169,281 +352,10 @@ pub fn queue(size: usize, metrics: Arc<Metrics>) -> (SequencerHandle, mpsc::Rece
     (handle, rx)
 }
 
-type Reply = oneshot::Sender<Result<SubmitOutcome, LogError>>;
-
-/// Why a batch could not be prepared. Its submitters have been answered; the
-/// sequencer's in-memory state is past the batch and must be reloaded.
-#[derive(Debug, thiserror::Error)]
-enum PrepareError {
-    #[error("tree root: {0}")]
-    TreeRoot(#[source] ProofError),
-    #[error("signing checkpoint: {0}")]
-    SignCheckpoint(#[source] CheckpointError),
-}
-
-/// A submitter waiting for its batch to commit.
-struct Waiting {
-    reply: Reply,
-    index: u64,
-    /// New entry (201) rather than a statement already logged (200).
-    created: bool,
-    queued_at: Instant,
-}
-
-/// A batch sequenced in memory, waiting for its commit.
-struct Prepared {
-    /// `None` when the batch holds no new entry (only duplicates and refusals).
-    batch: Option<Batch>,
-    /// The checkpoint receipts prove against: the batch's own, or the current one.
-    checkpoint: Option<CheckpointRecord>,
-    waiting: Vec<Waiting>,
-    /// The registry after this batch, when it applied key events: the submit
-    /// handlers get it once the batch is committed.
-    registry: Option<Arc<RegistryView>>,
-}
-
-impl Prepared {
-    /// What becomes redundant with storage once this batch is committed.
-    fn settles(&self) -> Settles {
-        match &self.batch {
-            None => Settles::default(),
-            Some(b) => Settles {
-                nodes: b.nodes.iter().map(|(n, _)| *n).collect(),
-                statements: b.entries.iter().map(|e| e.statement_digest).collect(),
-            },
-        }
-    }
-}
-
-/// The in-memory nodes and statement digests of one batch, dropped from the
-/// sequencer's overlay once storage holds them.
-#[derive(Default)]
-struct Settles {
-    nodes: Vec<NodeId>,
-    statements: Vec<Hash>,
-}
-
-/// Answer everyone waiting on a batch that will never commit.
-fn refuse_all(waiting: Vec<Waiting>) {
-    for w in waiting {
-        let _ = w.reply.send(Err(LogError::CommitFailed));
-    }
-}
-
-/// What the commit stage needs; shared with the blocking task that commits
-/// while the next batch is prepared.
-#[derive(Clone)]
-struct Committer {
-    storage: Arc<dyn Storage>,
-    metrics: Arc<Metrics>,
-    /// The size of the newest committed checkpoint, for the witnessing task
-    /// (crate::log::witnessing). A watch never blocks the sender and keeps only the
-    /// latest value, so slow witnesses can never hold sequencing back.
-    committed: Arc<watch::Sender<u64>>,
-    /// The committed registry, for the submit handlers' signature checks.
-    registry: Arc<watch::Sender<Arc<RegistryView>>>,
-}
-
-impl Committer {
-    /// Commit `prepared` (blocking), tell `committed` whether it did, then answer
-    /// its submitters. On failure everyone waiting got 503, and the sequencer's
-    /// in-memory state (which already includes the batch) must be reloaded.
-    ///
-    /// The outcome is reported before the receipts are built, so the sequencer
-    /// can start committing the next batch while this one's submitters are
-    /// answered: storage already holds everything their receipts prove.
-    fn commit(&self, prepared: Prepared, committed: impl FnOnce(bool)) {
-        let Prepared {
-            batch,
-            checkpoint,
-            waiting,
-            registry,
-        } = prepared;
-        let mut own: HashMap<NodeId, Hash> = HashMap::new();
-        let mut leaves: HashMap<u64, Vec<u8>> = HashMap::new();
-        if let Some(batch) = batch {
-            // DURABILITY POINT: entries, nodes, key events and the checkpoint commit
-            // together or not at all. Nobody has been told anything yet.
-            if let Err(e) = self.storage.append_batch(&batch) {
-                // FATAL for this batch (and the one prepared on top of it): nothing
-                // was committed.
-                tracing::error!(error = %e, "batch commit failed; reloading state");
-                self.metrics
-                    .batch_failures_total
-                    .fetch_add(1, Ordering::Relaxed);
-                committed(false);
-                refuse_all(waiting);
-                return;
-            }
-            let size = batch.checkpoint.size;
-            self.committed.send_replace(size);
-            self.metrics.entries_total.store(size, Ordering::Relaxed);
-            self.metrics.batch_size.observe(batch.entries.len() as f64);
-            if let Some(view) = registry {
-                self.registry.send_replace(view);
-            }
-            own = batch.nodes.into_iter().collect();
-            leaves = batch
-                .entries
-                .into_iter()
-                .map(|e| (e.index, e.leaf))
-                .collect();
-        }
-        committed(true);
-
-        // Publish: answer every submitter with a receipt against the checkpoint.
-        // Everything before this batch is committed too, so storage serves the rest.
-        // Receipts are independent of each other: a large batch is split across
-        // the cores.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = waiting.len().div_ceil(threads).max(RECEIPTS_PER_THREAD);
-        let answer = |part: Vec<Waiting>| {
-            self.answer(part, checkpoint.as_ref(), &own, &leaves);
-        };
-        let mut parts = Vec::new();
-        let mut rest = waiting;
-        while rest.len() > chunk {
-            let tail = rest.split_off(chunk);
-            parts.push(std::mem::replace(&mut rest, tail));
-        }
-        std::thread::scope(|scope| {
-            for part in parts {
-                scope.spawn(|| answer(part));
-            }
-            answer(rest);
-        });
-    }
-
-    /// Send each of `waiting` its receipt against `checkpoint` (`own`: the nodes
-    /// of the batch just committed, `leaves`: its entries' leaves).
-    fn answer(
-        &self,
-        waiting: Vec<Waiting>,
-        checkpoint: Option<&CheckpointRecord>,
-        own: &HashMap<NodeId, Hash>,
-        leaves: &HashMap<u64, Vec<u8>>,
-    ) {
-        let reader = BatchReader::new(own, self.storage.as_ref());
-        for w in waiting {
-            let result = match checkpoint {
-                None => Err(LogError::NoCheckpoint),
-                Some(cp) => {
-                    // The batch's own leaves are at hand; a duplicate's is stored.
-                    let leaf = match leaves.get(&w.index) {
-                        Some(l) => Ok(Cow::Borrowed(l.as_slice())),
-                        None => self
-                            .storage
-                            .entry(w.index)
-                            .map_err(LogError::from)
-                            .and_then(|e| {
-                                e.map(|e| Cow::Owned(e.leaf))
-                                    .ok_or(LogError::EntryVanished { index: w.index })
-                            }),
-                    };
-                    leaf.and_then(|leaf| receipt_json(w.index, &leaf, cp, &reader))
-                        .map(|r| {
-                            if w.created {
-                                SubmitOutcome::Created(r)
-                            } else {
-                                SubmitOutcome::Existing(r)
-                            }
-                        })
-                }
-            };
-            self.metrics
-                .sequencing_latency
-                .observe(w.queued_at.elapsed().as_secs_f64());
-            let _ = w.reply.send(result);
-        }
-    }
-}
-
-/// The smallest share of a batch's receipts worth a thread of its own.
-const RECEIPTS_PER_THREAD: usize = 256;
-
-/// A batch being committed on the blocking pool.
-struct InFlight {
-    /// Whether it committed; sent before its receipts are built.
-    committed: oneshot::Receiver<bool>,
-    /// The outcome, once seen.
-    outcome: Option<bool>,
-    settles: Settles,
-    /// The task, which goes on answering after it reported.
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl InFlight {
-    /// Start committing `prepared` on the blocking pool.
-    fn start(committer: Committer, prepared: Prepared) -> InFlight {
-        let settles = prepared.settles();
-        let (tx, committed) = oneshot::channel();
-        // The task goes on to answer the batch's submitters after reporting.
-        let task = tokio::task::spawn_blocking(move || {
-            committer.commit(prepared, |ok| {
-                let _ = tx.send(ok);
-            })
-        });
-        InFlight {
-            committed,
-            outcome: None,
-            settles,
-            task,
-        }
-    }
-
-    /// Whether the commit has ended (without waiting).
-    fn has_ended(&mut self) -> bool {
-        if self.outcome.is_none() {
-            match self.committed.try_recv() {
-                Ok(ok) => self.outcome = Some(ok),
-                Err(oneshot::error::TryRecvError::Empty) => {}
-                Err(oneshot::error::TryRecvError::Closed) => self.outcome = Some(false),
-            }
-        }
-        self.outcome.is_some()
-    }
-
-    /// Wait for the commit's outcome (true when it committed), with what it settles.
-    async fn outcome(self) -> (bool, Settles, tokio::task::JoinHandle<()>) {
-        let ok = match self.outcome {
-            Some(ok) => ok,
-            None => self.committed.await.unwrap_or_else(|_| {
-                tracing::error!("committing a batch panicked");
-                false
-            }),
-        };
-        (ok, self.settles, self.task)
-    }
-}
-
-/// The state only the sequencer touches.
-pub struct Sequencer {
-    storage: Arc<dyn Storage>,
-    signer: NoteSigner,
-    clock: Arc<dyn Clock>,
-    metrics: Arc<Metrics>,
-    config: SequencerConfig,
-    /// The registry after every prepared batch (committed or not).
-    registry: Registry,
-    /// Log index of the newest key event in `registry`.
-    last_key_event: Option<u64>,
-    /// The log size after every prepared batch.
-    size: u64,
-    checkpoint: Option<CheckpointRecord>,
-    /// Nodes of prepared batches storage may not hold yet (a batch committing
-    /// while the next is prepared).
-    unsettled_nodes: HashMap<NodeId, Hash>,
-    /// Statements of those batches' entries, for deduplication.
-    unsettled_statements: HashMap<Hash, FirstCopy>,
-    committer: Committer,
-    /// The newest committed batch's task, still answering its submitters.
-    answering: Option<tokio::task::JoinHandle<()>>,
-}
-
 impl Sequencer {
     /// Load the current state from storage.
     pub fn load(
-        storage: Arc<dyn Storage>,
+        storage: Arc<dyn LogStore>,
         signer: NoteSigner,
         clock: Arc<dyn Clock>,
         metrics: Arc<Metrics>,
@@ -460,7 +372,7 @@ impl Sequencer {
     /// sharing its storage with others, which writes only once it holds the
     /// sequencer lease ([`take_over`](Self::take_over), `leader.rs`).
     pub fn load_shared(
-        storage: Arc<dyn Storage>,
+        storage: Arc<dyn LogStore>,
         signer: NoteSigner,
         clock: Arc<dyn Clock>,
         metrics: Arc<Metrics>,
@@ -579,147 +491,6 @@ impl Sequencer {
         }
         for d in settles.statements {
             self.unsettled_statements.remove(&d);
-        }
-    }
-
-    /// Start the sequencer task. It runs until every [`SequencerHandle`] is
-    /// dropped, sequencing whatever is still queued before it returns, so a
-    /// graceful shutdown loses nothing.
-    pub fn spawn(self) -> (SequencerHandle, tokio::task::JoinHandle<()>) {
-        let (handle, rx) = queue(self.config.queue_size, self.metrics.clone());
-        (handle, self.start(rx))
-    }
-
-    /// Start sequencing submissions from `rx` (see [`queue`]).
-    pub fn start(self, rx: mpsc::Receiver<Submission>) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(self.run(rx))
-    }
-
-    async fn run(mut self, mut rx: mpsc::Receiver<Submission>) {
-        let interval = self.config.batch_interval;
-        let max = self.config.batch_size.max(1);
-        // A steady cadence: a batch is cut every interval (or when full), however
-        // long the previous one takes to commit.
-        let mut cadence =
-            tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
-        cadence.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut in_flight: Option<InFlight> = None;
-        let mut open = true;
-        loop {
-            let mut items = Vec::new();
-            while open && items.len() < max {
-                tokio::select! {
-                    next = rx.recv() => match next {
-                        Some(s) => items.push(s),
-                        None => open = false,
-                    },
-                    _ = cadence.tick() => break,
-                }
-            }
-            // A commit that already ended is settled (or its failure recovered
-            // from) before the next batch is built on it.
-            let done = in_flight.as_mut().is_some_and(InFlight::has_ended);
-            if done || (items.is_empty() && !open) {
-                let ok = match in_flight.take() {
-                    Some(f) => self.finish(f).await,
-                    None => true,
-                };
-                if !ok {
-                    self = match recover(self).await {
-                        Some(s) => s,
-                        None => return,
-                    };
-                }
-            }
-            if items.is_empty() {
-                if open {
-                    continue;
-                }
-                break;
-            }
-            self.metrics
-                .queue_depth
-                .fetch_sub(items.len() as u64, Ordering::Relaxed);
-            // Prepare this batch on the blocking pool (storage reads block) while
-            // the previous one commits.
-            let (s, prepared) = match tokio::task::spawn_blocking(move || {
-                let p = self.prepare(items);
-                (self, p)
-            })
-            .await
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::error!(error = %e, "sequencer panicked; stopping");
-                    return;
-                }
-            };
-            self = s;
-            // Batches commit one at a time, in order.
-            let previous_ok = match in_flight.take() {
-                Some(f) => self.finish(f).await,
-                None => true,
-            };
-            match prepared {
-                Ok(p) if previous_ok => {
-                    in_flight = Some(InFlight::start(self.committer.clone(), p));
-                }
-                other => {
-                    // Built on a batch that did not commit (or not built at all):
-                    // it must not commit either.
-                    if let Ok(p) = other {
-                        self.metrics
-                            .batch_failures_total
-                            .fetch_add(1, Ordering::Relaxed);
-                        refuse_all(p.waiting);
-                    }
-                    self = match recover(self).await {
-                        Some(s) => s,
-                        None => return,
-                    };
-                }
-            }
-        }
-        // A graceful stop waits for the last receipts too: they hold the storage.
-        if let Some(last) = self.answering.take() {
-            let _ = last.await;
-        }
-        tracing::info!(
-            size = self.size,
-            "sequencer stopped: queue closed and drained"
-        );
-    }
-
-    /// Wait for an in-flight commit; true when it committed.
-    async fn finish(&mut self, f: InFlight) -> bool {
-        let (ok, settles, task) = f.outcome().await;
-        if ok {
-            self.settle(settles);
-        }
-        // The previous batch's answers were under way before this commit began.
-        if let Some(previous) = self.answering.replace(task) {
-            let _ = previous.await;
-        }
-        ok
-    }
-
-    /// Sequence one batch and commit it (blocking), without pipelining: for the
-    /// shared-storage loop (`leader.rs`), which answers between batches.
-    pub fn sequence(&mut self, items: Vec<Submission>) {
-        let ok = match self.prepare(items) {
-            Ok(p) => {
-                let settles = p.settles();
-                let mut ok = false;
-                self.committer.commit(p, |committed| ok = committed);
-                if ok {
-                    self.settle(settles);
-                }
-                ok
-            }
-            Err(_) => false,
-        };
-        if !ok {
-            self.recover();
         }
     }
 
@@ -917,19 +688,12 @@ impl Sequencer {
     }
 }
 
-/// Reload the sequencer's state after a failed batch, off the async runtime.
-/// `None` if that panicked (the sequencer is gone).
-async fn recover(mut seq: Sequencer) -> Option<Sequencer> {
-    match tokio::task::spawn_blocking(move || {
-        seq.recover();
-        seq
-    })
-    .await
-    {
-        Ok(s) => Some(s),
-        Err(e) => {
-            tracing::error!(error = %e, "reloading sequencer state panicked; stopping");
-            None
-        }
-    }
+/// Why a batch could not be prepared. Its submitters have been answered; the
+/// sequencer's in-memory state is past the batch and must be reloaded.
+#[derive(Debug, thiserror::Error)]
+enum PrepareError {
+    #[error("tree root: {0}")]
+    TreeRoot(#[source] ProofError),
+    #[error("signing checkpoint: {0}")]
+    SignCheckpoint(#[source] CheckpointError),
 }

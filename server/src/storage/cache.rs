@@ -31,7 +31,7 @@
 //! # What enters the cache
 //!
 //! Only hashes read back from storage, or written by an
-//! [`append_batch`](Storage::append_batch) that returned `Ok` — so a failed batch
+//! [`append_batch`](LogStore::append_batch) that returned `Ok` — so a failed batch
 //! leaves nothing here, and nothing uncommitted is ever served. Nothing is read
 //! ahead at start: the cache fills lazily from the requests that arrive.
 //!
@@ -54,8 +54,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::records::{Batch, CheckpointRecord};
-use super::{Hash, NodeId, Storage, StorageError};
+use super::records::{
+    Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, KeyEventRecord, LogIdentity,
+    SearchQuery,
+};
+use super::{Hash, LogStore, NodeId, NoteSignature, QueryStore, Storage, StorageError};
 
 /// Default memory bound of the cache: about 4,000 tiles, every node of a log of
 /// a million entries.
@@ -244,7 +247,7 @@ struct Fill {
 }
 
 /// [`Storage`] with node hashes cached in memory, at most `max_bytes` of them
-/// (see the module doc). Everything but [`read_hashes`](Storage::read_hashes)
+/// (see the module doc). Everything but [`read_hashes`](LogStore::read_hashes)
 /// goes straight to the inner storage.
 pub struct CachedStorage {
     inner: Arc<dyn Storage>,
@@ -281,7 +284,7 @@ impl CachedStorage {
     fn lock(&self) -> Result<MutexGuard<'_, Tiles>, StorageError> {
         self.tiles
             .lock()
-            .map_err(|_| StorageError::Database("node hash cache poisoned".into()))
+            .map_err(|_| StorageError::fatal("node hash cache poisoned"))
     }
 
     /// A committed tree size seen in storage: nodes below it exist.
@@ -400,8 +403,51 @@ impl CachedStorage {
     }
 }
 
-impl Storage for CachedStorage {
-    crate::forward_storage!(inner => identity, set_identity, checkpoints, entry, entries, leaves, find_leaf, find_statements, search, key_events, add_cosignatures, entries_per_day);
+/// Reads with nothing to cache pass through to the wrapped storage.
+impl QueryStore for CachedStorage {
+    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError> {
+        self.inner.checkpoints(since, limit)
+    }
+    fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError> {
+        self.inner.leaves(start, end)
+    }
+    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
+        self.inner.find_leaf(leaf_hash)
+    }
+    fn search(&self, query: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
+        self.inner.search(query)
+    }
+    fn entries_per_day(&self, since_ms: i64) -> Result<Vec<DayCount>, StorageError> {
+        self.inner.entries_per_day(since_ms)
+    }
+}
+
+impl LogStore for CachedStorage {
+    fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
+        self.inner.identity()
+    }
+    fn set_identity(&self, identity: &LogIdentity) -> Result<(), StorageError> {
+        self.inner.set_identity(identity)
+    }
+    fn entry(&self, index: u64) -> Result<Option<EntryRecord>, StorageError> {
+        self.inner.entry(index)
+    }
+    fn entries(&self, indexes: &[u64]) -> Result<Vec<EntryRecord>, StorageError> {
+        self.inner.entries(indexes)
+    }
+    fn find_statements(&self, digests: &[Hash]) -> Result<Vec<Option<FirstCopy>>, StorageError> {
+        self.inner.find_statements(digests)
+    }
+    fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
+        self.inner.key_events()
+    }
+    fn add_cosignatures(
+        &self,
+        size: u64,
+        cosignatures: &[NoteSignature],
+    ) -> Result<(), StorageError> {
+        self.inner.add_cosignatures(size, cosignatures)
+    }
 
     /// Appends, then — only once the batch is durable — adds its nodes to the
     /// cached tiles (the log's right edge), so the next batch's appends and

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use super::records::{
     Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, KeyEventRecord, LogIdentity, DAY_MS,
 };
-use super::{Hash, NodeId, SearchQuery, Storage, StorageError};
+use super::{Hash, LogStore, NodeId, QueryStore, SearchQuery, StorageError};
 
 #[derive(Default)]
 struct State {
@@ -37,7 +37,7 @@ impl MemoryStorage {
         Self::default()
     }
 
-    /// Make the next `n` calls to [`Storage::append_batch`] fail without effect.
+    /// Make the next `n` calls to [`LogStore::append_batch`] fail without effect.
     pub fn fail_next_appends(&self, n: usize) {
         self.failures.store(n, Ordering::SeqCst);
     }
@@ -45,11 +45,11 @@ impl MemoryStorage {
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, StorageError> {
         self.state
             .lock()
-            .map_err(|_| StorageError::Database("memory storage poisoned".into()))
+            .map_err(|_| StorageError::fatal("memory storage poisoned"))
     }
 }
 
-impl Storage for MemoryStorage {
+impl LogStore for MemoryStorage {
     fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
         Ok(self.lock()?.identity.clone())
     }
@@ -114,16 +114,6 @@ impl Storage for MemoryStorage {
         Ok(self.lock()?.checkpoints.get(&size).cloned())
     }
 
-    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError> {
-        Ok(self
-            .lock()?
-            .checkpoints
-            .range(since..)
-            .take(limit)
-            .map(|(_, c)| c.clone())
-            .collect())
-    }
-
     fn add_cosignatures(
         &self,
         size: u64,
@@ -158,20 +148,6 @@ impl Storage for MemoryStorage {
             .collect())
     }
 
-    fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError> {
-        let s = self.lock()?;
-        let end = (end as usize).min(s.entries.len());
-        let start = (start as usize).min(end);
-        Ok(s.entries[start..end]
-            .iter()
-            .map(|e| e.leaf.clone())
-            .collect())
-    }
-
-    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
-        Ok(self.lock()?.by_leaf.get(leaf_hash).copied())
-    }
-
     fn find_statements(&self, digests: &[Hash]) -> Result<Vec<Option<FirstCopy>>, StorageError> {
         let s = self.lock()?;
         Ok(digests
@@ -184,6 +160,51 @@ impl Storage for MemoryStorage {
                 })
             })
             .collect())
+    }
+
+    fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
+        Ok(self.lock()?.key_events.clone())
+    }
+
+    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
+        let s = self.lock()?;
+        nodes
+            .iter()
+            .map(|n| {
+                s.nodes.get(n).copied().ok_or_else(|| {
+                    StorageError::Corrupt(format!(
+                        "tree node level {} index {} is missing",
+                        n.level, n.index
+                    ))
+                })
+            })
+            .collect()
+    }
+}
+
+impl QueryStore for MemoryStorage {
+    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError> {
+        Ok(self
+            .lock()?
+            .checkpoints
+            .range(since..)
+            .take(limit)
+            .map(|(_, c)| c.clone())
+            .collect())
+    }
+
+    fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError> {
+        let s = self.lock()?;
+        let end = (end as usize).min(s.entries.len());
+        let start = (start as usize).min(end);
+        Ok(s.entries[start..end]
+            .iter()
+            .map(|e| e.leaf.clone())
+            .collect())
+    }
+
+    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
+        Ok(self.lock()?.by_leaf.get(leaf_hash).copied())
     }
 
     fn search(&self, q: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
@@ -212,10 +233,6 @@ impl Storage for MemoryStorage {
             .collect())
     }
 
-    fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
-        Ok(self.lock()?.key_events.clone())
-    }
-
     fn entries_per_day(&self, since_ms: i64) -> Result<Vec<DayCount>, StorageError> {
         let day0 = since_ms.div_euclid(DAY_MS);
         let mut days: BTreeMap<i64, u64> = BTreeMap::new();
@@ -229,20 +246,5 @@ impl Storage for MemoryStorage {
             .into_iter()
             .map(|(day, entries)| DayCount { day, entries })
             .collect())
-    }
-
-    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
-        let s = self.lock()?;
-        nodes
-            .iter()
-            .map(|n| {
-                s.nodes.get(n).copied().ok_or_else(|| {
-                    StorageError::Corrupt(format!(
-                        "tree node level {} index {} is missing",
-                        n.level, n.index
-                    ))
-                })
-            })
-            .collect()
     }
 }

@@ -1,4 +1,5 @@
-//! The log's persistent state behind one narrow trait.
+//! The log's persistent state behind two narrow traits: [`LogStore`] for the
+//! write path, [`QueryStore`] for the HTTP side's other reads.
 //!
 //! The sequencer is the only writer; HTTP handlers only read. No database driver
 //! type appears here, so a PostgreSQL backend (DESIGN §4) or the fault-injecting
@@ -22,18 +23,29 @@ pub use records::{
 /// A tree node: the hash of the complete subtree of `2^level` leaves starting at
 /// leaf `index << level` (RFC 9162 §2.1).
 pub use glassbox_core::merkle::NodeId;
-/// A witness cosignature line, as [`Storage::add_cosignatures`] takes it.
+/// A witness cosignature line, as [`LogStore::add_cosignatures`] takes it.
 pub use glassbox_core::note::NoteSignature;
 /// A SHA-256 Merkle hash.
 pub type Hash = [u8; 32];
 
-/// Why a storage call failed. Every variant is fatal for the operation that hit it;
-/// the sequencer treats a failed [`Storage::append_batch`] as "nothing happened".
+/// Why a storage call failed. Nothing of a failed write is visible; the
+/// sequencer treats a failed [`LogStore::append_batch`] as "nothing happened".
+///
+/// [`is_transient`](Self::is_transient) tells a caller whether the same call may
+/// succeed if retried (the database was busy, lost a serialization race, or the
+/// connection dropped) or will keep failing until an operator acts.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StorageError {
-    #[error("database error: {0}")]
-    Database(String),
+    /// The database (or the backend around it) failed; `source` is the driver's
+    /// own error, kept for the log line and for callers that inspect it.
+    #[error("database error: {}", Chain(source.as_ref()))]
+    Database {
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+        /// Decided by the backend from the driver's error code, never from its text.
+        transient: bool,
+    },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("database schema version {found} is newer than this server supports ({supported})")]
@@ -48,13 +60,55 @@ pub enum StorageError {
     Fenced(String),
 }
 
-/// Persistent state of one log.
+impl StorageError {
+    /// A database failure with no driver error behind it (a poisoned lock, a
+    /// backend refusing a call it does not support); retrying will not help.
+    pub fn fatal(what: impl Into<String>) -> Self {
+        StorageError::Database {
+            source: what.into().into(),
+            transient: false,
+        }
+    }
+
+    /// Whether the same call may succeed if retried without anyone acting:
+    /// SQLite `SQLITE_BUSY`/`SQLITE_LOCKED`; PostgreSQL connection failures,
+    /// `serialization_failure` (40001), `deadlock_detected` (40P01) and the
+    /// operator-intervention class 57P (a server shutting down or starting).
+    /// Disk I/O errors, corruption, a newer schema and fencing are not: the last
+    /// means another node sequences now, which a retry here cannot change.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StorageError::Database { transient, .. } => *transient,
+            _ => false,
+        }
+    }
+}
+
+/// An error and its sources, `: `-separated: drivers such as tokio-postgres
+/// keep the server's message in the source, not in their own `Display`.
+struct Chain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut next = self.0.source();
+        while let Some(e) = next {
+            write!(f, ": {e}")?;
+            next = e.source();
+        }
+        Ok(())
+    }
+}
+
+/// Persistent state of one log: what the log writes and the sequencer reads
+/// ([`LogStore`]) and the reads only the HTTP side makes ([`QueryStore`]).
+/// Every backend implements both; a caller asks for the narrowest it needs.
 ///
 /// # Contract
 ///
 /// * **Durable on return.** When a write method returns `Ok`, its data survives a
 ///   crash or power loss (SQLite: WAL with `synchronous=FULL`). The sequencer
-///   answers submitters only after [`append_batch`](Storage::append_batch) returns.
+///   answers submitters only after [`append_batch`](LogStore::append_batch) returns.
 /// * **Atomic batches.** `append_batch` writes the entries, the new Merkle nodes,
 ///   the signed checkpoint and the key-registry events of one batch all together or
 ///   not at all. After an `Err`, none of it is visible, now or after a restart.
@@ -63,51 +117,53 @@ pub enum StorageError {
 ///   hashes it commits to, and the latest checkpoint's size equals the number of
 ///   stored entries.
 /// * **Statements are found at their first position.**
-///   [`find_statements`](Storage::find_statements) answers, for a statement
+///   [`find_statements`](LogStore::find_statements) answers, for a statement
 ///   digest, the entry with the lowest index carrying it. Storage does not refuse
 ///   a second entry with a logged statement (logs written before the sequencer
 ///   refused them hold such copies, and must still open); keeping the log free of
 ///   them is the sequencer's job.
 /// * **Append-only.** Nothing is ever updated or deleted; callers append entries
 ///   with dense indexes starting at the current size. Witness cosignatures are
-///   appended to an existing checkpoint later ([`add_cosignatures`](Storage::add_cosignatures));
+///   appended to an existing checkpoint later ([`add_cosignatures`](LogStore::add_cosignatures));
 ///   every checkpoint read returns the log-signed note followed by the cosignature
 ///   lines recorded so far, so the signed bytes never change.
+/// * **Errors say whether to retry** ([`StorageError::is_transient`]).
 ///
 /// All methods block; async callers run them with `spawn_blocking`.
-pub trait Storage: Send + Sync + 'static {
+pub trait Storage: LogStore + QueryStore {}
+
+impl<T: LogStore + QueryStore + ?Sized> Storage for T {}
+
+/// What the write path needs: the sequencer (one node or the leader of a shared
+/// log) appends batches and reloads its state from these; the witnessing task
+/// records cosignatures. Under the [`Storage`] contract.
+pub trait LogStore: Send + Sync + 'static {
     /// The origin and verifier key recorded when the log was created, if it was.
     fn identity(&self) -> Result<Option<LogIdentity>, StorageError>;
     /// Record the log's identity once; fails if a different one is recorded.
     fn set_identity(&self, identity: &LogIdentity) -> Result<(), StorageError>;
 
-    /// Append one batch atomically and durably (see the contract above).
+    /// Append one batch atomically and durably (see the [`Storage`] contract).
     fn append_batch(&self, batch: &Batch) -> Result<(), StorageError>;
 
     /// The newest signed checkpoint, `None` for a log with no batch yet.
     fn latest_checkpoint(&self) -> Result<Option<CheckpointRecord>, StorageError>;
     /// The signed checkpoint of exactly `size` entries, if one was issued.
     fn checkpoint_at(&self, size: u64) -> Result<Option<CheckpointRecord>, StorageError>;
-    /// Signed checkpoints with size ≥ `since`, oldest first, at most `limit`.
-    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError>;
 
-    /// The entry at `index`, if stored.
+    /// The entry at `index`, if stored (a duplicate's first copy, for its receipt).
     fn entry(&self, index: u64) -> Result<Option<EntryRecord>, StorageError>;
     /// The entries with the given indexes, in the order asked; missing ones skipped.
     fn entries(&self, indexes: &[u64]) -> Result<Vec<EntryRecord>, StorageError>;
-    /// Leaf bytes of entries `start..end`, in order.
-    fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError>;
-    /// The index of the entry whose leaf hash is `leaf_hash`, if logged.
-    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError>;
     /// For each of `digests` ([`EntryRecord::statement_digest`]), in order: the
     /// first entry carrying that statement, with its signers, if logged. One call
-    /// per batch for the sequencer's duplicate check, so it is on the write path:
-    /// a miss must cost one index lookup.
+    /// per batch for the sequencer's duplicate check: a miss must cost one index
+    /// lookup.
     fn find_statements(&self, digests: &[Hash]) -> Result<Vec<Option<FirstCopy>>, StorageError>;
-    /// Entries matching every term of `query`, ordered by index, after `query.after`.
-    fn search(&self, query: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError>;
-    /// Indexes of every key event, in log order.
+    /// Indexes of every key event, in log order (the registry is replayed from them).
     fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError>;
+    /// Hashes of the given tree nodes, in order. Missing nodes are an error.
+    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError>;
 
     /// Record witness cosignatures (tlog-cosignature v1 signature lines) of the
     /// checkpoint of `size`, durably. A cosignature by a witness key that already
@@ -122,17 +178,31 @@ pub trait Storage: Send + Sync + 'static {
         cosignatures: &[glassbox_core::note::NoteSignature],
     ) -> Result<(), StorageError> {
         let _ = cosignatures;
-        Err(StorageError::Database(format!(
+        Err(StorageError::fatal(format!(
             "this storage backend does not keep witness cosignatures (checkpoint {size})"
         )))
     }
+}
+
+/// The reads only the HTTP side makes (history pages, search, tiles, export),
+/// never on the path of a submission. Under the [`Storage`] contract.
+pub trait QueryStore: Send + Sync + 'static {
+    /// Signed checkpoints with size ≥ `since`, oldest first, at most `limit`.
+    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError>;
+    /// Leaf bytes of entries `start..end`, in order.
+    fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError>;
+    /// The index of the entry whose leaf hash is `leaf_hash`, if logged.
+    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError>;
+    /// Entries matching every term of `query`, ordered by index, after `query.after`.
+    fn search(&self, query: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError>;
+
     /// How many entries were integrated on each UTC day from the day holding
     /// `since_ms` on, oldest first; days without entries are left out. Days are
     /// numbered from the Unix epoch (`integrated_at_ms / 86_400_000`). Backs the
     /// home page's activity chart, so it must not read the entries themselves.
     ///
-    /// The default pages through [`search`](Storage::search); backends override it
-    /// with an aggregate query.
+    /// The default pages through [`search`](QueryStore::search); backends override
+    /// it with an aggregate query.
     fn entries_per_day(&self, since_ms: i64) -> Result<Vec<DayCount>, StorageError> {
         let day0 = since_ms.div_euclid(DAY_MS);
         let mut out: Vec<DayCount> = Vec::new();
@@ -159,106 +229,4 @@ pub trait Storage: Send + Sync + 'static {
         out.sort_by_key(|d| d.day);
         Ok(out)
     }
-
-    /// Hashes of the given tree nodes, in order. Missing nodes are an error.
-    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError>;
-}
-
-/// Implements the listed [`Storage`] methods by calling the same method on
-/// `self.$field`, for wrappers that change a few methods and pass the rest
-/// through unchanged (the node cache, test doubles). Methods left out of the list
-/// must be written by hand or keep the trait's default.
-///
-/// ```ignore
-/// impl Storage for Wrapper {
-///     glassbox_server::forward_storage!(inner => identity, set_identity, read_hashes);
-///     fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> { … }
-///     …
-/// }
-/// ```
-#[macro_export]
-macro_rules! forward_storage {
-    ($field:ident => $($method:ident),+ $(,)?) => {
-        $( $crate::forward_storage!(@one $field $method); )+
-    };
-    (@one $f:ident identity) => {
-        fn identity(&self) -> ::std::result::Result<::std::option::Option<$crate::storage::LogIdentity>, $crate::storage::StorageError> {
-            self.$f.identity()
-        }
-    };
-    (@one $f:ident set_identity) => {
-        fn set_identity(&self, identity: &$crate::storage::LogIdentity) -> ::std::result::Result<(), $crate::storage::StorageError> {
-            self.$f.set_identity(identity)
-        }
-    };
-    (@one $f:ident append_batch) => {
-        fn append_batch(&self, batch: &$crate::storage::Batch) -> ::std::result::Result<(), $crate::storage::StorageError> {
-            self.$f.append_batch(batch)
-        }
-    };
-    (@one $f:ident latest_checkpoint) => {
-        fn latest_checkpoint(&self) -> ::std::result::Result<::std::option::Option<$crate::storage::CheckpointRecord>, $crate::storage::StorageError> {
-            self.$f.latest_checkpoint()
-        }
-    };
-    (@one $f:ident checkpoint_at) => {
-        fn checkpoint_at(&self, size: u64) -> ::std::result::Result<::std::option::Option<$crate::storage::CheckpointRecord>, $crate::storage::StorageError> {
-            self.$f.checkpoint_at(size)
-        }
-    };
-    (@one $f:ident checkpoints) => {
-        fn checkpoints(&self, since: u64, limit: usize) -> ::std::result::Result<::std::vec::Vec<$crate::storage::CheckpointRecord>, $crate::storage::StorageError> {
-            self.$f.checkpoints(since, limit)
-        }
-    };
-    (@one $f:ident entry) => {
-        fn entry(&self, index: u64) -> ::std::result::Result<::std::option::Option<$crate::storage::EntryRecord>, $crate::storage::StorageError> {
-            self.$f.entry(index)
-        }
-    };
-    (@one $f:ident entries) => {
-        fn entries(&self, indexes: &[u64]) -> ::std::result::Result<::std::vec::Vec<$crate::storage::EntryRecord>, $crate::storage::StorageError> {
-            self.$f.entries(indexes)
-        }
-    };
-    (@one $f:ident leaves) => {
-        fn leaves(&self, start: u64, end: u64) -> ::std::result::Result<::std::vec::Vec<::std::vec::Vec<u8>>, $crate::storage::StorageError> {
-            self.$f.leaves(start, end)
-        }
-    };
-    (@one $f:ident find_leaf) => {
-        fn find_leaf(&self, leaf_hash: &$crate::storage::Hash) -> ::std::result::Result<::std::option::Option<u64>, $crate::storage::StorageError> {
-            self.$f.find_leaf(leaf_hash)
-        }
-    };
-    (@one $f:ident find_statements) => {
-        fn find_statements(&self, digests: &[$crate::storage::Hash]) -> ::std::result::Result<::std::vec::Vec<::std::option::Option<$crate::storage::FirstCopy>>, $crate::storage::StorageError> {
-            self.$f.find_statements(digests)
-        }
-    };
-    (@one $f:ident search) => {
-        fn search(&self, query: &$crate::storage::SearchQuery) -> ::std::result::Result<::std::vec::Vec<$crate::storage::EntryRecord>, $crate::storage::StorageError> {
-            self.$f.search(query)
-        }
-    };
-    (@one $f:ident key_events) => {
-        fn key_events(&self) -> ::std::result::Result<::std::vec::Vec<$crate::storage::KeyEventRecord>, $crate::storage::StorageError> {
-            self.$f.key_events()
-        }
-    };
-    (@one $f:ident add_cosignatures) => {
-        fn add_cosignatures(&self, size: u64, cosignatures: &[$crate::storage::NoteSignature]) -> ::std::result::Result<(), $crate::storage::StorageError> {
-            self.$f.add_cosignatures(size, cosignatures)
-        }
-    };
-    (@one $f:ident entries_per_day) => {
-        fn entries_per_day(&self, since_ms: i64) -> ::std::result::Result<::std::vec::Vec<$crate::storage::DayCount>, $crate::storage::StorageError> {
-            self.$f.entries_per_day(since_ms)
-        }
-    };
-    (@one $f:ident read_hashes) => {
-        fn read_hashes(&self, nodes: &[$crate::storage::NodeId]) -> ::std::result::Result<::std::vec::Vec<$crate::storage::Hash>, $crate::storage::StorageError> {
-            self.$f.read_hashes(nodes)
-        }
-    };
 }

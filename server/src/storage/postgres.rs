@@ -23,10 +23,10 @@ use super::postgres_schema::{db, migrate};
 use super::records::{
     Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, KeyEventRecord, LogIdentity, DAY_MS,
 };
-use super::{Hash, NodeId, SearchQuery, SearchTerms, Storage, StorageError};
+use super::{Hash, LogStore, NodeId, QueryStore, SearchQuery, SearchTerms, StorageError};
 
 /// The sequencer lease a node must hold for its batches to commit: every
-/// [`Storage::append_batch`] checks, under a row lock in the same transaction,
+/// [`LogStore::append_batch`] checks, under a row lock in the same transaction,
 /// that the lease row still names this holder and epoch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fence {
@@ -49,9 +49,7 @@ impl PostgresStorage {
     /// Connect to `url` (`postgres://user@host:port/db`, libpq URL syntax; the
     /// `options` parameter may set `-c search_path=…`), migrating the schema.
     pub fn open(url: &str, read_connections: usize) -> Result<Self, StorageError> {
-        let config: postgres::Config = url
-            .parse()
-            .map_err(|e| StorageError::Database(format!("invalid PostgreSQL URL: {e}")))?;
+        let config: postgres::Config = url.parse().map_err(db)?;
         Self::open_config(config, read_connections)
     }
 
@@ -82,13 +80,13 @@ impl PostgresStorage {
     ) -> Result<T, StorageError> {
         let mut guard = slot
             .lock()
-            .map_err(|_| StorageError::Database("connection poisoned".into()))?;
+            .map_err(|_| StorageError::fatal("connection poisoned"))?;
         if guard.as_ref().is_none_or(Client::is_closed) {
             *guard = Some(self.config.connect(NoTls).map_err(db)?);
         }
         let client = guard
             .as_mut()
-            .ok_or_else(|| StorageError::Database("no connection".into()))?;
+            .ok_or_else(|| StorageError::fatal("no connection"))?;
         let out = f(client);
         if client.is_closed() {
             *guard = None;
@@ -245,7 +243,7 @@ fn current_size(tx: &mut Transaction<'_>) -> Result<i64, StorageError> {
     Ok(row.get::<_, i64>(0))
 }
 
-impl Storage for PostgresStorage {
+impl LogStore for PostgresStorage {
     fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
         self.read(|tx| {
             let rows = tx
@@ -455,20 +453,6 @@ impl Storage for PostgresStorage {
         })
     }
 
-    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError> {
-        let since = to_i64(since)?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.read(|tx| {
-            let rows = tx
-                .query(
-                    "SELECT size, note, created_at FROM checkpoints WHERE size >= $1 ORDER BY size LIMIT $2",
-                    &[&since, &limit],
-                )
-                .map_err(db)?;
-            checkpoints_of(tx, &rows)
-        })
-    }
-
     fn add_cosignatures(
         &self,
         size: u64,
@@ -523,40 +507,6 @@ impl Storage for PostgresStorage {
             .collect())
     }
 
-    fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError> {
-        let (start, end) = (to_i64(start)?, to_i64(end)?);
-        self.read(|tx| {
-            let rows = tx
-                .query(
-                    "SELECT idx, leaf FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-                    &[&start, &end],
-                )
-                .map_err(db)?;
-            let mut out = Vec::with_capacity(rows.len());
-            for (expected, row) in (start..).zip(rows) {
-                if row.get::<_, i64>(0) != expected {
-                    return Err(StorageError::Corrupt(format!(
-                        "entry {expected} is missing"
-                    )));
-                }
-                out.push(row.get(1));
-            }
-            Ok(out)
-        })
-    }
-
-    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
-        self.read(|tx| {
-            tx.query_opt(
-                "SELECT idx FROM entries WHERE leaf_hash = $1",
-                &[&&leaf_hash[..]],
-            )
-            .map_err(db)?
-            .map(|r| to_u64(r.get(0)))
-            .transpose()
-        })
-    }
-
     fn find_statements(&self, digests: &[Hash]) -> Result<Vec<Option<FirstCopy>>, StorageError> {
         let digests: Vec<&[u8]> = digests.iter().map(|d| &d[..]).collect();
         self.read(|tx| {
@@ -598,6 +548,118 @@ impl Storage for PostgresStorage {
                     .transpose()
                 })
                 .collect()
+        })
+    }
+
+    fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
+        self.read(|tx| {
+            let rows = tx
+                .query(
+                    "SELECT idx, key_id, action, details FROM key_events ORDER BY idx",
+                    &[],
+                )
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| {
+                    let idx: i64 = r.get(0);
+                    let details = serde_json::from_str(r.get::<_, &str>(3))
+                        .map_err(|e| StorageError::Corrupt(format!("key event {idx}: {e}")))?;
+                    Ok(KeyEventRecord {
+                        index: to_u64(idx)?,
+                        key_id: r.get(1),
+                        action: r.get(2),
+                        details,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
+        if nodes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let levels: Vec<i16> = nodes.iter().map(|n| i16::from(n.level)).collect();
+        let indexes = nodes
+            .iter()
+            .map(|n| to_i64(n.index))
+            .collect::<Result<Vec<_>, _>>()?;
+        let found = self.read(|tx| {
+            let rows = tx
+                .query(
+                    "SELECT n.level, n.idx, n.hash FROM nodes n
+                     JOIN unnest($1::smallint[], $2::bigint[]) AS q(level, idx)
+                       ON n.level = q.level AND n.idx = q.idx",
+                    &[&levels, &indexes],
+                )
+                .map_err(db)?;
+            rows.into_iter()
+                .map(|r| {
+                    Ok((
+                        (r.get::<_, i16>(0), r.get::<_, i64>(1)),
+                        hash_from(r.get(2))?,
+                    ))
+                })
+                .collect::<Result<HashMap<_, _>, StorageError>>()
+        })?;
+        levels
+            .iter()
+            .zip(&indexes)
+            .map(|(l, i)| {
+                found.get(&(*l, *i)).copied().ok_or_else(|| {
+                    StorageError::Corrupt(format!("tree node level {l} index {i} is missing"))
+                })
+            })
+            .collect()
+    }
+}
+
+impl QueryStore for PostgresStorage {
+    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError> {
+        let since = to_i64(since)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|tx| {
+            let rows = tx
+                .query(
+                    "SELECT size, note, created_at FROM checkpoints WHERE size >= $1 ORDER BY size LIMIT $2",
+                    &[&since, &limit],
+                )
+                .map_err(db)?;
+            checkpoints_of(tx, &rows)
+        })
+    }
+
+    fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError> {
+        let (start, end) = (to_i64(start)?, to_i64(end)?);
+        self.read(|tx| {
+            let rows = tx
+                .query(
+                    "SELECT idx, leaf FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                    &[&start, &end],
+                )
+                .map_err(db)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for (expected, row) in (start..).zip(rows) {
+                if row.get::<_, i64>(0) != expected {
+                    return Err(StorageError::Corrupt(format!(
+                        "entry {expected} is missing"
+                    )));
+                }
+                out.push(row.get(1));
+            }
+            Ok(out)
+        })
+    }
+
+    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
+        self.read(|tx| {
+            tx.query_opt(
+                "SELECT idx FROM entries WHERE leaf_hash = $1",
+                &[&&leaf_hash[..]],
+            )
+            .map_err(db)?
+            .map(|r| to_u64(r.get(0)))
+            .transpose()
         })
     }
 
@@ -653,30 +715,6 @@ impl Storage for PostgresStorage {
         })
     }
 
-    fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
-        self.read(|tx| {
-            let rows = tx
-                .query(
-                    "SELECT idx, key_id, action, details FROM key_events ORDER BY idx",
-                    &[],
-                )
-                .map_err(db)?;
-            rows.iter()
-                .map(|r| {
-                    let idx: i64 = r.get(0);
-                    let details = serde_json::from_str(r.get::<_, &str>(3))
-                        .map_err(|e| StorageError::Corrupt(format!("key event {idx}: {e}")))?;
-                    Ok(KeyEventRecord {
-                        index: to_u64(idx)?,
-                        key_id: r.get(1),
-                        action: r.get(2),
-                        details,
-                    })
-                })
-                .collect()
-        })
-    }
-
     fn entries_per_day(&self, since_ms: i64) -> Result<Vec<DayCount>, StorageError> {
         let from = since_ms.div_euclid(DAY_MS) * DAY_MS;
         self.read(|tx| {
@@ -698,43 +736,5 @@ impl Storage for PostgresStorage {
                 })
                 .collect()
         })
-    }
-
-    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
-        if nodes.is_empty() {
-            return Ok(Vec::new());
-        }
-        let levels: Vec<i16> = nodes.iter().map(|n| i16::from(n.level)).collect();
-        let indexes = nodes
-            .iter()
-            .map(|n| to_i64(n.index))
-            .collect::<Result<Vec<_>, _>>()?;
-        let found = self.read(|tx| {
-            let rows = tx
-                .query(
-                    "SELECT n.level, n.idx, n.hash FROM nodes n
-                     JOIN unnest($1::smallint[], $2::bigint[]) AS q(level, idx)
-                       ON n.level = q.level AND n.idx = q.idx",
-                    &[&levels, &indexes],
-                )
-                .map_err(db)?;
-            rows.into_iter()
-                .map(|r| {
-                    Ok((
-                        (r.get::<_, i16>(0), r.get::<_, i64>(1)),
-                        hash_from(r.get(2))?,
-                    ))
-                })
-                .collect::<Result<HashMap<_, _>, StorageError>>()
-        })?;
-        levels
-            .iter()
-            .zip(&indexes)
-            .map(|(l, i)| {
-                found.get(&(*l, *i)).copied().ok_or_else(|| {
-                    StorageError::Corrupt(format!("tree node level {l} index {i} is missing"))
-                })
-            })
-            .collect()
     }
 }

@@ -49,7 +49,7 @@ impl LeaseStore for PostgresStorage {
             let mut fence = self
                 .fence
                 .lock()
-                .map_err(|_| StorageError::Database("fence poisoned".into()))?;
+                .map_err(|_| StorageError::fatal("fence poisoned"))?;
             *fence = Some(Fence {
                 holder: holder.to_string(),
                 epoch,

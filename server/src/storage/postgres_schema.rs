@@ -193,10 +193,92 @@ pub fn migrate(client: &mut Client) -> Result<(), StorageError> {
     }
 }
 
+/// A PostgreSQL error, transient when a retry may succeed (see [`is_transient`]).
 pub(super) fn db(e: postgres::Error) -> StorageError {
-    // The driver's Display omits the server's message; include it when present.
-    match e.as_db_error() {
-        Some(d) => StorageError::Database(format!("{}: {}", d.code().code(), d.message())),
-        None => StorageError::Database(e.to_string()),
+    StorageError::Database {
+        transient: is_transient(&e),
+        source: Box::new(e),
+    }
+}
+
+/// Connection failures (the connection closed, could not be made or broke
+/// mid-call: class 08 or an I/O error on the socket), `serialization_failure`,
+/// `deadlock_detected` and class 57P (the server shutting down or starting).
+/// Everything else (constraint violations, bad SQL, a failed type conversion,
+/// disk full on the server) will fail again.
+pub(super) fn is_transient(e: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    if let Some(code) = e.code() {
+        return *code == SqlState::T_R_SERIALIZATION_FAILURE
+            || *code == SqlState::T_R_DEADLOCK_DETECTED
+            || code.code().starts_with("57P")
+            || code.code().starts_with("08");
+    }
+    e.is_closed() || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A client on the test database (`source .ci/postgres`), or `None` (skipped).
+    fn client() -> Option<Client> {
+        let url = std::env::var("GLASSBOX_TEST_POSTGRES").ok()?;
+        Some(Client::connect(&url, postgres::NoTls).expect("connect to test PostgreSQL"))
+    }
+
+    /// The error of a statement raising SQLSTATE `code` on the server.
+    fn raised(c: &mut Client, code: &str) -> StorageError {
+        let sql = format!("DO $$ BEGIN RAISE EXCEPTION 'raised' USING ERRCODE = '{code}'; END $$");
+        db(c.batch_execute(&sql).unwrap_err())
+    }
+
+    #[test]
+    fn serialization_deadlock_and_shutdown_are_transient_and_the_rest_fatal() {
+        let Some(mut c) = client() else {
+            eprintln!("SKIPPED: GLASSBOX_TEST_POSTGRES not set");
+            return;
+        };
+        for code in ["40001", "40P01", "57P01", "57P03", "08006"] {
+            assert!(raised(&mut c, code).is_transient(), "{code}");
+        }
+        // unique_violation, division_by_zero, disk_full, io_error, syntax_error
+        for code in ["23505", "22012", "53100", "58030", "42601"] {
+            assert!(!raised(&mut c, code).is_transient(), "{code}");
+        }
+        // The server's message survives in the error's text.
+        assert!(raised(&mut c, "40001").to_string().contains("raised"));
+    }
+
+    #[test]
+    fn a_server_nobody_listens_on_is_transient() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("postgres://nobody@127.0.0.1:{port}/none?connect_timeout=5");
+        let err = Client::connect(&url, postgres::NoTls)
+            .map(drop)
+            .map_err(db)
+            .unwrap_err();
+        assert!(err.is_transient(), "{err}");
+    }
+
+    #[test]
+    fn a_connection_the_server_terminated_is_transient() {
+        let (Some(mut victim), Some(mut admin)) = (client(), client()) else {
+            eprintln!("SKIPPED: GLASSBOX_TEST_POSTGRES not set");
+            return;
+        };
+        let pid: i32 = victim
+            .query_one("SELECT pg_backend_pid()", &[])
+            .unwrap()
+            .get(0);
+        admin
+            .execute("SELECT pg_terminate_backend($1)", &[&pid])
+            .unwrap();
+        let err = victim.batch_execute("SELECT 1").map_err(db).unwrap_err();
+        assert!(err.is_transient(), "{err}");
     }
 }

@@ -81,7 +81,7 @@ pub(super) fn statement_digest_of_leaf(
 }
 
 /// The first logged entry carrying a statement, as the sequencer's duplicate
-/// check needs it ([`Storage::find_statements`](super::Storage::find_statements)).
+/// check needs it ([`LogStore::find_statements`](super::LogStore::find_statements)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FirstCopy {
     pub index: u64,

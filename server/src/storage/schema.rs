@@ -297,21 +297,74 @@ fn run_migrations(conn: &mut Connection, found: i64) -> Result<(), StorageError>
     Ok(())
 }
 
+/// A SQLite error, transient when another connection held a lock past the busy
+/// timeout (`SQLITE_BUSY`, `SQLITE_LOCKED`); disk I/O, a full disk or a corrupt
+/// file are not.
 pub(super) fn db(e: rusqlite::Error) -> StorageError {
-    StorageError::Database(e.to_string())
+    let transient = matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    );
+    StorageError::Database {
+        source: Box::new(e),
+        transient,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::storage::sqlite::SqliteStorage;
+
     use crate::storage::{
-        Batch, CheckpointRecord, EntryRecord, FirstCopy, Hash, NodeId, SearchQuery, SearchTerms,
-        Storage,
+        Batch, CheckpointRecord, EntryRecord, FirstCopy, Hash, LogStore, NodeId, QueryStore,
+        SearchQuery, SearchTerms,
     };
     use ed25519_dalek::SigningKey;
     use glassbox_core::dsse::Envelope;
 
+    fn sqlite_failure(code: std::ffi::c_int) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn a_busy_or_locked_database_is_transient() {
+        assert!(db(sqlite_failure(rusqlite::ffi::SQLITE_BUSY)).is_transient());
+        assert!(db(sqlite_failure(rusqlite::ffi::SQLITE_LOCKED)).is_transient());
+    }
+
+    #[test]
+    fn disk_io_a_full_disk_and_corruption_are_fatal() {
+        for code in [
+            rusqlite::ffi::SQLITE_IOERR,
+            rusqlite::ffi::SQLITE_FULL,
+            rusqlite::ffi::SQLITE_CORRUPT,
+            rusqlite::ffi::SQLITE_READONLY,
+        ] {
+            assert!(!db(sqlite_failure(code)).is_transient(), "code {code}");
+        }
+        assert!(!db(rusqlite::Error::QueryReturnedNoRows).is_transient());
+    }
+
+    #[test]
+    fn a_real_lock_held_by_another_connection_is_transient() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("busy.db");
+        let holder = Connection::open(&path).unwrap();
+        holder
+            .execute_batch("CREATE TABLE t (x); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);")
+            .unwrap();
+        let other = Connection::open(&path).unwrap();
+        other.busy_timeout(std::time::Duration::ZERO).unwrap();
+        let err = other
+            .execute("INSERT INTO t VALUES (2)", [])
+            .map_err(db)
+            .unwrap_err();
+        assert!(err.is_transient(), "{err}");
+        // The driver's error is kept as the source, not flattened to text.
+        let source = std::error::Error::source(&err).unwrap();
+        assert!(source.is::<rusqlite::Error>());
+    }
     /// The canonical leaf of an envelope of statement `n` signed by the keys of
     /// `seeds`, and its statement digest.
     fn envelope(n: u8, seeds: &[u8]) -> (Vec<u8>, Hash) {

@@ -25,7 +25,7 @@ use super::records::{
     Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, KeyEventRecord, LogIdentity, DAY_MS,
 };
 use super::schema::{db, migrate};
-use super::{Hash, NodeId, SearchQuery, SearchTerms, Storage, StorageError};
+use super::{Hash, LogStore, NodeId, QueryStore, SearchQuery, SearchTerms, StorageError};
 
 /// A log stored in one SQLite file.
 pub struct SqliteStorage {
@@ -94,7 +94,10 @@ impl Checkpointer {
                     }
                 }
             })
-            .map_err(|e| StorageError::Database(format!("starting the checkpointer: {e}")))?;
+            .map_err(|e| StorageError::Database {
+                source: Box::new(e),
+                transient: false,
+            })?;
         Ok(Checkpointer {
             wake: Some(wake),
             thread: Some(thread),
@@ -175,7 +178,7 @@ impl SqliteStorage {
         let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
         let mut conn = self.readers[i]
             .lock()
-            .map_err(|_| StorageError::Database("read connection poisoned".into()))?;
+            .map_err(|_| StorageError::fatal("read connection poisoned"))?;
         let tx = conn.transaction().map_err(db)?;
         let out = f(&tx)?;
         tx.finish().map_err(db)?;
@@ -189,7 +192,7 @@ impl SqliteStorage {
         let mut conn = self
             .writer
             .lock()
-            .map_err(|_| StorageError::Database("write connection poisoned".into()))?;
+            .map_err(|_| StorageError::fatal("write connection poisoned"))?;
         if std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > self.wal_limit) {
             // The checkpointer fell behind (DEFAULT_WAL_LIMIT_BYTES): copy every
             // frame and empty the WAL before writing more. Busy readers make it
@@ -226,7 +229,7 @@ fn configure(conn: &Connection) -> Result<(), StorageError> {
         .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
         .map_err(db)?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StorageError::Database(format!(
+        return Err(StorageError::fatal(format!(
             "cannot enable WAL journal mode (got {mode})"
         )));
     }
@@ -429,7 +432,7 @@ fn with_cosignatures(
     Ok(record)
 }
 
-impl Storage for SqliteStorage {
+impl LogStore for SqliteStorage {
     fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
         self.read(|tx| {
             let get = |key: &str| -> Result<Option<String>, StorageError> {
@@ -488,7 +491,7 @@ impl Storage for SqliteStorage {
                 match leaves.get(&e.index) {
                     Some(h) if *h == e.leaf_hash => {}
                     Some(_) => {
-                        return Err(StorageError::Database(format!(
+                        return Err(StorageError::fatal(format!(
                             "entry {}'s leaf hash differs from its level-0 node in the batch",
                             e.index
                         )))
@@ -610,22 +613,6 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError> {
-        let since = to_i64(since)?;
-        self.read(|tx| {
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT size, note, created_at FROM checkpoints WHERE size >= ?1 ORDER BY size LIMIT ?2",
-                )
-                .map_err(db)?;
-            let rows = stmt
-                .query_map(params![since, limit as i64], checkpoint_row)
-                .map_err(db)?;
-            let rows = rows.collect::<Result<Vec<_>, _>>().map_err(db)?;
-            rows.into_iter().map(|r| with_cosignatures(tx, r)).collect()
-        })
-    }
-
     fn add_cosignatures(
         &self,
         size: u64,
@@ -673,6 +660,141 @@ impl Storage for SqliteStorage {
         })
     }
 
+    fn find_statements(&self, digests: &[Hash]) -> Result<Vec<Option<FirstCopy>>, StorageError> {
+        self.read(|tx| {
+            // Served by the entries_statement index alone: a miss reads no row.
+            let mut first = tx
+                .prepare_cached("SELECT idx FROM entries WHERE statement = ?1 ORDER BY idx LIMIT 1")
+                .map_err(db)?;
+            let mut by_index = tx
+                .prepare_cached(&format!("{ENTRY_SELECT} WHERE e.idx = ?1"))
+                .map_err(db)?;
+            digests
+                .iter()
+                .map(|d| {
+                    let Some(idx) = first
+                        .query_row([&d[..]], |r| r.get::<_, i64>(0))
+                        .optional()
+                        .map_err(db)?
+                    else {
+                        return Ok(None);
+                    };
+                    // A hit is a re-submission, which is rare: the first copy's
+                    // signers come from its whole record, in the same snapshot.
+                    let row = by_index.query_row([idx], entry_row).map_err(db)?;
+                    let e = complete_entries(tx, vec![row])?
+                        .pop()
+                        .ok_or_else(|| StorageError::Corrupt(format!("entry {idx} vanished")))?;
+                    Ok(Some(FirstCopy {
+                        index: e.index,
+                        signers: e.signers,
+                    }))
+                })
+                .collect()
+        })
+    }
+
+    fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
+        self.read(|tx| {
+            let mut stmt = tx
+                .prepare_cached("SELECT idx, key_id, action, details FROM key_events ORDER BY idx")
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                })
+                .map_err(db)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (idx, key_id, action, details) = row.map_err(db)?;
+                let details = serde_json::from_str(&details)
+                    .map_err(|e| StorageError::Corrupt(format!("key event {idx}: {e}")))?;
+                out.push(KeyEventRecord {
+                    index: idx as u64,
+                    key_id,
+                    action,
+                    details,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
+        self.read(|tx| {
+            let mut one = tx
+                .prepare_cached("SELECT hash FROM nodes WHERE level = ?1 AND idx = ?2")
+                .map_err(db)?;
+            let mut range = tx
+                .prepare_cached(
+                    "SELECT idx, hash FROM nodes WHERE level = ?1 AND idx BETWEEN ?2 AND ?3 ORDER BY idx",
+                )
+                .map_err(db)?;
+            let missing = |node: &NodeId| {
+                StorageError::Corrupt(format!(
+                    "tree node level {} index {} is missing",
+                    node.level, node.index
+                ))
+            };
+            let mut out = Vec::with_capacity(nodes.len());
+            let mut rest = nodes;
+            while let Some(first) = rest.first() {
+                // A run of consecutive nodes of one level (a cache tile's row) is
+                // one range read.
+                let run = 1 + rest
+                    .windows(2)
+                    .take_while(|w| w[1].level == w[0].level && w[1].index == w[0].index + 1)
+                    .count();
+                if run < RANGE_READ_MIN {
+                    let blob: Option<Vec<u8>> = one
+                        .query_row(params![first.level, to_i64(first.index)?], |r| r.get(0))
+                        .optional()
+                        .map_err(db)?;
+                    out.push(hash_from(blob.ok_or_else(|| missing(first))?)?);
+                    rest = &rest[1..];
+                    continue;
+                }
+                let last = to_i64(first.index + run as u64 - 1)?;
+                let mut rows = range
+                    .query(params![first.level, to_i64(first.index)?, last])
+                    .map_err(db)?;
+                for node in &rest[..run] {
+                    let row = rows.next().map_err(db)?.ok_or_else(|| missing(node))?;
+                    let idx: i64 = row.get(0).map_err(db)?;
+                    if idx != to_i64(node.index)? {
+                        return Err(missing(node));
+                    }
+                    out.push(hash_from(row.get(1).map_err(db)?)?);
+                }
+                rest = &rest[run..];
+            }
+            Ok(out)
+        })
+    }
+}
+
+impl QueryStore for SqliteStorage {
+    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError> {
+        let since = to_i64(since)?;
+        self.read(|tx| {
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT size, note, created_at FROM checkpoints WHERE size >= ?1 ORDER BY size LIMIT ?2",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![since, limit as i64], checkpoint_row)
+                .map_err(db)?;
+            let rows = rows.collect::<Result<Vec<_>, _>>().map_err(db)?;
+            rows.into_iter().map(|r| with_cosignatures(tx, r)).collect()
+        })
+    }
+
     fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError> {
         let (start, end) = (to_i64(start)?, to_i64(end)?);
         self.read(|tx| {
@@ -708,40 +830,6 @@ impl Storage for SqliteStorage {
                 .optional()
                 .map(|o| o.map(|i| i as u64))
                 .map_err(db)
-        })
-    }
-
-    fn find_statements(&self, digests: &[Hash]) -> Result<Vec<Option<FirstCopy>>, StorageError> {
-        self.read(|tx| {
-            // Served by the entries_statement index alone: a miss reads no row.
-            let mut first = tx
-                .prepare_cached("SELECT idx FROM entries WHERE statement = ?1 ORDER BY idx LIMIT 1")
-                .map_err(db)?;
-            let mut by_index = tx
-                .prepare_cached(&format!("{ENTRY_SELECT} WHERE e.idx = ?1"))
-                .map_err(db)?;
-            digests
-                .iter()
-                .map(|d| {
-                    let Some(idx) = first
-                        .query_row([&d[..]], |r| r.get::<_, i64>(0))
-                        .optional()
-                        .map_err(db)?
-                    else {
-                        return Ok(None);
-                    };
-                    // A hit is a re-submission, which is rare: the first copy's
-                    // signers come from its whole record, in the same snapshot.
-                    let row = by_index.query_row([idx], entry_row).map_err(db)?;
-                    let e = complete_entries(tx, vec![row])?
-                        .pop()
-                        .ok_or_else(|| StorageError::Corrupt(format!("entry {idx} vanished")))?;
-                    Ok(Some(FirstCopy {
-                        index: e.index,
-                        signers: e.signers,
-                    }))
-                })
-                .collect()
         })
     }
 
@@ -802,37 +890,6 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
-        self.read(|tx| {
-            let mut stmt = tx
-                .prepare_cached("SELECT idx, key_id, action, details FROM key_events ORDER BY idx")
-                .map_err(db)?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                    ))
-                })
-                .map_err(db)?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (idx, key_id, action, details) = row.map_err(db)?;
-                let details = serde_json::from_str(&details)
-                    .map_err(|e| StorageError::Corrupt(format!("key event {idx}: {e}")))?;
-                out.push(KeyEventRecord {
-                    index: idx as u64,
-                    key_id,
-                    action,
-                    details,
-                });
-            }
-            Ok(out)
-        })
-    }
-
     fn entries_per_day(&self, since_ms: i64) -> Result<Vec<DayCount>, StorageError> {
         let from = since_ms.div_euclid(DAY_MS) * DAY_MS;
         self.read(|tx| {
@@ -853,58 +910,6 @@ impl Storage for SqliteStorage {
                 })
                 .map_err(db)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(db)
-        })
-    }
-
-    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
-        self.read(|tx| {
-            let mut one = tx
-                .prepare_cached("SELECT hash FROM nodes WHERE level = ?1 AND idx = ?2")
-                .map_err(db)?;
-            let mut range = tx
-                .prepare_cached(
-                    "SELECT idx, hash FROM nodes WHERE level = ?1 AND idx BETWEEN ?2 AND ?3 ORDER BY idx",
-                )
-                .map_err(db)?;
-            let missing = |node: &NodeId| {
-                StorageError::Corrupt(format!(
-                    "tree node level {} index {} is missing",
-                    node.level, node.index
-                ))
-            };
-            let mut out = Vec::with_capacity(nodes.len());
-            let mut rest = nodes;
-            while let Some(first) = rest.first() {
-                // A run of consecutive nodes of one level (a cache tile's row) is
-                // one range read.
-                let run = 1 + rest
-                    .windows(2)
-                    .take_while(|w| w[1].level == w[0].level && w[1].index == w[0].index + 1)
-                    .count();
-                if run < RANGE_READ_MIN {
-                    let blob: Option<Vec<u8>> = one
-                        .query_row(params![first.level, to_i64(first.index)?], |r| r.get(0))
-                        .optional()
-                        .map_err(db)?;
-                    out.push(hash_from(blob.ok_or_else(|| missing(first))?)?);
-                    rest = &rest[1..];
-                    continue;
-                }
-                let last = to_i64(first.index + run as u64 - 1)?;
-                let mut rows = range
-                    .query(params![first.level, to_i64(first.index)?, last])
-                    .map_err(db)?;
-                for node in &rest[..run] {
-                    let row = rows.next().map_err(db)?.ok_or_else(|| missing(node))?;
-                    let idx: i64 = row.get(0).map_err(db)?;
-                    if idx != to_i64(node.index)? {
-                        return Err(missing(node));
-                    }
-                    out.push(hash_from(row.get(1).map_err(db)?)?);
-                }
-                rest = &rest[run..];
-            }
-            Ok(out)
         })
     }
 }
