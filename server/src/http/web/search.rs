@@ -21,6 +21,8 @@ pub const PAGE_LIMIT: usize = 25;
 /// ignored, as a page should not fail over a parameter it does not use.
 #[derive(Deserialize, Default, Clone)]
 pub struct SearchForm {
+    // serde reads a flattened struct from buffered text, which suits the filter
+    // because every field of it is a string; `limit`, a number, stays out here.
     #[serde(flatten)]
     pub filter: SearchFilter,
     pub cursor: Option<String>,
