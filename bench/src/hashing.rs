@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::envelopes::{policy_toml, Cast};
 use crate::measure::{compare, shell, Compared, Contender};
 use crate::report::{ratio, Report, Target};
-use crate::server::{agent, get, Server};
+use crate::server::Server;
 use crate::{gen, Ctx};
 
 fn glassbox(ctx: &Ctx) -> impl Fn(&[&str]) -> Command + 'static {
@@ -233,24 +233,20 @@ pub fn verify(ctx: &Ctx, rep: &mut Report) -> Result<()> {
     }
     let data = ctx.work.join("verify-data");
     let server = Server::start(&ctx.bin_dir, &data, &[])?;
-    let a = agent(std::time::Duration::from_secs(60));
     let cast = Cast::new();
     for env in cast.registrations(&server.operator_key()?)? {
-        server.submit(&a, &env)?;
+        server.submit(&env)?;
     }
     let mut bundles = Vec::new();
     for file in [&small, &big] {
         let digest = sha256_of(file)?;
         for env in cast.story(digest)? {
-            server.submit(&a, &env)?;
+            server.submit(&env)?;
         }
-        let (status, body) = get(
-            &a,
-            &format!("{}/api/v1/bundle?artifact={digest}", server.url),
-        )?;
-        if status != 200 {
-            bail!("bundle for {digest}: {status}");
-        }
+        let (_, body) = server
+            .client
+            .bundle(&digest.to_string())
+            .with_context(|| format!("bundle for {digest}"))?;
         let path = file.with_extension("bundle.json");
         std::fs::write(&path, body)?;
         bundles.push(path);
@@ -343,10 +339,7 @@ fn sha256_of(path: &Path) -> Result<glassbox_core::digest::Sha256Digest> {
 fn log_vkey(server: &Server) -> Result<String> {
     let key = glassbox_keys::load_verifying_key(&server.data.join("log.pem"))
         .context("reading the log key")?;
-    let (_, cp) = get(
-        &agent(std::time::Duration::from_secs(5)),
-        &format!("{}/checkpoint", server.url),
-    )?;
+    let cp = server.client.checkpoint()?;
     let origin = String::from_utf8_lossy(&cp)
         .lines()
         .next()

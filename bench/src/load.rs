@@ -9,6 +9,11 @@
 //! baseline it replaced (one OS thread and one blocking `ureq` agent per
 //! submitter), kept so the report can show what the generator itself costs.
 //! Both record the harness process's CPU time during the load.
+//!
+//! Neither uses the library client (`glassbox_cli::client`): it decodes every
+//! answer into typed values and builds each request afresh, work that would be
+//! counted in the generator's CPU time and in every latency, where the load only
+//! needs each answer's status and size.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

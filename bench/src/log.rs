@@ -15,7 +15,7 @@ use crate::envelopes::{self, key, register};
 use crate::load::{self, spread, Generator, LoadResult};
 use crate::measure::median;
 use crate::report::{ratio, size, Report, Target};
-use crate::server::{agent, Server};
+use crate::server::Server;
 use crate::{seed, Ctx};
 
 /// Flags for the load runs: rate limits out of the way (every client is one
@@ -54,14 +54,15 @@ fn start(ctx: &Ctx, data: &std::path::Path, flags: &[String]) -> Result<Server> 
 
 /// Builder keys that sign the load, registered by the quickstart operator.
 pub fn register_builders(server: &Server, count: u64) -> Result<Vec<ed25519_dalek::SigningKey>> {
-    let a = agent(Duration::from_secs(30));
     let operator = server.operator_key()?;
     let keys: Vec<_> = (0..count).map(|i| key(500 + i)).collect();
     for (i, k) in keys.iter().enumerate() {
-        server.submit(
-            &a,
-            &register(&operator, k, &format!("builder {i}"), vec![Role::Builder])?,
-        )?;
+        server.submit(&register(
+            &operator,
+            k,
+            &format!("builder {i}"),
+            vec![Role::Builder],
+        )?)?;
     }
     Ok(keys)
 }
@@ -176,8 +177,7 @@ pub fn ingest(ctx: &Ctx, rep: &mut Report) -> Result<()> {
     let server = start(ctx, &data, &flags)?;
     // First one small entry, for the size of a receipt the floor answers with.
     let probe = envelopes::builds(&keys, 1 << 40, 1, 0)?.remove(0);
-    let receipt_bytes =
-        serde_json::to_vec(&server.submit(&agent(Duration::from_secs(30)), &probe)?)?.len();
+    let receipt_bytes = serde_json::to_vec(&server.submit(&probe)?)?.len();
     let pad = 4096;
     let big_count = (sc.ingest_envelopes / 10).max(100);
     let big_bodies = load::bodies(&envelopes::builds(&keys, 1 << 36, big_count, pad)?);
@@ -550,13 +550,7 @@ fn free_bytes(path: &std::path::Path) -> Result<u64> {
 
 /// The size of `server`'s newest checkpoint (the second line of its note).
 fn logged_size(server: &Server) -> Result<u64> {
-    let (status, body) = crate::server::get(
-        &agent(Duration::from_secs(30)),
-        &format!("{}/checkpoint", server.url),
-    )?;
-    if status != 200 {
-        bail!("GET /checkpoint answered {status}");
-    }
+    let body = server.client.checkpoint()?;
     let text = String::from_utf8_lossy(&body);
     text.lines()
         .nth(1)

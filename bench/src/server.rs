@@ -7,12 +7,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use ed25519_dalek::SigningKey;
+use glassbox_cli::client::LogClient;
+use glassbox_core::bundle::Receipt;
 use glassbox_core::dsse::Envelope;
 
 /// A running server.
 pub struct Server {
     child: Child,
     pub url: String,
+    /// The library client, for requests whose time is not measured.
+    pub client: LogClient,
     pub data: PathBuf,
     started: Instant,
     /// Spawn → first `200 /healthz`.
@@ -106,9 +110,11 @@ impl Server {
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
+        let client = LogClient::new(&url, Duration::from_secs(60))?;
         let mut server = Server {
             child,
             url,
+            client,
             data: data.to_path_buf(),
             started,
             to_healthy: Duration::ZERO,
@@ -173,16 +179,12 @@ impl Server {
     }
 
     /// Submit one envelope and require 201 (or 200 for a duplicate).
-    pub fn submit(&self, agent: &ureq::Agent, envelope: &Envelope) -> Result<serde_json::Value> {
-        let url = format!("{}/api/v1/entries", self.url);
-        let (status, body) = post(agent, &url, &envelope.to_canonical_json())?;
-        if status != 201 && status != 200 {
-            bail!(
-                "submission refused ({status}): {}",
-                String::from_utf8_lossy(&body)
-            );
-        }
-        Ok(serde_json::from_slice(&body)?)
+    pub fn submit(&self, envelope: &Envelope) -> Result<Receipt> {
+        let submitted = self
+            .client
+            .submit(&envelope.to_canonical_json())
+            .context("submission refused")?;
+        Ok(submitted.receipt)
     }
 }
 
@@ -195,7 +197,9 @@ impl Drop for Server {
     }
 }
 
-/// Poll `url` until it answers 200 (30 s at most); the time since `start`.
+/// Poll `url` until it answers 200 (30 s at most); the time since `start`. A bare
+/// GET rather than the library client: this time is measured (cold start), and
+/// only the status matters.
 fn poll_ok(agent: &ureq::Agent, url: &str, start: Instant) -> Result<Duration> {
     let deadline = start + Duration::from_secs(30);
     loop {

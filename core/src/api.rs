@@ -59,6 +59,20 @@ pub struct SearchFilter {
 }
 
 impl SearchFilter {
+    /// Every filter's query parameter name, in the order the fields are declared. A
+    /// server that accepts these next to keys of its own checks unknown keys against
+    /// this list: serde cannot refuse unknown fields of a flattened struct.
+    pub const KEYS: [&'static str; 8] = [
+        "artifact",
+        "commit",
+        "dirhash",
+        "repository",
+        "signer",
+        "kind",
+        "since",
+        "until",
+    ];
+
     /// The given filters as query parameters, in the order the fields are declared.
     pub fn query_pairs(&self) -> Vec<(&'static str, &str)> {
         [

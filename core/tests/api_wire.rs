@@ -93,3 +93,30 @@ fn a_search_filter_sends_only_the_given_parameters_under_their_wire_names() {
         serde_json::json!({})
     );
 }
+
+#[test]
+fn the_search_filter_keys_are_its_wire_names_in_declaration_order() {
+    let every = SearchFilter {
+        artifact: Some("a".to_owned()),
+        commit: Some("c".to_owned()),
+        dirhash: Some("d".to_owned()),
+        repository: Some("r".to_owned()),
+        signer: Some("s".to_owned()),
+        kind: Some("k".to_owned()),
+        since: Some("t0".to_owned()),
+        until: Some("t1".to_owned()),
+    };
+    let sent: Vec<&str> = every.query_pairs().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(sent, SearchFilter::KEYS);
+    let json = serde_json::to_value(&every).unwrap();
+    let mut names: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut keys = SearchFilter::KEYS.to_vec();
+    names.sort_unstable();
+    keys.sort_unstable();
+    assert_eq!(names, keys);
+}

@@ -7,6 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use glassbox_core::api::{ErrorBody, ErrorDetail};
 use glassbox_core::registry::RegistryError;
 
 use crate::log::error::LogError;
@@ -246,7 +247,12 @@ impl IntoResponse for AppError {
         } else {
             self.to_string()
         };
-        let body = serde_json::json!({"error": {"code": self.code(), "message": message}});
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message,
+            },
+        };
         let mut resp = (status, Json(body)).into_response();
         if let Some(secs) = self.retry_after() {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
@@ -294,6 +300,16 @@ mod tests {
             StorageError::Corrupt("entry 3".into()),
         )));
         assert_eq!(lookup.code(), "internal");
+    }
+
+    #[tokio::test]
+    async fn the_body_is_the_core_error_body() {
+        let resp = AppError::BadRequest("limit must be at least 1".into()).into_response();
+        let body = axum::body::to_bytes(resp.into_body(), 1024).await.unwrap();
+        assert_eq!(
+            &body[..],
+            br#"{"error":{"code":"bad_request","message":"limit must be at least 1"}}"#
+        );
     }
 
     #[test]

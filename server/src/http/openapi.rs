@@ -484,6 +484,11 @@ pub fn document() -> Value {
 fn schemas() -> Value {
     let hex = json!({"type": "string", "pattern": "^[0-9a-f]{64}$"});
     let strings = json!({"type": "array", "items": {"type": "string"}});
+    // Error, SearchHit, SearchPage, InclusionProof, ConsistencyProof and
+    // CheckpointHistory describe the types of `glassbox_core::api` the handlers send
+    // (ErrorBody, SearchHit, SearchPage, InclusionProof, ConsistencyProof,
+    // CheckpointPage). The component names are part of the published document, so
+    // they keep their names where the Rust types differ.
     json!({
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {
             "type": "object", "required": ["code", "message"],

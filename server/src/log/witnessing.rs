@@ -19,10 +19,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
+use glassbox_core::api::add_checkpoint::encode_add_checkpoint;
 use glassbox_core::cosignature::CosignatureVerifierKey;
-use glassbox_core::merkle::consistency_proof;
+use glassbox_core::merkle::{consistency_proof, Hash};
 use glassbox_core::note::{Note, NoteSignature};
 use tokio::sync::watch;
 
@@ -236,14 +235,8 @@ fn ask(
 }
 
 /// One `POST <prefix>/add-checkpoint`.
-fn post(witness: &Witness, old: u64, proof: &[[u8; 32]], note: &[u8]) -> Reply {
-    let mut body = format!("old {old}\n").into_bytes();
-    for hash in proof {
-        body.extend_from_slice(STANDARD.encode(hash).as_bytes());
-        body.push(b'\n');
-    }
-    body.push(b'\n');
-    body.extend_from_slice(note);
+fn post(witness: &Witness, old: u64, proof: &[Hash], note: &[u8]) -> Reply {
+    let body = encode_add_checkpoint(old, proof, note);
     let response = witness
         .agent
         .post(&witness.url)

@@ -5,7 +5,8 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use glassbox_core::api::{CheckpointItem, CheckpointPage};
+use serde::Deserialize;
 
 use crate::http::error::AppError;
 use crate::http::extract::Q;
@@ -36,27 +37,10 @@ pub struct HistoryQuery {
     limit: Option<usize>,
 }
 
-#[derive(Serialize)]
-pub struct HistoryItem {
-    size: u64,
-    #[serde(rename = "createdAt")]
-    created_at: String,
-    /// The signed note text.
-    checkpoint: String,
-}
-
-#[derive(Serialize)]
-pub struct History {
-    checkpoints: Vec<HistoryItem>,
-    /// Pass as `since` to continue; absent on the last page.
-    #[serde(rename = "nextSince", skip_serializing_if = "Option::is_none")]
-    next_since: Option<u64>,
-}
-
 pub async fn history(
     State(state): State<AppState>,
     Q(q): Q<HistoryQuery>,
-) -> Result<Json<History>, AppError> {
+) -> Result<Json<CheckpointPage>, AppError> {
     let limit = crate::http::routes::search::check_limit(q.limit)?;
     let since = q.since.unwrap_or(0);
     let rows = state
@@ -66,13 +50,13 @@ pub async fn history(
     let checkpoints = rows
         .into_iter()
         .take(limit)
-        .map(|c| HistoryItem {
+        .map(|c| CheckpointItem {
             size: c.size,
             created_at: rfc3339_ms(c.created_at_ms),
             checkpoint: String::from_utf8_lossy(&c.note).into_owned(),
         })
         .collect();
-    Ok(Json(History {
+    Ok(Json(CheckpointPage {
         checkpoints,
         next_since,
     }))

@@ -6,6 +6,7 @@
 //! through a channel of [`CHANNEL_PAGES`] slots, so at most a few pages exist
 //! at once and a slow client slows the reader instead of filling memory.
 
+use std::fmt;
 use std::io;
 
 use axum::body::{Body, Bytes};
@@ -14,11 +15,13 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use glassbox_core::api::SearchFilter;
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::http::error::AppError;
-use crate::http::extract::Q;
+use crate::http::extract::{concat_keys, read_filter_query, read_once, Q};
 use crate::http::routes::search::{to_query, SearchParams};
 use crate::http::state::AppState;
 use crate::log::clock::rfc3339_ms;
@@ -29,19 +32,39 @@ pub const EXPORT_PAGE: usize = 1000;
 /// Formatted pages buffered between the reader and the client.
 pub const CHANNEL_PAGES: usize = 2;
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+/// The parameters of `GET /api/v1/export`: the search filter ([`SearchFilter`]) and
+/// the format. Any other key, a cursor or limit included, is refused.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ExportParams {
-    pub artifact: Option<String>,
-    pub commit: Option<String>,
-    pub dirhash: Option<String>,
-    pub repository: Option<String>,
-    pub signer: Option<String>,
-    pub kind: Option<String>,
-    pub since: Option<String>,
-    pub until: Option<String>,
+    pub filter: SearchFilter,
     /// `jsonl` (default) or `csv`.
     pub format: Option<String>,
+}
+
+impl ExportParams {
+    /// Every key the query may hold, as its unknown-key error lists them.
+    pub const KEYS: &'static [&'static str] = &concat_keys::<9>(&SearchFilter::KEYS, &["format"]);
+}
+
+impl<'de> Deserialize<'de> for ExportParams {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Params;
+        impl<'de> Visitor<'de> for Params {
+            type Value = ExportParams;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("export parameters")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ExportParams, A::Error> {
+                let mut format = None;
+                // "format" is the only key of KEYS that is not the filter's.
+                let filter = read_filter_query(map, ExportParams::KEYS, |key, map| {
+                    read_once(&mut format, key, map)
+                })?;
+                Ok(ExportParams { filter, format })
+            }
+        }
+        d.deserialize_map(Params)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -226,14 +249,7 @@ pub async fn export(
 ) -> Result<Response, AppError> {
     let format = format_of(&p)?;
     let query = to_query(&SearchParams {
-        artifact: p.artifact,
-        commit: p.commit,
-        dirhash: p.dirhash,
-        repository: p.repository,
-        signer: p.signer,
-        kind: p.kind,
-        since: p.since,
-        until: p.until,
+        filter: p.filter,
         cursor: None,
         limit: Some(EXPORT_PAGE),
     })?;

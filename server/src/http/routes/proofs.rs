@@ -14,8 +14,9 @@ use axum::extract::State;
 use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use glassbox_core::api::{ConsistencyProof, InclusionProof};
 use glassbox_core::merkle::{self, HashReadError, HashReader};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::http::error::AppError;
 use crate::http::extract::Q;
@@ -29,35 +30,11 @@ pub struct InclusionParams {
     size: u64,
 }
 
-#[derive(Serialize, Deserialize, Debug)]
-pub struct InclusionProof {
-    pub index: u64,
-    pub size: u64,
-    /// Base64 leaf hash of the entry.
-    #[serde(rename = "leafHash")]
-    pub leaf_hash: String,
-    /// Base64 root of the tree of `size` entries.
-    pub root: String,
-    /// Base64 sibling hashes, leaf to root.
-    pub hashes: Vec<String>,
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConsistencyParams {
     from: u64,
     to: u64,
-}
-
-#[derive(Serialize, Deserialize, Debug)]
-pub struct ConsistencyProof {
-    pub from: u64,
-    pub to: u64,
-    #[serde(rename = "fromRoot")]
-    pub from_root: String,
-    #[serde(rename = "toRoot")]
-    pub to_root: String,
-    pub hashes: Vec<String>,
 }
 
 fn b64(hashes: &[[u8; 32]]) -> Vec<String> {

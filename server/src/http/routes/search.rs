@@ -5,11 +5,15 @@ use axum::extract::State;
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use std::fmt;
+
+use glassbox_core::api::{SearchFilter, SearchHit, SearchPage};
 use glassbox_core::digest::Sha256Digest;
-use serde::{Deserialize, Serialize};
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
 
 use crate::http::error::AppError;
-use crate::http::extract::Q;
+use crate::http::extract::{concat_keys, read_filter_query, read_once, Q};
 use crate::http::state::AppState;
 use crate::log::admission::facts::KINDS;
 use crate::log::clock::rfc3339_ms;
@@ -21,43 +25,46 @@ pub const MAX_LIMIT: usize = 1000;
 /// match, since the log refuses longer strings in statements.
 pub const MAX_REPOSITORY_BYTES: usize = crate::log::admission::facts::MAX_STATEMENT_STRING_BYTES;
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+/// The parameters of `GET /api/v1/entries`: the filter clients send
+/// ([`SearchFilter`]), and the page. Any other key is refused.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SearchParams {
-    pub artifact: Option<String>,
-    pub commit: Option<String>,
-    pub dirhash: Option<String>,
-    pub repository: Option<String>,
-    pub signer: Option<String>,
-    pub kind: Option<String>,
-    pub since: Option<String>,
-    pub until: Option<String>,
+    pub filter: SearchFilter,
+    /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
     pub limit: Option<usize>,
 }
 
-/// One search hit.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct SearchHit {
-    pub index: u64,
-    pub kind: String,
-    #[serde(rename = "integratedTime")]
-    pub integrated_time: String,
-    pub signers: Vec<String>,
-    /// The canonical envelope.
-    pub entry: serde_json::Value,
+impl SearchParams {
+    /// Every key the query may hold, as its unknown-key error lists them.
+    pub const KEYS: &'static [&'static str] =
+        &concat_keys::<10>(&SearchFilter::KEYS, &["cursor", "limit"]);
 }
 
-#[derive(Serialize, Deserialize, Debug)]
-pub struct SearchPage {
-    pub entries: Vec<SearchHit>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    #[serde(
-        rename = "nextCursor",
-        skip_serializing_if = "Option::is_none",
-        default
-    )]
-    pub next_cursor: Option<String>,
+impl<'de> Deserialize<'de> for SearchParams {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Params;
+        impl<'de> Visitor<'de> for Params {
+            type Value = SearchParams;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("search parameters")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<SearchParams, A::Error> {
+                let (mut cursor, mut limit) = (None, None);
+                let filter = read_filter_query(map, SearchParams::KEYS, |key, map| match key {
+                    "cursor" => read_once(&mut cursor, key, map),
+                    // "limit", the only other key of KEYS.
+                    _ => read_once(&mut limit, key, map),
+                })?;
+                Ok(SearchParams {
+                    filter,
+                    cursor,
+                    limit,
+                })
+            }
+        }
+        d.deserialize_map(Params)
+    }
 }
 
 pub fn check_limit(limit: Option<usize>) -> Result<usize, AppError> {
@@ -108,7 +115,8 @@ fn decode_cursor(c: &str) -> Result<u64, AppError> {
 
 /// Turn request parameters into a normalised storage query.
 pub fn to_query(p: &SearchParams) -> Result<SearchQuery, AppError> {
-    let kind = match &p.kind {
+    let f = &p.filter;
+    let kind = match &f.kind {
         None => None,
         Some(k) if KINDS.contains(&k.as_str()) => Some(k.clone()),
         Some(k) => {
@@ -118,23 +126,23 @@ pub fn to_query(p: &SearchParams) -> Result<SearchQuery, AppError> {
             )))
         }
     };
-    let signer = match &p.signer {
+    let signer = match &f.signer {
         None => None,
         Some(s) => Some(digest("signer", s)?),
     };
     Ok(SearchQuery {
-        artifact: p
+        artifact: f
             .artifact
             .as_deref()
             .map(|v| digest("artifact", v))
             .transpose()?,
-        commit: p.commit.as_deref().map(git_commit).transpose()?,
-        dir_hash: p
+        commit: f.commit.as_deref().map(git_commit).transpose()?,
+        dir_hash: f
             .dirhash
             .as_deref()
             .map(|v| digest("dirhash", v))
             .transpose()?,
-        repository: match &p.repository {
+        repository: match &f.repository {
             Some(r) if r.len() > MAX_REPOSITORY_BYTES => {
                 return Err(AppError::BadRequest(format!(
                     "repository: {} bytes is longer than the limit of {MAX_REPOSITORY_BYTES}",
@@ -145,8 +153,8 @@ pub fn to_query(p: &SearchParams) -> Result<SearchQuery, AppError> {
         },
         signer,
         kind,
-        since_ms: p.since.as_deref().map(|v| time("since", v)).transpose()?,
-        until_ms: p.until.as_deref().map(|v| time("until", v)).transpose()?,
+        since_ms: f.since.as_deref().map(|v| time("since", v)).transpose()?,
+        until_ms: f.until.as_deref().map(|v| time("until", v)).transpose()?,
         after: p.cursor.as_deref().map(decode_cursor).transpose()?,
         before: None,
         limit: check_limit(p.limit)?,
@@ -184,4 +192,58 @@ pub async fn search(
         entries,
         next_cursor,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::extract::Query;
+    use axum::http::Uri;
+
+    /// Reads `query` as the handler's extractor does; the error is the text sent.
+    fn parse(query: &str) -> Result<SearchParams, String> {
+        let uri: Uri = format!("/api/v1/entries?{query}").parse().unwrap();
+        Query::<SearchParams>::try_from_uri(&uri)
+            .map(|Query(p)| p)
+            .map_err(|e| e.body_text())
+    }
+
+    #[test]
+    fn the_filter_and_the_page_come_from_one_query() {
+        let p = parse("kind=build&cursor=abc&repository=https%3A%2F%2Fgit.example%2Fa&limit=5")
+            .unwrap();
+        assert_eq!(p.filter.kind.as_deref(), Some("build"));
+        assert_eq!(
+            p.filter.repository.as_deref(),
+            Some("https://git.example/a")
+        );
+        assert_eq!(p.cursor.as_deref(), Some("abc"));
+        assert_eq!(p.limit, Some(5));
+        assert_eq!(parse("").unwrap(), SearchParams::default());
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused_naming_every_accepted_one() {
+        assert_eq!(
+            parse("kind=build&colour=red").unwrap_err(),
+            "Failed to deserialize query string: colour: unknown field `colour`, expected one of \
+             `artifact`, `commit`, `dirhash`, `repository`, `signer`, `kind`, `since`, `until`, \
+             `cursor`, `limit`"
+        );
+    }
+
+    #[test]
+    fn a_repeated_key_or_a_limit_that_is_not_a_number_is_refused() {
+        for (query, error) in [
+            ("artifact=a&artifact=b", "duplicate field `artifact`"),
+            ("limit=5&limit=6", "duplicate field `limit`"),
+            ("limit=a", "limit: invalid digit found in string"),
+        ] {
+            assert_eq!(
+                parse(query).unwrap_err(),
+                format!("Failed to deserialize query string: {error}"),
+                "{query}"
+            );
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 use super::WebQuery as Query;
 use axum::extract::State;
+use glassbox_core::api::SearchFilter;
 use maud::html;
 use serde::Deserialize;
 
@@ -35,10 +36,12 @@ pub async fn key(
         return Err(AppError::BadRequest(format!("{id:?} is not a key ID (64 hex digits)")).into());
     }
     let mut query = to_query(&SearchParams {
-        signer: Some(id.clone()),
+        filter: SearchFilter {
+            signer: Some(id.clone()),
+            ..SearchFilter::default()
+        },
         cursor: kp.cursor.clone().filter(|c| !c.is_empty()),
         limit: Some(PAGE_LIMIT),
-        ..SearchParams::default()
     })?;
     query.limit = PAGE_LIMIT + 1;
     let id2 = id.clone();

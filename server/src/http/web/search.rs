@@ -2,6 +2,7 @@
 //! index order, paginated with the API's cursor (links, no script).
 
 use axum::extract::State;
+use glassbox_core::api::SearchFilter;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -15,27 +16,26 @@ use crate::log::admission::facts::KINDS;
 /// Results per page unless `limit` says otherwise.
 pub const PAGE_LIMIT: usize = 25;
 
-/// The form's fields. Browsers submit empty inputs as empty strings; they mean
-/// "no filter".
+/// The form's fields: the API's filter ([`SearchFilter`]) and the page. Browsers
+/// submit empty inputs as empty strings; they mean "no filter". Other keys are
+/// ignored, as a page should not fail over a parameter it does not use.
 #[derive(Deserialize, Default, Clone)]
 pub struct SearchForm {
-    pub artifact: Option<String>,
-    pub repository: Option<String>,
-    pub commit: Option<String>,
-    pub dirhash: Option<String>,
-    pub signer: Option<String>,
-    pub kind: Option<String>,
-    pub since: Option<String>,
-    pub until: Option<String>,
+    // serde reads a flattened struct from buffered text, which suits the filter
+    // because every field of it is a string; `limit`, a number, stays out here.
+    #[serde(flatten)]
+    pub filter: SearchFilter,
     pub cursor: Option<String>,
     pub limit: Option<usize>,
 }
 
 fn given(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    v.as_deref().and_then(nonblank)
+}
+
+fn nonblank(v: &str) -> Option<String> {
+    let v = v.trim();
+    (!v.is_empty()).then(|| v.to_string())
 }
 
 /// A bare date means the whole UTC day: `since` from its start, `until` to its end.
@@ -52,15 +52,18 @@ fn day_bound(v: Option<String>, end: bool) -> Option<String> {
 impl SearchForm {
     /// The same filters as API parameters (blank fields dropped, dates widened).
     pub fn params(&self) -> SearchParams {
+        let f = &self.filter;
         SearchParams {
-            artifact: given(&self.artifact),
-            commit: given(&self.commit),
-            dirhash: given(&self.dirhash),
-            repository: given(&self.repository),
-            signer: given(&self.signer),
-            kind: given(&self.kind),
-            since: day_bound(given(&self.since), false),
-            until: day_bound(given(&self.until), true),
+            filter: SearchFilter {
+                artifact: given(&f.artifact),
+                commit: given(&f.commit),
+                dirhash: given(&f.dirhash),
+                repository: given(&f.repository),
+                signer: given(&f.signer),
+                kind: given(&f.kind),
+                since: day_bound(given(&f.since), false),
+                until: day_bound(given(&f.until), true),
+            },
             cursor: given(&self.cursor),
             limit: Some(self.limit.unwrap_or(PAGE_LIMIT)),
         }
@@ -68,21 +71,12 @@ impl SearchForm {
 
     /// The non-empty filters as `name=value` pairs, for links to other pages.
     fn pairs(&self) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
-        for (name, v) in [
-            ("artifact", &self.artifact),
-            ("repository", &self.repository),
-            ("commit", &self.commit),
-            ("dirhash", &self.dirhash),
-            ("signer", &self.signer),
-            ("kind", &self.kind),
-            ("since", &self.since),
-            ("until", &self.until),
-        ] {
-            if let Some(v) = given(v) {
-                out.push((name, v));
-            }
-        }
+        let mut out: Vec<(&'static str, String)> = self
+            .filter
+            .query_pairs()
+            .into_iter()
+            .filter_map(|(name, v)| nonblank(v).map(|v| (name, v)))
+            .collect();
         if let Some(l) = self.limit {
             out.push(("limit", l.to_string()));
         }
@@ -93,19 +87,11 @@ impl SearchForm {
 /// The filters of `p` as API query parameters (no cursor, no limit), for links
 /// to the JSON API and the export.
 pub fn api_pairs(p: &SearchParams) -> Vec<(&'static str, String)> {
-    [
-        ("artifact", &p.artifact),
-        ("repository", &p.repository),
-        ("commit", &p.commit),
-        ("dirhash", &p.dirhash),
-        ("signer", &p.signer),
-        ("kind", &p.kind),
-        ("since", &p.since),
-        ("until", &p.until),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
-    .collect()
+    p.filter
+        .query_pairs()
+        .into_iter()
+        .map(|(k, v)| (k, v.to_owned()))
+        .collect()
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value.
@@ -148,14 +134,14 @@ fn text_field(name: &str, label: &str, value: &Option<String>, hint: &str) -> Ma
 }
 
 fn form(f: &SearchForm) -> Markup {
-    let kind = given(&f.kind).unwrap_or_default();
+    let kind = given(&f.filter.kind).unwrap_or_default();
     html! {
         form.search method="get" action="/search" role="search" aria-label="Search the log" {
-            (text_field("artifact", "Artifact digest", &f.artifact, "sha256:…"))
-            (text_field("repository", "Repository URL", &f.repository, "https://…"))
-            (text_field("commit", "Git commit", &f.commit, "40 or 64 hex digits"))
-            (text_field("dirhash", "Source dirHash", &f.dirhash, "64 hex digits"))
-            (text_field("signer", "Signer key ID", &f.signer, "64 hex digits"))
+            (text_field("artifact", "Artifact digest", &f.filter.artifact, "sha256:…"))
+            (text_field("repository", "Repository URL", &f.filter.repository, "https://…"))
+            (text_field("commit", "Git commit", &f.filter.commit, "40 or 64 hex digits"))
+            (text_field("dirhash", "Source dirHash", &f.filter.dirhash, "64 hex digits"))
+            (text_field("signer", "Signer key ID", &f.filter.signer, "64 hex digits"))
             label for="f-kind" {
                 "Kind"
                 select id="f-kind" name="kind" {
@@ -163,8 +149,8 @@ fn form(f: &SearchForm) -> Markup {
                     @for k in KINDS { option value=(k) selected[kind == k] { (k) } }
                 }
             }
-            (text_field("since", "Integrated since", &f.since, "2026-01-01 or RFC 3339"))
-            (text_field("until", "Integrated until", &f.until, "2026-12-31 or RFC 3339"))
+            (text_field("since", "Integrated since", &f.filter.since, "2026-01-01 or RFC 3339"))
+            (text_field("until", "Integrated until", &f.filter.until, "2026-12-31 or RFC 3339"))
             button type="submit" { "Search" }
         }
     }
