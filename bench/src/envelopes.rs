@@ -31,14 +31,17 @@ fn source() -> SourceDigest {
     SourceDigest::from_git(COMMIT, TREE, DIR_HASH)
 }
 
-/// `operator` registers `who` with `roles`.
+/// `operator` registers `who` with `roles`, as the only member of an organisation
+/// of its own (`bench <name>`): the verifier counts organisations, so a cast all of
+/// one organisation would never have an independent builder or reviewer.
 pub fn register(
     operator: &SigningKey,
     who: &SigningKey,
     name: &str,
     roles: Vec<Role>,
 ) -> Result<Envelope> {
-    let event = KeyEvent::register(&who.verifying_key(), name, "bench", roles)?;
+    let organisation = format!("bench {name}");
+    let event = KeyEvent::register(&who.verifying_key(), name, &organisation, roles)?;
     Ok(Attestation::from(event).sign(&[operator])?)
 }
 
@@ -47,6 +50,24 @@ pub fn register(
 pub fn build(
     key: &SigningKey,
     artifact: Sha256Digest,
+    builder_id: &str,
+    pad: usize,
+) -> Result<Envelope> {
+    build_from(key, artifact, source(), builder_id, pad)
+}
+
+/// The source a story's artifact is built from: one tree per artifact, since two
+/// artifacts built from one source with one recipe contradict each other (the
+/// verifier fails such a build as irreproducible).
+fn source_of(artifact: Sha256Digest) -> SourceDigest {
+    let id = |what: &str| Sha256Digest::of(format!("{what} {artifact}").as_bytes()).hex();
+    SourceDigest::from_git(&id("commit")[..40], &id("tree")[..40], &id("dirhash"))
+}
+
+fn build_from(
+    key: &SigningKey,
+    artifact: Sha256Digest,
+    source: SourceDigest,
     builder_id: &str,
     pad: usize,
 ) -> Result<Envelope> {
@@ -59,7 +80,7 @@ pub fn build(
         ProvenancePredicate::new(
             BuildRecipe::new(command, "out/app"),
             REPO,
-            source(),
+            source,
             builder_id,
         ),
     )?;
@@ -111,8 +132,9 @@ impl Cast {
     /// Submission, approving review, the vendor's and the rebuilder's builds of
     /// `artifact`: what the default policy needs to say "verified".
     pub fn story(&self, artifact: Sha256Digest) -> Result<Vec<Envelope>> {
+        let source = source_of(artifact);
         let submission = SourceSubmission::new(
-            source(),
+            source.clone(),
             SubmissionPredicate {
                 repository: REPO.to_owned(),
                 product: "app".to_owned(),
@@ -125,7 +147,7 @@ impl Cast {
             },
         )?;
         let review = SourceReview::new(
-            source(),
+            source.clone(),
             ReviewPredicate {
                 repository: REPO.to_owned(),
                 scope: Scope::Full,
@@ -139,8 +161,20 @@ impl Cast {
         Ok(vec![
             sign(submission.into(), &self.vendor)?,
             sign(review.into(), &self.reviewer)?,
-            build(&self.vendor, artifact, "https://vendor.bench.invalid", 0)?,
-            build(&self.builder, artifact, "https://rebuild.bench.invalid", 0)?,
+            build_from(
+                &self.vendor,
+                artifact,
+                source.clone(),
+                "https://vendor.bench.invalid",
+                0,
+            )?,
+            build_from(
+                &self.builder,
+                artifact,
+                source,
+                "https://rebuild.bench.invalid",
+                0,
+            )?,
         ])
     }
 }
