@@ -61,7 +61,7 @@ pub fn build(
 /// verifier fails such a build as irreproducible).
 fn source_of(artifact: Sha256Digest) -> SourceDigest {
     let id = |what: &str| Sha256Digest::of(format!("{what} {artifact}").as_bytes()).hex();
-    SourceDigest::from_git(&id("commit")[..40], &id("tree")[..40], &id("dirhash"))
+    SourceDigest::from_git(&id("commit")[..40], &id("tree")[..40], id("dirhash"))
 }
 
 fn build_from(
