@@ -377,14 +377,19 @@ pub fn forward(
     }
 }
 
-/// The leader's `{"error": {"code", "message"}}`, its code kept so that this
-/// node answers with the same one.
+/// The leader's error body, its code kept so that this node answers with the same
+/// one; a body that is not one leaves code and message empty.
 fn refusal(status: u16, body: &[u8]) -> LogError {
-    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let detail = serde_json::from_slice::<glassbox_core::api::ErrorBody>(body)
+        .map(|b| b.error)
+        .unwrap_or(glassbox_core::api::ErrorDetail {
+            code: String::new(),
+            message: String::new(),
+        });
     LogError::Refused {
         status,
-        code: v["error"]["code"].as_str().unwrap_or("").to_string(),
-        message: v["error"]["message"].as_str().unwrap_or("").to_string(),
+        code: detail.code,
+        message: detail.message,
     }
 }
 
