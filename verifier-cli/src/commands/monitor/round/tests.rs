@@ -328,33 +328,31 @@ fn a_witness_holding_a_fork_fails_the_round_and_saves_both_notes() {
     );
 }
 
+/// One round over `log` with nothing watched and no witnesses.
+fn one_round(log: &TestLog, state: &StateDir) -> Report {
+    round(
+        &serve(log),
+        &trust(log),
+        state,
+        &Watches::default(),
+        &alone(),
+    )
+    .expect("round")
+}
+
 #[test]
 fn the_index_rebuilt_from_the_log_audits_every_commitment_across_rounds() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = StateDir::new(dir.path());
     let mut log = story_log();
     log.commit_index(false);
-    let report = round(
-        &serve(&log),
-        &trust(&log),
-        &state,
-        &Watches::default(),
-        &alone(),
-    )
-    .expect("round");
+    let report = one_round(&log, &state);
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     // The next round starts from the saved index: a later commitment over the
     // whole log still matches.
     log.release(b"second");
     log.commit_index(false);
-    let report = round(
-        &serve(&log),
-        &trust(&log),
-        &state,
-        &Watches::default(),
-        &alone(),
-    )
-    .expect("round");
+    let report = one_round(&log, &state);
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert!(report.evidence.is_empty());
 }
@@ -365,14 +363,7 @@ fn a_wrong_index_commitment_is_a_problem_with_evidence_saved() {
     let state = StateDir::new(dir.path());
     let mut log = story_log();
     let wrong = log.commit_index(true);
-    let report = round(
-        &serve(&log),
-        &trust(&log),
-        &state,
-        &Watches::default(),
-        &alone(),
-    )
-    .expect("round");
+    let report = one_round(&log, &state);
     assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
     assert!(
         report.problems[0].contains(&format!("entry {wrong}: wrong index commitment"))
@@ -400,14 +391,7 @@ fn a_commitment_signed_by_anyone_but_the_log_is_a_problem() {
     log.log_key = key(77);
     let forged = log.commit_index(false);
     log.log_key = real;
-    let report = round(
-        &serve(&log),
-        &trust(&log),
-        &state,
-        &Watches::default(),
-        &alone(),
-    )
-    .expect("round");
+    let report = one_round(&log, &state);
     assert!(
         report.problems.iter().any(|p| p.starts_with(&format!(
             "entry {forged}: index commitment is not signed by the log's key"
