@@ -41,7 +41,8 @@ Decide whether FILE was reproducibly built from source that reviewers you trust
 approved (DESIGN §6), and print the chain of evidence or every reason it fails.
 
 Steps: hash FILE; get its bundle (--server, or --bundle offline); check the log's
-signature and witness cosignatures on the checkpoint; relate it to the newest
+signature and witness cosignatures on the checkpoint, and with [log] max_age in the
+policy that the witness quorum cosigned it recently; relate it to the newest
 checkpoint this client verified before (kept in the state directory): an older one
 fails as stale, a larger one must be proven consistent (online, a server that does
 not prove it fails verification; offline it is a warning); check that the evidence is
@@ -50,7 +51,10 @@ registration, role and revocation at its log position (a statement logged twice
 counts at its first position); apply the policy: builder and reviewer quorums count
 distinct organisations, the vendor's own never counts as independent, a trusted
 reviewer's rejection stands even if its key is revoked later, a trusted builder who got
-other bytes from the same source and recipe fails it.
+other bytes from the same source and recipe fails it; with a version 2 bundle, check
+against the log's index commitment that the evidence holds every entry about the
+artifact, its sources and the key registry (an entry left out fails, naming it; a
+version 1 bundle warns that completeness is unproven).
 
 With --rebuild, when only the builder quorum is missing (or nothing is): fetch
 --source, check its dirHash and gitTree against the attested ones, re-run the recorded
@@ -61,7 +65,7 @@ saved beside the result).
 
 Output: the first line is exactly VERIFIED or NOT VERIFIED; each failure follows on a
 line starting `  ✗ `; then the chain (artifact, built by, source, reviewed, log,
-witnesses); warnings start `  ! `. --json prints the verdict object instead.
+witnesses, complete); warnings start `  ! `. --json prints the verdict object instead.
 docs/verification.md lists every failure and what to do about it.
 
 State: the newest verified checkpoint per log is kept in --state DIR (default
@@ -107,8 +111,12 @@ key are printed, one line each:
 
     INDEX  KIND  SIGNERS  SUBJECT
 
-(every new entry when nothing is watched). The position is saved in the state
-directory after each round. --once makes one round (for cron); otherwise a round runs
+(every new entry when nothing is watched). Each round also rebuilds the log's index
+(which entries are about each artifact, source, signer and the registry;
+docs/formats/index.md) from the entries it reads, and checks every index commitment
+the log appended: signed by the log key alone, covering every entry before it, with
+the rebuilt root. A wrong commitment is a problem, with evidence saved. The position
+and the rebuilt index are saved in the state directory after each round. --once makes one round (for cron); otherwise a round runs
 every --interval seconds.
 
 Witnesses (--witness URL, repeatable): each round also reads every witness's latest
@@ -128,7 +136,8 @@ checkpoints); an unreachable witness is a warning too. Warnings start `  ! `.
 --json prints each round as one JSON object per line instead.
 
 Exit status: 1 on a split view (evidence saved under DIR/evidence/), a tree that does
-not match its checkpoint, or an entry whose signatures or signers do not check out;
+not match its checkpoint, an entry whose signatures or signers do not check out, or a
+wrong index commitment (evidence saved too);
 2 on usage or I/O errors.";
 pub const MONITOR_EXAMPLES: &str = "\
 EXAMPLES:
