@@ -41,3 +41,28 @@ fn the_worked_example_of_the_format_document() {
         "231825b4c7bd1347e61ed296bd06f4be67d6541e8033f6097b0813ad2383212d"
     );
 }
+
+/// The fuzzer's seeds (fuzz/seeds/index_proof: 32-byte key, 32-byte root, proof)
+/// were written by the Python of the format document: they must verify here.
+#[test]
+fn the_fuzz_seeds_are_proofs_this_code_accepts() {
+    use glassbox_core::index::{IndexProof, Lookup};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/index_proof");
+    let seed = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    let verify = |bytes: Vec<u8>| {
+        let (head, proof) = bytes.split_at(64);
+        IndexProof::from_bytes(proof)
+            .unwrap()
+            .verify(
+                head[32..].try_into().unwrap(),
+                head[..32].try_into().unwrap(),
+            )
+            .unwrap()
+    };
+    assert_eq!(
+        verify(seed("present")),
+        Lookup::Present(ListHead::of(&[0, 1]).unwrap())
+    );
+    assert_eq!(verify(seed("absent")), Lookup::Absent);
+    assert_eq!(verify(seed("empty")), Lookup::Absent);
+}
