@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use common::{fails_with, glassbox, ok};
-use glassbox_core::bundle::{Bundle, Receipt, BUNDLE_MEDIA_TYPE};
+use glassbox_core::bundle::{Bundle, BundleIndex, IndexLookup, Receipt, BUNDLE_MEDIA_TYPE};
 use glassbox_core::checkpoint::Checkpoint;
 use glassbox_core::dsse::Envelope;
 use glassbox_core::merkle::{inclusion_proof, leaf_hash, MemoryTree};
@@ -250,6 +250,90 @@ fn bundle_lists_entries_and_key_events() {
     assert_eq!(v["keyEvents"][0]["index"], 1);
     assert_eq!(v["keyEvents"][0]["entry"]["kind"], "key-event");
     assert_eq!(v["failed"], 0);
+}
+
+/// A version 2 bundle: entry 0 the genesis registration, entry 1 the log's index
+/// commitment over it; the registry lookup checks out, an edited copy does not.
+#[test]
+fn a_version_2_bundle_shows_its_commitment_and_checks_each_lookup() {
+    use glassbox_core::bundle::BUNDLE_MEDIA_TYPE_V2;
+    use glassbox_core::index::{keys_of, IndexCommitment, IndexKey, Trie};
+    use glassbox_core::statement::Attestation;
+
+    let tmp = setup();
+    let log_key = ed25519_dalek::SigningKey::from_bytes(&[1; 32]);
+    let log = log_signer(1);
+    let genesis = Envelope::from_json(&fs::read(tmp.path().join("genesis.json")).unwrap()).unwrap();
+    let mut trie = Trie::new();
+    let (_, attestation) = Attestation::from_envelope(&genesis).unwrap();
+    for key in keys_of(&genesis, &attestation) {
+        trie.append(key.hash(), 0);
+    }
+    let commitment = IndexCommitment {
+        origin: ORIGIN.to_owned(),
+        size: 1,
+        root: trie.root(),
+        keys: trie.len() as u64,
+    }
+    .sign(&log_key)
+    .unwrap();
+    let mut tree = MemoryTree::new();
+    for env in [&genesis, &commitment] {
+        tree.push(leaf_hash(&env.to_canonical_json()));
+    }
+    let checkpoint = Checkpoint {
+        origin: ORIGIN.to_owned(),
+        size: 2,
+        root: tree.root(),
+        extensions: vec![],
+    }
+    .sign(&log)
+    .unwrap();
+    let receipt = |index: u64, env: &Envelope| Receipt {
+        index,
+        entry: env.to_value(),
+        tlog_proof: TlogProof {
+            extra: None,
+            index,
+            hashes: inclusion_proof(index, 2, &tree).unwrap(),
+            checkpoint: checkpoint.clone(),
+        }
+        .to_text(),
+    };
+    let mut bundle = Bundle {
+        media_type: BUNDLE_MEDIA_TYPE_V2.to_owned(),
+        artifact: format!("sha256:{}", "ab".repeat(32)),
+        checkpoint: String::from_utf8(checkpoint.clone()).unwrap(),
+        entries: vec![],
+        key_events: vec![receipt(0, &genesis)],
+        index: Some(BundleIndex {
+            commitment: receipt(1, &commitment),
+            lookups: vec![IndexLookup {
+                key: "registry".to_owned(),
+                indices: vec![0],
+                proof: trie.prove(&IndexKey::Registry.hash()),
+            }],
+        }),
+    };
+    let vkey = log.verifier().to_string();
+    let inspect = |bundle: &Bundle, name: &str| {
+        fs::write(tmp.path().join(name), serde_json::to_vec(bundle).unwrap()).unwrap();
+        glassbox(tmp.path(), &["inspect", name, "--vkey", &vkey, "--json"])
+    };
+    let v = json(&ok(inspect(&bundle, "v2.json")));
+    assert_eq!(v["index"]["commitment"]["covers"], 1);
+    assert_eq!(v["index"]["commitment"]["root"], hex::encode(trie.root()));
+    assert_eq!(v["index"]["lookups"][0]["key"], "registry");
+    assert!(v["index"]["lookups"][0]["proof"]
+        .as_str()
+        .unwrap()
+        .starts_with("verified"));
+    assert_eq!(v["failed"], 0);
+
+    // The same bundle with the registry's list cut short.
+    bundle.index.as_mut().unwrap().lookups[0].indices.clear();
+    let out = inspect(&bundle, "cut.json");
+    assert_eq!(out.status.code(), Some(1));
 }
 
 #[test]

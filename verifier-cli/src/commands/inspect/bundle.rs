@@ -1,8 +1,9 @@
 //! Receipts and bundles (DESIGN §5): each entry's envelope and its inclusion proof.
 
 use anyhow::{bail, Context};
-use glassbox_core::bundle::{Bundle, Receipt};
+use glassbox_core::bundle::{Bundle, BundleIndex, Receipt};
 use glassbox_core::dsse::Envelope;
+use glassbox_core::index::{IndexCommitment, IndexKey};
 use glassbox_core::note::Note;
 use glassbox_core::tlog_proof::TlogProof;
 
@@ -44,13 +45,74 @@ pub fn inspect_bundle(
     };
     let entries = receipts(&bundle.entries, tally);
     let key_events = receipts(&bundle.key_events, tally);
-    Ok(Doc::map()
+    let doc = Doc::map()
         .with("type", "bundle")
         .with("mediaType", bundle.media_type.as_str())
         .with("artifact", bundle.artifact.as_str())
         .with("checkpoint", checkpoint)
         .with("entries", entries)
-        .with("keyEvents", key_events))
+        .with("keyEvents", key_events);
+    Ok(match &bundle.index {
+        Some(index) => doc.with("index", describe_index(index, keys, tally)),
+        None => doc,
+    })
+}
+
+/// A version 2 bundle's completeness evidence: the commitment (its receipt and what
+/// it commits to) and each lookup, checked against the committed root. Whether the
+/// lookups cover what a verdict needs, and match the entries, is `verify`'s job.
+fn describe_index(index: &BundleIndex, keys: &Keys, tally: &mut Tally) -> Doc {
+    let commitment = Envelope::from_value(&index.commitment.entry)
+        .ok()
+        .and_then(|e| IndexCommitment::parse(&e).ok());
+    let mut described = Doc::map().with_all(describe_receipt(&index.commitment, keys, tally));
+    match &commitment {
+        Some(c) => {
+            described = described
+                .with("covers", c.size)
+                .with("root", hex::encode(c.root))
+                .with("keys", c.keys);
+        }
+        None => {
+            tally.failed += 1;
+            described = described.with("commits", "FAILED: not an index commitment");
+        }
+    }
+    let lookups: Vec<Doc> = index
+        .lookups
+        .iter()
+        .map(|lookup| {
+            let check = match (&commitment, lookup.key.parse::<IndexKey>()) {
+                (None, _) => "not checked: no commitment".to_owned(),
+                (_, Err(e)) => {
+                    tally.failed += 1;
+                    format!("FAILED: {e}")
+                }
+                (Some(c), Ok(key)) => {
+                    match lookup
+                        .proof
+                        .verify_list(&c.root, &key.hash(), &lookup.indices)
+                    {
+                        Ok(()) => {
+                            tally.verified += 1;
+                            "verified: the complete list at the committed root".to_owned()
+                        }
+                        Err(e) => {
+                            tally.failed += 1;
+                            format!("FAILED: {e}")
+                        }
+                    }
+                }
+            };
+            Doc::map()
+                .with("key", lookup.key.as_str())
+                .with("entries", lookup.indices.len() as u64)
+                .with("proof", check)
+        })
+        .collect();
+    Doc::map()
+        .with("commitment", described)
+        .with("lookups", lookups)
 }
 
 fn describe_receipt(receipt: &Receipt, keys: &Keys, tally: &mut Tally) -> Vec<(String, Doc)> {
