@@ -31,10 +31,14 @@ fn key(seed: u8) -> SigningKey {
 }
 
 fn fixture_with(store: Store) -> Fixture {
+    fixture_with_clock(store, Arc::new(|| NOW))
+}
+
+fn fixture_with_clock(store: Store, clock: glassbox_witness::witness::Clock) -> Fixture {
     let log = NoteSigner::new(ORIGIN, key(1)).unwrap();
     let signer = CosignatureSigner::new("witness.test/w1", key(2)).unwrap();
     let witness_key = signer.verifier();
-    let witness = Witness::new(signer, vec![log.verifier()], store, Arc::new(|| NOW)).unwrap();
+    let witness = Witness::new(signer, vec![log.verifier()], store, clock).unwrap();
     Fixture {
         log,
         witness_key,
@@ -176,6 +180,31 @@ async fn resubmitting_the_cosigned_checkpoint_is_cosigned_again() {
     let cp = f.checkpoint();
     assert_eq!(f.add(0, &[], &cp).await.0, StatusCode::OK);
     assert_eq!(f.add(4, &[], &cp).await.0, StatusCode::OK);
+}
+
+/// Re-sending the checkpoint the witness holds gets a fresh cosignature and writes
+/// nothing: what monitors are served keeps the first cosignature's time.
+#[tokio::test]
+async fn resending_the_held_checkpoint_is_cosigned_fresh_without_a_write() {
+    let now = Arc::new(std::sync::atomic::AtomicU64::new(NOW));
+    let clock = now.clone();
+    let mut f = fixture_with_clock(
+        Store::in_memory().unwrap(),
+        Arc::new(move || clock.load(std::sync::atomic::Ordering::SeqCst)),
+    );
+    f.grow(4);
+    let cp = f.checkpoint();
+    assert_eq!(f.add(0, &[], &cp).await.0, StatusCode::OK);
+    now.store(NOW + 600, std::sync::atomic::Ordering::SeqCst);
+    let (status, _, body) = f.add(4, &[], &cp).await;
+    assert_eq!(status, StatusCode::OK);
+    let fresh = cosigned_note(&cp, &body);
+    let fresh = glassbox_core::cosignature::verify_cosignatures(&fresh, &[&f.witness_key]).unwrap();
+    assert_eq!(fresh[0].timestamp, NOW + 600);
+    let (_, served) = get(&f.app, &format!("/checkpoint/{ORIGIN}")).await;
+    let served = Note::parse(&served).unwrap();
+    let held = glassbox_core::cosignature::verify_cosignatures(&served, &[&f.witness_key]).unwrap();
+    assert_eq!(held[0].timestamp, NOW, "the held state was not rewritten");
 }
 
 #[tokio::test]
