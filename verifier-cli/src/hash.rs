@@ -89,12 +89,7 @@ pub fn with_buffer<T>(f: impl FnOnce(&mut [u8]) -> T) -> T {
 
 /// `POSIX_FADV_SEQUENTIAL` on the whole file: only a hint, so a failure is ignored.
 fn advise_sequential(file: &File) {
-    use std::os::fd::AsRawFd;
-    // SAFETY: `file` owns an open descriptor for the duration of the call; the
-    // call reads no memory of ours.
-    unsafe {
-        libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_SEQUENTIAL);
-    }
+    let _ = rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::Sequential);
 }
 
 /// SHA-256 of each of `paths`, in the same order, hashed in parallel. The first

@@ -5,11 +5,9 @@
 //! linked worktree or submodule — because git refuses to track any path with a `.git`
 //! component, so skipping them makes a checkout hash like the commit it came from.
 
-use std::ffi::{CString, OsStr};
+use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -204,23 +202,13 @@ fn hash_names(
 
 /// SHA-256 of the file `name` in the directory open as `dir`.
 fn hash_in(dir: &File, name: &OsStr, progress: &ProgressBar) -> io::Result<[u8; 32]> {
-    let c_name = CString::new(name.as_bytes())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    // SAFETY: `dir` is an open descriptor and `c_name` a NUL-terminated string, both
-    // alive for the call; a successful openat returns a descriptor nobody else owns.
-    let fd = unsafe {
-        libc::openat(
-            dir.as_raw_fd(),
-            c_name.as_ptr(),
-            libc::O_RDONLY | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` was just opened and is owned by nothing else.
-    let file = unsafe { File::from_raw_fd(fd) };
-    hash::with_buffer(|buf| hash::sha256_open_file(file, progress, buf))
+    let fd = rustix::fs::openat(
+        dir,
+        name,
+        rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )?;
+    hash::with_buffer(|buf| hash::sha256_open_file(File::from(fd), progress, buf))
 }
 
 #[cfg(test)]

@@ -26,6 +26,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
+use rustix::io::Errno;
+use rustix::process::{kill_process_group, waitid, Pid, Signal, WaitId, WaitIdOptions};
+
 use super::RebuildError;
 
 /// The PATH a recipe sees unless it sets its own.
@@ -102,27 +105,7 @@ pub fn run(spec: &RunSpec) -> Result<RunEnd, RebuildError> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
-    let limit = spec.file_size_limit;
-    // SAFETY: the closure runs in the forked child before exec and only calls
-    // setrlimit, which is async-signal-safe; it allocates nothing and takes no locks.
-    unsafe {
-        cmd.pre_exec(move || {
-            let fsize = libc::rlimit {
-                rlim_cur: limit as libc::rlim_t,
-                rlim_max: limit as libc::rlim_t,
-            };
-            let no_core = libc::rlimit {
-                rlim_cur: 0,
-                rlim_max: 0,
-            };
-            if libc::setrlimit(libc::RLIMIT_FSIZE, &fsize) != 0
-                || libc::setrlimit(libc::RLIMIT_CORE, &no_core) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    limit_child(&mut cmd, spec.file_size_limit);
     let mut child = cmd
         .spawn()
         .map_err(|source| RebuildError::Spawn { source })?;
@@ -150,8 +133,8 @@ pub fn run(spec: &RunSpec) -> Result<RunEnd, RebuildError> {
         return Ok(RunEnd::TimedOut);
     }
     // A shell reports a child killed by signal N as exit status 128 + N.
-    let xfsz = Some(libc::SIGXFSZ);
-    if status.signal() == xfsz || status.code() == Some(128 + libc::SIGXFSZ) {
+    let xfsz = Signal::XFSZ.as_raw();
+    if status.signal() == Some(xfsz) || status.code() == Some(128 + xfsz) {
         return Ok(RunEnd::FileTooLarge);
     }
     if status.success() {
@@ -168,6 +151,32 @@ pub fn run(spec: &RunSpec) -> Result<RunEnd, RebuildError> {
     })
 }
 
+/// Have the child cap every file it writes at `file_size_limit` bytes
+/// (`RLIMIT_FSIZE`) and write no core dumps, before it execs.
+#[allow(unsafe_code)] // `Command::pre_exec` is an unsafe fn.
+fn limit_child(cmd: &mut Command, file_size_limit: u64) {
+    use rustix::process::{setrlimit, Resource, Rlimit};
+    let fsize = Rlimit {
+        current: Some(file_size_limit),
+        maximum: Some(file_size_limit),
+    };
+    let no_core = Rlimit {
+        current: Some(0),
+        maximum: Some(0),
+    };
+    // SAFETY: the closure runs in the forked child between fork and exec, where only
+    // async-signal-safe work is allowed. It makes two setrlimit calls, each a single
+    // system call on values built before the fork, and a failure becomes an
+    // `io::Error` holding only the errno: nothing is allocated and no lock is taken.
+    unsafe {
+        cmd.pre_exec(move || {
+            setrlimit(Resource::Fsize, fsize)?;
+            setrlimit(Resource::Core, no_core)?;
+            Ok(())
+        });
+    }
+}
+
 /// Wait for `child` — the leader of its own process group — at most `timeout`, then
 /// SIGKILL whatever is left of the group and reap the leader. Returns its status and
 /// whether the time ran out.
@@ -179,26 +188,14 @@ pub fn wait_killing_group(
     child: &mut Child,
     timeout: Duration,
 ) -> std::io::Result<(ExitStatus, bool)> {
-    let pgid = child.id() as libc::pid_t;
+    let pgid = Pid::from_child(child);
     let (exited, exit_seen) = mpsc::channel();
     std::thread::spawn(move || {
-        loop {
-            // SAFETY: `info` is a valid, writable siginfo_t; WNOWAIT leaves the child
-            // to be reaped by `Child::wait` below.
-            let rc = unsafe {
-                let mut info: libc::siginfo_t = std::mem::zeroed();
-                libc::waitid(
-                    libc::P_PID,
-                    pgid as libc::id_t,
-                    &mut info,
-                    libc::WEXITED | libc::WNOWAIT,
-                )
-            };
-            if rc == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
-            {
-                break;
-            }
-        }
+        // WNOWAIT leaves the child to be reaped by `Child::wait` below.
+        while let Err(Errno::INTR) = waitid(
+            WaitId::Pid(pgid),
+            WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
+        ) {}
         let _ = exited.send(());
     });
     let timed_out = exit_seen.recv_timeout(timeout).is_err();
@@ -208,11 +205,8 @@ pub fn wait_killing_group(
 }
 
 /// SIGKILL every process left in the group; none left is fine.
-fn kill_group(pgid: libc::pid_t) {
-    // SAFETY: plain syscall; a negative PID addresses the process group we created.
-    unsafe {
-        libc::kill(-pgid, libc::SIGKILL);
-    }
+fn kill_group(pgid: Pid) {
+    let _ = kill_process_group(pgid, Signal::KILL);
 }
 
 /// Read `pipe` to its end on a thread, keeping the last bytes in `tail` if given.
