@@ -9,6 +9,8 @@ use std::time::Duration;
 use clap::Parser;
 use serde::Deserialize;
 
+use crate::http::client_ip::IpNet;
+
 /// Default origin (and log key name) of a fresh log.
 pub const DEFAULT_ORIGIN: &str = "glassbox.localhost/log";
 /// Default listen address: loopback only, so a first start exposes nothing.
@@ -76,6 +78,15 @@ pub struct Flags {
     /// Burst of submissions allowed per signing key ID.
     #[arg(long, env = "GLASSBOX_SIGNER_BURST")]
     pub signer_burst: Option<f64>,
+    /// A reverse proxy (address or CIDR network) whose X-Forwarded-For names the
+    /// client the per-IP limit counts (repeatable; comma-separated in the variable).
+    #[arg(
+        long = "trusted-proxy",
+        env = "GLASSBOX_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "IP[/PREFIX]"
+    )]
+    pub trusted_proxies: Vec<String>,
     /// Read connections in the SQLite pool.
     #[arg(long, env = "GLASSBOX_READ_CONNECTIONS")]
     pub read_connections: Option<usize>,
@@ -132,6 +143,7 @@ pub struct FileConfig {
     pub ip_burst: Option<f64>,
     pub signer_rate_per_sec: Option<f64>,
     pub signer_burst: Option<f64>,
+    pub trusted_proxies: Option<Vec<String>>,
     pub read_connections: Option<usize>,
     pub hash_cache_mib: Option<usize>,
     pub storage: Option<String>,
@@ -227,6 +239,9 @@ pub struct Config {
     pub request_timeout: Duration,
     pub ip_limit: RateLimit,
     pub signer_limit: RateLimit,
+    /// Peers whose `X-Forwarded-For` is read for the client address (none: the
+    /// header is ignored).
+    pub trusted_proxies: Vec<IpNet>,
     pub read_connections: usize,
     /// Bound of the node hash cache in front of storage (storage/cache.rs); 0: none.
     pub hash_cache_bytes: usize,
@@ -284,6 +299,7 @@ impl Default for Config {
                 rate_per_sec: 50.0,
                 burst: 500.0,
             },
+            trusted_proxies: Vec::new(),
             read_connections: 4,
             hash_cache_bytes: crate::storage::cache::DEFAULT_CACHE_BYTES,
             storage: StorageBackend::Sqlite,
@@ -325,6 +341,19 @@ impl Config {
                 .map(|w| WitnessEndpoint::parse_flag(w))
                 .collect::<Result<_, _>>()?
         };
+        let trusted_proxies = if flags.trusted_proxies.is_empty() {
+            file.trusted_proxies.unwrap_or_default()
+        } else {
+            flags.trusted_proxies
+        }
+        .iter()
+        .map(|p| {
+            p.parse::<IpNet>().map_err(|reason| ConfigError::Invalid {
+                setting: "trusted_proxies",
+                reason,
+            })
+        })
+        .collect::<Result<_, _>>()?;
         let config = Config {
             listen: flags.listen.or(file.listen).unwrap_or(d.listen),
             data_dir: flags.data.or(file.data).unwrap_or(d.data_dir),
@@ -363,6 +392,7 @@ impl Config {
                     .or(file.signer_burst)
                     .unwrap_or(d.signer_limit.burst),
             },
+            trusted_proxies,
             read_connections: flags
                 .read_connections
                 .or(file.read_connections)
@@ -564,6 +594,37 @@ mod tests {
             ..Flags::default()
         };
         assert!(Config::merge(flags, FileConfig::default()).is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_flags_or_the_file_and_must_be_networks() {
+        let c = Config::merge(Flags::default(), FileConfig::default()).unwrap();
+        assert!(c.trusted_proxies.is_empty());
+        let file: FileConfig =
+            toml::from_str("trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n").unwrap();
+        let c = Config::merge(Flags::default(), file).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        let flags = Flags::try_parse_from([
+            "glassbox-server",
+            "--trusted-proxy",
+            "192.0.2.1,192.0.2.2",
+            "--trusted-proxy",
+            "2001:db8::/48",
+        ])
+        .unwrap();
+        let c = Config::merge(flags, FileConfig::default()).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 3);
+        let flags = Flags {
+            trusted_proxies: vec!["proxy.example".into()],
+            ..Flags::default()
+        };
+        assert!(matches!(
+            Config::merge(flags, FileConfig::default()),
+            Err(ConfigError::Invalid {
+                setting: "trusted_proxies",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use glassbox_core::dsse::Envelope;
 use glassbox_core::statement::{Attestation, KeyEvent, Role};
 
 use crate::config::Config;
+use crate::http::client_ip::TrustedProxies;
 use crate::http::ratelimit::RateLimiter;
 use crate::http::state::{AppState, Limits};
 use crate::log::admission::facts::facts;
@@ -142,6 +143,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 LeaseConfig::with_ttl(config.lease_ttl),
             );
             let (handle, rx) = queue(sequencer.config().queue_size, metrics.clone());
+            sequencer.link(&handle);
             let task = leader::run_shared(
                 sequencer,
                 rx,
@@ -183,6 +185,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         sequencer: handle,
         metrics,
         ip_limiter: Arc::new(RateLimiter::new(config.ip_limit)),
+        trusted_proxies: Arc::new(TrustedProxies::new(config.trusted_proxies.clone())),
         signer_limiter: Arc::new(RateLimiter::new(config.signer_limit)),
         limits: Limits {
             max_body_bytes: config.max_body_bytes,

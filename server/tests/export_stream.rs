@@ -103,6 +103,7 @@ fn state_over(storage: Arc<dyn Storage>) -> AppState {
         metrics,
         ip_limiter: Arc::new(RateLimiter::new(open)),
         signer_limiter: Arc::new(RateLimiter::new(open)),
+        trusted_proxies: Default::default(),
         limits: Limits {
             max_body_bytes: 1 << 20,
             request_timeout: Duration::from_secs(120),

@@ -8,6 +8,7 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::http::client_ip::bucket;
 use crate::http::error::AppError;
 use crate::http::state::AppState;
 
@@ -36,21 +37,27 @@ pub async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Re
     resp
 }
 
-/// The refusal when the request's client IP is over its token bucket. Liveness
-/// and metrics probes are exempt.
+/// The refusal when the request's client is over its token bucket: an IPv4
+/// address, or an IPv6 /64; behind a listed proxy, the client it forwarded for
+/// (crate::http::client_ip). Liveness and metrics probes are exempt.
 fn over_ip_rate(state: &AppState, req: &Request) -> Option<Response> {
     let path = req.uri().path();
     if path == "/healthz" || path == "/metrics" {
         return None;
     }
-    let ip = req
+    let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-    let retry_after = state.ip_limiter.check(&ip, Instant::now()).err()?;
+    let key = bucket(state.trusted_proxies.client(peer, req.headers()));
+    let retry_after = state.ip_limiter.check(&key, Instant::now()).err()?;
+    let client = match key {
+        IpAddr::V6(_) => format!("network {key}/64"),
+        IpAddr::V4(_) => format!("client {key}"),
+    };
     let mut resp = AppError::RateLimited {
-        what: format!("client {ip}"),
+        what: client,
         retry_after,
     }
     .into_response();

@@ -1,6 +1,7 @@
 //! The HTTP face of the log: the JSON API, the tlog-tiles paths and the web
 //! pages (DESIGN §5), their one error type, and the edge middleware.
 
+pub mod client_ip;
 pub mod error;
 pub mod extract;
 pub mod middleware;

@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::http::client_ip::TrustedProxies;
 use crate::http::error::AppError;
 use crate::http::ratelimit::RateLimiter;
 use crate::log::sequencer::SequencerHandle;
@@ -23,7 +24,10 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     pub sequencer: SequencerHandle,
     pub metrics: Arc<Metrics>,
+    /// Keyed by [`crate::http::client_ip::bucket`] of the client address.
     pub ip_limiter: Arc<RateLimiter<IpAddr>>,
+    /// Peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<TrustedProxies>,
     pub signer_limiter: Arc<RateLimiter<String>>,
     pub limits: Limits,
 }

@@ -239,6 +239,7 @@ async fn shared_loop(
                     }
                 } else {
                     loaded = None;
+                    seq.set_current(false);
                 }
                 continue;
             }
@@ -290,6 +291,7 @@ async fn shared_loop(
                 leader_url: Some(url),
             } => {
                 loaded = None;
+                seq.set_current(false);
                 for s in items {
                     let (agent, url) = (agent.clone(), url.clone());
                     tokio::task::spawn_blocking(move || {
@@ -300,6 +302,7 @@ async fn shared_loop(
             }
             Role::Follower { leader_url: None } => {
                 loaded = None;
+                seq.set_current(false);
                 for s in items {
                     s.answer(Err(LogError::CommitFailed));
                 }

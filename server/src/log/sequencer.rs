@@ -83,7 +83,30 @@ impl Sequencer {
     /// graceful shutdown loses nothing.
     pub fn spawn(self) -> (SequencerHandle, tokio::task::JoinHandle<()>) {
         let (handle, rx) = queue(self.config.queue_size, self.metrics.clone());
+        self.link(&handle);
         (handle, self.start(rx))
+    }
+
+    /// Publish this sequencer's committed registry to `handle`'s submit handlers
+    /// now, rather than when it takes the first submission from their queue, so
+    /// that a freshly started server checks signatures from its first request.
+    pub fn link(&self, handle: &SequencerHandle) {
+        let _ = handle.registry.set(self.committer.registry.subscribe());
+    }
+
+    /// Tell the submit handlers whether this node sequences
+    /// ([`RegistryView::current`]): a follower's view misses what the leader
+    /// registers, so its handlers must not refuse unknown signers.
+    pub fn set_current(&self, current: bool) {
+        self.committer.registry.send_if_modified(|view| {
+            if view.current == current {
+                return false;
+            }
+            let mut changed = RegistryView::clone(view);
+            changed.current = current;
+            *view = Arc::new(changed);
+            true
+        });
     }
 
     /// Start sequencing submissions from `rx` (see [`queue`]).
@@ -362,6 +385,7 @@ impl Sequencer {
         config: SequencerConfig,
     ) -> Result<Sequencer, StorageError> {
         let mut s = Sequencer::load_shared(storage, signer, clock, metrics, config)?;
+        s.set_current(true);
         if s.checkpoint.is_none() {
             s.sign_empty_checkpoint()?;
         }
@@ -400,6 +424,8 @@ impl Sequencer {
             answering: None,
         };
         s.reload()?;
+        // Not the sequencer until it takes over (`take_over` reloads again).
+        s.set_current(false);
         Ok(s)
     }
 
@@ -464,7 +490,7 @@ impl Sequencer {
         self.unsettled_nodes.clear();
         self.unsettled_statements.clear();
         let registry = replay(self.storage.as_ref())?;
-        let view = RegistryView::of(registry.clone());
+        let view = RegistryView::of(registry.clone(), &self.config.operator_pins);
         self.last_key_event = view.last_key_event;
         self.registry = registry;
         self.committer.registry.send_replace(Arc::new(view));
@@ -677,8 +703,12 @@ impl Sequencer {
             created_at_ms: now,
         };
         self.checkpoint = Some(batch.checkpoint.clone());
-        let registry = (!batch.key_events.is_empty())
-            .then(|| Arc::new(RegistryView::of(self.registry.clone())));
+        let registry = (!batch.key_events.is_empty()).then(|| {
+            Arc::new(RegistryView::of(
+                self.registry.clone(),
+                &self.config.operator_pins,
+            ))
+        });
         Ok(Prepared {
             batch: Some(batch),
             checkpoint: self.checkpoint.clone(),

@@ -222,6 +222,8 @@ impl TestLog {
         )
         .unwrap();
         let (handle, rx) = queue(opts.queue_size, metrics.clone());
+        // As the server does: handlers check signatures from the first request.
+        seq.link(&handle);
         let stalled_queue = if opts.stalled {
             Some(rx)
         } else {
@@ -233,6 +235,7 @@ impl TestLog {
             sequencer: handle,
             metrics,
             ip_limiter: Arc::new(RateLimiter::new(opts.ip_limit)),
+            trusted_proxies: Default::default(),
             signer_limiter: Arc::new(RateLimiter::new(opts.signer_limit)),
             limits: Limits {
                 max_body_bytes: opts.max_body_bytes,

@@ -12,7 +12,7 @@ use glassbox_core::dsse::Envelope;
 use crate::http::error::AppError;
 use crate::http::state::AppState;
 use crate::log::admission::facts::facts;
-use crate::log::admission::validate::{precheck, Precheck};
+use crate::log::admission::validate::{precheck, Prechecked};
 use crate::log::sequencer::SubmitOutcome;
 
 /// 201 with the receipt when newly logged, 200 with the existing receipt when
@@ -34,16 +34,6 @@ pub async fn submit(
     })?;
     let envelope =
         Envelope::from_json(&body).map_err(|e| AppError::MalformedEnvelope(e.to_string()))?;
-    let now = Instant::now();
-    for sig in &envelope.signatures {
-        state
-            .signer_limiter
-            .check(&sig.keyid, now)
-            .map_err(|retry_after| AppError::RateLimited {
-                what: format!("signer {}", sig.keyid),
-                retry_after,
-            })?;
-    }
     // Parsing the statement and verifying its signatures (~85 µs of CPU for a
     // typical entry) runs on the runtime thread that read the request: handing
     // it to the blocking pool cost more in thread wake-ups than the work itself,
@@ -54,21 +44,34 @@ pub async fn submit(
     let view = state.sequencer.registry_view();
     let check = move || {
         let facts = facts(&envelope)?;
-        let precheck = match &view {
+        let prechecked = match &view {
             Some(view) => precheck(view, &envelope, &facts.attestation)?,
-            None => Precheck::Unchecked,
+            None => Prechecked::default(),
         };
         let leaf = envelope.to_canonical_json();
-        Ok::<_, AppError>((envelope, facts, leaf, precheck))
+        Ok::<_, AppError>((envelope, facts, leaf, prechecked))
     };
-    let (envelope, facts, leaf, precheck) = if body.len() <= INLINE_CHECK_BYTES {
+    let (envelope, facts, leaf, prechecked) = if body.len() <= INLINE_CHECK_BYTES {
         check()?
     } else {
         tokio::task::spawn_blocking(check).await??
     };
+    // Only a signer whose signature verified is charged: a key ID is public, and
+    // charging whoever an envelope names would let anyone spend a reviewer's or
+    // an operator's budget with forged signatures (docs/threat-model.md).
+    let now = Instant::now();
+    for key_id in &prechecked.verified {
+        state
+            .signer_limiter
+            .check(key_id, now)
+            .map_err(|retry_after| AppError::RateLimited {
+                what: format!("signer {key_id}"),
+                retry_after,
+            })?;
+    }
     let outcome = state
         .sequencer
-        .submit_prechecked(envelope, facts, leaf, precheck)
+        .submit_prechecked(envelope, facts, leaf, prechecked.precheck)
         .await?;
     match outcome {
         SubmitOutcome::Created(r) => Ok((StatusCode::CREATED, r).into_response()),

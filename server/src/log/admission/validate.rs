@@ -55,15 +55,29 @@ pub struct RegistryView {
     pub registry: Registry,
     /// Log index of the newest key event the registry holds (`None`: no genesis yet).
     pub last_key_event: Option<u64>,
+    /// True while the node publishing the view sequences, so that every committed
+    /// key event is in it. A node that forwards to another sequencer (a follower on
+    /// shared storage) may miss registrations made there: its handlers must not
+    /// refuse a signer for being unknown to it.
+    pub current: bool,
+    /// Before genesis, the key IDs allowed to be the genesis operator (empty:
+    /// any), so that a genesis attempt is judged as the sequencer will.
+    pub operator_pins: Vec<String>,
 }
 
 impl RegistryView {
-    /// The view of `registry`, which holds every key event up to its newest one.
-    pub fn of(registry: Registry) -> RegistryView {
+    /// The view of `registry`, which holds every key event up to its newest
+    /// one, published by the sequencer of a log with `operator_pins`.
+    pub fn of(registry: Registry, operator_pins: &[String]) -> RegistryView {
         let last_key_event = last_key_event(&registry);
         RegistryView {
             registry,
             last_key_event,
+            current: true,
+            operator_pins: match last_key_event {
+                None => operator_pins.to_vec(),
+                Some(_) => Vec::new(),
+            },
         }
     }
 }
@@ -104,33 +118,134 @@ pub enum Precheck {
     Authorised { last_key_event: u64 },
 }
 
+/// What [`precheck`] found: what the sequencer may skip, and whose signatures
+/// verified with the signer's registered key (the signers whose rate limits the
+/// submission may be charged to; a key ID named only by a signature that does
+/// not verify is never charged, so nobody can spend another signer's budget).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Prechecked {
+    pub precheck: Precheck,
+    /// Key IDs, each once, in signature order.
+    pub verified: Vec<String>,
+}
+
 /// Check `env`'s signatures against the committed registry `view`, off the
-/// sequencer. CPU-bound (one Ed25519 verification per signature): run it on the
-/// blocking pool.
+/// sequencer. CPU-bound: one Ed25519 verification per signature (two for a
+/// signature that fails, or for a key event, which the sequencer verifies again).
 ///
-/// Refuses only what is refused at any later position with the same error: a
-/// single-signature envelope whose signature does not verify with its (committed,
-/// so registered before any new position) key gets `bad_signature` here, as the
-/// sequencer would answer. Everything else that fails (an unknown key that a key
-/// event queued ahead may register, a revoked key whose entry may be a
-/// duplicate, multi-signature envelopes whose first failing check could change
-/// with a key event in between) and every key event is left to the sequencer.
+/// Refuses only what the sequencer would refuse with the same error at the next
+/// position, provided no key event queued ahead of it registers one of its
+/// signers (a key may sign once the receipt of its registration is returned,
+/// docs/api.md):
+///
+/// * an envelope none of whose signatures verifies with a registered key: at
+///   the sequencer its first signature fails, `unknown_key` when that key is not
+///   registered, `bad_signature` when it is. Such an envelope never takes a
+///   queue slot, so junk from unregistered keys cannot crowd out honest
+///   submissions. Before genesis only a valid genesis registration passes.
+///
+/// Everything else that fails (a revoked key whose entry may be a duplicate,
+/// multi-signature envelopes whose first failing check could change with a key
+/// event in between) and every key event is left to the sequencer.
 pub fn precheck(
     view: &RegistryView,
     env: &Envelope,
     attestation: &Attestation,
-) -> Result<Precheck, LogError> {
+) -> Result<Prechecked, LogError> {
     let Some(last) = view.last_key_event else {
-        return Ok(Precheck::Unchecked);
+        return precheck_genesis(view, env, attestation);
     };
-    if matches!(attestation, Attestation::KeyEvent(_)) {
-        return Ok(Precheck::Unchecked);
+    let next = last + 1;
+    if !matches!(attestation, Attestation::KeyEvent(_)) {
+        if let Ok(keys) = view.registry.authorise(next, env, attestation) {
+            let mut verified: Vec<String> = Vec::with_capacity(keys.len());
+            for k in keys {
+                if !verified.contains(&k.key_id) {
+                    verified.push(k.key_id.clone());
+                }
+            }
+            return Ok(Prechecked {
+                precheck: Precheck::Authorised {
+                    last_key_event: last,
+                },
+                verified,
+            });
+        }
     }
-    match view.registry.authorise(last + 1, env, attestation) {
-        Ok(_) => Ok(Precheck::Authorised {
-            last_key_event: last,
-        }),
-        Err(e @ RegistryError::BadSignature { .. }) if env.signatures.len() == 1 => Err(e.into()),
-        Err(_) => Ok(Precheck::Unchecked),
+    let verified = verified_signers(&view.registry, env);
+    if verified.is_empty() {
+        match env.signatures.first() {
+            None => return Err(RegistryError::Unsigned.into()),
+            // A registered key's public key never changes: its bad signature
+            // stays bad at every later position.
+            Some(first) if view.registry.get(&first.keyid).is_some() => {
+                return Err(RegistryError::BadSignature {
+                    key_id: first.keyid.clone(),
+                }
+                .into())
+            }
+            Some(first) if view.current => {
+                return Err(RegistryError::NotRegistered {
+                    key_id: first.keyid.clone(),
+                    index: next,
+                }
+                .into())
+            }
+            Some(_) => {}
+        }
     }
+    Ok(Prechecked {
+        precheck: Precheck::Unchecked,
+        verified,
+    })
+}
+
+/// The signers of `env` whose signature verifies with their key in `registry`,
+/// each once. A key named by several signatures is tried once, with the first,
+/// which bounds the work to one verification per registered key.
+fn verified_signers(registry: &Registry, env: &Envelope) -> Vec<String> {
+    let mut tried: Vec<&str> = Vec::new();
+    let mut verified = Vec::new();
+    for (i, sig) in env.signatures.iter().enumerate() {
+        if tried.contains(&sig.keyid.as_str()) {
+            continue;
+        }
+        tried.push(&sig.keyid);
+        if let Some(key) = registry.get(&sig.keyid) {
+            if env.verify_signature(i, &key.public_key).is_ok() {
+                verified.push(sig.keyid.clone());
+            }
+        }
+    }
+    verified
+}
+
+/// [`precheck`] before the genesis registration is committed. Nothing can be
+/// logged before it (DESIGN §3, the genesis rule), so the entry would take
+/// position 0: a statement that is not a key event names a signer not registered
+/// at index 0, and a key event must be a valid genesis, judged on an empty
+/// registry with the operator pins, exactly as the sequencer judges it.
+fn precheck_genesis(
+    view: &RegistryView,
+    env: &Envelope,
+    attestation: &Attestation,
+) -> Result<Prechecked, LogError> {
+    if !view.current {
+        return Ok(Prechecked::default());
+    }
+    admit(
+        &mut Registry::new(),
+        0,
+        env,
+        attestation,
+        &view.operator_pins,
+    )?;
+    let verified = match attestation {
+        Attestation::KeyEvent(event) => vec![event.key_id.clone()],
+        _ => Vec::new(),
+    };
+    Ok(Prechecked {
+        precheck: Precheck::Unchecked,
+        verified,
+    })
 }
