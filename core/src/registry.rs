@@ -248,6 +248,18 @@ impl Registry {
         self.last_event.is_some()
     }
 
+    /// True while some key holding the `operator` role is neither revoked nor
+    /// void: someone can still register and revoke keys.
+    ///
+    /// The replay rules above do not require one — a log whose last operator was
+    /// revoked is still a valid log to verify — but a log that admits such a
+    /// revocation can never change its registry again, so the server refuses it.
+    pub fn has_active_operator(&self) -> bool {
+        self.keys.values().any(|k| {
+            k.revocation.is_none() && k.void.is_none() && k.roles.contains(&Role::Operator)
+        })
+    }
+
     /// Checks that every signature on `envelope` was made by a key entitled to sign
     /// `attestation` at log position `index`, and returns those keys in signature order.
     pub fn authorise(

@@ -203,8 +203,14 @@ fn write_new_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), KeyErro
             }
         }
     })?;
-    // A key that is acknowledged must survive a crash (it may be registered next).
-    if let Err(source) = file.write_all(contents).and_then(|()| file.sync_all()) {
+    // A key that is acknowledged must survive a crash (it may be registered next):
+    // its bytes, and the directory entry that names it (fsync(2): syncing a file
+    // does not sync the directory holding it).
+    let written = file
+        .write_all(contents)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| sync_parent_dir(path));
+    if let Err(source) = written {
         // Do not leave a truncated key behind that a later run would refuse to replace.
         drop(file);
         let _ = std::fs::remove_file(path);
@@ -214,4 +220,41 @@ fn write_new_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), KeyErro
         });
     }
     Ok(())
+}
+
+/// Flush the directory holding `path`, so that a file created there survives a
+/// crash under its name.
+#[cfg(unix)]
+pub(crate) fn sync_parent_dir(path: &Path) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(dir)?.sync_all()
+}
+
+/// Windows cannot open a directory as a file; NTFS journals the directory entry
+/// with the file's metadata.
+#[cfg(not(unix))]
+pub(crate) fn sync_parent_dir(_path: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_directory_of_a_bare_file_name_is_the_working_directory() {
+        // `glassbox key generate --out key.pem` names no directory: "." is synced.
+        sync_parent_dir(Path::new("key.pem")).unwrap();
+    }
+
+    #[test]
+    fn the_directory_of_a_new_key_is_synced_and_a_missing_one_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        sync_parent_dir(&dir.path().join("key.pem")).unwrap();
+        #[cfg(unix)]
+        assert!(sync_parent_dir(&dir.path().join("gone").join("key.pem")).is_err());
+    }
 }

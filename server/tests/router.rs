@@ -439,3 +439,58 @@ async fn health_metrics_and_unknown_routes() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(code(&body), "not_found");
 }
+
+/// The number of entries and key events the log holds.
+fn log_state(log: &TestLog) -> (u64, usize) {
+    let size = log.storage.latest_checkpoint().unwrap().unwrap().size;
+    (size, log.storage.key_events().unwrap().len())
+}
+
+#[tokio::test]
+async fn the_last_operator_revoking_itself_is_409_last_operator_and_logs_nothing() {
+    let log = TestLog::memory().await;
+    let before = log_state(&log);
+    let (status, body) = log.submit(&revoke(&log.operator, &log.operator)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(code(&body), "last_operator");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("register another operator key first"),
+        "{body}"
+    );
+    assert_eq!(log_state(&log), before);
+    // The operator keeps its standing: it can still register keys.
+    log.enrol(&participant(2), &[Role::Vendor]).await;
+}
+
+#[tokio::test]
+async fn with_a_second_operator_the_first_can_be_revoked_but_not_then_the_second() {
+    let log = TestLog::memory().await;
+    let second = participant(7);
+    log.enrol(&second, &[Role::Operator]).await;
+    let (status, body) = log.submit(&revoke(&second, &log.operator)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = log.submit(&revoke(&second, &second)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(code(&body), "last_operator");
+}
+
+#[tokio::test]
+async fn a_compromise_revocation_that_voids_every_other_operator_is_409_last_operator() {
+    use glassbox_core::statement::{Attestation, KeyEvent};
+    let log = TestLog::memory().await;
+    // Registered by the genesis operator with no signed time: void once that
+    // operator is revoked as compromised.
+    let second = participant(7);
+    log.enrol(&second, &[Role::Operator]).await;
+    let ev =
+        KeyEvent::revoke(&log.operator.id, "key leaked", Some("2020-01-01T00:00:00Z")).unwrap();
+    let env = Attestation::from(ev).sign(&[&second.key]).unwrap();
+    let before = log_state(&log);
+    let (status, body) = log.submit(&env).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(code(&body), "last_operator");
+    assert_eq!(log_state(&log), before);
+}

@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use crate::bins::binaries;
@@ -24,6 +24,10 @@ pub struct Server {
     /// server was configured with operator keys).
     pub operator_key: Option<PathBuf>,
     pub data: PathBuf,
+    /// Everything the server wrote to stderr so far (`RUST_LOG=warn`: its warnings
+    /// and errors), and the thread that reads it until the pipe closes.
+    stderr: Arc<Mutex<Vec<u8>>>,
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -93,8 +97,21 @@ impl Server {
             }
         }
         // Keep stderr drained so a chatty server never blocks on a full pipe.
+        let logged = Arc::new(Mutex::new(Vec::new()));
+        let mut stderr_reader = None;
         if let Some(mut stderr) = child.stderr.take() {
-            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+            let logged = logged.clone();
+            stderr_reader = Some(std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = stderr.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if let Ok(mut l) = logged.lock() {
+                        l.extend_from_slice(&buf[..n]);
+                    }
+                }
+            }));
         }
         let server = Server {
             child,
@@ -102,9 +119,23 @@ impl Server {
             vkey: vkey.expect("server printed its log vkey"),
             operator_key,
             data: data.to_path_buf(),
+            stderr: logged,
+            stderr_reader,
         };
         http::wait_healthy(&server.url, START_TIMEOUT).expect("server healthy");
         server
+    }
+
+    /// Stop the server now (SIGKILL) and return all it wrote to stderr: with
+    /// `RUST_LOG=warn`, its warnings and errors. Complete, since the pipe is read
+    /// to its end.
+    pub fn stop_and_read_log(mut self) -> String {
+        self.kill();
+        if let Some(reader) = self.stderr_reader.take() {
+            let _ = reader.join();
+        }
+        let bytes = self.stderr.lock().map(|l| l.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
     }
 
     /// Stop the server now (SIGKILL) and wait for it.

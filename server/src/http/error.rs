@@ -39,6 +39,9 @@ pub enum AppError {
     /// The request conflicts with the log's state (e.g. a key registered twice).
     #[error("{0}")]
     Conflict(String),
+    /// The revocation would leave the log with no active operator key.
+    #[error("{0}")]
+    LastOperator(String),
     /// The envelope's statement is already logged, and the envelope carries a
     /// signer the logged copy lacks (crate::log::admission::dedupe).
     #[error("{0}")]
@@ -77,7 +80,7 @@ impl AppError {
                 StatusCode::FORBIDDEN
             }
             NotFound(_) => StatusCode::NOT_FOUND,
-            Conflict(_) | StatementAlreadyLogged(_) => StatusCode::CONFLICT,
+            Conflict(_) | LastOperator(_) | StatementAlreadyLogged(_) => StatusCode::CONFLICT,
             BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -101,6 +104,7 @@ impl AppError {
             BadSignature(_) => "bad_signature",
             NotFound(_) => "not_found",
             Conflict(_) => "conflict",
+            LastOperator(_) => "last_operator",
             StatementAlreadyLogged(_) => "statement_already_logged",
             BodyTooLarge { .. } => "body_too_large",
             UnsupportedMediaType(_) => "unsupported_media_type",
@@ -140,6 +144,7 @@ impl From<LogError> for AppError {
                 AppError::InvalidStatement(e.to_string())
             }
             NotAnOperatorKey { .. } => AppError::UnknownKey(e.to_string()),
+            LastOperator { .. } => AppError::LastOperator(e.to_string()),
             Registry(e) => registry_refusal(e),
             StatementAlreadyLogged { .. } => AppError::StatementAlreadyLogged(e.to_string()),
             Overloaded => AppError::Overloaded,
@@ -205,6 +210,7 @@ fn forwarded_refusal(status: u16, code: &str, message: String) -> AppError {
         "role_not_allowed" => AppError::RoleNotAllowed(message),
         "bad_signature" => AppError::BadSignature(message),
         "conflict" => AppError::Conflict(message),
+        "last_operator" => AppError::LastOperator(message),
         "statement_already_logged" => AppError::StatementAlreadyLogged(message),
         "overloaded" | "rate_limited" => AppError::Overloaded,
         "timeout" => AppError::Timeout(Duration::from_secs(0)),

@@ -217,5 +217,19 @@ fn create_private_dir(dir: &Path) -> Result<(), DataDirError> {
         use std::os::unix::fs::DirBuilderExt;
         builder.mode(0o700);
     }
-    builder.create(dir).map_err(err)
+    let existed = dir.is_dir();
+    builder.create(dir).map_err(err)?;
+    // The keys written into a new data directory are synced with their directory
+    // entries (glassbox-keys); the data directory's own entry lives in its parent.
+    #[cfg(unix)]
+    if !existed {
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::File::open(parent)
+                .and_then(|d| d.sync_all())
+                .map_err(err)?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = existed;
+    Ok(())
 }

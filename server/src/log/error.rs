@@ -36,6 +36,14 @@ pub enum LogError {
          the first key event must register one of them"
     )]
     NotAnOperatorKey { key_id: String },
+    /// The key event would leave the registry with no active operator, so no
+    /// key could ever be registered or revoked again.
+    #[error(
+        "revoking key {key_id} would leave this log with no active operator key, and \
+         then no key could ever be registered or revoked again; register another \
+         operator key first, then revoke this one"
+    )]
+    LastOperator { key_id: String },
     /// The participant registry refused the envelope at its position.
     #[error(transparent)]
     Registry(#[from] RegistryError),

@@ -11,7 +11,44 @@ use glassbox_core::dsse::Envelope;
 use glassbox_core::registry::Registry;
 use glassbox_core::statement::{Attestation, KeyEvent, KeyEventPredicate};
 
+use crate::log::admission::validate::admit;
+use crate::log::error::LogError;
 use crate::storage::{KeyEventRecord, LogStore, StorageError};
+
+/// [`admit`], and a server rule on top of the core's: a key event after which
+/// no key holds an active `operator` role is refused ([`LogError::LastOperator`]),
+/// since nothing could ever register or revoke a key again. Only the server
+/// applies it; [`replay`] and the verifier accept a log that lost its last
+/// operator (docs/formats/attestations.md, key events).
+pub fn admit_keeping_an_operator(
+    registry: &mut Registry,
+    index: u64,
+    env: &Envelope,
+    attestation: &Attestation,
+    operator_pins: &[String],
+) -> Result<(), LogError> {
+    let revocation = match attestation {
+        Attestation::KeyEvent(event) => match event.predicate {
+            KeyEventPredicate::Revoke(_) => Some(&event.key_id),
+            KeyEventPredicate::Register(_) => None,
+        },
+        _ => None,
+    };
+    let Some(key_id) = revocation else {
+        return admit(registry, index, env, attestation, operator_pins);
+    };
+    // A revocation can void other operators' registrations too (a compromised
+    // operator's): judge the registry it leaves, not the one key.
+    let mut after = registry.clone();
+    admit(&mut after, index, env, attestation, operator_pins)?;
+    if !after.has_active_operator() {
+        return Err(LogError::LastOperator {
+            key_id: key_id.clone(),
+        });
+    }
+    *registry = after;
+    Ok(())
+}
 
 /// Replay every logged key event, in log order, through the core registry.
 ///

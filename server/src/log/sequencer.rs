@@ -41,13 +41,13 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::log::admission::dedupe::{check_signatures, resubmission};
 use crate::log::admission::facts::Facts;
-use crate::log::admission::validate::{admit, Precheck, RegistryView};
+use crate::log::admission::validate::{Precheck, RegistryView};
 use crate::log::batcher::{BatchLimits, Batcher};
 use crate::log::clock::Clock;
 use crate::log::commit::{refuse_all, Committer, InFlight, Prepared, Settles, Waiting};
 use crate::log::error::LogError;
 use crate::log::receipt::{BatchReader, ReceiptJson};
-use crate::log::registry::{key_event_record, replay};
+use crate::log::registry::{admit_keeping_an_operator, key_event_record, replay};
 use crate::metrics::Metrics;
 use crate::storage::{
     Batch, CheckpointRecord, EntryRecord, FirstCopy, LogStore, NodeId, StorageError,
@@ -612,7 +612,7 @@ impl Sequencer {
                 && matches!(sub.precheck, Precheck::Authorised { last_key_event }
                     if Some(last_key_event) == self.last_key_event);
             if !prechecked {
-                if let Err(e) = admit(
+                if let Err(e) = admit_keeping_an_operator(
                     &mut self.registry,
                     size,
                     &sub.envelope,

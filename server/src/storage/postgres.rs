@@ -58,7 +58,7 @@ impl PostgresStorage {
         config: postgres::Config,
         read_connections: usize,
     ) -> Result<Self, StorageError> {
-        let mut writer = config.connect(NoTls).map_err(db)?;
+        let mut writer = connect(&config)?;
         migrate(&mut writer)?;
         let readers = (0..read_connections.max(1))
             .map(|_| Mutex::new(None))
@@ -82,7 +82,7 @@ impl PostgresStorage {
             .lock()
             .map_err(|_| StorageError::fatal("connection poisoned"))?;
         if guard.as_ref().is_none_or(Client::is_closed) {
-            *guard = Some(self.config.connect(NoTls).map_err(db)?);
+            *guard = Some(connect(&self.config)?);
         }
         let client = guard
             .as_mut()
@@ -122,7 +122,7 @@ impl PostgresStorage {
             let mut tx = client.transaction().map_err(db)?;
             let out = f(&mut tx)?;
             // Durability point: PostgreSQL returns from COMMIT after the WAL is
-            // flushed (synchronous_commit=on, the default; docs/postgres.md).
+            // flushed (synchronous_commit is never off on our sessions, see connect).
             tx.commit().map_err(db)?;
             Ok(out)
         })
@@ -132,6 +132,26 @@ impl PostgresStorage {
     pub fn fence(&self) -> Option<Fence> {
         self.fence.lock().ok().and_then(|f| f.clone())
     }
+}
+
+/// A session whose commits return only once the WAL is flushed.
+///
+/// A receipt promises the entry is durable, and `COMMIT` is the durability point
+/// (see [`PostgresStorage::write`]). With `synchronous_commit = off` — settable
+/// for the whole server, a database or a role, without the log's knowledge —
+/// `COMMIT` returns before the flush and a crash of the database loses
+/// acknowledged entries. So every session turns it back `on` when it is `off`,
+/// and keeps any setting that flushes (`local`, `on`, `remote_write`,
+/// `remote_apply`), since those only add waiting for standbys (docs/postgres.md).
+fn connect(config: &postgres::Config) -> Result<Client, StorageError> {
+    let mut client = config.connect(NoTls).map_err(db)?;
+    client
+        .batch_execute(
+            "SELECT set_config('synchronous_commit', 'on', false) \
+             WHERE current_setting('synchronous_commit') = 'off'",
+        )
+        .map_err(db)?;
+    Ok(client)
 }
 
 fn hash_from(blob: Vec<u8>) -> Result<Hash, StorageError> {
@@ -736,5 +756,58 @@ impl QueryStore for PostgresStorage {
                 })
                 .collect()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The session's `synchronous_commit` on the write and on a read connection of
+    /// a storage opened with `options` on the test database (`source .ci/postgres`).
+    fn sessions_with(options: &str) -> Option<(String, String)> {
+        let url = std::env::var("GLASSBOX_TEST_POSTGRES").ok()?;
+        let schema = format!("sync_{}_{}", std::process::id(), options.len());
+        let mut admin = Client::connect(&url, NoTls).expect("connect to test PostgreSQL");
+        admin
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+            ))
+            .unwrap();
+        let mut config: postgres::Config = url.parse().unwrap();
+        config.options(&format!("-c search_path={schema} {options}"));
+        let storage = PostgresStorage::open_config(config, 1).unwrap();
+        let show = |c: &mut Client| -> Result<String, StorageError> {
+            Ok(c.query_one("SHOW synchronous_commit", &[])
+                .map_err(db)?
+                .get(0))
+        };
+        let writer = storage.with_client(&storage.writer, show).unwrap();
+        let reader = storage.with_client(&storage.readers[0], show).unwrap();
+        admin
+            .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+            .unwrap();
+        Some((writer, reader))
+    }
+
+    #[test]
+    fn a_database_that_turned_synchronous_commit_off_gets_it_on_in_every_session() {
+        let Some(sessions) = sessions_with("-c synchronous_commit=off") else {
+            eprintln!("SKIPPED: GLASSBOX_TEST_POSTGRES not set");
+            return;
+        };
+        assert_eq!(sessions, ("on".to_string(), "on".to_string()));
+    }
+
+    #[test]
+    fn a_setting_that_also_waits_for_standbys_is_kept() {
+        let Some(sessions) = sessions_with("-c synchronous_commit=remote_apply") else {
+            eprintln!("SKIPPED: GLASSBOX_TEST_POSTGRES not set");
+            return;
+        };
+        assert_eq!(
+            sessions,
+            ("remote_apply".to_string(), "remote_apply".to_string())
+        );
     }
 }

@@ -748,7 +748,9 @@ impl LogStore for SqliteStorage {
                 // one range read.
                 let run = 1 + rest
                     .windows(2)
-                    .take_while(|w| w[1].level == w[0].level && w[1].index == w[0].index + 1)
+                    .take_while(|w| {
+                        w[1].level == w[0].level && w[0].index.checked_add(1) == Some(w[1].index)
+                    })
                     .count();
                 if run < RANGE_READ_MIN {
                     let blob: Option<Vec<u8>> = one
@@ -759,7 +761,8 @@ impl LogStore for SqliteStorage {
                     rest = &rest[1..];
                     continue;
                 }
-                let last = to_i64(first.index + run as u64 - 1)?;
+                // `run` ≥ 1 nodes from `first`, the last of which is a valid u64.
+                let last = to_i64(first.index + (run as u64 - 1))?;
                 let mut rows = range
                     .query(params![first.level, to_i64(first.index)?, last])
                     .map_err(db)?;

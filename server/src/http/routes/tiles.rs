@@ -74,11 +74,24 @@ pub async fn tile(
                     Ok(hashes) if hashes.len() == usize::from(t.width) => {
                         Ok(hashes.into_flattened())
                     }
-                    Ok(_) => Err(AppError::Internal(format!("{path}: short hash read"))),
+                    Ok(_) => Err(unavailable(AppError::Internal(format!(
+                        "{path}: short hash read"
+                    )))),
                     Err(e) => Err(unavailable(e.into())),
                 },
                 TilePath::Entries { .. } => {
-                    let leaves = s.leaves(start as u64, start as u64 + width as u64)?;
+                    // A bundle ending past 2^64 - 1 entries is beyond any tree.
+                    let range = u64::try_from(start)
+                        .ok()
+                        .and_then(|start| Some((start, start.checked_add(u64::from(width))?)));
+                    let Some((first, end)) = range else {
+                        return Err(unavailable(AppError::Internal(
+                            "entry bundle beyond 2^64 entries".into(),
+                        )));
+                    };
+                    // A failed read (e.g. an index the database cannot represent)
+                    // is judged against the tree like a short one.
+                    let leaves = s.leaves(first, end).map_err(|e| unavailable(e.into()))?;
                     if leaves.len() != usize::from(width) {
                         return Err(unavailable(AppError::Internal(format!(
                             "{path}: {} of {width} entries read",
