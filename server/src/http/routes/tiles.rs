@@ -8,8 +8,9 @@
 //! A tile is read with one storage call (hash tiles from the node hash cache
 //! once warm, storage/cache.rs) and no checkpoint: its nodes or entries exist in
 //! storage only once a checkpoint covering them has committed, so a complete read
-//! is proof the tile is available. Only an incomplete read asks for the latest
-//! checkpoint, to tell a tile beyond the tree (404) from a storage fault.
+//! is proof the tile is available. Only a failed or incomplete read asks for the
+//! latest checkpoint, to tell a tile beyond the tree (404, nothing logged) from a
+//! storage fault.
 
 use axum::extract::{Path, State};
 use axum::http::header;
