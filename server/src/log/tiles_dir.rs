@@ -10,8 +10,8 @@
 //!
 //! Files are written after the commit that makes them true, each by
 //! write-to-temporary, fsync, rename, so a reader never sees a torn file.
-//! The checkpoint is written last: every tile of the tree it names is already
-//! on disk. On restart the writer starts from the size in `<dir>/checkpoint` and
+//! The checkpoint is written last, after the directories holding the new tiles
+//! are synced: every tile of the tree it names is already on disk under its name. On restart the writer starts from the size in `<dir>/checkpoint` and
 //! (re)writes every tile that changed since, so an interrupted run is repaired
 //! by rewriting identical bytes. Full tiles never change once written; partial
 //! tiles are left in place when the full one appears (tlog-tiles allows both).
@@ -82,13 +82,15 @@ impl TilesDir {
             // Same tree; the note may have gained witness cosignatures since.
             if std::fs::read(self.dir.join("checkpoint")).ok().as_ref() != Some(&cp.note) {
                 self.write_file("checkpoint", &cp.note)?;
+                sync_dir(&self.dir)?;
             }
             return Ok(cp.size);
         }
+        let mut written_in = std::collections::BTreeSet::new();
         for tile in tiles_changed(from, cp.size) {
             let path = TilePath::Hash(tile).to_string();
             let hashes = storage.read_hashes(&tile.nodes())?;
-            self.write_file(&path, &hashes.concat())?;
+            written_in.insert(self.write_file(&path, &hashes.concat())?);
             if tile.level == 0 {
                 let start = tile.index * TILE_WIDTH;
                 let leaves = storage.leaves(start, start + u64::from(tile.width))?;
@@ -101,15 +103,21 @@ impl TilesDir {
                     index: tile.index,
                     width: tile.width,
                 };
-                self.write_file(&entries.to_string(), &bundle)?;
+                written_in.insert(self.write_file(&entries.to_string(), &bundle)?);
             }
         }
+        // The new tiles' names are durable before the checkpoint that needs them.
+        for dir in &written_in {
+            sync_dir(dir)?;
+        }
         self.write_file("checkpoint", &cp.note)?;
+        sync_dir(&self.dir)?;
         Ok(cp.size)
     }
 
-    /// Atomically replace `<dir>/<rel>` with `data`.
-    fn write_file(&self, rel: &str, data: &[u8]) -> Result<(), TilesDirError> {
+    /// Atomically replace `<dir>/<rel>` with `data`; returns the directory it is in
+    /// (whose entry for it is durable only once that directory is synced).
+    fn write_file(&self, rel: &str, data: &[u8]) -> Result<PathBuf, TilesDirError> {
         let path = self.dir.join(rel);
         let io = |source| TilesDirError::Io {
             path: path.clone(),
@@ -129,8 +137,20 @@ impl TilesDir {
         // never name a tree whose tiles a power loss could take away.
         f.sync_all().map_err(io)?;
         drop(f);
-        std::fs::rename(&tmp, &path).map_err(io)
+        std::fs::rename(&tmp, &path).map_err(io)?;
+        Ok(path
+            .parent()
+            .map_or_else(|| self.dir.clone(), Path::to_path_buf))
     }
+}
+
+/// Flush a directory, so that the names of files renamed into it survive a crash.
+fn sync_dir(dir: &Path) -> Result<(), TilesDirError> {
+    let io = |source| TilesDirError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::File::open(dir).map_err(io)?.sync_all().map_err(io)
 }
 
 /// The background writer: syncs the directory every `every` until stopped.
