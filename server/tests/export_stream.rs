@@ -1,6 +1,6 @@
 //! `GET /api/v1/export`: every matching row in index order, JSON Lines or
 //! RFC 4180 CSV, streamed from storage a page at a time — checked on 100,000
-//! entries with a storage wrapper that measures how many rows the server holds
+//! entries with a storage hook that measures how many rows the server holds
 //! that the client has not yet received.
 
 mod support;
@@ -24,68 +24,23 @@ use glassbox_server::storage::memory::MemoryStorage;
 use glassbox_server::storage::*;
 use tower::ServiceExt as _;
 
-/// Storage that counts rows handed out by `search` against rows the test has
-/// read from the response, and remembers the largest difference.
+/// Rows handed out by `search` against rows the test has read from the response,
+/// and the largest difference.
+#[derive(Default)]
 struct Counting {
-    inner: MemoryStorage,
     handed_out: AtomicU64,
     consumed: AtomicU64,
     max_in_flight: AtomicU64,
     max_page: AtomicU64,
 }
 
-/// The write path passes straight through; the test seeds the log with it.
-impl LogStore for Counting {
-    fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
-        self.inner.identity()
-    }
-    fn set_identity(&self, identity: &LogIdentity) -> Result<(), StorageError> {
-        self.inner.set_identity(identity)
-    }
-    fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
-        self.inner.append_batch(batch)
-    }
-    fn latest_checkpoint(&self) -> Result<Option<CheckpointRecord>, StorageError> {
-        self.inner.latest_checkpoint()
-    }
-    fn checkpoint_at(&self, size: u64) -> Result<Option<CheckpointRecord>, StorageError> {
-        self.inner.checkpoint_at(size)
-    }
-    fn entry(&self, index: u64) -> Result<Option<EntryRecord>, StorageError> {
-        self.inner.entry(index)
-    }
-    fn entries(&self, indexes: &[u64]) -> Result<Vec<EntryRecord>, StorageError> {
-        self.inner.entries(indexes)
-    }
-    fn find_statements(&self, digests: &[Hash]) -> Result<Vec<Option<FirstCopy>>, StorageError> {
-        self.inner.find_statements(digests)
-    }
-    fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
-        self.inner.key_events()
-    }
-    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
-        self.inner.read_hashes(nodes)
-    }
-}
-
-impl QueryStore for Counting {
-    fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError> {
-        self.inner.checkpoints(since, limit)
-    }
-    fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError> {
-        self.inner.leaves(start, end)
-    }
-    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
-        self.inner.find_leaf(leaf_hash)
-    }
-    fn search(&self, q: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
-        let rows = self.inner.search(q)?;
+impl Counting {
+    fn handed(&self, rows: &[EntryRecord]) {
         let n = rows.len() as u64;
         self.max_page.fetch_max(n, Ordering::SeqCst);
         let out = self.handed_out.fetch_add(n, Ordering::SeqCst) + n;
         let in_flight = out.saturating_sub(self.consumed.load(Ordering::SeqCst));
         self.max_in_flight.fetch_max(in_flight, Ordering::SeqCst);
-        Ok(rows)
     }
 }
 
@@ -115,21 +70,19 @@ const N: u64 = 100_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exporting_100k_entries_streams_every_row_holding_at_most_a_few_pages() {
-    let counting = Arc::new(Counting {
-        inner: MemoryStorage::new(),
-        handed_out: AtomicU64::new(0),
-        consumed: AtomicU64::new(0),
-        max_in_flight: AtomicU64::new(0),
-        max_page: AtomicU64::new(0),
-    });
+    let counting = Arc::new(Counting::default());
+    let storage = Arc::new(MemoryStorage::new().after_search({
+        let counting = counting.clone();
+        move |rows| counting.handed(rows)
+    }));
     let t = std::time::Instant::now();
     for start in (0..N).step_by(10_000) {
-        web_support::seed(&counting.inner, start, 10_000, |i| {
+        web_support::seed(storage.as_ref(), start, 10_000, |i| {
             1_767_225_600_000 + i as i64
         });
     }
     eprintln!("seeded in {:?}", t.elapsed());
-    let app = glassbox_server::app(state_over(counting.clone()));
+    let app = glassbox_server::app(state_over(storage));
     let resp = app
         .oneshot(
             Request::get("/api/v1/export?format=jsonl")

@@ -1,5 +1,5 @@
 //! The pipelined sequencer: batch k+1 is prepared on top of batch k while k
-//! commits. A storage wrapper holds commits at a gate so the overlap is
+//! commits. A storage hook holds commits at a gate so the overlap is
 //! certain, not a matter of timing: a failure of k must fail k+1 too and leave
 //! nothing of either visible, receipts of overlapping batches must verify
 //! against their own checkpoints, and the handlers' signature pre-check must
@@ -23,10 +23,7 @@ use glassbox_server::log::clock::FakeClock;
 use glassbox_server::log::sequencer::{Sequencer, SequencerConfig, SequencerHandle, SubmitOutcome};
 use glassbox_server::metrics::Metrics;
 use glassbox_server::storage::memory::MemoryStorage;
-use glassbox_server::storage::{
-    Batch, CheckpointRecord, EntryRecord, FirstCopy, Hash, KeyEventRecord, LogIdentity, LogStore,
-    NodeId, QueryStore, StorageError,
-};
+use glassbox_server::storage::{LogStore, QueryStore};
 use support::*;
 use tokio::task::JoinHandle;
 
@@ -37,19 +34,17 @@ const DEADLINE: Duration = Duration::from_secs(20);
 /// Batch size of the test sequencer.
 const BATCH: usize = 2;
 
-/// Memory storage whose batch commits wait at a gate while it is closed.
-struct Gated {
-    inner: Arc<MemoryStorage>,
+/// A gate the memory storage's batch commits wait at while it is closed.
+struct Gate {
     closed: Mutex<bool>,
     opened: Condvar,
     /// Commits that reached the gate.
     arrived: AtomicUsize,
 }
 
-impl Gated {
-    fn new(inner: Arc<MemoryStorage>) -> Arc<Gated> {
-        Arc::new(Gated {
-            inner,
+impl Gate {
+    fn new() -> Arc<Gate> {
+        Arc::new(Gate {
             closed: Mutex::new(false),
             opened: Condvar::new(),
             arrived: AtomicUsize::new(0),
@@ -64,51 +59,20 @@ impl Gated {
         *self.closed.lock().unwrap() = false;
         self.opened.notify_all();
     }
-}
 
-/// The sequencer's storage: everything but the commit passes straight through.
-impl LogStore for Gated {
-    fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
-        self.inner.identity()
-    }
-    fn set_identity(&self, identity: &LogIdentity) -> Result<(), StorageError> {
-        self.inner.set_identity(identity)
-    }
-    fn latest_checkpoint(&self) -> Result<Option<CheckpointRecord>, StorageError> {
-        self.inner.latest_checkpoint()
-    }
-    fn checkpoint_at(&self, size: u64) -> Result<Option<CheckpointRecord>, StorageError> {
-        self.inner.checkpoint_at(size)
-    }
-    fn entry(&self, index: u64) -> Result<Option<EntryRecord>, StorageError> {
-        self.inner.entry(index)
-    }
-    fn entries(&self, indexes: &[u64]) -> Result<Vec<EntryRecord>, StorageError> {
-        self.inner.entries(indexes)
-    }
-    fn find_statements(&self, digests: &[Hash]) -> Result<Vec<Option<FirstCopy>>, StorageError> {
-        self.inner.find_statements(digests)
-    }
-    fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
-        self.inner.key_events()
-    }
-    fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError> {
-        self.inner.read_hashes(nodes)
-    }
-    fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
+    /// Count a commit, and hold it while the gate is closed.
+    fn pass(&self) {
         self.arrived.fetch_add(1, Ordering::SeqCst);
         let mut closed = self.closed.lock().unwrap();
         while *closed {
             closed = self.opened.wait(closed).unwrap();
         }
-        drop(closed);
-        self.inner.append_batch(batch)
     }
 }
 
 struct Log {
     memory: Arc<MemoryStorage>,
-    gated: Arc<Gated>,
+    gated: Arc<Gate>,
     handle: SequencerHandle,
     metrics: Arc<Metrics>,
     vkey: NoteVerifierKey,
@@ -119,13 +83,16 @@ struct Log {
 /// A running sequencer over gated memory storage holding the genesis (index 0)
 /// and a registered vendor (index 1).
 async fn log() -> Log {
-    let memory = Arc::new(MemoryStorage::new());
-    let gated = Gated::new(memory.clone());
+    let gated = Gate::new();
+    let memory = Arc::new(MemoryStorage::new().before_append({
+        let gate = gated.clone();
+        move |_| gate.pass()
+    }));
     let signer = NoteSigner::new(ORIGIN, SigningKey::from_bytes(&[200; 32])).unwrap();
     let vkey = signer.verifier();
     let metrics = Arc::new(Metrics::default());
     let seq = Sequencer::load(
-        gated.clone(),
+        memory.clone(),
         signer,
         Arc::new(FakeClock::new(1_767_225_600_000)),
         metrics.clone(),

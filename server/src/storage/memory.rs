@@ -25,16 +25,37 @@ struct State {
     cosigned: std::collections::HashSet<(u64, String, u32)>,
 }
 
-/// In-memory storage; `fail_next_appends(n)` makes the next `n` batch appends fail.
+/// Called with each batch as [`LogStore::append_batch`] begins, before an injected
+/// failure or the write: a test can count commits there, or hold them.
+pub type AppendHook = Box<dyn Fn(&Batch) + Send + Sync>;
+/// Called with the rows [`QueryStore::search`] hands out.
+pub type SearchHook = Box<dyn Fn(&[EntryRecord]) + Send + Sync>;
+
+/// In-memory storage; `fail_next_appends(n)` makes the next `n` batch appends fail,
+/// and hooks let a test watch or hold appends and searches.
 #[derive(Default)]
 pub struct MemoryStorage {
     state: Mutex<State>,
     failures: AtomicUsize,
+    before_append: Option<AppendHook>,
+    after_search: Option<SearchHook>,
 }
 
 impl MemoryStorage {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// This storage, calling `hook` as each batch append begins.
+    pub fn before_append(mut self, hook: impl Fn(&Batch) + Send + Sync + 'static) -> Self {
+        self.before_append = Some(Box::new(hook));
+        self
+    }
+
+    /// This storage, calling `hook` with the rows of each search.
+    pub fn after_search(mut self, hook: impl Fn(&[EntryRecord]) + Send + Sync + 'static) -> Self {
+        self.after_search = Some(Box::new(hook));
+        self
     }
 
     /// Make the next `n` calls to [`LogStore::append_batch`] fail without effect.
@@ -68,6 +89,9 @@ impl LogStore for MemoryStorage {
     }
 
     fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
+        if let Some(hook) = &self.before_append {
+            hook(batch);
+        }
         let pending = self.failures.load(Ordering::SeqCst);
         if pending > 0 {
             self.failures.store(pending - 1, Ordering::SeqCst);
@@ -216,7 +240,7 @@ impl QueryStore for MemoryStorage {
         let start = q
             .after
             .map_or(0, |a| (a as usize).saturating_add(1).min(s.entries.len()));
-        Ok(s.entries[start..]
+        let rows: Vec<EntryRecord> = s.entries[start..]
             .iter()
             .filter(|e| q.after.is_none_or(|a| e.index > a))
             .filter(|e| q.before.is_none_or(|b| e.index < b))
@@ -230,7 +254,12 @@ impl QueryStore for MemoryStorage {
             .filter(|e| q.until_ms.is_none_or(|t| e.integrated_at_ms <= t))
             .take(q.limit)
             .cloned()
-            .collect())
+            .collect();
+        drop(s);
+        if let Some(hook) = &self.after_search {
+            hook(&rows);
+        }
+        Ok(rows)
     }
 
     fn entries_per_day(&self, since_ms: i64) -> Result<Vec<DayCount>, StorageError> {
