@@ -100,6 +100,9 @@ pub struct Position {
     /// 0 when `index` holds every entry read; otherwise the size at which this
     /// monitor began keeping it, and commitments cannot be audited.
     pub index_from: u64,
+    /// The size of the position on disk (loaded or last saved), whose index file
+    /// a save replaces.
+    saved_size: Option<u64>,
 }
 
 impl Position {
@@ -110,6 +113,7 @@ impl Position {
             key_events: Vec::new(),
             index: Trie::new(),
             index_from: 0,
+            saved_size: None,
         }
     }
 
@@ -155,10 +159,11 @@ impl Position {
             key_events: file.key_events,
             index,
             index_from,
+            saved_size: Some(file.size),
         })
     }
 
-    pub fn save(&self, path: &Path) -> Result<(), StateError> {
+    pub fn save(&mut self, path: &Path) -> Result<(), StateError> {
         let file = PositionFile {
             origin: self.origin.clone(),
             size: self.frontier.size,
@@ -172,10 +177,6 @@ impl Position {
             leaves.extend(value.count.to_be_bytes());
             leaves.extend(value.head);
         }
-        let previous = fs::read(path)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<PositionFile>(&b).ok())
-            .map(|f| f.size);
         write_atomic(&index_path(path, self.frontier.size), &leaves)?;
         let mut json = serde_json::to_vec_pretty(&file).map_err(|e| StateError::Corrupt {
             path: path.to_path_buf(),
@@ -183,10 +184,11 @@ impl Position {
         })?;
         json.push(b'\n');
         write_atomic(path, &json)?;
-        if let Some(old) = previous.filter(|&old| old != self.frontier.size) {
+        if let Some(old) = self.saved_size.filter(|&old| old != self.frontier.size) {
             // The position no longer names it; a failure here leaves a stale file only.
             let _ = fs::remove_file(index_path(path, old));
         }
+        self.saved_size = Some(self.frontier.size);
         Ok(())
     }
 
