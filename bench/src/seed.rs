@@ -10,6 +10,7 @@
 //! is carried as its right edge ([`Frontier`], O(log n) hashes) instead of a
 //! whole in-memory tree rebuilt by reading every stored leaf back.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -18,14 +19,15 @@ use anyhow::{anyhow, Context, Result};
 use ed25519_dalek::SigningKey;
 use glassbox_core::checkpoint::Checkpoint;
 use glassbox_core::digest::Sha256Digest;
+use glassbox_core::index::{keys_of, IndexCommitment, IndexKey, Trie};
 use glassbox_core::merkle::{
     append_hashes, leaf_hash, node_hash, Hash, HashReadError, HashReader, NodeId,
 };
 use glassbox_core::note::NoteSigner;
-use glassbox_server::log::admission::facts::facts;
+use glassbox_server::log::admission::facts::{facts, INDEX_COMMITMENT_KIND};
 use glassbox_server::log::datadir::{DB_FILE, LOG_KEY_FILE};
 use glassbox_server::storage::sqlite::SqliteStorage;
-use glassbox_server::storage::{Batch, CheckpointRecord, EntryRecord, LogStore};
+use glassbox_server::storage::{Batch, CheckpointRecord, EntryRecord, LogStore, SearchTerms};
 use rayon::prelude::*;
 
 use crate::envelopes;
@@ -107,9 +109,12 @@ impl HashReader for Frontier {
     }
 }
 
+/// An entry and the (hashed) index keys it is filed under.
+type Indexed = (EntryRecord, Vec<[u8; 32]>);
+
 /// Entries `first..first + count`: build attestations signed by `builder`, with
-/// their leaves, leaf hashes and search facts, made on every core.
-fn prepare(builder: &SigningKey, first: u64, count: u64) -> Result<Vec<EntryRecord>> {
+/// their leaves, leaf hashes, search facts and index keys, made on every core.
+fn prepare(builder: &SigningKey, first: u64, count: u64) -> Result<Vec<Indexed>> {
     (first..first + count)
         .into_par_iter()
         .map(|index| {
@@ -122,8 +127,12 @@ fn prepare(builder: &SigningKey, first: u64, count: u64) -> Result<Vec<EntryReco
                 0,
             )?;
             let f = facts(&env).map_err(|e| anyhow!("facts: {e}"))?;
+            let keys = keys_of(&env, &f.attestation)
+                .iter()
+                .map(IndexKey::hash)
+                .collect();
             let leaf = env.to_canonical_json();
-            Ok(EntryRecord {
+            let entry = EntryRecord {
                 index,
                 leaf_hash: leaf_hash(&leaf),
                 statement_digest: f.statement_digest,
@@ -132,13 +141,16 @@ fn prepare(builder: &SigningKey, first: u64, count: u64) -> Result<Vec<EntryReco
                 integrated_at_ms: SEEDED_AT_MS,
                 signers: env.signatures.iter().map(|s| s.keyid.clone()).collect(),
                 terms: f.terms,
-            })
+            };
+            Ok((entry, keys))
         })
         .collect()
 }
 
 /// Append build entries signed by `builder` (already registered with the builder
-/// role) until the log at `data` holds `target` entries. Returns the time spent.
+/// role) until the log at `data` holds at least `target` entries, each chunk a
+/// batch ending with the log's index commitment as the sequencer writes it.
+/// Returns the time spent.
 pub fn grow(data: &Path, target: u64, builder: &SigningKey) -> Result<Duration> {
     let start = Instant::now();
     let storage = SqliteStorage::open(&data.join(DB_FILE), 1)?;
@@ -152,12 +164,16 @@ pub fn grow(data: &Path, target: u64, builder: &SigningKey) -> Result<Duration> 
     .map_err(|e| anyhow!("log key: {e}"))?;
     let from = storage.latest_checkpoint()?.map_or(0, |c| c.size);
     let mut tree = Frontier::load(&storage, from)?;
+    let mut index = Trie::new();
+    for (key, value) in storage.index_leaves(0)?.leaves {
+        index.set(key, value);
+    }
     if from >= target {
         return Ok(start.elapsed());
     }
     // The producer prepares the next chunk while this thread writes one; the
     // channel's one slot bounds memory to three chunks.
-    let (tx, rx) = mpsc::sync_channel::<Result<Vec<EntryRecord>>>(1);
+    let (tx, rx) = mpsc::sync_channel::<Result<Vec<Indexed>>>(1);
     let producer_key = builder.clone();
     let producer = std::thread::spawn(move || {
         let mut first = from;
@@ -168,7 +184,8 @@ pub fn grow(data: &Path, target: u64, builder: &SigningKey) -> Result<Duration> 
             if tx.send(chunk).is_err() || failed {
                 return;
             }
-            first += count;
+            // Each chunk ends with the log's index commitment.
+            first += count + 1;
         }
     });
     // Where the time goes: waiting for the producer vs writing to storage.
@@ -176,13 +193,23 @@ pub fn grow(data: &Path, target: u64, builder: &SigningKey) -> Result<Duration> 
     let written = (|| -> Result<()> {
         while tree.size < target {
             let t = Instant::now();
-            let entries = rx.recv().context("the seeding producer stopped early")??;
+            let chunk = rx.recv().context("the seeding producer stopped early")??;
             waiting += t.elapsed();
             let t = Instant::now();
-            let mut nodes = Vec::with_capacity(entries.len() * 2);
-            for e in &entries {
+            let mut nodes = Vec::with_capacity(chunk.len() * 2);
+            let mut entries = Vec::with_capacity(chunk.len() + 1);
+            let mut filed = HashSet::new();
+            for (e, keys) in chunk {
                 nodes.extend(tree.push(e.leaf_hash)?);
+                for key in keys {
+                    index.append(key, e.index);
+                    filed.insert(key);
+                }
+                entries.push(e);
             }
+            let commitment = commitment(&signer, tree.size, &mut index)?;
+            nodes.extend(tree.push(commitment.leaf_hash)?);
+            entries.push(commitment);
             let note = Checkpoint {
                 origin: identity.origin.clone(),
                 size: tree.size,
@@ -200,6 +227,7 @@ pub fn grow(data: &Path, target: u64, builder: &SigningKey) -> Result<Duration> 
                     created_at_ms: SEEDED_AT_MS,
                 },
                 key_events: Vec::new(),
+                index: filed.into_iter().map(|k| (k, index.get(&k))).collect(),
             })?;
             writing += t.elapsed();
         }
@@ -219,6 +247,33 @@ pub fn grow(data: &Path, target: u64, builder: &SigningKey) -> Result<Duration> 
         .map_err(|_| anyhow!("the seeding producer panicked"))?;
     written?;
     Ok(start.elapsed())
+}
+
+/// The log's index commitment over entries `0 … size−1`, as the entry at `size`.
+fn commitment(signer: &NoteSigner, size: u64, index: &mut Trie) -> Result<EntryRecord> {
+    let envelope = IndexCommitment {
+        origin: signer.name().to_string(),
+        size,
+        root: index.root(),
+        keys: index.len() as u64,
+    }
+    .sign(signer.ed25519())
+    .map_err(|e| anyhow!("signing the index commitment: {e}"))?;
+    let leaf = envelope.to_canonical_json();
+    Ok(EntryRecord {
+        index: size,
+        leaf_hash: leaf_hash(&leaf),
+        statement_digest: envelope.statement_digest(),
+        leaf,
+        kind: INDEX_COMMITMENT_KIND.to_string(),
+        integrated_at_ms: SEEDED_AT_MS,
+        signers: envelope
+            .signatures
+            .iter()
+            .map(|s| s.keyid.clone())
+            .collect(),
+        terms: SearchTerms::default(),
+    })
 }
 
 #[cfg(test)]

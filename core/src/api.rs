@@ -175,3 +175,17 @@ pub struct ConsistencyProof {
     /// Base64 proof hashes.
     pub hashes: Vec<String>,
 }
+
+/// The answer of `GET /api/v1/index?key=…`: one key's complete list of log
+/// entries, proven against the log's index commitment, which is proven against a
+/// signed checkpoint whose last entry it is (docs/formats/index.md).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexAnswer {
+    /// The signed checkpoint (with witness cosignatures) the answer is as of.
+    pub checkpoint: String,
+    /// The log's index commitment: the checkpoint's last entry, with its proof.
+    pub commitment: crate::bundle::Receipt,
+    /// The key's list and its proof against the commitment's root.
+    pub lookup: crate::bundle::IndexLookup,
+}

@@ -78,6 +78,7 @@ fn fill(path: &Path, count: u64) -> Result<u64> {
                 created_at_ms: 0,
             },
             key_events: Vec::new(),
+            index: Vec::new(),
         };
         let now = 1_767_225_600_000 + size as i64;
         for _ in 0..BATCH.min(count - size) {

@@ -191,6 +191,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             max_body_bytes: config.max_body_bytes,
             request_timeout: config.request_timeout,
         },
+        index: Default::default(),
     };
     println!("listening on http://{addr}");
     tracing::info!(%addr, "serving");

@@ -63,6 +63,7 @@ fn state_over(storage: Arc<dyn Storage>) -> AppState {
             max_body_bytes: 1 << 20,
             request_timeout: Duration::from_secs(120),
         },
+        index: Default::default(),
     }
 }
 

@@ -69,6 +69,7 @@ impl Log {
             nodes,
             checkpoint,
             key_events: Vec::new(),
+            index: Vec::new(),
         };
         (batch, tree)
     }

@@ -106,6 +106,7 @@ fn a_version_2_database_gains_the_statement_digests_of_its_leaves() {
                 created_at_ms: T0,
             },
             key_events: Vec::new(),
+            index: Vec::new(),
         })
         .unwrap();
     // Back to version 2: the column, its index and its check are what 3 added.

@@ -43,6 +43,7 @@ fn empty_log(storage: &dyn Storage) -> String {
                 created_at_ms: 0,
             },
             key_events: Vec::new(),
+            index: Vec::new(),
         })
         .unwrap();
     cp.to_text()

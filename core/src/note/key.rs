@@ -329,6 +329,12 @@ impl NoteSigner {
         self.key_id
     }
 
+    /// The Ed25519 key itself: a log signs its other statements — its index
+    /// commitments — with the key it signs checkpoints with.
+    pub fn ed25519(&self) -> &SigningKey {
+        &self.key
+    }
+
     /// The matching verifier key.
     pub fn verifier(&self) -> NoteVerifierKey {
         NoteVerifierKey {

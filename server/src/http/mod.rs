@@ -4,6 +4,7 @@
 pub mod client_ip;
 pub mod error;
 pub mod extract;
+pub mod index;
 pub mod middleware;
 pub mod openapi;
 pub mod ratelimit;

@@ -234,8 +234,15 @@ pub fn endpoints() -> Vec<Endpoint> {
             path: "/api/v1/bundle", method: Method::Get, tag: "log",
             summary: "Everything needed to verify an artifact offline: its builds, and the submissions, reviews and builds of their sources, in log order",
             params: &[("artifact", In::Query, true, "string", "SHA-256 of the artifact")],
-            responses: &[(200, "A bundle (core::bundle::Bundle)", JSON, Some("Bundle")), BAD, NOT_FOUND],
+            responses: &[(200, "A version 2 bundle (core::bundle::Bundle) with the index proofs that it is complete", JSON, Some("Bundle")), BAD, NOT_FOUND],
             route: |m| on(m, bundle::bundle),
+        },
+        Endpoint {
+            path: "/api/v1/index", method: Method::Get, tag: "log",
+            summary: "Every entry filed under an index key, proven complete: the lookup proof against the log's index commitment, the commitment's inclusion proof and the checkpoint it ends",
+            params: &[("key", In::Query, true, "string", "artifact:<sha256 hex>, source:<dirHash hex>, signer:<key ID> or registry")],
+            responses: &[(200, "The proven list (core::api::IndexAnswer)", JSON, Some("IndexAnswer")), BAD, NOT_FOUND],
+            route: |m| on(m, index::lookup),
         },
         Endpoint {
             path: "/api/v1/proof/inclusion", method: Method::Get, tag: "log",
@@ -510,10 +517,21 @@ fn schemas() -> Value {
             "entries": {"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}},
             "nextCursor": {"type": "string"}}},
         "Bundle": {"type": "object", "required": ["mediaType", "artifact", "checkpoint", "entries", "keyEvents"], "properties": {
-            "mediaType": {"const": "application/vnd.glassbox.bundle.v1+json"},
+            "mediaType": {"enum": ["application/vnd.glassbox.bundle.v1+json", "application/vnd.glassbox.bundle.v2+json"]},
             "artifact": {"type": "string"}, "checkpoint": {"type": "string"},
             "entries": {"type": "array", "items": {"$ref": "#/components/schemas/Receipt"}},
-            "keyEvents": {"type": "array", "items": {"$ref": "#/components/schemas/Receipt"}}}},
+            "keyEvents": {"type": "array", "items": {"$ref": "#/components/schemas/Receipt"}},
+            "index": {"type": "object", "required": ["commitment", "lookups"], "properties": {
+                "commitment": {"$ref": "#/components/schemas/Receipt"},
+                "lookups": {"type": "array", "items": {"$ref": "#/components/schemas/IndexLookup"}}}}}},
+        "IndexLookup": {"type": "object", "required": ["key", "indices", "proof"], "properties": {
+            "key": {"type": "string"},
+            "indices": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+            "proof": {"type": "string", "contentEncoding": "base64", "description": "docs/formats/index.md, binary form"}}},
+        "IndexAnswer": {"type": "object", "required": ["checkpoint", "commitment", "lookup"], "properties": {
+            "checkpoint": {"type": "string"},
+            "commitment": {"$ref": "#/components/schemas/Receipt"},
+            "lookup": {"$ref": "#/components/schemas/IndexLookup"}}},
         "InclusionProof": {"type": "object", "required": ["index", "size", "leafHash", "root", "hashes"], "properties": {
             "index": {"type": "integer"}, "size": {"type": "integer"}, "leafHash": {"type": "string"},
             "root": {"type": "string"}, "hashes": strings}},

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::http::client_ip::TrustedProxies;
 use crate::http::error::AppError;
+use crate::http::index::IndexReader;
 use crate::http::ratelimit::RateLimiter;
 use crate::log::sequencer::SequencerHandle;
 use crate::metrics::Metrics;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<TrustedProxies>,
     pub signer_limiter: Arc<RateLimiter<String>>,
     pub limits: Limits,
+    /// The verifiable index as of the latest checkpoint (lookups and bundles).
+    pub index: Arc<IndexReader>,
 }
 
 impl AppState {

@@ -26,13 +26,14 @@
 //! submitter in either gets 503, nothing of either is visible, and the in-memory
 //! state is reloaded from storage before the next batch is prepared.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use glassbox_core::checkpoint::{Checkpoint, CheckpointError};
 use glassbox_core::dsse::Envelope;
+use glassbox_core::index::{keys_of, IndexCommitment, Trie};
 use glassbox_core::merkle::{self, Hash, ProofError};
 use glassbox_core::note::NoteSigner;
 use glassbox_core::registry::Registry;
@@ -40,7 +41,7 @@ use glassbox_core::statement::Attestation;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::log::admission::dedupe::{check_signatures, resubmission};
-use crate::log::admission::facts::Facts;
+use crate::log::admission::facts::{Facts, INDEX_COMMITMENT_KIND};
 use crate::log::admission::validate::{Precheck, RegistryView};
 use crate::log::batcher::{BatchLimits, Batcher};
 use crate::log::clock::Clock;
@@ -50,7 +51,7 @@ use crate::log::receipt::{BatchReader, ReceiptJson};
 use crate::log::registry::{admit_keeping_an_operator, key_event_record, replay};
 use crate::metrics::Metrics;
 use crate::storage::{
-    Batch, CheckpointRecord, EntryRecord, FirstCopy, LogStore, NodeId, StorageError,
+    Batch, CheckpointRecord, EntryRecord, FirstCopy, LogStore, NodeId, SearchTerms, StorageError,
 };
 
 /// The state only the sequencer touches.
@@ -64,6 +65,12 @@ pub struct Sequencer {
     registry: Registry,
     /// Log index of the newest key event in `registry`.
     last_key_event: Option<u64>,
+    /// The verifiable index after every prepared batch: the root each batch's
+    /// closing commitment gives.
+    index: Trie,
+    /// The log's last entry is not an index commitment (a log written before
+    /// they were kept, not yet extended).
+    uncommitted: bool,
     /// The log size after every prepared batch.
     size: u64,
     checkpoint: Option<CheckpointRecord>,
@@ -389,6 +396,7 @@ impl Sequencer {
         if s.checkpoint.is_none() {
             s.sign_empty_checkpoint()?;
         }
+        s.commit_migrated_index()?;
         Ok(s)
     }
 
@@ -416,6 +424,8 @@ impl Sequencer {
             config,
             registry: Registry::default(),
             last_key_event: None,
+            index: Trie::new(),
+            uncommitted: false,
             size: 0,
             checkpoint: None,
             unsettled_nodes: HashMap::new(),
@@ -437,7 +447,7 @@ impl Sequencer {
         if self.checkpoint.is_none() {
             self.sign_empty_checkpoint()?;
         }
-        Ok(())
+        self.commit_migrated_index()
     }
 
     /// The sequencing parameters.
@@ -467,6 +477,7 @@ impl Sequencer {
             nodes: Vec::new(),
             checkpoint: record.clone(),
             key_events: Vec::new(),
+            index: Vec::new(),
         };
         // DURABILITY POINT: the empty log's checkpoint.
         self.storage.append_batch(&batch)?;
@@ -496,6 +507,7 @@ impl Sequencer {
         self.committer.registry.send_replace(Arc::new(view));
         self.checkpoint = self.storage.latest_checkpoint()?;
         self.size = self.checkpoint.as_ref().map_or(0, |c| c.size);
+        self.load_index()?;
         self.committer.committed.send_replace(self.size);
         self.metrics
             .entries_total
@@ -536,7 +548,10 @@ impl Sequencer {
                 created_at_ms: now,
             },
             key_events: Vec::new(),
+            index: Vec::new(),
         };
+        // Index keys this batch files entries under.
+        let mut filed: HashSet<[u8; 32]> = HashSet::new();
         let mut waiting = Vec::with_capacity(items.len());
         // Stored nodes read by this batch's appends (the older part of the right
         // edge, the same for every leaf of the batch).
@@ -627,6 +642,11 @@ impl Sequencer {
                 batch.key_events.push(key_event_record(size, event));
                 self.last_key_event = Some(size);
             }
+            for key in keys_of(&sub.envelope, &sub.facts.attestation) {
+                let key = key.hash();
+                self.index.append(key, size);
+                filed.insert(key);
+            }
             for (node, hash) in nodes {
                 self.unsettled_nodes.insert(node, hash);
                 batch.nodes.push((node, hash));
@@ -672,10 +692,20 @@ impl Sequencer {
                 registry: None,
             });
         }
+        // The batch ends with the log's index commitment over every entry before it.
+        let commitment = match self.commit_index(now, &mut fetched) {
+            Ok((entry, nodes)) => {
+                batch.nodes.extend(nodes);
+                batch.entries.push(entry);
+                batch.index = filed.into_iter().map(|k| (k, self.index.get(&k))).collect();
+                Ok(())
+            }
+            Err(e) => Err(e),
+        };
         let reader =
             BatchReader::with_fetched(&self.unsettled_nodes, self.storage.as_ref(), fetched);
-        let signed = merkle::tree_root(self.size, &reader)
-            .map_err(PrepareError::TreeRoot)
+        let signed = commitment
+            .and_then(|()| merkle::tree_root(self.size, &reader).map_err(PrepareError::TreeRoot))
             .and_then(|root| {
                 Checkpoint {
                     origin: self.signer.name().to_string(),
@@ -718,10 +748,159 @@ impl Sequencer {
     }
 }
 
+impl Sequencer {
+    /// The log's index commitment over entries `0 … size−1`, appended at `size`:
+    /// its entry and the tree nodes it completes (added to the overlay).
+    fn commit_index(
+        &mut self,
+        now: i64,
+        fetched: &mut HashMap<NodeId, Hash>,
+    ) -> Result<(EntryRecord, Vec<(NodeId, Hash)>), PrepareError> {
+        let size = self.size;
+        let commitment = IndexCommitment {
+            origin: self.signer.name().to_string(),
+            size,
+            root: self.index.root(),
+            keys: self.index.len() as u64,
+        };
+        let envelope = commitment
+            .sign(self.signer.ed25519())
+            .map_err(PrepareError::SignCommitment)?;
+        let leaf = envelope.to_canonical_json();
+        let leaf_hash = merkle::leaf_hash(&leaf);
+        let reader = BatchReader::with_fetched(
+            &self.unsettled_nodes,
+            self.storage.as_ref(),
+            std::mem::take(fetched),
+        );
+        let appended = merkle::append_hashes(size, leaf_hash, &reader);
+        *fetched = reader.into_fetched();
+        let nodes = appended.map_err(PrepareError::TreeRoot)?;
+        for (node, hash) in &nodes {
+            self.unsettled_nodes.insert(*node, *hash);
+        }
+        self.size += 1;
+        let entry = EntryRecord {
+            index: size,
+            leaf,
+            leaf_hash,
+            statement_digest: envelope.statement_digest(),
+            kind: INDEX_COMMITMENT_KIND.to_string(),
+            integrated_at_ms: now,
+            signers: envelope
+                .signatures
+                .iter()
+                .map(|s| s.keyid.clone())
+                .collect(),
+            terms: SearchTerms::default(),
+        };
+        Ok((entry, nodes))
+    }
+
+    /// Load the index from storage and check it against the log's last index
+    /// commitment: the stored index covers every entry of the latest checkpoint,
+    /// and the commitment ending it (filed under no key) has the same root.
+    fn load_index(&mut self) -> Result<(), StorageError> {
+        self.uncommitted = false;
+        let snapshot = self.storage.index_leaves(0)?;
+        if snapshot.size != self.size {
+            return Err(StorageError::Corrupt(format!(
+                "the stored index covers {} entries, the latest checkpoint {}",
+                snapshot.size, self.size
+            )));
+        }
+        let mut index = Trie::new();
+        for (key, value) in snapshot.leaves {
+            index.set(key, value);
+        }
+        if let Some(last) = self.size.checked_sub(1) {
+            let entry = self.storage.entry(last)?.ok_or_else(|| {
+                StorageError::Corrupt(format!("entry {last} of the latest checkpoint is missing"))
+            })?;
+            let committed = Envelope::from_json(&entry.leaf)
+                .ok()
+                .filter(IndexCommitment::is_commitment)
+                .map(|e| IndexCommitment::parse(&e));
+            match committed {
+                Some(Ok(c)) if c.root == index.root() && c.size == last => {}
+                Some(Ok(c)) => {
+                    return Err(StorageError::Corrupt(format!(
+                        "the stored index (root {}) is not the one the log committed to at entry {last} (root {})",
+                        hex::encode(index.root()),
+                        hex::encode(c.root)
+                    )))
+                }
+                Some(Err(e)) => {
+                    return Err(StorageError::Corrupt(format!("entry {last}: {e}")));
+                }
+                // A log written before commitments were kept: it commits to the
+                // index built when it was migrated as it starts sequencing.
+                None => self.uncommitted = true,
+            }
+        }
+        self.index = index;
+        Ok(())
+    }
+
+    /// A log whose last entry is not an index commitment (written before they
+    /// were kept) appends one at once, alone in its batch, so every checkpoint
+    /// from here on ends with one.
+    fn commit_migrated_index(&mut self) -> Result<(), StorageError> {
+        if !self.uncommitted {
+            return Ok(());
+        }
+        let now = self.clock.now_ms();
+        let storage = self.storage.clone();
+        let mut fetched = HashMap::new();
+        let (entry, nodes) = self
+            .commit_index(now, &mut fetched)
+            .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let reader = BatchReader::with_fetched(&self.unsettled_nodes, storage.as_ref(), fetched);
+        let root = merkle::tree_root(self.size, &reader)
+            .map_err(|e| StorageError::Corrupt(format!("tree root: {e}")))?;
+        let note = Checkpoint {
+            origin: self.signer.name().to_string(),
+            size: self.size,
+            root,
+            extensions: Vec::new(),
+        }
+        .sign(&self.signer)
+        .map_err(|e| StorageError::Corrupt(format!("signing checkpoint: {e}")))?;
+        let record = CheckpointRecord {
+            size: self.size,
+            note,
+            created_at_ms: now,
+        };
+        let batch = Batch {
+            entries: vec![entry],
+            nodes,
+            checkpoint: record.clone(),
+            key_events: Vec::new(),
+            index: Vec::new(),
+        };
+        // DURABILITY POINT: the migrated log's first index commitment.
+        if let Err(e) = storage.append_batch(&batch) {
+            self.reload()?;
+            return Err(e);
+        }
+        self.unsettled_nodes.clear();
+        self.uncommitted = false;
+        self.checkpoint = Some(record);
+        self.committer.committed.send_replace(self.size);
+        tracing::info!(
+            size = self.size,
+            "committed to the index of a log written before commitments"
+        );
+        Ok(())
+    }
+}
+
 /// Why a batch could not be prepared. Its submitters have been answered; the
 /// sequencer's in-memory state is past the batch and must be reloaded.
 #[derive(Debug, thiserror::Error)]
 enum PrepareError {
+    #[error("signing the index commitment: {0}")]
+    SignCommitment(#[source] glassbox_core::dsse::DsseError),
     #[error("tree root: {0}")]
     TreeRoot(#[source] ProofError),
     #[error("signing checkpoint: {0}")]

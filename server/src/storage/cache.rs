@@ -55,8 +55,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::records::{
-    Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, KeyEventRecord, LogIdentity,
-    SearchQuery,
+    Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, IndexSnapshot, KeyEventRecord,
+    LogIdentity, SearchQuery,
 };
 use super::{Hash, LogStore, NodeId, NoteSignature, QueryStore, Storage, StorageError};
 
@@ -440,6 +440,9 @@ impl LogStore for CachedStorage {
     }
     fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError> {
         self.inner.key_events()
+    }
+    fn index_leaves(&self, changed_after: u64) -> Result<IndexSnapshot, StorageError> {
+        self.inner.index_leaves(changed_after)
     }
     fn add_cosignatures(
         &self,

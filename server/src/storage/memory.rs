@@ -6,8 +6,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use glassbox_core::index::ListHead;
+
 use super::records::{
-    Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, KeyEventRecord, LogIdentity, DAY_MS,
+    Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, IndexSnapshot, KeyEventRecord,
+    LogIdentity, DAY_MS,
 };
 use super::{Hash, LogStore, NodeId, QueryStore, SearchQuery, StorageError};
 
@@ -23,6 +26,8 @@ struct State {
     key_events: Vec<KeyEventRecord>,
     /// (checkpoint size, witness name, key ID) of every recorded cosignature.
     cosigned: std::collections::HashSet<(u64, String, u32)>,
+    /// Index leaves: value and the checkpoint size of the batch that last changed it.
+    index: HashMap<[u8; 32], (ListHead, u64)>,
 }
 
 /// Called with each batch as [`LogStore::append_batch`] begins, before an injected
@@ -127,7 +132,23 @@ impl LogStore for MemoryStorage {
         s.key_events.extend(batch.key_events.iter().cloned());
         s.checkpoints
             .insert(batch.checkpoint.size, batch.checkpoint.clone());
+        for (key, value) in &batch.index {
+            s.index.insert(*key, (*value, batch.checkpoint.size));
+        }
         Ok(())
+    }
+
+    fn index_leaves(&self, changed_after: u64) -> Result<IndexSnapshot, StorageError> {
+        let s = self.lock()?;
+        Ok(IndexSnapshot {
+            size: s.checkpoints.keys().next_back().copied().unwrap_or(0),
+            leaves: s
+                .index
+                .iter()
+                .filter(|(_, (_, at))| *at > changed_after)
+                .map(|(key, (value, _))| (*key, *value))
+                .collect(),
+        })
     }
 
     fn latest_checkpoint(&self) -> Result<Option<CheckpointRecord>, StorageError> {

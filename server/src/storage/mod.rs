@@ -16,8 +16,8 @@ pub mod schema;
 pub mod sqlite;
 
 pub use records::{
-    Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, KeyEventRecord, LogIdentity,
-    SearchQuery, SearchTerms, DAY_MS,
+    Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, IndexLeaf, IndexSnapshot,
+    KeyEventRecord, LogIdentity, SearchQuery, SearchTerms, DAY_MS,
 };
 
 /// A tree node: the hash of the complete subtree of `2^level` leaves starting at
@@ -122,6 +122,12 @@ impl std::fmt::Display for Chain<'_> {
 ///   a second entry with a logged statement (logs written before the sequencer
 ///   refused them hold such copies, and must still open); keeping the log free of
 ///   them is the sequencer's job.
+/// * **The index goes with its batch.** `append_batch` stores the batch's changed
+///   index leaves ([`Batch::index`]) in the same transaction, replacing their
+///   earlier values, and [`index_leaves`](LogStore::index_leaves) reads them and the
+///   latest checkpoint's size from one snapshot: the stored index covers exactly
+///   the entries of that checkpoint. (Index leaves are the one stored value a
+///   later batch replaces; the log itself stays append-only.)
 /// * **Append-only.** Nothing is ever updated or deleted; callers append entries
 ///   with dense indexes starting at the current size. Witness cosignatures are
 ///   appended to an existing checkpoint later ([`add_cosignatures`](LogStore::add_cosignatures));
@@ -164,6 +170,11 @@ pub trait LogStore: Send + Sync + 'static {
     fn key_events(&self) -> Result<Vec<KeyEventRecord>, StorageError>;
     /// Hashes of the given tree nodes, in order. Missing nodes are an error.
     fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError>;
+    /// The index leaves changed by batches whose checkpoint is larger than
+    /// `changed_after`, with their values as of the latest checkpoint, and that
+    /// checkpoint's size, read from one snapshot. `0` reads the whole index; a
+    /// reader that holds the index at size `s` catches up with `s`.
+    fn index_leaves(&self, changed_after: u64) -> Result<IndexSnapshot, StorageError>;
 
     /// Record witness cosignatures (tlog-cosignature v1 signature lines) of the
     /// checkpoint of `size`, durably. A cosignature by a witness key that already

@@ -21,7 +21,8 @@ use postgres::{Client, IsolationLevel, NoTls, Row, Transaction};
 
 use super::postgres_schema::{db, migrate};
 use super::records::{
-    Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, KeyEventRecord, LogIdentity, DAY_MS,
+    index_leaf, Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, IndexSnapshot,
+    KeyEventRecord, LogIdentity, DAY_MS,
 };
 use super::{Hash, LogStore, NodeId, QueryStore, SearchQuery, SearchTerms, StorageError};
 
@@ -444,7 +445,49 @@ impl LogStore for PostgresStorage {
                 &[&to_i64(cp.size)?, &cp.note, &cp.created_at_ms],
             )
             .map_err(db)?;
+            if !batch.index.is_empty() {
+                let keys: Vec<&[u8]> = batch.index.iter().map(|(k, _)| &k[..]).collect();
+                let counts = batch
+                    .index
+                    .iter()
+                    .map(|(_, v)| to_i64(v.count))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let heads: Vec<&[u8]> = batch.index.iter().map(|(_, v)| &v.head[..]).collect();
+                tx.execute(
+                    "INSERT INTO index_leaves (key, count, head, changed_at)
+                     SELECT u.key, u.count, u.head, $4
+                     FROM unnest($1::bytea[], $2::bigint[], $3::bytea[]) AS u (key, count, head)
+                     ON CONFLICT (key) DO UPDATE
+                     SET count = excluded.count, head = excluded.head, changed_at = excluded.changed_at",
+                    &[&keys, &counts, &heads, &to_i64(cp.size)?],
+                )
+                .map_err(db)?;
+            }
             Ok(())
+        })
+    }
+
+    fn index_leaves(&self, changed_after: u64) -> Result<IndexSnapshot, StorageError> {
+        let after = to_i64(changed_after)?;
+        // One repeatable-read transaction: the size and the leaves are one snapshot.
+        self.read(|tx| {
+            let size: Option<i64> = tx
+                .query_one("SELECT max(size) FROM checkpoints", &[])
+                .map_err(db)?
+                .get(0);
+            let leaves = tx
+                .query(
+                    "SELECT key, count, head FROM index_leaves WHERE changed_at > $1",
+                    &[&after],
+                )
+                .map_err(db)?
+                .iter()
+                .map(|r| index_leaf((r.get(0), r.get(1), r.get(2))))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(IndexSnapshot {
+                size: size.map_or(0, |s| s as u64),
+                leaves,
+            })
         })
     }
 

@@ -8,7 +8,7 @@
 
 use postgres::{Client, Transaction};
 
-use super::records::statement_digest_of_leaf;
+use super::records::{statement_digest_of_leaf, IndexBuilder};
 use super::StorageError;
 
 /// One step of the schema.
@@ -99,7 +99,64 @@ const MIGRATIONS: &[Migration] = &[
     ),
     // 3: every entry's statement digest, indexed (see `add_statement_digests`).
     Migration::Code(add_statement_digests),
+    // 4: the verifiable index's leaves (see `add_index`).
+    Migration::Code(add_index),
 ];
+
+/// Schema 4: the verifiable index (docs/formats/index.md), one row per index key
+/// with its value and the size of the checkpoint of the batch that last changed
+/// it (the same table as SQLite's schema 5). A log written before the index was
+/// kept is indexed here, from its stored leaves, a page per round trip.
+fn add_index(tx: &mut Transaction<'_>) -> Result<(), StorageError> {
+    tx.batch_execute(
+        "
+        CREATE TABLE index_leaves (
+            key         BYTEA  PRIMARY KEY CHECK (octet_length(key) = 32),
+            count       BIGINT NOT NULL CHECK (count > 0),
+            head        BYTEA  NOT NULL CHECK (octet_length(head) = 32),
+            changed_at  BIGINT NOT NULL
+        );
+        CREATE INDEX index_leaves_changed ON index_leaves (changed_at);
+        ",
+    )
+    .map_err(db)?;
+    let mut builder = IndexBuilder::default();
+    let mut after = -1i64;
+    loop {
+        let rows = tx
+            .query(
+                "SELECT idx, leaf FROM entries WHERE idx > $1 ORDER BY idx LIMIT $2",
+                &[&after, &BACKFILL_PAGE],
+            )
+            .map_err(db)?;
+        let Some(last) = rows.last() else {
+            break;
+        };
+        after = last.get(0);
+        for r in &rows {
+            builder.add(r.get(0), r.get(1))?;
+        }
+    }
+    let size = after + 1;
+    let leaves = builder.finish();
+    for page in leaves.chunks(BACKFILL_PAGE as usize) {
+        let keys: Vec<&[u8]> = page.iter().map(|(k, _)| &k[..]).collect();
+        let counts = page
+            .iter()
+            .map(|(_, v)| i64::try_from(v.count))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| StorageError::Corrupt("index count out of range".into()))?;
+        let heads: Vec<&[u8]> = page.iter().map(|(_, v)| &v.head[..]).collect();
+        tx.execute(
+            "INSERT INTO index_leaves (key, count, head, changed_at)
+             SELECT u.key, u.count, u.head, $4 FROM unnest($1::bytea[], $2::bigint[], $3::bytea[])
+                 AS u (key, count, head)",
+            &[&keys, &counts, &heads, &size],
+        )
+        .map_err(db)?;
+    }
+    Ok(())
+}
 
 /// Entries whose statement digest one round trip of [`add_statement_digests`] fills in.
 const BACKFILL_PAGE: i64 = 1000;

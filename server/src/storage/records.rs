@@ -1,6 +1,12 @@
 //! Plain data exchanged with [`Storage`](super::Storage): what the log keeps per
 //! entry, checkpoint and key event.
 
+use std::collections::HashMap;
+
+use glassbox_core::dsse::Envelope;
+use glassbox_core::index::{keys_of, ListHead};
+use glassbox_core::statement::Attestation;
+
 use super::{Hash, NodeId};
 
 /// Fixed facts of a log, checked at every start so a data directory is never
@@ -120,6 +126,73 @@ pub struct Batch {
     pub nodes: Vec<(NodeId, Hash)>,
     pub checkpoint: CheckpointRecord,
     pub key_events: Vec<KeyEventRecord>,
+    /// The verifiable index's leaves this batch changed, with their values after
+    /// it (each key once): stored with the batch, so the stored index always
+    /// covers exactly the entries of the latest checkpoint.
+    pub index: Vec<IndexLeaf>,
+}
+
+/// One leaf of the verifiable index: a hashed index key (`IndexKey::hash`) and
+/// the value under it.
+pub type IndexLeaf = ([u8; 32], ListHead);
+
+/// The stored index as of one checkpoint ([`LogStore::index_leaves`](super::LogStore::index_leaves)).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IndexSnapshot {
+    /// The size of the latest checkpoint when read: the index covers every entry
+    /// before it.
+    pub size: u64,
+    /// The leaves changed by batches that ended after the size asked for, each
+    /// with its value at `size`.
+    pub leaves: Vec<IndexLeaf>,
+}
+
+/// An index leaf as a backend stores it (key, count, head), checked.
+pub(super) fn index_leaf(
+    (key, count, head): (Vec<u8>, i64, Vec<u8>),
+) -> Result<IndexLeaf, super::StorageError> {
+    let corrupt = || super::StorageError::Corrupt("a stored index leaf is malformed".into());
+    Ok((
+        key.try_into().map_err(|_| corrupt())?,
+        ListHead {
+            count: u64::try_from(count).map_err(|_| corrupt())?,
+            head: head.try_into().map_err(|_| corrupt())?,
+        },
+    ))
+}
+
+/// Builds the index leaves of stored entries, for migrations that add the index
+/// to a log written before it was kept. Entries are fed in log order.
+#[derive(Default)]
+pub(super) struct IndexBuilder {
+    leaves: HashMap<[u8; 32], ListHead>,
+}
+
+impl IndexBuilder {
+    /// File entry `index` (its canonical leaf) under its keys. A leaf that is not
+    /// an envelope, or not an attestation the log admits, is a corrupt store:
+    /// logs written before the index held nothing else.
+    pub(super) fn add(&mut self, index: i64, leaf: &[u8]) -> Result<(), super::StorageError> {
+        let corrupt = |why: String| {
+            super::StorageError::Corrupt(format!(
+                "entry {index}: cannot index the stored leaf: {why}"
+            ))
+        };
+        let envelope = Envelope::from_json(leaf).map_err(|e| corrupt(e.to_string()))?;
+        let (_, attestation) =
+            Attestation::from_envelope(&envelope).map_err(|e| corrupt(e.to_string()))?;
+        let position = u64::try_from(index).map_err(|_| corrupt("negative index".into()))?;
+        for key in keys_of(&envelope, &attestation) {
+            let value = self.leaves.entry(key.hash()).or_insert(ListHead::EMPTY);
+            *value = value.push(position);
+        }
+        Ok(())
+    }
+
+    /// The leaves built, in no particular order.
+    pub(super) fn finish(self) -> Vec<IndexLeaf> {
+        self.leaves.into_iter().collect()
+    }
 }
 
 /// A search: every `Some` field must match; results ordered by index.

@@ -6,7 +6,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::records::statement_digest_of_leaf;
+use super::records::{statement_digest_of_leaf, IndexBuilder};
 use super::StorageError;
 
 /// One step of the schema.
@@ -177,7 +177,55 @@ const MIGRATIONS: &[Migration] = &[
     ),
     // 4: every entry's statement digest, indexed (see `add_statement_digests`).
     Migration::Code(add_statement_digests),
+    // 5: the verifiable index's leaves (see `add_index`).
+    Migration::Code(add_index),
 ];
+
+/// Schema 5: the verifiable index (docs/formats/index.md), one row per index key
+/// with its value — the count of entries filed under it and the head of the chain
+/// over their log indices — and the size of the checkpoint of the batch that last
+/// changed it, so a reader holding the index at one size catches up with one
+/// range read. A log written before the index was kept is indexed here, from its
+/// stored leaves, once.
+fn add_index(tx: &Transaction<'_>) -> Result<(), StorageError> {
+    tx.execute_batch(
+        "
+        CREATE TABLE index_leaves (
+            key         BLOB    PRIMARY KEY CHECK (length(key) = 32),
+            count       INTEGER NOT NULL CHECK (count > 0),
+            head        BLOB    NOT NULL CHECK (length(head) = 32),
+            changed_at  INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX index_leaves_changed ON index_leaves (changed_at);
+        ",
+    )
+    .map_err(db)?;
+    let mut builder = IndexBuilder::default();
+    let mut size: i64 = 0;
+    {
+        let mut read = tx
+            .prepare("SELECT idx, leaf FROM entries ORDER BY idx")
+            .map_err(db)?;
+        let mut rows = read.query([]).map_err(db)?;
+        while let Some(row) = rows.next().map_err(db)? {
+            let idx: i64 = row.get(0).map_err(db)?;
+            let leaf = row.get_ref(1).and_then(|v| Ok(v.as_blob()?)).map_err(db)?;
+            builder.add(idx, leaf)?;
+            size = idx + 1;
+        }
+    }
+    let mut write = tx
+        .prepare("INSERT INTO index_leaves (key, count, head, changed_at) VALUES (?1, ?2, ?3, ?4)")
+        .map_err(db)?;
+    for (key, value) in builder.finish() {
+        let count = i64::try_from(value.count)
+            .map_err(|_| StorageError::Corrupt("index count out of range".into()))?;
+        write
+            .execute(params![&key[..], count, &value.head[..], size])
+            .map_err(db)?;
+    }
+    Ok(())
+}
 
 /// Schema 4: the statement digest of every entry (SHA-256 of the DSSE PAE,
 /// docs/formats/attestations.md), indexed with the entry's index so that the
@@ -624,6 +672,7 @@ mod tests {
                 created_at_ms: 4_000,
             },
             key_events: Vec::new(),
+            index: Vec::new(),
         };
         assert!(s.append_batch(&next([0xa1; 32])).is_err());
         s.append_batch(&next([0xa3; 32])).unwrap();

@@ -22,7 +22,8 @@ use std::thread::JoinHandle;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 
 use super::records::{
-    Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, KeyEventRecord, LogIdentity, DAY_MS,
+    index_leaf, Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, IndexSnapshot,
+    KeyEventRecord, LogIdentity, DAY_MS,
 };
 use super::schema::{db, migrate};
 use super::{Hash, LogStore, NodeId, QueryStore, SearchQuery, SearchTerms, StorageError};
@@ -580,7 +581,51 @@ impl LogStore for SqliteStorage {
                 params![to_i64(cp.size)?, cp.note, cp.created_at_ms],
             )
             .map_err(db)?;
+            let mut upsert_leaf = tx
+                .prepare_cached(
+                    "INSERT INTO index_leaves (key, count, head, changed_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (key) DO UPDATE
+                     SET count = excluded.count, head = excluded.head, changed_at = excluded.changed_at",
+                )
+                .map_err(db)?;
+            for (key, value) in &batch.index {
+                upsert_leaf
+                    .execute(params![
+                        &key[..],
+                        to_i64(value.count)?,
+                        &value.head[..],
+                        to_i64(cp.size)?
+                    ])
+                    .map_err(db)?;
+            }
             Ok(())
+        })
+    }
+
+    fn index_leaves(&self, changed_after: u64) -> Result<IndexSnapshot, StorageError> {
+        self.read(|tx| {
+            // One read transaction: the size and the leaves come from one snapshot.
+            let size: Option<i64> = tx
+                .query_row("SELECT max(size) FROM checkpoints", [], |r| r.get(0))
+                .map_err(db)?;
+            let mut stmt = tx
+                .prepare_cached("SELECT key, count, head FROM index_leaves WHERE changed_at > ?1")
+                .map_err(db)?;
+            let leaves = stmt
+                .query_map(params![to_i64(changed_after)?], |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                    ))
+                })
+                .map_err(db)?
+                .map(|row| index_leaf(row.map_err(db)?))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(IndexSnapshot {
+                size: size.map_or(0, |s| s as u64),
+                leaves,
+            })
         })
     }
 

@@ -88,6 +88,7 @@ impl Log {
                 created_at_ms: at_ms,
             },
             key_events: Vec::new(),
+            index: Vec::new(),
         };
         for n in self.next_n..self.next_n + count {
             let index = tree.size();

@@ -241,6 +241,7 @@ impl TestLog {
                 max_body_bytes: opts.max_body_bytes,
                 request_timeout: opts.request_timeout,
             },
+            index: Default::default(),
         };
         let app = glassbox_server::app(state.clone());
         let log = TestLog {

@@ -81,6 +81,7 @@ pub fn seed(storage: &dyn Storage, start: u64, count: u64, time_ms: impl Fn(u64)
                 created_at_ms: time_ms(start + count),
             },
             key_events: Vec::new(),
+            index: Vec::new(),
         })
         .unwrap();
 }

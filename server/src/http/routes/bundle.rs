@@ -1,27 +1,31 @@
 //! `GET /api/v1/bundle?artifact=`: everything a verifier needs for one artifact
-//! (core::bundle::Bundle), every proof against one checkpoint.
+//! (core::bundle::Bundle, version 2), every proof against one checkpoint.
 //!
-//! The evidence is the builds naming the artifact and, for every source dirHash
-//! they name, every submission, review and build naming that dirHash: builds of
-//! other artifacts from the same source let the verifier see a trusted builder
-//! who got other bytes from the same source and recipe. Entries and key events
-//! are each in strictly increasing log index, once: the verifier counts a
-//! statement only at its first position and refuses evidence out of log order
-//! as tampered (DESIGN §6a; docs/formats/bundle.md).
+//! The evidence is every entry the log's index files under the artifact (its
+//! builds) and under each source those builds name (every submission, review and
+//! build of it — builds of other artifacts from the same source let the verifier
+//! see a trusted builder who got other bytes from the same source and recipe), and
+//! every key event; with, for each of those keys, the index lookup proving the
+//! list complete, and the index commitment that ends the checkpoint. Entries and
+//! key events are each in strictly increasing log index, once: the verifier counts
+//! a statement only at its first position and refuses evidence out of log order
+//! as tampered (docs/formats/bundle.md).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use axum::extract::State;
 use axum::Json;
-use glassbox_core::bundle::{Bundle, BUNDLE_MEDIA_TYPE};
+use glassbox_core::bundle::{Bundle, BundleIndex, BUNDLE_MEDIA_TYPE_V2};
 use glassbox_core::digest::Sha256Digest;
+use glassbox_core::index::IndexKey;
 use serde::Deserialize;
 
 use crate::http::error::AppError;
 use crate::http::extract::Q;
+use crate::http::index::{IndexReader, Proven};
 use crate::http::state::AppState;
 use crate::log::receipt::{make_receipt, StorageReader};
-use crate::storage::{EntryRecord, SearchQuery, Storage};
+use crate::storage::{CheckpointRecord, Storage};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,23 +33,55 @@ pub struct BundleParams {
     artifact: String,
 }
 
-/// Page size for the bundle's internal searches.
-const PAGE: usize = 1000;
-
-/// Every entry matching `q` below `size`, paging through storage.
-fn all(s: &dyn Storage, mut q: SearchQuery, size: u64) -> Result<Vec<EntryRecord>, AppError> {
-    q.before = Some(size);
-    q.limit = PAGE;
-    let mut out = Vec::new();
+/// Prove the artifact's key, the registry and the key of every source the
+/// artifact's builds name, all at one checkpoint. A build logged between two
+/// reads may name a source not yet asked for: then everything is proven again,
+/// at the newer checkpoint, until the sources asked for are all the builds name.
+fn prove_closure(
+    s: &dyn Storage,
+    index: &IndexReader,
+    artifact: &Sha256Digest,
+) -> Result<Proven, AppError> {
+    let mut sources: BTreeSet<String> = BTreeSet::new();
     loop {
-        let page = s.search(&q)?;
-        let done = page.len() < PAGE;
-        q.after = page.last().map(|e| e.index);
-        out.extend(page);
-        if done {
-            return Ok(out);
+        let mut keys = vec![IndexKey::Artifact(artifact.hex()), IndexKey::Registry];
+        keys.extend(sources.iter().cloned().map(IndexKey::Source));
+        let proven = index.prove(s, &keys)?;
+        let builds = s.entries(&proven.lookups[0].indices)?;
+        if builds.is_empty() {
+            return Err(AppError::NotFound(format!(
+                "no build attestation names artifact {artifact}"
+            )));
         }
+        let named: BTreeSet<String> = builds
+            .iter()
+            .flat_map(|b| b.terms.dir_hashes.iter().cloned())
+            .collect();
+        if named.is_subset(&sources) {
+            return Ok(proven);
+        }
+        sources.extend(named);
     }
+}
+
+/// Receipts against `checkpoint` for the entries at `indices`.
+fn receipts(
+    s: &dyn Storage,
+    indices: &BTreeSet<u64>,
+    checkpoint: &CheckpointRecord,
+) -> Result<Vec<glassbox_core::bundle::Receipt>, AppError> {
+    let indices: Vec<u64> = indices.iter().copied().collect();
+    let reader = StorageReader(s);
+    let found = s.entries(&indices)?;
+    if found.len() != indices.len() {
+        return Err(AppError::Internal(
+            "an entry the index lists is missing from storage".into(),
+        ));
+    }
+    found
+        .iter()
+        .map(|e| Ok(make_receipt(e.index, &e.leaf, checkpoint, &reader)?))
+        .collect()
 }
 
 pub async fn bundle(
@@ -56,71 +92,32 @@ pub async fn bundle(
         .artifact
         .parse::<Sha256Digest>()
         .map_err(|e| AppError::BadRequest(format!("artifact: {e}")))?;
+    let index = state.index.clone();
     let bundle = state
         .read(move |s| {
-            // One checkpoint fixes the snapshot: nothing past its size is included.
-            let checkpoint = s
-                .latest_checkpoint()?
-                .ok_or_else(|| AppError::NotFound("the log is empty".into()))?;
-            let size = checkpoint.size;
-            let builds = all(
-                s,
-                SearchQuery {
-                    artifact: Some(artifact.hex()),
-                    kind: Some("build".into()),
-                    ..Default::default()
-                },
-                size,
-            )?;
-            if builds.is_empty() {
-                return Err(AppError::NotFound(format!(
-                    "no build attestation names artifact {artifact}"
-                )));
+            let proven = prove_closure(s, &index, &artifact)?;
+            // The evidence: everything under the artifact and source keys, once, in
+            // log order; the key events: everything under the registry key.
+            let mut evidence = BTreeSet::new();
+            let mut events = BTreeSet::new();
+            for lookup in &proven.lookups {
+                let into = if lookup.key == IndexKey::Registry.to_string() {
+                    &mut events
+                } else {
+                    &mut evidence
+                };
+                into.extend(lookup.indices.iter().copied());
             }
-            let sources: BTreeSet<String> = builds
-                .iter()
-                .flat_map(|b| b.terms.dir_hashes.iter().cloned())
-                .collect();
-            // Keyed by index: log order, each entry once.
-            let mut evidence: BTreeMap<u64, EntryRecord> =
-                builds.into_iter().map(|e| (e.index, e)).collect();
-            for dir_hash in &sources {
-                for kind in ["source-submission", "source-review", "build"] {
-                    let q = SearchQuery {
-                        dir_hash: Some(dir_hash.clone()),
-                        kind: Some(kind.into()),
-                        ..Default::default()
-                    };
-                    for e in all(s, q, size)? {
-                        evidence.entry(e.index).or_insert(e);
-                    }
-                }
-            }
-            let reader = StorageReader(s);
-            let entries = evidence
-                .values()
-                .map(|e| make_receipt(e.index, &e.leaf, &checkpoint, &reader))
-                .collect::<Result<Vec<_>, _>>()?;
-            let event_indexes: Vec<u64> = s
-                .key_events()?
-                .into_iter()
-                .map(|k| k.index)
-                .filter(|&i| i < size)
-                .collect::<BTreeSet<u64>>()
-                .into_iter()
-                .collect();
-            let key_events = s
-                .entries(&event_indexes)?
-                .iter()
-                .map(|e| make_receipt(e.index, &e.leaf, &checkpoint, &reader))
-                .collect::<Result<Vec<_>, _>>()?;
             Ok(Bundle {
-                media_type: BUNDLE_MEDIA_TYPE.to_string(),
+                media_type: BUNDLE_MEDIA_TYPE_V2.to_string(),
                 artifact: artifact.to_string(),
-                checkpoint: String::from_utf8_lossy(&checkpoint.note).into_owned(),
-                entries,
-                key_events,
-                index: None,
+                checkpoint: String::from_utf8_lossy(&proven.checkpoint.note).into_owned(),
+                entries: receipts(s, &evidence, &proven.checkpoint)?,
+                key_events: receipts(s, &events, &proven.checkpoint)?,
+                index: Some(BundleIndex {
+                    commitment: proven.commitment,
+                    lookups: proven.lookups,
+                }),
             })
         })
         .await?;

@@ -5,6 +5,7 @@ pub mod checkpoints;
 pub mod entries;
 pub mod export;
 pub mod health;
+pub mod index;
 pub mod keys;
 pub mod proofs;
 pub mod search;

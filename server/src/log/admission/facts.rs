@@ -9,8 +9,19 @@ use glassbox_core::statement::{Attestation, SourceDigest};
 use crate::log::error::LogError;
 use crate::storage::{Hash, SearchTerms};
 
-/// The kind names used in storage, search and listings (`Attestation::kind`).
-pub const KINDS: [&str; 4] = ["source-submission", "source-review", "build", "key-event"];
+/// The kind names used in storage, search and listings: `Attestation::kind` of
+/// what participants submit, and the log's own index commitments.
+pub const KINDS: [&str; 5] = [
+    "source-submission",
+    "source-review",
+    "build",
+    "key-event",
+    INDEX_COMMITMENT_KIND,
+];
+
+/// The kind of the log's own index commitments (`glassbox_core::index::commitment`),
+/// which the sequencer appends at the end of every batch; never submitted.
+pub const INDEX_COMMITMENT_KIND: &str = "index-commitment";
 
 /// The longest string the log accepts anywhere in a statement (names, URLs,
 /// findings, paths). The body limit bounds the whole envelope; this bounds each

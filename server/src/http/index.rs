@@ -1,0 +1,195 @@
+//! The read side of the verifiable index: a copy of the index trie as of the
+//! latest checkpoint, caught up from storage, and the complete, proven list of
+//! entries under a key (`GET /api/v1/index`, and the bundle's completeness proofs).
+//!
+//! The sequencer's own trie runs ahead of what is committed (it prepares a batch
+//! while the previous one commits), so the HTTP side keeps its own, brought up to
+//! the newest checkpoint before each use by reading only the index leaves changed
+//! since ([`LogStore::index_leaves`]). That works the same on a node that does not
+//! sequence, whose log another node extends.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+use glassbox_core::bundle::{IndexLookup, Receipt};
+use glassbox_core::dsse::Envelope;
+use glassbox_core::index::{IndexCommitment, IndexKey, ListHead, Trie};
+
+use crate::http::error::AppError;
+use crate::log::admission::facts::INDEX_COMMITMENT_KIND;
+use crate::log::receipt::{make_receipt, StorageReader};
+use crate::storage::{CheckpointRecord, EntryRecord, SearchQuery, Storage, StorageError};
+
+/// The index as of one checkpoint, for the HTTP handlers.
+#[derive(Default)]
+pub struct IndexReader {
+    held: Mutex<Held>,
+}
+
+#[derive(Default)]
+struct Held {
+    /// The checkpoint size the trie covers.
+    size: u64,
+    trie: Trie,
+}
+
+/// Proven lists of some keys, all as of one checkpoint.
+pub struct Proven {
+    /// The checkpoint, whose last entry is the commitment.
+    pub checkpoint: CheckpointRecord,
+    /// The commitment with its proof against `checkpoint`.
+    pub commitment: Receipt,
+    /// One lookup per key asked, in the order asked.
+    pub lookups: Vec<IndexLookup>,
+}
+
+impl IndexReader {
+    /// Catch up with the latest checkpoint and prove `keys` there: for each, its
+    /// value and proof from the trie, and its list of log indices from storage,
+    /// checked against the value (a list that does not hash to it is an internal
+    /// error, never an answer).
+    pub fn prove(&self, s: &dyn Storage, keys: &[IndexKey]) -> Result<Proven, AppError> {
+        let (size, proofs) = {
+            let mut held = self
+                .held
+                .lock()
+                .map_err(|_| AppError::Internal("index reader poisoned".into()))?;
+            let snapshot = s.index_leaves(held.size)?;
+            if snapshot.size < held.size {
+                return Err(StorageError::Corrupt(format!(
+                    "the log shrank from {} to {} entries",
+                    held.size, snapshot.size
+                ))
+                .into());
+            }
+            for (key, value) in snapshot.leaves {
+                held.trie.set(key, value);
+            }
+            held.size = snapshot.size;
+            let proofs: Vec<_> = keys
+                .iter()
+                .map(|k| {
+                    let hash = k.hash();
+                    (held.trie.get(&hash), held.trie.prove(&hash))
+                })
+                .collect();
+            (held.size, proofs)
+        };
+        let last = size.checked_sub(1).ok_or_else(no_commitment)?;
+        let checkpoint = s
+            .checkpoint_at(size)?
+            .ok_or_else(|| StorageError::Corrupt(format!("checkpoint {size} is missing")))?;
+        let entry = s
+            .entry(last)?
+            .ok_or_else(|| StorageError::Corrupt(format!("entry {last} is missing")))?;
+        let envelope = Envelope::from_json(&entry.leaf)
+            .ok()
+            .filter(IndexCommitment::is_commitment)
+            .ok_or_else(no_commitment)?;
+        let commitment = IndexCommitment::parse(&envelope)
+            .map_err(|e| StorageError::Corrupt(format!("entry {last}: {e}")))?;
+        let reader = StorageReader(s);
+        let commitment_receipt = make_receipt(last, &entry.leaf, &checkpoint, &reader)?;
+        let mut lookups = Vec::with_capacity(keys.len());
+        for (key, (value, proof)) in keys.iter().zip(proofs) {
+            let indices = indices_of(s, key, last)?;
+            let listed = ListHead::of(&indices).map_err(|e| AppError::Internal(e.to_string()))?;
+            if listed != value || proof.verify(&commitment.root, &key.hash()).is_err() {
+                return Err(StorageError::Corrupt(format!(
+                    "the index lists {} entries under {key}, storage {}",
+                    value.count,
+                    indices.len()
+                ))
+                .into());
+            }
+            lookups.push(IndexLookup {
+                key: key.to_string(),
+                indices,
+                proof,
+            });
+        }
+        Ok(Proven {
+            checkpoint,
+            commitment: commitment_receipt,
+            lookups,
+        })
+    }
+}
+
+/// The log has no index commitment yet (empty, or written before commitments and
+/// not extended since).
+fn no_commitment() -> AppError {
+    AppError::NotFound("the log has not committed to an index yet: its next batch will".to_owned())
+}
+
+/// Page size of the searches below.
+const PAGE: usize = 1000;
+
+/// Every entry matching `q` below `before`, paging through storage.
+pub fn search_all(
+    s: &dyn Storage,
+    mut q: SearchQuery,
+    before: u64,
+) -> Result<Vec<EntryRecord>, StorageError> {
+    q.before = Some(before);
+    q.limit = PAGE;
+    let mut out = Vec::new();
+    loop {
+        let page = s.search(&q)?;
+        let done = page.len() < PAGE;
+        q.after = page.last().map(|e| e.index);
+        out.extend(page);
+        if done {
+            return Ok(out);
+        }
+    }
+}
+
+/// The log indices below `before` of the entries filed under `key`, from the
+/// search columns and the key-event table (which hold what the documented
+/// mapping files entries under).
+fn indices_of(s: &dyn Storage, key: &IndexKey, before: u64) -> Result<Vec<u64>, StorageError> {
+    let by = |q: SearchQuery| -> Result<BTreeSet<u64>, StorageError> {
+        Ok(search_all(s, q, before)?
+            .into_iter()
+            .map(|e| e.index)
+            .collect())
+    };
+    let events = |about: Option<&str>| -> Result<BTreeSet<u64>, StorageError> {
+        Ok(s.key_events()?
+            .into_iter()
+            .filter(|e| e.index < before && about.is_none_or(|k| e.key_id == k))
+            .map(|e| e.index)
+            .collect())
+    };
+    let set = match key {
+        IndexKey::Artifact(h) => by(SearchQuery {
+            artifact: Some(h.clone()),
+            kind: Some("build".into()),
+            ..SearchQuery::default()
+        })?,
+        IndexKey::Source(h) => by(SearchQuery {
+            dir_hash: Some(h.clone()),
+            ..SearchQuery::default()
+        })?,
+        IndexKey::Signer(k) => {
+            // The log's own commitments are filed under no key, whoever signed them.
+            let mut set: BTreeSet<u64> = search_all(
+                s,
+                SearchQuery {
+                    signer: Some(k.clone()),
+                    ..SearchQuery::default()
+                },
+                before,
+            )?
+            .into_iter()
+            .filter(|e| e.kind != INDEX_COMMITMENT_KIND)
+            .map(|e| e.index)
+            .collect();
+            set.extend(events(Some(k))?);
+            set
+        }
+        IndexKey::Registry => events(None)?,
+    };
+    Ok(set.into_iter().collect())
+}
