@@ -52,6 +52,7 @@ impl TrustPolicy {
             log: LogPolicy {
                 vkey: log_vkey.into(),
                 max_age: None,
+                require_completeness: false,
             },
             witnesses: WitnessPolicy::default(),
             reviewers: ReviewerPolicy::default(),
@@ -71,6 +72,9 @@ pub struct LogPolicy {
     /// the witness quorum's cosignatures made no longer ago than this. `None`: no limit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_age: Option<u64>,
+    /// `[log] require_completeness`: evidence without index proofs (a version 1
+    /// bundle) fails with `completenessUnproven` instead of passing with a warning.
+    pub require_completeness: bool,
 }
 
 /// Parses a policy duration: a whole number followed by `s`, `m`, `h` or `d`

@@ -53,6 +53,7 @@ pub use verdict::{
 use crate::bundle::Bundle;
 use crate::checkpoint::Checkpoint;
 use crate::digest::Sha256Digest;
+use crate::index::IndexKey;
 use crate::merkle::Hash;
 use crate::note::NoteVerifierKey;
 use crate::policy::TrustPolicy;
@@ -104,6 +105,57 @@ pub enum RebuildOutcome {
         /// What happened there.
         detail: String,
     },
+}
+
+/// A history lookup to check: is the single lookup of `bundle` (a bundle made from a
+/// `GET /api/v1/index` answer: checkpoint, commitment, lookup, no entries) the
+/// complete list of log entries under `key`?
+#[derive(Clone, Copy, Debug)]
+pub struct LookupRequest<'a> {
+    /// The index key looked up.
+    pub key: &'a IndexKey,
+    /// The answer as a bundle: checkpoint and `index` (one lookup), no entries.
+    pub bundle: &'a Bundle,
+    /// The customer's trust policy (log key, witnesses, freshness).
+    pub policy: &'a TrustPolicy,
+    /// The newest checkpoint this client verified before, if any.
+    pub previous: Option<&'a PreviousCheckpoint>,
+    /// The verifier's clock, Unix seconds (freshness).
+    pub now: u64,
+}
+
+/// Checks a history lookup as [`verify`] checks a bundle's: the checkpoint (log
+/// signature, witness quorum, freshness), its consistency with what the client saw,
+/// the index commitment ending it, and the lookup proof. On success the verdict's
+/// `completeness` names the key and the size the list is complete as of; its
+/// `artifact` is the key.
+pub fn verify_lookup(request: LookupRequest<'_>) -> Verdict {
+    let mut verdict = Verdict {
+        artifact: request.key.to_string(),
+        ..Verdict::default()
+    };
+    let as_verify = VerifyRequest {
+        artifact: &Sha256Digest::of(b""),
+        bundle: request.bundle,
+        policy: request.policy,
+        previous: request.previous,
+        local_rebuild: None,
+        now: request.now,
+    };
+    let Some(signed) = log::check_checkpoint(as_verify, &mut verdict) else {
+        return verdict;
+    };
+    log::check_consistency(&signed.checkpoint, request.previous, &mut verdict);
+    if let Ok(log_key) = NoteVerifierKey::parse(&request.policy.log.vkey) {
+        completeness::check_lookup(
+            request.key,
+            request.bundle,
+            &signed.checkpoint,
+            log_key.public_key(),
+            &mut verdict,
+        );
+    }
+    verdict
 }
 
 /// Everything the engine looks at.
@@ -158,6 +210,7 @@ pub fn verify(request: VerifyRequest<'_>) -> Verdict {
             request.bundle,
             &signed.checkpoint,
             log_key.public_key(),
+            request.policy.log.require_completeness,
             &mut verdict,
         );
     }

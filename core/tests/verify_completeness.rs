@@ -85,6 +85,23 @@ fn a_version_1_bundle_verifies_with_a_warning_that_completeness_is_unproven() {
 }
 
 #[test]
+fn a_policy_requiring_completeness_fails_a_version_1_bundle() {
+    let p = people();
+    let log = happy_log(&p);
+    let mut strict = policy(&log);
+    strict.log.require_completeness = true;
+    let verdict = run(&log, &strict);
+    assert_fails_with(
+        &verdict,
+        |f| matches!(f, Failure::CompletenessUnproven { key } if key.contains("version 1")),
+    );
+    // A version 2 bundle meets it.
+    let mut log = happy_log(&p);
+    let v2 = log.bundle_v2(&artifact());
+    assert!(check(&v2, &strict, None).verified());
+}
+
+#[test]
 fn leaving_out_a_rejecting_review_is_caught() {
     let p = people();
     let mut log = happy_log(&p);

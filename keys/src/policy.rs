@@ -64,7 +64,7 @@ impl TrustPolicyFile for TrustPolicy {
 type Item<'i> = Spanned<DeValue<'i>>;
 
 const TOP_LEVEL: &[&str] = &["log", "witnesses", "reviewers", "builders", "operators"];
-const LOG_KEYS: &[&str] = &["vkey", "max_age"];
+const LOG_KEYS: &[&str] = &["vkey", "max_age", "require_completeness"];
 const WITNESS_KEYS: &[&str] = &["vkeys", "quorum"];
 const REVIEWER_KEYS: &[&str] = &["keys", "min", "paths"];
 const BUILDER_KEYS: &[&str] = &["keys", "min", "independent"];
@@ -190,9 +190,14 @@ impl Context<'_> {
                 })?)
             }
         };
+        let require_completeness = match fields.get("require_completeness") {
+            None => false,
+            Some(item) => self.boolean(item, fields.field("require_completeness"))?,
+        };
         Ok(LogPolicy {
             vkey: parsed.to_string(),
             max_age,
+            require_completeness,
         })
     }
 
@@ -414,6 +419,13 @@ impl Context<'_> {
         match item.get_ref() {
             DeValue::String(s) => Ok(s),
             other => Err(self.wrong_type(item, field, "a string", other)),
+        }
+    }
+
+    fn boolean(&self, item: &Item<'_>, field: String) -> Result<bool, PolicyError> {
+        match item.get_ref() {
+            DeValue::Boolean(b) => Ok(*b),
+            other => Err(self.wrong_type(item, field, "true or false", other)),
         }
     }
 

@@ -199,13 +199,127 @@ fn a_server_answering_with_an_old_bundle_is_stale() {
     assert_eq!(codes, ["stale"]);
 }
 
+// ------------------------------------------------------------------ completeness
+
+/// The bundle at `name` as JSON.
+fn read_bundle(story: &Story, name: &str) -> serde_json::Value {
+    serde_json::from_slice(&fs::read(story.dir.join(name)).unwrap()).unwrap()
+}
+
+/// `bundle` with the receipt of entry `index` cut out of `entries` or `keyEvents`.
+fn cut(mut bundle: serde_json::Value, index: u64) -> Vec<u8> {
+    let mut found = false;
+    for list in ["entries", "keyEvents"] {
+        bundle[list].as_array_mut().unwrap().retain(|r| {
+            let hit = r["index"] == index;
+            found |= hit;
+            !hit
+        });
+    }
+    assert!(found, "entry {index} is not in the bundle");
+    serde_json::to_vec(&bundle).unwrap()
+}
+
+/// The index of the entry logged last.
+fn last_index(story: &Story) -> u64 {
+    story.receipts.last().unwrap()["index"].as_u64().unwrap()
+}
+
+/// The served bundle holds every entry about the artifact; cut any one out — the
+/// reviewer's rejection, a key's revocation, a builder's build — and every proof
+/// left still checks, but the log's index lists the missing entry: `entryWithheld`.
+#[test]
+fn a_bundle_with_one_entry_cut_out_fails_as_withheld() {
+    let mut story = Story::happy();
+    let artifact = story.artifact();
+    let build = last_index(&story);
+    let commit = story.commit.clone();
+    story.review(Who::Reviewer, &commit, "rejected", "2025-01-05T00:00:00Z");
+    let rejection = last_index(&story);
+    story.register(Who::Auditor);
+    story.revoke(Who::Auditor, None);
+    let revocation = last_index(&story);
+    story.fetch_bundle(&artifact, "whole.json");
+    let whole = read_bundle(&story, "whole.json");
+    assert_eq!(
+        whole["mediaType"], "application/vnd.glassbox.bundle.v2+json",
+        "the server serves bundles with index proofs"
+    );
+    // Whole, it fails on the rejection — the verdict an attacker wants to flip.
+    assert_has(
+        &failures(&story.verify_bundle(&artifact, "whole.json", &["--json"])),
+        "reviewRejected",
+    );
+    for (what, index) in [
+        ("rejection", rejection),
+        ("revocation", revocation),
+        ("build", build),
+    ] {
+        let name = format!("without-{what}.json");
+        fs::write(story.dir.join(&name), cut(whole.clone(), index)).unwrap();
+        let codes = failures(&story.verify_bundle(&artifact, &name, &["--json"]));
+        assert_has(&codes, "entryWithheld");
+    }
+}
+
+/// Online, a server (here a proxy in front of the honest one) that leaves the
+/// rejection out of its answer is caught the same way.
+#[test]
+fn a_server_that_omits_an_entry_from_its_bundle_fails_as_withheld() {
+    let mut story = Story::happy();
+    let artifact = story.artifact();
+    let commit = story.commit.clone();
+    story.review(Who::Reviewer, &commit, "rejected", "2025-01-05T00:00:00Z");
+    let rejection = last_index(&story);
+    story.fetch_bundle(&artifact, "whole.json");
+    let omitting = cut(read_bundle(&story, "whole.json"), rejection);
+
+    story.write_policy("policy.toml");
+    let proxy = Proxy::start(&story.url);
+    proxy.answer("/api/v1/bundle", Answer::Body(omitting));
+    let codes = failures(&story.verify_with(&artifact, "policy.toml", &online(&proxy.url)));
+    assert_eq!(codes, ["entryWithheld"]);
+}
+
+/// A bundle stripped of its index proofs (made to look like version 1) verifies
+/// with a warning under the default policy, and fails `completenessUnproven` under
+/// `[log] require_completeness = true`.
+#[test]
+fn a_bundle_stripped_of_its_index_proofs_fails_a_policy_requiring_completeness() {
+    let story = Story::happy();
+    let artifact = story.artifact();
+    story.fetch_bundle(&artifact, "whole.json");
+    let mut stripped = read_bundle(&story, "whole.json");
+    stripped.as_object_mut().unwrap().remove("index");
+    stripped["mediaType"] = "application/vnd.glassbox.bundle.v1+json".into();
+    fs::write(
+        story.dir.join("stripped.json"),
+        serde_json::to_vec(&stripped).unwrap(),
+    )
+    .unwrap();
+    let lenient = story.verify_bundle(&artifact, "stripped.json", &[]);
+    assert!(lenient.ok().contains("completeness unproven"), "{lenient}");
+
+    let text = fs::read_to_string(story.dir.join("policy.toml"))
+        .unwrap_or_else(|_| policy_toml(&story.vkey))
+        .replacen("[log]\n", "[log]\nrequire_completeness = true\n", 1);
+    fs::write(story.dir.join("strict.toml"), text).unwrap();
+    let codes = failures(&story.verify_with(
+        &artifact,
+        "strict.toml",
+        &["--bundle", "stripped.json", "--json"],
+    ));
+    assert_eq!(codes, ["completenessUnproven"]);
+}
+
 // ------------------------------------------------------------------ withheld proofs
 
 #[test]
 fn a_server_that_withholds_the_consistency_proof_fails_and_the_state_stays() {
     let mut story = Story::happy();
     let artifact = story.artifact();
-    story.verify_online(&artifact, &[]).ok();
+    let first = story.verify_online(&artifact, &[]).ok().to_owned();
+    let seen = checkpoint_size(&first);
     story.register(Who::Auditor);
 
     let proxy = Proxy::start(&story.url);
@@ -226,9 +340,17 @@ fn a_server_that_withholds_the_consistency_proof_fails_and_the_state_stays() {
     // Nothing moved: the honest server proves the growth from the size seen first.
     let text = story.verify_online(&artifact, &[]).ok().to_owned();
     assert!(
-        text.contains("proven consistent with size 8 seen before"),
+        text.contains(&format!("proven consistent with size {seen} seen before")),
         "{text}"
     );
+}
+
+/// The checkpoint size a verdict's `log` line names.
+fn checkpoint_size(verdict: &str) -> u64 {
+    let (_, rest) = verdict
+        .split_once("checkpoint size ")
+        .unwrap_or_else(|| panic!("no checkpoint size in {verdict}"));
+    rest.split_whitespace().next().unwrap().parse().unwrap()
 }
 
 #[test]

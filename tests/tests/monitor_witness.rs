@@ -89,13 +89,15 @@ fn saved(dir: &Path, name: &str) -> Checkpoint {
 
 #[test]
 fn a_witness_that_cosigned_a_fork_exposes_the_split_view_to_the_monitor() {
-    // A log with its registrations (size 4) and a copy of its data dir, key included.
+    // A log with its registrations and a copy of its data dir, key included. Each
+    // submission here is a batch of its own, which the log's index commitment ends:
+    // two entries per submission (four registrations: size 8).
     let mut story = Story::begin();
     story.stop_server();
     let fork_data = story.dir.join("fork-data");
     copy_data_dir(&story.data, &fork_data).unwrap();
 
-    // The honest log, witnessed by w1 and w2: a submission and a review (size 6).
+    // The honest log, witnessed by w1 and w2: a submission and a review (size 12).
     let w1 = WitnessProcess::start(&story.dir, "w1.test/witness", &story.vkey);
     let w2 = WitnessProcess::start(&story.dir, "w2.test/witness", &story.vkey);
     let (f1, f2) = (w1.flag(), w2.flag());
@@ -108,12 +110,12 @@ fn a_witness_that_cosigned_a_fork_exposes_the_split_view_to_the_monitor() {
     story.submit_source(&commit);
     let source = story.submitted.last().expect("the source envelope").clone();
     story.review(Who::Reviewer, &commit, "approved", REVIEWED_AT);
-    let honest = wait_for_cosigned(&honest_url, 6, &[&w1, &w2]);
+    let honest = wait_for_cosigned(&honest_url, 12, &[&w1, &w2]);
 
     let run = monitor(&story, &honest_url, "state-ok", &[&w1, &w2], &[]);
     let text = run.ok();
     assert!(
-        text.contains(&format!("witness {}: current size 6", w1.url)),
+        text.contains(&format!("witness {}: current size 12", w1.url)),
         "{run}"
     );
     let json = monitor(&story, &honest_url, "state-ok", &[&w1, &w2], &["--json"]).json();
@@ -135,7 +137,7 @@ fn a_witness_that_cosigned_a_fork_exposes_the_split_view_to_the_monitor() {
     story.register(Who::Auditor);
     story.submit_again(&[source]);
     story.url = honest_url.clone();
-    let forked = w3.wait_for(&honest.origin, 6);
+    let forked = w3.wait_for(&honest.origin, 12);
     assert_ne!(forked.root, honest.root);
 
     // The honest log's monitor, reading all three witnesses, catches it.
@@ -154,10 +156,10 @@ fn a_witness_that_cosigned_a_fork_exposes_the_split_view_to_the_monitor() {
     assert_eq!(saved(dir, "previous.checkpoint"), forked);
     assert_eq!(saved(dir, "current.checkpoint"), honest);
 
-    // The honest log grows; the fork at size 6 now meets the checkpoint of size 6 the
+    // The honest log grows; the fork at size 12 now meets the checkpoint of size 12 the
     // honest log keeps in its history.
     story.review(Who::Reviewer, &commit, "rejected", REVIEWED_AT);
-    wait_for_cosigned(&honest_url, 7, &[&w1, &w2]);
+    wait_for_cosigned(&honest_url, 14, &[&w1, &w2]);
     let run = monitor(&story, &honest_url, "state-2", &[&w3], &["--json"]);
     assert_eq!(run.code, Some(1), "{run}");
     let report = run.json();

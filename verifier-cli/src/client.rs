@@ -259,6 +259,11 @@ impl LogClient {
         }
     }
 
+    /// `GET /api/v1/index?key=…`: one index key's list, with its proofs (unchecked).
+    pub fn index(&self, key: &str) -> Result<glassbox_core::api::IndexAnswer, ClientError> {
+        self.get_json("api/v1/index", &[("key", key)])
+    }
+
     /// `GET /api/v1/bundle?artifact=…`: the bundle, and the bytes it was decoded from.
     pub fn bundle(&self, artifact: &str) -> Result<(Bundle, Vec<u8>), ClientError> {
         let url = self.url("api/v1/bundle");

@@ -37,9 +37,17 @@ pub(super) fn check(
     bundle: &Bundle,
     checkpoint: &Checkpoint,
     log_key: &VerifyingKey,
+    require: bool,
     verdict: &mut Verdict,
 ) {
     let Some(index) = &bundle.index else {
+        if require {
+            verdict.failures.push(Failure::CompletenessUnproven {
+                key: "every key (the evidence carries no index proofs: a version 1 bundle)"
+                    .to_owned(),
+            });
+            return;
+        }
         verdict.warnings.push(
             "completeness unproven: the evidence carries no index proofs (a version 1 bundle), \
              so an entry left out of it — a rejection, a revocation, a contradicting build — \
@@ -112,6 +120,63 @@ pub(super) fn check(
         size: commitment.size,
         keys: proven,
     });
+}
+
+/// Checks the one lookup of a history answer (see [`super::verify_lookup`]).
+pub(super) fn check_lookup(
+    key: &IndexKey,
+    bundle: &Bundle,
+    checkpoint: &Checkpoint,
+    log_key: &VerifyingKey,
+    verdict: &mut Verdict,
+) {
+    let name = key.to_string();
+    let Some(index) = &bundle.index else {
+        verdict
+            .failures
+            .push(Failure::CompletenessUnproven { key: name });
+        return;
+    };
+    let Some(commitment) = open_commitment(index, checkpoint, log_key, verdict) else {
+        return;
+    };
+    let [lookup] = index.lookups.as_slice() else {
+        verdict
+            .failures
+            .push(Failure::CompletenessUnproven { key: name });
+        return;
+    };
+    if lookup.key != name {
+        verdict.failures.push(Failure::BadIndexProof {
+            key: name,
+            detail: format!("the answer is for key {:?}", lookup.key),
+        });
+        return;
+    }
+    match lookup
+        .proof
+        .verify_list(&commitment.root, &key.hash(), &lookup.indices)
+    {
+        Err(err) => verdict.failures.push(Failure::BadIndexProof {
+            key: name,
+            detail: err.to_string(),
+        }),
+        Ok(_) if lookup.indices.iter().any(|&i| i >= commitment.size) => {
+            verdict.failures.push(Failure::BadIndexProof {
+                key: name,
+                detail: format!(
+                    "it lists entries at or after the commitment ({})",
+                    commitment.size
+                ),
+            })
+        }
+        Ok(_) => {
+            verdict.completeness = Some(Completeness {
+                size: commitment.size,
+                keys: vec![name],
+            })
+        }
+    }
 }
 
 /// The commitment must be the last entry of the checkpoint's tree, proven, signed

@@ -505,9 +505,18 @@ impl Sequencer {
         self.last_key_event = view.last_key_event;
         self.registry = registry;
         self.committer.registry.send_replace(Arc::new(view));
-        self.checkpoint = self.storage.latest_checkpoint()?;
-        self.size = self.checkpoint.as_ref().map_or(0, |c| c.size);
-        self.load_index()?;
+        // On a shared log another node may append between the two reads; the
+        // checkpoint and the index must be of one size.
+        let mut attempts = 0;
+        loop {
+            self.checkpoint = self.storage.latest_checkpoint()?;
+            self.size = self.checkpoint.as_ref().map_or(0, |c| c.size);
+            match self.load_index() {
+                Err(IndexLoad::Moved { .. }) if attempts < RELOAD_ATTEMPTS => attempts += 1,
+                Err(e) => return Err(e.into()),
+                Ok(()) => break,
+            }
+        }
         self.committer.committed.send_replace(self.size);
         self.metrics
             .entries_total
@@ -800,14 +809,14 @@ impl Sequencer {
     /// Load the index from storage and check it against the log's last index
     /// commitment: the stored index covers every entry of the latest checkpoint,
     /// and the commitment ending it (filed under no key) has the same root.
-    fn load_index(&mut self) -> Result<(), StorageError> {
+    fn load_index(&mut self) -> Result<(), IndexLoad> {
         self.uncommitted = false;
         let snapshot = self.storage.index_leaves(0)?;
         if snapshot.size != self.size {
-            return Err(StorageError::Corrupt(format!(
-                "the stored index covers {} entries, the latest checkpoint {}",
-                snapshot.size, self.size
-            )));
+            return Err(IndexLoad::Moved {
+                index: snapshot.size,
+                checkpoint: self.size,
+            });
         }
         let mut index = Trie::new();
         for (key, value) in snapshot.leaves {
@@ -824,14 +833,16 @@ impl Sequencer {
             match committed {
                 Some(Ok(c)) if c.root == index.root() && c.size == last => {}
                 Some(Ok(c)) => {
-                    return Err(StorageError::Corrupt(format!(
+                    return Err(IndexLoad::Storage(StorageError::Corrupt(format!(
                         "the stored index (root {}) is not the one the log committed to at entry {last} (root {})",
                         hex::encode(index.root()),
                         hex::encode(c.root)
-                    )))
+                    ))))
                 }
                 Some(Err(e)) => {
-                    return Err(StorageError::Corrupt(format!("entry {last}: {e}")));
+                    return Err(IndexLoad::Storage(StorageError::Corrupt(format!(
+                        "entry {last}: {e}"
+                    ))));
                 }
                 // A log written before commitments were kept: it commits to the
                 // index built when it was migrated as it starts sequencing.
@@ -892,6 +903,29 @@ impl Sequencer {
             "committed to the index of a log written before commitments"
         );
         Ok(())
+    }
+}
+
+/// How often [`Sequencer::reload`] reads again when the log grew between its
+/// reads of the checkpoint and of the index (another node sequencing).
+const RELOAD_ATTEMPTS: u32 = 20;
+
+/// Why the stored index could not be loaded.
+#[derive(Debug, thiserror::Error)]
+enum IndexLoad {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The log grew between reading its checkpoint and its index.
+    #[error("the stored index covers {index} entries, the latest checkpoint {checkpoint}")]
+    Moved { index: u64, checkpoint: u64 },
+}
+
+impl From<IndexLoad> for StorageError {
+    fn from(e: IndexLoad) -> StorageError {
+        match e {
+            IndexLoad::Storage(e) => e,
+            moved => StorageError::Corrupt(moved.to_string()),
+        }
     }
 }
 

@@ -269,7 +269,15 @@ impl QueryStore for MemoryStorage {
             .filter(|e| has(&e.terms.commits, &q.commit))
             .filter(|e| has(&e.terms.dir_hashes, &q.dir_hash))
             .filter(|e| has(&e.terms.repositories, &q.repository))
-            .filter(|e| has(&e.signers, &q.signer))
+            // A signer: what the key signed, and the key events about the key.
+            .filter(|e| {
+                has(&e.signers, &q.signer)
+                    || q.signer.as_ref().is_some_and(|k| {
+                        s.key_events
+                            .iter()
+                            .any(|ev| ev.index == e.index && &ev.key_id == k)
+                    })
+            })
             .filter(|e| q.kind.as_ref().is_none_or(|k| &e.kind == k))
             .filter(|e| q.since_ms.is_none_or(|t| e.integrated_at_ms >= t))
             .filter(|e| q.until_ms.is_none_or(|t| e.integrated_at_ms <= t))

@@ -735,7 +735,6 @@ impl QueryStore for PostgresStorage {
             ("commit", &q.commit),
             ("dirhash", &q.dir_hash),
             ("repository", &q.repository),
-            ("signer", &q.signer),
         ];
         for (field, value) in terms {
             if let Some(v) = value {
@@ -760,6 +759,15 @@ impl QueryStore for PostgresStorage {
             sql.push_str(&format!(
                 " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.field = '{field}' AND t.value = ${})",
                 params.len()
+            ));
+        }
+        // A signer: what the key signed, and the key events about the key.
+        if let Some(signer) = &q.signer {
+            params.push(signer);
+            let n = params.len();
+            sql.push_str(&format!(
+                " AND (EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.field = 'signer' AND t.value = ${n}) \
+                 OR EXISTS (SELECT 1 FROM key_events k WHERE k.idx = e.idx AND k.key_id = ${n}))"
             ));
         }
         if let Some(k) = &kind {

@@ -202,6 +202,8 @@ pub struct SearchQuery {
     pub commit: Option<String>,
     pub dir_hash: Option<String>,
     pub repository: Option<String>,
+    /// Entries the key signed, and the key events about the key (the index's
+    /// `signer:` key).
     pub signer: Option<String>,
     pub kind: Option<String>,
     /// Integrated at or after, Unix ms.

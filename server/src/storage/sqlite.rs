@@ -889,7 +889,6 @@ impl QueryStore for SqliteStorage {
             (COMMIT, &q.commit),
             (DIRHASH, &q.dir_hash),
             (REPOSITORY, &q.repository),
-            (SIGNER, &q.signer),
         ];
         // A value never recorded has no ID: the subquery is NULL and nothing matches.
         for (field, value) in terms {
@@ -901,6 +900,19 @@ impl QueryStore for SqliteStorage {
                 ));
                 args.push(term_value(v));
             }
+        }
+        // A signer: what the key signed, and the key events about the key.
+        if let Some(v) = &q.signer {
+            let n = args.len() + 1;
+            sql.push_str(&format!(
+                " AND (EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term = \
+                 (SELECT id FROM term_values WHERE field = {SIGNER} AND value = ?{n})) \
+                 OR EXISTS (SELECT 1 FROM key_events k WHERE k.idx = e.idx AND k.key_id = ?{}))",
+                n + 1
+            ));
+            // Terms are stored as bytes when hex, key events' key IDs as text.
+            args.push(term_value(v));
+            args.push(rusqlite::types::Value::Text(v.clone()));
         }
         if let Some(kind) = &q.kind {
             sql.push_str(&format!(

@@ -92,13 +92,26 @@ json: an array of {index, kind, integratedTime, signers, entry} (entry is the lo
 DSSE envelope). csv: a header line, then index,integratedTime,kind,signers,subject,
 digest,detail; fields are quoted per RFC 4180 where needed, signers are joined by ';',
 and a field starting with = + - @ TAB or CR gets a leading ' so spreadsheets do not run
-it as a formula (json keeps the exact values).";
+it as a formula (json keeps the exact values).
+
+A search result shows what the server chose to show. With --policy and exactly one of
+--artifact, --dirhash or --signer, the history is proven complete: the log's index
+lists every entry filed under that artifact, source or key (for a signer: what it
+signed, and the key events registering or revoking it), with a proof against the
+log's index commitment, the last entry of a checkpoint signed by the log and cosigned
+by the policy's witnesses. The checkpoint must be consistent with the newest one this
+client verified (--state, as for verify) and is remembered. An entry the index lists
+that the search left out fails the command (exit 1), naming it; the table ends with
+`complete as of log size N`.";
 pub const HISTORY_EXAMPLES: &str = "\
 EXAMPLES:
     glassbox history --server https://log.example.com --repository https://example.com/app.git
     glassbox history --server https://log.example.com --artifact sha256:3f2c...e0 --format json
     glassbox history --server https://log.example.com --kind source-review \\
-        --since 2026-01-01T00:00:00Z --until 2026-03-31T23:59:59Z --format csv > q1-reviews.csv";
+        --since 2026-01-01T00:00:00Z --until 2026-03-31T23:59:59Z --format csv > q1-reviews.csv
+    # Everything a vendor's key ever did, proven complete:
+    glassbox history --server https://log.example.com --policy policy.toml \
+        --signer 4e47d138a39c3f5a...";
 
 pub const MONITOR_LONG: &str = "\
 Follow the log from where this client last stopped: fetch the latest checkpoint,
@@ -272,6 +285,16 @@ pub struct HistoryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: HistoryFormat,
+    /// Prove the history complete with the log's index, trusting the log and
+    /// witnesses of this policy: with exactly one of --artifact, --dirhash, --signer
+    /// and no other filter. The answer is checked as `verify` checks a bundle
+    /// (signature, witness quorum, max_age, consistency with --state) and every entry
+    /// the index lists must be in the result.
+    #[arg(long, value_name = "POLICY.toml")]
+    pub policy: Option<PathBuf>,
+    /// State directory (the newest checkpoint this client verified), with --policy.
+    #[arg(long, value_name = "DIR", requires = "policy")]
+    pub state: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -6,10 +6,16 @@ use std::time::Duration;
 use anyhow::Context;
 use glassbox_core::digest::Sha256Digest;
 
+use glassbox_core::bundle::{Bundle, BundleIndex, BUNDLE_MEDIA_TYPE_V2};
+use glassbox_core::index::IndexKey;
+use glassbox_core::verify::{verify_lookup, LookupRequest};
+
+use super::verify::check::check_with;
 use super::Outcome;
 use crate::cli::{HistoryArgs, HistoryFormat};
 use crate::client::{LogClient, SearchFilter, SearchHit};
 use crate::output;
+use crate::state::StateDir;
 use crate::summary::summarise_value;
 
 pub fn run(args: HistoryArgs) -> anyhow::Result<Outcome> {
@@ -33,13 +39,189 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<Outcome> {
         until: args.until.clone(),
     };
     let client = LogClient::new(&args.server.url, Duration::from_secs(args.server.timeout))?;
+    let proven = match &args.policy {
+        Some(policy) => match prove(&args, &filter, policy, &client)? {
+            Ok(proven) => Some(proven),
+            Err(why) => {
+                eprintln!("glassbox: ✗ {why}");
+                return Ok(Outcome::VerificationFailed);
+            }
+        },
+        None => None,
+    };
     let hits = client.search(&filter).context("searching the log")?;
+    if let Some(proven) = &proven {
+        let failures = missing(&hits, proven);
+        if !failures.is_empty() {
+            for f in &failures {
+                eprintln!("glassbox: ✗ {f}");
+            }
+            eprintln!(
+                "glassbox: the history is NOT complete: the log's index lists {} entr{} the \
+                 search left out",
+                failures.len(),
+                if failures.len() == 1 { "y" } else { "ies" }
+            );
+            return Ok(Outcome::VerificationFailed);
+        }
+    }
     match args.format {
         HistoryFormat::Json => output::print_json(&serde_json::to_value(&hits)?)?,
         HistoryFormat::Csv => output::print(&csv(&hits))?,
-        HistoryFormat::Table => output::print(&table(&hits))?,
+        HistoryFormat::Table => {
+            let mut text = table(&hits);
+            if let Some(p) = &proven {
+                text.push_str(&format!(
+                    "complete as of log size {}: the log's index lists {} entr{} under {}\n",
+                    p.size,
+                    p.indices.len(),
+                    if p.indices.len() == 1 { "y" } else { "ies" },
+                    p.key
+                ));
+            }
+            output::print(&text)?
+        }
     }
     Ok(Outcome::Success)
+}
+
+/// A key's complete list of entries, as the log's index proved it.
+struct Proven {
+    key: IndexKey,
+    /// The list is complete for entries below this.
+    size: u64,
+    indices: Vec<u64>,
+}
+
+/// The one index key the filters name, for a proven history.
+fn proven_key(args: &HistoryArgs, filter: &SearchFilter) -> anyhow::Result<IndexKey> {
+    let others = [
+        ("--repository", args.repository.is_some()),
+        ("--commit", args.commit.is_some()),
+        ("--kind", args.kind.is_some()),
+        ("--since", args.since.is_some()),
+        ("--until", args.until.is_some()),
+    ];
+    if let Some((flag, _)) = others.iter().find(|(_, given)| *given) {
+        anyhow::bail!(
+            "--policy proves one key's complete history: give exactly one of --artifact, \
+             --dirhash or --signer, without {flag}"
+        );
+    }
+    let hex = |v: &Option<String>| {
+        v.as_deref()
+            .map(|d| d.trim_start_matches("sha256:").to_owned())
+    };
+    let keys: Vec<IndexKey> = [
+        hex(&filter.artifact).map(IndexKey::Artifact),
+        hex(&filter.dirhash).map(IndexKey::Source),
+        filter
+            .signer
+            .clone()
+            .map(|k| IndexKey::Signer(k.to_ascii_lowercase())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    match keys.as_slice() {
+        [key] => {
+            let text = key.to_string();
+            text.parse::<IndexKey>().with_context(|| {
+                format!("{text} is not an index key (a full 64-hex key ID or digest is needed)")
+            })
+        }
+        _ => anyhow::bail!(
+            "--policy proves one key's complete history: give exactly one of --artifact, \
+             --dirhash or --signer"
+        ),
+    }
+}
+
+/// Fetches the key's index answer and checks it as `verify` checks a bundle, against
+/// the policy and the client's remembered checkpoint (which it then advances). The
+/// inner `Err` says why the answer proves nothing.
+fn prove(
+    args: &HistoryArgs,
+    filter: &SearchFilter,
+    policy: &std::path::Path,
+    client: &LogClient,
+) -> anyhow::Result<Result<Proven, String>> {
+    let key = proven_key(args, filter)?;
+    let policy = glassbox_keys::policy::load(policy)?;
+    let state = StateDir::resolve(args.state.as_deref())?;
+    let answer = client
+        .index(&key.to_string())
+        .context("fetching the log's index lookup")?;
+    let bundle = Bundle {
+        media_type: BUNDLE_MEDIA_TYPE_V2.to_owned(),
+        artifact: String::new(),
+        checkpoint: answer.checkpoint,
+        entries: Vec::new(),
+        key_events: Vec::new(),
+        index: Some(BundleIndex {
+            commitment: answer.commitment,
+            lookups: vec![answer.lookup],
+        }),
+    };
+    let checked = check_with(&bundle, &policy, &state, client, |previous| {
+        verify_lookup(LookupRequest {
+            key: &key,
+            bundle: &bundle,
+            policy: &policy,
+            previous,
+            now: super::verify::unix_now(),
+        })
+    })?;
+    let verdict = checked.verdict;
+    if let Some(dir) = &checked.evidence {
+        eprintln!(
+            "glassbox: split view: both checkpoints and the proof are saved in {}",
+            dir.display()
+        );
+    }
+    Ok(match (&verdict.completeness, verdict.failures.as_slice()) {
+        (Some(c), []) => Ok(Proven {
+            key,
+            size: c.size,
+            indices: bundle
+                .index
+                .map(|i| i.lookups.into_iter().flat_map(|l| l.indices).collect())
+                .unwrap_or_default(),
+        }),
+        (_, failures) => {
+            let reasons: Vec<String> = failures.iter().map(ToString::to_string).collect();
+            Err(format!(
+                "the log's answer for {key} does not prove a complete history: {}",
+                reasons.join("; ")
+            ))
+        }
+    })
+}
+
+/// What the index lists but the search left out (or showed and the index does not).
+fn missing(hits: &[SearchHit], proven: &Proven) -> Vec<String> {
+    let shown: std::collections::BTreeSet<u64> = hits
+        .iter()
+        .map(|h| h.index)
+        .filter(|&i| i < proven.size)
+        .collect();
+    let listed: std::collections::BTreeSet<u64> = proven.indices.iter().copied().collect();
+    let mut out: Vec<String> = listed
+        .difference(&shown)
+        .map(|i| {
+            format!(
+                "entry {i} is filed under {} but the search left it out",
+                proven.key
+            )
+        })
+        .collect();
+    out.extend(shown.difference(&listed).map(|i| {
+        format!(
+            "entry {i} was shown for {} but the log's index does not list it",
+            proven.key
+        )
+    }));
+    out
 }
 
 const CSV_HEADER: [&str; 7] = [

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use glassbox_core::digest::Sha256Digest;
+use glassbox_core::index::IndexKey;
 use glassbox_core::statement::Attestation;
 use maud::{html, Markup};
 
@@ -28,6 +29,9 @@ struct Evidence {
     sources: BTreeMap<String, (Vec<Decoded>, Vec<Decoded>)>,
     names: HashMap<String, String>,
     vkey: String,
+    /// The log size as of which the log's index proves `builds` is every build
+    /// naming the artifact; `None` when it does not (or the log has no index yet).
+    complete: Option<u64>,
 }
 
 /// The URL readers reach this server at, from the request's Host header.
@@ -71,6 +75,7 @@ pub async fn artifact(
         .map_err(|e| AppError::BadRequest(format!("{digest:?} is not an artifact digest: {e}")))?;
     let hex = digest.hex();
     let hex2 = hex.clone();
+    let index = state.index.clone();
     let ev = state
         .read(move |s| {
             let (builds, _) = search_all(
@@ -114,11 +119,18 @@ pub async fn artifact(
                     }
                 }
             }
+            let shown: Vec<u64> = builds.iter().map(|b| b.record.index).collect();
+            let complete = index
+                .prove(s, &[IndexKey::Artifact(hex2.clone())])
+                .ok()
+                .filter(|p| p.lookups.iter().all(|l| l.indices == shown))
+                .map(|p| p.checkpoint.size);
             Ok(Evidence {
                 builds,
                 sources,
                 names: key_names(s)?,
                 vkey: s.identity()?.map(|i| i.vkey).unwrap_or_default(),
+                complete,
             })
         })
         .await?;
@@ -150,6 +162,14 @@ pub async fn artifact(
         section aria-labelledby="builds-h" {
             h2 id="builds-h" { "Builds (" (ev.builds.len()) ")" }
             (builds_table(&ev.builds, &hex, &ev.names))
+            @if let Some(size) = ev.complete {
+                p.complete {
+                    "Complete as of log size " (size) ": the log's index lists exactly these "
+                    (ev.builds.len()) " build" @if ev.builds.len() != 1 { "s" }
+                    " of the artifact (" a href={ "/api/v1/index?key=artifact:" (hex) } { "proof" }
+                    "; " code { "glassbox verify" } " checks it)."
+                }
+            }
             @if ev.sources.len() == 1 {
                 p.good {
                     "All " (ev.builds.len()) " build attestations, signed by "

@@ -84,6 +84,28 @@ pub fn check(
     proofs: &dyn ProofSource,
     local_rebuild: Option<&LocalRebuild>,
 ) -> anyhow::Result<Checked> {
+    check_with(bundle, policy, state, proofs, |previous| {
+        verify(VerifyRequest {
+            artifact,
+            bundle,
+            policy,
+            previous,
+            local_rebuild,
+            now: super::unix_now(),
+        })
+    })
+}
+
+/// [`check`] with another engine over the bundle's checkpoint — `glassbox history`
+/// checks an index lookup with `glassbox_core::verify::verify_lookup` — given the
+/// remembered checkpoint and the proof from it.
+pub fn check_with(
+    bundle: &Bundle,
+    policy: &TrustPolicy,
+    state: &StateDir,
+    proofs: &dyn ProofSource,
+    engine: impl FnOnce(Option<&PreviousCheckpoint>) -> Verdict,
+) -> anyhow::Result<Checked> {
     let log_key = NoteVerifierKey::parse(&policy.log.vkey)
         .with_context(|| format!("the policy's log vkey {:?}", policy.log.vkey))?;
     let _lock = state.lock(log_key.name())?;
@@ -106,14 +128,7 @@ pub fn check(
         }
     });
 
-    let verdict = verify(VerifyRequest {
-        artifact,
-        bundle,
-        policy,
-        previous: previous.as_ref(),
-        local_rebuild,
-        now: super::unix_now(),
-    });
+    let verdict = engine(previous.as_ref());
 
     let mut evidence = None;
     if let (Consistency::SplitView, Some(old)) = (&verdict.consistency, &stored) {
