@@ -90,6 +90,14 @@ impl TimestampedSignature {
     }
 }
 
+/// When a cosignature/v1 signature line was made (POSIX seconds), `None` for a line
+/// that is not one. A witness re-cosigning a checkpoint it holds makes a newer one.
+pub fn cosigned_at(line: &crate::note::NoteSignature) -> Option<u64> {
+    TimestampedSignature::from_bytes(&line.signature)
+        .ok()
+        .map(|t| t.timestamp)
+}
+
 /// Why a cosignature could not be made or was rejected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -124,6 +124,11 @@ pub struct Flags {
     /// transport error, uses one).
     #[arg(long, env = "GLASSBOX_WITNESS_ATTEMPTS")]
     pub witness_attempts: Option<u32>,
+    /// Seconds after which the log asks its witnesses to cosign the latest
+    /// checkpoint again when no new one came (a fresh timestamp for verifiers'
+    /// `max_age` on a quiet log).
+    #[arg(long, env = "GLASSBOX_WITNESS_REFRESH_SECS")]
+    pub witness_refresh_secs: Option<u64>,
 }
 
 /// The configuration file. Unknown keys are an error so typos do not pass silently.
@@ -153,6 +158,7 @@ pub struct FileConfig {
     pub witnesses: Option<Vec<WitnessEndpoint>>,
     pub witness_timeout_ms: Option<u64>,
     pub witness_attempts: Option<u32>,
+    pub witness_refresh_secs: Option<u64>,
 }
 
 /// Where the log is stored.
@@ -254,6 +260,9 @@ pub struct Config {
     pub witnesses: Vec<WitnessEndpoint>,
     pub witness_timeout: Duration,
     pub witness_attempts: u32,
+    /// How long the latest checkpoint goes without a witnessing round before the
+    /// log asks its witnesses again.
+    pub witness_refresh: Duration,
 }
 
 /// Why the configuration cannot be used.
@@ -309,6 +318,7 @@ impl Default for Config {
             witnesses: Vec::new(),
             witness_timeout: Duration::from_secs(5),
             witness_attempts: 3,
+            witness_refresh: Duration::from_secs(3600),
         }
     }
 }
@@ -425,6 +435,11 @@ impl Config {
                 .witness_attempts
                 .or(file.witness_attempts)
                 .unwrap_or(d.witness_attempts),
+            witness_refresh: flags
+                .witness_refresh_secs
+                .or(file.witness_refresh_secs)
+                .map(Duration::from_secs)
+                .unwrap_or(d.witness_refresh),
         };
         config.validate()?;
         Ok(config)
@@ -463,6 +478,9 @@ impl Config {
         }
         if self.witness_attempts == 0 {
             return invalid("witness_attempts", "must be at least 1");
+        }
+        if self.witness_refresh.is_zero() {
+            return invalid("witness_refresh_secs", "must be at least 1");
         }
         for w in &self.witnesses {
             if let Err(e) = glassbox_core::cosignature::CosignatureVerifierKey::parse(&w.vkey) {

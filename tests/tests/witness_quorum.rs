@@ -204,3 +204,47 @@ fn a_witness_killed_and_restarted_keeps_its_state_and_refuses_to_roll_back() {
     // The checkpoint it holds is still cosigned again on request.
     assert_eq!(witness.add_checkpoint(large_size, &[], &large).0, 200);
 }
+
+/// A quiet log keeps its checkpoint fresh: with nothing new to sequence, the log asks
+/// its witness again after `--witness-refresh-secs`, and `/checkpoint` then carries a
+/// cosignature with a later timestamp in place of the first (one line per witness).
+#[test]
+fn a_quiet_log_gets_its_checkpoint_cosigned_afresh() {
+    let mut story = Story::begin();
+    story.stop_server();
+    let witness = WitnessProcess::start(&story.dir, "w.test/witness", &story.vkey);
+    let flag = witness.flag();
+    story.use_server(Server::start_with(
+        &story.data,
+        &["--witness", &flag, "--witness-refresh-secs", "1"],
+    ));
+    let key = CosignatureVerifierKey::parse(&witness.vkey).unwrap();
+    let size = log_size(&story.url);
+    let cosigned_at = |note: &Note| {
+        let lines: Vec<_> = note
+            .signatures
+            .iter()
+            .filter(|s| s.name == key.name() && s.key_id == key.key_id())
+            .collect();
+        assert_eq!(lines.len(), 1, "one cosignature per witness");
+        glassbox_core::cosignature::cosigned_at(lines[0]).unwrap()
+    };
+    let first = cosigned_at(&wait_for_cosigned(&story.url, size, &[key.clone()], 1));
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let note = wait_for_cosigned(&story.url, size, &[key.clone()], 1);
+        if cosigned_at(&note) > first {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no fresh cosignature of the quiet log's checkpoint"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        log_size(&story.url),
+        size,
+        "nothing was appended to freshen it"
+    );
+}

@@ -14,7 +14,11 @@
 //!
 //! Checkpoints that arrive while a round is running are coalesced: the next round
 //! takes the newest, and a witness that cosigned it has, by consistency, vouched
-//! for every earlier one.
+//! for every earlier one. When no new checkpoint comes for `witness_refresh`, the
+//! task asks every witness about the latest one again; each answers with a fresh
+//! cosignature (tlog-witness: a checkpoint of the size it holds is cosigned anew),
+//! which replaces its older one, so a quiet log's checkpoint stays fresh for
+//! verifiers' `[log] max_age`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,33 +88,49 @@ pub fn spawn(
         return None;
     }
     let attempts = config.witness_attempts;
-    Some(tokio::spawn(run(witnesses, attempts, storage, committed)))
+    let refresh = config.witness_refresh;
+    Some(tokio::spawn(run(
+        witnesses, attempts, refresh, storage, committed,
+    )))
 }
 
 async fn run(
     witnesses: Vec<Arc<Witness>>,
     attempts: u32,
+    refresh: Duration,
     storage: Arc<dyn Storage>,
     mut committed: watch::Receiver<u64>,
 ) {
     // The size each witness last cosigned, as far as this process knows.
     let mut known: Vec<Option<u64>> = vec![None; witnesses.len()];
+    let mut again = false;
     loop {
         let size = *committed.borrow_and_update();
-        round(&witnesses, attempts, &storage, size, &mut known).await;
-        if committed.changed().await.is_err() {
-            return;
+        round(&witnesses, attempts, &storage, size, &mut known, again).await;
+        // A quiet log still needs fresh cosignatures: verifiers with `[log] max_age`
+        // refuse a checkpoint its witnesses last vouched for too long ago.
+        tokio::select! {
+            changed = committed.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                again = false;
+            }
+            () = tokio::time::sleep(refresh) => again = true,
         }
     }
 }
 
-/// Asks every witness that has not yet cosigned the checkpoint of `size`.
+/// Asks every witness that has not yet cosigned the checkpoint of `size` — or,
+/// with `again`, every witness: each cosigns the checkpoint it holds afresh, with
+/// a new timestamp, which replaces its older cosignature.
 async fn round(
     witnesses: &[Arc<Witness>],
     attempts: u32,
     storage: &Arc<dyn Storage>,
     size: u64,
     known: &mut [Option<u64>],
+    again: bool,
 ) {
     let record = {
         let storage = storage.clone();
@@ -142,7 +162,7 @@ async fn round(
             .signatures
             .iter()
             .any(|s| s.name == witness.vkey.name() && s.key_id == witness.vkey.key_id());
-        if already {
+        if already && !again {
             continue;
         }
         let (witness, storage, note, start) =

@@ -172,11 +172,23 @@ impl LogStore for MemoryStorage {
             )));
         };
         for sig in cosignatures {
-            // One signature per key (name, key ID) on a note.
+            // One signature per key (name, key ID) on a note; a later one replaces it.
             if s.cosigned.insert((size, sig.name.clone(), sig.key_id)) {
                 record.note.extend_from_slice(sig.to_line().as_bytes());
                 record.note.push(b'\n');
+                continue;
             }
+            let mut note = glassbox_core::note::Note::parse(&record.note)
+                .map_err(|e| StorageError::Corrupt(format!("stored checkpoint note: {e}")))?;
+            for held in note.signatures.iter_mut() {
+                if held.name == sig.name
+                    && held.key_id == sig.key_id
+                    && super::records::newer(sig, &held.to_line())
+                {
+                    *held = sig.clone();
+                }
+            }
+            record.note = note.to_bytes();
         }
         Ok(())
     }

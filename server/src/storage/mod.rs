@@ -126,13 +126,14 @@ impl std::fmt::Display for Chain<'_> {
 ///   index leaves ([`Batch::index`]) in the same transaction, replacing their
 ///   earlier values, and [`index_leaves`](LogStore::index_leaves) reads them and the
 ///   latest checkpoint's size from one snapshot: the stored index covers exactly
-///   the entries of that checkpoint. (Index leaves are the one stored value a
-///   later batch replaces; the log itself stays append-only.)
-/// * **Append-only.** Nothing is ever updated or deleted; callers append entries
-///   with dense indexes starting at the current size. Witness cosignatures are
-///   appended to an existing checkpoint later ([`add_cosignatures`](LogStore::add_cosignatures));
-///   every checkpoint read returns the log-signed note followed by the cosignature
-///   lines recorded so far, so the signed bytes never change.
+///   the entries of that checkpoint.
+/// * **Append-only.** No entry, node, checkpoint or key event is ever updated or
+///   deleted; callers append entries with dense indexes starting at the current
+///   size. Two stored values are replaced by design: index leaves (by the next
+///   batch filing under the key) and a witness's cosignature of a checkpoint (by a
+///   later one from the same witness, [`add_cosignatures`](LogStore::add_cosignatures)).
+///   Every checkpoint read returns the log-signed note followed by the cosignature
+///   lines recorded so far, so the log-signed bytes never change.
 /// * **Errors say whether to retry** ([`StorageError::is_transient`]).
 ///
 /// All methods block; async callers run them with `spawn_blocking`.
@@ -177,9 +178,11 @@ pub trait LogStore: Send + Sync + 'static {
     fn index_leaves(&self, changed_after: u64) -> Result<IndexSnapshot, StorageError>;
 
     /// Record witness cosignatures (tlog-cosignature v1 signature lines) of the
-    /// checkpoint of `size`, durably. A cosignature by a witness key that already
-    /// has one on this checkpoint is ignored (a note holds one signature per key).
-    /// The caller has verified them.
+    /// checkpoint of `size`, durably. A note holds one signature per key: a
+    /// cosignature by a witness key that already has one on this checkpoint replaces
+    /// it only when its timestamp is later (a witness asked again about the
+    /// checkpoint it holds cosigns it afresh: "still the latest now"), and is
+    /// ignored otherwise. The caller has verified them.
     ///
     /// The default refuses, so a backend (or test wrapper) that does not keep
     /// cosignatures fails loudly once witnesses are configured instead of dropping them.

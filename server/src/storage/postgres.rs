@@ -527,9 +527,21 @@ impl LogStore for PostgresStorage {
             .map_or(0, |d| d.as_millis() as i64);
         self.write(|tx| {
             for sig in cosignatures {
+                let old = tx
+                    .query_opt(
+                        "SELECT line FROM cosignatures WHERE size = $1 AND name = $2 AND key_id = $3",
+                        &[&size, &sig.name, &i64::from(sig.key_id)],
+                    )
+                    .map_err(db)?
+                    .map(|r| r.get::<_, String>(0));
+                if old.is_some_and(|line| !super::records::newer(sig, &line)) {
+                    continue;
+                }
                 tx.execute(
                     "INSERT INTO cosignatures (size, name, key_id, line, added_at)
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (size, name, key_id)
+                     DO UPDATE SET line = excluded.line, added_at = excluded.added_at",
                     &[
                         &size,
                         &sig.name,

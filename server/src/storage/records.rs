@@ -147,6 +147,22 @@ pub struct IndexSnapshot {
     pub leaves: Vec<IndexLeaf>,
 }
 
+/// Whether cosignature `sig` should replace the stored line `held` of the same
+/// witness key on the same checkpoint: when it was made later (a witness asked
+/// again about a checkpoint it holds cosigns it afresh). A stored line that does not
+/// parse is replaced.
+pub(super) fn newer(sig: &glassbox_core::note::NoteSignature, held: &str) -> bool {
+    let held_at = glassbox_core::note::Note::parse(format!("x\n\n{held}\n").as_bytes())
+        .ok()
+        .and_then(|n| n.signatures.into_iter().next())
+        .and_then(|s| glassbox_core::cosignature::cosigned_at(&s));
+    match (glassbox_core::cosignature::cosigned_at(sig), held_at) {
+        (Some(new), Some(old)) => new > old,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
 /// An index leaf as a backend stores it (key, count, head), checked.
 pub(super) fn index_leaf(
     (key, count, head): (Vec<u8>, i64, Vec<u8>),

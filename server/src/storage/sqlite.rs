@@ -21,6 +21,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 
+use super::records::newer;
 use super::records::{
     index_leaf, Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, IndexSnapshot,
     KeyEventRecord, LogIdentity, DAY_MS,
@@ -668,12 +669,25 @@ impl LogStore for SqliteStorage {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
         self.write(|tx| {
+            let mut held = tx
+                .prepare_cached(
+                    "SELECT line FROM cosignatures WHERE size = ?1 AND name = ?2 AND key_id = ?3",
+                )
+                .map_err(db)?;
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO cosignatures (size, name, key_id, line, added_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO cosignatures (size, name, key_id, line, added_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT DO UPDATE SET line = excluded.line, added_at = excluded.added_at",
                 )
                 .map_err(db)?;
             for sig in cosignatures {
+                let old: Option<String> = held
+                    .query_row(params![size, sig.name, i64::from(sig.key_id)], |r| r.get(0))
+                    .optional()
+                    .map_err(db)?;
+                if old.is_some_and(|line| !newer(sig, &line)) {
+                    continue;
+                }
                 insert
                     .execute(params![size, sig.name, i64::from(sig.key_id), sig.to_line(), now])
                     .map_err(db)?;
