@@ -105,7 +105,11 @@ async fn a_failed_commit_leaves_nothing_servable_through_the_cache() {
     // Neither the entry nor the index commitment that would have ended its batch.
     for uri in [
         format!("/api/v1/proof/inclusion?index={size}&size={}", size + 1),
-        format!("/api/v1/proof/inclusion?index={}&size={}", size + 1, size + 2),
+        format!(
+            "/api/v1/proof/inclusion?index={}&size={}",
+            size + 1,
+            size + 2
+        ),
         format!("/tile/0/000.p/{}", size + 1),
         format!("/tile/0/000.p/{}", size + 2),
     ] {

@@ -122,7 +122,10 @@ async fn concurrent_submitters_get_dense_verifiable_entries() {
     let commitments: BTreeSet<u64> = (0..fin.size)
         .filter(|&i| is_index_commitment(&leaves[i as usize]))
         .collect();
-    assert!(commitments.is_disjoint(&indexes), "a receipt for a commitment");
+    assert!(
+        commitments.is_disjoint(&indexes),
+        "a receipt for a commitment"
+    );
     let seeded = BTreeSet::from([one_per_batch(0), one_per_batch(1)]);
     assert!(seeded.is_disjoint(&indexes) && seeded.is_disjoint(&commitments));
     let all: BTreeSet<u64> = indexes

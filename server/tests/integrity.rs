@@ -137,8 +137,7 @@ async fn a_deleted_newest_entry_is_refused_as_truncated() {
     assert!(
         msg.contains(&format!(
             "the newest checkpoint covers {SIZE} entries but entry {NEWEST} is missing"
-        ))
-            && msg.contains("truncated"),
+        )) && msg.contains("truncated"),
         "{msg}"
     );
 }
@@ -219,8 +218,7 @@ async fn a_replaced_log_key_with_a_rewritten_identity_fails_the_checkpoint_signa
     assert!(
         msg.contains(&format!(
             "the newest checkpoint (size {SIZE}) does not verify with this server's log key"
-        ))
-            && msg.contains(&vkey),
+        )) && msg.contains(&vkey),
         "{msg}"
     );
 }

@@ -210,7 +210,7 @@ fn a_corrupted_database_stops_the_binary_before_it_serves() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     drop(start(&data, "corrupt.test/log").unwrap()); // SIGKILL after the genesis
-    // The newest leaf: the index commitment that ends the genesis batch.
+                                                     // The newest leaf: the index commitment that ends the genesis batch.
     let conn = rusqlite::Connection::open(data.join("glassbox.db")).unwrap();
     conn.execute(
         "UPDATE nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 1",

@@ -291,7 +291,11 @@ async fn a_copy_adding_a_signer_later_in_the_same_batch_is_refused_and_takes_no_
     let got = answers(tasks).await;
     assert_eq!(created(&got[2]), SEEDED + 2);
     assert_eq!(refused(&got[3]), "statement_already_logged");
-    assert_eq!(created(&got[4]), SEEDED + 3, "the refused copy took no index");
+    assert_eq!(
+        created(&got[4]),
+        SEEDED + 3,
+        "the refused copy took no index"
+    );
     assert_eq!(existing(&got[5]), SEEDED + 2);
     // Four entries and the index commitment ending the batch.
     assert_eq!(

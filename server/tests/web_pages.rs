@@ -122,9 +122,7 @@ async fn home_shows_identity_size_witness_note_chart_and_latest_entries() {
     assert!(html.contains(&format!("{SIZE} entries")));
     assert!(html.contains("No witnesses are configured"));
     assert!(html.contains("<svg"));
-    assert!(html.contains(&format!(
-        "{SIZE} entries from 2025-12-03 to 2026-01-01"
-    )));
+    assert!(html.contains(&format!("{SIZE} entries from 2025-12-03 to 2026-01-01")));
     // The newest 20 entries, index commitments included: from the commitment
     // ending the last batch back to the first registration.
     let entry = |index: u64| format!("href=\"/entry/{index}\"");

@@ -194,7 +194,10 @@ fn submissions_get_receipts_while_witnesses_are_dead_or_silent() {
         .read_to_vec()
         .unwrap();
     let note = Note::parse(&note).unwrap();
-    assert_eq!(Checkpoint::parse(&note.text).unwrap().size, one_per_batch(22));
+    assert_eq!(
+        Checkpoint::parse(&note.text).unwrap().size,
+        one_per_batch(22)
+    );
     assert_eq!(
         note.signatures.len(),
         1,

@@ -149,7 +149,8 @@ pub const fn one_per_batch(k: u64) -> u64 {
 /// Whether a stored leaf is one of the log's own index commitments (the last
 /// entry of every batch), not a participant's attestation.
 pub fn is_index_commitment(leaf: &[u8]) -> bool {
-    Envelope::from_json(leaf).is_ok_and(|e| glassbox_core::index::IndexCommitment::is_commitment(&e))
+    Envelope::from_json(leaf)
+        .is_ok_and(|e| glassbox_core::index::IndexCommitment::is_commitment(&e))
 }
 
 pub fn body(env: &Envelope) -> Vec<u8> {
