@@ -515,3 +515,27 @@ async fn a_compromise_revocation_that_voids_every_other_operator_is_409_last_ope
     assert_eq!(code(&body), "last_operator");
     assert_eq!(log_state(&log), before);
 }
+
+#[tokio::test]
+async fn a_submitted_index_commitment_is_refused_even_under_the_log_key() {
+    use glassbox_core::index::IndexCommitment;
+    let log = TestLog::memory().await;
+    let before = log_state(&log);
+    // A participant forging the log's commitment, or a copy of its key doing so:
+    // commitments are the sequencer's own, appended at the end of a batch.
+    let log_key = ed25519_dalek::SigningKey::from_bytes(&[200; 32]);
+    for key in [&log.operator.key, &log_key] {
+        let forged = IndexCommitment {
+            origin: ORIGIN.into(),
+            size: 2,
+            root: [0; 32],
+            keys: 0,
+        }
+        .sign(key)
+        .unwrap();
+        let (status, body) = log.submit(&forged).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(code(&body), "invalid_statement", "{body}");
+    }
+    assert_eq!(log_state(&log), before);
+}
