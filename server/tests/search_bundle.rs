@@ -147,6 +147,43 @@ async fn bundle_holds_builds_their_sources_and_every_key_event() {
             "proof against the bundle checkpoint"
         );
     }
+    // Version 2: the lists are proven complete against the index commitment that
+    // ends the bundle's checkpoint.
+    assert_eq!(
+        bundle.media_type,
+        glassbox_core::bundle::BUNDLE_MEDIA_TYPE_V2
+    );
+    let index = bundle.index.as_ref().expect("a version 2 bundle");
+    assert_eq!(index.commitment.index + 1, cp.size);
+    assert_eq!(verify_receipt(&b["index"]["commitment"], &log.vkey), cp);
+    let envelope = glassbox_core::dsse::Envelope::from_json(
+        &glassbox_core::jcs::canonicalize(&index.commitment.entry).unwrap(),
+    )
+    .unwrap();
+    let commitment = glassbox_core::index::IndexCommitment::open(
+        &envelope,
+        &ed25519_dalek::SigningKey::from_bytes(&[200; 32]).verifying_key(),
+    )
+    .unwrap();
+    let keys: Vec<&str> = index.lookups.iter().map(|l| l.key.as_str()).collect();
+    let (artifact_key, source_key) = (
+        format!("artifact:{}", artifact("a.bin").hex()),
+        format!("source:{}", dir_hash(3)),
+    );
+    assert_eq!(
+        keys,
+        [artifact_key.as_str(), "registry", source_key.as_str()]
+    );
+    for lookup in &index.lookups {
+        let key: glassbox_core::index::IndexKey = lookup.key.parse().unwrap();
+        lookup
+            .proof
+            .verify_list(&commitment.root, &key.hash(), &lookup.indices)
+            .unwrap();
+    }
+    assert_eq!(index.lookups[0].indices, at(&[24, 25]));
+    assert_eq!(index.lookups[1].indices, idx(&bundle.key_events));
+    assert_eq!(index.lookups[2].indices, idx(&bundle.entries));
     let (status, body) = log
         .get_json(&format!("/api/v1/bundle?artifact={}", artifact("nothing")))
         .await;
