@@ -13,6 +13,13 @@ use glassbox_server::storage::memory::MemoryStorage;
 use glassbox_server::storage::Storage;
 use support::*;
 
+/// The size of a [`twin_logs`] log fed `entries` submissions: the genesis, the
+/// vendor's registration and the submissions, each a batch of its own that the
+/// log's index commitment ends.
+const fn twin_size(entries: u64) -> u64 {
+    one_per_batch(entries + 2)
+}
+
 /// Two logs fed the same submissions: one over memory, one over a cache on memory.
 async fn twin_logs(entries: u32) -> (TestLog, TestLog, Arc<MemoryStorage>) {
     let plain = TestLog::memory().await;
@@ -35,10 +42,14 @@ async fn twin_logs(entries: u32) -> (TestLog, TestLog, Arc<MemoryStorage>) {
 #[tokio::test]
 async fn proofs_and_tiles_through_the_cache_equal_the_uncached_ones() {
     let (plain, cached, _) = twin_logs(20).await;
-    let size = 22;
+    let size = twin_size(20);
+    assert_eq!(
+        cached.storage.latest_checkpoint().unwrap().unwrap().size,
+        size
+    );
     let mut uris = vec![
-        "/tile/0/000.p/22".to_string(),
-        "/tile/entries/000.p/22".to_string(),
+        format!("/tile/0/000.p/{size}"),
+        format!("/tile/entries/000.p/{size}"),
         "/tile/0/000.p/5".to_string(),
     ];
     for s in [1, 2, 7, 16, 21, size] {
@@ -48,14 +59,15 @@ async fn proofs_and_tiles_through_the_cache_equal_the_uncached_ones() {
         }
     }
     // Beyond the log: the same refusals.
+    let beyond = size + 1;
     uris.extend([
-        "/api/v1/proof/inclusion?index=0&size=23".into(),
-        "/api/v1/proof/inclusion?index=30&size=23".into(),
-        "/api/v1/proof/consistency?from=3&to=23".into(),
-        "/api/v1/proof/consistency?from=0&to=23".into(),
-        "/tile/0/000.p/23".into(),
+        format!("/api/v1/proof/inclusion?index=0&size={beyond}"),
+        format!("/api/v1/proof/inclusion?index={}&size={beyond}", size + 8),
+        format!("/api/v1/proof/consistency?from=3&to={beyond}"),
+        format!("/api/v1/proof/consistency?from=0&to={beyond}"),
+        format!("/tile/0/000.p/{beyond}"),
         "/tile/0/000".into(),
-        "/tile/entries/000.p/23".into(),
+        format!("/tile/entries/000.p/{beyond}"),
         "/tile/1/000.p/1".into(),
     ]);
     for uri in &uris {
@@ -70,11 +82,12 @@ async fn proofs_and_tiles_through_the_cache_equal_the_uncached_ones() {
         );
     }
     let (status, body) = cached
-        .get_json("/api/v1/proof/inclusion?index=0&size=23")
+        .get_json(&format!("/api/v1/proof/inclusion?index=0&size={beyond}"))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
-        body.to_string().contains("exceeds the log's size 22"),
+        body.to_string()
+            .contains(&format!("exceeds the log's size {size}")),
         "{body}"
     );
 }
@@ -83,23 +96,38 @@ async fn proofs_and_tiles_through_the_cache_equal_the_uncached_ones() {
 async fn a_failed_commit_leaves_nothing_servable_through_the_cache() {
     let (_, cached, inner) = twin_logs(3).await;
     let vendor = participant(2);
+    let size = twin_size(3);
     inner.fail_next_appends(1);
     let (status, _) = cached
         .submit(&submission(&vendor, "https://git.example/c", 99, "1.0"))
         .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    for uri in ["/api/v1/proof/inclusion?index=5&size=6", "/tile/0/000.p/6"] {
-        let (status, _, _) = cached.get(uri).await;
+    // Neither the entry nor the index commitment that would have ended its batch.
+    for uri in [
+        format!("/api/v1/proof/inclusion?index={size}&size={}", size + 1),
+        format!(
+            "/api/v1/proof/inclusion?index={}&size={}",
+            size + 1,
+            size + 2
+        ),
+        format!("/tile/0/000.p/{}", size + 1),
+        format!("/tile/0/000.p/{}", size + 2),
+    ] {
+        let (status, _, _) = cached.get(&uri).await;
         assert!(status.is_client_error(), "{uri}: {status}");
     }
-    // The retry commits and is proved.
+    // The retry commits at the same position and is proved.
     let (status, r) = cached
         .submit(&submission(&vendor, "https://git.example/c", 99, "1.0"))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{r}");
+    assert_eq!(r["index"], size);
     verify_receipt(&r, &cached.vkey);
     let (status, _) = cached
-        .get_json("/api/v1/proof/inclusion?index=5&size=6")
+        .get_json(&format!(
+            "/api/v1/proof/inclusion?index={size}&size={}",
+            size + 2
+        ))
         .await;
     assert_eq!(status, StatusCode::OK);
 }

@@ -210,8 +210,10 @@ async fn csv_export_has_a_header_quotes_fields_and_applies_filters() {
         ]
     );
     assert_eq!(records.len(), 3, "header + the two builds of x.bin: {text}");
-    assert_eq!(records[1][0], "4");
-    assert_eq!(records[2][0], "5");
+    // Genesis, two registrations and the submission come first, one batch each
+    // (every batch ends with the log's index commitment, which has no kind=build).
+    assert_eq!(records[1][0], support::one_per_batch(4).to_string());
+    assert_eq!(records[2][0], support::one_per_batch(5).to_string());
     assert_eq!(records[1][3], vendor.id);
     assert_eq!(records[2][3], builder.id);
     assert_eq!(records[1][5], support::artifact("x.bin").hex());
@@ -258,4 +260,35 @@ async fn csv_export_neutralises_formulas_a_hostile_signer_planted() {
     let line: serde_json::Value =
         serde_json::from_slice(body.split(|b| *b == b'\n').next().unwrap()).unwrap();
     assert_eq!(line["subjects"][0]["name"], hostile);
+}
+
+#[tokio::test]
+async fn an_unfiltered_export_lists_every_entry_index_commitments_included() {
+    let log = support::TestLog::memory().await;
+    let vendor = support::participant(2);
+    log.enrol(&vendor, &[Role::Vendor]).await;
+    let env = support::submission(&vendor, "https://git.example/app", 1, "1");
+    let (status, body) = log.submit(&env).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, _, body) = log.get("/api/v1/export?format=jsonl").await;
+    assert_eq!(status, StatusCode::OK);
+    let rows: Vec<ExportRow> = body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    // Three entries sent one at a time, each batch ended by the log's commitment.
+    let size = support::one_per_batch(3);
+    assert_eq!(
+        rows.iter().map(|r| r.index).collect::<Vec<_>>(),
+        (0..size).collect::<Vec<_>>()
+    );
+    for row in &rows {
+        let commitment = row.index % 2 == 1;
+        assert_eq!(row.kind == "index-commitment", commitment, "{}", row.index);
+    }
+    let (status, _, body) = log.get("/api/v1/export?format=csv").await;
+    assert_eq!(status, StatusCode::OK);
+    let text = String::from_utf8(body).unwrap();
+    assert_eq!(parse_csv(&text).len(), 1 + size as usize, "{text}");
 }

@@ -14,8 +14,15 @@ use glassbox_server::server::{genesis_envelope, prepare};
 use rusqlite::Connection;
 use support::*;
 
+/// The size of [`written_log`]'s log: five entries sent one at a time, each a
+/// batch that the log's index commitment ends.
+const SIZE: u64 = one_per_batch(5);
+
+/// Its newest entry: the index commitment ending the last batch.
+const NEWEST: u64 = SIZE - 1;
+
 /// A data directory holding a log of 5 entries (genesis, a registration, three
-/// submissions), shut down cleanly.
+/// submissions) and their batches' index commitments, shut down cleanly.
 async fn written_log(dir: &Path) -> Config {
     let config = Config {
         data_dir: dir.to_path_buf(),
@@ -81,20 +88,20 @@ async fn an_undamaged_log_starts() {
     let dir = tempfile::tempdir().unwrap();
     let config = written_log(dir.path()).await;
     let prepared = prepare(&config).unwrap();
-    assert_eq!(prepared.sequencer.size(), 5);
+    assert_eq!(prepared.sequencer.size(), SIZE);
 }
 
 #[tokio::test]
 async fn a_flipped_interior_hash_is_refused_with_the_root_mismatch() {
     let dir = tempfile::tempdir().unwrap();
     let config = written_log(dir.path()).await;
-    // Size 5: root = H(node(2,0), leaf 4).
-    flip_node(&config, 2, 0);
+    // Size 10: root = H(node(3,0), node(1,4)).
+    flip_node(&config, 3, 0);
     let msg = refusal(&config);
     assert!(msg.starts_with("refusing to start: "), "{msg}");
     assert!(
         msg.contains("the tree recomputed from stored hashes has root")
-            && msg.contains("at size 5")
+            && msg.contains(&format!("at size {SIZE}"))
             && msg.contains("the database is corrupt"),
         "{msg}"
     );
@@ -104,10 +111,12 @@ async fn a_flipped_interior_hash_is_refused_with_the_root_mismatch() {
 async fn a_flipped_newest_leaf_hash_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let config = written_log(dir.path()).await;
-    flip_node(&config, 0, 4);
+    flip_node(&config, 0, NEWEST);
     let msg = refusal(&config);
     assert!(
-        msg.contains("entry 4 does not hash to its stored leaf hash"),
+        msg.contains(&format!(
+            "entry {NEWEST} does not hash to its stored leaf hash"
+        )),
         "{msg}"
     );
 }
@@ -117,17 +126,18 @@ async fn a_deleted_newest_entry_is_refused_as_truncated() {
     let dir = tempfile::tempdir().unwrap();
     let config = written_log(dir.path()).await;
     let conn = db(&config);
-    conn.execute_batch(
+    conn.execute_batch(&format!(
         "PRAGMA foreign_keys = OFF;
-         DELETE FROM entry_terms WHERE idx = 4;
-         DELETE FROM entries WHERE idx = 4;",
-    )
+         DELETE FROM entry_terms WHERE idx = {NEWEST};
+         DELETE FROM entries WHERE idx = {NEWEST};"
+    ))
     .unwrap();
     drop(conn);
     let msg = refusal(&config);
     assert!(
-        msg.contains("the newest checkpoint covers 5 entries but entry 4 is missing")
-            && msg.contains("truncated"),
+        msg.contains(&format!(
+            "the newest checkpoint covers {SIZE} entries but entry {NEWEST} is missing"
+        )) && msg.contains("truncated"),
         "{msg}"
     );
 }
@@ -137,7 +147,7 @@ async fn a_dropped_newest_checkpoint_is_refused_as_extra_entries() {
     let dir = tempfile::tempdir().unwrap();
     let config = written_log(dir.path()).await;
     let conn = db(&config);
-    conn.execute("DELETE FROM checkpoints WHERE size = 5", [])
+    conn.execute("DELETE FROM checkpoints WHERE size = ?1", [SIZE as i64])
         .unwrap();
     drop(conn);
     let msg = refusal(&config);
@@ -206,8 +216,9 @@ async fn a_replaced_log_key_with_a_rewritten_identity_fails_the_checkpoint_signa
         .unwrap();
     let msg = refusal(&config);
     assert!(
-        msg.contains("the newest checkpoint (size 5) does not verify with this server's log key")
-            && msg.contains(&vkey),
+        msg.contains(&format!(
+            "the newest checkpoint (size {SIZE}) does not verify with this server's log key"
+        )) && msg.contains(&vkey),
         "{msg}"
     );
 }

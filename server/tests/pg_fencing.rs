@@ -1,5 +1,5 @@
 //! PostgreSQL-only guarantees: versioned migrations shared by several nodes (and
-//! the one that computes statement digests from stored leaves), the
+//! the ones that compute statement digests and the index from stored leaves), the
 //! sequencer lease taken by compare-and-swap, and fencing — a node whose lease
 //! was taken over can never commit (docs/postgres.md). Skipped (with a line
 //! saying so) when GLASSBOX_TEST_POSTGRES is not set.
@@ -44,33 +44,49 @@ fn nodes_migrating_at_once_end_on_one_schema_version() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, vec![3]);
+    assert_eq!(versions, vec![4]);
     c.batch_execute("UPDATE schema_version SET version = 99")
         .unwrap();
     assert!(matches!(
         PostgresStorage::open_config(db.config(), 1),
         Err(StorageError::SchemaTooNew {
             found: 99,
-            supported: 3
+            supported: 4
         })
     ));
 }
 
-/// An entry at `index` whose leaf is an envelope of statement `n` signed by
-/// the keys of `seeds`, its signers recorded as `signers`.
+fn key(seed: u8) -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[seed; 32])
+}
+
+/// The dirHash (hex) of source `n`.
+fn dir_hash(n: u8) -> String {
+    hex::encode([n + 4; 32])
+}
+
+/// An entry at `index` whose leaf is a review of source `n` signed by the keys
+/// of `seeds` (every leaf a log holds is an attestation, and the index is built
+/// from what each one says), its signers recorded as `signers`.
 fn envelope_entry(index: u64, n: u8, seeds: &[u8], signers: &[&str]) -> EntryRecord {
-    let keys: Vec<ed25519_dalek::SigningKey> = seeds
-        .iter()
-        .map(|s| ed25519_dalek::SigningKey::from_bytes(&[*s; 32]))
-        .collect();
-    let keys: Vec<&ed25519_dalek::SigningKey> = keys.iter().collect();
-    let payload = format!("{{\"n\":{n}}}");
-    let env = glassbox_core::dsse::Envelope::sign(
-        "application/vnd.in-toto+json",
-        payload.as_bytes(),
-        &keys,
+    use glassbox_core::statement::{
+        Attestation, ReviewPredicate, Scope, SourceDigest, SourceReview, Verdict,
+    };
+    let review = SourceReview::new(
+        SourceDigest::from_dir_hash(dir_hash(n)),
+        ReviewPredicate {
+            repository: "https://git.example/app".into(),
+            scope: Scope::Full,
+            verdict: Verdict::Approved,
+            findings: None,
+            report_digest: None,
+            reviewed_at: "2026-01-02T00:00:00Z".into(),
+        },
     )
     .unwrap();
+    let keys: Vec<ed25519_dalek::SigningKey> = seeds.iter().map(|s| key(*s)).collect();
+    let keys: Vec<&ed25519_dalek::SigningKey> = keys.iter().collect();
+    let env = Attestation::from(review).sign(&keys).unwrap();
     let leaf = env.to_canonical_json();
     EntryRecord {
         index,
@@ -85,7 +101,7 @@ fn envelope_entry(index: u64, n: u8, seeds: &[u8], signers: &[&str]) -> EntryRec
 }
 
 #[test]
-fn a_version_2_database_gains_the_statement_digests_of_its_leaves() {
+fn a_version_2_database_gains_the_statement_digests_and_the_index_of_its_leaves() {
     let Some(db) = TestDatabase::create() else {
         return;
     };
@@ -109,10 +125,12 @@ fn a_version_2_database_gains_the_statement_digests_of_its_leaves() {
             index: Vec::new(),
         })
         .unwrap();
-    // Back to version 2: the column, its index and its check are what 3 added.
+    // Back to version 2: the column, its index and its check are what 3 added,
+    // the index's table what 4 added.
     db.client()
         .batch_execute(
-            "ALTER TABLE entries DROP COLUMN statement;
+            "DROP TABLE index_leaves;
+             ALTER TABLE entries DROP COLUMN statement;
              UPDATE schema_version SET version = 2;",
         )
         .unwrap();
@@ -122,7 +140,7 @@ fn a_version_2_database_gains_the_statement_digests_of_its_leaves() {
         .query_one("SELECT version FROM schema_version", &[])
         .unwrap()
         .get(0);
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     assert_eq!(s.entries(&[0, 1, 2]).unwrap(), entries);
     let first = |index: u64, signers: &[&str]| {
         Some(FirstCopy {
@@ -139,6 +157,27 @@ fn a_version_2_database_gains_the_statement_digests_of_its_leaves() {
         .unwrap(),
         vec![first(0, &["k7"]), first(2, &["k9"]), None]
     );
+    // The index is built from the stored leaves, as of the newest checkpoint:
+    // each key's count and the chain over the indexes filed under it.
+    use glassbox_core::index::{IndexKey, ListHead};
+    let signer = |seed: u8| {
+        IndexKey::Signer(glassbox_core::digest::key_id_hex(
+            &key(seed).verifying_key(),
+        ))
+    };
+    let filed = |key: IndexKey, indexes: &[u64]| (key.hash(), ListHead::of(indexes).unwrap());
+    let mut want = vec![
+        filed(signer(7), &[0, 1]),
+        filed(signer(8), &[1]),
+        filed(IndexKey::Source(dir_hash(0)), &[0, 1]),
+        filed(signer(9), &[2]),
+        filed(IndexKey::Source(dir_hash(2)), &[2]),
+    ];
+    want.sort_by_key(|(k, _)| *k);
+    let mut index = s.index_leaves(0).unwrap();
+    index.leaves.sort_by_key(|(k, _)| *k);
+    assert_eq!(index.size, 3);
+    assert_eq!(index.leaves, want);
 }
 
 #[test]

@@ -80,8 +80,13 @@ struct Log {
     vendor: Participant,
 }
 
-/// A running sequencer over gated memory storage holding the genesis (index 0)
-/// and a registered vendor (index 1).
+/// The size of the [`log`] it starts with, where the first entry a test adds
+/// lands: the genesis (0) and a registered vendor (1), sequenced as one batch
+/// that the log's index commitment (2) ends.
+const SEEDED: u64 = 3;
+
+/// A running sequencer over gated memory storage holding the genesis and a
+/// registered vendor (see [`SEEDED`]).
 async fn log() -> Log {
     let gated = Gate::new();
     let memory = Arc::new(MemoryStorage::new().before_append({
@@ -256,7 +261,8 @@ async fn a_failed_commit_fails_the_batch_prepared_on_top_of_it_and_the_next_succ
     // k+1 never reached storage, and nothing of either is visible.
     assert_eq!(log.gated.arrived.load(Ordering::SeqCst), SEEDED_COMMITS + 1);
     assert_eq!(log.memory.latest_checkpoint().unwrap(), before);
-    assert_eq!(log.memory.entry(2).unwrap(), None);
+    // Neither batch's entries nor its index commitment.
+    assert_eq!(log.memory.entry(SEEDED).unwrap(), None);
     for env in first.iter().chain(&second) {
         let leaf = merkle::leaf_hash(&env.to_canonical_json());
         assert_eq!(log.memory.find_leaf(&leaf).unwrap(), None);
@@ -264,8 +270,12 @@ async fn a_failed_commit_fails_the_batch_prepared_on_top_of_it_and_the_next_succ
 
     // State was reloaded: the next batch takes the positions k would have had.
     let got = answers(log.submit_batch(&second).await).await;
-    assert_eq!(got.iter().map(created).collect::<Vec<_>>(), vec![2, 3]);
-    assert_eq!(log.checkpoint_sizes(), vec![0, 2, 4]);
+    assert_eq!(
+        got.iter().map(created).collect::<Vec<_>>(),
+        vec![SEEDED, SEEDED + 1]
+    );
+    // Two entries and the batch's index commitment.
+    assert_eq!(log.checkpoint_sizes(), vec![0, SEEDED, SEEDED + 3]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -285,18 +295,24 @@ async fn receipts_of_overlapping_batches_verify_against_their_own_checkpoints() 
     log.gated.open();
 
     let (k, k1) = (answers(k).await, answers(k1).await);
-    assert_eq!(k.iter().map(created).collect::<Vec<_>>(), vec![2, 3]);
+    assert_eq!(
+        k.iter().map(created).collect::<Vec<_>>(),
+        vec![SEEDED, SEEDED + 1]
+    );
     match &k1[0] {
-        Ok(SubmitOutcome::Existing(r)) => assert_eq!(r.index, 2),
+        Ok(SubmitOutcome::Existing(r)) => assert_eq!(r.index, SEEDED),
         other => panic!("expected the existing entry, got {other:?}"),
     }
-    assert_eq!(created(&k1[1]), 4);
+    // After k's index commitment (SEEDED + 2).
+    assert_eq!(created(&k1[1]), SEEDED + 3);
+    // Each batch's checkpoint covers its index commitment.
+    let (k_size, k1_size) = (SEEDED + 3, SEEDED + 5);
     assert_eq!(
         log.checkpoint_sizes(),
-        vec![0, 2, 4, 5],
+        vec![0, SEEDED, k_size, k1_size],
         "one checkpoint per batch"
     );
-    for (answers, size) in [(&k, 4), (&k1, 5)] {
+    for (answers, size) in [(&k, k_size), (&k1, k1_size)] {
         for a in answers {
             let receipt = match a {
                 Ok(SubmitOutcome::Created(r) | SubmitOutcome::Existing(r)) => r,
@@ -336,14 +352,14 @@ async fn a_key_revoked_in_the_batch_still_committing_cannot_sign_in_the_next() {
 
     assert_eq!(
         answers(k).await.iter().map(created).collect::<Vec<_>>(),
-        vec![2, 3]
+        vec![SEEDED, SEEDED + 1]
     );
     for a in answers(k1).await {
         assert_eq!(refused(&a), "key_revoked");
     }
     // Once committed, the handlers see the revocation too.
     let view = log.handle.registry_view().unwrap();
-    assert_eq!(view.last_key_event, Some(3));
+    assert_eq!(view.last_key_event, Some(SEEDED + 1));
     let env = &next[0];
     let f = facts(env).unwrap();
     assert!(matches!(
@@ -366,5 +382,5 @@ async fn a_bad_signature_is_refused_before_it_is_queued() {
     let got = answers(log.queue_batch(&[env, good], false).await).await;
     assert_eq!(refused(&got[0]), "bad_signature");
     assert_eq!(got[0].as_ref().unwrap_err().to_string(), err.to_string());
-    assert_eq!(created(&got[1]), 2);
+    assert_eq!(created(&got[1]), SEEDED);
 }

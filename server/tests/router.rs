@@ -23,10 +23,12 @@ async fn submit_returns_201_then_200_for_the_identical_envelope() {
     let (s2, r2) = log.submit(&env).await;
     assert_eq!(s2, StatusCode::OK);
     assert_eq!(r1["index"], r2["index"]);
-    assert_eq!(r1["index"], 2);
-    // The receipt verifies offline against the log key.
+    // Genesis, registration, submission: one batch each.
+    assert_eq!(r1["index"], one_per_batch(2));
+    // The receipt verifies offline against the log key, in the checkpoint of its
+    // batch: the entry and the index commitment that ends the batch.
     let cp = verify_receipt(&r1, &log.vkey);
-    assert_eq!(cp.size, 3);
+    assert_eq!(cp.size, one_per_batch(2) + 2);
     verify_receipt(&r2, &log.vkey);
 }
 
@@ -283,14 +285,17 @@ async fn failed_commit_is_503_and_leaves_nothing_behind() {
     let (status, body) = log.submit(&env).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(code(&body), "commit_failed");
+    // The genesis batch (the genesis and its index commitment) is all there is.
+    let next = one_per_batch(1);
     assert_eq!(
-        log.get_json("/api/v1/entries/1").await.0,
+        log.get_json(&format!("/api/v1/entries/{next}")).await.0,
         StatusCode::NOT_FOUND
     );
-    // The registry change was rolled back too: the same registration now succeeds at index 1.
+    // The registry change was rolled back too: the same registration now succeeds
+    // at the position the failed batch would have taken.
     let (status, body) = log.submit(&env).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!(body["index"], 1);
+    assert_eq!(body["index"], next);
 }
 
 #[tokio::test]
@@ -299,7 +304,11 @@ async fn entry_by_index_and_404_beyond_the_log() {
     let (status, body) = log.get_json("/api/v1/entries/0").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["index"], 0);
+    // Entry 1 is the index commitment ending the genesis batch; the log ends there.
     let (status, body) = log.get_json("/api/v1/entries/1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["index"], 1);
+    let (status, body) = log.get_json("/api/v1/entries/2").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(code(&body), "not_found");
     let (status, body) = log.get_json("/api/v1/entries/minus-one").await;
@@ -316,6 +325,9 @@ async fn inclusion_and_consistency_proofs_verify() {
         log.submit(&submission(&vendor, "https://git.example/w", n, "1"))
             .await;
     }
+    // Seven batches of one entry, each ended by an index commitment.
+    let size = log.storage.latest_checkpoint().unwrap().unwrap().size;
+    assert_eq!(size, one_per_batch(7));
     let decode = |v: &serde_json::Value| -> [u8; 32] {
         STANDARD
             .decode(v.as_str().unwrap())
@@ -341,13 +353,13 @@ async fn inclusion_and_consistency_proofs_verify() {
     .unwrap();
 
     for bad in [
-        "/api/v1/proof/inclusion?index=7&size=7",
-        "/api/v1/proof/inclusion?index=0&size=8",
-        "/api/v1/proof/consistency?from=0&to=3",
-        "/api/v1/proof/consistency?from=4&to=3",
-        "/api/v1/proof/consistency?from=1",
+        format!("/api/v1/proof/inclusion?index={size}&size={size}"),
+        format!("/api/v1/proof/inclusion?index=0&size={}", size + 1),
+        "/api/v1/proof/consistency?from=0&to=3".into(),
+        "/api/v1/proof/consistency?from=4&to=3".into(),
+        "/api/v1/proof/consistency?from=1".into(),
     ] {
-        let (status, body) = log.get_json(bad).await;
+        let (status, body) = log.get_json(&bad).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
     }
 }
@@ -361,13 +373,15 @@ async fn checkpoint_history_and_latest_checkpoint() {
         .to_str()
         .unwrap()
         .starts_with("text/plain"));
+    // The genesis and the index commitment ending its batch.
     assert!(String::from_utf8(note)
         .unwrap()
-        .starts_with(&format!("{ORIGIN}\n1\n")));
+        .starts_with(&format!("{ORIGIN}\n2\n")));
     let (status, h) = log.get_json("/api/v1/checkpoints?since=0&limit=1").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(h["checkpoints"][0]["size"], 0);
-    assert_eq!(h["nextSince"], 1);
+    // The next checkpoint signed is the genesis batch's.
+    assert_eq!(h["nextSince"], 2);
     let (status, _) = log.get_json("/api/v1/checkpoints?limit=5000").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
@@ -385,8 +399,8 @@ async fn keys_registry_lists_history() {
         .get_json(&format!("/api/v1/keys/{}", vendor.id.to_uppercase()))
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(k["registeredAt"], 1);
-    assert_eq!(k["revokedAt"], 2);
+    assert_eq!(k["registeredAt"], one_per_batch(1));
+    assert_eq!(k["revokedAt"], one_per_batch(2));
     assert_eq!(k["events"][1]["action"], "revoke");
     let (status, _) = log
         .get_json(&format!("/api/v1/keys/{}", participant(9).id))
@@ -410,8 +424,14 @@ async fn tiles_are_served_within_the_tree_only() {
     let (status, _, data) = log.get("/tile/0/000.p/1").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(data, merkle::leaf_hash(&leaves[0]).to_vec());
+    // The genesis batch ends with the log's index commitment: the tree's size is 2.
+    let (status, _, data) = log.get("/tile/entries/000.p/2").await;
+    assert_eq!(status, StatusCode::OK);
+    let leaves = glassbox_core::tile::decode_entry_bundle(&data).unwrap();
+    assert_eq!(leaves.len(), 2);
+    assert!(is_index_commitment(&leaves[1]));
     for missing in [
-        "/tile/entries/000.p/2",
+        "/tile/entries/000.p/3",
         "/tile/0/000",
         "/tile/1/000.p/1",
         "/tile/bogus",
@@ -429,7 +449,8 @@ async fn health_metrics_and_unknown_routes() {
     let (status, _, text) = log.get("/metrics").await;
     assert_eq!(status, StatusCode::OK);
     let text = String::from_utf8(text).unwrap();
-    assert!(text.contains("glassbox_entries_total 1"), "{text}");
+    // The genesis and the index commitment ending its batch.
+    assert!(text.contains("glassbox_entries_total 2"), "{text}");
     assert!(text.contains("glassbox_sequencing_latency_seconds_count"));
     assert!(
         text.contains("route=\"/api/v1/entries/{index}\",status=\"404\""),
@@ -492,5 +513,29 @@ async fn a_compromise_revocation_that_voids_every_other_operator_is_409_last_ope
     let (status, body) = log.submit(&env).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(code(&body), "last_operator");
+    assert_eq!(log_state(&log), before);
+}
+
+#[tokio::test]
+async fn a_submitted_index_commitment_is_refused_even_under_the_log_key() {
+    use glassbox_core::index::IndexCommitment;
+    let log = TestLog::memory().await;
+    let before = log_state(&log);
+    // A participant forging the log's commitment, or a copy of its key doing so:
+    // commitments are the sequencer's own, appended at the end of a batch.
+    let log_key = ed25519_dalek::SigningKey::from_bytes(&[200; 32]);
+    for key in [&log.operator.key, &log_key] {
+        let forged = IndexCommitment {
+            origin: ORIGIN.into(),
+            size: 2,
+            root: [0; 32],
+            keys: 0,
+        }
+        .sign(key)
+        .unwrap();
+        let (status, body) = log.submit(&forged).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(code(&body), "invalid_statement", "{body}");
+    }
     assert_eq!(log_state(&log), before);
 }

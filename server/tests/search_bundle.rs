@@ -7,6 +7,13 @@ use axum::http::StatusCode;
 use glassbox_core::statement::Role;
 use support::*;
 
+/// The log positions of the `k`-th entries sent: [`seeded`] sends one entry at a
+/// time, and every batch ends with the log's index commitment. Comments number
+/// entries by `k`.
+fn at(ks: &[u64]) -> Vec<u64> {
+    ks.iter().map(|&k| one_per_batch(k)).collect()
+}
+
 async fn seeded() -> (TestLog, Participant, Participant, Participant) {
     let log = TestLog::memory().await;
     let (vendor, reviewer, builder) = (participant(2), participant(3), participant(4));
@@ -67,10 +74,10 @@ async fn search_filters_and_paginates() {
         3,
     )
     .await;
-    assert_eq!(subs, (0..10).map(|n| 4 + 2 * n).collect::<Vec<_>>());
+    assert_eq!(subs, at(&(0..10).map(|n| 4 + 2 * n).collect::<Vec<_>>()));
     assert_eq!(pages, 4);
     let (by_signer, _) = all_pages(&log, &format!("signer={}", builder.id.to_uppercase()), 1).await;
-    assert_eq!(by_signer, vec![25, 26]);
+    assert_eq!(by_signer, at(&[25, 26]));
     let digest = artifact("a.bin");
     let (a, _) = all_pages(
         &log,
@@ -78,24 +85,26 @@ async fn search_filters_and_paginates() {
         1,
     )
     .await;
-    assert_eq!(a, vec![24, 25]);
+    assert_eq!(a, at(&[24, 25]));
     let (a2, _) = all_pages(&log, &format!("artifact={digest}"), 100).await;
-    assert_eq!(a2, vec![24, 25]);
+    assert_eq!(a2, at(&[24, 25]));
     let (tree3, _) = all_pages(&log, &format!("dirhash=sha256:{}", dir_hash(3)), 2).await;
-    assert_eq!(tree3, vec![10, 11, 24, 25, 27]);
+    assert_eq!(tree3, at(&[10, 11, 24, 25, 27]));
     let (c3, _) = all_pages(
         &log,
         &format!("commit={}&signer={}", commit(3), vendor.id),
         2,
     )
     .await;
-    assert_eq!(c3, vec![10, 24, 27]);
+    assert_eq!(c3, at(&[10, 24, 27]));
     let (keys, _) = all_pages(&log, "kind=key-event", 2).await;
-    assert_eq!(keys, vec![0, 1, 2, 3]);
+    assert_eq!(keys, at(&[0, 1, 2, 3]));
     let (none, _) = all_pages(&log, "since=2030-01-01T00:00:00Z", 10).await;
     assert!(none.is_empty());
     let (every, _) = all_pages(&log, "until=2030-01-01T00:00:00Z", 1000).await;
-    assert_eq!(every.len(), 28);
+    // The 28 entries sent and the index commitment ending each one's batch.
+    assert_eq!(every.len(), 2 * 28);
+    assert_eq!(every, (0..2 * 28).collect::<Vec<_>>());
     for bad in [
         "kind=nope",
         "artifact=md5:00",
@@ -120,8 +129,8 @@ async fn bundle_holds_builds_their_sources_and_every_key_event() {
     let bundle: glassbox_core::bundle::Bundle = serde_json::from_value(b.clone()).unwrap();
     let idx =
         |rs: &[glassbox_core::bundle::Receipt]| rs.iter().map(|r| r.index).collect::<Vec<_>>();
-    assert_eq!(idx(&bundle.entries), vec![10, 11, 24, 25, 27]);
-    assert_eq!(idx(&bundle.key_events), vec![0, 1, 2, 3]);
+    assert_eq!(idx(&bundle.entries), at(&[10, 11, 24, 25, 27]));
+    assert_eq!(idx(&bundle.key_events), at(&[0, 1, 2, 3]));
     let cp =
         glassbox_core::checkpoint::SignedCheckpoint::open(bundle.checkpoint.as_bytes(), &log.vkey)
             .unwrap()
@@ -138,6 +147,43 @@ async fn bundle_holds_builds_their_sources_and_every_key_event() {
             "proof against the bundle checkpoint"
         );
     }
+    // Version 2: the lists are proven complete against the index commitment that
+    // ends the bundle's checkpoint.
+    assert_eq!(
+        bundle.media_type,
+        glassbox_core::bundle::BUNDLE_MEDIA_TYPE_V2
+    );
+    let index = bundle.index.as_ref().expect("a version 2 bundle");
+    assert_eq!(index.commitment.index + 1, cp.size);
+    assert_eq!(verify_receipt(&b["index"]["commitment"], &log.vkey), cp);
+    let envelope = glassbox_core::dsse::Envelope::from_json(
+        &glassbox_core::jcs::canonicalize(&index.commitment.entry).unwrap(),
+    )
+    .unwrap();
+    let commitment = glassbox_core::index::IndexCommitment::open(
+        &envelope,
+        &ed25519_dalek::SigningKey::from_bytes(&[200; 32]).verifying_key(),
+    )
+    .unwrap();
+    let keys: Vec<&str> = index.lookups.iter().map(|l| l.key.as_str()).collect();
+    let (artifact_key, source_key) = (
+        format!("artifact:{}", artifact("a.bin").hex()),
+        format!("source:{}", dir_hash(3)),
+    );
+    assert_eq!(
+        keys,
+        [artifact_key.as_str(), "registry", source_key.as_str()]
+    );
+    for lookup in &index.lookups {
+        let key: glassbox_core::index::IndexKey = lookup.key.parse().unwrap();
+        lookup
+            .proof
+            .verify_list(&commitment.root, &key.hash(), &lookup.indices)
+            .unwrap();
+    }
+    assert_eq!(index.lookups[0].indices, at(&[24, 25]));
+    assert_eq!(index.lookups[1].indices, idx(&bundle.key_events));
+    assert_eq!(index.lookups[2].indices, idx(&bundle.entries));
     let (status, body) = log
         .get_json(&format!("/api/v1/bundle?artifact={}", artifact("nothing")))
         .await;
@@ -170,13 +216,13 @@ async fn a_bundle_holds_the_builds_of_other_artifacts_from_the_same_source() {
         |b: &glassbox_core::bundle::Bundle| b.entries.iter().map(|r| r.index).collect::<Vec<_>>();
     assert_eq!(
         idx(&bundle_of(&log, "a.bin").await),
-        vec![10, 11, 24, 25, 27, 28]
+        at(&[10, 11, 24, 25, 27, 28])
     );
     assert_eq!(
         idx(&bundle_of(&log, "c.bin").await),
-        vec![10, 11, 24, 25, 27, 28]
+        at(&[10, 11, 24, 25, 27, 28])
     );
-    assert_eq!(idx(&bundle_of(&log, "b.bin").await), vec![12, 13, 26, 29]);
+    assert_eq!(idx(&bundle_of(&log, "b.bin").await), at(&[12, 13, 26, 29]));
 }
 
 #[tokio::test]
@@ -212,7 +258,7 @@ async fn every_bundle_lists_entries_and_key_events_in_strictly_increasing_log_or
                 .iter()
                 .map(|r| r.index)
                 .collect::<Vec<_>>(),
-            vec![0, 1, 2, 3, 28]
+            at(&[0, 1, 2, 3, 28])
         );
     }
     let a: Vec<u64> = bundle_of(&log, "a.bin")
@@ -221,12 +267,12 @@ async fn every_bundle_lists_entries_and_key_events_in_strictly_increasing_log_or
         .iter()
         .map(|r| r.index)
         .collect();
-    assert_eq!(a, vec![10, 11, 24, 25, 27, 29]);
+    assert_eq!(a, at(&[10, 11, 24, 25, 27, 29]));
     let b: Vec<u64> = bundle_of(&log, "b.bin")
         .await
         .entries
         .iter()
         .map(|r| r.index)
         .collect();
-    assert_eq!(b, vec![12, 13, 26, 30, 31]);
+    assert_eq!(b, at(&[12, 13, 26, 30, 31]));
 }

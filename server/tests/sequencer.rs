@@ -52,7 +52,20 @@ fn sequencer(
     (seq, metrics)
 }
 
-/// Storage holding the genesis (index 0) and a registered vendor (index 1).
+/// The size of the [`seeded`] log, where the first entry a test adds lands: the
+/// genesis (0) and the vendor's registration (2), each sequenced alone and so
+/// followed by the index commitment that ends its batch (1, 3).
+const SEEDED: u64 = 4;
+
+/// Checkpoints of the [`seeded`] log: the empty log's and one per batch.
+const SEEDED_CHECKPOINTS: [u64; 3] = [0, 2, SEEDED];
+
+/// The checkpoint sizes of the [`seeded`] log followed by `more`.
+fn seeded_and(more: &[u64]) -> Vec<u64> {
+    SEEDED_CHECKPOINTS.iter().chain(more).copied().collect()
+}
+
+/// Storage holding the genesis and a registered vendor (see [`SEEDED`]).
 async fn seeded() -> (Arc<MemoryStorage>, Participant, Participant) {
     let storage = Arc::new(MemoryStorage::new());
     let operator = participant(1);
@@ -165,7 +178,7 @@ async fn a_partial_batch_waits_for_the_interval_then_commits_once() {
     tokio::time::sleep(Duration::from_millis(99)).await;
     assert_eq!(
         checkpoint_sizes(&storage),
-        vec![0, 1, 2],
+        SEEDED_CHECKPOINTS,
         "committed before the interval"
     );
     assert!(
@@ -175,10 +188,14 @@ async fn a_partial_batch_waits_for_the_interval_then_commits_once() {
 
     let got = answers(tasks).await;
     assert!(t0.elapsed() >= Duration::from_millis(100));
-    assert_eq!(got.iter().map(created).collect::<Vec<_>>(), vec![2, 3, 4]);
+    assert_eq!(
+        got.iter().map(created).collect::<Vec<_>>(),
+        vec![SEEDED, SEEDED + 1, SEEDED + 2]
+    );
+    // The three entries and the index commitment ending their batch.
     assert_eq!(
         checkpoint_sizes(&storage),
-        vec![0, 1, 2, 5],
+        seeded_and(&[SEEDED + 4]),
         "one checkpoint per batch"
     );
 }
@@ -194,12 +211,14 @@ async fn a_full_batch_commits_without_waiting_for_the_interval() {
     seq.start(rx);
     let got = answers(tasks).await;
 
+    // Each batch ends with an index commitment (at SEEDED + 4 and SEEDED + 7).
+    let s = SEEDED;
     assert_eq!(
         got.iter().map(created).collect::<Vec<_>>(),
-        vec![2, 3, 4, 5, 6, 7]
+        vec![s, s + 1, s + 2, s + 3, s + 5, s + 6]
     );
-    // The full batch [2..6) went at once; the remaining two waited one interval.
-    assert_eq!(checkpoint_sizes(&storage), vec![0, 1, 2, 6, 8]);
+    // The full batch went at once; the remaining two waited one interval.
+    assert_eq!(checkpoint_sizes(&storage), seeded_and(&[s + 5, s + 8]));
     let waited = t0.elapsed();
     assert!(
         waited >= Duration::from_secs(3600) && waited < Duration::from_secs(7200),
@@ -218,7 +237,7 @@ async fn the_full_batch_is_answered_before_the_interval_ends() {
     let got = answers(tasks).await;
     assert_eq!(
         got.iter().map(created).collect::<Vec<_>>(),
-        vec![2, 3, 4, 5]
+        (SEEDED..SEEDED + 4).collect::<Vec<_>>()
     );
     assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
 }
@@ -233,17 +252,20 @@ async fn duplicates_within_a_batch_and_against_the_log_get_the_existing_entry() 
     let tasks = queue_all(&handle, &metrics, &[a.clone(), b.clone(), a.clone()]).await;
     seq.start(rx);
     let got = answers(tasks).await;
-    assert_eq!(created(&got[0]), 2);
-    assert_eq!(created(&got[1]), 3);
-    assert_eq!(existing(&got[2]), 2, "duplicate inside the batch");
-    assert_eq!(checkpoint_sizes(&storage), vec![0, 1, 2, 4]);
+    assert_eq!(created(&got[0]), SEEDED);
+    assert_eq!(created(&got[1]), SEEDED + 1);
+    assert_eq!(existing(&got[2]), SEEDED, "duplicate inside the batch");
+    // Two entries and the batch's index commitment.
+    let size = SEEDED + 3;
+    assert_eq!(checkpoint_sizes(&storage), seeded_and(&[size]));
 
-    // Against the log: a batch of only duplicates signs no new checkpoint.
+    // Against the log: a batch of only duplicates signs no new checkpoint, and
+    // appends no index commitment either.
     let got = answers(queue_all(&handle, &metrics, &[b, a]).await).await;
-    assert_eq!(existing(&got[0]), 3);
-    assert_eq!(existing(&got[1]), 2);
-    assert_eq!(checkpoint_sizes(&storage), vec![0, 1, 2, 4]);
-    assert_eq!(storage.entry(4).unwrap(), None);
+    assert_eq!(existing(&got[0]), SEEDED + 1);
+    assert_eq!(existing(&got[1]), SEEDED);
+    assert_eq!(checkpoint_sizes(&storage), seeded_and(&[size]));
+    assert_eq!(storage.entry(size).unwrap(), None);
 }
 
 #[tokio::test(start_paused = true)]
@@ -267,11 +289,20 @@ async fn a_copy_adding_a_signer_later_in_the_same_batch_is_refused_and_takes_no_
     .await;
     seq.start(rx);
     let got = answers(tasks).await;
-    assert_eq!(created(&got[2]), 4);
+    assert_eq!(created(&got[2]), SEEDED + 2);
     assert_eq!(refused(&got[3]), "statement_already_logged");
-    assert_eq!(created(&got[4]), 5, "the refused copy took no index");
-    assert_eq!(existing(&got[5]), 4);
-    assert_eq!(checkpoint_sizes(&storage), vec![0, 1, 2, 6], "one batch");
+    assert_eq!(
+        created(&got[4]),
+        SEEDED + 3,
+        "the refused copy took no index"
+    );
+    assert_eq!(existing(&got[5]), SEEDED + 2);
+    // Four entries and the index commitment ending the batch.
+    assert_eq!(
+        checkpoint_sizes(&storage),
+        seeded_and(&[SEEDED + 5]),
+        "one batch"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -300,7 +331,8 @@ async fn a_failed_commit_refuses_the_whole_batch_and_leaves_nothing_visible() {
     }
     assert_eq!(storage.latest_checkpoint().unwrap(), before_cp);
     assert_eq!(storage.key_events().unwrap(), before_keys);
-    assert_eq!(storage.entry(2).unwrap(), None);
+    // Neither the batch's entries nor its index commitment.
+    assert_eq!(storage.entry(SEEDED).unwrap(), None);
     for env in &batch {
         let leaf = merkle::leaf_hash(&env.to_canonical_json());
         assert_eq!(storage.find_leaf(&leaf).unwrap(), None);
@@ -312,7 +344,10 @@ async fn a_failed_commit_refuses_the_whole_batch_and_leaves_nothing_visible() {
 
     // A retry of the whole batch lands at the same positions.
     let got = answers(queue_all(&handle, &metrics, &batch).await).await;
-    assert_eq!(got.iter().map(created).collect::<Vec<_>>(), vec![2, 3, 4]);
+    assert_eq!(
+        got.iter().map(created).collect::<Vec<_>>(),
+        vec![SEEDED, SEEDED + 1, SEEDED + 2]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -332,9 +367,13 @@ async fn a_key_registered_earlier_in_the_batch_can_sign_later_in_it() {
     .await;
     seq.start(rx);
     let got = answers(tasks).await;
-    assert_eq!(created(&got[0]), 2);
-    assert_eq!(created(&got[1]), 3);
-    assert_eq!(checkpoint_sizes(&storage), vec![0, 1, 2, 4], "one batch");
+    assert_eq!(created(&got[0]), SEEDED);
+    assert_eq!(created(&got[1]), SEEDED + 1);
+    assert_eq!(
+        checkpoint_sizes(&storage),
+        seeded_and(&[SEEDED + 3]),
+        "one batch"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -355,7 +394,7 @@ async fn a_key_registered_later_in_the_batch_cannot_sign_before_it() {
     seq.start(rx);
     let got = answers(tasks).await;
     assert_eq!(refused(&got[0]), "unknown_key");
-    assert_eq!(created(&got[1]), 2);
+    assert_eq!(created(&got[1]), SEEDED);
 }
 
 #[tokio::test(start_paused = true)]
@@ -375,10 +414,10 @@ async fn a_key_revoked_earlier_in_the_batch_cannot_sign_later_in_it() {
     .await;
     seq.start(rx);
     let got = answers(tasks).await;
-    assert_eq!(created(&got[0]), 2, "signed before the revocation");
-    assert_eq!(created(&got[1]), 3);
+    assert_eq!(created(&got[0]), SEEDED, "signed before the revocation");
+    assert_eq!(created(&got[1]), SEEDED + 1);
     assert_eq!(refused(&got[2]), "key_revoked");
-    assert_eq!(checkpoint_sizes(&storage), vec![0, 1, 2, 4]);
+    assert_eq!(checkpoint_sizes(&storage), seeded_and(&[SEEDED + 3]));
 }
 
 #[tokio::test(start_paused = true)]

@@ -243,6 +243,9 @@ fn pages_render_search_submits_and_paginates_in_headless_chromium() {
         key: operator_key,
     };
     let (vendor, reviewer, builder) = (participant(2), participant(3), participant(4));
+    // Entries are numbered by the order they are sent (the server logs the genesis,
+    // 0, itself); one at a time, each is a batch that the log's index commitment
+    // ends, so entry k is at index one_per_batch(k).
     post(&base, &register(&operator, &vendor, &[Role::Vendor])); // 1
     post(&base, &register(&operator, &reviewer, &[Role::Reviewer])); // 2
     post(&base, &register(&operator, &builder, &[Role::Builder])); // 3
@@ -260,6 +263,8 @@ fn pages_render_search_submits_and_paginates_in_headless_chromium() {
         post(&base, &build(&builder, &format!("lib{i}.so"), repo, 1));
     }
 
+    let size = one_per_batch(39);
+    let submission_entry = one_per_batch(4);
     let shots: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("web-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let driver = Driver::start(&tmp.path().join("chromium-profile"));
@@ -268,60 +273,64 @@ fn pages_render_search_submits_and_paginates_in_headless_chromium() {
             "home",
             "/".to_string(),
             vec![
-                "Glassbox transparency log",
-                "39 entries",
-                "No witnesses are configured",
-                "Latest entries",
+                "Glassbox transparency log".to_string(),
+                format!("{size} entries"),
+                "No witnesses are configured".into(),
+                "Latest entries".into(),
             ],
         ),
         (
             "artifact",
             format!("/artifact/{}", artifact("app.bin")),
             vec![
-                "Builds (2)",
-                "name the same source",
-                "glassbox verify app.bin",
-                "approved",
+                "Builds (2)".into(),
+                "name the same source".into(),
+                "glassbox verify app.bin".into(),
+                "approved".into(),
             ],
         ),
         (
             "source",
             format!("/source/{}", dir_hash(1)),
             vec![
-                "Vendor submissions (1)",
-                "Reviews (1)",
-                "https://git.example/<script>alert(1)</script>",
+                "Vendor submissions (1)".into(),
+                "Reviews (1)".into(),
+                "https://git.example/<script>alert(1)</script>".into(),
             ],
         ),
         (
             "unreviewed",
             "/sources/unreviewed".to_string(),
-            vec!["1 sources awaiting approval", "2.0"],
+            vec!["1 sources awaiting approval".into(), "2.0".into()],
         ),
         (
             "key",
             format!("/key/{}", builder.id),
-            vec!["Registration", "builder", "Not revoked."],
+            vec![
+                "Registration".into(),
+                "builder".into(),
+                "Not revoked.".into(),
+            ],
         ),
         (
             "entry",
-            "/entry/4".to_string(),
+            format!("/entry/{submission_entry}"),
             vec![
-                "Entry 4",
-                "Inclusion proof",
-                "Download the tlog-proof file",
-                "source-submission/v1",
+                format!("Entry {submission_entry}"),
+                "Inclusion proof".into(),
+                "Download the tlog-proof file".into(),
+                "source-submission/v1".into(),
             ],
         ),
         (
             "checkpoints",
             "/checkpoints".to_string(),
-            vec!["Checkpoints", "Signed checkpoints"],
+            vec!["Checkpoints".into(), "Signed checkpoints".into()],
         ),
         (
             "not-found",
             format!("/key/{}", "cd".repeat(32)),
-            vec!["Not found", "is not registered"],
+            vec!["Not found".into(), "is not registered".into()],
         ),
     ];
     for (name, path, expect) in &pages {
@@ -329,7 +338,7 @@ fn pages_render_search_submits_and_paginates_in_headless_chromium() {
         let text = driver.text("body");
         for want in expect {
             assert!(
-                text.contains(want),
+                text.contains(want.as_str()),
                 "{path}: {want:?} not visible in:\n{text}"
             );
         }

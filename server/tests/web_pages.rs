@@ -39,9 +39,23 @@ struct Seeded {
     builder: Participant,
 }
 
-/// 0 genesis, 1–3 registrations, 4 evil submission of source 1, 5 review of
-/// source 1, 6–7 builds of app.bin from source 1 (vendor, builder), 8 submission
-/// of source 2 (never reviewed), 9–10 builds of split.bin from sources 2 and 3.
+/// The number of entries [`seeded`] sends, one at a time.
+const SENT: u64 = 11;
+
+/// The log's size after [`seeded`]: each entry sent is a batch of its own, ended
+/// by the log's index commitment.
+const SIZE: u64 = one_per_batch(SENT);
+
+/// A link to the page of the `k`-th entry [`seeded`] sent (at an even index; the
+/// index commitments ending the batches are at the odd ones).
+fn link(k: u64) -> String {
+    format!("href=\"/entry/{}\"", one_per_batch(k))
+}
+
+/// Entries sent, by `k`: 0 genesis, 1–3 registrations, 4 evil submission of
+/// source 1, 5 review of source 1, 6–7 builds of app.bin from source 1 (vendor,
+/// builder), 8 submission of source 2 (never reviewed), 9–10 builds of split.bin
+/// from sources 2 and 3. Entry `k` is at index `one_per_batch(k)`.
 async fn seeded() -> Seeded {
     let log = TestLog::memory().await;
     let (vendor, reviewer, builder) = (participant(2), participant(3), participant(4));
@@ -105,12 +119,17 @@ async fn home_shows_identity_size_witness_note_chart_and_latest_entries() {
     let html = page(&s.log, "/", StatusCode::OK).await;
     assert!(html.contains(ORIGIN));
     assert!(html.contains(&s.log.vkey.to_string()));
-    assert!(html.contains("11 entries"));
+    assert!(html.contains(&format!("{SIZE} entries")));
     assert!(html.contains("No witnesses are configured"));
     assert!(html.contains("<svg"));
-    assert!(html.contains("11 entries from 2025-12-03 to 2026-01-01"));
-    assert!(html.contains("href=\"/entry/10\""));
-    assert!(html.contains("href=\"/entry/0\""));
+    assert!(html.contains(&format!("{SIZE} entries from 2025-12-03 to 2026-01-01")));
+    // The newest 20 entries, index commitments included: from the commitment
+    // ending the last batch back to the first registration.
+    let entry = |index: u64| format!("href=\"/entry/{index}\"");
+    assert!(html.contains(&entry(SIZE - 1)));
+    assert!(html.contains(&link(10)));
+    assert!(html.contains(&link(1)) && html.contains(&entry(SIZE - 20)));
+    assert!(!html.contains(&entry(SIZE - 21)), "more than the newest 20");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
 }
 
@@ -122,9 +141,9 @@ async fn artifact_page_lays_out_builds_sources_reviews_and_the_verify_command() 
     assert!(html.contains("Builds (2)"));
     assert!(html.contains("name the same source"));
     assert!(html.contains(&dir_hash(1)));
-    assert!(html.contains("href=\"/entry/6\"") && html.contains("href=\"/entry/7\""));
-    assert!(html.contains("href=\"/entry/5\""), "the review's index");
-    assert!(html.contains("href=\"/entry/4\""), "the submission's index");
+    assert!(html.contains(&link(6)) && html.contains(&link(7)));
+    assert!(html.contains(&link(5)), "the review's index");
+    assert!(html.contains(&link(4)), "the submission's index");
     assert!(html.contains("approved"));
     assert!(html.contains(&s.reviewer.id));
     assert!(html.contains(&s.builder.id));
@@ -181,8 +200,8 @@ async fn key_page_shows_registration_roles_revocation_and_signed_entries() {
     let html = page(&s.log, &format!("/key/{}", s.builder.id), StatusCode::OK).await;
     assert!(html.contains("builder"));
     assert!(html.contains("Not revoked."));
-    assert!(html.contains("href=\"/entry/3\""), "registration entry");
-    assert!(html.contains("href=\"/entry/7\"") && html.contains("href=\"/entry/10\""));
+    assert!(html.contains(&link(3)), "registration entry");
+    assert!(html.contains(&link(7)) && html.contains(&link(10)));
 
     let (status, body) = s.log.submit(&revoke(&s.log.operator, &s.builder)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -195,30 +214,43 @@ async fn key_page_shows_registration_roles_revocation_and_signed_entries() {
 #[tokio::test]
 async fn entry_page_shows_statement_envelope_and_inclusion_proof() {
     let s = seeded().await;
-    let html = page(&s.log, "/entry/4", StatusCode::OK).await;
+    let index = one_per_batch(4);
+    let html = page(&s.log, &format!("/entry/{index}"), StatusCode::OK).await;
     assert!(html.contains("source-submission"));
     assert!(html.contains("https://glassbox.dev/source-submission/v1"));
     assert!(html.contains("payloadType"));
     assert!(html.contains("Tree size"));
-    assert!(html.contains("href=\"/entry/4/tlog-proof\""));
+    assert!(html.contains(&format!("href=\"/entry/{index}/tlog-proof\"")));
     assert!(html.contains("&lt;script&gt;"));
+}
+
+#[tokio::test]
+async fn an_index_commitment_has_an_entry_page_like_any_other_entry() {
+    let s = seeded().await;
+    // The commitment ending the evil submission's batch.
+    let index = one_per_batch(4) + 1;
+    let html = page(&s.log, &format!("/entry/{index}"), StatusCode::OK).await;
+    assert!(html.contains("https://glassbox.dev/index-commitment/v1"));
+    assert!(html.contains("Tree size"));
+    assert!(html.contains(&format!("href=\"/entry/{index}/tlog-proof\"")));
 }
 
 #[tokio::test]
 async fn tlog_proof_download_verifies_offline() {
     let s = seeded().await;
-    let (status, headers, body) = s.log.get("/entry/6/tlog-proof").await;
+    let index = one_per_batch(6);
+    let (status, headers, body) = s.log.get(&format!("/entry/{index}/tlog-proof")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(headers["content-disposition"]
         .to_str()
         .unwrap()
-        .contains("glassbox-entry-6.tlog-proof"));
-    let (_, receipt) = s.log.get_json("/api/v1/entries/6").await;
+        .contains(&format!("glassbox-entry-{index}.tlog-proof")));
+    let (_, receipt) = s.log.get_json(&format!("/api/v1/entries/{index}")).await;
     let receipt = serde_json::json!({
-        "index": 6, "entry": receipt["entry"], "tlogProof": String::from_utf8(body).unwrap()
+        "index": index, "entry": receipt["entry"], "tlogProof": String::from_utf8(body).unwrap()
     });
     let cp = verify_receipt(&receipt, &s.log.vkey);
-    assert_eq!(cp.size, 11);
+    assert_eq!(cp.size, SIZE);
 }
 
 #[tokio::test]
@@ -253,8 +285,8 @@ async fn search_form_filters_and_paginates_with_cursor_links() {
     ] {
         assert!(html.contains(&format!("name=\"{field}\"")), "{field}");
     }
-    assert!(html.contains("href=\"/entry/6\"") && html.contains("href=\"/entry/7\""));
-    assert!(!html.contains("href=\"/entry/9\""));
+    assert!(html.contains(&link(6)) && html.contains(&link(7)));
+    assert!(!html.contains(&link(9)));
     let next = html
         .split("href=\"")
         .filter_map(|p| p.split('"').next())
@@ -262,8 +294,8 @@ async fn search_form_filters_and_paginates_with_cursor_links() {
         .expect("next-page link")
         .replace("&amp;", "&");
     let html = page(&s.log, &next, StatusCode::OK).await;
-    assert!(html.contains("href=\"/entry/9\"") && html.contains("href=\"/entry/10\""));
-    assert!(!html.contains("href=\"/entry/6\""));
+    assert!(html.contains(&link(9)) && html.contains(&link(10)));
+    assert!(!html.contains(&link(6)));
     assert!(!html.contains("Next page"), "last page");
 
     // Blank fields are no filter; a bare date is a whole day.
@@ -273,7 +305,7 @@ async fn search_form_filters_and_paginates_with_cursor_links() {
         StatusCode::OK,
     )
     .await;
-    assert!(html.contains("href=\"/entry/0\"") && html.contains("href=\"/entry/10\""));
+    assert!(html.contains(&link(0)) && html.contains(&link(10)));
     let html = page(&s.log, "/search?since=2026-01-02", StatusCode::OK).await;
     assert!(html.contains("No entries match."));
 
@@ -287,8 +319,8 @@ async fn search_form_filters_and_paginates_with_cursor_links() {
         StatusCode::OK,
     )
     .await;
-    assert!(html.contains("href=\"/entry/4\"") && html.contains("href=\"/entry/7\""));
-    assert!(!html.contains("href=\"/entry/8\""));
+    assert!(html.contains(&link(4)) && html.contains(&link(7)));
+    assert!(!html.contains(&link(8)));
 }
 
 #[tokio::test]
@@ -312,8 +344,8 @@ async fn unknown_digests_keys_and_indexes_are_404_pages() {
         format!("/artifact/sha256:{unknown}"),
         format!("/key/{unknown}"),
         format!("/source/{unknown}"),
-        "/entry/11".to_string(),
-        "/entry/11/tlog-proof".to_string(),
+        format!("/entry/{SIZE}"),
+        format!("/entry/{SIZE}/tlog-proof"),
     ] {
         let html = page(&s.log, &uri, StatusCode::NOT_FOUND).await;
         assert!(html.contains("Not found"), "{uri}");

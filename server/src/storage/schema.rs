@@ -364,12 +364,18 @@ mod tests {
     use super::*;
     use crate::storage::sqlite::SqliteStorage;
 
+    use crate::storage::IndexSnapshot;
     use crate::storage::{
         Batch, CheckpointRecord, EntryRecord, FirstCopy, Hash, LogStore, NodeId, QueryStore,
         SearchQuery, SearchTerms,
     };
     use ed25519_dalek::SigningKey;
     use glassbox_core::dsse::Envelope;
+    use glassbox_core::index::{IndexKey, ListHead};
+    use glassbox_core::statement::{
+        Attestation, KeyEvent, ReviewRequest, Role, Scope, SourceDigest, SourceSubmission,
+        SubmissionPredicate,
+    };
 
     fn sqlite_failure(code: std::ffi::c_int) -> rusqlite::Error {
         rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
@@ -413,18 +419,56 @@ mod tests {
         let source = std::error::Error::source(&err).unwrap();
         assert!(source.is::<rusqlite::Error>());
     }
-    /// The canonical leaf of an envelope of statement `n` signed by the keys of
-    /// `seeds`, and its statement digest.
-    fn envelope(n: u8, seeds: &[u8]) -> (Vec<u8>, Hash) {
-        let keys: Vec<SigningKey> = seeds
-            .iter()
-            .map(|s| SigningKey::from_bytes(&[*s; 32]))
-            .collect();
-        let keys: Vec<&SigningKey> = keys.iter().collect();
-        let payload = format!("{{\"n\":{n}}}");
-        let env =
-            Envelope::sign("application/vnd.in-toto+json", payload.as_bytes(), &keys).unwrap();
+    fn key(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    fn key_id(seed: u8) -> String {
+        glassbox_core::digest::key_id_hex(&key(seed).verifying_key())
+    }
+
+    /// The canonical leaf of an envelope and its statement digest.
+    fn leaf(env: &Envelope) -> (Vec<u8>, Hash) {
         (env.to_canonical_json(), env.statement_digest())
+    }
+
+    /// A vendor's submission of the source with commit `[3; 20]` and dirHash
+    /// `[4; 32]` (in hex), signed by the keys of `seeds`: every leaf a log holds
+    /// is an attestation, and the index is built from what each one says.
+    fn submission(seeds: &[u8]) -> Envelope {
+        let s = SourceSubmission::new(
+            SourceDigest::from_git(
+                hex::encode([3; 20]),
+                hex::encode([5; 20]),
+                hex::encode([4; 32]),
+            ),
+            SubmissionPredicate {
+                repository: "https://git.example/app".into(),
+                product: "app".into(),
+                version: "1.0".into(),
+                review_request: ReviewRequest {
+                    scope: Scope::Full,
+                    notes: None,
+                },
+                submitted_at: "2026-01-01T00:00:00Z".into(),
+            },
+        )
+        .unwrap();
+        let keys: Vec<SigningKey> = seeds.iter().map(|s| key(*s)).collect();
+        let keys: Vec<&SigningKey> = keys.iter().collect();
+        Attestation::from(s).sign(&keys).unwrap()
+    }
+
+    /// The registration of the key of seed 10, signed by the key of seed 9.
+    fn registration() -> Envelope {
+        let event = KeyEvent::register(
+            &key(10).verifying_key(),
+            "someone",
+            "org",
+            vec![Role::Vendor],
+        )
+        .unwrap();
+        Attestation::from(event).sign(&[&key(9)]).unwrap()
     }
 
     #[test]
@@ -448,7 +492,11 @@ mod tests {
         for step in &MIGRATIONS[..2] {
             step.apply(&tx).unwrap();
         }
-        let leaves = [envelope(0, &[7]), envelope(0, &[7, 8]), envelope(2, &[9])];
+        let leaves = [
+            leaf(&submission(&[7])),
+            leaf(&submission(&[7, 8])),
+            leaf(&registration()),
+        ];
         tx.pragma_update(None, "user_version", 2).unwrap();
         let artifact = |n: u8| hex::encode([n; 32]);
         let records = vec![
@@ -579,6 +627,28 @@ mod tests {
             [[0xa2; 32]]
         );
         assert_eq!(s.key_events().unwrap().len(), 1);
+        // The index is built from the stored leaves, as of the newest checkpoint:
+        // each key's count and the chain over the indexes filed under it.
+        let mut index = s.index_leaves(0).unwrap();
+        index.leaves.sort_by_key(|(k, _)| *k);
+        let filed = |key: IndexKey, indexes: &[u64]| (key.hash(), ListHead::of(indexes).unwrap());
+        let source = IndexKey::Source(hex::encode([4; 32]));
+        let mut want = vec![
+            filed(IndexKey::Signer(key_id(7)), &[0, 1]),
+            filed(IndexKey::Signer(key_id(8)), &[1]),
+            filed(source, &[0, 1]),
+            filed(IndexKey::Signer(key_id(9)), &[2]),
+            filed(IndexKey::Signer(key_id(10)), &[2]),
+            filed(IndexKey::Registry, &[2]),
+        ];
+        want.sort_by_key(|(k, _)| *k);
+        assert_eq!(
+            index,
+            IndexSnapshot {
+                size: 3,
+                leaves: want
+            }
+        );
         let found = |q: SearchQuery| -> Vec<u64> {
             s.search(&SearchQuery { limit: 10, ..q })
                 .unwrap()

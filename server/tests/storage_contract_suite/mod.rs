@@ -8,11 +8,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use glassbox_core::digest::Sha256Digest;
+use glassbox_core::index::ListHead;
 use glassbox_core::merkle::{self, Hash, HashReader, MemoryTree, NodeId};
 use glassbox_server::log::receipt::{OverlayReader, StorageReader};
 use glassbox_server::storage::{
-    Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, KeyEventRecord, LogIdentity,
-    SearchQuery, SearchTerms, Storage, DAY_MS,
+    Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, IndexLeaf, IndexSnapshot,
+    KeyEventRecord, LogIdentity, SearchQuery, SearchTerms, Storage, DAY_MS,
 };
 
 /// Opens the store under test (the same one on every call).
@@ -538,6 +539,66 @@ pub fn failed_batch_leaves_nothing_visible(open: Factory) {
     assert_eq!(open().latest_checkpoint().unwrap().unwrap().size, 13);
 }
 
+/// Index leaf `[k; 32]` listing `indexes`.
+fn index_leaf(k: u8, indexes: &[u64]) -> IndexLeaf {
+    ([k; 32], ListHead::of(indexes).unwrap())
+}
+
+/// The stored index changed after `size`, its leaves in key order.
+fn index_after(s: &dyn Storage, size: u64) -> IndexSnapshot {
+    let mut snapshot = s.index_leaves(size).unwrap();
+    snapshot.leaves.sort_by_key(|(k, _)| *k);
+    snapshot
+}
+
+pub fn index_leaves_go_with_their_batch(open: Factory) {
+    let mut log = Log::new(open());
+    assert_eq!(index_after(log.store.as_ref(), 0), IndexSnapshot::default());
+    log.append_changed(3, T0, |b| {
+        b.index = vec![index_leaf(1, &[0, 1]), index_leaf(2, &[2])];
+    });
+    // The second batch replaces leaf 2's value and adds leaf 3.
+    log.append_changed(2, T0 + 1, |b| {
+        b.index = vec![index_leaf(2, &[2, 4]), index_leaf(3, &[3])];
+    });
+    let whole = IndexSnapshot {
+        size: 5,
+        leaves: vec![
+            index_leaf(1, &[0, 1]),
+            index_leaf(2, &[2, 4]),
+            index_leaf(3, &[3]),
+        ],
+    };
+    assert_eq!(index_after(log.store.as_ref(), 0), whole);
+    // A reader holding the index at size 3 reads only what the second batch changed.
+    assert_eq!(
+        index_after(log.store.as_ref(), 3),
+        IndexSnapshot {
+            size: 5,
+            leaves: whole.leaves[1..].to_vec(),
+        }
+    );
+    assert_eq!(
+        index_after(log.store.as_ref(), 5),
+        IndexSnapshot {
+            size: 5,
+            leaves: Vec::new(),
+        }
+    );
+    // A refused batch (its last entry repeats a logged leaf) changes no leaf.
+    let (mut batch, _) = log.batch(2, T0 + 2);
+    batch.index = vec![index_leaf(1, &[0, 1, 5]), index_leaf(4, &[6])];
+    let old = log.store.entry(1).unwrap().unwrap();
+    let last = batch.entries.last_mut().unwrap();
+    last.leaf = old.leaf;
+    last.leaf_hash = old.leaf_hash;
+    assert!(log.store.append_batch(&batch).is_err());
+    assert_eq!(index_after(log.store.as_ref(), 0), whole);
+    // And after a restart.
+    assert_eq!(index_after(open().as_ref(), 0), whole);
+    assert_eq!(index_after(open().as_ref(), 3).leaves, whole.leaves[1..]);
+}
+
 /// Every test of the suite, by name, for the per-backend macro.
 #[macro_export]
 macro_rules! contract_tests {
@@ -552,7 +613,8 @@ macro_rules! contract_tests {
             key_events_are_listed_in_log_order,
             entries_per_day_counts_utc_days,
             cosignatures_are_kept_once_per_witness_key,
-            failed_batch_leaves_nothing_visible
+            failed_batch_leaves_nothing_visible,
+            index_leaves_go_with_their_batch
         );
     };
     (@each $factory:path, $($name:ident),*) => {

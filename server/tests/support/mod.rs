@@ -139,6 +139,20 @@ pub fn build(builder: &Participant, artifact_name: &str, repo: &str, n: u32) -> 
     Attestation::from(b).sign(&[&builder.key]).unwrap()
 }
 
+/// Where the `k`-th entry (from 0) of a log lands when every entry was submitted
+/// on its own, a batch each: the sequencer ends every batch with the log's index
+/// commitment, so entries take the even positions and commitments the odd ones.
+pub const fn one_per_batch(k: u64) -> u64 {
+    2 * k
+}
+
+/// Whether a stored leaf is one of the log's own index commitments (the last
+/// entry of every batch), not a participant's attestation.
+pub fn is_index_commitment(leaf: &[u8]) -> bool {
+    Envelope::from_json(leaf)
+        .is_ok_and(|e| glassbox_core::index::IndexCommitment::is_commitment(&e))
+}
+
 pub fn body(env: &Envelope) -> Vec<u8> {
     env.to_canonical_json()
 }

@@ -1,0 +1,178 @@
+//! `GET /api/v1/index?key=`: a key's complete list of log entries, proven against
+//! the index commitment that ends the newest checkpoint — checked the way a
+//! verifier would, from the log key alone, after the log grew and after a
+//! restart over SQLite (where the sequencer reloads the stored index and checks
+//! it against its last commitment).
+
+mod support;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use ed25519_dalek::SigningKey;
+use glassbox_core::api::IndexAnswer;
+use glassbox_core::checkpoint::SignedCheckpoint;
+use glassbox_core::dsse::Envelope;
+use glassbox_core::index::{IndexCommitment, IndexKey};
+use glassbox_core::statement::Role;
+use glassbox_server::storage::sqlite::SqliteStorage;
+use glassbox_server::storage::Storage;
+use support::*;
+
+const REPO: &str = "https://git.example/app";
+
+/// The key the test logs sign with (see `support`).
+fn log_key() -> SigningKey {
+    SigningKey::from_bytes(&[200; 32])
+}
+
+/// Look `key` up and verify the answer as a client would: the checkpoint is
+/// signed by the log, the commitment is its last entry, signed by the log key and
+/// included in it, and the list is exactly the one the commitment's root holds.
+/// Returns the list and the checkpoint's size.
+async fn lookup(log: &TestLog, key: &IndexKey) -> (Vec<u64>, u64) {
+    let (status, body) = log.get_json(&format!("/api/v1/index?key={key}")).await;
+    assert_eq!(status, StatusCode::OK, "{key}: {body}");
+    let answer: IndexAnswer = serde_json::from_value(body.clone()).unwrap();
+    let checkpoint = SignedCheckpoint::open(answer.checkpoint.as_bytes(), &log.vkey)
+        .unwrap()
+        .checkpoint;
+    assert_eq!(verify_receipt(&body["commitment"], &log.vkey), checkpoint);
+    assert_eq!(
+        answer.commitment.index + 1,
+        checkpoint.size,
+        "not the last entry"
+    );
+    let envelope =
+        Envelope::from_json(&glassbox_core::jcs::canonicalize(&answer.commitment.entry).unwrap())
+            .unwrap();
+    let commitment = IndexCommitment::open(&envelope, &log_key().verifying_key()).unwrap();
+    assert_eq!(
+        commitment.size, answer.commitment.index,
+        "covers what precedes it"
+    );
+    assert_eq!(answer.lookup.key, key.to_string());
+    answer
+        .lookup
+        .proof
+        .verify_list(&commitment.root, &key.hash(), &answer.lookup.indices)
+        .unwrap();
+    (answer.lookup.indices, checkpoint.size)
+}
+
+/// A vendor's submission and a builder's builds of `a.bin` from it, one entry a
+/// batch: returns the vendor and the builder. Entry `k` is at `one_per_batch(k)`:
+/// 0 genesis, 1–2 registrations, 3 submission, 4 build of a.bin, 5 build of b.bin.
+async fn seed(log: &TestLog) -> (Participant, Participant) {
+    let (vendor, builder) = (participant(2), participant(4));
+    log.enrol(&vendor, &[Role::Vendor]).await;
+    log.enrol(&builder, &[Role::Builder]).await;
+    for env in [
+        submission(&vendor, REPO, 1, "1.0"),
+        build(&builder, "a.bin", REPO, 1),
+        build(&builder, "b.bin", REPO, 1),
+    ] {
+        let (status, body) = log.submit(&env).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    (vendor, builder)
+}
+
+fn at(ks: &[u64]) -> Vec<u64> {
+    ks.iter().map(|&k| one_per_batch(k)).collect()
+}
+
+#[tokio::test]
+async fn a_lookup_lists_every_entry_under_its_key_and_proves_the_list_complete() {
+    let log = TestLog::memory().await;
+    let (vendor, builder) = seed(&log).await;
+    let signer = |p: &Participant| IndexKey::Signer(p.id.clone());
+
+    let (registry, size) = lookup(&log, &IndexKey::Registry).await;
+    assert_eq!(registry, at(&[0, 1, 2]));
+    assert_eq!(size, one_per_batch(6), "as of the newest checkpoint");
+    // A key's own registration is filed under it, with what it signed.
+    assert_eq!(lookup(&log, &signer(&vendor)).await.0, at(&[1, 3]));
+    assert_eq!(lookup(&log, &signer(&builder)).await.0, at(&[2, 4, 5]));
+    // The operator signed the genesis and both registrations; the genesis is
+    // also the event about its own key.
+    assert_eq!(lookup(&log, &signer(&log.operator)).await.0, at(&[0, 1, 2]));
+    assert_eq!(
+        lookup(&log, &IndexKey::Artifact(artifact("a.bin").hex()))
+            .await
+            .0,
+        at(&[4])
+    );
+    assert_eq!(
+        lookup(&log, &IndexKey::Source(dir_hash(1))).await.0,
+        at(&[3, 4, 5])
+    );
+    // A key nothing is filed under: an empty list, proven absent.
+    assert!(lookup(&log, &IndexKey::Artifact(artifact("none").hex()))
+        .await
+        .0
+        .is_empty());
+
+    // A failed commit leaves the index as it was, in storage and in the
+    // sequencer, which files the retry's entry once.
+    log.memory.as_ref().unwrap().fail_next_appends(1);
+    let (status, body) = log.submit(&build(&builder, "a.bin", REPO, 2)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let (list, size) = lookup(&log, &IndexKey::Artifact(artifact("a.bin").hex())).await;
+    assert_eq!((list, size), (at(&[4]), one_per_batch(6)));
+
+    // The log grows: the answer moves to the new commitment.
+    let (status, body) = log.submit(&build(&builder, "a.bin", REPO, 2)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (list, size) = lookup(&log, &IndexKey::Artifact(artifact("a.bin").hex())).await;
+    assert_eq!(list, at(&[4, 6]));
+    assert_eq!(size, one_per_batch(7));
+
+    for bad in [
+        "nonsense",
+        "signer:XYZ",
+        &format!("source:{}", dir_hash(1).to_uppercase()),
+    ] {
+        let (status, body) = log.get_json(&format!("/api/v1/index?key={bad}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+}
+
+fn sqlite(path: &Path) -> Arc<dyn Storage> {
+    Arc::new(SqliteStorage::open(path, 2).unwrap())
+}
+
+#[tokio::test]
+async fn after_a_restart_the_stored_index_is_reloaded_and_extended() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("glassbox.db");
+    let builder = {
+        let log = TestLog::with(Options::default(), Some(sqlite(&path))).await;
+        seed(&log).await.1
+    };
+    let log = TestLog::with(Options::default(), Some(sqlite(&path))).await;
+    let key = IndexKey::Signer(builder.id.clone());
+    assert_eq!(lookup(&log, &key).await.0, at(&[2, 4, 5]));
+    let (status, body) = log.submit(&build(&builder, "c.bin", REPO, 1)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(lookup(&log, &key).await.0, at(&[2, 4, 5, 6]));
+    assert_eq!(
+        lookup(&log, &IndexKey::Source(dir_hash(1))).await.0,
+        at(&[3, 4, 5, 6])
+    );
+}
+
+#[tokio::test]
+async fn an_empty_log_has_no_index_to_answer_from() {
+    let log = TestLog::with(
+        Options {
+            stalled: true,
+            ..Options::default()
+        },
+        None,
+    )
+    .await;
+    let (status, body) = log.get_json("/api/v1/index?key=registry").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
