@@ -55,12 +55,16 @@ fn check(storage: &dyn Storage) {
     storage
         .add_cosignatures(0, &[w1.sign(&text, 10).unwrap()])
         .unwrap();
-    // A second cosignature by w1 (a retried round) is ignored; w2's is added.
+    // A later cosignature by w1 (the log asked again) replaces its first; w2's is
+    // added; an older one by w1 (a late answer to an earlier round) is ignored.
     storage
         .add_cosignatures(
             0,
             &[w1.sign(&text, 11).unwrap(), w2.sign(&text, 12).unwrap()],
         )
+        .unwrap();
+    storage
+        .add_cosignatures(0, &[w1.sign(&text, 9).unwrap()])
         .unwrap();
 
     let reads = [
@@ -74,7 +78,7 @@ fn check(storage: &dyn Storage) {
             .unwrap();
         let verified = verify_cosignatures(&note, &[&w1.verifier(), &w2.verifier()]).unwrap();
         let stamps: Vec<u64> = verified.iter().map(|c| c.timestamp).collect();
-        assert_eq!(stamps, [10, 12]);
+        assert_eq!(stamps, [11, 12]);
     }
 }
 

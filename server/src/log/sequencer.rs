@@ -66,8 +66,12 @@ pub struct Sequencer {
     /// Log index of the newest key event in `registry`.
     last_key_event: Option<u64>,
     /// The verifiable index after every prepared batch: the root each batch's
-    /// closing commitment gives.
-    index: Trie,
+    /// closing commitment gives. `None` until loaded: the sequencer loads it before
+    /// its first batch, from a thread started when the state was (re)loaded, so a
+    /// restart serves reads at once whatever the index's size.
+    index: Option<Trie>,
+    /// The index being read from storage (see `index`).
+    preload: Option<std::thread::JoinHandle<Result<Trie, IndexLoad>>>,
     /// The log's last entry is not an index commitment (a log written before
     /// they were kept, not yet extended).
     uncommitted: bool,
@@ -392,6 +396,7 @@ impl Sequencer {
         config: SequencerConfig,
     ) -> Result<Sequencer, StorageError> {
         let mut s = Sequencer::load_shared(storage, signer, clock, metrics, config)?;
+        s.start_preload()?;
         s.set_current(true);
         if s.checkpoint.is_none() {
             s.sign_empty_checkpoint()?;
@@ -424,7 +429,8 @@ impl Sequencer {
             config,
             registry: Registry::default(),
             last_key_event: None,
-            index: Trie::new(),
+            index: None,
+            preload: None,
             uncommitted: false,
             size: 0,
             checkpoint: None,
@@ -434,7 +440,9 @@ impl Sequencer {
             answering: None,
         };
         s.reload()?;
-        // Not the sequencer until it takes over (`take_over` reloads again).
+        // Not the sequencer until it takes over (`take_over` reloads again, and
+        // reads the index then).
+        s.preload = None;
         s.set_current(false);
         Ok(s)
     }
@@ -505,18 +513,9 @@ impl Sequencer {
         self.last_key_event = view.last_key_event;
         self.registry = registry;
         self.committer.registry.send_replace(Arc::new(view));
-        // On a shared log another node may append between the two reads; the
-        // checkpoint and the index must be of one size.
-        let mut attempts = 0;
-        loop {
-            self.checkpoint = self.storage.latest_checkpoint()?;
-            self.size = self.checkpoint.as_ref().map_or(0, |c| c.size);
-            match self.load_index() {
-                Err(IndexLoad::Moved { .. }) if attempts < RELOAD_ATTEMPTS => attempts += 1,
-                Err(e) => return Err(e.into()),
-                Ok(()) => break,
-            }
-        }
+        self.checkpoint = self.storage.latest_checkpoint()?;
+        self.size = self.checkpoint.as_ref().map_or(0, |c| c.size);
+        self.start_preload()?;
         self.committer.committed.send_replace(self.size);
         self.metrics
             .entries_total
@@ -546,6 +545,13 @@ impl Sequencer {
     /// waits in the result for the commit. On `Err` everyone was answered 503 and
     /// the state must be reloaded.
     fn prepare(&mut self, items: Vec<Submission>) -> Result<Prepared, PrepareError> {
+        if let Err(e) = self.ensure_index() {
+            tracing::error!(error = %e, "loading the index failed; refusing the batch");
+            for sub in items {
+                let _ = sub.reply.send(Err(LogError::CommitFailed));
+            }
+            return Err(PrepareError::Index(e));
+        }
         let now = self.clock.now_ms();
         let start_size = self.size;
         let mut batch = Batch {
@@ -651,10 +657,12 @@ impl Sequencer {
                 batch.key_events.push(key_event_record(size, event));
                 self.last_key_event = Some(size);
             }
-            for key in keys_of(&sub.envelope, &sub.facts.attestation) {
-                let key = key.hash();
-                self.index.append(key, size);
-                filed.insert(key);
+            if let Some(index) = self.index.as_mut() {
+                for key in keys_of(&sub.envelope, &sub.facts.attestation) {
+                    let key = key.hash();
+                    index.append(key, size);
+                    filed.insert(key);
+                }
             }
             for (node, hash) in nodes {
                 self.unsettled_nodes.insert(node, hash);
@@ -706,7 +714,9 @@ impl Sequencer {
             Ok((entry, nodes)) => {
                 batch.nodes.extend(nodes);
                 batch.entries.push(entry);
-                batch.index = filed.into_iter().map(|k| (k, self.index.get(&k))).collect();
+                if let Some(index) = &self.index {
+                    batch.index = filed.into_iter().map(|k| (k, index.get(&k))).collect();
+                }
                 Ok(())
             }
             Err(e) => Err(e),
@@ -766,11 +776,13 @@ impl Sequencer {
         fetched: &mut HashMap<NodeId, Hash>,
     ) -> Result<(EntryRecord, Vec<(NodeId, Hash)>), PrepareError> {
         let size = self.size;
+        let index = self.ensure_index().map_err(PrepareError::Index)?;
+        let (root, keys) = (index.root(), index.len() as u64);
         let commitment = IndexCommitment {
             origin: self.signer.name().to_string(),
             size,
-            root: self.index.root(),
-            keys: self.index.len() as u64,
+            root,
+            keys,
         };
         let envelope = commitment
             .sign(self.signer.ed25519())
@@ -806,51 +818,46 @@ impl Sequencer {
         Ok((entry, nodes))
     }
 
-    /// Load the index from storage and check it against the log's last index
-    /// commitment: the stored index covers every entry of the latest checkpoint,
-    /// and the commitment ending it (filed under no key) has the same root.
-    fn load_index(&mut self) -> Result<(), IndexLoad> {
-        self.uncommitted = false;
-        let snapshot = self.storage.index_leaves(0)?;
-        if snapshot.size != self.size {
-            return Err(IndexLoad::Moved {
-                index: snapshot.size,
-                checkpoint: self.size,
-            });
-        }
-        let mut index = Trie::new();
-        for (key, value) in snapshot.leaves {
-            index.set(key, value);
-        }
-        if let Some(last) = self.size.checked_sub(1) {
-            let entry = self.storage.entry(last)?.ok_or_else(|| {
-                StorageError::Corrupt(format!("entry {last} of the latest checkpoint is missing"))
-            })?;
-            let committed = Envelope::from_json(&entry.leaf)
-                .ok()
-                .filter(IndexCommitment::is_commitment)
-                .map(|e| IndexCommitment::parse(&e));
-            match committed {
-                Some(Ok(c)) if c.root == index.root() && c.size == last => {}
-                Some(Ok(c)) => {
-                    return Err(IndexLoad::Storage(StorageError::Corrupt(format!(
-                        "the stored index (root {}) is not the one the log committed to at entry {last} (root {})",
-                        hex::encode(index.root()),
-                        hex::encode(c.root)
-                    ))))
+    /// Forget the index and start reading it from storage on a thread of its own.
+    fn start_preload(&mut self) -> Result<(), StorageError> {
+        let last = last_commitment(self.storage.as_ref(), self.size)?;
+        self.uncommitted = self.size > 0 && last.is_none();
+        self.index = None;
+        let (storage, size) = (self.storage.clone(), self.size);
+        let expected = last.map(|c| c.root);
+        self.preload = Some(std::thread::spawn(move || {
+            read_index(storage.as_ref(), size, expected)
+        }));
+        Ok(())
+    }
+
+    /// The index, loaded (waiting for the preload started by `reload`) if it is not
+    /// yet. On a shared log another node may have appended since the state was
+    /// read; then everything is read again.
+    fn ensure_index(&mut self) -> Result<&mut Trie, StorageError> {
+        let mut attempts = 0;
+        while self.index.is_none() {
+            let loaded = match self.preload.take() {
+                Some(thread) => thread.join().unwrap_or_else(|_| {
+                    Err(IndexLoad::Storage(StorageError::fatal(
+                        "reading the index panicked",
+                    )))
+                }),
+                None => {
+                    let expected = last_commitment(self.storage.as_ref(), self.size)?;
+                    read_index(self.storage.as_ref(), self.size, expected.map(|c| c.root))
                 }
-                Some(Err(e)) => {
-                    return Err(IndexLoad::Storage(StorageError::Corrupt(format!(
-                        "entry {last}: {e}"
-                    ))));
+            };
+            match loaded {
+                Ok(index) => self.index = Some(index),
+                Err(IndexLoad::Moved { .. }) if attempts < RELOAD_ATTEMPTS => {
+                    attempts += 1;
+                    self.reload()?;
                 }
-                // A log written before commitments were kept: it commits to the
-                // index built when it was migrated as it starts sequencing.
-                None => self.uncommitted = true,
+                Err(e) => return Err(e.into()),
             }
         }
-        self.index = index;
-        Ok(())
+        Ok(self.index.get_or_insert_with(Trie::new))
     }
 
     /// A log whose last entry is not an index commitment (written before they
@@ -906,7 +913,62 @@ impl Sequencer {
     }
 }
 
-/// How often [`Sequencer::reload`] reads again when the log grew between its
+/// The log's index commitment ending the tree of `size`, if its last entry is one
+/// (a log written before commitments were kept, or an empty one, has none).
+fn last_commitment(
+    storage: &dyn LogStore,
+    size: u64,
+) -> Result<Option<IndexCommitment>, StorageError> {
+    let Some(last) = size.checked_sub(1) else {
+        return Ok(None);
+    };
+    let entry = storage.entry(last)?.ok_or_else(|| {
+        StorageError::Corrupt(format!("entry {last} of the latest checkpoint is missing"))
+    })?;
+    match Envelope::from_json(&entry.leaf) {
+        Ok(envelope) if IndexCommitment::is_commitment(&envelope) => {
+            IndexCommitment::parse(&envelope)
+                .map(Some)
+                .map_err(|e| StorageError::Corrupt(format!("entry {last}: {e}")))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Reads the stored index of the log of `size` entries and builds its trie,
+/// checking it has the root the log's last commitment gives (`expected`): the
+/// stored index covers every entry of the latest checkpoint, and the commitment
+/// ending it is filed under no key.
+fn read_index(
+    storage: &dyn LogStore,
+    size: u64,
+    expected: Option<[u8; 32]>,
+) -> Result<Trie, IndexLoad> {
+    let snapshot = storage.index_leaves(0)?;
+    if snapshot.size != size {
+        return Err(IndexLoad::Moved {
+            index: snapshot.size,
+            checkpoint: size,
+        });
+    }
+    let mut index = Trie::new();
+    for (key, value) in snapshot.leaves {
+        index.set(key, value);
+    }
+    match expected {
+        Some(root) if root != index.root() => {
+            Err(IndexLoad::Storage(StorageError::Corrupt(format!(
+                "the stored index (root {}) is not the one the log committed to at entry {} (root {})",
+                hex::encode(index.root()),
+                size.saturating_sub(1),
+                hex::encode(root)
+            ))))
+        }
+        _ => Ok(index),
+    }
+}
+
+/// How often [`Sequencer::ensure_index`] reads again when the log grew between its
 /// reads of the checkpoint and of the index (another node sequencing).
 const RELOAD_ATTEMPTS: u32 = 20;
 
@@ -933,6 +995,8 @@ impl From<IndexLoad> for StorageError {
 /// sequencer's in-memory state is past the batch and must be reloaded.
 #[derive(Debug, thiserror::Error)]
 enum PrepareError {
+    #[error("loading the index: {0}")]
+    Index(#[source] StorageError),
     #[error("signing the index commitment: {0}")]
     SignCommitment(#[source] glassbox_core::dsse::DsseError),
     #[error("tree root: {0}")]

@@ -24,8 +24,8 @@ struct State {
     nodes: HashMap<NodeId, Hash>,
     checkpoints: BTreeMap<u64, CheckpointRecord>,
     key_events: Vec<KeyEventRecord>,
-    /// (checkpoint size, witness name, key ID) of every recorded cosignature.
-    cosigned: std::collections::HashSet<(u64, String, u32)>,
+    /// (checkpoint size, witness name, key ID) → the cosignature line recorded.
+    cosigned: HashMap<(u64, String, u32), String>,
     /// Index leaves: value and the checkpoint size of the batch that last changed it.
     index: HashMap<[u8; 32], (ListHead, u64)>,
 }
@@ -173,22 +173,23 @@ impl LogStore for MemoryStorage {
         };
         for sig in cosignatures {
             // One signature per key (name, key ID) on a note; a later one replaces it.
-            if s.cosigned.insert((size, sig.name.clone(), sig.key_id)) {
-                record.note.extend_from_slice(sig.to_line().as_bytes());
-                record.note.push(b'\n');
-                continue;
-            }
-            let mut note = glassbox_core::note::Note::parse(&record.note)
-                .map_err(|e| StorageError::Corrupt(format!("stored checkpoint note: {e}")))?;
-            for held in note.signatures.iter_mut() {
-                if held.name == sig.name
-                    && held.key_id == sig.key_id
-                    && super::records::newer(sig, &held.to_line())
-                {
-                    *held = sig.clone();
+            let line = format!("{}\n", sig.to_line());
+            match s.cosigned.entry((size, sig.name.clone(), sig.key_id)) {
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    record.note.extend_from_slice(line.as_bytes());
+                    slot.insert(line);
+                }
+                std::collections::hash_map::Entry::Occupied(mut held) => {
+                    if !super::records::newer(sig, held.get().trim_end()) {
+                        continue;
+                    }
+                    let old = held.get().as_bytes();
+                    if let Some(at) = record.note.windows(old.len()).position(|w| w == old) {
+                        record.note.splice(at..at + old.len(), line.bytes());
+                    }
+                    held.insert(line);
                 }
             }
-            record.note = note.to_bytes();
         }
         Ok(())
     }
