@@ -229,10 +229,15 @@ fn a_quiet_log_gets_its_checkpoint_cosigned_afresh() {
         assert_eq!(lines.len(), 1, "one cosignature per witness");
         glassbox_core::cosignature::cosigned_at(lines[0]).unwrap()
     };
-    let first = cosigned_at(&wait_for_cosigned(&story.url, size, &[key.clone()], 1));
+    let first = cosigned_at(&wait_for_cosigned(
+        &story.url,
+        size,
+        std::slice::from_ref(&key),
+        1,
+    ));
     let deadline = Instant::now() + DEADLINE;
     loop {
-        let note = wait_for_cosigned(&story.url, size, &[key.clone()], 1);
+        let note = wait_for_cosigned(&story.url, size, std::slice::from_ref(&key), 1);
         if cosigned_at(&note) > first {
             break;
         }
