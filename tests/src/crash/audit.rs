@@ -8,13 +8,47 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use glassbox_core::checkpoint::SignedCheckpoint;
 use glassbox_core::dsse::Envelope;
+use glassbox_core::index::{keys_of, IndexCommitment, Trie};
 use glassbox_core::merkle::{self, Hash, MemoryTree};
 use glassbox_core::note::NoteVerifierKey;
+use glassbox_core::statement::Attestation;
 use glassbox_core::tile::{decode_entry_bundle, TilePath, TILE_WIDTH};
 use glassbox_core::tlog_proof::TlogProof;
 
 use super::client::get;
 use super::Rng;
+
+/// The log's index, rebuilt from its entries: every index commitment is signed by
+/// the log and gives the root of the index over every entry before it, and the
+/// newest checkpoint ends with one.
+fn audit_index(leaves: &[Vec<u8>], vkey: &NoteVerifierKey) -> Result<(), String> {
+    let mut index = Trie::new();
+    let mut last_is_commitment = leaves.is_empty();
+    for (i, leaf) in leaves.iter().enumerate() {
+        let envelope =
+            Envelope::from_json(leaf).map_err(|e| format!("entry {i} is not an envelope: {e}"))?;
+        last_is_commitment = IndexCommitment::is_commitment(&envelope);
+        if last_is_commitment {
+            let c = IndexCommitment::open(&envelope, vkey.public_key())
+                .map_err(|e| format!("entry {i}: {e}"))?;
+            if c.size != i as u64 || c.root != index.root() || c.keys != index.len() as u64 {
+                return Err(format!(
+                    "the index commitment at entry {i} is not the index of the entries before it"
+                ));
+            }
+            continue;
+        }
+        let (_, attestation) = Attestation::from_envelope(&envelope)
+            .map_err(|e| format!("entry {i} is no attestation: {e}"))?;
+        for key in keys_of(&envelope, &attestation) {
+            index.append(key.hash(), i as u64);
+        }
+    }
+    if !last_is_commitment {
+        return Err("the newest checkpoint does not end with an index commitment".to_owned());
+    }
+    Ok(())
+}
 
 /// Acknowledged receipts checked through `GET /api/v1/entries/{index}` per audit in
 /// addition to the ones acknowledged since the previous audit.
@@ -202,6 +236,7 @@ pub fn audit(
             newest.size
         ));
     }
+    audit_index(&leaves, vkey)?;
 
     // Every receipt: its entry is in the log at its index.
     for (&index, leaf) in &observed.receipts {
