@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Parser;
+use glassbox_edge::ConnLimits;
 use serde::Deserialize;
 
 use crate::http::client_ip::IpNet;
@@ -66,6 +67,23 @@ pub struct Flags {
     /// Request timeout in milliseconds.
     #[arg(long, env = "GLASSBOX_REQUEST_TIMEOUT_MS")]
     pub request_timeout_ms: Option<u64>,
+    /// Connections served at once; more wait in the listen backlog.
+    #[arg(long, env = "GLASSBOX_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Milliseconds a client has to send a request's headers, and an idle
+    /// kept-alive connection is kept.
+    #[arg(long, env = "GLASSBOX_HEADER_READ_TIMEOUT_MS")]
+    pub header_read_timeout_ms: Option<u64>,
+    /// Longest pause in milliseconds between two pieces of a request body.
+    #[arg(long, env = "GLASSBOX_BODY_READ_TIMEOUT_MS")]
+    pub body_read_timeout_ms: Option<u64>,
+    /// Milliseconds a response may wait for a client that reads nothing before
+    /// the connection is closed.
+    #[arg(long, env = "GLASSBOX_SEND_TIMEOUT_MS")]
+    pub send_timeout_ms: Option<u64>,
+    /// Requests one kept-alive connection may carry.
+    #[arg(long, env = "GLASSBOX_MAX_REQUESTS_PER_CONNECTION")]
+    pub max_requests_per_connection: Option<usize>,
     /// Sustained requests per second allowed from one client IP.
     #[arg(long, env = "GLASSBOX_IP_RATE")]
     pub ip_rate_per_sec: Option<f64>,
@@ -139,6 +157,11 @@ pub struct FileConfig {
     pub queue_size: Option<usize>,
     pub max_body_bytes: Option<usize>,
     pub request_timeout_ms: Option<u64>,
+    pub max_connections: Option<usize>,
+    pub header_read_timeout_ms: Option<u64>,
+    pub body_read_timeout_ms: Option<u64>,
+    pub send_timeout_ms: Option<u64>,
+    pub max_requests_per_connection: Option<usize>,
     pub ip_rate_per_sec: Option<f64>,
     pub ip_burst: Option<f64>,
     pub signer_rate_per_sec: Option<f64>,
@@ -237,6 +260,9 @@ pub struct Config {
     pub queue_size: usize,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
+    /// What one client connection may cost: timeouts, the connection cap,
+    /// keep-alive bounds (glassbox_edge).
+    pub conn: ConnLimits,
     pub ip_limit: RateLimit,
     pub signer_limit: RateLimit,
     /// Peers whose `X-Forwarded-For` is read for the client address (none: the
@@ -291,6 +317,7 @@ impl Default for Config {
             queue_size: 4096,
             max_body_bytes: 1 << 20,
             request_timeout: Duration::from_secs(30),
+            conn: ConnLimits::default(),
             ip_limit: RateLimit {
                 rate_per_sec: 200.0,
                 burst: 1000.0,
@@ -375,6 +402,31 @@ impl Config {
                 .or(file.request_timeout_ms)
                 .map(Duration::from_millis)
                 .unwrap_or(d.request_timeout),
+            conn: ConnLimits {
+                max_connections: flags
+                    .max_connections
+                    .or(file.max_connections)
+                    .unwrap_or(d.conn.max_connections),
+                header_read_timeout: flags
+                    .header_read_timeout_ms
+                    .or(file.header_read_timeout_ms)
+                    .map(Duration::from_millis)
+                    .unwrap_or(d.conn.header_read_timeout),
+                body_read_timeout: flags
+                    .body_read_timeout_ms
+                    .or(file.body_read_timeout_ms)
+                    .map(Duration::from_millis)
+                    .unwrap_or(d.conn.body_read_timeout),
+                send_timeout: flags
+                    .send_timeout_ms
+                    .or(file.send_timeout_ms)
+                    .map(Duration::from_millis)
+                    .unwrap_or(d.conn.send_timeout),
+                max_requests_per_connection: flags
+                    .max_requests_per_connection
+                    .or(file.max_requests_per_connection)
+                    .unwrap_or(d.conn.max_requests_per_connection),
+            },
             ip_limit: RateLimit {
                 rate_per_sec: flags
                     .ip_rate_per_sec
@@ -457,6 +509,9 @@ impl Config {
         }
         if self.read_connections == 0 {
             return invalid("read_connections", "must be at least 1");
+        }
+        if let Some(setting) = self.conn.invalid() {
+            return invalid(setting, "must be at least 1");
         }
         if self.witness_timeout.is_zero() {
             return invalid("witness_timeout_ms", "must be at least 1");
@@ -558,6 +613,28 @@ mod tests {
         };
         let c = Config::merge(flags, FileConfig::default()).unwrap();
         assert_eq!(c.hash_cache_bytes, 3 << 20);
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_refuse_zero() {
+        let c = Config::merge(Flags::default(), FileConfig::default()).unwrap();
+        assert_eq!(c.conn, ConnLimits::default());
+        let file: FileConfig =
+            toml::from_str("max_connections = 7\nheader_read_timeout_ms = 250\n").unwrap();
+        let c = Config::merge(Flags::default(), file).unwrap();
+        assert_eq!(c.conn.max_connections, 7);
+        assert_eq!(c.conn.header_read_timeout, Duration::from_millis(250));
+        let flags = Flags {
+            send_timeout_ms: Some(0),
+            ..Flags::default()
+        };
+        assert!(matches!(
+            Config::merge(flags, FileConfig::default()),
+            Err(ConfigError::Invalid {
+                setting: "send_timeout_ms",
+                ..
+            })
+        ));
     }
 
     #[test]
