@@ -84,6 +84,12 @@ pub struct Flags {
     /// Requests one kept-alive connection may carry.
     #[arg(long, env = "GLASSBOX_MAX_REQUESTS_PER_CONNECTION")]
     pub max_requests_per_connection: Option<usize>,
+    /// Exports streaming at once; one more is answered 503 busy.
+    #[arg(long, env = "GLASSBOX_EXPORT_STREAMS")]
+    pub export_streams: Option<usize>,
+    /// Milliseconds an export may stream before it is cut off.
+    #[arg(long, env = "GLASSBOX_EXPORT_TIME_LIMIT_MS")]
+    pub export_time_limit_ms: Option<u64>,
     /// Sustained requests per second allowed from one client IP.
     #[arg(long, env = "GLASSBOX_IP_RATE")]
     pub ip_rate_per_sec: Option<f64>,
@@ -162,6 +168,8 @@ pub struct FileConfig {
     pub body_read_timeout_ms: Option<u64>,
     pub send_timeout_ms: Option<u64>,
     pub max_requests_per_connection: Option<usize>,
+    pub export_streams: Option<usize>,
+    pub export_time_limit_ms: Option<u64>,
     pub ip_rate_per_sec: Option<f64>,
     pub ip_burst: Option<f64>,
     pub signer_rate_per_sec: Option<f64>,
@@ -263,6 +271,9 @@ pub struct Config {
     /// What one client connection may cost: timeouts, the connection cap,
     /// keep-alive bounds (glassbox_edge).
     pub conn: ConnLimits,
+    /// Exports streaming at once, and how long each may stream.
+    pub export_streams: usize,
+    pub export_time_limit: Duration,
     pub ip_limit: RateLimit,
     pub signer_limit: RateLimit,
     /// Peers whose `X-Forwarded-For` is read for the client address (none: the
@@ -318,6 +329,8 @@ impl Default for Config {
             max_body_bytes: 1 << 20,
             request_timeout: Duration::from_secs(30),
             conn: ConnLimits::default(),
+            export_streams: crate::http::routes::export::DEFAULT_EXPORT_STREAMS,
+            export_time_limit: crate::http::routes::export::DEFAULT_EXPORT_TIME_LIMIT,
             ip_limit: RateLimit {
                 rate_per_sec: 200.0,
                 burst: 1000.0,
@@ -427,6 +440,15 @@ impl Config {
                     .or(file.max_requests_per_connection)
                     .unwrap_or(d.conn.max_requests_per_connection),
             },
+            export_streams: flags
+                .export_streams
+                .or(file.export_streams)
+                .unwrap_or(d.export_streams),
+            export_time_limit: flags
+                .export_time_limit_ms
+                .or(file.export_time_limit_ms)
+                .map(Duration::from_millis)
+                .unwrap_or(d.export_time_limit),
             ip_limit: RateLimit {
                 rate_per_sec: flags
                     .ip_rate_per_sec
@@ -509,6 +531,12 @@ impl Config {
         }
         if self.read_connections == 0 {
             return invalid("read_connections", "must be at least 1");
+        }
+        if self.export_streams == 0 {
+            return invalid("export_streams", "must be at least 1");
+        }
+        if self.export_time_limit.is_zero() {
+            return invalid("export_time_limit_ms", "must be at least 1");
         }
         if let Some(setting) = self.conn.invalid() {
             return invalid(setting, "must be at least 1");
@@ -632,6 +660,21 @@ mod tests {
             Config::merge(flags, FileConfig::default()),
             Err(ConfigError::Invalid {
                 setting: "send_timeout_ms",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn export_limits_have_defaults_and_refuse_zero_streams() {
+        let c = Config::merge(Flags::default(), FileConfig::default()).unwrap();
+        assert_eq!(c.export_streams, 8);
+        assert_eq!(c.export_time_limit, Duration::from_secs(1800));
+        let file: FileConfig = toml::from_str("export_streams = 0\n").unwrap();
+        assert!(matches!(
+            Config::merge(Flags::default(), file),
+            Err(ConfigError::Invalid {
+                setting: "export_streams",
                 ..
             })
         ));

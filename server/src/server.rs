@@ -12,6 +12,7 @@ use glassbox_core::statement::{Attestation, KeyEvent, Role};
 use crate::config::Config;
 use crate::http::client_ip::TrustedProxies;
 use crate::http::ratelimit::RateLimiter;
+use crate::http::routes::export::ExportLimits;
 use crate::http::state::{AppState, Limits};
 use crate::log::admission::facts::facts;
 use crate::log::clock::SystemClock;
@@ -196,7 +197,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     glassbox_edge::serve(
         listener,
-        crate::app(state),
+        crate::app(state).layer(axum::Extension(ExportLimits::new(
+            config.export_streams,
+            config.export_time_limit,
+        ))),
         config.conn.clone(),
         shutdown_signal(),
     )

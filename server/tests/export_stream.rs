@@ -1,7 +1,8 @@
 //! `GET /api/v1/export`: every matching row in index order, JSON Lines or
 //! RFC 4180 CSV, streamed from storage a page at a time — checked on 100,000
 //! entries with a storage hook that measures how many rows the server holds
-//! that the client has not yet received.
+//! that the client has not yet received — within a fixed number of export
+//! slots and a time limit.
 
 mod support;
 mod web_support;
@@ -16,7 +17,7 @@ use futures_util::StreamExt as _;
 use glassbox_core::statement::Role;
 use glassbox_server::config::RateLimit;
 use glassbox_server::http::ratelimit::RateLimiter;
-use glassbox_server::http::routes::export::{ExportRow, CHANNEL_PAGES, EXPORT_PAGE};
+use glassbox_server::http::routes::export::{ExportLimits, ExportRow, EXPORT_PAGE};
 use glassbox_server::http::state::{AppState, Limits};
 use glassbox_server::log::sequencer::queue;
 use glassbox_server::metrics::Metrics;
@@ -69,7 +70,7 @@ fn state_over(storage: Arc<dyn Storage>) -> AppState {
 const N: u64 = 100_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn exporting_100k_entries_streams_every_row_holding_at_most_a_few_pages() {
+async fn exporting_100k_entries_streams_every_row_reading_a_page_only_once_the_last_was_taken() {
     let counting = Arc::new(Counting::default());
     let storage = Arc::new(MemoryStorage::new().after_search({
         let counting = counting.clone();
@@ -132,7 +133,8 @@ async fn exporting_100k_entries_streams_every_row_holding_at_most_a_few_pages() 
     let max_page = counting.max_page.load(Ordering::SeqCst);
     let in_flight = counting.max_in_flight.load(Ordering::SeqCst);
     assert!(max_page <= EXPORT_PAGE as u64, "page of {max_page} rows");
-    let bound = ((CHANNEL_PAGES + 2) * EXPORT_PAGE) as u64;
+    // A page is read only once the client has taken the one before.
+    let bound = EXPORT_PAGE as u64;
     assert!(
         in_flight <= bound,
         "{in_flight} rows read from storage but not yet sent (bound {bound})"
@@ -257,4 +259,56 @@ async fn csv_export_neutralises_formulas_a_hostile_signer_planted() {
     let line: serde_json::Value =
         serde_json::from_slice(body.split(|b| *b == b'\n').next().unwrap()).unwrap();
     assert_eq!(line["subjects"][0]["name"], hostile);
+}
+
+#[tokio::test]
+async fn an_export_beyond_the_slots_is_refused_busy_until_one_ends() {
+    let storage = Arc::new(MemoryStorage::new());
+    web_support::seed(storage.as_ref(), 0, 10, |i| 1_767_225_600_000 + i as i64);
+    let app = glassbox_server::app(state_over(storage)).layer(axum::Extension(ExportLimits::new(
+        1,
+        Duration::from_secs(3600),
+    )));
+    let get = || Request::get("/api/v1/export").body(Body::empty()).unwrap();
+    let first = app.clone().oneshot(get()).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    // The first export is not read: it still holds the only slot.
+    let second = app.clone().oneshot(get()).await.unwrap();
+    assert_eq!(second.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(second.headers()["retry-after"], "5");
+    let body = axum::body::to_bytes(second.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let error: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(error["error"]["code"], "busy");
+    // A client gone (its body dropped) frees the slot.
+    drop(first);
+    let third = app.oneshot(get()).await.unwrap();
+    assert_eq!(third.status(), StatusCode::OK);
+    let rows = axum::body::to_bytes(third.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count(),
+        10
+    );
+}
+
+#[tokio::test]
+async fn an_export_past_its_time_limit_ends_truncated_not_short() {
+    let storage = Arc::new(MemoryStorage::new());
+    web_support::seed(storage.as_ref(), 0, 10, |i| 1_767_225_600_000 + i as i64);
+    let app = glassbox_server::app(state_over(storage))
+        .layer(axum::Extension(ExportLimits::new(1, Duration::ZERO)));
+    let resp = app
+        .oneshot(Request::get("/api/v1/export").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // The body fails instead of ending: a client cannot take it for the whole log.
+    assert!(axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .is_err());
 }
