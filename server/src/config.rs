@@ -249,12 +249,8 @@ impl WitnessEndpoint {
     }
 }
 
-/// Token-bucket parameters: `rate` tokens per second, at most `burst` stored.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RateLimit {
-    pub rate_per_sec: f64,
-    pub burst: f64,
-}
+/// Token-bucket parameters, shared with the witness.
+pub use glassbox_edge::RateLimit;
 
 /// The validated configuration the server runs with.
 #[derive(Debug, Clone)]
@@ -568,7 +564,7 @@ impl Config {
             ("ip rate limit", self.ip_limit),
             ("signer rate limit", self.signer_limit),
         ] {
-            if !(limit.rate_per_sec > 0.0 && limit.burst >= 1.0) {
+            if !limit.is_valid() {
                 return Err(ConfigError::Invalid {
                     setting: "rate limits",
                     reason: format!("{name}: rate must be > 0 and burst >= 1"),
