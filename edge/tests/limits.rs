@@ -71,6 +71,22 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
 }
 
 #[tokio::test]
+async fn a_client_that_stalls_in_its_body_is_refused_and_disconnected() {
+    let app = Router::new().route(
+        "/",
+        axum::routing::post(|body: Bytes| async move { format!("read {} bytes", body.len()) }),
+    );
+    let (addr, _stop) = start(app, limits()).await;
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")
+        .await
+        .unwrap();
+    let answer = read_to_close(&mut slow).await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(!answer.contains("read 100 bytes"), "{answer}");
+}
+
+#[tokio::test]
 async fn an_idle_kept_alive_connection_is_closed() {
     let (addr, _stop) = start(hello(), limits()).await;
     let mut conn = TcpStream::connect(addr).await.unwrap();
