@@ -15,12 +15,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use futures_util::StreamExt as _;
 use glassbox_core::statement::Role;
-use glassbox_server::config::RateLimit;
-use glassbox_server::http::ratelimit::RateLimiter;
 use glassbox_server::http::routes::export::{ExportLimits, ExportRow, EXPORT_PAGE};
-use glassbox_server::http::state::{AppState, Limits};
-use glassbox_server::log::sequencer::queue;
-use glassbox_server::metrics::Metrics;
 use glassbox_server::storage::memory::MemoryStorage;
 use glassbox_server::storage::*;
 use tower::ServiceExt as _;
@@ -45,28 +40,6 @@ impl Counting {
     }
 }
 
-fn state_over(storage: Arc<dyn Storage>) -> AppState {
-    let metrics = Arc::new(Metrics::default());
-    // No sequencer: the export only reads.
-    let (sequencer, _rx) = queue(1, metrics.clone());
-    let open = RateLimit {
-        rate_per_sec: 1e6,
-        burst: 1e6,
-    };
-    AppState {
-        storage,
-        sequencer,
-        metrics,
-        ip_limiter: Arc::new(RateLimiter::new(open)),
-        signer_limiter: Arc::new(RateLimiter::new(open)),
-        trusted_proxies: Default::default(),
-        limits: Limits {
-            max_body_bytes: 1 << 20,
-            request_timeout: Duration::from_secs(120),
-        },
-    }
-}
-
 const N: u64 = 100_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,7 +56,7 @@ async fn exporting_100k_entries_streams_every_row_reading_a_page_only_once_the_l
         });
     }
     eprintln!("seeded in {:?}", t.elapsed());
-    let app = glassbox_server::app(state_over(storage));
+    let app = glassbox_server::app(web_support::reader_state(storage));
     let resp = app
         .oneshot(
             Request::get("/api/v1/export?format=jsonl")
@@ -265,10 +238,9 @@ async fn csv_export_neutralises_formulas_a_hostile_signer_planted() {
 async fn an_export_beyond_the_slots_is_refused_busy_until_one_ends() {
     let storage = Arc::new(MemoryStorage::new());
     web_support::seed(storage.as_ref(), 0, 10, |i| 1_767_225_600_000 + i as i64);
-    let app = glassbox_server::app(state_over(storage)).layer(axum::Extension(ExportLimits::new(
-        1,
-        Duration::from_secs(3600),
-    )));
+    let app = glassbox_server::app(web_support::reader_state(storage)).layer(axum::Extension(
+        ExportLimits::new(1, Duration::from_secs(3600)),
+    ));
     let get = || Request::get("/api/v1/export").body(Body::empty()).unwrap();
     let first = app.clone().oneshot(get()).await.unwrap();
     assert_eq!(first.status(), StatusCode::OK);
@@ -300,7 +272,7 @@ async fn an_export_beyond_the_slots_is_refused_busy_until_one_ends() {
 async fn an_export_past_its_time_limit_ends_truncated_not_short() {
     let storage = Arc::new(MemoryStorage::new());
     web_support::seed(storage.as_ref(), 0, 10, |i| 1_767_225_600_000 + i as i64);
-    let app = glassbox_server::app(state_over(storage))
+    let app = glassbox_server::app(web_support::reader_state(storage))
         .layer(axum::Extension(ExportLimits::new(1, Duration::ZERO)));
     let resp = app
         .oneshot(Request::get("/api/v1/export").body(Body::empty()).unwrap())

@@ -6,82 +6,25 @@
 mod web_support;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use glassbox_core::merkle::leaf_hash;
-use glassbox_server::config::RateLimit;
-use glassbox_server::http::ratelimit::RateLimiter;
 use glassbox_server::http::routes::search::MAX_PAGE_BYTES;
-use glassbox_server::http::state::{AppState, Limits};
-use glassbox_server::log::sequencer::queue;
-use glassbox_server::metrics::Metrics;
 use glassbox_server::storage::memory::MemoryStorage;
-use glassbox_server::storage::*;
 use tower::ServiceExt as _;
-
-/// Entries whose artifact names are `name_bytes` long, so each leaf is about
-/// 4/3 of that.
-fn seed_large(storage: &dyn Storage, count: u64, name_bytes: usize) {
-    let entries = (0..count)
-        .map(|i| {
-            let name = format!("{i:04}-{}", "a".repeat(name_bytes));
-            let (leaf, terms, statement_digest) =
-                web_support::synthetic_leaf(&name, "https://git.example/app", i);
-            EntryRecord {
-                index: i,
-                leaf_hash: leaf_hash(&leaf),
-                statement_digest,
-                leaf,
-                kind: "build".into(),
-                integrated_at_ms: 1_767_225_600_000 + i as i64,
-                signers: vec!["ab".repeat(32)],
-                terms,
-            }
-        })
-        .collect();
-    storage
-        .append_batch(&Batch {
-            entries,
-            nodes: Vec::new(),
-            checkpoint: CheckpointRecord {
-                size: count,
-                note: b"synthetic\n".to_vec(),
-                created_at_ms: 1_767_225_600_000,
-            },
-            key_events: Vec::new(),
-        })
-        .unwrap();
-}
-
-fn state_over(storage: Arc<dyn Storage>) -> AppState {
-    let metrics = Arc::new(Metrics::default());
-    let (sequencer, _rx) = queue(1, metrics.clone());
-    let open = RateLimit {
-        rate_per_sec: 1e6,
-        burst: 1e6,
-    };
-    AppState {
-        storage,
-        sequencer,
-        metrics,
-        ip_limiter: Arc::new(RateLimiter::new(open)),
-        signer_limiter: Arc::new(RateLimiter::new(open)),
-        trusted_proxies: Default::default(),
-        limits: Limits {
-            max_body_bytes: 1 << 20,
-            request_timeout: Duration::from_secs(120),
-        },
-    }
-}
 
 #[tokio::test]
 async fn a_page_of_large_entries_stops_at_the_byte_cap_and_its_cursor_reaches_the_rest() {
     let storage = Arc::new(MemoryStorage::new());
     // 40 entries of about 270 KiB: 10 MiB, well past one page's cap.
-    seed_large(storage.as_ref(), 40, 200 * 1024);
-    let app = glassbox_server::app(state_over(storage));
+    web_support::seed_named(
+        storage.as_ref(),
+        0,
+        40,
+        |i| format!("{i:04}-{}", "a".repeat(200 * 1024)),
+        |i| 1_767_225_600_000 + i as i64,
+    );
+    let app = glassbox_server::app(web_support::reader_state(storage));
     let (mut seen, mut pages, mut cursor) = (Vec::new(), 0, None::<String>);
     loop {
         let uri = match &cursor {
@@ -120,7 +63,7 @@ async fn a_page_of_large_entries_stops_at_the_byte_cap_and_its_cursor_reaches_th
 async fn small_entries_fill_a_page_up_to_its_limit_across_read_steps() {
     let storage = Arc::new(MemoryStorage::new());
     web_support::seed(storage.as_ref(), 0, 250, |i| 1_767_225_600_000 + i as i64);
-    let app = glassbox_server::app(state_over(storage));
+    let app = glassbox_server::app(web_support::reader_state(storage));
     let resp = app
         .oneshot(
             Request::get("/api/v1/entries?limit=240")
