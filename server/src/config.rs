@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Parser;
+use glassbox_edge::ConnLimits;
 use serde::Deserialize;
 
 use crate::http::client_ip::IpNet;
@@ -66,6 +67,29 @@ pub struct Flags {
     /// Request timeout in milliseconds.
     #[arg(long, env = "GLASSBOX_REQUEST_TIMEOUT_MS")]
     pub request_timeout_ms: Option<u64>,
+    /// Connections served at once; more wait in the listen backlog.
+    #[arg(long, env = "GLASSBOX_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Milliseconds a client has to send a request's headers, and an idle
+    /// kept-alive connection is kept.
+    #[arg(long, env = "GLASSBOX_HEADER_READ_TIMEOUT_MS")]
+    pub header_read_timeout_ms: Option<u64>,
+    /// Longest pause in milliseconds between two pieces of a request body.
+    #[arg(long, env = "GLASSBOX_BODY_READ_TIMEOUT_MS")]
+    pub body_read_timeout_ms: Option<u64>,
+    /// Milliseconds a response may wait for a client that reads nothing before
+    /// the connection is closed.
+    #[arg(long, env = "GLASSBOX_SEND_TIMEOUT_MS")]
+    pub send_timeout_ms: Option<u64>,
+    /// Requests one kept-alive connection may carry.
+    #[arg(long, env = "GLASSBOX_MAX_REQUESTS_PER_CONNECTION")]
+    pub max_requests_per_connection: Option<usize>,
+    /// Exports streaming at once; one more is answered 503 busy.
+    #[arg(long, env = "GLASSBOX_EXPORT_STREAMS")]
+    pub export_streams: Option<usize>,
+    /// Milliseconds an export may stream before it is cut off.
+    #[arg(long, env = "GLASSBOX_EXPORT_TIME_LIMIT_MS")]
+    pub export_time_limit_ms: Option<u64>,
     /// Sustained requests per second allowed from one client IP.
     #[arg(long, env = "GLASSBOX_IP_RATE")]
     pub ip_rate_per_sec: Option<f64>,
@@ -144,6 +168,13 @@ pub struct FileConfig {
     pub queue_size: Option<usize>,
     pub max_body_bytes: Option<usize>,
     pub request_timeout_ms: Option<u64>,
+    pub max_connections: Option<usize>,
+    pub header_read_timeout_ms: Option<u64>,
+    pub body_read_timeout_ms: Option<u64>,
+    pub send_timeout_ms: Option<u64>,
+    pub max_requests_per_connection: Option<usize>,
+    pub export_streams: Option<usize>,
+    pub export_time_limit_ms: Option<u64>,
     pub ip_rate_per_sec: Option<f64>,
     pub ip_burst: Option<f64>,
     pub signer_rate_per_sec: Option<f64>,
@@ -224,12 +255,8 @@ impl WitnessEndpoint {
     }
 }
 
-/// Token-bucket parameters: `rate` tokens per second, at most `burst` stored.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RateLimit {
-    pub rate_per_sec: f64,
-    pub burst: f64,
-}
+/// Token-bucket parameters, shared with the witness.
+pub use glassbox_edge::RateLimit;
 
 /// The validated configuration the server runs with.
 #[derive(Debug, Clone)]
@@ -243,6 +270,12 @@ pub struct Config {
     pub queue_size: usize,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
+    /// What one client connection may cost: timeouts, the connection cap,
+    /// keep-alive bounds (glassbox_edge).
+    pub conn: ConnLimits,
+    /// Exports streaming at once, and how long each may stream.
+    pub export_streams: usize,
+    pub export_time_limit: Duration,
     pub ip_limit: RateLimit,
     pub signer_limit: RateLimit,
     /// Peers whose `X-Forwarded-For` is read for the client address (none: the
@@ -300,6 +333,9 @@ impl Default for Config {
             queue_size: 4096,
             max_body_bytes: 1 << 20,
             request_timeout: Duration::from_secs(30),
+            conn: ConnLimits::default(),
+            export_streams: crate::http::routes::export::DEFAULT_EXPORT_STREAMS,
+            export_time_limit: crate::http::routes::export::DEFAULT_EXPORT_TIME_LIMIT,
             ip_limit: RateLimit {
                 rate_per_sec: 200.0,
                 burst: 1000.0,
@@ -385,6 +421,40 @@ impl Config {
                 .or(file.request_timeout_ms)
                 .map(Duration::from_millis)
                 .unwrap_or(d.request_timeout),
+            conn: ConnLimits {
+                max_connections: flags
+                    .max_connections
+                    .or(file.max_connections)
+                    .unwrap_or(d.conn.max_connections),
+                header_read_timeout: flags
+                    .header_read_timeout_ms
+                    .or(file.header_read_timeout_ms)
+                    .map(Duration::from_millis)
+                    .unwrap_or(d.conn.header_read_timeout),
+                body_read_timeout: flags
+                    .body_read_timeout_ms
+                    .or(file.body_read_timeout_ms)
+                    .map(Duration::from_millis)
+                    .unwrap_or(d.conn.body_read_timeout),
+                send_timeout: flags
+                    .send_timeout_ms
+                    .or(file.send_timeout_ms)
+                    .map(Duration::from_millis)
+                    .unwrap_or(d.conn.send_timeout),
+                max_requests_per_connection: flags
+                    .max_requests_per_connection
+                    .or(file.max_requests_per_connection)
+                    .unwrap_or(d.conn.max_requests_per_connection),
+            },
+            export_streams: flags
+                .export_streams
+                .or(file.export_streams)
+                .unwrap_or(d.export_streams),
+            export_time_limit: flags
+                .export_time_limit_ms
+                .or(file.export_time_limit_ms)
+                .map(Duration::from_millis)
+                .unwrap_or(d.export_time_limit),
             ip_limit: RateLimit {
                 rate_per_sec: flags
                     .ip_rate_per_sec
@@ -473,6 +543,15 @@ impl Config {
         if self.read_connections == 0 {
             return invalid("read_connections", "must be at least 1");
         }
+        if self.export_streams == 0 {
+            return invalid("export_streams", "must be at least 1");
+        }
+        if self.export_time_limit.is_zero() {
+            return invalid("export_time_limit_ms", "must be at least 1");
+        }
+        if let Some(setting) = self.conn.invalid() {
+            return invalid(setting, "must be at least 1");
+        }
         if self.witness_timeout.is_zero() {
             return invalid("witness_timeout_ms", "must be at least 1");
         }
@@ -503,7 +582,7 @@ impl Config {
             ("ip rate limit", self.ip_limit),
             ("signer rate limit", self.signer_limit),
         ] {
-            if !(limit.rate_per_sec > 0.0 && limit.burst >= 1.0) {
+            if !limit.is_valid() {
                 return Err(ConfigError::Invalid {
                     setting: "rate limits",
                     reason: format!("{name}: rate must be > 0 and burst >= 1"),
@@ -576,6 +655,43 @@ mod tests {
         };
         let c = Config::merge(flags, FileConfig::default()).unwrap();
         assert_eq!(c.hash_cache_bytes, 3 << 20);
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_refuse_zero() {
+        let c = Config::merge(Flags::default(), FileConfig::default()).unwrap();
+        assert_eq!(c.conn, ConnLimits::default());
+        let file: FileConfig =
+            toml::from_str("max_connections = 7\nheader_read_timeout_ms = 250\n").unwrap();
+        let c = Config::merge(Flags::default(), file).unwrap();
+        assert_eq!(c.conn.max_connections, 7);
+        assert_eq!(c.conn.header_read_timeout, Duration::from_millis(250));
+        let flags = Flags {
+            send_timeout_ms: Some(0),
+            ..Flags::default()
+        };
+        assert!(matches!(
+            Config::merge(flags, FileConfig::default()),
+            Err(ConfigError::Invalid {
+                setting: "send_timeout_ms",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn export_limits_have_defaults_and_refuse_zero_streams() {
+        let c = Config::merge(Flags::default(), FileConfig::default()).unwrap();
+        assert_eq!(c.export_streams, 8);
+        assert_eq!(c.export_time_limit, Duration::from_secs(1800));
+        let file: FileConfig = toml::from_str("export_streams = 0\n").unwrap();
+        assert!(matches!(
+            Config::merge(Flags::default(), file),
+            Err(ConfigError::Invalid {
+                setting: "export_streams",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! Process lifecycle: open the data directory, start the sequencer, log the
 //! quickstart genesis registration, serve HTTP, shut down gracefully.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -13,6 +12,7 @@ use glassbox_core::statement::{Attestation, KeyEvent, Role};
 use crate::config::Config;
 use crate::http::client_ip::TrustedProxies;
 use crate::http::ratelimit::RateLimiter;
+use crate::http::routes::export::ExportLimits;
 use crate::http::state::{AppState, Limits};
 use crate::log::admission::facts::facts;
 use crate::log::clock::SystemClock;
@@ -196,13 +196,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     println!("listening on http://{addr}");
     tracing::info!(%addr, "serving");
 
-    axum::serve(
+    glassbox_edge::serve(
         listener,
-        crate::app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        crate::app(state).layer(axum::Extension(ExportLimits::new(
+            config.export_streams,
+            config.export_time_limit,
+        ))),
+        config.conn.clone(),
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("serving HTTP")?;
+    .await;
     // Every connection is closed, so every handler (and its SequencerHandle) is
     // gone: the sequencer drains what is queued, commits it and stops.
     task.await.context("sequencer task")?;

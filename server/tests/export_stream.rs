@@ -1,7 +1,8 @@
 //! `GET /api/v1/export`: every matching row in index order, JSON Lines or
 //! RFC 4180 CSV, streamed from storage a page at a time — checked on 100,000
 //! entries with a storage hook that measures how many rows the server holds
-//! that the client has not yet received.
+//! that the client has not yet received — within a fixed number of export
+//! slots and a time limit.
 
 mod support;
 mod web_support;
@@ -14,12 +15,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use futures_util::StreamExt as _;
 use glassbox_core::statement::Role;
-use glassbox_server::config::RateLimit;
-use glassbox_server::http::ratelimit::RateLimiter;
-use glassbox_server::http::routes::export::{ExportRow, CHANNEL_PAGES, EXPORT_PAGE};
-use glassbox_server::http::state::{AppState, Limits};
-use glassbox_server::log::sequencer::queue;
-use glassbox_server::metrics::Metrics;
+use glassbox_server::http::routes::export::{ExportLimits, ExportRow, EXPORT_PAGE};
 use glassbox_server::storage::memory::MemoryStorage;
 use glassbox_server::storage::*;
 use tower::ServiceExt as _;
@@ -44,33 +40,10 @@ impl Counting {
     }
 }
 
-fn state_over(storage: Arc<dyn Storage>) -> AppState {
-    let metrics = Arc::new(Metrics::default());
-    // No sequencer: the export only reads.
-    let (sequencer, _rx) = queue(1, metrics.clone());
-    let open = RateLimit {
-        rate_per_sec: 1e6,
-        burst: 1e6,
-    };
-    AppState {
-        storage,
-        sequencer,
-        metrics,
-        ip_limiter: Arc::new(RateLimiter::new(open)),
-        signer_limiter: Arc::new(RateLimiter::new(open)),
-        trusted_proxies: Default::default(),
-        limits: Limits {
-            max_body_bytes: 1 << 20,
-            request_timeout: Duration::from_secs(120),
-        },
-        index: Default::default(),
-    }
-}
-
 const N: u64 = 100_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn exporting_100k_entries_streams_every_row_holding_at_most_a_few_pages() {
+async fn exporting_100k_entries_streams_every_row_reading_a_page_only_once_the_last_was_taken() {
     let counting = Arc::new(Counting::default());
     let storage = Arc::new(MemoryStorage::new().after_search({
         let counting = counting.clone();
@@ -83,7 +56,7 @@ async fn exporting_100k_entries_streams_every_row_holding_at_most_a_few_pages() 
         });
     }
     eprintln!("seeded in {:?}", t.elapsed());
-    let app = glassbox_server::app(state_over(storage));
+    let app = glassbox_server::app(web_support::reader_state(storage));
     let resp = app
         .oneshot(
             Request::get("/api/v1/export?format=jsonl")
@@ -133,7 +106,8 @@ async fn exporting_100k_entries_streams_every_row_holding_at_most_a_few_pages() 
     let max_page = counting.max_page.load(Ordering::SeqCst);
     let in_flight = counting.max_in_flight.load(Ordering::SeqCst);
     assert!(max_page <= EXPORT_PAGE as u64, "page of {max_page} rows");
-    let bound = ((CHANNEL_PAGES + 2) * EXPORT_PAGE) as u64;
+    // A page is read only once the client has taken the one before.
+    let bound = EXPORT_PAGE as u64;
     assert!(
         in_flight <= bound,
         "{in_flight} rows read from storage but not yet sent (bound {bound})"
@@ -291,4 +265,55 @@ async fn an_unfiltered_export_lists_every_entry_index_commitments_included() {
     assert_eq!(status, StatusCode::OK);
     let text = String::from_utf8(body).unwrap();
     assert_eq!(parse_csv(&text).len(), 1 + size as usize, "{text}");
+}
+
+#[tokio::test]
+async fn an_export_beyond_the_slots_is_refused_busy_until_one_ends() {
+    let storage = Arc::new(MemoryStorage::new());
+    web_support::seed(storage.as_ref(), 0, 10, |i| 1_767_225_600_000 + i as i64);
+    let app = glassbox_server::app(web_support::reader_state(storage)).layer(axum::Extension(
+        ExportLimits::new(1, Duration::from_secs(3600)),
+    ));
+    let get = || Request::get("/api/v1/export").body(Body::empty()).unwrap();
+    let first = app.clone().oneshot(get()).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    // The first export is not read: it still holds the only slot.
+    let second = app.clone().oneshot(get()).await.unwrap();
+    assert_eq!(second.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(second.headers()["retry-after"], "5");
+    let body = axum::body::to_bytes(second.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let error: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(error["error"]["code"], "busy");
+    // A client gone (its body dropped) frees the slot.
+    drop(first);
+    let third = app.oneshot(get()).await.unwrap();
+    assert_eq!(third.status(), StatusCode::OK);
+    let rows = axum::body::to_bytes(third.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count(),
+        10
+    );
+}
+
+#[tokio::test]
+async fn an_export_past_its_time_limit_ends_truncated_not_short() {
+    let storage = Arc::new(MemoryStorage::new());
+    web_support::seed(storage.as_ref(), 0, 10, |i| 1_767_225_600_000 + i as i64);
+    let app = glassbox_server::app(web_support::reader_state(storage))
+        .layer(axum::Extension(ExportLimits::new(1, Duration::ZERO)));
+    let resp = app
+        .oneshot(Request::get("/api/v1/export").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // The body fails instead of ending: a client cannot take it for the whole log.
+    assert!(axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .is_err());
 }

@@ -13,6 +13,7 @@
 //! returned.
 
 pub mod error;
+pub mod limit;
 pub mod serve;
 pub mod store;
 pub mod witness;

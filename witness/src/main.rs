@@ -6,7 +6,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use std::time::Duration;
+
 use clap::Parser;
+use glassbox_edge::{ConnLimits, RateLimit};
+use glassbox_witness::limit::DEFAULT_IP_LIMIT;
 use glassbox_witness::serve::{self, ServeConfig};
 
 /// Run a witness: an independent party that cosigns a log's checkpoints.
@@ -51,6 +55,32 @@ struct Flags {
     /// Cosigner name (part of the vkey; keep it stable). Default: `<listen address>/witness`.
     #[arg(long, value_name = "NAME")]
     name: Option<String>,
+    /// Connections served at once; more wait in the listen backlog.
+    #[arg(long, value_name = "N", default_value_t = ConnLimits::default().max_connections)]
+    max_connections: usize,
+    /// Milliseconds a client has to send a request's headers (and an idle
+    /// kept-alive connection is kept).
+    #[arg(long, value_name = "MS", default_value_t = millis(ConnLimits::default().header_read_timeout))]
+    header_read_timeout_ms: u64,
+    /// Longest pause in milliseconds between two pieces of a request body.
+    #[arg(long, value_name = "MS", default_value_t = millis(ConnLimits::default().body_read_timeout))]
+    body_read_timeout_ms: u64,
+    /// Milliseconds a response may wait on a client that reads nothing.
+    #[arg(long, value_name = "MS", default_value_t = millis(ConnLimits::default().send_timeout))]
+    send_timeout_ms: u64,
+    /// Requests one kept-alive connection may carry.
+    #[arg(long, value_name = "N", default_value_t = ConnLimits::default().max_requests_per_connection)]
+    max_requests_per_connection: usize,
+    /// Sustained requests per second allowed from one client address (an IPv6 /64).
+    #[arg(long, value_name = "RATE", default_value_t = DEFAULT_IP_LIMIT.rate_per_sec)]
+    ip_rate_per_sec: f64,
+    /// Burst of requests allowed from one client address.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_IP_LIMIT.burst)]
+    ip_burst: f64,
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl Flags {
@@ -61,6 +91,17 @@ impl Flags {
             listen: self.listen,
             data_dir: self.data,
             name: self.name,
+            conn: ConnLimits {
+                max_connections: self.max_connections,
+                header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
+                body_read_timeout: Duration::from_millis(self.body_read_timeout_ms),
+                send_timeout: Duration::from_millis(self.send_timeout_ms),
+                max_requests_per_connection: self.max_requests_per_connection,
+            },
+            ip_limit: RateLimit {
+                rate_per_sec: self.ip_rate_per_sec,
+                burst: self.ip_burst,
+            },
         }
     }
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use glassbox_core::cosignature::CosignatureSigner;
 use glassbox_core::note::NoteVerifierKey;
+use glassbox_edge::{ConnLimits, RateLimit};
 
 use crate::store::{Store, StoreError};
 use crate::witness::{system_clock, ConfigError, Witness};
@@ -29,6 +30,10 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     /// Cosigner name; default `<bound address>/witness`.
     pub name: Option<String>,
+    /// What one client connection may cost (timeouts, connection cap).
+    pub conn: ConnLimits,
+    /// Token bucket per client address (an IPv6 client by its /64).
+    pub ip_limit: RateLimit,
 }
 
 /// Why the witness cannot start or stopped.
@@ -57,6 +62,11 @@ pub enum ServeError {
     },
     #[error("serving HTTP: {0}")]
     Serve(std::io::Error),
+    #[error("invalid setting {setting}: {reason}")]
+    Invalid {
+        setting: &'static str,
+        reason: &'static str,
+    },
 }
 
 /// Runs the witness on a fresh multi-threaded runtime until SIGINT or SIGTERM
@@ -70,6 +80,18 @@ pub fn run_blocking(config: ServeConfig) -> Result<(), ServeError> {
 /// (the type-0x04 cosigner verifier key), one `log: …` line per followed origin and
 /// finally `listening on http://ADDR` (the bound address, useful with port 0).
 pub async fn run(config: ServeConfig) -> Result<(), ServeError> {
+    if let Some(setting) = config.conn.invalid() {
+        return Err(ServeError::Invalid {
+            setting,
+            reason: "must be at least 1",
+        });
+    }
+    if !config.ip_limit.is_valid() {
+        return Err(ServeError::Invalid {
+            setting: "ip rate limit",
+            reason: "rate must be > 0 and burst >= 1",
+        });
+    }
     let key = glassbox_keys::load_signing_key(&config.key)?;
     let logs = config
         .logs
@@ -116,10 +138,9 @@ pub async fn run(config: ServeConfig) -> Result<(), ServeError> {
     }
     println!("listening on http://{addr}");
     tracing::info!(%addr, "witness serving");
-    axum::serve(listener, crate::app(witness))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(ServeError::Serve)
+    let app = crate::limit::per_client_ip(crate::app(witness), config.ip_limit);
+    glassbox_edge::serve(listener, app, config.conn, shutdown_signal()).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -5,7 +5,7 @@
 //! ISP assigns, so a client cannot get a fresh bucket per address).
 
 use std::fmt;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 
 use axum::http::HeaderMap;
@@ -123,23 +123,8 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
         .map(canonical)
 }
 
-/// An IPv4-mapped IPv6 address (`::ffff:192.0.2.7`, what a dual-stack socket
-/// reports for an IPv4 client) as the IPv4 address it is.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-        v4 => v4,
-    }
-}
-
-/// The rate-limit bucket of client `ip`: an IPv4 address is its own, an IPv6
-/// address shares its /64 (written as the network's first address).
-pub fn bucket(ip: IpAddr) -> IpAddr {
-    match canonical(ip) {
-        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64))),
-        v4 => v4,
-    }
-}
+pub use glassbox_edge::ratelimit::bucket;
+use glassbox_edge::ratelimit::canonical;
 
 #[cfg(test)]
 mod tests {

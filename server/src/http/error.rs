@@ -55,6 +55,12 @@ pub enum AppError {
     RateLimited { what: String, retry_after: Duration },
     #[error("the submission queue is full; retry shortly")]
     Overloaded,
+    /// A bounded resource (the export slots) is all in use.
+    #[error("{what}; retry in {} s", retry_after.as_secs().max(1))]
+    Busy {
+        what: &'static str,
+        retry_after: Duration,
+    },
     #[error("the request took longer than {0:?}")]
     Timeout(Duration),
     /// The batch holding this submission could not be committed; nothing was logged.
@@ -84,9 +90,12 @@ impl AppError {
             BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Overloaded | CommitFailed | ShuttingDown | Timeout(_) | StorageUnavailable(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Overloaded
+            | Busy { .. }
+            | CommitFailed
+            | ShuttingDown
+            | Timeout(_)
+            | StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -110,6 +119,7 @@ impl AppError {
             UnsupportedMediaType(_) => "unsupported_media_type",
             RateLimited { .. } => "rate_limited",
             Overloaded => "overloaded",
+            Busy { .. } => "busy",
             Timeout(_) => "timeout",
             CommitFailed => "commit_failed",
             ShuttingDown => "shutting_down",
@@ -120,7 +130,7 @@ impl AppError {
 
     fn retry_after(&self) -> Option<u64> {
         match self {
-            AppError::RateLimited { retry_after, .. } => {
+            AppError::RateLimited { retry_after, .. } | AppError::Busy { retry_after, .. } => {
                 Some(retry_after.as_secs_f64().ceil().max(1.0) as u64)
             }
             AppError::Overloaded

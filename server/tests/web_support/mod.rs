@@ -1,11 +1,20 @@
 //! Seeding storage directly (no sequencer, no signatures) for tests that need
-//! many entries fast: export streaming, the activity chart.
+//! many entries fast: export streaming, search pages, the activity chart; and
+//! the state of a router that only reads it.
 #![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use glassbox_core::digest::Sha256Digest;
 use glassbox_core::merkle::leaf_hash;
+use glassbox_server::config::RateLimit;
+use glassbox_server::http::ratelimit::RateLimiter;
+use glassbox_server::http::state::{AppState, Limits};
+use glassbox_server::log::sequencer::queue;
+use glassbox_server::metrics::Metrics;
 use glassbox_server::storage::{Batch, CheckpointRecord, EntryRecord, SearchTerms, Storage};
 
 /// A structurally valid canonical envelope whose statement is a build of
@@ -55,10 +64,22 @@ pub fn synthetic_leaf(name: &str, repo: &str, n: u64) -> (Vec<u8>, SearchTerms, 
 /// Append `count` synthetic build entries starting at index `start`, entry `i`
 /// integrated at `time_ms(i)`, and a checkpoint record for the new size.
 pub fn seed(storage: &dyn Storage, start: u64, count: u64, time_ms: impl Fn(u64) -> i64) {
+    seed_named(storage, start, count, |i| format!("app-{i}.bin"), time_ms)
+}
+
+/// [`seed`] with entry `i` a build of the artifact named `name(i)` (a long name
+/// makes a large entry).
+pub fn seed_named(
+    storage: &dyn Storage,
+    start: u64,
+    count: u64,
+    name: impl Fn(u64) -> String,
+    time_ms: impl Fn(u64) -> i64,
+) {
     let entries = (start..start + count)
         .map(|i| {
             let (leaf, terms, statement_digest) =
-                synthetic_leaf(&format!("app-{i}.bin"), "https://git.example/app", i % 7);
+                synthetic_leaf(&name(i), "https://git.example/app", i % 7);
             EntryRecord {
                 index: i,
                 leaf_hash: leaf_hash(&leaf),
@@ -84,4 +105,28 @@ pub fn seed(storage: &dyn Storage, start: u64, count: u64, time_ms: impl Fn(u64)
             index: Vec::new(),
         })
         .unwrap();
+}
+
+/// The state of a router over `storage` that only reads: no sequencer behind
+/// its queue, rate limits out of the way.
+pub fn reader_state(storage: Arc<dyn Storage>) -> AppState {
+    let metrics = Arc::new(Metrics::default());
+    let (sequencer, _rx) = queue(1, metrics.clone());
+    let open = RateLimit {
+        rate_per_sec: 1e6,
+        burst: 1e6,
+    };
+    AppState {
+        storage,
+        sequencer,
+        metrics,
+        ip_limiter: Arc::new(RateLimiter::new(open)),
+        signer_limiter: Arc::new(RateLimiter::new(open)),
+        trusted_proxies: Default::default(),
+        limits: Limits {
+            max_body_bytes: 1 << 20,
+            request_timeout: Duration::from_secs(120),
+        },
+        index: Default::default(),
+    }
 }

@@ -17,10 +17,20 @@ use crate::http::extract::{concat_keys, read_filter_query, read_once, Q};
 use crate::http::state::AppState;
 use crate::log::admission::facts::KINDS;
 use crate::log::clock::rfc3339_ms;
-use crate::storage::{EntryRecord, SearchQuery};
+use crate::storage::{EntryRecord, SearchQuery, Storage, StorageError};
 
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 1000;
+/// A page stops before the entry that would take its entries past this many
+/// bytes (it always holds one), whatever `limit` asked: with entries of up to
+/// a request body each, `limit` alone would allow a gigabyte.
+pub const MAX_PAGE_BYTES: usize = 4 << 20;
+/// Entries read from storage per step while a page is filled, so that a page
+/// cut short by [`MAX_PAGE_BYTES`] has not read `limit` large entries first.
+pub const READ_STEP: usize = 100;
+/// What a hit adds to its entry's bytes in the response (index, kind, time,
+/// signers).
+const HIT_OVERHEAD_BYTES: usize = 256;
 /// Longest accepted `repository` (the only free-text parameter); longer cannot
 /// match, since the log refuses longer strings in statements.
 pub const MAX_REPOSITORY_BYTES: usize = crate::log::admission::facts::MAX_STATEMENT_STRING_BYTES;
@@ -173,16 +183,43 @@ pub fn hit(e: EntryRecord) -> Result<SearchHit, AppError> {
     })
 }
 
+/// The entries of one page of `query` (limit `query.limit`), and whether more
+/// match after them: read [`READ_STEP`] at a time, the page ends at
+/// `query.limit` entries or before [`MAX_PAGE_BYTES`], whichever comes first.
+pub fn read_page(
+    storage: &dyn Storage,
+    mut query: SearchQuery,
+) -> Result<(Vec<EntryRecord>, bool), StorageError> {
+    let limit = query.limit;
+    let (mut rows, mut bytes) = (Vec::new(), 0usize);
+    loop {
+        // One more than the page holds, to learn whether there is more.
+        let want = (limit + 1 - rows.len()).min(READ_STEP);
+        query.limit = want;
+        let step = storage.search(&query)?;
+        let got = step.len();
+        for e in step {
+            let size = e.leaf.len() + HIT_OVERHEAD_BYTES;
+            if rows.len() == limit || (!rows.is_empty() && bytes + size > MAX_PAGE_BYTES) {
+                return Ok((rows, true));
+            }
+            bytes += size;
+            rows.push(e);
+        }
+        match rows.last() {
+            Some(last) if got == want => query.after = Some(last.index),
+            _ => return Ok((rows, false)),
+        }
+    }
+}
+
 pub async fn search(
     State(state): State<AppState>,
     Q(params): Q<SearchParams>,
 ) -> Result<Json<SearchPage>, AppError> {
-    let mut query = to_query(&params)?;
-    let limit = query.limit;
-    query.limit = limit + 1;
-    let mut rows = state.read(move |s| Ok(s.search(&query)?)).await?;
-    let next_cursor = if rows.len() > limit {
-        rows.truncate(limit);
+    let query = to_query(&params)?;
+    let (rows, more) = state.read(move |s| Ok(read_page(s, query)?)).await?;
+    let next_cursor = if more {
         rows.last().map(|e| encode_cursor(e.index))
     } else {
         None
