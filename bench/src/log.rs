@@ -19,7 +19,8 @@ use crate::server::Server;
 use crate::{seed, Ctx};
 
 /// Flags for the load runs: rate limits out of the way (every client is one
-/// loopback IP), 100 ms batches as DESIGN §4 says, and room for every one of the
+/// loopback IP), a connection for every submitter (and the harness's own
+/// requests), 100 ms batches as DESIGN §4 says, and room for every one of the
 /// `concurrency` in-flight submissions: one batch can take them all (so a closed
 /// loop is never split over two batch intervals) and the queue holds twice as
 /// many, so a full queue (`503 overloaded`) means the server fell behind, never
@@ -27,7 +28,11 @@ use crate::{seed, Ctx};
 pub fn load_flags(concurrency: usize) -> Vec<String> {
     let batch = concurrency.max(4096).to_string();
     let queue = (2 * concurrency).max(16384).to_string();
+    // Every submitter keeps its connection open: all must be served at once.
+    let connections = (concurrency + 256).to_string();
     [
+        "--max-connections",
+        &connections,
         "--batch-interval-ms",
         "100",
         "--batch-size",

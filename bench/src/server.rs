@@ -59,7 +59,9 @@ impl Server {
     /// Start `glassbox-server` on `data` with `extra` flags, and wait (bounded)
     /// until `/healthz` and `/checkpoint` answer 200.
     pub fn start(bin_dir: &Path, data: &Path, extra: &[&str]) -> Result<Server> {
-        let mut command = Command::new(bin_dir.join("glassbox-server"));
+        let binary = bin_dir.join("glassbox-server");
+        let extra = known_flags(&binary, extra)?;
+        let mut command = Command::new(&binary);
         command
             .arg("--data")
             .arg(data)
@@ -223,6 +225,30 @@ fn cpu_ticks(stat: &str) -> Option<u64> {
     let utime: u64 = fields.next()?.parse().ok()?;
     let stime: u64 = fields.next()?.parse().ok()?;
     Some(utime + stime)
+}
+
+/// Flags (each with one value) that builds before a certain point do not know: a
+/// comparison against an earlier build (`--against`) leaves them out for it.
+const NEWER_FLAGS: [&str; 1] = ["--max-connections"];
+
+/// `extra` without the [`NEWER_FLAGS`] (and their values) that `binary --help` does
+/// not list.
+fn known_flags<'a>(binary: &Path, extra: &[&'a str]) -> Result<Vec<&'a str>> {
+    let help = Command::new(binary)
+        .arg("--help")
+        .output()
+        .with_context(|| format!("running {} --help", binary.display()))?;
+    let help = String::from_utf8_lossy(&help.stdout);
+    let mut out = Vec::with_capacity(extra.len());
+    let mut rest = extra.iter();
+    while let Some(&flag) = rest.next() {
+        if NEWER_FLAGS.contains(&flag) && !help.contains(flag) {
+            rest.next();
+            continue;
+        }
+        out.push(flag);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

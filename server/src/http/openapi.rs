@@ -295,6 +295,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             responses: &[
                 (200, "One ExportRow per line (jsonl) or per CSV record", "application/x-ndjson", Some("ExportRow")),
                 BAD,
+                (503, "`busy`: every export slot is taken; retry after Retry-After seconds", JSON, Some("Error")),
             ],
             route: |m| on(m, export::export),
         },
