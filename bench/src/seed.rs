@@ -24,10 +24,10 @@ use glassbox_core::merkle::{
     append_hashes, leaf_hash, node_hash, Hash, HashReadError, HashReader, NodeId,
 };
 use glassbox_core::note::NoteSigner;
-use glassbox_server::log::admission::facts::{facts, INDEX_COMMITMENT_KIND};
+use glassbox_server::log::admission::facts::{commitment_entry, facts};
 use glassbox_server::log::datadir::{DB_FILE, LOG_KEY_FILE};
 use glassbox_server::storage::sqlite::SqliteStorage;
-use glassbox_server::storage::{Batch, CheckpointRecord, EntryRecord, LogStore, SearchTerms};
+use glassbox_server::storage::{Batch, CheckpointRecord, EntryRecord, LogStore};
 use rayon::prelude::*;
 
 use crate::envelopes;
@@ -259,21 +259,7 @@ fn commitment(signer: &NoteSigner, size: u64, index: &mut Trie) -> Result<EntryR
     }
     .sign(signer.ed25519())
     .map_err(|e| anyhow!("signing the index commitment: {e}"))?;
-    let leaf = envelope.to_canonical_json();
-    Ok(EntryRecord {
-        index: size,
-        leaf_hash: leaf_hash(&leaf),
-        statement_digest: envelope.statement_digest(),
-        leaf,
-        kind: INDEX_COMMITMENT_KIND.to_string(),
-        integrated_at_ms: SEEDED_AT_MS,
-        signers: envelope
-            .signatures
-            .iter()
-            .map(|s| s.keyid.clone())
-            .collect(),
-        terms: SearchTerms::default(),
-    })
+    Ok(commitment_entry(size, &envelope, SEEDED_AT_MS))
 }
 
 #[cfg(test)]

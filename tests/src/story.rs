@@ -126,6 +126,16 @@ impl Story {
         story
     }
 
+    /// The key ID of a key file in the story's directory, as `glassbox key id` prints it.
+    pub fn key_id(&self, key: &str) -> String {
+        self.glassbox
+            .ok(["key", "id", key])
+            .split_whitespace()
+            .next()
+            .expect("key id")
+            .to_owned()
+    }
+
     /// The happy path for commit C with whoever is registered: source submitted by the
     /// vendor, approved by the reviewer, built and attested by vendor and rebuilder.
     pub fn release(&mut self) {

@@ -5,17 +5,6 @@
 use glassbox_tests::proxy::{Answer, Proxy};
 use glassbox_tests::story::{Story, Who};
 
-/// The key ID of a key file, as `glassbox key id` prints it.
-fn key_id(story: &Story, key: &str) -> String {
-    story
-        .glassbox
-        .ok(["key", "id", key])
-        .split_whitespace()
-        .next()
-        .expect("key id")
-        .to_owned()
-}
-
 fn history(story: &Story, url: &str, filter: &[&str], extra: &[&str]) -> glassbox_tests::cli::Run {
     story.write_policy("policy.toml");
     let mut args = vec!["history", "--server", url];
@@ -28,7 +17,7 @@ fn history(story: &Story, url: &str, filter: &[&str], extra: &[&str]) -> glassbo
 fn a_signers_history_is_proven_complete_with_its_key_events() {
     let mut story = Story::happy();
     story.revoke(Who::Rebuilder, None);
-    let rebuilder = key_id(&story, Who::Rebuilder.key());
+    let rebuilder = story.key_id(Who::Rebuilder.key());
     let run = history(
         &story,
         &story.url,
@@ -65,7 +54,7 @@ fn a_signers_history_is_proven_complete_with_its_key_events() {
 #[test]
 fn a_server_that_leaves_an_entry_out_of_a_history_is_caught() {
     let story = Story::happy();
-    let vendor = key_id(&story, Who::Vendor.key());
+    let vendor = story.key_id(Who::Vendor.key());
     // The honest answer, with the vendor's build cut out.
     let page = glassbox_tests::http::get(&format!(
         "{}/api/v1/entries?signer={vendor}&limit=1000",

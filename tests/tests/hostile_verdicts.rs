@@ -40,17 +40,6 @@ fn online(url: &str) -> [&str; 3] {
     ["--server", url, "--json"]
 }
 
-/// The key ID of a key file, as `glassbox key id` prints it.
-fn key_id(story: &Story, key: &str) -> String {
-    story
-        .glassbox
-        .ok(["key", "id", key])
-        .split_whitespace()
-        .next()
-        .expect("key id")
-        .to_owned()
-}
-
 /// The story's policy plus `extra` TOML, written as `name`.
 fn policy_with(story: &Story, name: &str, extra: &str) -> String {
     let text = format!("{}{extra}", policy_toml(&story.vkey));
@@ -410,7 +399,7 @@ fn participants_registered_by_an_operator_the_policy_does_not_pin_do_not_count()
     let artifact = story.artifact();
     story.verify_online(&artifact, &[]).ok();
 
-    let first = key_id(&story, &operator);
+    let first = story.key_id(&operator);
     let pinned = policy_with(
         &story,
         "pinned.toml",
@@ -420,7 +409,7 @@ fn participants_registered_by_an_operator_the_policy_does_not_pin_do_not_count()
     assert_has(&codes, "signerNotVouched");
     assert_has(&codes, "noApprovedReview");
 
-    let second = key_id(&story, "operator2.pem");
+    let second = story.key_id("operator2.pem");
     let both = policy_with(
         &story,
         "both.toml",
@@ -446,7 +435,7 @@ fn participants_registered_by_an_operator_the_policy_does_not_pin_do_not_count()
 fn builds_by_keys_the_policy_does_not_trust_are_not_a_verdict() {
     let story = Story::happy();
     let artifact = story.artifact();
-    let reviewer = key_id(&story, Who::Reviewer.key());
+    let reviewer = story.key_id(Who::Reviewer.key());
     // The only trusted builder key built nothing; the logged builds are genuine.
     let text = format!(
         "[log]\nvkey = \"{}\"\n[reviewers]\nkeys = [\"*\"]\nmin = 1\n\

@@ -41,7 +41,7 @@ use glassbox_core::statement::Attestation;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::log::admission::dedupe::{check_signatures, resubmission};
-use crate::log::admission::facts::{Facts, INDEX_COMMITMENT_KIND};
+use crate::log::admission::facts::{commitment_entry, Facts};
 use crate::log::admission::validate::{Precheck, RegistryView};
 use crate::log::batcher::{BatchLimits, Batcher};
 use crate::log::clock::Clock;
@@ -51,7 +51,7 @@ use crate::log::receipt::{BatchReader, ReceiptJson};
 use crate::log::registry::{admit_keeping_an_operator, key_event_record, replay};
 use crate::metrics::Metrics;
 use crate::storage::{
-    Batch, CheckpointRecord, EntryRecord, FirstCopy, LogStore, NodeId, SearchTerms, StorageError,
+    Batch, CheckpointRecord, EntryRecord, FirstCopy, LogStore, NodeId, StorageError,
 };
 
 /// The state only the sequencer touches.
@@ -787,34 +787,19 @@ impl Sequencer {
         let envelope = commitment
             .sign(self.signer.ed25519())
             .map_err(PrepareError::SignCommitment)?;
-        let leaf = envelope.to_canonical_json();
-        let leaf_hash = merkle::leaf_hash(&leaf);
+        let entry = commitment_entry(size, &envelope, now);
         let reader = BatchReader::with_fetched(
             &self.unsettled_nodes,
             self.storage.as_ref(),
             std::mem::take(fetched),
         );
-        let appended = merkle::append_hashes(size, leaf_hash, &reader);
+        let appended = merkle::append_hashes(size, entry.leaf_hash, &reader);
         *fetched = reader.into_fetched();
         let nodes = appended.map_err(PrepareError::TreeRoot)?;
         for (node, hash) in &nodes {
             self.unsettled_nodes.insert(*node, *hash);
         }
         self.size += 1;
-        let entry = EntryRecord {
-            index: size,
-            leaf,
-            leaf_hash,
-            statement_digest: envelope.statement_digest(),
-            kind: INDEX_COMMITMENT_KIND.to_string(),
-            integrated_at_ms: now,
-            signers: envelope
-                .signatures
-                .iter()
-                .map(|s| s.keyid.clone())
-                .collect(),
-            terms: SearchTerms::default(),
-        };
         Ok((entry, nodes))
     }
 

@@ -7,7 +7,7 @@ use glassbox_core::dsse::Envelope;
 use glassbox_core::statement::{Attestation, SourceDigest};
 
 use crate::log::error::LogError;
-use crate::storage::{Hash, SearchTerms};
+use crate::storage::{EntryRecord, Hash, SearchTerms};
 
 /// The kind names used in storage, search and listings: `Attestation::kind` of
 /// what participants submit, and the log's own index commitments.
@@ -22,6 +22,26 @@ pub const KINDS: [&str; 5] = [
 /// The kind of the log's own index commitments (`glassbox_core::index::commitment`),
 /// which the sequencer appends at the end of every batch; never submitted.
 pub const INDEX_COMMITMENT_KIND: &str = "index-commitment";
+
+/// The stored entry of the log's index commitment `envelope` at `index`: its kind,
+/// its signer (the log's key) and no search terms.
+pub fn commitment_entry(index: u64, envelope: &Envelope, integrated_at_ms: i64) -> EntryRecord {
+    let leaf = envelope.to_canonical_json();
+    EntryRecord {
+        index,
+        leaf_hash: glassbox_core::merkle::leaf_hash(&leaf),
+        statement_digest: envelope.statement_digest(),
+        leaf,
+        kind: INDEX_COMMITMENT_KIND.to_string(),
+        integrated_at_ms,
+        signers: envelope
+            .signatures
+            .iter()
+            .map(|s| s.keyid.clone())
+            .collect(),
+        terms: SearchTerms::default(),
+    }
+}
 
 /// The longest string the log accepts anywhere in a statement (names, URLs,
 /// findings, paths). The body limit bounds the whole envelope; this bounds each
