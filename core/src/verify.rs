@@ -134,15 +134,12 @@ pub fn verify_lookup(request: LookupRequest<'_>) -> Verdict {
         artifact: request.key.to_string(),
         ..Verdict::default()
     };
-    let as_verify = VerifyRequest {
-        artifact: &Sha256Digest::of(b""),
-        bundle: request.bundle,
-        policy: request.policy,
-        previous: request.previous,
-        local_rebuild: None,
-        now: request.now,
-    };
-    let Some(signed) = log::check_checkpoint(as_verify, &mut verdict) else {
+    let Some(signed) = log::check_checkpoint(
+        &request.bundle.checkpoint,
+        request.policy,
+        request.now,
+        &mut verdict,
+    ) else {
         return verdict;
     };
     log::check_consistency(&signed.checkpoint, request.previous, &mut verdict);
@@ -187,7 +184,12 @@ pub fn verify(request: VerifyRequest<'_>) -> Verdict {
             request.bundle.artifact
         ));
     }
-    let Some(signed) = log::check_checkpoint(request, &mut verdict) else {
+    let Some(signed) = log::check_checkpoint(
+        &request.bundle.checkpoint,
+        request.policy,
+        request.now,
+        &mut verdict,
+    ) else {
         return verdict;
     };
     log::check_consistency(&signed.checkpoint, request.previous, &mut verdict);

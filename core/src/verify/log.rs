@@ -5,20 +5,24 @@ use crate::checkpoint::{Checkpoint, SignedCheckpoint};
 use crate::cosignature::{verify_cosignatures, CosignatureVerifierKey};
 use crate::merkle::verify_consistency;
 use crate::note::NoteVerifierKey;
+use crate::policy::TrustPolicy;
 
 use super::{
     CheckpointSummary, Consistency, ConsistencyProof, Failure, PreviousCheckpoint, Verdict,
-    VerifyRequest, WitnessSummary,
+    WitnessSummary,
 };
 
-/// Opens the bundle's checkpoint with the policy's log key and counts witness
-/// cosignatures. Returns `None` when the checkpoint cannot be trusted at all — then
-/// nothing proven against it means anything and verification stops there.
+/// Opens the evidence's checkpoint (signed note text) with the policy's log key and
+/// counts witness cosignatures, their freshness judged at `now` (Unix seconds).
+/// Returns `None` when the checkpoint cannot be trusted at all — then nothing proven
+/// against it means anything and verification stops there.
 pub(super) fn check_checkpoint(
-    request: VerifyRequest<'_>,
+    checkpoint: &str,
+    policy: &TrustPolicy,
+    now: u64,
     verdict: &mut Verdict,
 ) -> Option<SignedCheckpoint> {
-    let log_key = match NoteVerifierKey::parse(&request.policy.log.vkey) {
+    let log_key = match NoteVerifierKey::parse(&policy.log.vkey) {
         Ok(key) => key,
         Err(err) => {
             verdict.failures.push(Failure::BadLogSignature {
@@ -27,7 +31,7 @@ pub(super) fn check_checkpoint(
             return None;
         }
     };
-    let signed = match SignedCheckpoint::open(request.bundle.checkpoint.as_bytes(), &log_key) {
+    let signed = match SignedCheckpoint::open(checkpoint.as_bytes(), &log_key) {
         Ok(signed) => signed,
         Err(err) => {
             verdict.failures.push(Failure::BadLogSignature {
@@ -38,8 +42,7 @@ pub(super) fn check_checkpoint(
     };
 
     let mut witnesses = Vec::new();
-    let witness_keys: Vec<CosignatureVerifierKey> = request
-        .policy
+    let witness_keys: Vec<CosignatureVerifierKey> = policy
         .witnesses
         .vkeys
         .iter()
@@ -79,15 +82,15 @@ pub(super) fn check_checkpoint(
             }
         }
     }
-    let quorum = request.policy.witnesses.quorum;
+    let quorum = policy.witnesses.quorum;
     if witnesses.len() < quorum {
         verdict.failures.push(Failure::WitnessQuorum {
             verified: witnesses.len(),
             quorum,
             missing,
         });
-    } else if let Some(max_age) = request.policy.log.max_age {
-        check_freshness(&witnesses, quorum, max_age, request.now, verdict);
+    } else if let Some(max_age) = policy.log.max_age {
+        check_freshness(&witnesses, quorum, max_age, now, verdict);
     }
     verdict.checkpoint = Some(CheckpointSummary {
         origin: signed.checkpoint.origin.clone(),
