@@ -67,8 +67,8 @@ pub struct Sequencer {
     last_key_event: Option<u64>,
     /// The verifiable index after every prepared batch: the root each batch's
     /// closing commitment gives. `None` until loaded: the sequencer loads it before
-    /// its first batch, from a thread started when the state was (re)loaded, so a
-    /// restart serves reads at once whatever the index's size.
+    /// its first batch — from the thread `start_preload` began when the node started
+    /// or took over, so a restart serves reads at once whatever the index's size.
     index: Option<Trie>,
     /// The index being read from storage (see `index`).
     preload: Option<std::thread::JoinHandle<Result<Trie, IndexLoad>>>,
@@ -440,9 +440,8 @@ impl Sequencer {
             answering: None,
         };
         s.reload()?;
-        // Not the sequencer until it takes over (`take_over` reloads again, and
-        // reads the index then).
-        s.preload = None;
+        // Not the sequencer until it takes over (`take_over` reloads again and
+        // starts reading the index).
         s.set_current(false);
         Ok(s)
     }
@@ -452,6 +451,7 @@ impl Sequencer {
     /// then publish the empty log's checkpoint if there is none yet.
     pub fn take_over(&mut self) -> Result<(), StorageError> {
         self.reload()?;
+        self.start_preload()?;
         if self.checkpoint.is_none() {
             self.sign_empty_checkpoint()?;
         }
@@ -466,14 +466,8 @@ impl Sequencer {
     /// A new log publishes a signed checkpoint of size 0 at once, so `/checkpoint`
     /// exists before the first entry (C2SP tlog-tiles clients start there).
     fn sign_empty_checkpoint(&mut self) -> Result<(), StorageError> {
-        let cp = Checkpoint {
-            origin: self.signer.name().to_string(),
-            size: 0,
-            root: merkle::empty_root(),
-            extensions: Vec::new(),
-        };
-        let note = cp
-            .sign(&self.signer)
+        let note = self
+            .sign_checkpoint(0, merkle::empty_root())
             .map_err(|e| StorageError::Corrupt(format!("signing checkpoint: {e}")))?;
         let record = CheckpointRecord {
             size: 0,
@@ -515,7 +509,9 @@ impl Sequencer {
         self.committer.registry.send_replace(Arc::new(view));
         self.checkpoint = self.storage.latest_checkpoint()?;
         self.size = self.checkpoint.as_ref().map_or(0, |c| c.size);
-        self.start_preload()?;
+        // The index is read again before the next batch (`ensure_index`).
+        self.index = None;
+        self.preload = None;
         self.committer.committed.send_replace(self.size);
         self.metrics
             .entries_total
@@ -710,30 +706,20 @@ impl Sequencer {
             });
         }
         // The batch ends with the log's index commitment over every entry before it.
-        let commitment = match self.commit_index(now, &mut fetched) {
-            Ok((entry, nodes)) => {
-                batch.nodes.extend(nodes);
-                batch.entries.push(entry);
-                if let Some(index) = &self.index {
-                    batch.index = filed.into_iter().map(|k| (k, index.get(&k))).collect();
-                }
-                Ok(())
+        let commitment = self.commit_index(now, &mut fetched).map(|(entry, nodes)| {
+            batch.nodes.extend(nodes);
+            batch.entries.push(entry);
+            if let Some(index) = &self.index {
+                batch.index = filed.into_iter().map(|k| (k, index.get(&k))).collect();
             }
-            Err(e) => Err(e),
-        };
+        });
         let reader =
             BatchReader::with_fetched(&self.unsettled_nodes, self.storage.as_ref(), fetched);
         let signed = commitment
             .and_then(|()| merkle::tree_root(self.size, &reader).map_err(PrepareError::TreeRoot))
             .and_then(|root| {
-                Checkpoint {
-                    origin: self.signer.name().to_string(),
-                    size: self.size,
-                    root,
-                    extensions: Vec::new(),
-                }
-                .sign(&self.signer)
-                .map_err(PrepareError::SignCheckpoint)
+                self.sign_checkpoint(self.size, root)
+                    .map_err(PrepareError::SignCheckpoint)
             });
         let note = match signed {
             Ok(n) => n,
@@ -803,6 +789,17 @@ impl Sequencer {
         Ok((entry, nodes))
     }
 
+    /// The log's signed checkpoint note for a tree of `size` with `root`.
+    fn sign_checkpoint(&self, size: u64, root: Hash) -> Result<Vec<u8>, CheckpointError> {
+        Checkpoint {
+            origin: self.signer.name().to_string(),
+            size,
+            root,
+            extensions: Vec::new(),
+        }
+        .sign(&self.signer)
+    }
+
     /// Forget the index and start reading it from storage on a thread of its own.
     fn start_preload(&mut self) -> Result<(), StorageError> {
         let last = last_commitment(self.storage.as_ref(), self.size)?;
@@ -816,9 +813,9 @@ impl Sequencer {
         Ok(())
     }
 
-    /// The index, loaded (waiting for the preload started by `reload`) if it is not
-    /// yet. On a shared log another node may have appended since the state was
-    /// read; then everything is read again.
+    /// The index, loaded if it is not yet: from the thread `start_preload` began, or
+    /// read here (after a reload). On a shared log another node may have appended
+    /// since the state was read; then everything is read again.
     fn ensure_index(&mut self) -> Result<&mut Trie, StorageError> {
         let mut attempts = 0;
         while self.index.is_none() {
@@ -861,14 +858,9 @@ impl Sequencer {
         let reader = BatchReader::with_fetched(&self.unsettled_nodes, storage.as_ref(), fetched);
         let root = merkle::tree_root(self.size, &reader)
             .map_err(|e| StorageError::Corrupt(format!("tree root: {e}")))?;
-        let note = Checkpoint {
-            origin: self.signer.name().to_string(),
-            size: self.size,
-            root,
-            extensions: Vec::new(),
-        }
-        .sign(&self.signer)
-        .map_err(|e| StorageError::Corrupt(format!("signing checkpoint: {e}")))?;
+        let note = self
+            .sign_checkpoint(self.size, root)
+            .map_err(|e| StorageError::Corrupt(format!("signing checkpoint: {e}")))?;
         let record = CheckpointRecord {
             size: self.size,
             note,
