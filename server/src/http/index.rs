@@ -146,50 +146,39 @@ pub fn search_all(
 }
 
 /// The log indices below `before` of the entries filed under `key`, from the
-/// search columns and the key-event table (which hold what the documented
-/// mapping files entries under).
+/// search columns and the key-event table, which hold what the documented mapping
+/// files entries under (the search's `signer` filter matches what the key signed
+/// and the key events about it, as the `signer:` key does).
 fn indices_of(s: &dyn Storage, key: &IndexKey, before: u64) -> Result<Vec<u64>, StorageError> {
-    let by = |q: SearchQuery| -> Result<BTreeSet<u64>, StorageError> {
-        Ok(search_all(s, q, before)?
-            .into_iter()
-            .map(|e| e.index)
-            .collect())
-    };
-    let events = |about: Option<&str>| -> Result<BTreeSet<u64>, StorageError> {
-        Ok(s.key_events()?
-            .into_iter()
-            .filter(|e| e.index < before && about.is_none_or(|k| e.key_id == k))
-            .map(|e| e.index)
-            .collect())
-    };
-    let set = match key {
-        IndexKey::Artifact(h) => by(SearchQuery {
+    let query = match key {
+        IndexKey::Artifact(h) => SearchQuery {
             artifact: Some(h.clone()),
             kind: Some("build".into()),
             ..SearchQuery::default()
-        })?,
-        IndexKey::Source(h) => by(SearchQuery {
+        },
+        IndexKey::Source(h) => SearchQuery {
             dir_hash: Some(h.clone()),
             ..SearchQuery::default()
-        })?,
-        IndexKey::Signer(k) => {
-            // The log's own commitments are filed under no key, whoever signed them.
-            let mut set: BTreeSet<u64> = search_all(
-                s,
-                SearchQuery {
-                    signer: Some(k.clone()),
-                    ..SearchQuery::default()
-                },
-                before,
-            )?
-            .into_iter()
-            .filter(|e| e.kind != INDEX_COMMITMENT_KIND)
-            .map(|e| e.index)
-            .collect();
-            set.extend(events(Some(k))?);
-            set
+        },
+        IndexKey::Signer(k) => SearchQuery {
+            signer: Some(k.clone()),
+            ..SearchQuery::default()
+        },
+        IndexKey::Registry => {
+            return Ok(s
+                .key_events()?
+                .into_iter()
+                .map(|e| e.index)
+                .filter(|&i| i < before)
+                .collect::<BTreeSet<u64>>()
+                .into_iter()
+                .collect());
         }
-        IndexKey::Registry => events(None)?,
     };
-    Ok(set.into_iter().collect())
+    // The log's own commitments are filed under no key, whoever signed them.
+    Ok(search_all(s, query, before)?
+        .into_iter()
+        .filter(|e| e.kind != INDEX_COMMITMENT_KIND)
+        .map(|e| e.index)
+        .collect())
 }
