@@ -121,23 +121,10 @@ fn add_index(tx: &mut Transaction<'_>) -> Result<(), StorageError> {
     )
     .map_err(db)?;
     let mut builder = IndexBuilder::default();
-    let mut after = -1i64;
-    loop {
-        let rows = tx
-            .query(
-                "SELECT idx, leaf FROM entries WHERE idx > $1 ORDER BY idx LIMIT $2",
-                &[&after, &BACKFILL_PAGE],
-            )
-            .map_err(db)?;
-        let Some(last) = rows.last() else {
-            break;
-        };
-        after = last.get(0);
-        for r in &rows {
-            builder.add(r.get(0), r.get(1))?;
-        }
-    }
-    let size = after + 1;
+    let size = for_each_page_of_leaves(tx, |_, rows| {
+        rows.iter()
+            .try_for_each(|r| builder.add(r.get(0), r.get(1)))
+    })?;
     let leaves = builder.finish();
     for page in leaves.chunks(BACKFILL_PAGE as usize) {
         let keys: Vec<&[u8]> = page.iter().map(|(k, _)| &k[..]).collect();
@@ -158,8 +145,31 @@ fn add_index(tx: &mut Transaction<'_>) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// Entries whose statement digest one round trip of [`add_statement_digests`] fills in.
+/// Entries one round trip of a migration reads ([`for_each_page_of_leaves`]).
 const BACKFILL_PAGE: i64 = 1000;
+
+/// Calls `page` with every stored entry's (idx, leaf), in log order, a page of
+/// [`BACKFILL_PAGE`] rows per round trip; returns the number of entries read past
+/// (the last index plus one, 0 for an empty log).
+fn for_each_page_of_leaves(
+    tx: &mut Transaction<'_>,
+    mut page: impl FnMut(&mut Transaction<'_>, &[postgres::Row]) -> Result<(), StorageError>,
+) -> Result<i64, StorageError> {
+    let mut after = -1i64;
+    loop {
+        let rows = tx
+            .query(
+                "SELECT idx, leaf FROM entries WHERE idx > $1 ORDER BY idx LIMIT $2",
+                &[&after, &BACKFILL_PAGE],
+            )
+            .map_err(db)?;
+        let Some(last) = rows.last() else {
+            return Ok(after + 1);
+        };
+        after = last.get(0);
+        page(tx, &rows)?;
+    }
+}
 
 /// Schema 3: the statement digest of every entry (SHA-256 of the DSSE PAE,
 /// docs/formats/attestations.md), indexed with the entry's index so that the
@@ -172,21 +182,10 @@ const BACKFILL_PAGE: i64 = 1000;
 fn add_statement_digests(tx: &mut Transaction<'_>) -> Result<(), StorageError> {
     tx.batch_execute("ALTER TABLE entries ADD COLUMN statement BYTEA")
         .map_err(db)?;
-    let mut after = -1i64;
-    loop {
-        let rows = tx
-            .query(
-                "SELECT idx, leaf FROM entries WHERE idx > $1 ORDER BY idx LIMIT $2",
-                &[&after, &BACKFILL_PAGE],
-            )
-            .map_err(db)?;
-        let Some(last) = rows.last() else {
-            break;
-        };
-        after = last.get(0);
+    for_each_page_of_leaves(tx, |tx, rows| {
         let mut idx = Vec::with_capacity(rows.len());
         let mut digests = Vec::with_capacity(rows.len());
-        for r in &rows {
+        for r in rows {
             let i: i64 = r.get(0);
             digests.push(statement_digest_of_leaf(i, r.get(1))?.to_vec());
             idx.push(i);
@@ -198,7 +197,8 @@ fn add_statement_digests(tx: &mut Transaction<'_>) -> Result<(), StorageError> {
             &[&idx, &digests],
         )
         .map_err(db)?;
-    }
+        Ok(())
+    })?;
     tx.batch_execute(
         "
         ALTER TABLE entries ALTER COLUMN statement SET NOT NULL;
