@@ -80,6 +80,12 @@ impl NoteSignature {
         raw.extend_from_slice(&self.signature);
         format!("{SIGNATURE_PREFIX}{} {}", self.name, b64::encode(&raw))
     }
+
+    /// Parses one signature line as [`to_line`](Self::to_line) writes it (no final
+    /// newline); `None` if it is not one.
+    pub fn from_line(line: &str) -> Option<NoteSignature> {
+        parse_signature_line(line).ok()
+    }
 }
 
 /// A signed note: its text and its signature lines, verified or not.

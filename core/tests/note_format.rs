@@ -235,3 +235,18 @@ fn same_name_with_other_key_id_is_ignored_not_failed() {
         Err(NoteError::NoVerifiedSignature { signatures: 1 })
     );
 }
+
+#[test]
+fn a_signature_line_parses_back_to_the_signature_and_nothing_else_does() {
+    let note = Note::parse(signed("example.com/log\n5\nAAAA\n").as_bytes()).unwrap();
+    let sig = &note.signatures[0];
+    assert_eq!(NoteSignature::from_line(&sig.to_line()).as_ref(), Some(sig));
+    for bad in [
+        String::new(),
+        sig.to_line().replacen('\u{2014}', "-", 1),
+        format!("{}\n", sig.to_line()),
+        "\u{2014} a+b AAAAAAA=".to_string(),
+    ] {
+        assert_eq!(NoteSignature::from_line(&bad), None, "{bad:?}");
+    }
+}

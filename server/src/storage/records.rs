@@ -152,9 +152,7 @@ pub struct IndexSnapshot {
 /// again about a checkpoint it holds cosigns it afresh). A stored line that does not
 /// parse is replaced.
 pub(super) fn newer(sig: &glassbox_core::note::NoteSignature, held: &str) -> bool {
-    let held_at = glassbox_core::note::Note::parse(format!("x\n\n{held}\n").as_bytes())
-        .ok()
-        .and_then(|n| n.signatures.into_iter().next())
+    let held_at = glassbox_core::note::NoteSignature::from_line(held)
         .and_then(|s| glassbox_core::cosignature::cosigned_at(&s));
     match (glassbox_core::cosignature::cosigned_at(sig), held_at) {
         (Some(new), Some(old)) => new > old,
