@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::http::client_ip::TrustedProxies;
 use crate::http::ratelimit::RateLimiter;
 use crate::http::routes::export::ExportLimits;
-use crate::http::state::{AppState, Limits};
+use crate::http::state::{AppState, Limits, ReadSlots};
 use crate::log::admission::facts::facts;
 use crate::log::clock::SystemClock;
 use crate::log::datadir::{self, DataDirError};
@@ -76,7 +76,12 @@ pub fn prepare(config: &Config) -> Result<Prepared, StartError> {
         queue_size: config.queue_size,
         operator_pins: setup.operator_pins,
     };
-    let (storage, signer, clock) = (setup.storage.clone(), setup.signer, Arc::new(SystemClock));
+    // The sequencer reads on connections of its own: no HTTP read can hold them.
+    let (storage, signer, clock) = (
+        setup.storage.clone().for_sequencer(),
+        setup.signer,
+        Arc::new(SystemClock),
+    );
     let sequencer = if setup.lease.is_some() {
         // Writes only once elected (leader.rs).
         Sequencer::load_shared(storage, signer, clock, metrics.clone(), seq_config)?
@@ -192,6 +197,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             request_timeout: config.request_timeout,
         },
         index: Default::default(),
+        reads: ReadSlots::for_connections(config.read_connections),
     };
     println!("listening on http://{addr}");
     tracing::info!(%addr, "serving");

@@ -152,3 +152,59 @@ async fn concurrent_submitters_get_dense_verifiable_entries() {
         .collect();
     assert_eq!(tile, want);
 }
+
+/// More reads than the blocking pool has threads, none of which finishes (as slow
+/// searches under a flood would): the reads past the slots wait without a thread,
+/// so submissions are still sequenced and answered, and every read is answered
+/// once the stuck ones end.
+#[test]
+fn reads_past_their_slots_leave_the_log_its_threads() {
+    const BLOCKING_THREADS: usize = 12;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(BLOCKING_THREADS)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Arc::new(SqliteStorage::open(&dir.path().join("log.db"), 1).unwrap());
+        let log = TestLog::with(Options::default(), Some(storage)).await;
+        let vendor = participant(2);
+        log.enrol(&vendor, &[Role::Vendor]).await;
+        let slots = log.state.reads.available();
+        assert!(slots < BLOCKING_THREADS);
+        let (held_tx, mut held) = tokio::sync::mpsc::unbounded_channel();
+        let (release_tx, release) = std::sync::mpsc::channel::<()>();
+        let release = Arc::new(std::sync::Mutex::new(release));
+        let reads: Vec<_> = (0..BLOCKING_THREADS + 4)
+            .map(|_| {
+                let (state, held_tx, release) =
+                    (log.state.clone(), held_tx.clone(), release.clone());
+                tokio::spawn(async move {
+                    state
+                        .read(move |s| {
+                            let size = s.latest_checkpoint()?.map(|c| c.size);
+                            held_tx.send(()).unwrap();
+                            let _ = release.lock().unwrap().recv();
+                            Ok(size)
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for _ in 0..slots {
+            held.recv().await.unwrap();
+        }
+        assert_eq!(log.state.reads.available(), 0);
+        for n in 0..3 {
+            let env = submission(&vendor, "https://git.example/r", n, "1");
+            let (status, body) = log.submit(&env).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+        drop(release_tx);
+        for r in reads {
+            assert!(r.await.unwrap().unwrap().is_some());
+        }
+    });
+}

@@ -251,7 +251,8 @@ struct Fill {
 /// goes straight to the inner storage.
 pub struct CachedStorage {
     inner: Arc<dyn Storage>,
-    tiles: Mutex<Tiles>,
+    /// Shared with the handle [`LogStore::for_sequencer`] makes.
+    tiles: Arc<Mutex<Tiles>>,
     max_bytes: usize,
 }
 
@@ -262,7 +263,7 @@ impl CachedStorage {
     pub fn new(inner: Arc<dyn Storage>, max_bytes: usize) -> Self {
         CachedStorage {
             inner,
-            tiles: Mutex::new(Tiles::default()),
+            tiles: Default::default(),
             max_bytes,
         }
     }
@@ -423,6 +424,14 @@ impl QueryStore for CachedStorage {
 }
 
 impl LogStore for CachedStorage {
+    fn for_sequencer(self: Arc<Self>) -> Arc<dyn Storage> {
+        Arc::new(CachedStorage {
+            inner: self.inner.clone().for_sequencer(),
+            tiles: self.tiles.clone(),
+            max_bytes: self.max_bytes,
+        })
+    }
+
     fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
         self.inner.identity()
     }

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use glassbox_core::index::ListHead;
 
@@ -12,7 +12,7 @@ use super::records::{
     Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, IndexSnapshot, KeyEventRecord,
     LogIdentity, DAY_MS,
 };
-use super::{Hash, LogStore, NodeId, QueryStore, SearchQuery, StorageError};
+use super::{Hash, LogStore, NodeId, QueryStore, SearchQuery, Storage, StorageError};
 
 #[derive(Default)]
 struct State {
@@ -76,6 +76,10 @@ impl MemoryStorage {
 }
 
 impl LogStore for MemoryStorage {
+    fn for_sequencer(self: Arc<Self>) -> Arc<dyn Storage> {
+        self
+    }
+
     fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
         Ok(self.lock()?.identity.clone())
     }

@@ -23,8 +23,10 @@ pub use records::{
 /// A tree node: the hash of the complete subtree of `2^level` leaves starting at
 /// leaf `index << level` (RFC 9162 §2.1).
 pub use glassbox_core::merkle::NodeId;
+
 /// A witness cosignature line, as [`LogStore::add_cosignatures`] takes it.
 pub use glassbox_core::note::NoteSignature;
+use std::sync::Arc;
 /// A SHA-256 Merkle hash.
 pub type Hash = [u8; 32];
 
@@ -145,6 +147,11 @@ impl<T: LogStore + QueryStore + ?Sized> Storage for T {}
 /// log) appends batches and reloads its state from these; the witnessing task
 /// records cosignatures. Under the [`Storage`] contract.
 pub trait LogStore: Send + Sync + 'static {
+    /// This store as the sequencer uses it: the same data, writes and caches, but
+    /// reads on connections of its own that no other handle's reads can hold, so
+    /// no number of slow HTTP reads delays a batch. Backends without a pool return
+    /// themselves.
+    fn for_sequencer(self: Arc<Self>) -> Arc<dyn Storage>;
     /// The origin and verifier key recorded when the log was created, if it was.
     fn identity(&self) -> Result<Option<LogIdentity>, StorageError>;
     /// Record the log's identity once; fails if a different one is recorded.
@@ -242,5 +249,46 @@ pub trait QueryStore: Send + Sync + 'static {
         }
         out.sort_by_key(|d| d.day);
         Ok(out)
+    }
+}
+
+/// Test support: with every one of `pool` pooled read connections held by a read
+/// that waits (as a slow HTTP read would; `hold(wait)` runs `wait` inside a pooled
+/// read), `sequencer` — the store's [`LogStore::for_sequencer`] handle — still reads.
+#[cfg(test)]
+pub(crate) fn assert_sequencer_reads_past_held_pool(
+    pool: usize,
+    hold: impl Fn(&dyn Fn()) + Send + Sync + 'static,
+    sequencer: Arc<dyn Storage>,
+) {
+    use std::sync::{mpsc, Mutex};
+    use std::time::Duration;
+    let hold = Arc::new(hold);
+    let (held_tx, held) = mpsc::channel();
+    let (release_tx, release) = mpsc::channel::<()>();
+    let release = Arc::new(Mutex::new(release));
+    let holders: Vec<_> = (0..pool)
+        .map(|_| {
+            let (hold, held_tx, release) = (hold.clone(), held_tx.clone(), release.clone());
+            std::thread::spawn(move || {
+                hold(&|| {
+                    held_tx.send(()).unwrap();
+                    let _ = release.lock().unwrap().recv();
+                })
+            })
+        })
+        .collect();
+    for _ in 0..pool {
+        held.recv_timeout(Duration::from_secs(30)).unwrap();
+    }
+    let (done_tx, done) = mpsc::channel();
+    std::thread::spawn(move || done_tx.send(sequencer.find_statements(&[[7; 32]])));
+    let found = done
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the sequencer's read waited for a pooled connection");
+    assert_eq!(found.unwrap(), vec![None]);
+    drop(release_tx);
+    for h in holders {
+        h.join().unwrap();
     }
 }

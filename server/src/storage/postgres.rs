@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use postgres::{Client, IsolationLevel, NoTls, Row, Transaction};
 
@@ -24,7 +24,7 @@ use super::records::{
     index_leaf, Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, IndexSnapshot,
     KeyEventRecord, LogIdentity, DAY_MS,
 };
-use super::{Hash, LogStore, NodeId, QueryStore, SearchQuery, SearchTerms, StorageError};
+use super::{Hash, LogStore, NodeId, QueryStore, SearchQuery, SearchTerms, Storage, StorageError};
 
 /// The sequencer lease a node must hold for its batches to commit: every
 /// [`LogStore::append_batch`] checks, under a row lock in the same transaction,
@@ -36,14 +36,36 @@ pub struct Fence {
 }
 
 /// A log stored in one PostgreSQL database.
+///
+/// Handles made by [`LogStore::for_sequencer`] share the connections and the
+/// lease, but read on a connection of their own that no other handle's reads can
+/// hold.
 pub struct PostgresStorage {
+    shared: Arc<Shared>,
+    /// Reads go to [`Shared::sequencer_reader`] instead of the pool.
+    sequencer: bool,
+}
+
+/// The connections of one database, shared by its handles.
+pub struct Shared {
     config: postgres::Config,
     writer: Mutex<Option<Client>>,
     readers: Vec<Mutex<Option<Client>>>,
+    /// The sequencer's own read connection: its duplicate checks and reloads never
+    /// wait behind an HTTP read.
+    sequencer_reader: Mutex<Option<Client>>,
     next_reader: AtomicUsize,
     /// `None`: single writer, no lease check (tests, tools). Set by the lease
     /// code (`postgres_lease.rs`) when this node takes the lease.
     pub(super) fence: Mutex<Option<Fence>>,
+}
+
+impl std::ops::Deref for PostgresStorage {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
 }
 
 impl PostgresStorage {
@@ -65,11 +87,15 @@ impl PostgresStorage {
             .map(|_| Mutex::new(None))
             .collect();
         Ok(PostgresStorage {
-            config,
-            writer: Mutex::new(Some(writer)),
-            readers,
-            next_reader: AtomicUsize::new(0),
-            fence: Mutex::new(None),
+            shared: Arc::new(Shared {
+                config,
+                writer: Mutex::new(Some(writer)),
+                readers,
+                sequencer_reader: Mutex::new(None),
+                next_reader: AtomicUsize::new(0),
+                fence: Mutex::new(None),
+            }),
+            sequencer: false,
         })
     }
 
@@ -100,8 +126,12 @@ impl PostgresStorage {
         &self,
         f: impl FnOnce(&mut Transaction<'_>) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
-        self.with_client(&self.readers[i], |client| {
+        let slot = if self.sequencer {
+            &self.sequencer_reader
+        } else {
+            &self.readers[self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len()]
+        };
+        self.with_client(slot, |client| {
             let mut tx = client
                 .build_transaction()
                 .isolation_level(IsolationLevel::RepeatableRead)
@@ -265,6 +295,13 @@ fn current_size(tx: &mut Transaction<'_>) -> Result<i64, StorageError> {
 }
 
 impl LogStore for PostgresStorage {
+    fn for_sequencer(self: Arc<Self>) -> Arc<dyn Storage> {
+        Arc::new(PostgresStorage {
+            shared: self.shared.clone(),
+            sequencer: true,
+        })
+    }
+
     fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
         self.read(|tx| {
             let rows = tx
@@ -851,6 +888,41 @@ mod tests {
             .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
             .unwrap();
         Some((writer, reader))
+    }
+
+    /// Every pooled read connection held by a slow read: the sequencer still reads.
+    #[test]
+    fn the_sequencer_reads_while_every_pooled_connection_is_held() {
+        let Ok(url) = std::env::var("GLASSBOX_TEST_POSTGRES") else {
+            eprintln!("SKIPPED: GLASSBOX_TEST_POSTGRES not set");
+            return;
+        };
+        let schema = format!("seqread_{}", std::process::id());
+        let mut admin = Client::connect(&url, NoTls).expect("connect to test PostgreSQL");
+        admin
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+            ))
+            .unwrap();
+        let mut config: postgres::Config = url.parse().unwrap();
+        config.options(&format!("-c search_path={schema}"));
+        let storage = Arc::new(PostgresStorage::open_config(config, 2).unwrap());
+        let pooled = storage.clone();
+        super::super::assert_sequencer_reads_past_held_pool(
+            2,
+            move |wait| {
+                pooled
+                    .read(|_| {
+                        wait();
+                        Ok(())
+                    })
+                    .unwrap()
+            },
+            storage.for_sequencer(),
+        );
+        admin
+            .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+            .unwrap();
     }
 
     #[test]

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -27,21 +27,42 @@ use super::records::{
     KeyEventRecord, LogIdentity, DAY_MS,
 };
 use super::schema::{db, migrate};
-use super::{Hash, LogStore, NodeId, QueryStore, SearchQuery, SearchTerms, StorageError};
+use super::{Hash, LogStore, NodeId, QueryStore, SearchQuery, SearchTerms, Storage, StorageError};
 
 /// A log stored in one SQLite file.
+///
+/// Handles made by [`LogStore::for_sequencer`] share the file's connections, but
+/// read on a connection of their own that no other handle's reads can hold.
 pub struct SqliteStorage {
+    shared: Arc<Shared>,
+    /// Reads go to [`Shared::sequencer_reader`] instead of the pool.
+    sequencer: bool,
+}
+
+/// The connections of one database file, shared by its handles.
+pub struct Shared {
     // Field order is drop order: the read-only connections close first, then
     // the checkpointer's (its thread joined), so the writer is the last connection and its close checkpoints the WAL into the
     // database file and removes it. A clean shutdown leaves one self-contained
     // file (a copy of it alone is a backup; docs/operations.md).
     readers: Vec<Mutex<Connection>>,
+    /// The sequencer's own read connection: its duplicate checks and reloads never
+    /// wait behind an HTTP read.
+    sequencer_reader: Mutex<Connection>,
     checkpointer: Checkpointer,
     writer: Mutex<Connection>,
     next_reader: AtomicUsize,
     /// The WAL file, and the size past which the writer checkpoints it itself.
     wal: std::path::PathBuf,
-    wal_limit: u64,
+    wal_limit: AtomicU64,
+}
+
+impl std::ops::Deref for SqliteStorage {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
 }
 
 /// Default bound of the WAL file. A `PASSIVE` checkpoint never resets the WAL
@@ -142,8 +163,7 @@ impl SqliteStorage {
             .map_err(db)?;
         migrate(&mut writer)?;
         let checkpointer = Checkpointer::start(path)?;
-        let mut readers = Vec::with_capacity(read_connections.max(1));
-        for _ in 0..read_connections.max(1) {
+        let open_reader = || -> Result<Mutex<Connection>, StorageError> {
             let conn = Connection::open_with_flags(
                 path,
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -151,23 +171,30 @@ impl SqliteStorage {
             .map_err(db)?;
             conn.busy_timeout(std::time::Duration::from_secs(5))
                 .map_err(db)?;
-            readers.push(Mutex::new(conn));
-        }
+            Ok(Mutex::new(conn))
+        };
+        let readers = (0..read_connections.max(1))
+            .map(|_| open_reader())
+            .collect::<Result<_, _>>()?;
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
         Ok(SqliteStorage {
-            writer: Mutex::new(writer),
-            checkpointer,
-            readers,
-            next_reader: AtomicUsize::new(0),
-            wal: wal.into(),
-            wal_limit: DEFAULT_WAL_LIMIT_BYTES,
+            shared: Arc::new(Shared {
+                readers,
+                sequencer_reader: open_reader()?,
+                checkpointer,
+                writer: Mutex::new(writer),
+                next_reader: AtomicUsize::new(0),
+                wal: wal.into(),
+                wal_limit: AtomicU64::new(DEFAULT_WAL_LIMIT_BYTES),
+            }),
+            sequencer: false,
         })
     }
 
     /// The same store with another WAL bound (see [`DEFAULT_WAL_LIMIT_BYTES`]).
-    pub fn with_wal_limit(mut self, bytes: u64) -> Self {
-        self.wal_limit = bytes;
+    pub fn with_wal_limit(self, bytes: u64) -> Self {
+        self.wal_limit.store(bytes, Ordering::Relaxed);
         self
     }
 
@@ -177,8 +204,12 @@ impl SqliteStorage {
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
-        let mut conn = self.readers[i]
+        let slot = if self.sequencer {
+            &self.sequencer_reader
+        } else {
+            &self.readers[self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len()]
+        };
+        let mut conn = slot
             .lock()
             .map_err(|_| StorageError::fatal("read connection poisoned"))?;
         let tx = conn.transaction().map_err(db)?;
@@ -195,7 +226,9 @@ impl SqliteStorage {
             .writer
             .lock()
             .map_err(|_| StorageError::fatal("write connection poisoned"))?;
-        if std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > self.wal_limit) {
+        if std::fs::metadata(&self.wal)
+            .is_ok_and(|m| m.len() > self.wal_limit.load(Ordering::Relaxed))
+        {
             // The checkpointer fell behind (DEFAULT_WAL_LIMIT_BYTES): copy every
             // frame and empty the WAL before writing more. Busy readers make it
             // wait (busy_timeout) or fail; either way the write goes on.
@@ -435,6 +468,13 @@ fn with_cosignatures(
 }
 
 impl LogStore for SqliteStorage {
+    fn for_sequencer(self: Arc<Self>) -> Arc<dyn Storage> {
+        Arc::new(SqliteStorage {
+            shared: self.shared.clone(),
+            sequencer: true,
+        })
+    }
+
     fn identity(&self) -> Result<Option<LogIdentity>, StorageError> {
         self.read(|tx| {
             let get = |key: &str| -> Result<Option<String>, StorageError> {
@@ -990,3 +1030,27 @@ impl QueryStore for SqliteStorage {
 
 /// Runs of at least this many consecutive nodes are read with one range query.
 const RANGE_READ_MIN: usize = 4;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sequencer_reads_while_every_pooled_connection_is_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Arc::new(SqliteStorage::open(&dir.path().join("g.db"), 2).unwrap());
+        let pooled = storage.clone();
+        super::super::assert_sequencer_reads_past_held_pool(
+            2,
+            move |wait| {
+                pooled
+                    .read(|_| {
+                        wait();
+                        Ok(())
+                    })
+                    .unwrap()
+            },
+            storage.for_sequencer(),
+        );
+    }
+}

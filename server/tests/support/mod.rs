@@ -223,7 +223,7 @@ impl TestLog {
         let metrics = Arc::new(Metrics::default());
         let clock = Arc::new(FakeClock::new(1_767_225_600_000)); // 2026-01-01T00:00:00Z
         let seq = Sequencer::load(
-            storage.clone(),
+            storage.clone().for_sequencer(),
             signer,
             clock.clone(),
             metrics.clone(),
@@ -256,6 +256,7 @@ impl TestLog {
                 request_timeout: opts.request_timeout,
             },
             index: Default::default(),
+            reads: Default::default(),
         };
         let app = glassbox_server::app(state.clone());
         let log = TestLog {

@@ -128,5 +128,6 @@ pub fn reader_state(storage: Arc<dyn Storage>) -> AppState {
             request_timeout: Duration::from_secs(120),
         },
         index: Default::default(),
+        reads: Default::default(),
     }
 }
