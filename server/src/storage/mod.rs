@@ -125,15 +125,16 @@ impl std::fmt::Display for Chain<'_> {
 ///   refused them hold such copies, and must still open); keeping the log free of
 ///   them is the sequencer's job.
 /// * **The index goes with its batch.** `append_batch` stores the batch's changed
-///   index leaves ([`Batch::index`]) in the same transaction, replacing their
-///   earlier values, and [`index_leaves`](LogStore::index_leaves) reads them and the
-///   latest checkpoint's size from one snapshot: the stored index covers exactly
-///   the entries of that checkpoint.
-/// * **Append-only.** No entry, node, checkpoint or key event is ever updated or
-///   deleted; callers append entries with dense indexes starting at the current
-///   size. Two stored values are replaced by design: index leaves (by the next
-///   batch filing under the key) and a witness's cosignature of a checkpoint (by a
-///   later one from the same witness, [`add_cosignatures`](LogStore::add_cosignatures)).
+///   index leaves ([`Batch::index`]) in the same transaction, as changes recorded
+///   under the batch's checkpoint size (appended, never updated in place), and
+///   [`index_leaves`](LogStore::index_leaves) reads them and the latest
+///   checkpoint's size from one snapshot: the stored index covers exactly the
+///   entries of that checkpoint.
+/// * **Append-only.** No entry, node, checkpoint, key event or index change is ever
+///   updated or deleted; callers append entries with dense indexes starting at the
+///   current size. One stored value is replaced by design: a witness's cosignature
+///   of a checkpoint (by a later one from the same witness,
+///   [`add_cosignatures`](LogStore::add_cosignatures)).
 ///   Every checkpoint read returns the log-signed note followed by the cosignature
 ///   lines recorded so far, so the log-signed bytes never change.
 /// * **Errors say whether to retry** ([`StorageError::is_transient`]).
@@ -179,8 +180,10 @@ pub trait LogStore: Send + Sync + 'static {
     /// Hashes of the given tree nodes, in order. Missing nodes are an error.
     fn read_hashes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StorageError>;
     /// The index leaves changed by batches whose checkpoint is larger than
-    /// `changed_after`, with their values as of the latest checkpoint, and that
-    /// checkpoint's size, read from one snapshot. `0` reads the whole index; a
+    /// `changed_after`, in the order the batches changed them, and the latest
+    /// checkpoint's size, read from one snapshot. A key changed by several of those
+    /// batches may be listed once per change: setting the leaves in the order given
+    /// leaves each key with its value at that size. `0` reads the whole index; a
     /// reader that holds the index at size `s` catches up with `s`.
     fn index_leaves(&self, changed_after: u64) -> Result<IndexSnapshot, StorageError>;
 

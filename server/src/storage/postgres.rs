@@ -491,11 +491,9 @@ impl LogStore for PostgresStorage {
                     .collect::<Result<Vec<_>, _>>()?;
                 let heads: Vec<&[u8]> = batch.index.iter().map(|(_, v)| &v.head[..]).collect();
                 tx.execute(
-                    "INSERT INTO index_leaves (key, count, head, changed_at)
-                     SELECT u.key, u.count, u.head, $4
-                     FROM unnest($1::bytea[], $2::bigint[], $3::bytea[]) AS u (key, count, head)
-                     ON CONFLICT (key) DO UPDATE
-                     SET count = excluded.count, head = excluded.head, changed_at = excluded.changed_at",
+                    "INSERT INTO index_changes (size, key, count, head)
+                     SELECT $4, u.key, u.count, u.head
+                     FROM unnest($1::bytea[], $2::bigint[], $3::bytea[]) AS u (key, count, head)",
                     &[&keys, &counts, &heads, &to_i64(cp.size)?],
                 )
                 .map_err(db)?;
@@ -514,7 +512,7 @@ impl LogStore for PostgresStorage {
                 .get(0);
             let leaves = tx
                 .query(
-                    "SELECT key, count, head FROM index_leaves WHERE changed_at > $1",
+                    "SELECT key, count, head FROM index_changes WHERE size > $1 ORDER BY size",
                     &[&after],
                 )
                 .map_err(db)?

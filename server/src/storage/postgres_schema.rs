@@ -101,6 +101,23 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Code(add_statement_digests),
     // 4: the verifiable index's leaves (see `add_index`).
     Migration::Code(add_index),
+    // 5: the index's leaves as an append-only record of changes (the same table as
+    // SQLite's schema 6): a batch inserts at the right edge of one B-tree instead of
+    // updating rows all over two of them.
+    Migration::Sql(
+        "
+    CREATE TABLE index_changes (
+        size   BIGINT NOT NULL,
+        key    BYTEA  NOT NULL CHECK (octet_length(key) = 32),
+        count  BIGINT NOT NULL CHECK (count > 0),
+        head   BYTEA  NOT NULL CHECK (octet_length(head) = 32),
+        PRIMARY KEY (size, key)
+    );
+    INSERT INTO index_changes (size, key, count, head)
+        SELECT changed_at, key, count, head FROM index_leaves;
+    DROP TABLE index_leaves;
+    ",
+    ),
 ];
 
 /// Schema 4: the verifiable index (docs/formats/index.md), one row per index key

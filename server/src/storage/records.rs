@@ -142,8 +142,9 @@ pub struct IndexSnapshot {
     /// The size of the latest checkpoint when read: the index covers every entry
     /// before it.
     pub size: u64,
-    /// The leaves changed by batches that ended after the size asked for, each
-    /// with its value at `size`.
+    /// The leaves changed by batches that ended after the size asked for, in the
+    /// order they were changed: a key may be listed more than once, and its last
+    /// listing is its value at `size`.
     pub leaves: Vec<IndexLeaf>,
 }
 

@@ -179,6 +179,23 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Code(add_statement_digests),
     // 5: the verifiable index's leaves (see `add_index`).
     Migration::Code(add_index),
+    // 6: the index's leaves as an append-only record of changes, one row per key
+    // a batch changed, keyed by the batch's checkpoint size: a batch appends at the
+    // end of one B-tree instead of updating rows all over two of them.
+    Migration::Sql(
+        "
+    CREATE TABLE index_changes (
+        size   INTEGER NOT NULL,
+        key    BLOB    NOT NULL CHECK (length(key) = 32),
+        count  INTEGER NOT NULL CHECK (count > 0),
+        head   BLOB    NOT NULL CHECK (length(head) = 32),
+        PRIMARY KEY (size, key)
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO index_changes (size, key, count, head)
+        SELECT changed_at, key, count, head FROM index_leaves ORDER BY changed_at, key;
+    DROP TABLE index_leaves;
+    ",
+    ),
 ];
 
 /// Schema 5: the verifiable index (docs/formats/index.md), one row per index key

@@ -622,20 +622,18 @@ impl LogStore for SqliteStorage {
                 params![to_i64(cp.size)?, cp.note, cp.created_at_ms],
             )
             .map_err(db)?;
-            let mut upsert_leaf = tx
+            let mut insert_leaf = tx
                 .prepare_cached(
-                    "INSERT INTO index_leaves (key, count, head, changed_at) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (key) DO UPDATE
-                     SET count = excluded.count, head = excluded.head, changed_at = excluded.changed_at",
+                    "INSERT INTO index_changes (size, key, count, head) VALUES (?1, ?2, ?3, ?4)",
                 )
                 .map_err(db)?;
             for (key, value) in &batch.index {
-                upsert_leaf
+                insert_leaf
                     .execute(params![
+                        to_i64(cp.size)?,
                         &key[..],
                         to_i64(value.count)?,
-                        &value.head[..],
-                        to_i64(cp.size)?
+                        &value.head[..]
                     ])
                     .map_err(db)?;
             }
@@ -650,7 +648,9 @@ impl LogStore for SqliteStorage {
                 .query_row("SELECT max(size) FROM checkpoints", [], |r| r.get(0))
                 .map_err(db)?;
             let mut stmt = tx
-                .prepare_cached("SELECT key, count, head FROM index_leaves WHERE changed_at > ?1")
+                .prepare_cached(
+                    "SELECT key, count, head FROM index_changes WHERE size > ?1 ORDER BY size",
+                )
                 .map_err(db)?;
             let leaves = stmt
                 .query_map(params![to_i64(changed_after)?], |r| {

@@ -544,11 +544,16 @@ fn index_leaf(k: u8, indexes: &[u64]) -> IndexLeaf {
     ([k; 32], ListHead::of(indexes).unwrap())
 }
 
-/// The stored index changed after `size`, its leaves in key order.
+/// The stored index changed after `size`, each key once with its last listed
+/// value (as a reader setting the leaves in the order given ends up with), in key
+/// order.
 fn index_after(s: &dyn Storage, size: u64) -> IndexSnapshot {
-    let mut snapshot = s.index_leaves(size).unwrap();
-    snapshot.leaves.sort_by_key(|(k, _)| *k);
-    snapshot
+    let snapshot = s.index_leaves(size).unwrap();
+    let last: std::collections::BTreeMap<_, _> = snapshot.leaves.into_iter().collect();
+    IndexSnapshot {
+        size: snapshot.size,
+        leaves: last.into_iter().collect(),
+    }
 }
 
 pub fn index_leaves_go_with_their_batch(open: Factory) {
