@@ -176,3 +176,107 @@ async fn an_empty_log_has_no_index_to_answer_from() {
     let (status, body) = log.get_json("/api/v1/index?key=registry").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
+
+/// A key with more entries than one answer may list is refused from the index's
+/// count alone, before any list is read: `422 answer_too_large`, naming the key,
+/// its count and the cap. Keys within the cap are still answered.
+#[tokio::test]
+async fn a_key_past_the_answer_cap_is_refused_with_its_count() {
+    let log = TestLog::with(
+        Options {
+            max_listed: 3,
+            ..Options::default()
+        },
+        None,
+    )
+    .await;
+    let vendor = participant(2);
+    log.enrol(&vendor, &[Role::Vendor]).await;
+    for n in 0..3 {
+        let (status, body) = log.submit(&submission(&vendor, REPO, n, "1")).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    // Its registration and three submissions.
+    let key = IndexKey::Signer(vendor.id.clone());
+    let (status, body) = log.get_json(&format!("/api/v1/index?key={key}")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(code(&body), "answer_too_large");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("4 entries under {key}")) && message.contains("at most 3"),
+        "{message}"
+    );
+    assert_eq!(
+        lookup(&log, &IndexKey::Source(dir_hash(1))).await.0.len(),
+        1
+    );
+}
+
+/// An artifact whose evidence passes the bundle's byte cap is refused with
+/// `422 answer_too_large` instead of a response of any size; a smaller artifact's
+/// bundle is still served.
+#[tokio::test]
+async fn a_bundle_past_its_byte_cap_is_refused_and_smaller_ones_are_served() {
+    use glassbox_server::http::routes::bundle::MAX_BUNDLE_ENTRY_BYTES;
+    let log = TestLog::memory().await;
+    let builder = participant(3);
+    log.enrol(&builder, &[Role::Builder]).await;
+    // Builds of one artifact, each with 40 more subjects of 15 KiB names: logged
+    // entries of about 800 KiB.
+    let large = "large.bin";
+    let (mut logged, mut n) = (0, 0);
+    while logged <= MAX_BUNDLE_ENTRY_BYTES {
+        let env = wide_build(&builder, large, n);
+        let (status, body) = log.submit(&env).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        logged += body_len(&env);
+        n += 1;
+    }
+    let (status, body) = log
+        .get_json(&format!("/api/v1/bundle?artifact={}", artifact(large)))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(code(&body), "answer_too_large");
+    let (status, body) = log.submit(&build(&builder, "small.bin", REPO, n)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = log
+        .get_json(&format!(
+            "/api/v1/bundle?artifact={}",
+            artifact("small.bin")
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// The bytes an envelope is logged as.
+fn body_len(env: &Envelope) -> usize {
+    body(env).len()
+}
+
+/// A build of `name` from source `n` that also names 40 other subjects of 15 KiB
+/// names each (every string within the log's per-field limit).
+fn wide_build(builder: &Participant, name: &str, n: u32) -> Envelope {
+    use glassbox_core::statement::{
+        ArtifactSubject, Attestation, Build, BuildRecipe, ProvenancePredicate,
+    };
+    let mut subjects = vec![ArtifactSubject {
+        name: name.into(),
+        sha256: artifact(name),
+    }];
+    subjects.extend((0..40).map(|i| {
+        let other = format!("{n}-{i}-{}", "x".repeat(15 * 1024));
+        ArtifactSubject {
+            sha256: artifact(&other),
+            name: other,
+        }
+    }));
+    let predicate = ProvenancePredicate::new(
+        BuildRecipe::new("make", name),
+        REPO,
+        source(n),
+        &format!("https://builder.example/{}", &builder.id[..16]),
+    );
+    Attestation::from(Build::new(subjects, predicate).unwrap())
+        .sign(&[&builder.key])
+        .unwrap()
+}

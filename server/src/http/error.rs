@@ -51,6 +51,9 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("request body exceeds {limit} bytes")]
     BodyTooLarge { limit: usize },
+    /// The answer asked for is larger than one response may be.
+    #[error("{0}")]
+    AnswerTooLarge(String),
     #[error("rate limit exceeded for {what}; retry in {} s", retry_after.as_secs().max(1))]
     RateLimited { what: String, retry_after: Duration },
     #[error("the submission queue is full; retry shortly")]
@@ -88,6 +91,7 @@ impl AppError {
             NotFound(_) => StatusCode::NOT_FOUND,
             Conflict(_) | LastOperator(_) | StatementAlreadyLogged(_) => StatusCode::CONFLICT,
             BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AnswerTooLarge(_) => StatusCode::UNPROCESSABLE_ENTITY,
             UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Overloaded
@@ -116,6 +120,7 @@ impl AppError {
             LastOperator(_) => "last_operator",
             StatementAlreadyLogged(_) => "statement_already_logged",
             BodyTooLarge { .. } => "body_too_large",
+            AnswerTooLarge(_) => "answer_too_large",
             UnsupportedMediaType(_) => "unsupported_media_type",
             RateLimited { .. } => "rate_limited",
             Overloaded => "overloaded",

@@ -18,12 +18,19 @@ use glassbox_core::index::{IndexCommitment, IndexKey, ListHead, Trie};
 use crate::http::error::AppError;
 use crate::log::admission::facts::INDEX_COMMITMENT_KIND;
 use crate::log::receipt::{make_receipt, StorageReader};
-use crate::storage::{CheckpointRecord, EntryRecord, SearchQuery, Storage, StorageError};
+use crate::storage::{CheckpointRecord, SearchQuery, Storage, StorageError};
 
 /// The index as of one checkpoint, for the HTTP handlers.
-#[derive(Default)]
 pub struct IndexReader {
     held: Mutex<Held>,
+    /// The most log indices one answer lists ([`MAX_LISTED`] unless set).
+    max_listed: u64,
+}
+
+impl Default for IndexReader {
+    fn default() -> Self {
+        Self::with_max_listed(MAX_LISTED)
+    }
 }
 
 #[derive(Default)]
@@ -44,6 +51,14 @@ pub struct Proven {
 }
 
 impl IndexReader {
+    /// A reader whose answers list at most `max_listed` log indices.
+    pub fn with_max_listed(max_listed: u64) -> Self {
+        IndexReader {
+            held: Mutex::default(),
+            max_listed,
+        }
+    }
+
     /// Catch up with the latest checkpoint and prove `keys` there: for each, its
     /// value and proof from the trie, and its list of log indices from storage,
     /// checked against the value (a list that does not hash to it is an internal
@@ -90,6 +105,19 @@ impl IndexReader {
             .map_err(|e| StorageError::Corrupt(format!("entry {last}: {e}")))?;
         let reader = StorageReader(s);
         let commitment_receipt = make_receipt(last, &entry.leaf, &checkpoint, &reader)?;
+        // The trie's counts say how long the lists are before any is read: an
+        // answer past the cap is refused here, having read nothing.
+        let listed: u64 = proofs.iter().map(|(value, _)| value.count).sum();
+        if listed > self.max_listed {
+            return Err(AppError::AnswerTooLarge(format!(
+                "the index lists {listed} entries under {}; one answer lists at most {}",
+                keys.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                self.max_listed
+            )));
+        }
         let mut lookups = Vec::with_capacity(keys.len());
         for (key, (value, proof)) in keys.iter().zip(proofs) {
             let indices = indices_of(s, key, last)?;
@@ -125,25 +153,10 @@ fn no_commitment() -> AppError {
 /// Page size of the searches below.
 const PAGE: usize = 1000;
 
-/// Every entry matching `q` below `before`, paging through storage.
-pub fn search_all(
-    s: &dyn Storage,
-    mut q: SearchQuery,
-    before: u64,
-) -> Result<Vec<EntryRecord>, StorageError> {
-    q.before = Some(before);
-    q.limit = PAGE;
-    let mut out = Vec::new();
-    loop {
-        let page = s.search(&q)?;
-        let done = page.len() < PAGE;
-        q.after = page.last().map(|e| e.index);
-        out.extend(page);
-        if done {
-            return Ok(out);
-        }
-    }
-}
+/// The most log indices one answer (a lookup, or a bundle's lookups together)
+/// lists: 2^18, about 2 MiB of JSON. A key with more entries is answered
+/// `422 answer_too_large` (docs/api.md).
+pub const MAX_LISTED: u64 = 1 << 18;
 
 /// The log indices below `before` of the entries filed under `key`, from the
 /// search columns and the key-event table, which hold what the documented mapping
@@ -176,9 +189,24 @@ fn indices_of(s: &dyn Storage, key: &IndexKey, before: u64) -> Result<Vec<u64>, 
         }
     };
     // The log's own commitments are filed under no key, whoever signed them.
-    Ok(search_all(s, query, before)?
-        .into_iter()
-        .filter(|e| e.kind != INDEX_COMMITMENT_KIND)
-        .map(|e| e.index)
-        .collect())
+    // Only the indices are kept: one page of entries is in memory at a time.
+    let mut q = SearchQuery {
+        before: Some(before),
+        limit: PAGE,
+        ..query
+    };
+    let mut out = Vec::new();
+    loop {
+        let page = s.search(&q)?;
+        let done = page.len() < PAGE;
+        q.after = page.last().map(|e| e.index);
+        out.extend(
+            page.iter()
+                .filter(|e| e.kind != INDEX_COMMITMENT_KIND)
+                .map(|e| e.index),
+        );
+        if done {
+            return Ok(out);
+        }
+    }
 }

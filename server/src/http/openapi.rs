@@ -65,6 +65,12 @@ const HTML: &str = "text/html";
 const TEXT: &str = "text/plain";
 const BAD: Resp = (400, "Malformed or unknown parameter", JSON, Some("Error"));
 const NOT_FOUND: Resp = (404, "Not found", JSON, Some("Error"));
+const TOO_LARGE: Resp = (
+    422,
+    "`answer_too_large`: the answer would pass a response cap that has no cursor",
+    JSON,
+    Some("Error"),
+);
 const PAGE_400: Resp = (400, "Malformed path or parameter (HTML page)", HTML, None);
 const PAGE_404: Resp = (404, "Unknown digest, key or index (HTML page)", HTML, None);
 
@@ -234,14 +240,14 @@ pub fn endpoints() -> Vec<Endpoint> {
             path: "/api/v1/bundle", method: Method::Get, tag: "log",
             summary: "Everything needed to verify an artifact offline: its builds, and the submissions, reviews and builds of their sources, in log order",
             params: &[("artifact", In::Query, true, "string", "SHA-256 of the artifact")],
-            responses: &[(200, "A version 2 bundle (core::bundle::Bundle) with the index proofs that it is complete", JSON, Some("Bundle")), BAD, NOT_FOUND],
+            responses: &[(200, "A version 2 bundle (core::bundle::Bundle) with the index proofs that it is complete", JSON, Some("Bundle")), BAD, NOT_FOUND, TOO_LARGE],
             route: |m| on(m, bundle::bundle),
         },
         Endpoint {
             path: "/api/v1/index", method: Method::Get, tag: "log",
             summary: "Every entry filed under an index key, proven complete: the lookup proof against the log's index commitment, the commitment's inclusion proof and the checkpoint it ends",
             params: &[("key", In::Query, true, "string", "artifact:<sha256 hex>, source:<dirHash hex>, signer:<key ID> or registry")],
-            responses: &[(200, "The proven list (core::api::IndexAnswer)", JSON, Some("IndexAnswer")), BAD, NOT_FOUND],
+            responses: &[(200, "The proven list (core::api::IndexAnswer)", JSON, Some("IndexAnswer")), BAD, NOT_FOUND, TOO_LARGE],
             route: |m| on(m, index::lookup),
         },
         Endpoint {

@@ -168,6 +168,8 @@ pub struct Options {
     pub ip_limit: RateLimit,
     /// Do not start the sequencer; the test holds the queue's receiver.
     pub stalled: bool,
+    /// The most log indices one index answer lists.
+    pub max_listed: u64,
 }
 
 impl Default for Options {
@@ -187,6 +189,7 @@ impl Default for Options {
                 burst: 1e6,
             },
             stalled: false,
+            max_listed: glassbox_server::http::index::MAX_LISTED,
         }
     }
 }
@@ -255,7 +258,9 @@ impl TestLog {
                 max_body_bytes: opts.max_body_bytes,
                 request_timeout: opts.request_timeout,
             },
-            index: Default::default(),
+            index: Arc::new(glassbox_server::http::index::IndexReader::with_max_listed(
+                opts.max_listed,
+            )),
             reads: Default::default(),
         };
         let app = glassbox_server::app(state.clone());

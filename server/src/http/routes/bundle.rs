@@ -64,24 +64,44 @@ fn prove_closure(
     }
 }
 
-/// Receipts against `checkpoint` for the entries at `indices`.
+/// The most entry bytes (entries and key events, as logged) one bundle carries:
+/// 32 MiB, about 43 MiB of JSON. An artifact whose evidence is larger is answered
+/// `422 answer_too_large` (docs/api.md), having read at most one chunk past it.
+pub const MAX_BUNDLE_ENTRY_BYTES: usize = 32 << 20;
+
+/// Entries read from storage at a time while a bundle is made.
+const CHUNK: usize = 256;
+
+/// Receipts against `checkpoint` for the entries at `indices`, adding their bytes
+/// to `bytes` and refusing once it passes [`MAX_BUNDLE_ENTRY_BYTES`].
 fn receipts(
     s: &dyn Storage,
     indices: &BTreeSet<u64>,
     checkpoint: &CheckpointRecord,
+    bytes: &mut usize,
 ) -> Result<Vec<glassbox_core::bundle::Receipt>, AppError> {
     let indices: Vec<u64> = indices.iter().copied().collect();
     let reader = StorageReader(s);
-    let found = s.entries(&indices)?;
-    if found.len() != indices.len() {
-        return Err(AppError::Internal(
-            "an entry the index lists is missing from storage".into(),
-        ));
+    let mut out = Vec::with_capacity(indices.len());
+    for chunk in indices.chunks(CHUNK) {
+        let found = s.entries(chunk)?;
+        if found.len() != chunk.len() {
+            return Err(AppError::Internal(
+                "an entry the index lists is missing from storage".into(),
+            ));
+        }
+        *bytes += found.iter().map(|e| e.leaf.len()).sum::<usize>();
+        if *bytes > MAX_BUNDLE_ENTRY_BYTES {
+            return Err(AppError::AnswerTooLarge(format!(
+                "the evidence about this artifact passes {} MiB, the most one bundle carries",
+                MAX_BUNDLE_ENTRY_BYTES >> 20
+            )));
+        }
+        for e in &found {
+            out.push(make_receipt(e.index, &e.leaf, checkpoint, &reader)?);
+        }
     }
-    found
-        .iter()
-        .map(|e| Ok(make_receipt(e.index, &e.leaf, checkpoint, &reader)?))
-        .collect()
+    Ok(out)
 }
 
 pub async fn bundle(
@@ -108,12 +128,13 @@ pub async fn bundle(
                 };
                 into.extend(lookup.indices.iter().copied());
             }
+            let mut bytes = 0;
             Ok(Bundle {
                 media_type: BUNDLE_MEDIA_TYPE_V2.to_string(),
                 artifact: artifact.to_string(),
                 checkpoint: String::from_utf8_lossy(&proven.checkpoint.note).into_owned(),
-                entries: receipts(s, &evidence, &proven.checkpoint)?,
-                key_events: receipts(s, &events, &proven.checkpoint)?,
+                entries: receipts(s, &evidence, &proven.checkpoint, &mut bytes)?,
+                key_events: receipts(s, &events, &proven.checkpoint, &mut bytes)?,
                 index: Some(BundleIndex {
                     commitment: proven.commitment,
                     lookups: proven.lookups,
