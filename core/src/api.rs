@@ -186,6 +186,30 @@ pub struct IndexAnswer {
     pub checkpoint: String,
     /// The log's index commitment: the checkpoint's last entry, with its proof.
     pub commitment: crate::bundle::Receipt,
-    /// The key's list and its proof against the commitment's root.
+    /// The key's list and its proof against the commitment's root. When
+    /// `next_after` is set, `lookup.indices` holds only the list's first entries.
     pub lookup: crate::bundle::IndexLookup,
+    /// Set when the list is longer than one answer lists: the rest follows from
+    /// `GET /api/v1/index/list?key=…&size=…&after=<this>` ([`IndexPage`]), and
+    /// only the whole list, chained, matches the proven value.
+    #[serde(rename = "nextAfter", default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<u64>,
+}
+
+/// The answer of `GET /api/v1/index/list?key=…&size=…&after=…`: the next entries
+/// of a key's list as of the checkpoint of `size`, after the log index `after`.
+/// Unproven by itself: a client appends the pages to the first answer's list and
+/// checks the whole against that answer's proof.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexPage {
+    /// The index key, as asked.
+    pub key: String,
+    /// The checkpoint size the list is as of.
+    pub size: u64,
+    /// The next log indices under the key, increasing.
+    pub indices: Vec<u64>,
+    /// Set when the list may go on after this page: the `after` of the next one.
+    #[serde(rename = "nextAfter", default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<u64>,
 }

@@ -34,7 +34,24 @@ fn log_key() -> SigningKey {
 async fn lookup(log: &TestLog, key: &IndexKey) -> (Vec<u64>, u64) {
     let (status, body) = log.get_json(&format!("/api/v1/index?key={key}")).await;
     assert_eq!(status, StatusCode::OK, "{key}: {body}");
-    let answer: IndexAnswer = serde_json::from_value(body.clone()).unwrap();
+    let mut answer: IndexAnswer = serde_json::from_value(body.clone()).unwrap();
+    // A list longer than one answer: chain its pages after the first.
+    let size = answer.commitment.index + 1;
+    while let Some(after) = answer.next_after.take() {
+        let (status, page) = log
+            .get_json(&format!(
+                "/api/v1/index/list?key={key}&size={size}&after={after}"
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{key}: {page}");
+        let page: glassbox_core::api::IndexPage = serde_json::from_value(page).unwrap();
+        assert_eq!(
+            (page.key.as_str(), page.size),
+            (key.to_string().as_str(), size)
+        );
+        answer.lookup.indices.extend(page.indices);
+        answer.next_after = page.next_after;
+    }
     let checkpoint = SignedCheckpoint::open(answer.checkpoint.as_bytes(), &log.vkey)
         .unwrap()
         .checkpoint;
@@ -177,39 +194,56 @@ async fn an_empty_log_has_no_index_to_answer_from() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
 
-/// A key with more entries than one answer may list is refused from the index's
-/// count alone, before any list is read: `422 answer_too_large`, naming the key,
-/// its count and the cap. Keys within the cap are still answered.
+/// A key with more entries than one answer lists is answered a page at a time: the
+/// first answer carries the proof and the first entries, `/api/v1/index/list` the
+/// rest, and only the chained whole verifies against the proof. A bundle, which
+/// is not paged, is refused with `422 answer_too_large` past the same cap.
 #[tokio::test]
-async fn a_key_past_the_answer_cap_is_refused_with_its_count() {
+async fn a_list_past_one_answer_is_paged_and_the_pages_chain_into_the_proven_value() {
     let log = TestLog::with(
         Options {
-            max_listed: 3,
+            max_listed: 2,
             ..Options::default()
         },
         None,
     )
     .await;
-    let vendor = participant(2);
-    log.enrol(&vendor, &[Role::Vendor]).await;
-    for n in 0..3 {
-        let (status, body) = log.submit(&submission(&vendor, REPO, n, "1")).await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-    }
-    // Its registration and three submissions.
-    let key = IndexKey::Signer(vendor.id.clone());
-    let (status, body) = log.get_json(&format!("/api/v1/index?key={key}")).await;
+    let (vendor, builder) = seed(&log).await;
+    // The vendor's submission and the builder's two builds under the source: a
+    // first answer of two and a page of one.
+    let source = IndexKey::Source(dir_hash(1));
+    let (status, first) = log.get_json(&format!("/api/v1/index?key={source}")).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["lookup"]["indices"].as_array().unwrap().len(), 2);
+    assert!(first["nextAfter"].is_u64(), "{first}");
+    assert_eq!(lookup(&log, &source).await.0, at(&[3, 4, 5]));
+    let signer = IndexKey::Signer(vendor.id.clone());
+    assert_eq!(lookup(&log, &signer).await.0, at(&[1, 3]));
+    let (status, body) = log
+        .get_json(&format!("/api/v1/bundle?artifact={}", artifact("a.bin")))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(code(&body), "answer_too_large");
-    let message = body["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains(&format!("4 entries under {key}")) && message.contains("at most 3"),
-        "{message}"
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("one answer lists at most 2"),
+        "{body}"
     );
-    assert_eq!(
-        lookup(&log, &IndexKey::Source(dir_hash(1))).await.0.len(),
-        1
-    );
+    // A page past the log's checkpoints is refused.
+    let (status, body) = log
+        .get_json(&format!(
+            "/api/v1/index/list?key={source}&size=9999&after=0"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // Two entries fit one answer, with nothing after; three do not.
+    let (status, body) = log.get_json(&format!("/api/v1/index?key={signer}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.get("nextAfter").is_none(), "{body}");
+    let builder = IndexKey::Signer(builder.id.clone());
+    assert_eq!(lookup(&log, &builder).await.0, at(&[2, 4, 5]));
 }
 
 /// An artifact whose evidence passes the bundle's byte cap is refused with

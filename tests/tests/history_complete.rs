@@ -106,3 +106,88 @@ fn a_proven_history_needs_one_key_and_no_other_filter() {
         "{text}"
     );
 }
+
+/// The vendor's honest index answer, and a copy paged after its first entry (as
+/// the log pages a list longer than one answer): the first answer lists one
+/// index and names it in `nextAfter`; the rest is the page `rest` makes of the
+/// remaining indices.
+fn paged_answer(story: &Story, vendor: &str) -> (serde_json::Value, Vec<u64>) {
+    let answer =
+        glassbox_tests::http::get(&format!("{}/api/v1/index?key=signer:{vendor}", story.url))
+            .unwrap();
+    let mut answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+    let indices: Vec<u64> = answer["lookup"]["indices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_u64().unwrap())
+        .collect();
+    assert!(indices.len() >= 3, "{answer}");
+    answer["lookup"]["indices"] = serde_json::json!([indices[0]]);
+    answer["nextAfter"] = serde_json::json!(indices[0]);
+    (answer, indices)
+}
+
+/// The page after the first answer's entry, listing `indices`.
+fn page(vendor: &str, size: u64, indices: &[u64]) -> Answer {
+    Answer::Body(
+        serde_json::to_vec(&serde_json::json!({
+            "key": format!("signer:{vendor}"),
+            "size": size,
+            "indices": indices,
+        }))
+        .unwrap(),
+    )
+}
+
+/// A list longer than one answer comes in pages: the client chains them after the
+/// first answer's list and proves the whole; a page that leaves an entry out, or
+/// does not go on past the last one, proves nothing.
+#[test]
+fn a_paged_history_is_proven_whole_and_a_page_that_drops_an_entry_is_caught() {
+    let story = Story::happy();
+    let vendor = story.key_id(Who::Vendor.key());
+    let (first, indices) = paged_answer(&story, &vendor);
+    let size = first["commitment"]["index"].as_u64().unwrap() + 1;
+    let proxy = Proxy::start(&story.url);
+    proxy.answer(
+        "/api/v1/index",
+        Answer::Body(serde_json::to_vec(&first).unwrap()),
+    );
+    let proven = |proxy: &Proxy| {
+        history(
+            &story,
+            &proxy.url,
+            &["--signer", &vendor],
+            &["--policy", "policy.toml", "--state", "state"],
+        )
+    };
+
+    // Honest pages: the same history as unpaged.
+    proxy.answer("/api/v1/index/list", page(&vendor, size, &indices[1..]));
+    let run = proven(&proxy);
+    let text = run.ok();
+    assert!(text.contains("complete as of log size"), "{text}");
+
+    // A page without the vendor's last entry: the chain does not reach the
+    // proven value.
+    proxy.answer(
+        "/api/v1/index/list",
+        page(&vendor, size, &indices[1..indices.len() - 1]),
+    );
+    let run = proven(&proxy);
+    let text = run.exits(1);
+    assert!(text.contains("does not prove a complete history"), "{text}");
+
+    // A page that starts again at the first entry, to keep the client paging.
+    proxy.answer("/api/v1/index/list", page(&vendor, size, &indices));
+    let run = proven(&proxy);
+    let text = run.exits(1);
+    assert!(
+        text.contains(&format!(
+            "page of signer:{vendor}'s list after entry {} does not go on past it",
+            indices[0]
+        )),
+        "{text}"
+    );
+}

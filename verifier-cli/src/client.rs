@@ -264,6 +264,22 @@ impl LogClient {
         self.get_json("api/v1/index", &[("key", key)])
     }
 
+    /// `GET /api/v1/index/list?key=&size=&after=`: the next page of a key's list
+    /// too long for one lookup answer. Unproven: the caller chains it after the
+    /// lookup's list and checks the whole against the lookup's proof.
+    pub fn index_page(
+        &self,
+        key: &str,
+        size: u64,
+        after: u64,
+    ) -> Result<glassbox_core::api::IndexPage, ClientError> {
+        let (size, after) = (size.to_string(), after.to_string());
+        self.get_json(
+            "api/v1/index/list",
+            &[("key", key), ("size", &size), ("after", &after)],
+        )
+    }
+
     /// `GET /api/v1/bundle?artifact=…`: the bundle, and the bytes it was decoded from.
     pub fn bundle(&self, artifact: &str) -> Result<(Bundle, Vec<u8>), ClientError> {
         let url = self.url("api/v1/bundle");

@@ -59,11 +59,37 @@ impl IndexReader {
         }
     }
 
+    /// The most log indices one answer lists.
+    pub fn max_listed(&self) -> u64 {
+        self.max_listed
+    }
+
     /// Catch up with the latest checkpoint and prove `keys` there: for each, its
     /// value and proof from the trie, and its list of log indices from storage,
     /// checked against the value (a list that does not hash to it is an internal
     /// error, never an answer).
     pub fn prove(&self, s: &dyn Storage, keys: &[IndexKey]) -> Result<Proven, AppError> {
+        self.prove_lists(s, keys, false).map(|(proven, _)| proven)
+    }
+
+    /// As [`prove`](Self::prove) for one key, except that a list longer than the
+    /// cap is not refused: its first [`max_listed`](Self::with_max_listed)
+    /// indices are answered, with the index after which [`list_page`] goes on
+    /// (the client chains every page into the proven value).
+    pub fn prove_first_page(
+        &self,
+        s: &dyn Storage,
+        key: &IndexKey,
+    ) -> Result<(Proven, Option<u64>), AppError> {
+        self.prove_lists(s, std::slice::from_ref(key), true)
+    }
+
+    fn prove_lists(
+        &self,
+        s: &dyn Storage,
+        keys: &[IndexKey],
+        paged: bool,
+    ) -> Result<(Proven, Option<u64>), AppError> {
         let (size, proofs) = {
             let mut held = self
                 .held
@@ -106,8 +132,26 @@ impl IndexReader {
         let reader = StorageReader(s);
         let commitment_receipt = make_receipt(last, &entry.leaf, &checkpoint, &reader)?;
         // The trie's counts say how long the lists are before any is read: an
-        // answer past the cap is refused here, having read nothing.
+        // answer past the cap is refused here, having read nothing, or paged.
         let listed: u64 = proofs.iter().map(|(value, _)| value.count).sum();
+        if paged && listed > self.max_listed {
+            let (key, (_, proof)) = keys
+                .iter()
+                .zip(proofs)
+                .next()
+                .ok_or_else(|| AppError::Internal("a paged lookup of no key".into()))?;
+            let (indices, next) = list_page(s, key, last, None, self.max_listed)?;
+            let proven = Proven {
+                checkpoint,
+                commitment: commitment_receipt,
+                lookups: vec![IndexLookup {
+                    key: key.to_string(),
+                    indices,
+                    proof,
+                }],
+            };
+            return Ok((proven, next));
+        }
         if listed > self.max_listed {
             return Err(AppError::AnswerTooLarge(format!(
                 "the index lists {listed} entries under {}; one answer lists at most {}",
@@ -136,11 +180,12 @@ impl IndexReader {
                 proof,
             });
         }
-        Ok(Proven {
+        let proven = Proven {
             checkpoint,
             commitment: commitment_receipt,
             lookups,
-        })
+        };
+        Ok((proven, None))
     }
 }
 
@@ -163,6 +208,25 @@ pub const MAX_LISTED: u64 = 1 << 18;
 /// files entries under (the search's `signer` filter matches what the key signed
 /// and the key events about it, as the `signer:` key does).
 fn indices_of(s: &dyn Storage, key: &IndexKey, before: u64) -> Result<Vec<u64>, StorageError> {
+    Ok(list_page(s, key, before, None, u64::MAX)?.0)
+}
+
+/// Up to `limit` of the log indices below `before` filed under `key`, after
+/// `after` (from the start when `None`), in increasing order, with the last of
+/// them when the page is full (the list may go on after it). Read as
+/// [`indices_of`] reads a whole list: a page of entries in memory at a time.
+pub fn list_page(
+    s: &dyn Storage,
+    key: &IndexKey,
+    before: u64,
+    after: Option<u64>,
+    limit: u64,
+) -> Result<(Vec<u64>, Option<u64>), StorageError> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let full = |out: Vec<u64>| {
+        let next = (out.len() == limit).then(|| out.last().copied()).flatten();
+        (out, next)
+    };
     let query = match key {
         IndexKey::Artifact(h) => SearchQuery {
             artifact: Some(h.clone()),
@@ -178,20 +242,20 @@ fn indices_of(s: &dyn Storage, key: &IndexKey, before: u64) -> Result<Vec<u64>, 
             ..SearchQuery::default()
         },
         IndexKey::Registry => {
-            return Ok(s
+            let listed: BTreeSet<u64> = s
                 .key_events()?
                 .into_iter()
                 .map(|e| e.index)
-                .filter(|&i| i < before)
-                .collect::<BTreeSet<u64>>()
-                .into_iter()
-                .collect());
+                .filter(|&i| i < before && after.is_none_or(|a| i > a))
+                .collect();
+            return Ok(full(listed.into_iter().take(limit).collect()));
         }
     };
     // The log's own commitments are filed under no key, whoever signed them.
     // Only the indices are kept: one page of entries is in memory at a time.
     let mut q = SearchQuery {
         before: Some(before),
+        after,
         limit: PAGE,
         ..query
     };
@@ -200,13 +264,14 @@ fn indices_of(s: &dyn Storage, key: &IndexKey, before: u64) -> Result<Vec<u64>, 
         let page = s.search(&q)?;
         let done = page.len() < PAGE;
         q.after = page.last().map(|e| e.index);
-        out.extend(
-            page.iter()
-                .filter(|e| e.kind != INDEX_COMMITMENT_KIND)
-                .map(|e| e.index),
-        );
+        for e in page.iter().filter(|e| e.kind != INDEX_COMMITMENT_KIND) {
+            out.push(e.index);
+            if out.len() == limit {
+                return Ok(full(out));
+            }
+        }
         if done {
-            return Ok(out);
+            return Ok(full(out));
         }
     }
 }

@@ -251,6 +251,17 @@ pub fn endpoints() -> Vec<Endpoint> {
             route: |m| on(m, index::lookup),
         },
         Endpoint {
+            path: "/api/v1/index/list", method: Method::Get, tag: "log",
+            summary: "The rest of a key's list too long for one lookup answer (its `nextAfter`), a page at a time, as of one checkpoint; unproven by itself: chained after the lookup's first page, the whole list matches the lookup's proof",
+            params: &[
+                ("key", In::Query, true, "string", "the index key, as in /api/v1/index"),
+                ("size", In::Query, true, "integer", "the checkpoint size of the lookup answer"),
+                ("after", In::Query, true, "integer", "the last log index already listed (the previous page's nextAfter)"),
+            ],
+            responses: &[(200, "One page (core::api::IndexPage)", JSON, Some("IndexPage")), BAD],
+            route: |m| on(m, index::list),
+        },
+        Endpoint {
             path: "/api/v1/proof/inclusion", method: Method::Get, tag: "log",
             summary: "RFC 9162 inclusion proof of entry `index` in the tree of `size`",
             params: &[
@@ -538,7 +549,13 @@ fn schemas() -> Value {
         "IndexAnswer": {"type": "object", "required": ["checkpoint", "commitment", "lookup"], "properties": {
             "checkpoint": {"type": "string"},
             "commitment": {"$ref": "#/components/schemas/Receipt"},
-            "lookup": {"$ref": "#/components/schemas/IndexLookup"}}},
+            "lookup": {"$ref": "#/components/schemas/IndexLookup"},
+            "nextAfter": {"type": "integer", "description": "set when the list goes on: GET /api/v1/index/list?after=<this>"}}},
+        "IndexPage": {"type": "object", "required": ["key", "size", "indices"], "properties": {
+            "key": {"type": "string"},
+            "size": {"type": "integer"},
+            "indices": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+            "nextAfter": {"type": "integer"}}},
         "InclusionProof": {"type": "object", "required": ["index", "size", "leafHash", "root", "hashes"], "properties": {
             "index": {"type": "integer"}, "size": {"type": "integer"}, "leafHash": {"type": "string"},
             "root": {"type": "string"}, "hashes": strings}},

@@ -137,6 +137,46 @@ fn proven_key(args: &HistoryArgs, filter: &SearchFilter) -> anyhow::Result<Index
     }
 }
 
+/// Appends to `answer`'s list the pages that follow it when it was too long for
+/// one answer. Nothing here is trusted: the whole list is checked against the
+/// answer's proof afterwards, so a page that leaves out, adds or reorders an entry
+/// fails that check. Here each page must go on past the last index, below the
+/// commitment, so a hostile server cannot keep the client paging for ever; the
+/// inner `Err` says how a page failed to.
+fn fetch_rest_of_list(
+    client: &LogClient,
+    key: &IndexKey,
+    answer: &mut glassbox_core::api::IndexAnswer,
+) -> anyhow::Result<Result<(), String>> {
+    let size = answer.commitment.index + 1;
+    let shown = key.to_string();
+    let mut next = answer.next_after.take();
+    while let Some(after) = next {
+        let page = client
+            .index_page(&shown, size, after)
+            .with_context(|| format!("fetching {key}'s list after entry {after}"))?;
+        // Each page starts past `after` and, when another follows, ends where it
+        // starts: `after` grows with every page and stays below the commitment.
+        let advances = page.indices.first().is_none_or(|&first| first > after)
+            && page
+                .indices
+                .last()
+                .is_none_or(|&last| last < answer.commitment.index)
+            && page
+                .next_after
+                .is_none_or(|n| page.indices.last() == Some(&n));
+        if !advances {
+            return Ok(Err(format!(
+                "the log's page of {key}'s list after entry {after} does not go on past it \
+                 within the checkpoint of {size} entries"
+            )));
+        }
+        next = page.next_after;
+        answer.lookup.indices.extend(page.indices);
+    }
+    Ok(Ok(()))
+}
+
 /// Fetches the key's index answer and checks it as `verify` checks a bundle, against
 /// the policy and the client's remembered checkpoint (which it then advances). The
 /// inner `Err` says why the answer proves nothing.
@@ -149,9 +189,12 @@ fn prove(
     let key = proven_key(args, filter)?;
     let policy = glassbox_keys::policy::load(policy)?;
     let state = StateDir::resolve(args.state.as_deref())?;
-    let answer = client
+    let mut answer = client
         .index(&key.to_string())
         .context("fetching the log's index lookup")?;
+    if let Err(why) = fetch_rest_of_list(client, &key, &mut answer)? {
+        return Ok(Err(why));
+    }
     let bundle = Bundle {
         media_type: BUNDLE_MEDIA_TYPE_V2.to_owned(),
         artifact: String::new(),
