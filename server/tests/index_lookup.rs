@@ -314,3 +314,33 @@ fn wide_build(builder: &Participant, name: &str, n: u32) -> Envelope {
         .sign(&[&builder.key])
         .unwrap()
 }
+
+/// The artifact and source pages say "Complete as of log size N" when the log's
+/// index proves the entries they show are every entry under their key.
+#[tokio::test]
+async fn the_web_pages_say_complete_only_when_the_index_proves_it() {
+    let log = TestLog::memory().await;
+    seed(&log).await;
+    let page = |uri: String| {
+        let log = &log;
+        async move {
+            let (status, _, body) = log.get(&uri).await;
+            assert_eq!(status, StatusCode::OK, "{uri}");
+            String::from_utf8(body).unwrap()
+        }
+    };
+    let artifact = page(format!("/artifact/{}", artifact("a.bin"))).await;
+    assert!(
+        artifact.contains("Complete as of log size 12: the log's index lists exactly the 1 build of the artifact shown"),
+        "{artifact}"
+    );
+    let source = page(format!("/source/{}", dir_hash(1))).await;
+    assert!(
+        source.contains("Complete as of log size 12: the log's index lists exactly the 3 entries under this source shown here"),
+        "{source}"
+    );
+    // By commit, the page shows what names the commit, not what the index
+    // files under a source: no claim.
+    let by_commit = page(format!("/source/{}", commit(1))).await;
+    assert!(!by_commit.contains("Complete as of"), "{by_commit}");
+}

@@ -164,9 +164,9 @@ pub async fn artifact(
             (builds_table(&ev.builds, &hex, &ev.names))
             @if let Some(size) = ev.complete {
                 p.complete {
-                    "Complete as of log size " (size) ": the log's index lists exactly these "
+                    "Complete as of log size " (size) ": the log's index lists exactly the "
                     (ev.builds.len()) " build" @if ev.builds.len() != 1 { "s" }
-                    " of the artifact (" a href={ "/api/v1/index?key=artifact:" (hex) } { "proof" }
+                    " of the artifact shown (" a href={ "/api/v1/index?key=artifact:" (hex) } { "proof" }
                     "; " code { "glassbox verify" } " checks it)."
                 }
             }

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::State;
+use glassbox_core::index::IndexKey;
 use glassbox_core::statement::Attestation;
 use maud::html;
 
@@ -35,7 +36,8 @@ pub async fn source(State(state): State<AppState>, P(id): P<String>) -> PageResu
         .into());
     }
     let id2 = id.clone();
-    let (entries, capped, names) = state
+    let index = state.index.clone();
+    let (entries, capped, names, complete) = state
         .read(move |s| {
             // A 64-digit ID may be a dirHash or a SHA-256 git commit: look up both.
             let mut found = BTreeMap::new();
@@ -50,12 +52,24 @@ pub async fn source(State(state): State<AppState>, P(id): P<String>) -> PageResu
                     ..SearchQuery::default()
                 });
             }
+            let mut under_dir_hash = Vec::new();
             for q in queries {
+                let by_dir_hash = q.dir_hash.is_some();
                 let (rows, c) = search_all(s, q, CAP)?;
                 capped |= c;
+                if by_dir_hash {
+                    under_dir_hash = rows.iter().map(|e| e.index).collect();
+                }
                 found.extend(rows.into_iter().map(|e| (e.index, e)));
             }
-            Ok((found, capped, key_names(s)?))
+            // Complete only when the index lists exactly the entries found under
+            // the dirHash, all of them shown.
+            let complete = (!capped && !under_dir_hash.is_empty())
+                .then(|| index.prove(s, &[IndexKey::Source(id2.clone())]).ok())
+                .flatten()
+                .filter(|p| p.lookups.iter().all(|l| l.indices == under_dir_hash))
+                .map(|p| (p.checkpoint.size, under_dir_hash.len()));
+            Ok((found, capped, key_names(s)?, complete))
         })
         .await?;
     if entries.is_empty() {
@@ -91,6 +105,14 @@ pub async fn source(State(state): State<AppState>, P(id): P<String>) -> PageResu
         @if capped { p.note { "Only the first " (CAP) " entries of each kind are shown." } }
         p { (approvers.len()) " distinct reviewer key" @if approvers.len() != 1 { "s" } " approved this source; "
             (builds.len()) " build" @if builds.len() != 1 { "s" } " name it." }
+        @if let Some((size, listed)) = complete {
+            p.complete {
+                "Complete as of log size " (size) ": the log's index lists exactly the "
+                (listed) " entr" @if listed != 1 { "ies" } @else { "y" } " under this source shown here ("
+                a href={ "/api/v1/index?key=source:" (id) } { "proof" }
+                "; " code { "glassbox verify" } " checks it)."
+            }
+        }
         section aria-labelledby="subs-h" {
             h2 id="subs-h" { "Vendor submissions (" (subs.len()) ")" }
             (submissions_table(&subs, &names))
