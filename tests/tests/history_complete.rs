@@ -191,3 +191,30 @@ fn a_paged_history_is_proven_whole_and_a_page_that_drops_an_entry_is_caught() {
         "{text}"
     );
 }
+
+/// `--since` and `--until` take a date, a date-time without an offset (UTC) or RFC
+/// 3339, read by the API's one parser; anything else is refused with examples.
+#[test]
+fn history_reads_bare_dates_and_zoneless_times_and_explains_a_bad_one() {
+    let story = Story::happy();
+    let count = |filter: &[&str]| {
+        history(&story, &story.url, filter, &["--format", "json"])
+            .json()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let all = count(&["--since", "2000-01-01"]);
+    assert!(all > 0);
+    assert_eq!(
+        count(&["--since", "2000-01-01T00:00:00", "--until", "9999-12-31"]),
+        all
+    );
+    assert_eq!(count(&["--until", "2000-01-01"]), 0);
+    let run = history(&story, &story.url, &["--since", "yesterday"], &[]);
+    let text = run.exits(2);
+    assert!(
+        text.contains("since: \"yesterday\" is not a time") && text.contains("a date (2026-12-03)"),
+        "{text}"
+    );
+}

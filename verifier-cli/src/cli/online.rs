@@ -108,7 +108,7 @@ EXAMPLES:
     glassbox history --server https://log.example.com --repository https://example.com/app.git
     glassbox history --server https://log.example.com --artifact sha256:3f2c...e0 --format json
     glassbox history --server https://log.example.com --kind source-review \\
-        --since 2026-01-01T00:00:00Z --until 2026-03-31T23:59:59Z --format csv > q1-reviews.csv
+        --since 2026-01-01 --until 2026-03-31 --format csv > q1-reviews.csv
     # Everything a vendor's key ever did, proven complete:
     glassbox history --server https://log.example.com --policy policy.toml \
         --signer 4e47d138a39c3f5a...";
@@ -276,11 +276,12 @@ pub struct HistoryArgs {
     /// Entry kind.
     #[arg(long, value_parser = ["source-submission", "source-review", "build", "key-event"])]
     pub kind: Option<String>,
-    /// Integrated at or after this time (RFC 3339).
-    #[arg(long, value_name = "RFC3339")]
+    /// Integrated at or after this time: RFC 3339 (2026-12-03T09:30:00Z), a
+    /// date-time read as UTC (2026-12-03T09:30:00) or a date (from its start, UTC).
+    #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
-    /// Integrated at or before this time (RFC 3339).
-    #[arg(long, value_name = "RFC3339")]
+    /// Integrated at or before this time, as --since; a date includes the whole day.
+    #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]

@@ -104,11 +104,42 @@ fn git_commit(v: &str) -> Result<String, AppError> {
     }
 }
 
-fn time(name: &str, v: &str) -> Result<i64, AppError> {
-    chrono::DateTime::parse_from_rfc3339(v)
-        .map(|t| t.timestamp_millis())
-        .map_err(|e| AppError::BadRequest(format!("{name}: {v:?} is not an RFC 3339 time: {e}")))
+/// A search's time bound, in Unix milliseconds, from any of: an RFC 3339 date-time
+/// (`2026-12-03T09:30:00Z`, any offset), a date-time without an offset, read as UTC
+/// (`2026-12-03T09:30:00`, or with a space for the `T`), or a bare date
+/// (`2026-12-03`), which stands for its first millisecond (UTC) as a lower bound
+/// (`end` false) and its last as an upper bound, so `until=2026-12-03` includes that
+/// whole day. The one parser of the API, the web search form and the CLI's
+/// `--since`/`--until` (which pass their text to the API).
+pub fn time_bound(name: &str, v: &str, end: bool) -> Result<i64, AppError> {
+    let v = v.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
+        return Ok(t.timestamp_millis());
+    }
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(v, format) {
+            return Ok(t.and_utc().timestamp_millis());
+        }
+    }
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        let start = day
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc()
+            .timestamp_millis();
+        return Ok(if end { start + DAY_MS - 1 } else { start });
+    }
+    Err(AppError::BadRequest(format!(
+        "{name}: {v:?} is not a time: give an RFC 3339 date-time (2026-12-03T09:30:00Z), \
+         a date-time read as UTC (2026-12-03T09:30:00) or a date (2026-12-03)"
+    )))
 }
+
+/// Milliseconds in a day.
+const DAY_MS: i64 = 86_400_000;
 
 pub fn encode_cursor(after: u64) -> String {
     URL_SAFE_NO_PAD.encode(format!("after:{after}"))
@@ -163,8 +194,16 @@ pub fn to_query(p: &SearchParams) -> Result<SearchQuery, AppError> {
         },
         signer,
         kind,
-        since_ms: f.since.as_deref().map(|v| time("since", v)).transpose()?,
-        until_ms: f.until.as_deref().map(|v| time("until", v)).transpose()?,
+        since_ms: f
+            .since
+            .as_deref()
+            .map(|v| time_bound("since", v, false))
+            .transpose()?,
+        until_ms: f
+            .until
+            .as_deref()
+            .map(|v| time_bound("until", v, true))
+            .transpose()?,
         after: p.cursor.as_deref().map(decode_cursor).transpose()?,
         before: None,
         limit: check_limit(p.limit)?,
@@ -243,6 +282,28 @@ mod tests {
         Query::<SearchParams>::try_from_uri(&uri)
             .map(|Query(p)| p)
             .map_err(|e| e.body_text())
+    }
+
+    #[test]
+    fn one_time_parser_reads_rfc3339_zoneless_times_as_utc_and_bare_dates_as_whole_days() {
+        let t = |v: &str, end: bool| time_bound("since", v, end).unwrap();
+        // 2026-12-03T00:00:00Z
+        let day = 1_796_256_000_000;
+        assert_eq!(t("2026-12-03T00:00:00Z", false), day);
+        assert_eq!(t("2026-12-03T01:00:00+01:00", false), day);
+        assert_eq!(t("2026-12-03T00:00:00", false), day);
+        assert_eq!(t("2026-12-03 00:00:00.000", false), day);
+        assert_eq!(t("2026-12-03T09:30", false), day + 34_200_000);
+        assert_eq!(t("2026-12-03", false), day);
+        assert_eq!(t("2026-12-03", true), day + 86_400_000 - 1);
+        for bad in ["2026-13-01", "yesterday", "2026-12-03T25:00:00", ""] {
+            let err = time_bound("until", bad, true).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("until: {bad:?} is not a time"))
+                    && err.contains("(2026-12-03)"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -38,19 +38,8 @@ fn nonblank(v: &str) -> Option<String> {
     (!v.is_empty()).then(|| v.to_string())
 }
 
-/// A bare date means the whole UTC day: `since` from its start, `until` to its end.
-fn day_bound(v: Option<String>, end: bool) -> Option<String> {
-    v.map(|s| {
-        if chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").is_ok() {
-            format!("{s}T{}Z", if end { "23:59:59.999" } else { "00:00:00" })
-        } else {
-            s
-        }
-    })
-}
-
 impl SearchForm {
-    /// The same filters as API parameters (blank fields dropped, dates widened).
+    /// The same filters as API parameters (blank fields dropped; the API reads dates).
     pub fn params(&self) -> SearchParams {
         let f = &self.filter;
         SearchParams {
@@ -61,8 +50,8 @@ impl SearchForm {
                 repository: given(&f.repository),
                 signer: given(&f.signer),
                 kind: given(&f.kind),
-                since: day_bound(given(&f.since), false),
-                until: day_bound(given(&f.until), true),
+                since: given(&f.since),
+                until: given(&f.until),
             },
             cursor: given(&self.cursor),
             limit: Some(self.limit.unwrap_or(PAGE_LIMIT)),
