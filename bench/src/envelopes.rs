@@ -179,7 +179,7 @@ impl Cast {
     }
 }
 
-/// The trust policy of DESIGN §6 for the log `vkey`.
+/// The trust policy of docs/design.md §6 for the log `vkey`.
 pub fn policy_toml(vkey: &str) -> String {
     format!(
         "[log]\nvkey = \"{vkey}\"\n\n[witnesses]\nvkeys = []\nquorum = 0\n\n\

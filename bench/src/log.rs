@@ -20,7 +20,7 @@ use crate::{seed, Ctx};
 
 /// Flags for the load runs: rate limits out of the way (every client is one
 /// loopback IP), a connection for every submitter (and the harness's own
-/// requests), 100 ms batches as DESIGN §4 says, and room for every one of the
+/// requests), 100 ms batches as docs/design.md §4 says, and room for every one of the
 /// `concurrency` in-flight submissions: one batch can take them all (so a closed
 /// loop is never split over two batch intervals) and the queue holds twice as
 /// many, so a full queue (`503 overloaded`) means the server fell behind, never
@@ -532,7 +532,7 @@ struct ReadPoint {
 /// Free space to leave on the work directory's file system when seeding.
 const KEEP_FREE_BYTES: u64 = 15_000_000_000;
 
-/// Bytes per entry assumed for a log too small to measure (DESIGN's ~2.5 kB:
+/// Bytes per entry assumed for a log too small to measure (docs/design.md's ~2.5 kB:
 /// leaf, index rows, Merkle nodes).
 const SEED_BYTES_PER_ENTRY: u64 = 2_600;
 

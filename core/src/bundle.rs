@@ -1,5 +1,5 @@
 //! Receipts and bundles: the units a client keeps to verify entries offline
-//! (DESIGN §5).
+//! (docs/design.md §5).
 //!
 //! A [`Receipt`] is what the log answers to a submission and what it serves for one
 //! entry: the canonical envelope, its index and a C2SP tlog-proof of its inclusion.
@@ -52,7 +52,7 @@ pub struct Bundle {
     /// sources those builds name, in log order.
     pub entries: Vec<Receipt>,
     /// Every key event in the log up to the checkpoint, in log order, so the
-    /// verifier can replay the registry (DESIGN §6 step 4).
+    /// verifier can replay the registry (docs/design.md §6 step 4).
     #[serde(rename = "keyEvents")]
     pub key_events: Vec<Receipt>,
     /// Version 2: proof that the lists above are complete.

@@ -1,5 +1,5 @@
 //! SHA-256 digests as they appear on the wire and on the command line, and
-//! participant key IDs (DESIGN §2).
+//! participant key IDs (docs/design.md §2).
 
 use std::fmt;
 use std::str::FromStr;
@@ -94,7 +94,7 @@ impl fmt::Debug for Sha256Digest {
 }
 
 /// The key ID of a participant key: lowercase hex SHA-256 of the 32-byte Ed25519
-/// public key (DESIGN §2). Used as the DSSE `keyid` and in the key registry.
+/// public key (docs/design.md §2). Used as the DSSE `keyid` and in the key registry.
 pub fn key_id_hex(key: &ed25519_dalek::VerifyingKey) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }

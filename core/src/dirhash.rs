@@ -1,4 +1,4 @@
-//! The source-tree `dirHash` of DESIGN §2.
+//! The source-tree `dirHash` of docs/design.md §2.
 //!
 //! This is the in-toto `dirHash` DigestSet member, identical to Go's
 //! `golang.org/x/mod/sumdb/dirhash.Hash1` but written in lowercase hex instead of

@@ -1,5 +1,5 @@
 //! DSSE v1 envelopes (secure-systems-lab/dsse `envelope.md`, `protocol.md`), the unit
-//! every Glassbox log entry is made of (DESIGN §3).
+//! every Glassbox log entry is made of (docs/design.md §3).
 //!
 //! The signature covers `PAE(payloadType, payload)` — never the JSON — so the payload
 //! is kept as the exact bytes that were signed. The log leaf is

@@ -1,6 +1,6 @@
 //! RFC 8785 JSON Canonicalization Scheme (JCS) of a [`serde_json::Value`].
 //!
-//! Glassbox stores every log entry as the JCS form of its DSSE envelope (DESIGN §3), so
+//! Glassbox stores every log entry as the JCS form of its DSSE envelope (docs/design.md §3), so
 //! two byte-different submissions of the same envelope become the same Merkle leaf and
 //! re-submission is idempotent. The rules, by RFC 8785 section:
 //!

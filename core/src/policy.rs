@@ -1,4 +1,4 @@
-//! The verifier's trust policy as plain data (DESIGN §6).
+//! The verifier's trust policy as plain data (docs/design.md §6).
 //!
 //! A trust policy says which log to believe, which witnesses must vouch for its
 //! checkpoints, and whose reviews and builds count. This module only holds the
@@ -14,16 +14,16 @@ use std::collections::BTreeSet;
 
 use serde::{Serialize, Serializer};
 
-/// Distinct approving reviewers needed when the policy does not say (DESIGN §6).
+/// Distinct approving reviewers needed when the policy does not say (docs/design.md §6).
 pub const DEFAULT_REVIEWERS_MIN: usize = 1;
 /// Distinct builders that must agree when the policy does not say: the vendor plus one
-/// independent rebuilder (DESIGN §6 step 5).
+/// independent rebuilder (docs/design.md §6 step 5).
 pub const DEFAULT_BUILDERS_MIN: usize = 2;
 /// Witness cosignatures needed when the policy does not say.
 pub const DEFAULT_WITNESS_QUORUM: usize = 0;
 
 /// Independent builders required when the policy does not say and `min` is at least
-/// 2: "the vendor plus at least one independent rebuilder" (DESIGN §6a).
+/// 2: "the vendor plus at least one independent rebuilder" (docs/design.md §6a).
 pub const DEFAULT_INDEPENDENT_BUILDERS: usize = 1;
 
 /// Everything a verifier trusts, and how much of it it demands.
@@ -46,7 +46,7 @@ pub struct TrustPolicy {
 
 impl TrustPolicy {
     /// A policy trusting the log with verifier key `log_vkey` and the defaults of
-    /// DESIGN §6 for everything else.
+    /// docs/design.md §6 for everything else.
     pub fn with_log(log_vkey: impl Into<String>) -> Self {
         TrustPolicy {
             log: LogPolicy {
@@ -171,7 +171,7 @@ impl Default for BuilderPolicy {
     }
 }
 
-/// A set of participant key IDs (lowercase hex SHA-256 of the public key, DESIGN §2).
+/// A set of participant key IDs (lowercase hex SHA-256 of the public key, docs/design.md §2).
 ///
 /// `Any` means every key the log registered with the needed role: the verifier then
 /// trusts the operator's registry. `Listed` pins the keys themselves.

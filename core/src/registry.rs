@@ -1,10 +1,10 @@
-//! The participant registry, replayed from logged key events (DESIGN §3).
+//! The participant registry, replayed from logged key events (docs/design.md §3).
 //!
 //! Who may sign what is itself recorded in the log: operators register and revoke
 //! participant keys with key-event entries. The same replay serves the server, which
 //! decides whether to accept a submission at the position it will take, and the
 //! verifier, which decides whether each signer was entitled to sign *at the position
-//! the entry holds* (DESIGN §6 step 4). Both therefore apply one set of rules:
+//! the entry holds* (docs/design.md §6 step 4). Both therefore apply one set of rules:
 //!
 //! - **Genesis.** The first key event must be a `register` of a key holding the
 //!   `operator` role, signed by that key alone. No other self-signed registration is

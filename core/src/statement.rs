@@ -1,4 +1,4 @@
-//! in-toto Statement v1 and the four Glassbox attestation kinds (DESIGN §3).
+//! in-toto Statement v1 and the four Glassbox attestation kinds (docs/design.md §3).
 //!
 //! Every log entry is a DSSE envelope whose payload (`application/vnd.in-toto+json`) is
 //! an in-toto Statement: `{"_type", "subject", "predicateType", "predicate"}`. The
@@ -106,7 +106,7 @@ pub struct Subject {
     pub digest: BTreeMap<String, String>,
 }
 
-/// A participant role (DESIGN §3); serialised in lowercase.
+/// A participant role (docs/design.md §3); serialised in lowercase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {

@@ -1,4 +1,4 @@
-//! The verification engine: DESIGN §6 steps 3–5 as one pure function.
+//! The verification engine: docs/design.md §6 steps 3–5 as one pure function.
 //!
 //! Given an artifact digest, a [`Bundle`] of logged evidence, the customer's
 //! [`TrustPolicy`] and the newest checkpoint this client verified before, [`verify`]
@@ -172,7 +172,7 @@ pub struct VerifyRequest<'a> {
     pub now: u64,
 }
 
-/// Runs DESIGN §6 steps 3–5. Never fails: every problem is a [`Failure`] in the verdict.
+/// Runs docs/design.md §6 steps 3–5. Never fails: every problem is a [`Failure`] in the verdict.
 pub fn verify(request: VerifyRequest<'_>) -> Verdict {
     let mut verdict = Verdict {
         artifact: request.artifact.to_string(),

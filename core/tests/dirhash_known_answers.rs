@@ -1,4 +1,4 @@
-//! dirHash (DESIGN §2) known answers and the inputs it must refuse.
+//! dirHash (docs/design.md §2) known answers and the inputs it must refuse.
 
 use glassbox_core::dirhash::{dir_hash, DirHashError};
 use sha2::{Digest, Sha256};
@@ -21,7 +21,7 @@ fn fixed_tree() -> Vec<(String, [u8; 32])> {
 
 /// Produced by writing the fixed tree to a fresh directory and running, inside it,
 /// `find . -type f | cut -c3- | LC_ALL=C sort | xargs -r -d '\n' sha256sum | sha256sum`
-/// (GNU coreutils), as DESIGN §2 specifies.
+/// (GNU coreutils), as docs/design.md §2 specifies.
 const FIXED_TREE_DIRHASH: &str = "95221ede299969f78a5fa9136d23f05b32dc9ae78184f9080a6412b25dce04e8";
 
 #[test]

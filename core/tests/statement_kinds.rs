@@ -1,5 +1,5 @@
 //! Each attestation kind: valid examples parse, constructors produce statements the
-//! parser accepts unchanged, and the signer roles are as DESIGN §3 says.
+//! parser accepts unchanged, and the signer roles are as docs/design.md §3 says.
 
 mod statement_support;
 

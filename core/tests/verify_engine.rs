@@ -1,4 +1,4 @@
-//! The verification engine (DESIGN §6 steps 3–5), one test per way an artifact can
+//! The verification engine (docs/design.md §6 steps 3–5), one test per way an artifact can
 //! fail, against a log built in memory (`verify_support`). The attacks on the
 //! verdict itself — order, repeats, rollback, withheld proofs, pinned operators,
 //! organisations — are in `verify_hostile.rs`.

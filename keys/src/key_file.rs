@@ -25,7 +25,7 @@ const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 #[non_exhaustive]
 pub struct GeneratedKey {
     pub signing_key: SigningKey,
-    /// Lowercase hex SHA-256 of the public key (DESIGN §2).
+    /// Lowercase hex SHA-256 of the public key (docs/design.md §2).
     pub key_id: String,
     pub private_path: PathBuf,
     pub public_path: PathBuf,

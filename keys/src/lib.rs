@@ -1,7 +1,7 @@
 //! Key material and trust configuration of Glassbox, at the edge between the pure
 //! `glassbox-core` and the file system.
 //!
-//! - Participant keys are Ed25519 (DESIGN §2), stored as PKCS#8 PEM files readable
+//! - Participant keys are Ed25519 (docs/design.md §2), stored as PKCS#8 PEM files readable
 //!   only by their owner, with the public half in `<file>.pub`
 //!   ([`generate_key_file`], [`load_signing_key`], [`load_verifying_key`]).
 //! - A key ID is the lowercase hex SHA-256 of the 32-byte public key

@@ -1,4 +1,4 @@
-//! Reading the verifier's trust-policy TOML file (DESIGN §6, plus `[operators]`).
+//! Reading the verifier's trust-policy TOML file (docs/design.md §6, plus `[operators]`).
 //!
 //! The file is walked by hand over toml's spanned document tree rather than through
 //! a serde derive, so that every error — unknown key, wrong type, failed validation —
@@ -333,7 +333,7 @@ impl Context<'_> {
         Ok((keys, min))
     }
 
-    /// `keys = ["*"]` or a list of key IDs; absent means `"*"` (DESIGN §6).
+    /// `keys = ["*"]` or a list of key IDs; absent means `"*"` (docs/design.md §6).
     fn key_set(&self, fields: &Fields<'_, '_>) -> Result<KeySet, PolicyError> {
         let Some(item) = fields.get("keys") else {
             return Ok(KeySet::Any);

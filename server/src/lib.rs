@@ -1,5 +1,5 @@
 //! The Glassbox log server: an append-only Merkle log of DSSE attestations over
-//! SQLite, served as a JSON API and as C2SP tlog-tiles (DESIGN §4–5).
+//! SQLite, served as a JSON API and as C2SP tlog-tiles (docs/design.md §4–5).
 //!
 //! Three rooms: [`log`] is the log's domain (admission, sequencing, receipts,
 //! keys), [`storage`] is where it is kept, and [`http`] serves it. `main.rs`

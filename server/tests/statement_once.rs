@@ -1,4 +1,4 @@
-//! A statement is logged once, at its first position (DESIGN §6a): a
+//! A statement is logged once, at its first position (docs/design.md §6a): a
 //! re-submission of a logged statement under other signatures is answered with
 //! the first copy, or refused when it adds a signer — from memory, from storage
 //! after a restart, and from a database written by the previous schema.

@@ -2,7 +2,7 @@
 //! concurrent submitters, killed with SIGKILL at a random moment each round and
 //! restarted on the same data directory, with the log audited after every restart.
 //!
-//! The promise under test is DESIGN §4's: a submitter is answered only after the
+//! The promise under test is docs/design.md §4's: a submitter is answered only after the
 //! batch holding its entry committed, so *nothing acknowledged is lost and the log
 //! never forks*. After every round the audit checks, from the outside, exactly what a
 //! client or monitor could check:

@@ -9,7 +9,7 @@
 //! - [`repo`] makes git repositories with fixed identities and dates, holding a
 //!   project whose build is byte-identical on every run;
 //! - [`proxy`] stands in front of a real server and withholds or replaces answers;
-//! - [`story`] plays the scenario of DESIGN §1/§6 up to the customer's question: an
+//! - [`story`] plays the scenario of docs/design.md §1/§6 up to the customer's question: an
 //!   operator, a reviewer, a vendor and an independent rebuilder;
 //! - [`witness`] starts a witness the way [`server`] starts a log.
 

@@ -1,4 +1,4 @@
-//! The Glassbox story, step by step, with the real binaries (DESIGN §1, §6):
+//! The Glassbox story, step by step, with the real binaries (docs/design.md §1, §6):
 //! the operator accredits a reviewer, a vendor and an independent rebuilder; the
 //! vendor submits a source commit; the reviewer reviews it; vendor and rebuilder each
 //! build it and attest the artifact; the customer verifies the artifact.
@@ -556,7 +556,7 @@ impl Story {
     }
 }
 
-/// The trust policy of DESIGN §6 for a log with verifier key `vkey`.
+/// The trust policy of docs/design.md §6 for a log with verifier key `vkey`.
 pub fn policy_toml(vkey: &str) -> String {
     format!(
         "[log]\nvkey = \"{vkey}\"\n\n[witnesses]\nvkeys = []\nquorum = 0\n\n\

@@ -1,4 +1,4 @@
-//! The whole Glassbox story with the real binaries over loopback (DESIGN §1 and §6,
+//! The whole Glassbox story with the real binaries over loopback (docs/design.md §1 and §6,
 //! the end-to-end suite): one test for the story that must verify — online, offline from
 //! a bundle with the server stopped, and with `--rebuild` — then one test per way it
 //! must not, each asserting exit status 1 and the specific reason.

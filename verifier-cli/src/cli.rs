@@ -1,4 +1,4 @@
-//! The command-line surface of `glassbox` (DESIGN §7) as clap derive types.
+//! The command-line surface of `glassbox` (docs/design.md §7) as clap derive types.
 //!
 //! Only definitions live here: each command's `--help` text, with an EXAMPLES section,
 //! and the parsed arguments handed to `commands::*`. A new command is one variant of
@@ -254,7 +254,7 @@ EXAMPLES:
     /// Print the source identity (dirHash, gitCommit, gitTree) of a tree.
     #[command(
         long_about = "\
-Print the dirHash of a source tree (DESIGN §2): SHA-256 over the lines
+Print the dirHash of a source tree (docs/design.md §2): SHA-256 over the lines
 `<sha256 of file>  <path>` of every regular file, sorted by path bytes. It equals
 
     find . -type f | cut -c3- | LC_ALL=C sort | xargs -d '\\n' -r sha256sum | sha256sum

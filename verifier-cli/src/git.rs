@@ -1,5 +1,5 @@
 //! Reading a commit's source tree straight from a git repository — no checkout, so a
-//! bare repository or a dirty working tree gives the committed content (DESIGN §2).
+//! bare repository or a dirty working tree gives the committed content (docs/design.md §2).
 //!
 //! The files that count are blobs of a regular-file mode: 100644, 100755 and the
 //! legacy 100664 that old trees still carry (git checks all three out as regular
@@ -59,7 +59,7 @@ pub fn commit_files(path: &Path, rev: &str) -> Result<CommitFiles, GitError> {
     // cost more than half of `hash tree --repo` (twice `git archive`, which does not
     // re-hash). What counts here is the SHA-256 of the bytes actually read: a
     // corrupt or substituted blob changes dirHash, which verification matches on
-    // (DESIGN §2: gitCommit/gitTree are never trusted alone).
+    // (docs/design.md §2: gitCommit/gitTree are never trusted alone).
     git2::opts::strict_hash_verification(false);
     let repo = open(path)?;
     let commit = repo

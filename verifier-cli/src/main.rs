@@ -1,5 +1,5 @@
 //! The `glassbox` command. Everything happens in [`commands::run`]; this file only maps
-//! its outcome to the exit status DESIGN §7 fixes: 0 success, 1 verification failed,
+//! its outcome to the exit status docs/design.md §7 fixes: 0 success, 1 verification failed,
 //! 2 usage or I/O error (clap exits 2 by itself on a usage error).
 
 mod cli;

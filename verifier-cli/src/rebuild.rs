@@ -1,4 +1,4 @@
-//! Independent rebuild (DESIGN §6 step 6): fetch the attested source, prove it is the
+//! Independent rebuild (docs/design.md §6 step 6): fetch the attested source, prove it is the
 //! attested tree, run the recorded recipe, and compare what comes out.
 //!
 //! The order matters. The checkout is checked *before* anything from the repository
@@ -58,7 +58,7 @@ pub struct RebuildRequest {
     /// The attested gitTree (the commit's root tree ID, any case); checked before the
     /// recipe runs.
     pub expected_git_tree: Option<String>,
-    /// The recorded build recipe (SLSA `externalParameters`, DESIGN §3).
+    /// The recorded build recipe (SLSA `externalParameters`, docs/design.md §3).
     pub recipe: BuildRecipe,
     /// The attested artifact digest; `None` builds and reports without comparing.
     pub expected: Option<Sha256Digest>,
@@ -393,7 +393,7 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
 }
 
 /// Whether the checkout may be built: the attested dirHash (the identity verification
-/// matches on, DESIGN §2), then the attested gitTree (binding what dirHash omits), then
+/// matches on, docs/design.md §2), then the attested gitTree (binding what dirHash omits), then
 /// no symbolic link leading out of it.
 fn check_source(
     req: &RebuildRequest,

@@ -1,4 +1,4 @@
-//! The source identity of DESIGN §2 — {gitCommit, gitTree, dirHash} — computed from a
+//! The source identity of docs/design.md §2 — {gitCommit, gitTree, dirHash} — computed from a
 //! git commit or from a directory. Both feed the same (path, SHA-256) pairs to
 //! dirHash, so the same content gives the same value either way.
 

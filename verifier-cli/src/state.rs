@@ -1,5 +1,5 @@
 //! The client's memory of each log: the newest checkpoint it has verified, and the
-//! evidence of any split view it caught (DESIGN §6 step 3).
+//! evidence of any split view it caught (docs/design.md §6 step 3).
 //!
 //! Like the Go checksum database client's cache, this is what turns a log from "a
 //! server that says things" into a log: every new checkpoint must be proven

@@ -1,4 +1,4 @@
-//! The regular files of a directory, as dirHash sees them (DESIGN §2).
+//! The regular files of a directory, as dirHash sees them (docs/design.md §2).
 //!
 //! What counts is what `find . -type f` lists: regular files, never through a symbolic
 //! link. Every entry named `.git` is skipped — a directory in a checkout, a file in a

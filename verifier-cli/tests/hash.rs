@@ -1,5 +1,5 @@
 //! `glassbox hash file` and `glassbox hash tree` against independent references:
-//! `sha256sum`, the DESIGN §2 shell pipeline and `git rev-parse`.
+//! `sha256sum`, the docs/design.md §2 shell pipeline and `git rev-parse`.
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! Build attestations: SLSA provenance v1 (`https://slsa.dev/provenance/v1`) with the
-//! Glassbox build type [`BUILD_TYPE_COMMAND_V1`] (DESIGN §3).
+//! Glassbox build type [`BUILD_TYPE_COMMAND_V1`] (docs/design.md §3).
 //!
 //! The statement says: these artifacts (subjects, by SHA-256) came out of running
 //! `externalParameters.command` in `workingDirectory` of the source named by

@@ -1,9 +1,9 @@
 //! Key events (`https://glassbox.dev/key-event/v1`): the participant registry, kept in
 //! the log itself so that who was accredited for what, and when, is as provable as the
-//! attestations (DESIGN §3).
+//! attestations (docs/design.md §3).
 //!
 //! The subject is the participant key: `{"name": <key ID>, "digest": {"sha256": <key
-//! ID>}}` — the key ID *is* the SHA-256 of the public key (DESIGN §2), so the subject
+//! ID>}}` — the key ID *is* the SHA-256 of the public key (docs/design.md §2), so the subject
 //! is an ordinary in-toto DigestSet and a registration's `publicKey` is checked to hash
 //! to it. The predicate is tagged by `event`:
 //!

@@ -1,5 +1,5 @@
 //! Source review (`https://glassbox.dev/source-review/v1`): a reviewer's verdict on a
-//! source tree (DESIGN §3).
+//! source tree (docs/design.md §3).
 //!
 //! ```json
 //! {"_type": "https://in-toto.io/Statement/v1",

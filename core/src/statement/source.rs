@@ -1,4 +1,4 @@
-//! Source identity (DESIGN §2) and review scope, shared by submissions, reviews and
+//! Source identity (docs/design.md §2) and review scope, shared by submissions, reviews and
 //! builds.
 
 use std::collections::BTreeMap;

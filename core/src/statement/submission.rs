@@ -1,6 +1,6 @@
 //! Source submission (`https://glassbox.dev/source-submission/v1`): a vendor's signed
 //! claim that a source tree is the source of release `product` `version`, and what it
-//! asks reviewers to look at (DESIGN §3). Logging it makes "submitted but never
+//! asks reviewers to look at (docs/design.md §3). Logging it makes "submitted but never
 //! reviewed" visible in the history.
 //!
 //! ```json

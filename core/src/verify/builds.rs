@@ -1,4 +1,4 @@
-//! Step 5 of DESIGN §6, the builds: who attests this artifact, from which source, and
+//! Step 5 of docs/design.md §6, the builds: who attests this artifact, from which source, and
 //! are they independent of each other and of the vendor?
 //!
 //! - A build counts when a key the policy trusts as a builder signed it and the entry

@@ -1,4 +1,4 @@
-//! Step 4 of DESIGN §6: every receipt in the bundle is proven to be in the tree the
+//! Step 4 of docs/design.md §6: every receipt in the bundle is proven to be in the tree the
 //! checkpoint commits to, parses as one of the entry kinds, and was signed by keys
 //! entitled to sign it at its position.
 //!

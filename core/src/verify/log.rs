@@ -1,4 +1,4 @@
-//! Step 3 of DESIGN §6: is the bundle's checkpoint the log's, vouched for by enough
+//! Step 3 of docs/design.md §6: is the bundle's checkpoint the log's, vouched for by enough
 //! witnesses, and consistent with what this client saw before?
 
 use crate::checkpoint::{Checkpoint, SignedCheckpoint};

@@ -1,4 +1,4 @@
-//! Organisations: the unit in which independence is counted (DESIGN §6a).
+//! Organisations: the unit in which independence is counted (docs/design.md §6a).
 //!
 //! A quorum of keys says nothing about independence — one company can hold any number
 //! of keys. What the log records about who holds a key is the `organisation` the

@@ -1,4 +1,4 @@
-//! Step 5 of DESIGN §6, the reviews: did enough independent organisations approve the
+//! Step 5 of docs/design.md §6, the reviews: did enough independent organisations approve the
 //! source the builders agree on, and does any trusted reviewer's rejection stand?
 //!
 //! The rules, in the order they apply:

@@ -1,4 +1,4 @@
-//! Step 5 of DESIGN §6, the source: which release it is, and do the entries that name
+//! Step 5 of docs/design.md §6, the source: which release it is, and do the entries that name
 //! its git identity agree?
 //!
 //! Only trusted statements speak here, so an entry the policy does not count can

@@ -1,5 +1,5 @@
 //! What the verification engine concludes: the whole chain of evidence when an
-//! artifact verifies, and every reason when it does not (DESIGN §6 step 7).
+//! artifact verifies, and every reason when it does not (docs/design.md §6 step 7).
 
 use serde::Serialize;
 
@@ -150,7 +150,7 @@ pub struct ReviewLink {
 }
 
 /// The relation between the bundle's checkpoint and the newest checkpoint this
-/// client had verified before (DESIGN §6 step 3).
+/// client had verified before (docs/design.md §6 step 3).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(
     rename_all = "camelCase",

@@ -13,7 +13,7 @@ use glassbox_core::registry::RegistryError;
 use crate::log::error::LogError;
 use crate::storage::StorageError;
 
-/// An error answered as `{"error": {"code", "message"}}` (DESIGN §5).
+/// An error answered as `{"error": {"code", "message"}}` (docs/design.md §5).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AppError {

@@ -1,5 +1,5 @@
 //! The HTTP face of the log: the JSON API, the tlog-tiles paths and the web
-//! pages (DESIGN §5), their one error type, and the edge middleware.
+//! pages (docs/design.md §5), their one error type, and the edge middleware.
 
 pub mod client_ip;
 pub mod error;
@@ -17,7 +17,7 @@ use axum::Router;
 
 use state::AppState;
 
-/// The complete HTTP API and web pages (DESIGN §5) over `state`.
+/// The complete HTTP API and web pages (docs/design.md §5) over `state`.
 pub fn app(state: AppState) -> Router {
     // Every route comes from the documented route table (openapi.rs).
     openapi::router()

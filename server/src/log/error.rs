@@ -15,7 +15,7 @@ use crate::storage::StorageError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LogError {
-    /// The payload is not a Glassbox statement (DESIGN §3).
+    /// The payload is not a Glassbox statement (docs/design.md §3).
     #[error("statement: {0}")]
     Statement(#[source] StatementError),
     /// The payload could not be read for the string-size check.

@@ -1,5 +1,5 @@
 //! Building receipts: an entry, its index and a C2SP tlog-proof against a given
-//! signed checkpoint (DESIGN §5).
+//! signed checkpoint (docs/design.md §5).
 
 use std::cell::RefCell;
 use std::collections::HashMap;

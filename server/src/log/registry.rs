@@ -1,7 +1,7 @@
 //! The server's side of the participant registry. The rules themselves (genesis,
 //! authority, positional revocation, `compromisedSince`) live in
 //! [`glassbox_core::registry::Registry`], which the verifier replays too, so the
-//! log accepts exactly what a verifier will later accept (DESIGN §3, §6 step 4).
+//! log accepts exactly what a verifier will later accept (docs/design.md §3, §6 step 4).
 //!
 //! Here: rebuilding that registry from the stored log at start, and the stored
 //! summary of each key event (for `/api/v1/keys`). A refusal is a

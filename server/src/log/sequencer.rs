@@ -1,4 +1,4 @@
-//! The sequencer: the one task that writes to the log (DESIGN §4).
+//! The sequencer: the one task that writes to the log (docs/design.md §4).
 //!
 //! Submissions arrive on a bounded queue, their signatures already checked by
 //! the submit handlers against the committed registry

@@ -1,4 +1,4 @@
-//! Tiles for a CDN (DESIGN §4): the log's C2SP tlog-tiles read API written to a
+//! Tiles for a CDN (docs/design.md §4): the log's C2SP tlog-tiles read API written to a
 //! directory as static files, so nginx or any static host (and a CDN in front
 //! of it) serves `/checkpoint` and `/tile/…` without touching the database.
 //!

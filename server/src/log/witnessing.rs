@@ -1,4 +1,4 @@
-//! The log's witness client (DESIGN §4; C2SP tlog-witness §add-checkpoint).
+//! The log's witness client (docs/design.md §4; C2SP tlog-witness §add-checkpoint).
 //!
 //! After the sequencer commits a checkpoint it publishes the new size on a watch
 //! channel and goes on sequencing; this task — never the sequencer — asks every

@@ -2,7 +2,7 @@
 //! write path, [`QueryStore`] for the HTTP side's other reads.
 //!
 //! The sequencer is the only writer; HTTP handlers only read. No database driver
-//! type appears here, so a PostgreSQL backend (DESIGN §4) or the fault-injecting
+//! type appears here, so a PostgreSQL backend (docs/design.md §4) or the fault-injecting
 //! in-memory backend used by tests (feature `test-util`) plugs in unchanged.
 
 pub mod cache;

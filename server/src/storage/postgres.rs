@@ -1,4 +1,4 @@
-//! PostgreSQL implementation of [`Storage`] (DESIGN §4): for deployments that
+//! PostgreSQL implementation of [`Storage`] (docs/design.md §4): for deployments that
 //! outgrow one machine, where several server nodes share one database
 //! (docs/postgres.md).
 //!

@@ -2,7 +2,7 @@
 //!
 //! [`Observed`] accumulates every receipt and every checkpoint any client was served;
 //! [`audit`] reads the whole log back through its public read API and checks the
-//! promises of DESIGN §4 against them.
+//! promises of docs/design.md §4 against them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -1,4 +1,4 @@
-//! Arguments of the commands that talk to a log server (DESIGN §7): submit, bundle,
+//! Arguments of the commands that talk to a log server (docs/design.md §7): submit, bundle,
 //! verify, history, monitor. Each struct carries its command's long help and examples.
 
 use std::path::PathBuf;
@@ -38,7 +38,7 @@ EXAMPLES:
 
 pub const VERIFY_LONG: &str = "\
 Decide whether FILE was reproducibly built from source that reviewers you trust
-approved (DESIGN §6), and print the chain of evidence or every reason it fails.
+approved (docs/design.md §6), and print the chain of evidence or every reason it fails.
 
 Steps: hash FILE; get its bundle (--server, or --bundle offline); check the log's
 signature and witness cosignatures on the checkpoint, and with [log] max_age in the

@@ -91,7 +91,7 @@ fn parse_env_pair(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// A git object ID as a statement carries one (DESIGN §2): 40 hex digits in a SHA-1
+/// A git object ID as a statement carries one (docs/design.md §2): 40 hex digits in a SHA-1
 /// repository, 64 in a SHA-256 one; any case.
 fn parse_git_id(value: &str) -> Result<String, String> {
     if matches!(value.len(), 40 | 64) && value.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -1,5 +1,5 @@
 //! `glassbox attest source|review|build|key`: build an in-toto Statement of one of the
-//! four kinds of DESIGN §3 with the `glassbox_core::statement` constructors (which
+//! four kinds of docs/design.md §3 with the `glassbox_core::statement` constructors (which
 //! validate it exactly as the log will), sign it into a DSSE envelope, and write the
 //! envelope's canonical JSON — the bytes the log stores as the leaf.
 

@@ -1,4 +1,4 @@
-//! `glassbox hash file` and `glassbox hash tree` (DESIGN §2).
+//! `glassbox hash file` and `glassbox hash tree` (docs/design.md §2).
 
 use serde_json::json;
 

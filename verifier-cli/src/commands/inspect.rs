@@ -1,6 +1,6 @@
 //! `glassbox inspect FILE`: recognise what a Glassbox file is, print it readably, and
 //! say which signatures verify against the keys given. Nothing here is a trust
-//! decision — that is `glassbox verify` with a policy (DESIGN §6).
+//! decision — that is `glassbox verify` with a policy (docs/design.md §6).
 
 mod bundle;
 mod envelope;

@@ -1,4 +1,4 @@
-//! `glassbox key generate` and `glassbox key id` (DESIGN §2: a key ID is the lowercase
+//! `glassbox key generate` and `glassbox key id` (docs/design.md §2: a key ID is the lowercase
 //! hex SHA-256 of the 32-byte Ed25519 public key).
 
 use serde_json::json;

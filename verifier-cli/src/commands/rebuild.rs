@@ -1,5 +1,5 @@
 //! `glassbox rebuild`: run a build recipe against a fresh checkout and say whether it
-//! reproduces (DESIGN §6 step 6, as a command of its own).
+//! reproduces (docs/design.md §6 step 6, as a command of its own).
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! `glassbox verify FILE`: the customer's question of DESIGN §6 — was this binary
+//! `glassbox verify FILE`: the customer's question of docs/design.md §6 — was this binary
 //! reproducibly built from source that people I trust reviewed?
 //!
 //! - step 1: hash the file (streamed; progress bar on a terminal);

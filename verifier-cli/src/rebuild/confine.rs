@@ -1,7 +1,7 @@
 //! Keeping the recipe's paths inside the checkout.
 //!
 //! A recipe's `outputPath` and `workingDirectory` are relative to the source root
-//! without `..` (DESIGN §3). That is checked on the text first, and again after the
+//! without `..` (docs/design.md §3). That is checked on the text first, and again after the
 //! build on the resolved path: the repository (or the build) may have turned a path
 //! component into a symbolic link that points anywhere, and hashing or reporting a file
 //! outside the scratch directory would let a hostile recipe make us read it.

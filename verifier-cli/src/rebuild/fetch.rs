@@ -3,7 +3,7 @@
 //! Nothing from the repository runs here: libgit2 has no hooks, submodules are not
 //! initialised, and checkout filters are disabled — so no LFS smudge, no CRLF
 //! conversion, no `ident` expansion: the files on disk are the committed blobs, which
-//! is what the attested dirHash covers (DESIGN §2).
+//! is what the attested dirHash covers (docs/design.md §2).
 
 use std::path::Path;
 

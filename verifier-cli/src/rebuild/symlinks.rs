@@ -1,6 +1,6 @@
 //! Refusing a checkout whose symbolic links lead out of it, before the recipe runs.
 //!
-//! dirHash never follows or hashes a symbolic link (DESIGN §2), so a tree that
+//! dirHash never follows or hashes a symbolic link (docs/design.md §2), so a tree that
 //! reviewers approved may still hold `build.sh -> /home/builder/build.sh`: the recipe
 //! would then run whatever the rebuilding machine has there, and the attested source
 //! would not be what was built. A link is judged by where it leads in the *tree*,

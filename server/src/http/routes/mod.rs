@@ -1,4 +1,4 @@
-//! HTTP handlers, one file per resource (DESIGN §5, docs/api.md).
+//! HTTP handlers, one file per resource (docs/design.md §5, docs/api.md).
 
 pub mod bundle;
 pub mod checkpoints;

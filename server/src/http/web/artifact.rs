@@ -2,7 +2,7 @@
 //! reads it — who built it, from which source, whether the builders name the
 //! same source, who reviewed that source — and the command that checks it all
 //! independently. No verdict: that is the verifier's job under the reader's
-//! own trust policy (DESIGN §6).
+//! own trust policy (docs/design.md §6).
 
 use std::collections::{BTreeMap, HashMap};
 

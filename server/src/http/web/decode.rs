@@ -45,7 +45,7 @@ pub fn scope_text(scope: &Scope) -> String {
     }
 }
 
-/// The preferred identifier of a source: its dirHash (DESIGN §2).
+/// The preferred identifier of a source: its dirHash (docs/design.md §2).
 pub fn source_cell(repository: &str, source: &SourceDigest) -> Markup {
     html! {
         span { (repository) } br;

@@ -100,7 +100,7 @@ pub async fn source(State(state): State<AppState>, P(id): P<String>) -> PageResu
         @if id.len() == 40 || !dir_hashes.contains(&id) {
             p { "Entries naming this commit name the dirHash "
                 @for (i, d) in dir_hashes.iter().enumerate() { @if i > 0 { ", " } (source_link(d)) }
-                ". Verification matches sources on dirHash; a commit ID alone is not trusted (DESIGN §2)." }
+                ". Verification matches sources on dirHash; a commit ID alone is not trusted." }
         }
         @if capped { p.note { "Only the first " (CAP) " entries of each kind are shown." } }
         p { (approvers.len()) " distinct reviewer key" @if approvers.len() != 1 { "s" } " approved this source; "

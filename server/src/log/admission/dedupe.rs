@@ -1,4 +1,4 @@
-//! A statement is logged once, at its first position (DESIGN §6a).
+//! A statement is logged once, at its first position (docs/design.md §6a).
 //!
 //! Two envelopes carry the same statement when their DSSE PAE is the same
 //! (`Envelope::statement_digest`), whatever their signatures. The verifier

@@ -70,7 +70,7 @@ fn add_source(terms: &mut SearchTerms, repository: &str, source: &SourceDigest) 
 }
 
 /// Parse the envelope's statement and extract its facts (400 `invalid_statement`
-/// when it is not one of the four kinds of DESIGN §3).
+/// when it is not one of the four kinds of docs/design.md §3).
 pub fn facts(envelope: &Envelope) -> Result<Facts, LogError> {
     let attestation = Attestation::of_envelope(envelope).map_err(LogError::Statement)?;
     check_string_sizes(&envelope.payload)?;

@@ -1,5 +1,5 @@
 //! Stateful admission of one envelope at the log position it is about to take
-//! (DESIGN §3), by the core participant registry: every signature must come from
+//! (docs/design.md §3), by the core participant registry: every signature must come from
 //! a key registered before that position, not revoked, holding a role the
 //! statement's kind allows; key events must also obey the genesis rule and make
 //! sense for the registry (no double registration or revocation).
@@ -221,7 +221,7 @@ fn verified_signers(registry: &Registry, env: &Envelope) -> Vec<String> {
 }
 
 /// [`precheck`] before the genesis registration is committed. Nothing can be
-/// logged before it (DESIGN §3, the genesis rule), so the entry would take
+/// logged before it (docs/design.md §3, the genesis rule), so the entry would take
 /// position 0: a statement that is not a key event names a signer not registered
 /// at index 0, and a key event must be a valid genesis, judged on an empty
 /// registry with the operator pins, exactly as the sequencer judges it.

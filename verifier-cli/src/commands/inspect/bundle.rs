@@ -1,4 +1,4 @@
-//! Receipts and bundles (DESIGN §5): each entry's envelope and its inclusion proof.
+//! Receipts and bundles (docs/design.md §5): each entry's envelope and its inclusion proof.
 
 use anyhow::{bail, Context};
 use glassbox_core::bundle::{Bundle, BundleIndex, Receipt};

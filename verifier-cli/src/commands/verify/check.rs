@@ -1,4 +1,4 @@
-//! DESIGN §6 steps 3–5 with the client's memory around the pure engine: lock the
+//! docs/design.md §6 steps 3–5 with the client's memory around the pure engine: lock the
 //! log's state, load the newest checkpoint this client verified, obtain a consistency
 //! proof to the bundle's checkpoint, run `glassbox_core::verify`, then either keep the
 //! evidence of a split view or remember the new checkpoint, and unlock.

@@ -1,4 +1,4 @@
-//! DESIGN §6 step 6 inside `verify --rebuild`: re-run the recipe of a counted build,
+//! docs/design.md §6 step 6 inside `verify --rebuild`: re-run the recipe of a counted build,
 //! from the source it names, and compare the output with the file being verified.
 //!
 //! The outcome goes back into the engine ([`LocalRebuild`]): a reproduction counts as

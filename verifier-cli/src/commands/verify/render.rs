@@ -1,4 +1,4 @@
-//! The human report of `glassbox verify` (DESIGN §6 step 7).
+//! The human report of `glassbox verify` (docs/design.md §6 step 7).
 //!
 //! The format is stable so that scripts and tests can rely on it (docs/verification.md):
 //! the first line is exactly `VERIFIED` or `NOT VERIFIED`; then one line per failure,
