@@ -219,8 +219,14 @@ EXAMPLES:
 
 #[derive(Debug, Args)]
 pub struct KeyGenerateArgs {
-    /// Private key file to create; the public key goes to FILE.pub.
-    #[arg(long, value_name = "FILE")]
+    /// Private key file to create; the public key goes to FILE.pub (`-o` and
+    /// `--output` as for every other command that writes a file).
+    #[arg(
+        short = 'o',
+        long = "output",
+        visible_alias = "out",
+        value_name = "FILE"
+    )]
     pub out: PathBuf,
     /// Print {"keyId", "privateKey", "publicKey"} as JSON.
     #[arg(long)]

@@ -103,3 +103,15 @@ fn key_id_of_non_ed25519_key_names_the_key_type() {
         &["ec.pub", "Ed25519"],
     );
 }
+
+/// `-o` and `--output` name the file, as for every other command that writes one;
+/// `--out` still does.
+#[test]
+fn key_generate_takes_the_output_flag_every_command_takes() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (flag, file) in [("-o", "a.pem"), ("--output", "b.pem"), ("--out", "c.pem")] {
+        let printed = ok(glassbox(tmp.path(), &["key", "generate", flag, file]));
+        assert!(is_key_id(printed.trim()), "{flag}: {printed:?}");
+        assert!(tmp.path().join(format!("{file}.pub")).exists(), "{flag}");
+    }
+}
