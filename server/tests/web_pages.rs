@@ -359,3 +359,28 @@ async fn unknown_digests_keys_and_indexes_are_404_pages() {
         page(&s.log, &uri, StatusCode::BAD_REQUEST).await;
     }
 }
+
+/// A malformed path says what is wrong in the reader's words, and an unknown page
+/// is an HTML page to a browser while API clients keep the JSON error.
+#[tokio::test]
+async fn malformed_and_unknown_pages_are_explained_in_html() {
+    let log = TestLog::memory().await;
+    let html = page(&log, "/entry/abc", StatusCode::BAD_REQUEST).await;
+    assert!(
+        html.contains("&quot;abc&quot; is not a whole number (0 or more)"),
+        "{html}"
+    );
+    let browser = axum::http::Request::get("/no/such/page")
+        .header("accept", "text/html,application/xhtml+xml")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let (status, headers, body) = log.request(browser).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    let text = String::from_utf8(body).unwrap();
+    assert!(text.contains("there is no page at /no/such/page"), "{text}");
+    let (status, body) = log.get_json("/no/such/page").await;
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+    let (status, body) = log.get_json("/api/v1/nope").await;
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "not_found"));
+}

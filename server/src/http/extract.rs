@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::request::Parts;
 use glassbox_core::api::SearchFilter;
@@ -37,7 +38,38 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for P<T> {
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(v)| P(v))
-            .map_err(|e| AppError::BadRequest(e.body_text()))
+            .map_err(|e| AppError::BadRequest(path_error(&e)))
+    }
+}
+
+/// What was wrong with a path, in the reader's words: `index: "abc" is not a whole
+/// number (0 or more)` rather than the framework's `Cannot parse "abc" to a u64`.
+fn path_error(e: &PathRejection) -> String {
+    use axum::extract::path::ErrorKind;
+    let PathRejection::FailedToDeserializePathParams(d) = e else {
+        return e.body_text();
+    };
+    let form = |t: &str| match t {
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number (0 or more)",
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
+        _ => "of the form this path takes",
+    };
+    match d.kind() {
+        ErrorKind::ParseErrorAtKey {
+            key,
+            value,
+            expected_type,
+        } => format!("{key}: {value:?} is not {}", form(expected_type)),
+        ErrorKind::ParseError {
+            value,
+            expected_type,
+        }
+        | ErrorKind::ParseErrorAtIndex {
+            value,
+            expected_type,
+            ..
+        } => format!("{value:?} is not {}", form(expected_type)),
+        _ => e.body_text(),
     }
 }
 

@@ -70,7 +70,18 @@ fn over_ip_rate(state: &AppState, req: &Request) -> Option<Response> {
     Some(resp)
 }
 
-/// Unknown routes answer the JSON error shape too.
-pub async fn not_found() -> AppError {
-    AppError::NotFound("no such route".into())
+/// Unknown routes answer the JSON error shape, or an HTML page to a browser (a
+/// request outside `/api/` that accepts `text/html`).
+pub async fn not_found(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> Response {
+    let browser = !uri.path().starts_with("/api/")
+        && headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"));
+    let error = AppError::NotFound(format!("there is no page at {}", uri.path()));
+    if browser {
+        crate::http::web::PageError(error).into_response()
+    } else {
+        AppError::NotFound("no such route".into()).into_response()
+    }
 }
