@@ -173,7 +173,8 @@ pub struct SubmitArgs {
     /// Write the receipt to FILE (only with one ENVELOPE).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Overwrite existing receipt files.
+    /// Overwrite existing receipt files. Without it, a receipt already saved for
+    /// the same statement is kept, and any other file there is an error.
     #[arg(long)]
     pub force: bool,
     /// The log's C2SP verifier key, to check receipts against.

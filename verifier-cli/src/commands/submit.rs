@@ -41,21 +41,34 @@ pub fn run(args: SubmitArgs) -> anyhow::Result<Outcome> {
         let envelope = Envelope::from_json(&bytes)
             .with_context(|| format!("{}: not a DSSE envelope", path.display()))?;
         let target = args.output.clone().unwrap_or_else(|| receipt_path(path));
-        output::check_writable(&target, args.force)?;
-        jobs.push((path, bytes, envelope, target));
+        // An existing receipt is kept, not refused, when it is this statement's:
+        // decided once the server has answered (it is contacted first).
+        let kept = if target.exists() && !args.force {
+            Some(read_limited(&target)?)
+        } else {
+            output::check_writable(&target, args.force)?;
+            None
+        };
+        jobs.push((path, bytes, envelope, target, kept));
     }
 
     let client = LogClient::new(&args.server.url, Duration::from_secs(args.server.timeout))?;
     let mut outcome = Outcome::Success;
     let mut json_out = Vec::new();
-    for (path, bytes, envelope, target) in jobs {
+    for (path, bytes, envelope, target, kept) in jobs {
         let submitted = client
             .submit(&bytes)
             .with_context(|| format!("submitting {}", path.display()))?;
         let receipt = submitted.receipt;
-        let mut text = serde_json::to_vec_pretty(&receipt).context("encoding the receipt")?;
-        text.push(b'\n');
-        output::write_file(&target, &text, args.force)?;
+        match &kept {
+            Some(existing) => check_kept(&target, existing, &envelope)?,
+            None => {
+                let mut text =
+                    serde_json::to_vec_pretty(&receipt).context("encoding the receipt")?;
+                text.push(b'\n');
+                output::write_file(&target, &text, args.force)?;
+            }
+        }
         let check = log_key
             .as_ref()
             .map(|key| check_receipt(&receipt, &envelope, key));
@@ -66,6 +79,7 @@ pub fn run(args: SubmitArgs) -> anyhow::Result<Outcome> {
             json_out.push(json!({
                 "envelope": path.display().to_string(),
                 "receiptFile": target.display().to_string(),
+                "receiptKept": kept.is_some(),
                 "created": submitted.created,
                 "tlogProof": match &check {
                     None => "not-checked".to_owned(),
@@ -77,7 +91,7 @@ pub fn run(args: SubmitArgs) -> anyhow::Result<Outcome> {
             continue;
         }
         let mut line = format!(
-            "logged {} at index {} ({}) → {}\n",
+            "logged {} at index {} ({}) → {}{}\n",
             path.display(),
             receipt.index,
             if submitted.created {
@@ -85,7 +99,12 @@ pub fn run(args: SubmitArgs) -> anyhow::Result<Outcome> {
             } else {
                 "already logged"
             },
-            target.display()
+            target.display(),
+            if kept.is_some() {
+                " (kept: it is this statement's receipt)"
+            } else {
+                ""
+            }
         );
         line.push_str(&match check {
             None => {
@@ -103,6 +122,33 @@ pub fn run(args: SubmitArgs) -> anyhow::Result<Outcome> {
         output::print_json(&json_out.into())?;
     }
     Ok(outcome)
+}
+
+/// Whether the receipt file already at `target` (`existing`, its bytes) may stay:
+/// only when it is a receipt of `envelope`'s statement. Anything else there is an
+/// error that says what it is and how to replace it.
+fn check_kept(target: &Path, existing: &[u8], envelope: &Envelope) -> anyhow::Result<()> {
+    let replace = "use --force to replace it, or -o to save the receipt elsewhere";
+    let old: Receipt = serde_json::from_slice(existing).map_err(|e| {
+        anyhow::anyhow!(
+            "{} exists and is not a receipt ({e}); {replace}",
+            target.display()
+        )
+    })?;
+    let logged = Envelope::from_value(&old.entry).map_err(|e| {
+        anyhow::anyhow!(
+            "{} exists and its entry is not an envelope ({e}); {replace}",
+            target.display()
+        )
+    })?;
+    if logged.statement_digest() != envelope.statement_digest() {
+        bail!(
+            "{} exists and is the receipt of another statement (log entry {}); {replace}",
+            target.display(),
+            old.index
+        );
+    }
+    Ok(())
 }
 
 /// Checks that `receipt` proves `submitted`'s statement, signed by every key
