@@ -218,3 +218,37 @@ fn history_reads_bare_dates_and_zoneless_times_and_explains_a_bad_one() {
         "{text}"
     );
 }
+
+/// `--signer` takes the first digits of a key ID, as the tables print them, when
+/// they name one registered key.
+#[test]
+fn a_signers_history_by_the_first_digits_of_its_key_id() {
+    let story = Story::happy();
+    let vendor = story.key_id(Who::Vendor.key());
+    let json = |signer: &str| {
+        history(
+            &story,
+            &story.url,
+            &["--signer", signer],
+            &["--format", "json"],
+        )
+        .json()
+    };
+    let full = json(&vendor);
+    assert!(!full.as_array().unwrap().is_empty());
+    assert_eq!(json(&vendor[..12]), full);
+    assert_eq!(json(&vendor[..12].to_ascii_uppercase()), full);
+    // No registered key starts with this.
+    let unused = (0..16)
+        .map(|d| format!("{d:x}"))
+        .find(|d| {
+            [Who::Vendor, Who::Rebuilder, Who::Reviewer]
+                .iter()
+                .all(|w| !story.key_id(w.key()).starts_with(d.as_str()))
+                && !story.key_id(&story.operator_key()).starts_with(d.as_str())
+        })
+        .expect("16 digits, 4 keys");
+    let run = history(&story, &story.url, &["--signer", &unused], &[]);
+    let text = run.exits(2);
+    assert!(text.contains("no key registered in this log"), "{text}");
+}

@@ -271,7 +271,9 @@ pub struct HistoryArgs {
     /// dirHash of a source.
     #[arg(long, value_name = "HEX")]
     pub dirhash: Option<String>,
-    /// Key ID of any signer.
+    /// Key ID of any signer (also matches key events about the key): all 64 hex
+    /// digits, or the first few (as the tables print them) when they name one
+    /// registered key.
     #[arg(long, value_name = "KEYID")]
     pub signer: Option<String>,
     /// Entry kind.

@@ -28,17 +28,21 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<Outcome> {
             })
             .transpose()
     };
+    let client = LogClient::new(&args.server.url, Duration::from_secs(args.server.timeout))?;
+    let signer = match &args.signer {
+        Some(id) => Some(full_key_id(&client, id)?),
+        None => None,
+    };
     let filter = SearchFilter {
         artifact: digest("artifact", &args.artifact)?,
         commit: args.commit.clone(),
         dirhash: digest("dirhash", &args.dirhash)?,
         repository: args.repository.clone(),
-        signer: args.signer.clone(),
+        signer,
         kind: args.kind.clone(),
         since: args.since.clone(),
         until: args.until.clone(),
     };
-    let client = LogClient::new(&args.server.url, Duration::from_secs(args.server.timeout))?;
     let proven = match &args.policy {
         Some(policy) => match prove(&args, &filter, policy, &client)? {
             Ok(proven) => Some(proven),
@@ -83,6 +87,50 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Success)
+}
+
+/// The full key ID `given` names: itself when it is 64 hex digits, else the one
+/// registered key ID it starts (the tables print the first 12 digits). None, or
+/// more than one, is an error that says so.
+fn full_key_id(client: &LogClient, given: &str) -> anyhow::Result<String> {
+    let prefix = given.trim().to_ascii_lowercase();
+    if !prefix.bytes().all(|b| b.is_ascii_hexdigit()) || prefix.is_empty() {
+        anyhow::bail!("--signer {given:?}: a key ID is hex digits (all 64, or the first few)");
+    }
+    if prefix.len() == 64 {
+        return Ok(prefix);
+    }
+    let keys = client
+        .keys()
+        .context("fetching the log's registered keys to complete --signer")?;
+    let registered: Vec<&str> = keys["keys"]
+        .as_array()
+        .map(|keys| keys.iter().filter_map(|k| k["keyId"].as_str()).collect())
+        .unwrap_or_default();
+    one_key_starting(given, &prefix, &registered)
+}
+
+/// The one of `registered` that starts with `prefix` (`given`, as typed).
+fn one_key_starting(given: &str, prefix: &str, registered: &[&str]) -> anyhow::Result<String> {
+    let ids: Vec<&str> = registered
+        .iter()
+        .copied()
+        .filter(|id| id.starts_with(prefix))
+        .collect();
+    match ids.as_slice() {
+        [id] => Ok((*id).to_owned()),
+        [] => {
+            anyhow::bail!("--signer {given}: no key registered in this log has an ID starting so")
+        }
+        many => anyhow::bail!(
+            "--signer {given} is ambiguous: {} registered key IDs start so ({}); give more digits",
+            many.len(),
+            many.iter()
+                .map(|id| &id[..(prefix.len() + 4).min(id.len())])
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 /// A key's complete list of entries, as the log's index proved it.
@@ -354,6 +402,22 @@ fn table(hits: &[SearchHit]) -> String {
 mod tests {
     use super::*;
     use crate::testlog::TestLog;
+
+    #[test]
+    fn a_short_signer_id_names_its_one_key_or_says_why_not() {
+        let ids = ["ab12".repeat(16), "ab34".repeat(16), "cd56".repeat(16)];
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        assert_eq!(one_key_starting("AB3", "ab3", &ids).unwrap(), ids[1]);
+        let err = one_key_starting("ab", "ab", &ids).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "--signer ab is ambiguous: 2 registered key IDs start so (ab12ab, ab34ab)"
+            ),
+            "{err}"
+        );
+        let err = one_key_starting("ef", "ef", &ids).unwrap_err().to_string();
+        assert!(err.contains("no key registered in this log"), "{err}");
+    }
 
     #[test]
     fn csv_neutralises_a_hostile_subject_name() {
