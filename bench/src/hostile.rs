@@ -53,6 +53,7 @@ const STRANGERS: u64 = 64;
 /// `load_flags` leaves above the honest ones, so the attack costs the server
 /// work and memory but leaves the honest clients their connections (filling
 /// the cap is the end-to-end test's subject, tests/tests/hostile_clients.rs).
+#[derive(Clone, Copy)]
 struct Mix {
     slowloris: usize,
     non_readers: usize,
@@ -222,42 +223,56 @@ fn tree_size(note: &[u8]) -> Option<u64> {
     String::from_utf8_lossy(note).lines().nth(1)?.parse().ok()
 }
 
-/// Poll `/checkpoint` every [`WATCH_EVERY`] until `stop`; the longest stretch
-/// over which the tree did not grow while `in_flight` was above zero. A stretch
-/// starts at the poll that saw the last growth (or that first saw work in
-/// flight) and ends at the poll that sees the next growth, so it overstates
-/// the sequencer's own gap by up to one poll interval plus a poll's latency —
-/// a `/checkpoint` the attack slows down counts against the log.
+/// The longest stretch over which the tree did not grow while honest work was
+/// in flight, from a sequence of polls. A stretch starts at the poll that saw
+/// the last growth (or that first saw work in flight) and ends at the poll that
+/// sees the next growth, so it overstates the sequencer's own gap by up to one
+/// poll interval plus a poll's latency — a `/checkpoint` the attack slows down
+/// counts against the log.
+#[derive(Default)]
+struct CommitGaps {
+    last: u64,
+    since: Option<Instant>,
+    longest: Duration,
+}
+
+impl CommitGaps {
+    /// One poll at `now`: the tree size it read (`None`: no answer) and whether
+    /// honest submissions were in flight.
+    fn observe(&mut self, now: Instant, size: Option<u64>, busy: bool) {
+        match size {
+            Some(s) if s > self.last => {
+                if let Some(start) = self.since {
+                    self.longest = self.longest.max(now - start);
+                }
+                self.last = s;
+                self.since = busy.then_some(now);
+            }
+            _ if busy => {
+                let start = *self.since.get_or_insert(now);
+                self.longest = self.longest.max(now - start);
+            }
+            _ => self.since = None,
+        }
+    }
+}
+
+/// Poll `/checkpoint` every [`WATCH_EVERY`] until `stop`; the longest commit
+/// gap with honest work in flight ([`CommitGaps`]).
 fn watch_commits(url: &str, in_flight: &AtomicUsize, stop: &AtomicBool) -> Duration {
     let agent = agent(Duration::from_secs(5));
     let url = format!("{url}/checkpoint");
-    let mut last = 0;
-    let mut since: Option<Instant> = None;
-    let mut longest = Duration::ZERO;
+    let mut gaps = CommitGaps::default();
     while !stop.load(Ordering::Relaxed) {
         let size = match get(&agent, &url) {
             Ok((200, body)) => tree_size(&body),
             _ => None,
         };
-        let now = Instant::now();
         let busy = in_flight.load(Ordering::Relaxed) > 0;
-        match size {
-            Some(s) if s > last => {
-                if let Some(start) = since {
-                    longest = longest.max(now - start);
-                }
-                last = s;
-                since = busy.then_some(now);
-            }
-            _ if busy => {
-                let start = *since.get_or_insert(now);
-                longest = longest.max(now - start);
-            }
-            _ => since = None,
-        }
+        gaps.observe(Instant::now(), size, busy);
         std::thread::sleep(WATCH_EVERY);
     }
-    longest
+    gaps.longest
 }
 
 /// One honest run on a fresh log at `name`, attacked when `floods` is given.
@@ -306,6 +321,7 @@ fn run(
         });
         let watcher = s.spawn(|| watch_commits(&server.url, &in_flight, &stop));
         let mut flooders = Vec::new();
+        let mut connection_attackers = None;
         if let Some(f) = floods {
             let (a, st, sl, nr) = (
                 addr.clone(),
@@ -314,7 +330,7 @@ fn run(
                 non_reader_tally.clone(),
             );
             let (slowloris_n, non_readers_n) = (mix.slowloris, mix.non_readers);
-            s.spawn(move || -> Result<()> {
+            connection_attackers = Some(s.spawn(move || -> Result<()> {
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -330,7 +346,7 @@ fn run(
                     while tasks.join_next().await.is_some() {}
                 });
                 Ok(())
-            });
+            }));
             for bodies in [&f.spoofed, &f.strangers] {
                 let (url, bodies, st) = (server.url.clone(), bodies.clone(), stop.clone());
                 flooders.push(s.spawn(move || load::flood(&url, bodies, FLOOD_CONNECTIONS, st)));
@@ -354,6 +370,10 @@ fn run(
             .join()
             .map_err(|_| anyhow::anyhow!("the commit watcher panicked"))?;
         let mut flood_results = Vec::new();
+        if let Some(a) = connection_attackers {
+            a.join()
+                .map_err(|_| anyhow::anyhow!("the connection attackers panicked"))??;
+        }
         for f in flooders {
             flood_results.push(
                 f.join()
@@ -364,7 +384,7 @@ fn run(
             let strangers = flood_results.pop().context("the strangers' flood")?;
             let spoofed = flood_results.pop().context("the spoofed flood")?;
             Some(Attack {
-                mix: Mix::for_clients(sc.ingest_clients),
+                mix,
                 slowloris: slowloris_tally.clone(),
                 non_readers: non_reader_tally.clone(),
                 spoofed,
@@ -550,4 +570,49 @@ pub fn hostile(ctx: &Ctx, rep: &mut Report) -> Result<()> {
         200.0,
     ));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn polls(sizes: &[(u64, Option<u64>, bool)]) -> Duration {
+        let t0 = Instant::now();
+        let mut gaps = CommitGaps::default();
+        for &(ms, size, busy) in sizes {
+            gaps.observe(t0 + Duration::from_millis(ms), size, busy);
+        }
+        gaps.longest
+    }
+
+    #[test]
+    fn a_stall_with_work_in_flight_is_the_time_between_the_polls_that_saw_growth() {
+        let gap = polls(&[
+            (0, Some(10), true),
+            (50, Some(10), true),
+            (100, Some(20), true),
+            (150, None, true),
+            (400, Some(20), true),
+            (800, Some(30), true),
+            (850, Some(40), true),
+        ]);
+        assert_eq!(gap, Duration::from_millis(700));
+    }
+
+    #[test]
+    fn an_idle_log_that_does_not_grow_has_no_gap() {
+        let gap = polls(&[
+            (0, Some(10), false),
+            (5000, Some(10), false),
+            (9000, Some(10), true),
+            (9100, Some(11), true),
+        ]);
+        assert_eq!(gap, Duration::from_millis(100));
+    }
+
+    #[test]
+    fn the_tree_size_is_the_second_line_of_the_note() {
+        assert_eq!(tree_size(b"glassbox.localhost/log\n42\nroot=\n"), Some(42));
+        assert_eq!(tree_size(b"origin only"), None);
+    }
 }
