@@ -16,7 +16,7 @@
 //! needs each answer's status and size.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -64,6 +64,11 @@ pub struct LoadResult {
 impl LoadResult {
     pub fn per_sec(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Requests answered per second, successful or not.
+    pub fn per_sec_all(&self) -> f64 {
+        self.requests() as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
     /// Requests sent, successful or not.
@@ -151,6 +156,11 @@ struct Load {
     duration: Duration,
     good: u16,
     job: Arc<Job>,
+    /// Requests sent and not yet answered, kept up to date for a watcher (the
+    /// hostile mix measures commit gaps only while honest work is in flight).
+    in_flight: Arc<AtomicUsize>,
+    /// Set to end the load before its deadline.
+    stop: Arc<AtomicBool>,
 }
 
 impl Load {
@@ -195,10 +205,14 @@ impl Load {
                     addr,
                     sender,
                     next.clone(),
-                    self.jobs,
-                    deadline,
-                    self.good,
+                    Limits {
+                        jobs: self.jobs,
+                        deadline,
+                        good: self.good,
+                        stop: self.stop.clone(),
+                    },
                     self.job.clone(),
+                    self.in_flight.clone(),
                 ));
             }
             let mut total = Tally::default();
@@ -227,7 +241,7 @@ impl Load {
                     .spawn_scoped(s, || {
                         let agent = agent(REQUEST_TIMEOUT);
                         let mut mine = Tally::default();
-                        while Instant::now() < deadline {
+                        while Instant::now() < deadline && !self.stop.load(Ordering::Relaxed) {
                             let n = next.fetch_add(1, Ordering::Relaxed);
                             if n >= self.jobs {
                                 break;
@@ -236,10 +250,12 @@ impl Load {
                             let url = format!("{}{path}", self.url);
                             let len = body.as_ref().map_or(0, |b| b.len() as u64);
                             let t = Instant::now();
+                            self.in_flight.fetch_add(1, Ordering::Relaxed);
                             let result = match body {
                                 Some(b) if method == Method::POST => post(&agent, &url, &b),
                                 _ => get(&agent, &url),
                             };
+                            self.in_flight.fetch_sub(1, Ordering::Relaxed);
                             match result {
                                 Ok((status, _)) if status == self.good => {
                                     mine.latencies_ms.push(t.elapsed().as_secs_f64() * 1e3);
@@ -276,20 +292,32 @@ async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>> {
     Ok(sender)
 }
 
+/// When a submitter stops, and what counts as success.
+struct Limits {
+    jobs: usize,
+    deadline: Instant,
+    good: u16,
+    stop: Arc<AtomicBool>,
+}
+
 /// One closed-loop submitter: send a request, wait for the whole response, take
 /// the next job. A failed connection is replaced before the next request.
 async fn submitter(
     addr: SocketAddr,
     mut sender: Option<SendRequest<Full<Bytes>>>,
     next: Arc<AtomicUsize>,
-    jobs: usize,
-    deadline: Instant,
-    good: u16,
+    Limits {
+        jobs,
+        deadline,
+        good,
+        stop,
+    }: Limits,
     job: Arc<Job>,
+    in_flight: Arc<AtomicUsize>,
 ) -> Tally {
     let mut mine = Tally::default();
     let host = addr.to_string();
-    while Instant::now() < deadline {
+    while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
         let n = next.fetch_add(1, Ordering::Relaxed);
         if n >= jobs {
             break;
@@ -321,7 +349,10 @@ async fn submitter(
             response.into_body().collect().await?;
             anyhow::Ok((status, s))
         };
-        match tokio::time::timeout(REQUEST_TIMEOUT, attempt).await {
+        in_flight.fetch_add(1, Ordering::Relaxed);
+        let answered = tokio::time::timeout(REQUEST_TIMEOUT, attempt).await;
+        in_flight.fetch_sub(1, Ordering::Relaxed);
+        match answered {
             Ok(Ok((status, s))) => {
                 if !s.is_closed() {
                     sender = Some(s);
@@ -349,6 +380,26 @@ pub fn ingest(
     concurrency: usize,
     duration: Duration,
 ) -> Result<LoadResult> {
+    ingest_watched(
+        generator,
+        url,
+        bodies,
+        concurrency,
+        duration,
+        Arc::default(),
+    )
+}
+
+/// [`ingest`], keeping `in_flight` at the number of submissions sent and not
+/// yet answered.
+pub fn ingest_watched(
+    generator: Generator,
+    url: &str,
+    bodies: Arc<[Bytes]>,
+    concurrency: usize,
+    duration: Duration,
+    in_flight: Arc<AtomicUsize>,
+) -> Result<LoadResult> {
     let jobs = bodies.len();
     Load {
         url: url.to_string(),
@@ -363,8 +414,40 @@ pub fn ingest(
                 Some(bodies[n].clone()),
             )
         }),
+        in_flight,
+        stop: Arc::default(),
     }
     .run(generator)
+}
+
+/// POST `bodies` to `<url>/api/v1/entries` over and over, from `concurrency`
+/// closed-loop connections, until `stop` is set: a flood, each connection
+/// sending its next request as soon as the last is answered. Only a `201`
+/// counts as success; every other answer is tallied by status.
+pub fn flood(
+    url: &str,
+    bodies: Arc<[Bytes]>,
+    concurrency: usize,
+    stop: Arc<AtomicBool>,
+) -> Result<LoadResult> {
+    Load {
+        url: url.to_string(),
+        concurrency,
+        jobs: usize::MAX,
+        // A bound for a harness that forgets to stop it.
+        duration: Duration::from_secs(24 * 3600),
+        good: 201,
+        job: Arc::new(move |n| {
+            (
+                Method::POST,
+                "/api/v1/entries".to_string(),
+                Some(bodies[n % bodies.len()].clone()),
+            )
+        }),
+        in_flight: Arc::default(),
+        stop,
+    }
+    .run(Generator::Async)
 }
 
 /// GET `path_of(n)` for n = 0, 1, 2… (200 = success) for `duration` from
@@ -383,6 +466,8 @@ pub fn read(
         duration,
         good: 200,
         job: Arc::new(move |n| (Method::GET, path_of(n), None)),
+        in_flight: Arc::default(),
+        stop: Arc::default(),
     }
     .run(generator)
 }

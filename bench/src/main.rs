@@ -19,6 +19,7 @@ mod envelopes;
 mod floor;
 mod gen;
 mod hashing;
+mod hostile;
 mod index;
 mod load;
 mod log;
@@ -107,6 +108,9 @@ enum What {
     Hash,
     Verify,
     Ingest,
+    /// Honest ingestion alone and under attack (slowloris, export non-readers,
+    /// spoofed-key-ID and unregistered-signer floods), on fresh logs.
+    Hostile,
     /// Proofs, tiles, cold start and appends at each log size (alias `log`).
     #[value(alias = "log")]
     Reads,
@@ -304,6 +308,9 @@ fn main() -> Result<()> {
     }
     if all || cli.what == What::Ingest {
         step("ingestion", &mut rep, &log::ingest)?;
+    }
+    if all || cli.what == What::Hostile {
+        step("hostile mix", &mut rep, &hostile::hostile)?;
     }
     if all || cli.what == What::Reads {
         step("proofs and tiles", &mut rep, &log::reads)?;

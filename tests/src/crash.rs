@@ -152,6 +152,18 @@ impl Submitters {
         Ok(Submitters { keys })
     }
 
+    /// Generate `n` keys in `dir` and register none of them: their envelopes are
+    /// validly signed by signers the log does not know.
+    pub fn unregistered(dir: &Path, n: usize) -> Result<Submitters, String> {
+        let keys = (0..n)
+            .map(|i| {
+                glassbox_keys::generate_key_file(&dir.join(format!("stranger-{i}.pem")))
+                    .map_err(|e| format!("unregistered key {i}: {e}"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Submitters { keys })
+    }
+
     /// Number of keys.
     pub fn len(&self) -> usize {
         self.keys.len()
