@@ -81,3 +81,46 @@ async fn small_entries_fill_a_page_up_to_its_limit_across_read_steps() {
     assert_eq!(entries[239]["index"], 239);
     assert!(page["nextCursor"].is_string());
 }
+
+/// A web page lists what one source or artifact has within a byte budget, however
+/// large the entries: it reads at most `MAX_READ_BYTES` of them and says that not
+/// every entry is shown.
+#[tokio::test]
+async fn a_source_page_of_large_entries_reads_within_its_budget_and_says_so() {
+    use glassbox_server::http::web::decode::MAX_READ_BYTES;
+    let storage = Arc::new(MemoryStorage::new());
+    // 210 builds of about 300 KiB; every 7th names the source "tree 0": 30 of
+    // them, about 9 MiB.
+    web_support::seed_named(
+        storage.as_ref(),
+        0,
+        210,
+        |i| format!("{i:04}-{}", "a".repeat(300 * 1024)),
+        |i| 1_767_225_600_000 + i as i64,
+    );
+    let dir_hash = glassbox_core::digest::Sha256Digest::of(b"tree 0").hex();
+    let app = glassbox_server::app(web_support::reader_state(storage));
+    let resp = app
+        .oneshot(
+            Request::get(format!("/source/{dir_hash}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let html = String::from_utf8(body.to_vec()).unwrap();
+    assert!(
+        html.contains("Not every entry is shown"),
+        "{}",
+        &html[..2000]
+    );
+    assert!(
+        body.len() < MAX_READ_BYTES + (1 << 20),
+        "{} bytes",
+        body.len()
+    );
+}

@@ -13,7 +13,7 @@ use glassbox_core::index::IndexKey;
 use glassbox_core::statement::Attestation;
 use maud::{html, Markup};
 
-use super::decode::{decode, key_names, scope_text, search_all, signer, Decoded};
+use super::decode::{decode, key_names, scope_text, search_all, signer, Decoded, MAX_READ_BYTES};
 use super::layout::{entry_link, page, source_link, time};
 use super::WebPath as P;
 use super::{ok, PageResult};
@@ -32,6 +32,8 @@ struct Evidence {
     /// The log size as of which the log's index proves `builds` is every build
     /// naming the artifact; `None` when it does not (or the log has no index yet).
     complete: Option<u64>,
+    /// Whether `builds` is cut short by the page's bounds.
+    capped: bool,
 }
 
 /// The URL readers reach this server at, from the request's Host header.
@@ -78,7 +80,7 @@ pub async fn artifact(
     let index = state.index.clone();
     let ev = state
         .read(move |s| {
-            let (builds, _) = search_all(
+            let (builds, capped) = search_all(
                 s,
                 SearchQuery {
                     artifact: Some(hex2.clone()),
@@ -131,6 +133,7 @@ pub async fn artifact(
                 names: key_names(s)?,
                 vkey: s.identity()?.map(|i| i.vkey).unwrap_or_default(),
                 complete,
+                capped,
             })
         })
         .await?;
@@ -162,6 +165,10 @@ pub async fn artifact(
         section aria-labelledby="builds-h" {
             h2 id="builds-h" { "Builds (" (ev.builds.len()) ")" }
             (builds_table(&ev.builds, &hex, &ev.names))
+            @if ev.capped {
+                p.note { "Not every build is shown: a page lists at most the first " (CAP)
+                    ", and " (MAX_READ_BYTES >> 20) " MiB of them." }
+            }
             @if let Some(size) = ev.complete {
                 p.complete {
                     "Complete as of log size " (size) ": the log's index lists exactly the "

@@ -117,21 +117,32 @@ pub fn entries_table(caption: &str, entries: &[Decoded]) -> Markup {
     }
 }
 
-/// Every entry matching `query` (paging through storage), at most `cap`; the
-/// flag says whether the cap cut the list short.
+/// The most logged bytes one [`search_all`] holds: a page never reads more,
+/// whatever size the entries it lists (up to 1 MiB each).
+pub const MAX_READ_BYTES: usize = 8 << 20;
+
+/// Every entry matching `query` (paging through storage), at most `cap` entries
+/// and at most [`MAX_READ_BYTES`] of them (always at least one); the flag says
+/// whether a bound cut the list short.
 pub fn search_all(
     s: &dyn crate::storage::Storage,
     mut query: crate::storage::SearchQuery,
     cap: usize,
 ) -> Result<(Vec<EntryRecord>, bool), crate::storage::StorageError> {
     const PAGE: usize = 500;
-    let mut out = Vec::new();
+    let (mut out, mut bytes) = (Vec::new(), 0usize);
     loop {
         query.limit = PAGE.min(cap + 1 - out.len());
         let page = s.search(&query)?;
         let full = page.len() == query.limit;
         query.after = page.last().map(|e| e.index).or(query.after);
-        out.extend(page);
+        for e in page {
+            bytes += e.leaf.len();
+            if bytes > MAX_READ_BYTES && !out.is_empty() {
+                return Ok((out, true));
+            }
+            out.push(e);
+        }
         if out.len() > cap {
             out.truncate(cap);
             return Ok((out, true));

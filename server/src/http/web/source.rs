@@ -10,7 +10,9 @@ use glassbox_core::statement::Attestation;
 use maud::html;
 
 use super::artifact::{reviews_table, submissions_table};
-use super::decode::{decode, entries_table, key_names, search_all, signer, Decoded};
+use super::decode::{
+    decode, entries_table, key_names, search_all, signer, Decoded, MAX_READ_BYTES,
+};
 use super::layout::{entry_link, page, source_link};
 use super::WebPath as P;
 use super::{ok, PageResult};
@@ -102,7 +104,8 @@ pub async fn source(State(state): State<AppState>, P(id): P<String>) -> PageResu
                 @for (i, d) in dir_hashes.iter().enumerate() { @if i > 0 { ", " } (source_link(d)) }
                 ". Verification matches sources on dirHash; a commit ID alone is not trusted." }
         }
-        @if capped { p.note { "Only the first " (CAP) " entries of each kind are shown." } }
+        @if capped { p.note { "Not every entry is shown: a page lists at most the first " (CAP)
+            " entries, and " (MAX_READ_BYTES >> 20) " MiB of them, of each kind." } }
         p { (approvers.len()) " distinct reviewer key" @if approvers.len() != 1 { "s" } " approved this source; "
             (builds.len()) " build" @if builds.len() != 1 { "s" } " name it." }
         @if let Some((size, listed)) = complete {
