@@ -410,6 +410,41 @@ async fn keys_registry_lists_history() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
+/// The registry comes a page at a time, by registration: `nextAfter` leads to the
+/// rest, and the pages hold every key once.
+#[tokio::test]
+async fn the_key_list_is_paged_by_registration() {
+    let log = TestLog::memory().await;
+    for seed in 2..=6 {
+        log.enrol(&participant(seed), &[Role::Vendor]).await;
+    }
+    let (mut seen, mut after, mut pages) = (Vec::new(), None::<u64>, 0);
+    loop {
+        let uri = match after {
+            None => "/api/v1/keys?limit=2".to_owned(),
+            Some(a) => format!("/api/v1/keys?limit=2&after={a}"),
+        };
+        let (status, page) = log.get_json(&uri).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let keys = page["keys"].as_array().unwrap();
+        assert!(keys.len() <= 2);
+        seen.extend(keys.iter().map(|k| k["registeredAt"].as_u64().unwrap()));
+        pages += 1;
+        match page["nextAfter"].as_u64() {
+            Some(next) => {
+                assert_eq!(Some(next), seen.last().copied());
+                after = Some(next);
+            }
+            None => break,
+        }
+    }
+    // The operator and five participants, registered one a batch.
+    assert_eq!(pages, 3);
+    assert_eq!(seen, (0..6).map(one_per_batch).collect::<Vec<_>>());
+    let (status, _) = log.get_json("/api/v1/keys?limit=0").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
 #[tokio::test]
 async fn tiles_are_served_within_the_tree_only() {
     let log = TestLog::memory().await;

@@ -341,9 +341,25 @@ impl LogClient {
         }
     }
 
-    /// `GET /api/v1/keys`: the participant registry with its history, as sent.
+    /// `GET /api/v1/keys`: the participant registry with its history, every page
+    /// of it joined into one `{"keys": [...]}`.
     pub fn keys(&self) -> Result<serde_json::Value, ClientError> {
-        self.get_json("api/v1/keys", &[])
+        // A page at a time (`nextAfter`), joined into one list.
+        let mut keys = Vec::new();
+        let mut after: Option<u64> = None;
+        loop {
+            let shown = after.map(|a| a.to_string());
+            let query: Vec<(&str, &str)> = shown.iter().map(|a| ("after", a.as_str())).collect();
+            let mut page: serde_json::Value = self.get_json("api/v1/keys", &query)?;
+            if let Some(list) = page["keys"].as_array_mut() {
+                keys.append(list);
+            }
+            match page["nextAfter"].as_u64() {
+                // Each page must go on past the last: a server cannot keep us paging.
+                Some(next) if after.is_none_or(|a| next > a) => after = Some(next),
+                _ => return Ok(serde_json::json!({ "keys": keys })),
+            }
+        }
     }
 
     /// The leaves `start..end` from the C2SP entry bundles (`/tile/entries/…`).

@@ -293,9 +293,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         },
         Endpoint {
             path: "/api/v1/keys", method: Method::Get, tag: "registry",
-            summary: "The participant registry with each key's history",
-            params: &[],
-            responses: &[(200, "Every key, by registration", JSON, Some("KeyList"))],
+            summary: "The participant registry with each key's history, by registration, a page at a time",
+            params: &[
+                ("after", In::Query, false, "integer", "list keys registered after this log index (a page's nextAfter)"),
+                ("limit", In::Query, false, "integer", "1-1000 keys, default 1000; a page also stops before 4 MiB"),
+            ],
+            responses: &[(200, "One page of keys, by registration", JSON, Some("KeyList")), BAD],
             route: |m| on(m, keys::list),
         },
         Endpoint {
@@ -573,7 +576,8 @@ fn schemas() -> Value {
             "registeredAt": {"type": ["integer", "null"]}, "revokedAt": {"type": ["integer", "null"]},
             "events": {"type": "array", "items": {"type": "object"}}}},
         "KeyList": {"type": "object", "required": ["keys"], "properties": {
-            "keys": {"type": "array", "items": {"$ref": "#/components/schemas/Key"}}}},
+            "keys": {"type": "array", "items": {"$ref": "#/components/schemas/Key"}},
+            "nextAfter": {"type": "integer", "description": "set when more keys follow: the next page's after"}}},
         "ExportRow": {"type": "object", "required": ["index", "integratedTime", "kind", "signers", "subjects",
                 "artifacts", "repositories", "commits", "dirHashes", "leafHash"], "properties": {
             "index": {"type": "integer"}, "integratedTime": {"type": "string", "format": "date-time"},

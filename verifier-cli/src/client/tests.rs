@@ -176,3 +176,29 @@ fn non_http_urls_are_refused() {
         Err(ClientError::BadUrl { .. })
     ));
 }
+
+#[test]
+fn the_key_list_is_joined_from_its_pages_and_a_page_that_does_not_advance_ends_it() {
+    let (base, h) = serve(vec![
+        (200, r#"{"keys":[{"keyId":"a"}],"nextAfter":5}"#.to_owned()),
+        (200, r#"{"keys":[{"keyId":"b"}],"nextAfter":9}"#.to_owned()),
+        (200, r#"{"keys":[{"keyId":"c"}],"nextAfter":9}"#.to_owned()),
+    ]);
+    let keys = client(&base).keys().expect("keys");
+    let seen = h.join().expect("server");
+    assert_eq!(
+        seen,
+        [
+            "GET /api/v1/keys HTTP/1.1",
+            "GET /api/v1/keys?after=5 HTTP/1.1",
+            "GET /api/v1/keys?after=9 HTTP/1.1"
+        ]
+    );
+    let ids: Vec<&str> = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["keyId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["a", "b", "c"]);
+}

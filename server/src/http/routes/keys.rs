@@ -8,7 +8,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::http::error::AppError;
-use crate::http::extract::P;
+use crate::http::extract::{P, Q};
 use crate::http::state::AppState;
 use crate::storage::KeyEventRecord;
 
@@ -46,6 +46,24 @@ pub struct KeyView {
 #[derive(Serialize, Deserialize, Debug)]
 pub struct KeyList {
     pub keys: Vec<KeyView>,
+    /// Set when more keys follow: the `after` of the next page (the last key's
+    /// `registeredAt`).
+    #[serde(rename = "nextAfter", default, skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<u64>,
+}
+
+/// Keys in one page of `GET /api/v1/keys` at most (and the default).
+pub const KEYS_PAGE: usize = 1000;
+/// Bytes of one page at most, as JSON: a page stops before the key that would
+/// pass it (it always holds at least one).
+pub const MAX_KEYS_PAGE_BYTES: usize = 4 << 20;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// List the keys registered after this log index.
+    after: Option<u64>,
+    limit: Option<usize>,
 }
 
 fn views(records: Vec<KeyEventRecord>) -> Vec<KeyView> {
@@ -102,10 +120,42 @@ fn views(records: Vec<KeyEventRecord>) -> Vec<KeyView> {
     out
 }
 
-pub async fn list(State(state): State<AppState>) -> Result<Json<KeyList>, AppError> {
+/// One page of the registry, by registration: at most `limit` keys (1 ..=
+/// [`KEYS_PAGE`]) and [`MAX_KEYS_PAGE_BYTES`], with `nextAfter` when more follow.
+pub async fn list(
+    State(state): State<AppState>,
+    Q(p): Q<ListParams>,
+) -> Result<Json<KeyList>, AppError> {
+    let limit = match p.limit {
+        None => KEYS_PAGE,
+        Some(n) if (1..=KEYS_PAGE).contains(&n) => n,
+        Some(n) => {
+            return Err(AppError::BadRequest(format!(
+                "limit: {n} is not between 1 and {KEYS_PAGE}"
+            )))
+        }
+    };
     let records = state.read(|s| Ok(s.key_events()?)).await?;
+    let mut keys = views(records)
+        .into_iter()
+        .filter(|k| p.after.is_none_or(|a| k.registered_at.unwrap_or(0) > a));
+    let (mut page, mut bytes) = (Vec::new(), 0);
+    let mut cut = false;
+    for key in keys.by_ref() {
+        let size = serde_json::to_vec(&key).map_or(0, |v| v.len() + 1);
+        if page.len() == limit || (bytes + size > MAX_KEYS_PAGE_BYTES && !page.is_empty()) {
+            cut = true;
+            break;
+        }
+        bytes += size;
+        page.push(key);
+    }
+    let next_after = cut
+        .then(|| page.last().and_then(|k: &KeyView| k.registered_at))
+        .flatten();
     Ok(Json(KeyList {
-        keys: views(records),
+        keys: page,
+        next_after,
     }))
 }
 
