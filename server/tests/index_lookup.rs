@@ -344,3 +344,46 @@ async fn the_web_pages_say_complete_only_when_the_index_proves_it() {
     let by_commit = page(format!("/source/{}", commit(1))).await;
     assert!(!by_commit.contains("Complete as of"), "{by_commit}");
 }
+
+/// `/keys` lists every participant with its organisation, roles, registration and
+/// how many entries the index files under it; `?organisation=` keeps one
+/// organisation's keys (any case).
+#[tokio::test]
+async fn the_participants_page_lists_keys_and_filters_by_organisation() {
+    let log = TestLog::memory().await;
+    let (vendor, builder) = seed(&log).await;
+    let other = participant(7);
+    let ev = glassbox_core::statement::KeyEvent::register(
+        &other.key.verifying_key(),
+        "Ada",
+        "Other Org",
+        vec![Role::Reviewer],
+    )
+    .unwrap();
+    let env = glassbox_core::statement::Attestation::from(ev)
+        .sign(&[&log.operator.key])
+        .unwrap();
+    let (status, body) = log.submit(&env).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let get = |uri: &'static str| {
+        let log = &log;
+        async move {
+            let (status, _, body) = log.get(uri).await;
+            assert_eq!(status, StatusCode::OK, "{uri}");
+            String::from_utf8(body).unwrap()
+        }
+    };
+    let all = get("/keys").await;
+    for id in [&vendor.id, &builder.id, &other.id] {
+        assert!(all.contains(&format!("/key/{id}")), "{all}");
+    }
+    // The builder: its registration and two builds.
+    assert!(
+        all.contains(&format!(r#"<a href="/search?signer={}">3</a>"#, builder.id)),
+        "{all}"
+    );
+    let one = get("/keys?organisation=other%20org").await;
+    assert!(one.contains(&format!("/key/{}", other.id)), "{one}");
+    assert!(!one.contains(&format!("/key/{}", vendor.id)), "{one}");
+    assert!(one.contains("Participants of other org"), "{one}");
+}

@@ -64,6 +64,38 @@ impl IndexReader {
         self.max_listed
     }
 
+    /// How many entries the index files under each of `keys`, as of the latest
+    /// checkpoint (unproven counts, for display), and that checkpoint's size.
+    pub fn counts(&self, s: &dyn Storage, keys: &[IndexKey]) -> Result<(u64, Vec<u64>), AppError> {
+        let held = self.catch_up(s)?;
+        let counts = keys
+            .iter()
+            .map(|k| held.trie.get(&k.hash()).count)
+            .collect();
+        Ok((held.size, counts))
+    }
+
+    /// The held trie, caught up with the latest checkpoint.
+    fn catch_up(&self, s: &dyn Storage) -> Result<std::sync::MutexGuard<'_, Held>, AppError> {
+        let mut held = self
+            .held
+            .lock()
+            .map_err(|_| AppError::Internal("index reader poisoned".into()))?;
+        let snapshot = s.index_leaves(held.size)?;
+        if snapshot.size < held.size {
+            return Err(StorageError::Corrupt(format!(
+                "the log shrank from {} to {} entries",
+                held.size, snapshot.size
+            ))
+            .into());
+        }
+        for (key, value) in snapshot.leaves {
+            held.trie.set(key, value);
+        }
+        held.size = snapshot.size;
+        Ok(held)
+    }
+
     /// Catch up with the latest checkpoint and prove `keys` there: for each, its
     /// value and proof from the trie, and its list of log indices from storage,
     /// checked against the value (a list that does not hash to it is an internal
@@ -91,22 +123,7 @@ impl IndexReader {
         paged: bool,
     ) -> Result<(Proven, Option<u64>), AppError> {
         let (size, proofs) = {
-            let mut held = self
-                .held
-                .lock()
-                .map_err(|_| AppError::Internal("index reader poisoned".into()))?;
-            let snapshot = s.index_leaves(held.size)?;
-            if snapshot.size < held.size {
-                return Err(StorageError::Corrupt(format!(
-                    "the log shrank from {} to {} entries",
-                    held.size, snapshot.size
-                ))
-                .into());
-            }
-            for (key, value) in snapshot.leaves {
-                held.trie.set(key, value);
-            }
-            held.size = snapshot.size;
+            let mut held = self.catch_up(s)?;
             let proofs: Vec<_> = keys
                 .iter()
                 .map(|k| {

@@ -388,6 +388,16 @@ pub fn endpoints() -> Vec<Endpoint> {
             route: |m| on(m, web::source::unreviewed),
         },
         Endpoint {
+            path: "/keys", method: Method::Get, tag: "web",
+            summary: "Every participant key: name, organisation, roles, registration, revocation, entries",
+            params: &[
+                ("organisation", In::Query, false, "string", "only this organisation's keys (any case)"),
+                ("after", In::Query, false, "integer", "keys registered after this log index (next page)"),
+            ],
+            responses: &[(200, "HTML page", HTML, None), PAGE_400],
+            route: |m| on(m, web::key::participants),
+        },
+        Endpoint {
             path: "/key/{id}", method: Method::Get, tag: "web",
             summary: "A key's registration, roles, revocation and signed entries",
             params: &[

@@ -66,7 +66,8 @@ pub struct ListParams {
     limit: Option<usize>,
 }
 
-fn views(records: Vec<KeyEventRecord>) -> Vec<KeyView> {
+/// Every key of the registry, by registration, from its logged key events.
+pub fn views(records: Vec<KeyEventRecord>) -> Vec<KeyView> {
     let mut keys: BTreeMap<String, KeyView> = BTreeMap::new();
     for r in records {
         let view = keys.entry(r.key_id.clone()).or_insert_with(|| KeyView {

@@ -1,5 +1,6 @@
 //! `/key/<id>`: one participant key — registration, roles, revocation — and
-//! every entry it signed, paginated.
+//! every entry it signed, paginated; `/keys`: every participant, or one
+//! organisation's.
 
 use super::WebQuery as Query;
 use axum::extract::State;
@@ -13,9 +14,11 @@ use super::search::{form_encode, PAGE_LIMIT};
 use super::WebPath as P;
 use super::{ok, PageResult};
 use crate::http::error::AppError;
+use crate::http::routes::keys::{views, KeyView};
 use crate::http::routes::search::{encode_cursor, to_query, SearchParams};
 use crate::http::state::AppState;
 use crate::storage::KeyEventRecord;
+use glassbox_core::index::IndexKey;
 
 #[derive(Deserialize, Default)]
 pub struct KeyPage {
@@ -118,4 +121,96 @@ pub async fn key(
         }
     };
     Ok(ok(page(&format!("Key {}", &id[..12]), body)))
+}
+
+/// Participants one `/keys` page lists at most.
+const PARTICIPANTS_PAGE: usize = 500;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipantsQuery {
+    /// Only the keys registered for this organisation (any case).
+    organisation: Option<String>,
+    /// Keys registered after this log index (the next-page link).
+    after: Option<u64>,
+}
+
+/// `/keys`: every participant key — name, organisation, roles, registration and
+/// revocation, and how many entries the log's index files under it — optionally
+/// one organisation's, by registration.
+pub async fn participants(
+    State(state): State<AppState>,
+    Query(q): Query<ParticipantsQuery>,
+) -> PageResult {
+    let organisation = q
+        .organisation
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(str::to_owned);
+    let wanted = organisation.clone();
+    let index = state.index.clone();
+    let (keys, counts, more) = state
+        .read(move |s| {
+            let mut keys: Vec<KeyView> = views(s.key_events()?)
+                .into_iter()
+                .filter(|k| {
+                    wanted.as_deref().is_none_or(|o| {
+                        k.organisation
+                            .as_deref()
+                            .is_some_and(|have| have.trim().eq_ignore_ascii_case(o))
+                    })
+                })
+                .filter(|k| q.after.is_none_or(|a| k.registered_at.unwrap_or(0) > a))
+                .collect();
+            let more = keys.len() > PARTICIPANTS_PAGE;
+            keys.truncate(PARTICIPANTS_PAGE);
+            let signer_keys: Vec<IndexKey> = keys
+                .iter()
+                .map(|k| IndexKey::Signer(k.key_id.clone()))
+                .collect();
+            // A log with no index yet shows no counts.
+            let counts = index.counts(s, &signer_keys).map(|(_, c)| c).ok();
+            Ok((keys, counts, more))
+        })
+        .await?;
+    let filter_link = |o: &str| format!("/keys?organisation={}", form_encode(o));
+    let body = html! {
+        h1 { "Participants" @if let Some(o) = &organisation { " of " (o) } }
+        p { "Every key the log's operators registered, in order of registration: who holds it, "
+            "what it may sign, and when it was registered and revoked. Select an organisation "
+            "to see only its keys; a key's page lists what it signed." }
+        @if organisation.is_some() { p { a href="/keys" { "All participants" } } }
+        @if keys.is_empty() { p { "No key" @if organisation.is_some() { " of this organisation" } " is registered." } }
+        @else {
+            div.table { table {
+                caption { (keys.len()) " key" @if keys.len() != 1 { "s" } @if more { " (first page)" } }
+                thead { tr {
+                    th scope="col" { "Name" } th scope="col" { "Organisation" } th scope="col" { "Roles" }
+                    th scope="col" { "Key" } th scope="col" { "Registered" } th scope="col" { "Revoked" }
+                    th scope="col" { "Entries" }
+                } }
+                tbody { @for (i, k) in keys.iter().enumerate() { tr {
+                    td { (k.name.as_deref().unwrap_or("")) }
+                    td { @if let Some(o) = &k.organisation { a href=(filter_link(o)) { (o) } } }
+                    td { (k.roles.join(", ")) }
+                    td { a href={ "/key/" (k.key_id) } { code { (&k.key_id[..12]) } } }
+                    td { @if let Some(r) = k.registered_at { "entry " (entry_link(r)) } }
+                    td { @if let Some(r) = k.revoked_at { "entry " (entry_link(r)) } @else { "—" } }
+                    td { @match counts.as_ref().and_then(|c| c.get(i)) {
+                        Some(n) => { a href={ "/search?signer=" (k.key_id) } { (n) } }
+                        None => { "—" }
+                    } }
+                } } }
+            } }
+            @if more { @if let Some(last) = keys.last().and_then(|k| k.registered_at) {
+                nav.pages aria-label="Result pages" {
+                    a rel="next" href={ "/keys?after=" (last)
+                        @if let Some(o) = &organisation { "&organisation=" (form_encode(o)) } } { "Next page →" }
+                }
+            } }
+        }
+        p { a href="/api/v1/keys" { "The registry as JSON" } }
+    };
+    Ok(ok(page("Participants", body)))
 }

@@ -58,6 +58,7 @@ pub fn page(title: &str, content: Markup) -> Markup {
                             li { a.brand href="/" { "Glassbox log" } }
                             li { a href="/search" { "Search" } }
                             li { a href="/sources/unreviewed" { "Unreviewed sources" } }
+                            li { a href="/keys" { "Participants" } }
                             li { a href="/checkpoints" { "Checkpoints" } }
                             li { a href="/api/v1/openapi.json" { "API" } }
                         }
