@@ -6,7 +6,8 @@
 //! its dirHash, then its root tree ID (which also binds what dirHash omits — file
 //! modes, symbolic links, submodule pins; docs/verification.md, "What the source
 //! identity binds"), then its symbolic links, none of which may lead out of it
-//! ([`symlinks`]). The recipe then runs with a cleared environment, a time limit, a
+//! ([`symlinks`]). Every file then gets the commit time as its modification time
+//! ([`timestamps`]). The recipe then runs with a cleared environment, a time limit, a
 //! file size limit and its outputs resolved inside the checkout (see [`sandbox`] and
 //! [`confine`] for what that does and does not protect against).
 //!
@@ -29,6 +30,7 @@ mod diffoscope;
 mod fetch;
 mod sandbox;
 mod symlinks;
+mod timestamps;
 
 use std::fs;
 use std::io;
@@ -337,6 +339,15 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
         report.scratch_dir = scratch.finish(true);
         return Ok(report);
     }
+
+    // Only now, with the tree known to be the attested one: a recipe's build system
+    // compares these times, so they must not be those of the checkout.
+    timestamps::set_all(&source_root, fetched.commit_time).map_err(|source| {
+        RebuildError::InspectSource {
+            path: source_root.clone(),
+            source,
+        }
+    })?;
 
     let workdir = confine::resolve_inside(
         "working directory",
