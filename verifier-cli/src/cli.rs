@@ -352,15 +352,22 @@ EXAMPLES:
 Sign a build attestation (SLSA provenance v1, https://slsa.dev/provenance/v1). The
 subject is the artifact's name with its sha256. resolvedDependencies holds the source
 (repository URL + {gitCommit, gitTree, dirHash}); externalParameters hold the recipe —
-command, working directory, output path, toolchain, environment — so anyone can
-re-run the build; runDetails.builder.id names the builder. Signed by a vendor or
-builder key.",
+command, working directory, output path, toolchain, environment, build path
+(--build-path) and Debian build dependencies with their versions (--build-dep) — so
+anyone can re-run the build; internalParameters.toolchain records each --tool as the
+recipe's PATH resolves it here (path, sha256, first line of --version), so a
+rebuilder whose compiler differs learns it before comparing bytes;
+runDetails.builder.id names the builder. Signed by a vendor or builder key.",
         after_long_help = "\
 EXAMPLES:
     glassbox attest build --artifact target/release/app --repo . --rev v1.2.0 \\
         --repository-url https://example.com/app.git --command 'cargo build --release --locked' \\
         --output-path target/release/app --builder-id https://builder.example.com \\
-        --toolchain rust:1.89 --env SOURCE_DATE_EPOCH=1700000000 --key builder.pem -o build.dsse.json"
+        --toolchain rust:1.89 --env SOURCE_DATE_EPOCH=1700000000 --key builder.pem -o build.dsse.json
+    glassbox attest build --artifact hello --repo . --rev v2.10 \\
+        --repository-url https://example.com/hello.git --command './configure && make' \\
+        --output-path hello --build-path /build/src --build-dep help2man --tool cc --tool ld \\
+        --builder-id https://builder.example.com --key builder.pem -o build.dsse.json"
     )]
     Build(AttestBuildArgs),
 
@@ -485,6 +492,11 @@ pub struct AttestBuildArgs {
     /// Toolchain or container image the build ran in (e.g. a digest).
     #[arg(long, value_name = "ID")]
     pub toolchain: Option<String>,
+    /// A tool the build ran (repeatable, e.g. cc, ld, rustc): found on the recipe's
+    /// PATH here, recorded with its path, SHA-256 and `--version` line in
+    /// internalParameters.toolchain.
+    #[arg(long = "tool", value_name = "NAME")]
+    pub tools: Vec<String>,
     /// URI naming the builder (runDetails.builder.id).
     #[arg(long, value_name = "ID")]
     pub builder_id: String,

@@ -27,6 +27,7 @@
 
 mod confine;
 mod diffoscope;
+mod environment;
 mod fetch;
 mod sandbox;
 mod symlinks;
@@ -38,7 +39,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use glassbox_core::digest::Sha256Digest;
-use glassbox_core::statement::BuildRecipe;
+use glassbox_core::statement::{BuildRecipe, ToolIdentity};
 
 /// Default wall-clock limit of a rebuild, in seconds.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 3600;
@@ -46,6 +47,8 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 3600;
 pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 4 << 30;
 
 pub use diffoscope::DiffoscopeOutcome;
+pub use environment::{identify_tools, installed_version, MissingDependency, ToolComparison};
+pub use sandbox::recipe_environment;
 pub use symlinks::LinkEscape;
 
 /// What to rebuild and what to expect.
@@ -62,6 +65,9 @@ pub struct RebuildRequest {
     pub expected_git_tree: Option<String>,
     /// The recorded build recipe (SLSA `externalParameters`, DESIGN §3).
     pub recipe: BuildRecipe,
+    /// The toolchain the attested build recorded (`internalParameters.toolchain`);
+    /// compared with this machine's, and named first when the bytes differ.
+    pub recorded_toolchain: Vec<ToolIdentity>,
     /// The attested artifact digest; `None` builds and reports without comparing.
     pub expected: Option<Sha256Digest>,
     /// Wall-clock limit of the recipe.
@@ -93,6 +99,8 @@ pub struct RebuildReport {
     pub divergence: Option<Divergence>,
     /// Set when the output hash differed and an attested artifact was given.
     pub diffoscope: Option<DiffoscopeOutcome>,
+    /// Each recorded tool next to the one this machine has.
+    pub toolchain: Vec<ToolComparison>,
 }
 
 impl RebuildReport {
@@ -128,8 +136,18 @@ pub enum Divergence {
     TimedOut { seconds: u64 },
     /// The output, or a file the recipe wrote, passed the size limit.
     OutputTooLarge { limit: u64 },
+    /// A declared build dependency is missing or at another version here; the recipe
+    /// was not run.
+    BuildDependencies { missing: Vec<MissingDependency> },
     /// No regular file at the recorded output path.
     OutputMissing { path: String },
+    /// Built, not the attested bytes — and the toolchain is not the recorded one,
+    /// which is named first because it is the likelier cause.
+    Toolchain {
+        differs: Vec<ToolComparison>,
+        expected: Sha256Digest,
+        actual: Sha256Digest,
+    },
     /// Built, but not the attested bytes.
     OutputHash {
         expected: Sha256Digest,
@@ -147,7 +165,9 @@ impl Divergence {
             Divergence::BuildFailed { .. } => "build_failed",
             Divergence::TimedOut { .. } => "timed_out",
             Divergence::OutputTooLarge { .. } => "output_too_large",
+            Divergence::BuildDependencies { .. } => "build_dependencies",
             Divergence::OutputMissing { .. } => "output_missing",
+            Divergence::Toolchain { .. } => "toolchain",
             Divergence::OutputHash { .. } => "output_hash",
         }
     }
@@ -188,6 +208,27 @@ impl std::fmt::Display for Divergence {
             ),
             Divergence::OutputTooLarge { limit } => {
                 write!(f, "build output is larger than the limit of {limit} bytes")
+            }
+            Divergence::BuildDependencies { missing } => {
+                write!(f, "the build environment is not the recorded one: ")?;
+                for (i, m) in missing.iter().enumerate() {
+                    write!(f, "{}{m}", if i == 0 { "" } else { "; " })?;
+                }
+                write!(f, "; the recipe was not run")
+            }
+            Divergence::Toolchain {
+                differs,
+                expected,
+                actual,
+            } => {
+                write!(f, "the toolchain differs from the recorded one: ")?;
+                for (i, t) in differs.iter().enumerate() {
+                    write!(f, "{}{t}", if i == 0 { "" } else { "; " })?;
+                }
+                write!(
+                    f,
+                    "; and the build produced {actual}, the attestation says {expected}"
+                )
             }
             Divergence::OutputMissing { path } => {
                 write!(f, "build produced no regular file at {path}")
@@ -332,6 +373,7 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
         output: None,
         divergence: None,
         diffoscope: None,
+        toolchain: Vec::new(),
     };
 
     if let Some(divergence) = check_source(req, &report, &source_root)? {
@@ -348,6 +390,16 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
             source,
         }
     })?;
+
+    let missing = environment::check_dependencies(
+        req.recipe.build_dependencies.as_deref().unwrap_or_default(),
+    );
+    if !missing.is_empty() {
+        report.divergence = Some(Divergence::BuildDependencies { missing });
+        report.scratch_dir = scratch.finish(true);
+        return Ok(report);
+    }
+    report.toolchain = environment::compare_tools(&req.recorded_toolchain, &recipe_path(&env));
 
     let workdir = confine::resolve_inside(
         "working directory",
@@ -388,7 +440,22 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
         }),
     };
 
-    if let (Some(Divergence::OutputHash { .. }), Some(attested)) =
+    if let Some(Divergence::OutputHash { expected, actual }) = &report.divergence {
+        let differs: Vec<ToolComparison> = report
+            .toolchain
+            .iter()
+            .filter(|t| !t.same())
+            .cloned()
+            .collect();
+        if !differs.is_empty() {
+            report.divergence = Some(Divergence::Toolchain {
+                differs,
+                expected: *expected,
+                actual: *actual,
+            });
+        }
+    }
+    if let (Some(Divergence::OutputHash { .. } | Divergence::Toolchain { .. }), Some(attested)) =
         (&report.divergence, &req.attested_artifact)
     {
         let produced = source_root.join(&req.recipe.output_path);
@@ -401,6 +468,14 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
     let keep = report.divergence.is_some();
     report.scratch_dir = scratch.finish(keep);
     Ok(report)
+}
+
+/// The PATH the recipe runs with: its own, or [`sandbox::RECIPE_PATH`].
+pub fn recipe_path(env: &[(String, String)]) -> String {
+    env.iter()
+        .rev()
+        .find(|(k, _)| k == "PATH")
+        .map_or_else(|| sandbox::RECIPE_PATH.to_owned(), |(_, v)| v.clone())
 }
 
 /// Whether the checkout may be built: the attested dirHash (the identity verification

@@ -290,3 +290,93 @@ fn a_generated_file_committed_with_its_input_is_not_regenerated() {
         "{json}"
     );
 }
+
+#[test]
+fn a_build_dependency_missing_or_at_another_version_stops_the_rebuild_before_the_recipe_runs() {
+    let fx = Fixture::new();
+    let marker = fx.tmp.path().join("recipe-ran");
+    let command = format!("touch {}; cat a b > out", marker.display());
+    let out = fx.rebuild(
+        &command,
+        "out",
+        &[
+            "--build-dep",
+            "dpkg=0.0-not-this-one",
+            "--build-dep",
+            "glassbox-no-such-package=1.0",
+            "--json",
+        ],
+    );
+    let json = report(&out, 1);
+    assert_eq!(json["divergence"]["stage"], "build_dependencies", "{json}");
+    let missing = json["divergence"]["missing"].as_array().unwrap();
+    assert_eq!(missing[0]["package"], "dpkg");
+    assert_eq!(missing[0]["recorded"], "0.0-not-this-one");
+    assert!(missing[0]["installed"].is_string(), "{json}");
+    assert_eq!(missing[1]["package"], "glassbox-no-such-package");
+    assert!(missing[1]["installed"].is_null());
+    assert!(!marker.exists(), "the recipe ran");
+
+    // The installed version passes.
+    let json = report(
+        &fx.rebuild(
+            BUILD,
+            "out",
+            &[
+                "--build-dep",
+                "dpkg",
+                "--expect",
+                &fx.expected_output(),
+                "--json",
+            ],
+        ),
+        0,
+    );
+    assert_eq!(json["status"], "reproduced");
+}
+
+#[test]
+fn a_toolchain_that_is_not_the_recorded_one_is_named_before_the_bytes() {
+    let fx = Fixture::new();
+    let other_sh = format!("sh={}", "ab".repeat(32));
+    let out = fx.rebuild(
+        "cat b a > out",
+        "out",
+        &[
+            "--expect",
+            &fx.expected_output(),
+            "--expect-tool",
+            &other_sh,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with("TOOLCHAIN DIFFERS: sh: recorded"),
+        "{text}"
+    );
+    assert!(text.contains("DIVERGED (toolchain)"), "{text}");
+
+    // The same tool, and a build that reproduces: nothing to say about the toolchain.
+    let sh = std::fs::canonicalize("/bin/sh").unwrap();
+    let same_sh = format!(
+        "sh={}",
+        glassbox_core::digest::Sha256Digest::of(&std::fs::read(sh).unwrap()).hex()
+    );
+    let json = report(
+        &fx.rebuild(
+            BUILD,
+            "out",
+            &[
+                "--expect",
+                &fx.expected_output(),
+                "--expect-tool",
+                &same_sh,
+                "--json",
+            ],
+        ),
+        0,
+    );
+    assert_eq!(json["toolchain"][0]["same"], true, "{json}");
+}

@@ -18,7 +18,7 @@ use glassbox_core::digest::Sha256Digest;
 use glassbox_core::statement::{
     ArtifactSubject, Attestation, Build, BuildRecipe, ProvenancePredicate, ReviewPredicate,
     ReviewRequest, Scope, SourceDigest, SourceReview, SourceSubmission, SubmissionPredicate,
-    Verdict,
+    ToolIdentity, Verdict, TOOLCHAIN_PARAMETER,
 };
 use serde_json::Value;
 
@@ -69,6 +69,17 @@ impl Case {
     /// review, vendor and independent build — and verify `app` with `--rebuild`. Each
     /// call makes a new log, so each verifies with a state directory of its own.
     fn verify_rebuild(&self, source: SourceDigest, command: &str) -> Output {
+        self.verify_rebuild_recorded(source, command, &[])
+    }
+
+    /// As [`Case::verify_rebuild`], with both builds recording `toolchain` as the
+    /// tools they ran and `/build/src` as their build path.
+    fn verify_rebuild_recorded(
+        &self,
+        source: SourceDigest,
+        command: &str,
+        toolchain: &[ToolIdentity],
+    ) -> Output {
         let mut log = TestLog::new();
         let vendor = log.vendor.clone();
         let reviewer = log.reviewer.clone();
@@ -79,7 +90,7 @@ impl Case {
             (&vendor, "https://vendor.example"),
             (&builder, "https://rebuild.example"),
         ] {
-            log.append_attestation(build(source.clone(), command, id), key);
+            log.append_attestation(build(source.clone(), command, id, toolchain), key);
         }
         let dir = self.tmp.path();
         let state = tempfile::tempdir_in(dir).unwrap();
@@ -234,14 +245,72 @@ fn review(source: SourceDigest) -> Attestation {
     .into()
 }
 
-fn build(source: SourceDigest, command: &str, builder_id: &str) -> Attestation {
+fn build(
+    source: SourceDigest,
+    command: &str,
+    builder_id: &str,
+    toolchain: &[ToolIdentity],
+) -> Attestation {
+    let mut recipe = BuildRecipe::new(command, "out");
+    if !toolchain.is_empty() {
+        recipe.build_path = Some("/build/src".to_owned());
+    }
+    let mut predicate = ProvenancePredicate::new(recipe, REPO, source, builder_id);
+    if !toolchain.is_empty() {
+        let toolchain = serde_json::to_value(toolchain).unwrap();
+        predicate.build_definition.internal_parameters = Some(
+            [(TOOLCHAIN_PARAMETER.to_owned(), toolchain)]
+                .into_iter()
+                .collect(),
+        );
+    }
     Build::new(
         vec![ArtifactSubject {
             name: "app".to_owned(),
             sha256: Sha256Digest::of(APP),
         }],
-        ProvenancePredicate::new(BuildRecipe::new(command, "out"), REPO, source, builder_id),
+        predicate,
     )
     .expect("build")
     .into()
+}
+
+#[test]
+fn verify_shows_the_recorded_environment_and_a_toolchain_that_differs_comes_first() {
+    let case = Case::new();
+    let source = case.identity("HEAD");
+    let recorded_sh = ToolIdentity {
+        name: "sh".to_owned(),
+        path: "/usr/bin/dash".to_owned(),
+        sha256: "ab".repeat(32),
+        version: "dash 0.5.12".to_owned(),
+    };
+    // Another shell binary, the same bytes out: the rebuild counts, and the report
+    // shows what was recorded and what differs.
+    let out = case.verify_rebuild_recorded(
+        source.clone(),
+        "cat a b > out",
+        std::slice::from_ref(&recorded_sh),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("  recorded")
+            && l.contains("built at /build/src")
+            && l.contains(&recorded_sh.sha256)),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("  toolchain") && l.contains("DIFFERS")),
+        "{text}"
+    );
+
+    // Other bytes out: the failure names the toolchain before the digests.
+    let lines =
+        not_verified(&case.verify_rebuild_recorded(source, "cat b a > out", &[recorded_sh]));
+    let failure = rebuild_failure(&lines);
+    let toolchain_at = failure.find("the toolchain differs").expect(failure);
+    let bytes_at = failure.find("the build produced").expect(failure);
+    assert!(toolchain_at < bytes_at, "{failure}");
 }

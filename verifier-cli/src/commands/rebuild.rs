@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 use crate::cli::RebuildArgs;
 use crate::commands::Outcome;
 use crate::output;
-use crate::rebuild::{self, DiffoscopeOutcome, Divergence, RebuildReport, RebuildRequest};
+use crate::rebuild::{
+    self, DiffoscopeOutcome, Divergence, RebuildReport, RebuildRequest, ToolComparison,
+};
 
 pub fn run(args: RebuildArgs) -> anyhow::Result<Outcome> {
     let recipe = args.recipe.to_recipe()?;
@@ -19,6 +21,7 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<Outcome> {
         expected_dir_hash: args.expect_dir_hash.clone(),
         expected_git_tree: args.expect_git_tree.clone(),
         recipe,
+        recorded_toolchain: args.expect_tools.clone(),
         expected: args.expect,
         timeout: Duration::from_secs(args.timeout),
         max_output_bytes: args.max_output_bytes,
@@ -54,6 +57,7 @@ pub fn report_json(report: &RebuildReport, had_expectation: bool) -> Value {
         "output": report.output.map(|d| d.to_string()),
         "scratchDir": report.scratch_dir,
         "divergence": report.divergence.as_ref().map(divergence_json),
+        "toolchain": report.toolchain.iter().map(tool_json).collect::<Vec<_>>(),
         "diffoscope": report.diffoscope.as_ref().map(|d| match d {
             DiffoscopeOutcome::Report(path) => json!({"report": path}),
             DiffoscopeOutcome::NotInstalled { hint } => json!({"notInstalled": hint}),
@@ -81,6 +85,19 @@ fn divergence_json(d: &Divergence) -> Value {
         Divergence::TimedOut { seconds } => json!({"seconds": seconds}),
         Divergence::OutputTooLarge { limit } => json!({"limit": limit}),
         Divergence::OutputMissing { path } => json!({"path": path}),
+        Divergence::BuildDependencies { missing } => json!({"missing": missing
+            .iter()
+            .map(|m| json!({"package": m.package, "recorded": m.wanted, "installed": m.installed}))
+            .collect::<Vec<_>>()}),
+        Divergence::Toolchain {
+            differs,
+            expected,
+            actual,
+        } => json!({
+            "differs": differs.iter().map(tool_json).collect::<Vec<_>>(),
+            "expected": expected.to_string(),
+            "actual": actual.to_string(),
+        }),
         Divergence::OutputHash { expected, actual } => {
             json!({"expected": expected.to_string(), "actual": actual.to_string()})
         }
@@ -91,12 +108,28 @@ fn divergence_json(d: &Divergence) -> Value {
     value
 }
 
-/// The report for people: what was built, then the verdict or where it diverged.
+/// A recorded tool next to this machine's, as data.
+pub fn tool_json(t: &ToolComparison) -> Value {
+    json!({
+        "name": t.recorded.name,
+        "same": t.same(),
+        "recorded": t.recorded,
+        "here": t.here,
+    })
+}
+
+/// The report for people: a toolchain that is not the recorded one first (it decides
+/// how to read everything after it), what was built, then the verdict or where it
+/// diverged.
 pub fn report_text(report: &RebuildReport, had_expectation: bool) -> String {
-    let mut out = format!(
+    let mut out = String::new();
+    for tool in report.toolchain.iter().filter(|t| !t.same()) {
+        out.push_str(&format!("TOOLCHAIN DIFFERS: {tool}\n"));
+    }
+    out.push_str(&format!(
         "source: commit {} tree {} dirHash {}\n",
         report.git_commit, report.git_tree, report.dir_hash
-    );
+    ));
     if let Some(output) = report.output {
         out.push_str(&format!("output: {output}\n"));
     }

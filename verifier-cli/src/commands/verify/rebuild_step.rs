@@ -97,6 +97,7 @@ pub fn rebuild_entry(
         expected_git_tree: src.digest.git_tree.clone(),
         timeout: Duration::from_secs(recipe.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECS)),
         recipe,
+        recorded_toolchain: build.toolchain(),
         expected: Some(artifact),
         max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
         attested_artifact: Some(artifact_path.to_path_buf()),
@@ -104,6 +105,12 @@ pub fn rebuild_entry(
     };
     let report = rebuild(&request).with_context(|| format!("rebuilding {source} at {rev}"))?;
     let mut lines = Vec::new();
+    for tool in report.toolchain.iter().filter(|t| !t.same()) {
+        lines.push(Extra {
+            label: "toolchain",
+            text: format!("DIFFERS from the recorded one: {tool}"),
+        });
+    }
     let outcome = match &report.divergence {
         None => {
             lines.push(Extra {
@@ -163,6 +170,7 @@ pub fn rebuild_entry(
         "output": report.output.map(|d| d.to_string()),
         "scratchDir": report.scratch_dir,
         "divergence": report.divergence.as_ref().map(|d| json!({"code": d.code(), "message": d.to_string()})),
+        "toolchain": report.toolchain.iter().map(crate::commands::rebuild::tool_json).collect::<Vec<_>>(),
         "diffoscope": diffoscope,
     });
     Ok(Rebuilt {
@@ -196,7 +204,7 @@ fn not_run(index: u64, dir_hash: String, reason: &str) -> Rebuilt {
     }
 }
 
-fn build_at(bundle: &Bundle, index: u64) -> anyhow::Result<Build> {
+pub(super) fn build_at(bundle: &Bundle, index: u64) -> anyhow::Result<Build> {
     let receipt = bundle
         .entries
         .iter()
