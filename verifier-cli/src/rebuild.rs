@@ -7,16 +7,22 @@
 //! modes, symbolic links, submodule pins; docs/verification.md, "What the source
 //! identity binds"), then its symbolic links, none of which may lead out of it
 //! ([`symlinks`]). Every file then gets the commit time as its modification time
-//! ([`timestamps`]). The recipe then runs with a cleared environment, a time limit, a
-//! file size limit and its outputs resolved inside the checkout (see [`sandbox`] and
-//! [`confine`] for what that does and does not protect against).
+//! ([`timestamps`]), and the declared build dependencies are checked
+//! ([`environment`]). The recipe then runs in the bubblewrap sandbox ([`bwrap`]) —
+//! the checkout at the recorded build path, the rest of the file system read-only,
+//! no network, a cleared environment — with limits on time, file size, disk and
+//! processes, and its outputs resolved inside the checkout (see [`sandbox`] and
+//! [`confine`] for what that does and does not protect against). Without the sandbox
+//! (`--no-sandbox`) it runs as the caller in the scratch directory.
 //!
 //! Scratch layout (a fresh temporary directory unless the caller names one):
 //!
 //! ```text
-//! <scratch>/source/   the checkout; the recipe's paths are relative to it
-//! <scratch>/.home/    HOME of the recipe
-//! <scratch>/.tmp/     TMPDIR of the recipe
+//! <scratch>/source/   the checkout (at the build path inside the sandbox); the
+//!                     recipe's paths are relative to it
+//! <scratch>/.home/    HOME of the recipe (/home/builder inside the sandbox)
+//! <scratch>/.tmp/     TMPDIR of the recipe (/tmp inside the sandbox)
+//! <scratch>/.shm/     /dev/shm inside the sandbox
 //! <scratch>/diffoscope.txt   the diffoscope report, when one was made
 //! ```
 //!
@@ -25,6 +31,7 @@
 //! problems that are not evidence about the build (I/O, unreachable source, a recipe
 //! whose paths try to leave the scratch directory).
 
+mod bwrap;
 mod confine;
 mod diffoscope;
 mod environment;
@@ -45,6 +52,11 @@ use glassbox_core::statement::{BuildRecipe, ToolIdentity};
 pub const DEFAULT_TIMEOUT_SECS: u64 = 3600;
 /// Default largest output (and largest file the build may write): 4 GiB.
 pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 4 << 30;
+/// Default most a sandboxed build may hold in its scratch directory, checkout
+/// included: 16 GiB.
+pub const DEFAULT_MAX_DISK_BYTES: u64 = 16 << 30;
+/// Default most processes a sandboxed build may have at once.
+pub const DEFAULT_MAX_PROCESSES: u64 = 1024;
 
 pub use diffoscope::DiffoscopeOutcome;
 pub use environment::{identify_tools, installed_version, MissingDependency, ToolComparison};
@@ -79,6 +91,22 @@ pub struct RebuildRequest {
     /// Scratch directory (created if missing, must be empty, never removed); default:
     /// a fresh temporary directory, removed on success and kept on divergence.
     pub work_dir: Option<PathBuf>,
+    /// How the recipe is confined.
+    pub sandbox: SandboxChoice,
+    /// Most processes a sandboxed build may have at once.
+    pub max_processes: u64,
+    /// Most bytes a sandboxed build's scratch directory may hold.
+    pub max_disk_bytes: u64,
+}
+
+/// Whether the recipe runs in the bubblewrap sandbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SandboxChoice {
+    /// In the sandbox, with these extra read-only paths (a toolchain outside /usr).
+    Bubblewrap { extra_ro: Vec<PathBuf> },
+    /// Directly, as the caller, in the scratch directory (no build path, no network
+    /// or file system confinement).
+    None,
 }
 
 /// What a rebuild found.
@@ -101,6 +129,11 @@ pub struct RebuildReport {
     pub diffoscope: Option<DiffoscopeOutcome>,
     /// Each recorded tool next to the one this machine has.
     pub toolchain: Vec<ToolComparison>,
+    /// Where the checkout sat during the build: the build path in the sandbox, the
+    /// scratch directory's `source` without it (`None` when the recipe never ran).
+    pub built_at: Option<String>,
+    /// Whether the build ran in the sandbox.
+    pub sandboxed: bool,
 }
 
 impl RebuildReport {
@@ -136,6 +169,10 @@ pub enum Divergence {
     TimedOut { seconds: u64 },
     /// The output, or a file the recipe wrote, passed the size limit.
     OutputTooLarge { limit: u64 },
+    /// The recipe reached the process cap and was killed.
+    TooManyProcesses { limit: u64 },
+    /// The recipe's scratch directory grew past the disk limit and it was killed.
+    DiskFull { limit: u64 },
     /// A declared build dependency is missing or at another version here; the recipe
     /// was not run.
     BuildDependencies { missing: Vec<MissingDependency> },
@@ -165,6 +202,8 @@ impl Divergence {
             Divergence::BuildFailed { .. } => "build_failed",
             Divergence::TimedOut { .. } => "timed_out",
             Divergence::OutputTooLarge { .. } => "output_too_large",
+            Divergence::TooManyProcesses { .. } => "too_many_processes",
+            Divergence::DiskFull { .. } => "disk_full",
             Divergence::BuildDependencies { .. } => "build_dependencies",
             Divergence::OutputMissing { .. } => "output_missing",
             Divergence::Toolchain { .. } => "toolchain",
@@ -205,6 +244,14 @@ impl std::fmt::Display for Divergence {
             Divergence::TimedOut { seconds } => write!(
                 f,
                 "build command ran longer than {seconds} s and was killed"
+            ),
+            Divergence::TooManyProcesses { limit } => write!(
+                f,
+                "build command reached the cap of {limit} processes and was killed"
+            ),
+            Divergence::DiskFull { limit } => write!(
+                f,
+                "build wrote more than the disk limit of {limit} bytes and was killed"
             ),
             Divergence::OutputTooLarge { limit } => {
                 write!(f, "build output is larger than the limit of {limit} bytes")
@@ -287,6 +334,13 @@ pub enum RebuildError {
     NoWorkingDirectory { path: String },
     #[error("recipe environment variable {name:?} is not a valid name")]
     BadEnvironment { name: String },
+    #[error(
+        "the rebuild sandbox needs bwrap: install the Debian package {package} \
+         (apt-get install {package}), or pass --no-sandbox to build without it"
+    )]
+    NoSandbox { package: &'static str },
+    #[error("build path {path:?} cannot be used: {reason}")]
+    BuildPath { path: String, reason: &'static str },
     #[error("cannot run the build command: {source}")]
     Spawn { source: io::Error },
     #[error("cannot read the build output {}: {message}", path.display())]
@@ -353,6 +407,19 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
     confine::check_relative("output path", &req.recipe.output_path)?;
     confine::check_relative("working directory", &req.recipe.working_directory)?;
     let env = sandbox::recipe_environment(req.recipe.environment.as_ref())?;
+    // And refuse a sandbox that cannot be had, before fetching anything either.
+    let sandbox_tools = match &req.sandbox {
+        SandboxChoice::Bubblewrap { extra_ro } => {
+            let build_path = req
+                .recipe
+                .build_path
+                .clone()
+                .unwrap_or_else(|| bwrap::DEFAULT_BUILD_PATH.to_owned());
+            bwrap::check_build_path(&build_path)?;
+            Some((bwrap::find_bwrap()?, build_path, extra_ro.clone()))
+        }
+        SandboxChoice::None => None,
+    };
 
     let scratch = Scratch::create(req.work_dir.as_deref())?;
     let root = fs::canonicalize(scratch.path()).map_err(|source| RebuildError::Scratch {
@@ -374,6 +441,8 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
         divergence: None,
         diffoscope: None,
         toolchain: Vec::new(),
+        built_at: None,
+        sandboxed: false,
     };
 
     if let Some(divergence) = check_source(req, &report, &source_root)? {
@@ -413,15 +482,57 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
     }
     let workdir = workdir.unwrap_or_else(|| source_root.clone());
 
+    let home = root.join(".home");
+    let tmp = root.join(".tmp");
+    let plan = match sandbox_tools {
+        Some((bwrap, build_path, extra_ro)) => {
+            let relative = workdir
+                .strip_prefix(&source_root)
+                .ok()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| ".".to_owned(), |p| p.to_string_lossy().into_owned());
+            let plan = bwrap::Plan {
+                bwrap,
+                build_path,
+                workdir: relative,
+                source: source_root.clone(),
+                home: home.clone(),
+                tmp: tmp.clone(),
+                shm: root.join(".shm"),
+                extra_ro,
+                build_uid: bwrap::build_uid(),
+            };
+            bwrap::check_setpriv(&plan)?;
+            for dir in [&plan.home, &plan.tmp, &plan.shm] {
+                fs::create_dir_all(dir).map_err(|source| RebuildError::Scratch {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+            }
+            bwrap::hand_over(&plan)?;
+            Some(plan)
+        }
+        None => None,
+    };
+    report.sandboxed = plan.is_some();
+    report.built_at = Some(match &plan {
+        Some(plan) => plan.build_path.clone(),
+        None => source_root.to_string_lossy().into_owned(),
+    });
+
     let run = sandbox::run(&sandbox::RunSpec {
         command: &req.recipe.command,
         cwd: &workdir,
-        home: &root.join(".home"),
-        tmp: &root.join(".tmp"),
+        home: &home,
+        tmp: &tmp,
         source_date_epoch: fetched.commit_time,
         recipe_env: &env,
         timeout: req.timeout,
         file_size_limit: req.max_output_bytes,
+        sandbox: plan.as_ref(),
+        max_processes: req.max_processes,
+        scratch: &root,
+        max_disk_bytes: req.max_disk_bytes,
     })?;
     report.divergence = match run {
         sandbox::RunEnd::Success => check_output(req, &source_root, &mut report)?,
@@ -430,6 +541,12 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
         }),
         sandbox::RunEnd::FileTooLarge => Some(Divergence::OutputTooLarge {
             limit: req.max_output_bytes,
+        }),
+        sandbox::RunEnd::TooManyProcesses => Some(Divergence::TooManyProcesses {
+            limit: req.max_processes,
+        }),
+        sandbox::RunEnd::DiskFull => Some(Divergence::DiskFull {
+            limit: req.max_disk_bytes,
         }),
         sandbox::RunEnd::Failed {
             status,

@@ -27,12 +27,15 @@ use testlog::{TestLog, REPO, TIME};
 
 /// What `cat a b` makes of the repository's two files: the artifact being verified.
 const APP: &[u8] = b"first half\nsecond half\n";
+/// A recipe that leaves a marker in its HOME (inside the scratch directory, the only
+/// place a sandboxed recipe can write) and then builds `app`.
+const MARKING_BUILD: &str = "touch \"$HOME/recipe-ran\"; cat a b > out";
 
 struct Case {
     tmp: tempfile::TempDir,
     repo: PathBuf,
-    /// Created by the recipe, if it ever runs.
-    marker: PathBuf,
+    /// Where `verify --rebuild` makes its scratch directories (its TMPDIR).
+    scratch_parent: PathBuf,
 }
 
 impl Case {
@@ -47,8 +50,12 @@ impl Case {
         git(&repo, &["init", "-q", "-b", "main"]);
         commit(&repo, "initial");
         fs::write(tmp.path().join("app"), APP).unwrap();
-        let marker = tmp.path().join("recipe-ran");
-        Case { tmp, repo, marker }
+        let scratch_parent = tmp.path().join("tmp");
+        Case {
+            tmp,
+            repo,
+            scratch_parent,
+        }
     }
 
     /// {gitCommit, gitTree, dirHash} of `rev`, as `glassbox hash tree` computes them.
@@ -117,9 +124,17 @@ impl Case {
             .expect("spawn glassbox")
     }
 
-    /// The recipe: leave the marker, then build `app`.
+    /// The recipe: leave a marker in its HOME, then build `app`.
     fn marking_build(&self) -> String {
-        format!("touch '{}'; cat a b > out", self.marker.display())
+        MARKING_BUILD.to_owned()
+    }
+
+    /// Whether a recipe left its marker in a scratch directory that was kept (every
+    /// rebuild that does not reproduce keeps its scratch directory).
+    fn recipe_ran(&self) -> bool {
+        fs::read_dir(&self.scratch_parent)
+            .unwrap()
+            .any(|e| e.unwrap().path().join(".home/recipe-ran").exists())
     }
 }
 
@@ -166,8 +181,8 @@ fn a_commit_whose_tree_is_not_the_attested_one_is_not_verified_and_its_recipe_ne
     let out = case.verify_rebuild(actual.clone(), &case.marking_build());
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(case.marker.exists());
-    fs::remove_file(&case.marker).unwrap();
+    // Reproduced: the recipe ran (and its scratch directory is gone).
+    assert!(!case.recipe_ran());
 
     // The same commit and dirHash, attested with its sibling's tree (where `a` is not
     // executable): the dirHash agrees, the tree does not.
@@ -183,7 +198,7 @@ fn a_commit_whose_tree_is_not_the_attested_one_is_not_verified_and_its_recipe_ne
         "{failure}"
     );
     assert!(
-        !case.marker.exists(),
+        !case.recipe_ran(),
         "the recipe ran on a tree nobody attested"
     );
 }
@@ -195,11 +210,7 @@ fn a_build_script_linked_out_of_the_checkout_is_not_verified_and_never_runs() {
     // of what would run.
     let case = Case::new();
     let planted = case.tmp.path().join("planted.sh");
-    fs::write(
-        &planted,
-        format!("touch '{}'\ncat a b > out\n", case.marker.display()),
-    )
-    .unwrap();
+    fs::write(&planted, format!("{MARKING_BUILD}\n")).unwrap();
     symlink(&planted, case.repo.join("build.sh")).unwrap();
     let head = commit(&case.repo, "build script");
     let lines = not_verified(&case.verify_rebuild(case.identity(&head), "sh build.sh"));
@@ -208,7 +219,7 @@ fn a_build_script_linked_out_of_the_checkout_is_not_verified_and_never_runs() {
         failure.contains(&format!("build.sh -> {}", planted.display())),
         "{failure}"
     );
-    assert!(!case.marker.exists(), "the planted script ran");
+    assert!(!case.recipe_ran(), "the planted script ran");
 }
 
 fn submission(source: SourceDigest) -> Attestation {

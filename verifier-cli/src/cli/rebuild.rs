@@ -8,7 +8,10 @@ use clap::Args;
 use glassbox_core::digest::Sha256Digest;
 use glassbox_core::statement::{BuildRecipe, PackagePin, ToolIdentity};
 
-use crate::rebuild::{DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_SECS};
+use crate::rebuild::{
+    SandboxChoice, DEFAULT_MAX_DISK_BYTES, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_PROCESSES,
+    DEFAULT_TIMEOUT_SECS,
+};
 
 #[derive(Debug, Args)]
 pub struct RebuildArgs {
@@ -43,6 +46,23 @@ pub struct RebuildArgs {
     /// temporary one (removed when the build reproduces).
     #[arg(long, value_name = "DIR")]
     pub scratch: Option<PathBuf>,
+    /// Most processes the sandboxed build may have at once (RLIMIT_NPROC); reaching
+    /// it stops the build.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PROCESSES)]
+    pub max_processes: u64,
+    /// Most bytes the sandboxed build's scratch directory (checkout included) may
+    /// hold; measured every 200 ms, passing it stops the build.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_DISK_BYTES)]
+    pub max_disk_bytes: u64,
+    /// Another directory the sandboxed build may read, at the same path (repeatable),
+    /// e.g. a toolchain outside /usr such as ~/.rustup.
+    #[arg(long = "sandbox-ro", value_name = "DIR")]
+    pub sandbox_ro: Vec<PathBuf>,
+    /// Run the recipe without the bubblewrap sandbox: as you, in the scratch
+    /// directory (not at the build path), with the network and your files reachable.
+    /// Only for recipes you trust, on a machine without bwrap.
+    #[arg(long, conflicts_with = "sandbox_ro")]
+    pub no_sandbox: bool,
     /// A tool of the recorded toolchain by its SHA-256 (repeatable), as
     /// `attest build --tool` records it: compared with the one the build's PATH leads
     /// to here, and named first when the outputs differ.
@@ -162,5 +182,32 @@ fn parse_git_id(value: &str) -> Result<String, String> {
         Ok(value.to_owned())
     } else {
         Err("expected a git tree ID: 40 or 64 hex digits".to_owned())
+    }
+}
+
+impl RebuildArgs {
+    /// The sandbox these flags ask for.
+    pub fn sandbox(&self) -> anyhow::Result<SandboxChoice> {
+        if self.no_sandbox {
+            return Ok(SandboxChoice::None);
+        }
+        let mut extra_ro = Vec::new();
+        for dir in &self.sandbox_ro {
+            let absolute = std::fs::canonicalize(dir)
+                .map_err(|e| anyhow::anyhow!("--sandbox-ro {}: {e}", dir.display()))?;
+            // The sandbox mounts its own there, which would hide the directory.
+            let hidden = ["/tmp", "/proc", "/dev", "/home/builder"]
+                .iter()
+                .any(|own| absolute.starts_with(own));
+            if hidden || absolute == std::path::Path::new("/") {
+                anyhow::bail!(
+                    "--sandbox-ro {}: the sandbox has its own /, /tmp, /proc, /dev and \
+                     /home/builder; give a directory elsewhere",
+                    absolute.display()
+                );
+            }
+            extra_ro.push(absolute);
+        }
+        Ok(SandboxChoice::Bubblewrap { extra_ro })
     }
 }

@@ -27,6 +27,9 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<Outcome> {
         max_output_bytes: args.max_output_bytes,
         attested_artifact: args.attested.clone(),
         work_dir: args.scratch.clone(),
+        sandbox: args.sandbox()?,
+        max_processes: args.max_processes,
+        max_disk_bytes: args.max_disk_bytes,
     };
     let report = rebuild::rebuild(&request)
         .with_context(|| format!("rebuilding {} at {}", args.source, args.rev))?;
@@ -56,6 +59,8 @@ pub fn report_json(report: &RebuildReport, had_expectation: bool) -> Value {
         "dirHash": report.dir_hash,
         "output": report.output.map(|d| d.to_string()),
         "scratchDir": report.scratch_dir,
+        "sandboxed": report.sandboxed,
+        "builtAt": report.built_at,
         "divergence": report.divergence.as_ref().map(divergence_json),
         "toolchain": report.toolchain.iter().map(tool_json).collect::<Vec<_>>(),
         "diffoscope": report.diffoscope.as_ref().map(|d| match d {
@@ -83,7 +88,9 @@ fn divergence_json(d: &Divergence) -> Value {
             stderr_tail,
         } => json!({"exitStatus": status, "stderrTail": stderr_tail}),
         Divergence::TimedOut { seconds } => json!({"seconds": seconds}),
-        Divergence::OutputTooLarge { limit } => json!({"limit": limit}),
+        Divergence::OutputTooLarge { limit }
+        | Divergence::TooManyProcesses { limit }
+        | Divergence::DiskFull { limit } => json!({"limit": limit}),
         Divergence::OutputMissing { path } => json!({"path": path}),
         Divergence::BuildDependencies { missing } => json!({"missing": missing
             .iter()
@@ -130,6 +137,14 @@ pub fn report_text(report: &RebuildReport, had_expectation: bool) -> String {
         "source: commit {} tree {} dirHash {}\n",
         report.git_commit, report.git_tree, report.dir_hash
     ));
+    match (&report.built_at, report.sandboxed) {
+        (Some(path), true) => out.push_str(&format!("built at {path} in the sandbox\n")),
+        (Some(path), false) => out.push_str(&format!(
+            "built WITHOUT the sandbox (--no-sandbox) at {path}: the recipe could reach \
+             the network and your files, and any build path it records was not used\n"
+        )),
+        (None, _) => {}
+    }
     if let Some(output) = report.output {
         out.push_str(&format!("output: {output}\n"));
     }

@@ -20,7 +20,10 @@ use serde_json::{json, Value};
 
 use super::render::Extra;
 use crate::rebuild::{rebuild, DiffoscopeOutcome, RebuildRequest};
-use crate::rebuild::{DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_SECS};
+use crate::rebuild::{
+    SandboxChoice, DEFAULT_MAX_DISK_BYTES, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_PROCESSES,
+    DEFAULT_TIMEOUT_SECS,
+};
 
 /// What the rebuild added to the report.
 pub struct Rebuilt {
@@ -102,6 +105,11 @@ pub fn rebuild_entry(
         max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
         attested_artifact: Some(artifact_path.to_path_buf()),
         work_dir: None,
+        sandbox: SandboxChoice::Bubblewrap {
+            extra_ro: Vec::new(),
+        },
+        max_processes: DEFAULT_MAX_PROCESSES,
+        max_disk_bytes: DEFAULT_MAX_DISK_BYTES,
     };
     let report = rebuild(&request).with_context(|| format!("rebuilding {source} at {rev}"))?;
     let mut lines = Vec::new();
