@@ -185,6 +185,13 @@ the report says so first (stage `toolchain`). When the output differs and --atte
 FILE is given, diffoscope (if installed) writes a report into the scratch directory,
 which is kept whenever the rebuild diverges.
 
+--vary finds what leaks into the output before you attest it: it builds twice, the
+second time in another scratch directory with TZ, LANG/LC_ALL, umask and hostname
+changed (anything the recipe sets with --env is held, as are the build path and
+SOURCE_DATE_EPOCH; the wall clock is not varied), says what was varied and held, and
+whether the outputs agree (STABLE, exit 0) or not (VARIES, exit 1; with diffoscope
+installed, a report of where). Both scratch directories are kept unless they agree.
+
 Exit status: 0 reproduced (or built, without --expect), 1 diverged (the report says
 where: source hash, source tree, source symlink, build dependencies, build exit
 status, timeout, too many processes, disk full, output missing, output too large,
@@ -201,6 +208,7 @@ EXAMPLES:
     glassbox rebuild --source hello.git --rev v2.10 --command './configure && make' \\
         --output-path hello --build-path /build/src --build-dep help2man=1.49.3 \\
         --expect-tool cc=5d41402a... --expect sha256:9f86d0... --attested hello
+    glassbox rebuild --source . --rev HEAD --command 'make' --output-path app --vary
     glassbox rebuild --source . --rev HEAD --command 'cargo build --release --offline' \\
         --output-path target/release/app --sandbox-ro /root/.cargo --sandbox-ro /root/.rustup \\
         --env PATH=/root/.cargo/bin:/usr/bin:/bin --max-processes 256 --max-disk-bytes 8000000000"

@@ -58,7 +58,7 @@ pub const DEFAULT_MAX_DISK_BYTES: u64 = 16 << 30;
 /// Default most processes a sandboxed build may have at once.
 pub const DEFAULT_MAX_PROCESSES: u64 = 1024;
 
-pub use diffoscope::DiffoscopeOutcome;
+pub use diffoscope::{compare as diffoscope_compare, DiffoscopeOutcome};
 pub use environment::{identify_tools, installed_version, MissingDependency, ToolComparison};
 pub use sandbox::recipe_environment;
 pub use symlinks::LinkEscape;
@@ -97,7 +97,44 @@ pub struct RebuildRequest {
     pub max_processes: u64,
     /// Most bytes a sandboxed build's scratch directory may hold.
     pub max_disk_bytes: u64,
+    /// What a `--vary` build changes; `None` builds in the recorded environment.
+    pub variation: Option<Variation>,
 }
+
+/// What the second build of `glassbox rebuild --vary` changes, beside its scratch
+/// directory: what reprotest (reproducible-builds.org) varies and a recipe may not
+/// have pinned. The wall clock cannot be varied without faking it; SOURCE_DATE_EPOCH
+/// stays the commit time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variation {
+    /// Variables set before the recipe's own; one the recipe sets itself is held.
+    pub env: Vec<(String, String)>,
+    /// File creation mask instead of [`DEFAULT_UMASK`].
+    pub umask: u32,
+    /// Hostname of the sandbox.
+    pub hostname: String,
+}
+
+impl Variation {
+    /// The variation `--vary` uses.
+    pub fn standard() -> Variation {
+        Variation {
+            env: vec![
+                // UTC+14, the farthest from the UTC a build usually sees.
+                ("TZ".to_owned(), "Etc/GMT-14".to_owned()),
+                ("LANG".to_owned(), "C.UTF-8".to_owned()),
+                ("LC_ALL".to_owned(), "C.UTF-8".to_owned()),
+            ],
+            umask: 0o002,
+            hostname: "glassbox-vary".to_owned(),
+        }
+    }
+}
+
+/// The hostname of a sandboxed build in the recorded environment.
+pub const DEFAULT_HOSTNAME: &str = bwrap::HOSTNAME;
+/// The file creation mask of a build in the recorded environment.
+pub const DEFAULT_UMASK: u32 = sandbox::DEFAULT_UMASK;
 
 /// Whether the recipe runs in the bubblewrap sandbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -482,6 +519,14 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
     }
     let workdir = workdir.unwrap_or_else(|| source_root.clone());
 
+    // A variation never overrides what the recipe pins itself.
+    let varied_env: Vec<(String, String)> = req
+        .variation
+        .iter()
+        .flat_map(|v| v.env.iter())
+        .filter(|(name, _)| !env.iter().any(|(pinned, _)| pinned == name))
+        .cloned()
+        .collect();
     let home = root.join(".home");
     let tmp = root.join(".tmp");
     let plan = match sandbox_tools {
@@ -501,6 +546,10 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
                 shm: root.join(".shm"),
                 extra_ro,
                 build_uid: bwrap::build_uid(),
+                hostname: req
+                    .variation
+                    .as_ref()
+                    .map_or_else(|| bwrap::HOSTNAME.to_owned(), |v| v.hostname.clone()),
             };
             bwrap::check_setpriv(&plan)?;
             for dir in [&plan.home, &plan.tmp, &plan.shm] {
@@ -533,6 +582,8 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
         max_processes: req.max_processes,
         scratch: &root,
         max_disk_bytes: req.max_disk_bytes,
+        umask: req.variation.as_ref().map_or(DEFAULT_UMASK, |v| v.umask),
+        varied_env: &varied_env,
     })?;
     report.divergence = match run {
         sandbox::RunEnd::Success => check_output(req, &source_root, &mut report)?,

@@ -68,6 +68,11 @@ pub struct RebuildArgs {
     /// to here, and named first when the outputs differ.
     #[arg(long = "expect-tool", value_name = "NAME=SHA256", value_parser = parse_tool_digest)]
     pub expect_tools: Vec<ToolIdentity>,
+    /// Build twice, the second time in another scratch directory with TZ, LANG/LC_ALL,
+    /// umask and hostname changed (what the recipe pins itself is held), and report
+    /// whether the outputs differ — with diffoscope, where. Exit 0 only when they agree.
+    #[arg(long)]
+    pub vary: bool,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

@@ -1,6 +1,8 @@
 //! `glassbox rebuild`: run a build recipe against a fresh checkout and say whether it
 //! reproduces (DESIGN §6 step 6, as a command of its own).
 
+mod vary;
+
 use std::time::Duration;
 
 use anyhow::Context;
@@ -30,7 +32,11 @@ pub fn run(args: RebuildArgs) -> anyhow::Result<Outcome> {
         sandbox: args.sandbox()?,
         max_processes: args.max_processes,
         max_disk_bytes: args.max_disk_bytes,
+        variation: None,
     };
+    if args.vary {
+        return vary::run(&args, request);
+    }
     let report = rebuild::rebuild(&request)
         .with_context(|| format!("rebuilding {} at {}", args.source, args.rev))?;
     if args.json {

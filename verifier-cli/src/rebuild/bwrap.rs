@@ -81,6 +81,8 @@ pub struct Plan {
     pub extra_ro: Vec<PathBuf>,
     /// The user the recipe runs as when we are root.
     pub build_uid: Option<u32>,
+    /// The sandbox's hostname ([`HOSTNAME`] unless a `--vary` build changes it).
+    pub hostname: String,
 }
 
 /// bwrap on our PATH, or the error naming the package to install.
@@ -218,7 +220,7 @@ pub fn command(plan: &Plan, shell_command: &str) -> Command {
         &"--die-with-parent",
         &"--new-session",
         &"--hostname",
-        &HOSTNAME,
+        &plan.hostname,
     ]);
     // The directories above the mount points, readable by the build user (bwrap
     // would make them for root alone), made before anything is mounted on them.

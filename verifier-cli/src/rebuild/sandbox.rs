@@ -63,7 +63,14 @@ pub struct RunSpec<'a> {
     /// The scratch directory and the most it may hold, in bytes (sandboxed only).
     pub scratch: &'a Path,
     pub max_disk_bytes: u64,
+    /// File creation mask of the command.
+    pub umask: u32,
+    /// Variables a `--vary` build sets, before the recipe's own (which win).
+    pub varied_env: &'a [(String, String)],
 }
+
+/// The file creation mask a build runs with unless `--vary` changes it.
+pub const DEFAULT_UMASK: u32 = 0o022;
 
 /// How the command ended.
 #[derive(Debug)]
@@ -134,6 +141,7 @@ pub fn run(spec: &RunSpec) -> Result<RunEnd, RebuildError> {
         }
     };
     cmd.env("SOURCE_DATE_EPOCH", spec.source_date_epoch.to_string())
+        .envs(spec.varied_env.iter().map(|(k, v)| (k, v)))
         .envs(spec.recipe_env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -142,7 +150,7 @@ pub fn run(spec: &RunSpec) -> Result<RunEnd, RebuildError> {
     let process_limit = spec
         .sandbox
         .map(|plan| super::bwrap::process_limit(plan, spec.max_processes));
-    limit_child(&mut cmd, spec.file_size_limit, process_limit);
+    limit_child(&mut cmd, spec.file_size_limit, process_limit, spec.umask);
     let mut child = cmd
         .spawn()
         .map_err(|source| RebuildError::Spawn { source })?;
@@ -214,9 +222,10 @@ pub fn run(spec: &RunSpec) -> Result<RunEnd, RebuildError> {
 
 /// Have the child cap every file it writes at `file_size_limit` bytes
 /// (`RLIMIT_FSIZE`), its user's processes at `process_limit` (`RLIMIT_NPROC`) when
-/// given, and write no core dumps, before it execs.
+/// given, write no core dumps and create files with `umask`, before it execs.
 #[allow(unsafe_code)] // `Command::pre_exec` is an unsafe fn.
-fn limit_child(cmd: &mut Command, file_size_limit: u64, process_limit: Option<u64>) {
+fn limit_child(cmd: &mut Command, file_size_limit: u64, process_limit: Option<u64>, umask: u32) {
+    let mask = rustix::fs::Mode::from_raw_mode(umask);
     use rustix::process::{setrlimit, Resource, Rlimit};
     let fsize = Rlimit {
         current: Some(file_size_limit),
@@ -231,11 +240,13 @@ fn limit_child(cmd: &mut Command, file_size_limit: u64, process_limit: Option<u6
         maximum: Some(n),
     });
     // SAFETY: the closure runs in the forked child between fork and exec, where only
-    // async-signal-safe work is allowed. It makes up to three setrlimit calls, each a
-    // single system call on values built before the fork, and a failure becomes an
-    // `io::Error` holding only the errno: nothing is allocated and no lock is taken.
+    // async-signal-safe work is allowed. It makes up to three setrlimit calls and one
+    // umask call, each a single system call on values built before the fork, and a
+    // failure becomes an `io::Error` holding only the errno: nothing is allocated and
+    // no lock is taken.
     unsafe {
         cmd.pre_exec(move || {
+            rustix::process::umask(mask);
             setrlimit(Resource::Fsize, fsize)?;
             setrlimit(Resource::Core, no_core)?;
             if let Some(nproc) = nproc {

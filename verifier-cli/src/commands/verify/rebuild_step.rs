@@ -110,6 +110,7 @@ pub fn rebuild_entry(
         },
         max_processes: DEFAULT_MAX_PROCESSES,
         max_disk_bytes: DEFAULT_MAX_DISK_BYTES,
+        variation: None,
     };
     let report = rebuild(&request).with_context(|| format!("rebuilding {source} at {rev}"))?;
     let mut lines = Vec::new();
