@@ -55,8 +55,9 @@ pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 4 << 30;
 /// Default most a sandboxed build may hold in its scratch directory, checkout
 /// included: 16 GiB.
 pub const DEFAULT_MAX_DISK_BYTES: u64 = 16 << 30;
-/// Default most processes a sandboxed build may have at once.
-pub const DEFAULT_MAX_PROCESSES: u64 = 1024;
+/// Default most processes (and threads: the kernel counts both) a sandboxed build may
+/// have at once.
+pub const DEFAULT_MAX_PROCESSES: u64 = 4096;
 
 pub use diffoscope::{compare as diffoscope_compare, DiffoscopeOutcome};
 pub use environment::{identify_tools, installed_version, MissingDependency, ToolComparison};

@@ -46,8 +46,8 @@ pub struct RebuildArgs {
     /// temporary one (removed when the build reproduces).
     #[arg(long, value_name = "DIR")]
     pub scratch: Option<PathBuf>,
-    /// Most processes the sandboxed build may have at once (RLIMIT_NPROC); reaching
-    /// it stops the build.
+    /// Most processes the sandboxed build may have at once (RLIMIT_NPROC, which also
+    /// counts their threads); reaching it stops the build.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PROCESSES)]
     pub max_processes: u64,
     /// Most bytes the sandboxed build's scratch directory (checkout included) may

@@ -22,7 +22,7 @@
 //! `setpriv`, which switches to that user and drops every capability before the
 //! recipe starts. Run as anyone else, bwrap makes a user namespace and the limit
 //! counts that user's processes, so it is set to what the user already runs plus the
-//! cap.
+//! cap ([`process_limit`]).
 
 use std::ffi::OsString;
 use std::os::unix::fs::MetadataExt;
@@ -317,28 +317,49 @@ pub fn command(plan: &Plan, shell_command: &str) -> Command {
     cmd
 }
 
+/// Tasks the caller's own user may start while a build runs (this process's waiting
+/// and reading threads among them) without eating into the build's allowance.
+const USER_HEADROOM: u64 = 64;
+
 /// The `RLIMIT_NPROC` that lets a build start `max_processes` processes: exactly that
-/// for the build user of its own, that plus what the user already runs otherwise.
+/// for the build user of its own; otherwise what the user already runs, plus the cap,
+/// plus [`USER_HEADROOM`] — the kernel counts every task of the user, threads
+/// included, so the watcher stops the build at the cap before the limit bites, unless
+/// the user's other processes grow by more than the headroom meanwhile (then forks
+/// fail early and the time limit ends a build that does not give up).
 pub fn process_limit(plan: &Plan, max_processes: u64) -> u64 {
     if plan.build_uid.is_some() {
         return max_processes;
     }
     let uid = rustix::process::getuid().as_raw();
-    let running = std::fs::read_dir("/proc")
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter(|e| {
-                    e.file_name()
-                        .to_string_lossy()
-                        .bytes()
-                        .all(|b| b.is_ascii_digit())
-                })
-                .filter(|e| e.metadata().is_ok_and(|m| m.uid() == uid))
-                .count() as u64
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return max_processes;
+    };
+    let running: u64 = entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
         })
-        .unwrap_or(0);
-    running + max_processes
+        .filter(|e| e.metadata().is_ok_and(|m| m.uid() == uid))
+        .map(|e| threads(&e.path()))
+        .sum();
+    running + max_processes + USER_HEADROOM
+}
+
+/// The number of threads of the process at `/proc/<pid>` (1 when unreadable).
+fn threads(proc_dir: &Path) -> u64 {
+    std::fs::read_to_string(proc_dir.join("status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .unwrap_or(1)
 }
 
 /// Whether setpriv is there when it is needed.
