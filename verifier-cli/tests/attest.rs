@@ -555,6 +555,16 @@ fn build_records_the_build_environment() {
         panic!("not a build")
     };
     assert_eq!(build.toolchain()[0].path, path);
+    // inspect shows all of it.
+    let shown = ok(glassbox(tmp.path(), &["inspect", "build.json"]));
+    for needle in [
+        "buildPath: /build/src",
+        "- package: help2man",
+        "toolchain:",
+        &format!("path: {path}"),
+    ] {
+        assert!(shown.contains(needle), "{needle} not in {shown}");
+    }
 
     // A tool that is not on the recipe's PATH, or a package not installed and given
     // without a version, is refused rather than recorded half-known.

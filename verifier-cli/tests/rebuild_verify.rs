@@ -87,6 +87,19 @@ impl Case {
         command: &str,
         toolchain: &[ToolIdentity],
     ) -> Output {
+        self.verify_rebuild_with(source, command, toolchain, &[], None)
+    }
+
+    /// As [`Case::verify_rebuild_recorded`], with more `verify` arguments and, when
+    /// given, another PATH for `glassbox`.
+    fn verify_rebuild_with(
+        &self,
+        source: SourceDigest,
+        command: &str,
+        toolchain: &[ToolIdentity],
+        extra: &[&str],
+        path: Option<&Path>,
+    ) -> Output {
         let mut log = TestLog::new();
         let vendor = log.vendor.clone();
         let reviewer = log.reviewer.clone();
@@ -112,16 +125,19 @@ impl Case {
             format!("[log]\nvkey = \"{}\"\n", log.vkey()),
         )
         .unwrap();
-        Command::new(env!("CARGO_BIN_EXE_glassbox"))
-            .args(["verify", "app", "--policy", "policy.toml"])
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_glassbox"));
+        cmd.args(["verify", "app", "--policy", "policy.toml"])
             .args(["--bundle", "bundle.json", "--rebuild", "--state"])
             .arg(state.path())
             .arg("--source")
             .arg(&self.repo)
+            .args(extra)
             .current_dir(dir)
-            .env("TMPDIR", dir.join("tmp"))
-            .output()
-            .expect("spawn glassbox")
+            .env("TMPDIR", dir.join("tmp"));
+        if let Some(path) = path {
+            cmd.env("PATH", path);
+        }
+        cmd.output().expect("spawn glassbox")
     }
 
     /// The recipe: leave a marker in its HOME, then build `app`.
@@ -324,4 +340,27 @@ fn verify_shows_the_recorded_environment_and_a_toolchain_that_differs_comes_firs
     let toolchain_at = failure.find("the toolchain differs").expect(failure);
     let bytes_at = failure.find("the build produced").expect(failure);
     assert!(toolchain_at < bytes_at, "{failure}");
+}
+
+#[test]
+fn without_bwrap_verify_rebuild_is_refused_unless_no_sandbox_is_given_and_then_says_so() {
+    let case = Case::new();
+    let source = case.identity("HEAD");
+    let empty = case.tmp.path().join("empty-path");
+    fs::create_dir(&empty).unwrap();
+    let out = case.verify_rebuild_with(source.clone(), "cat a b > out", &[], &[], Some(&empty));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("bubblewrap"), "{stderr}");
+
+    let out = case.verify_rebuild_with(
+        source,
+        "cat a b > out",
+        &[],
+        &["--no-sandbox"],
+        Some(&empty),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("WITHOUT the sandbox"), "{text}");
 }

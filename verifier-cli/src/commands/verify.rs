@@ -83,8 +83,16 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     if let Some(source) = args.source.as_deref().filter(|_| args.rebuild) {
         match rebuild_step::candidate(&checked.verdict) {
             Ok(index) => {
-                let rebuilt =
-                    rebuild_step::rebuild_entry(&bundle, index, source, artifact, &args.file)?;
+                let sandbox = if args.no_sandbox {
+                    crate::rebuild::SandboxChoice::None
+                } else {
+                    crate::rebuild::SandboxChoice::Bubblewrap {
+                        extra_ro: Vec::new(),
+                    }
+                };
+                let rebuilt = rebuild_step::rebuild_entry(
+                    &bundle, index, source, artifact, &args.file, sandbox,
+                )?;
                 checked.verdict = recheck(&checked, &artifact, &bundle, &policy, &rebuilt.local);
                 extra.extend(rebuilt.lines);
                 rebuild_json = Some(rebuilt.json);

@@ -65,6 +65,7 @@ pub fn rebuild_entry(
     source: &str,
     artifact: Sha256Digest,
     artifact_path: &Path,
+    sandbox: SandboxChoice,
 ) -> anyhow::Result<Rebuilt> {
     let build = build_at(bundle, index)?;
     let Some(src) = build.source() else {
@@ -105,15 +106,21 @@ pub fn rebuild_entry(
         max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
         attested_artifact: Some(artifact_path.to_path_buf()),
         work_dir: None,
-        sandbox: SandboxChoice::Bubblewrap {
-            extra_ro: Vec::new(),
-        },
+        sandbox,
         max_processes: DEFAULT_MAX_PROCESSES,
         max_disk_bytes: DEFAULT_MAX_DISK_BYTES,
         variation: None,
     };
     let report = rebuild(&request).with_context(|| format!("rebuilding {source} at {rev}"))?;
     let mut lines = Vec::new();
+    if !report.sandboxed && report.built_at.is_some() {
+        lines.push(Extra {
+            label: "rebuilt",
+            text: "WITHOUT the sandbox (--no-sandbox): the recipe could reach the network and \
+                   your files, and ran in the scratch directory, not at its build path"
+                .to_owned(),
+        });
+    }
     for tool in report.toolchain.iter().filter(|t| !t.same()) {
         lines.push(Extra {
             label: "toolchain",
@@ -179,6 +186,8 @@ pub fn rebuild_entry(
         "output": report.output.map(|d| d.to_string()),
         "scratchDir": report.scratch_dir,
         "divergence": report.divergence.as_ref().map(|d| json!({"code": d.code(), "message": d.to_string()})),
+        "sandboxed": report.sandboxed,
+        "builtAt": report.built_at,
         "toolchain": report.toolchain.iter().map(crate::commands::rebuild::tool_json).collect::<Vec<_>>(),
         "diffoscope": diffoscope,
     });
