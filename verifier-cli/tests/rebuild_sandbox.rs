@@ -473,3 +473,58 @@ fn a_build_path_the_sandbox_owns_is_refused_before_anything_runs() {
     }
     assert!(fx.leftover_scratch_dirs().is_empty());
 }
+
+/// A Rust binary crate, built with the toolchain that builds these tests (its sysroot
+/// shown read-only in the sandbox) and the path remapping recorded in the recipe.
+#[test]
+fn a_rust_crate_built_in_two_scratch_directories_gives_the_same_bytes() {
+    let fx = Fixture::with_files(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        ("src/main.rs", "fn main() {\n    println!(\"hello\");\n}\n"),
+    ]);
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let sysroot = std::process::Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .expect("rustc --print sysroot");
+    let sysroot = String::from_utf8(sysroot.stdout).unwrap().trim().to_owned();
+    let path = format!("PATH={sysroot}/bin:/usr/bin:/bin");
+    let output = |scratch: &str| {
+        let scratch = fx.tmp.path().join(scratch);
+        let json = report(
+            &fx.rebuild(
+                "cargo build --release --offline --quiet",
+                "target/release/hello",
+                &[
+                    "--sandbox-ro",
+                    &sysroot,
+                    "--env",
+                    &path,
+                    // Debug information names the build directory; remapped, it names
+                    // the same path on every machine, sandboxed or not.
+                    "--env",
+                    "RUSTFLAGS=--remap-path-prefix=/build/src=/hello",
+                    "--env",
+                    "CARGO_PROFILE_RELEASE_DEBUG=true",
+                    "--json",
+                    "--scratch",
+                    scratch.to_str().unwrap(),
+                ],
+            ),
+            0,
+        );
+        let bytes = fs::read(scratch.join("source/target/release/hello")).unwrap();
+        (json["output"].as_str().unwrap().to_owned(), bytes)
+    };
+    let (first, bytes) = output("one");
+    let (second, _) = output("elsewhere/two");
+    assert_eq!(first, second);
+    // The compilation directory in the debug information, as remapped.
+    let remapped = b"\0/hello\0";
+    assert!(bytes.windows(remapped.len()).any(|w| w == remapped));
+    let unmapped = b"/build/src";
+    assert!(!bytes.windows(unmapped.len()).any(|w| w == unmapped));
+}
