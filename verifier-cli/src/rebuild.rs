@@ -373,10 +373,13 @@ pub enum RebuildError {
     #[error("recipe environment variable {name:?} is not a valid name")]
     BadEnvironment { name: String },
     #[error(
-        "the rebuild sandbox needs bwrap: install the Debian package {package} \
+        "the rebuild sandbox needs {tool}: install the Debian package {package} \
          (apt-get install {package}), or pass --no-sandbox to build without it"
     )]
-    NoSandbox { package: &'static str },
+    NoSandbox {
+        tool: &'static str,
+        package: &'static str,
+    },
     #[error("build path {path:?} cannot be used: {reason}")]
     BuildPath { path: String, reason: &'static str },
     #[error("cannot run the build command: {source}")]
@@ -454,7 +457,9 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
                 .clone()
                 .unwrap_or_else(|| bwrap::DEFAULT_BUILD_PATH.to_owned());
             bwrap::check_build_path(&build_path)?;
-            Some((bwrap::find_bwrap()?, build_path, extra_ro.clone()))
+            let bwrap = bwrap::find_bwrap()?;
+            bwrap::check_setpriv(bwrap::build_uid())?;
+            Some((bwrap, build_path, extra_ro.clone()))
         }
         SandboxChoice::None => None,
     };
@@ -552,7 +557,6 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
                     .as_ref()
                     .map_or_else(|| bwrap::HOSTNAME.to_owned(), |v| v.hostname.clone()),
             };
-            bwrap::check_setpriv(&plan)?;
             for dir in [&plan.home, &plan.tmp, &plan.shm] {
                 fs::create_dir_all(dir).map_err(|source| RebuildError::Scratch {
                     path: dir.to_path_buf(),

@@ -94,7 +94,10 @@ pub fn find_bwrap() -> Result<PathBuf, RebuildError> {
         .filter(|dir| dir.is_absolute())
         .map(|dir| dir.join("bwrap"))
         .find(|p| is_executable(p))
-        .ok_or(RebuildError::NoSandbox { package: PACKAGE })
+        .ok_or(RebuildError::NoSandbox {
+            tool: "bwrap",
+            package: PACKAGE,
+        })
 }
 
 fn is_executable(path: &Path) -> bool {
@@ -362,11 +365,12 @@ fn threads(proc_dir: &Path) -> u64 {
         .unwrap_or(1)
 }
 
-/// Whether setpriv is there when it is needed.
-pub fn check_setpriv(plan: &Plan) -> Result<(), RebuildError> {
-    if plan.build_uid.is_some() && !is_executable(Path::new(SETPRIV)) {
+/// Whether setpriv is there when the build runs as a user of its own.
+pub fn check_setpriv(build_uid: Option<u32>) -> Result<(), RebuildError> {
+    if build_uid.is_some() && !is_executable(Path::new(SETPRIV)) {
         return Err(RebuildError::NoSandbox {
-            package: "util-linux (setpriv)",
+            tool: "setpriv",
+            package: "util-linux",
         });
     }
     Ok(())

@@ -4,7 +4,8 @@
 //! What the command gets: `/bin/sh -c <command>` in its working directory, stdin
 //! closed, and an environment of exactly `PATH=/usr/bin:/bin`, `HOME`, `TMPDIR`,
 //! `SOURCE_DATE_EPOCH` (the commit time, as reproducible-builds.org specifies) and the
-//! recipe's own `environment` (applied last, so a recipe may set its own PATH).
+//! recipe's own `environment` (applied last, so a recipe may set its own PATH); its
+//! umask is 022 (a `--vary` build changes it).
 //! Nothing else of the caller's environment — tokens, SSH agents, proxies — is
 //! visible.
 //!
