@@ -7,7 +7,8 @@
 //!   `/etc`, `/opt` and the `/bin`, `/sbin`, `/lib*` entries of this machine (symbolic
 //!   links recreated as links), plus any `--sandbox-ro` path; a fresh `/proc` and
 //!   `/dev`;
-//! - writable, and only these, all inside the scratch directory: the checkout at the
+//! - writable, and only these (the sandbox's root and `/dev` are remounted read-only),
+//!   all inside the scratch directory: the checkout at the
 //!   build path (default [`DEFAULT_BUILD_PATH`]), `/tmp`, `/dev/shm` and its HOME
 //!   [`INSIDE_HOME`] — the same paths on every rebuilder, so nothing of where this
 //!   machine keeps its scratch directory can reach the output;
