@@ -54,7 +54,7 @@ impl std::fmt::Display for MissingDependency {
 /// The version of `package` dpkg has installed, if any. `Err` when dpkg-query cannot
 /// be run at all (not a Debian system).
 pub fn installed_version(package: &str) -> std::io::Result<Option<String>> {
-    let out = run_bounded(
+    let (_, out) = run_bounded(
         Command::new("dpkg-query")
             .args(["-W", "-f", "${db:Status-Abbrev}|${Version}", "--", package])
             .env_clear()
@@ -131,17 +131,20 @@ fn identify(name: &str, path_var: &str) -> Result<ToolIdentity, ToolError> {
     })
 }
 
-/// First non-empty line `TOOL --version` prints (stdout, else stderr), or empty. It
-/// runs with the recipe's PATH and nothing else of our environment, like the build.
+/// First non-empty line `TOOL --version` prints (stdout, else stderr), or empty when
+/// it fails (a tool without `--version`, like dash, says so in an error). It runs
+/// with the recipe's PATH and nothing else of our environment, like the build.
 fn version_line(tool: &Path, path_var: &str) -> String {
-    let out = run_bounded(
+    let out = match run_bounded(
         Command::new(tool)
             .arg("--version")
             .env_clear()
             .env("PATH", path_var)
             .env("LC_ALL", "C"),
-    )
-    .unwrap_or_default();
+    ) {
+        Ok((true, out)) => out,
+        _ => return String::new(),
+    };
     String::from_utf8_lossy(&out)
         .lines()
         .map(str::trim)
@@ -164,8 +167,9 @@ fn find_on(name: &str, path_var: &str) -> Option<PathBuf> {
         })
 }
 
-/// stdout (or, when that is empty, stderr) of `cmd`, killed after [`QUERY_TIMEOUT`].
-fn run_bounded(cmd: &mut Command) -> std::io::Result<Vec<u8>> {
+/// Whether `cmd` succeeded, and its stdout (or, when that is empty, its stderr); it is
+/// killed after [`QUERY_TIMEOUT`].
+fn run_bounded(cmd: &mut Command) -> std::io::Result<(bool, Vec<u8>)> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -189,10 +193,11 @@ fn run_bounded(cmd: &mut Command) -> std::io::Result<Vec<u8>> {
             out
         }
     });
-    super::sandbox::wait_killing_group(&mut child, QUERY_TIMEOUT)?;
-    reader
+    let (status, timed_out) = super::sandbox::wait_killing_group(&mut child, QUERY_TIMEOUT)?;
+    let output = reader
         .join()
-        .map_err(|_| std::io::Error::other("reader thread panicked"))
+        .map_err(|_| std::io::Error::other("reader thread panicked"))?;
+    Ok((status.success() && !timed_out, output))
 }
 
 /// How a recorded tool compares with the one this machine has.
@@ -214,20 +219,32 @@ impl ToolComparison {
 
 impl std::fmt::Display for ToolComparison {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let r = &self.recorded;
+        write!(
+            f,
+            "{}: recorded {}",
+            self.recorded.name,
+            describe(&self.recorded)
+        )?;
         match &self.here {
-            None => write!(
-                f,
-                "{}: recorded {} sha256 {} ({:?}); not on the build's PATH here",
-                r.name, r.path, r.sha256, r.version
-            ),
-            Some(h) => write!(
-                f,
-                "{}: recorded {} sha256 {} ({:?}); here {} sha256 {} ({:?})",
-                r.name, r.path, r.sha256, r.version, h.path, h.sha256, h.version
-            ),
+            None => write!(f, "; not on the build's PATH here"),
+            Some(here) => write!(f, "; here {}", describe(here)),
         }
     }
+}
+
+/// `PATH sha256 HEX ("VERSION")`, leaving out what is not known (`--expect-tool`
+/// gives a digest alone).
+fn describe(tool: &ToolIdentity) -> String {
+    let mut text = String::new();
+    if !tool.path.is_empty() {
+        text.push_str(&tool.path);
+        text.push(' ');
+    }
+    text.push_str(&format!("sha256 {}", tool.sha256));
+    if !tool.version.is_empty() {
+        text.push_str(&format!(" ({:?})", tool.version));
+    }
+    text
 }
 
 /// Compare each recorded tool with the one found here on `path_var`.
