@@ -4,7 +4,11 @@
 //! The statement says: these artifacts (subjects, by SHA-256) came out of running
 //! `externalParameters.command` in `workingDirectory` of the source named by
 //! `resolvedDependencies[0]`, and the file at `outputPath` is the artifact. That is
-//! enough for anyone to re-run the build (`glassbox rebuild`).
+//! enough for anyone to re-run the build (`glassbox rebuild`). To get the same bytes,
+//! a recipe may also record the environment: `buildPath` (where the checkout sat) and
+//! `buildDependencies` (Debian packages at versions) in `externalParameters`, and the
+//! tools that ran ([`ToolIdentity`]) in `internalParameters.toolchain`
+//! (docs/formats/attestations.md, "The recorded build environment").
 //!
 //! ```json
 //! {"_type": "https://in-toto.io/Statement/v1",
