@@ -412,6 +412,34 @@ fn a_recipe_that_fills_the_disk_is_stopped_at_the_disk_limit() {
     assert!(written < limit + (512 << 20), "wrote {written} bytes");
 }
 
+#[test]
+fn a_recipe_that_fills_the_disk_through_an_unlinked_file_is_stopped_at_the_disk_limit() {
+    let fx = Fixture::new();
+    let limit: u64 = 64 << 20;
+    // Opens a file, unlinks it, and writes on through the open descriptor: nothing
+    // left in the scratch directory's tree shows the bytes it holds.
+    let recipe = "perl -e 'open(my $f, \">\", \"/tmp/gone\") or die; unlink \"/tmp/gone\"; \
+                  my $mb = \"\\0\" x 1048576; while (1) { print $f $mb or die; }'";
+    let json = report(
+        &fx.rebuild(
+            recipe,
+            "out",
+            &[
+                "--max-disk-bytes",
+                &limit.to_string(),
+                // Without the disk cap, this is what would stop it.
+                "--max-output-bytes",
+                &(1u64 << 30).to_string(),
+                "--timeout",
+                "120",
+                "--json",
+            ],
+        ),
+        1,
+    );
+    assert_eq!(json["divergence"]["stage"], "disk_full", "{json}");
+}
+
 /// `__FILE__` of a file compiled by absolute path is that path: the build directory
 /// ends up in the binary, as it does in debug information.
 const EMBEDS_ITS_PATH: &str = "#include <stdio.h>\nint main(void) { puts(__FILE__); return 0; }\n";

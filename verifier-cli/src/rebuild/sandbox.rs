@@ -22,11 +22,12 @@
 //! Sandboxed, `RLIMIT_NPROC` caps its processes, and a watcher every
 //! [`WATCH_INTERVAL`] stops it when it has reached the process cap or when the
 //! scratch directory — the only place it can write — has grown past the disk limit.
-//! The disk limit is checked by measuring (every interval, less often for a tree
+//! The disk limit is checked by measuring the scratch directory and the files its
+//! processes hold open after unlinking them (every interval, less often for a tree
 //! that takes long to walk), so a build writing fast can overshoot it by what it
 //! writes between two looks; each file is still at most `RLIMIT_FSIZE`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
@@ -171,14 +172,16 @@ pub fn run(spec: &RunSpec) -> Result<RunEnd, RebuildError> {
     let watch = || {
         spec.sandbox?;
         // The processes: the build's own plus bwrap itself, which the limit counts.
-        if descendants(root) + 1 >= spec.max_processes {
+        let processes = descendants(root);
+        if processes.len() as u64 + 1 >= spec.max_processes {
             return Some(RunEnd::TooManyProcesses);
         }
         // The disk: every tick while walking the scratch directory is quick; a big
         // tree is walked less often, so the watcher takes at most a fifth of a core.
         if Instant::now() >= next_disk_check {
             let started = Instant::now();
-            if disk_usage(spec.scratch) > spec.max_disk_bytes {
+            let used = disk_usage(spec.scratch).saturating_add(unlinked_open_files(&processes));
+            if used > spec.max_disk_bytes {
                 return Some(RunEnd::DiskFull);
             }
             next_disk_check = Instant::now() + (started.elapsed() * 4).max(WATCH_INTERVAL);
@@ -307,12 +310,12 @@ fn watch_exit(pgid: Pid) -> mpsc::Receiver<()> {
     exit_seen
 }
 
-/// How many processes descend from `root` (not counting it), from `/proc`.
-fn descendants(root: Pid) -> u64 {
+/// The processes descending from `root` (not `root` itself), from `/proc`.
+fn descendants(root: Pid) -> Vec<i32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0;
+        return Vec::new();
     };
-    let mut parent_of: Vec<(i32, i32)> = Vec::new();
+    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
     for entry in entries.filter_map(Result::ok) {
         let Some(pid) = entry
             .file_name()
@@ -330,18 +333,46 @@ fn descendants(root: Pid) -> u64 {
             .and_then(|(_, rest)| rest.split_whitespace().nth(1))
             .and_then(|p| p.parse::<i32>().ok());
         if let Some(ppid) = ppid {
-            parent_of.push((pid, ppid));
+            children.entry(ppid).or_default().push(pid);
         }
     }
-    let mut found = vec![root.as_raw_nonzero().get()];
-    let mut count = 0;
-    while let Some(parent) = found.pop() {
-        for &(pid, _) in parent_of.iter().filter(|(_, pp)| *pp == parent) {
-            count += 1;
-            found.push(pid);
+    let mut found = Vec::new();
+    let mut pending = vec![root.as_raw_nonzero().get()];
+    while let Some(parent) = pending.pop() {
+        for &child in children.get(&parent).into_iter().flatten() {
+            found.push(child);
+            pending.push(child);
         }
     }
-    count
+    found
+}
+
+/// Bytes held by files that `pids` keep open after unlinking them: gone from the
+/// scratch directory's tree, so a walk of it cannot see them, yet on its disk.
+fn unlinked_open_files(pids: &[i32]) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen = HashSet::new();
+    let mut total = 0u64;
+    for pid in pids {
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        for fd in fds.filter_map(Result::ok) {
+            let unlinked = std::fs::read_link(fd.path())
+                .is_ok_and(|target| target.to_string_lossy().ends_with(" (deleted)"));
+            if !unlinked {
+                continue;
+            }
+            // The link leads to the open file itself.
+            let Ok(meta) = std::fs::metadata(fd.path()) else {
+                continue;
+            };
+            if meta.is_file() && seen.insert((meta.dev(), meta.ino())) {
+                total = total.saturating_add(meta.blocks().saturating_mul(512));
+            }
+        }
+    }
+    total
 }
 
 /// Bytes `dir` takes on disk (allocated blocks, so a sparse file counts for what it
