@@ -440,6 +440,30 @@ fn a_recipe_that_fills_the_disk_through_an_unlinked_file_is_stopped_at_the_disk_
     assert_eq!(json["divergence"]["stage"], "disk_full", "{json}");
 }
 
+#[test]
+fn a_recipe_that_hides_what_it_writes_in_an_unreadable_directory_is_still_measured() {
+    let fx = Fixture::new();
+    let limit: u64 = 32 << 20;
+    // Write and search permission but no read: the files cannot be listed.
+    let recipe = "mkdir hide && chmod 300 hide && i=0 && while :; do \
+                  head -c 1048576 /dev/zero > hide/f$i || exit 1; i=$((i+1)); done";
+    let json = report(
+        &fx.rebuild(
+            recipe,
+            "out",
+            &[
+                "--max-disk-bytes",
+                &limit.to_string(),
+                "--timeout",
+                "120",
+                "--json",
+            ],
+        ),
+        1,
+    );
+    assert_eq!(json["divergence"]["stage"], "disk_full", "{json}");
+}
+
 /// `__FILE__` of a file compiled by absolute path is that path: the build directory
 /// ends up in the binary, as it does in debug information.
 const EMBEDS_ITS_PATH: &str = "#include <stdio.h>\nint main(void) { puts(__FILE__); return 0; }\n";

@@ -376,9 +376,11 @@ fn unlinked_open_files(pids: &[i32]) -> u64 {
 }
 
 /// Bytes `dir` takes on disk (allocated blocks, so a sparse file counts for what it
-/// really uses), symbolic links not followed; what cannot be read counts as nothing.
+/// really uses), symbolic links not followed. A directory the build made unreadable
+/// to hide what it holds is made readable again: the scratch directory is ours (or,
+/// as root, readable anyway).
 pub fn disk_usage(dir: &Path) -> u64 {
-    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let mut total = 0u64;
     let mut pending = vec![dir.to_path_buf()];
     while let Some(path) = pending.pop() {
@@ -387,7 +389,12 @@ pub fn disk_usage(dir: &Path) -> u64 {
         };
         total = total.saturating_add(meta.blocks().saturating_mul(512));
         if meta.is_dir() {
-            if let Ok(entries) = std::fs::read_dir(&path) {
+            let entries = std::fs::read_dir(&path).or_else(|_| {
+                let opened = std::fs::Permissions::from_mode(meta.permissions().mode() | 0o700);
+                std::fs::set_permissions(&path, opened)?;
+                std::fs::read_dir(&path)
+            });
+            if let Ok(entries) = entries {
                 pending.extend(entries.filter_map(Result::ok).map(|e| e.path()));
             }
         }
