@@ -45,8 +45,9 @@ use serde_json::Value;
 use crate::dsse::{DsseError, Envelope};
 
 pub use build::{
-    ArtifactSubject, Build, BuildDefinition, BuildMetadata, BuildRecipe, Builder,
-    ProvenancePredicate, ResourceDescriptor, RunDetails, SourceDependency, BUILD_TYPE_COMMAND_V1,
+    ArtifactSubject, Build, BuildDefinition, BuildMetadata, BuildRecipe, Builder, PackagePin,
+    ProvenancePredicate, ResourceDescriptor, RunDetails, SourceDependency, ToolIdentity,
+    BUILD_TYPE_COMMAND_V1, TOOLCHAIN_PARAMETER,
 };
 pub use key_event::{KeyEvent, KeyEventPredicate, KeyRegistration, KeyRevocation};
 pub use review::{ReportDigest, ReviewPredicate, SourceReview, Verdict};

@@ -6,9 +6,10 @@ mod statement_support;
 use glassbox_core::digest::Sha256Digest;
 use glassbox_core::dsse::Envelope;
 use glassbox_core::statement::{
-    ArtifactSubject, Attestation, Build, BuildRecipe, KeyEvent, KeyEventPredicate,
+    ArtifactSubject, Attestation, Build, BuildRecipe, KeyEvent, KeyEventPredicate, PackagePin,
     ProvenancePredicate, ReportDigest, ReviewPredicate, ReviewRequest, Role, Scope, SourceDigest,
-    SourceReview, SourceSubmission, Statement, SubmissionPredicate, Verdict,
+    SourceReview, SourceSubmission, Statement, SubmissionPredicate, ToolIdentity, Verdict,
+    TOOLCHAIN_PARAMETER,
 };
 use statement_support::*;
 
@@ -264,4 +265,54 @@ fn role_names_parse_and_print() {
         assert_eq!(role.to_string().parse::<Role>().unwrap(), role);
     }
     assert!("admin".parse::<Role>().is_err());
+}
+
+#[test]
+fn a_recipe_without_the_recorded_environment_still_parses() {
+    let Attestation::Build(b) = parse(&build()).unwrap() else {
+        panic!("wrong kind")
+    };
+    assert_eq!(b.recipe().build_path, None);
+    assert_eq!(b.recipe().build_dependencies, None);
+    assert!(b.toolchain().is_empty());
+}
+
+#[test]
+fn the_recorded_environment_round_trips() {
+    let mut recipe = BuildRecipe::new("./configure && make", "hello");
+    recipe.build_path = Some("/build/src".into());
+    recipe.build_dependencies = Some(vec![PackagePin {
+        package: "help2man".into(),
+        version: "1.49.3".into(),
+    }]);
+    let mut predicate = ProvenancePredicate::new(
+        recipe,
+        REPO,
+        SourceDigest::from_git(COMMIT, TREE, DIRHASH),
+        "builder-1",
+    );
+    let tool = ToolIdentity {
+        name: "cc".into(),
+        path: "/usr/bin/x86_64-linux-gnu-gcc-12".into(),
+        sha256: ARTIFACT.into(),
+        version: "cc (Debian 12.2.0-14) 12.2.0".into(),
+    };
+    predicate.build_definition.internal_parameters = Some(
+        [(
+            TOOLCHAIN_PARAMETER.to_owned(),
+            serde_json::to_value(vec![tool.clone()]).unwrap(),
+        )]
+        .into_iter()
+        .collect(),
+    );
+    let build = Build::new(
+        vec![ArtifactSubject {
+            name: "hello".into(),
+            sha256: ARTIFACT.parse().unwrap(),
+        }],
+        predicate,
+    )
+    .unwrap();
+    assert_eq!(build.toolchain(), vec![tool]);
+    round_trip(&build.into());
 }

@@ -669,3 +669,104 @@ fn key_event_subject_not_a_key_id() {
     let v = with(revoke(&key(7)), "/subject/0/name", json!("alice"));
     expect_error(&v, "subject[0].name", "64 lowercase hex");
 }
+
+#[test]
+fn relative_build_path() {
+    let v = with(
+        build(),
+        "/predicate/buildDefinition/externalParameters/buildPath",
+        json!("build/src"),
+    );
+    expect_error(
+        &v,
+        "predicate.buildDefinition.externalParameters.buildPath",
+        "absolute",
+    );
+}
+
+#[test]
+fn build_path_with_dot_dot() {
+    let v = with(
+        build(),
+        "/predicate/buildDefinition/externalParameters/buildPath",
+        json!("/build/../etc"),
+    );
+    expect_error(
+        &v,
+        "predicate.buildDefinition.externalParameters.buildPath",
+        "normalised",
+    );
+}
+
+#[test]
+fn build_dependency_with_an_uppercase_package_name() {
+    let v = with(
+        build(),
+        "/predicate/buildDefinition/externalParameters/buildDependencies",
+        json!([{"package": "Help2Man", "version": "1.49.3"}]),
+    );
+    expect_error(
+        &v,
+        "predicate.buildDefinition.externalParameters.buildDependencies[0].package",
+        "Debian package name",
+    );
+}
+
+#[test]
+fn build_dependency_listed_twice() {
+    let v = with(
+        build(),
+        "/predicate/buildDefinition/externalParameters/buildDependencies",
+        json!([
+            {"package": "help2man", "version": "1.49.3"},
+            {"package": "help2man", "version": "1.49.2"}
+        ]),
+    );
+    expect_error(
+        &v,
+        "predicate.buildDefinition.externalParameters.buildDependencies[1].package",
+        "twice",
+    );
+}
+
+#[test]
+fn build_dependency_without_a_version() {
+    let v = with(
+        build(),
+        "/predicate/buildDefinition/externalParameters/buildDependencies",
+        json!([{"package": "help2man"}]),
+    );
+    expect_error(
+        &v,
+        "predicate.buildDefinition.externalParameters.buildDependencies[0]",
+        "missing field `version`",
+    );
+}
+
+#[test]
+fn toolchain_identity_with_a_short_sha256() {
+    let v = with(
+        build(),
+        "/predicate/buildDefinition/internalParameters/toolchain",
+        json!([{"name": "cc", "path": "/usr/bin/gcc-12", "sha256": "abcd", "version": "gcc 12"}]),
+    );
+    expect_error(
+        &v,
+        "predicate.buildDefinition.internalParameters.toolchain[0].sha256",
+        "64 lowercase hex",
+    );
+}
+
+#[test]
+fn toolchain_identity_that_is_not_a_list() {
+    let v = with(
+        build(),
+        "/predicate/buildDefinition/internalParameters/toolchain",
+        json!("gcc 12"),
+    );
+    expect_error(
+        &v,
+        "predicate.buildDefinition.internalParameters.toolchain",
+        "expected a list",
+    );
+}

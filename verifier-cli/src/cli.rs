@@ -149,7 +149,7 @@ EXAMPLES:
     #[command(long_about = MONITOR_LONG, after_long_help = MONITOR_EXAMPLES)]
     Monitor(MonitorArgs),
 
-    /// Rebuild a commit with a recipe and compare the output's sha256.
+    /// Rebuild a commit with a recipe in a sandbox and compare the output's sha256.
     #[command(
         long_about = "\
 Clone the source (a local repository path, or an https:// or file:// git URL) into a
@@ -159,23 +159,43 @@ checkout filters). BEFORE running anything, check the checkout's dirHash against
 covers regular files' paths and contents only; the tree also binds executable bits,
 symbolic links and submodule pins), and refuse a checkout holding a symbolic link
 that leads out of it (an absolute target, or one climbing above the source root).
-Then run `/bin/sh -c CMD` in <checkout>/--workdir and hash the file at --output-path.
+Every file, directory and link then gets the commit time as its modification time,
+so make-based builds see no generated file older than its input. Each --build-dep
+must be installed at its version (dpkg-query), or nothing runs.
 
-The command sees a cleared environment: only PATH=/usr/bin:/bin, HOME and TMPDIR
-inside the scratch directory, SOURCE_DATE_EPOCH (the commit time) and the --env
-variables. Stdin is closed; after --timeout seconds its whole process group is killed;
-no file it writes may exceed --max-output-bytes. The output path must be relative,
-without `..`, and must resolve inside the checkout (a symbolic link out of it is an
-error). This is not a security sandbox: the command runs as you. Rebuild untrusted
-recipes in a container or VM.
+Then `/bin/sh -c CMD` runs in the bubblewrap sandbox (`bwrap`, Debian package
+bubblewrap): the checkout at --build-path (default /build/src, the same on every
+rebuilder, so a build path embedded in the output does not differ), the working
+directory --workdir inside it, /usr, /etc, /opt and /bin, /sbin, /lib* read-only,
+HOME=/home/builder, /tmp and /dev/shm writable but inside the scratch directory,
+nothing else writable, no network (its own loopback only), its own PID, IPC and UTS
+namespaces, a new session. Run as root, the command runs as an unprivileged user of
+its own with no capabilities. The environment is only PATH=/usr/bin:/bin, HOME,
+TMPDIR, SOURCE_DATE_EPOCH (the commit time) and the --env variables. Stdin is closed.
+Limits: --timeout seconds, then everything is killed; no file larger than
+--max-output-bytes; at most --max-processes processes; at most --max-disk-bytes in
+the scratch directory, checked every 200 ms. Without bwrap the rebuild is refused;
+--no-sandbox runs the command as you in <scratch>/source instead, with your files
+and the network in reach — only for recipes you trust.
 
-When the output differs from --expect and --attested FILE is given, diffoscope (if
-installed) writes a report beside the result in the scratch directory, which is kept
-whenever the rebuild diverges.
+The output path must be relative, without `..`, and must resolve inside the checkout.
+With --expect-tool NAME=SHA256 (as `attest build --tool` records it), the tool the
+recipe's PATH finds here is compared; when the output differs and a tool differs too,
+the report says so first (stage `toolchain`). When the output differs and --attested
+FILE is given, diffoscope (if installed) writes a report into the scratch directory,
+which is kept whenever the rebuild diverges.
+
+--vary finds what leaks into the output before you attest it: it builds twice, the
+second time in another scratch directory with TZ, LANG/LC_ALL, umask and hostname
+changed (anything the recipe sets with --env is held, as are the build path and
+SOURCE_DATE_EPOCH; the wall clock is not varied), says what was varied and held, and
+whether the outputs agree (STABLE, exit 0) or not (VARIES, exit 1; with diffoscope
+installed, a report of where). Both scratch directories are kept unless they agree.
 
 Exit status: 0 reproduced (or built, without --expect), 1 diverged (the report says
-where: source hash, source tree, source symlink, build exit status, timeout, output
-missing, output too large, output hash), 2 usage or I/O error.",
+where: source hash, source tree, source symlink, build dependencies, build exit
+status, timeout, too many processes, disk full, output missing, output too large,
+toolchain, output hash), 2 usage or I/O error (also: bwrap missing).",
         after_long_help = "\
 EXAMPLES:
     glassbox rebuild --source https://example.com/app.git --rev 3f2a9c1e... \\
@@ -184,7 +204,14 @@ EXAMPLES:
         --env LC_ALL=C --timeout 600 --json
     glassbox rebuild --source https://example.com/app.git --rev 3f2a9c1e... \\
         --expect-dir-hash 2165d5c0... --expect-git-tree 8e4b2f07... \\
-        --command 'sh build.sh' --output-path dist/app --expect sha256:9f86d0..."
+        --command 'sh build.sh' --output-path dist/app --expect sha256:9f86d0...
+    glassbox rebuild --source hello.git --rev v2.10 --command './configure && make' \\
+        --output-path hello --build-path /build/src --build-dep help2man=1.49.3 \\
+        --expect-tool cc=5d41402a... --expect sha256:9f86d0... --attested hello
+    glassbox rebuild --source . --rev HEAD --command 'make' --output-path app --vary
+    glassbox rebuild --source . --rev HEAD --command 'cargo build --release --offline' \\
+        --output-path target/release/app --sandbox-ro /root/.cargo --sandbox-ro /root/.rustup \\
+        --env PATH=/root/.cargo/bin:/usr/bin:/bin --max-processes 256 --max-disk-bytes 8000000000"
     )]
     Rebuild(RebuildArgs),
 }
@@ -358,15 +385,22 @@ EXAMPLES:
 Sign a build attestation (SLSA provenance v1, https://slsa.dev/provenance/v1). The
 subject is the artifact's name with its sha256. resolvedDependencies holds the source
 (repository URL + {gitCommit, gitTree, dirHash}); externalParameters hold the recipe —
-command, working directory, output path, toolchain, environment — so anyone can
-re-run the build; runDetails.builder.id names the builder. Signed by a vendor or
-builder key.",
+command, working directory, output path, toolchain, environment, build path
+(--build-path) and Debian build dependencies with their versions (--build-dep) — so
+anyone can re-run the build; internalParameters.toolchain records each --tool as the
+recipe's PATH resolves it here (path, sha256, first line of --version), so a
+rebuilder whose compiler differs learns it before comparing bytes;
+runDetails.builder.id names the builder. Signed by a vendor or builder key.",
         after_long_help = "\
 EXAMPLES:
     glassbox attest build --artifact target/release/app --repo . --rev v1.2.0 \\
         --repository-url https://example.com/app.git --command 'cargo build --release --locked' \\
         --output-path target/release/app --builder-id https://builder.example.com \\
-        --toolchain rust:1.89 --env SOURCE_DATE_EPOCH=1700000000 --key builder.pem -o build.dsse.json"
+        --toolchain rust:1.89 --env SOURCE_DATE_EPOCH=1700000000 --key builder.pem -o build.dsse.json
+    glassbox attest build --artifact hello --repo . --rev v2.10 \\
+        --repository-url https://example.com/hello.git --command './configure && make' \\
+        --output-path hello --build-path /build/src --build-dep help2man --tool cc --tool ld \\
+        --builder-id https://builder.example.com --key builder.pem -o build.dsse.json"
     )]
     Build(AttestBuildArgs),
 
@@ -491,6 +525,11 @@ pub struct AttestBuildArgs {
     /// Toolchain or container image the build ran in (e.g. a digest).
     #[arg(long, value_name = "ID")]
     pub toolchain: Option<String>,
+    /// A tool the build ran (repeatable, e.g. cc, ld, rustc): found on the recipe's
+    /// PATH here, recorded with its path, SHA-256 and `--version` line in
+    /// internalParameters.toolchain.
+    #[arg(long = "tool", value_name = "NAME")]
+    pub tools: Vec<String>,
     /// URI naming the builder (runDetails.builder.id).
     #[arg(long, value_name = "ID")]
     pub builder_id: String,

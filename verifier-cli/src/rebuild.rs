@@ -6,16 +6,23 @@
 //! its dirHash, then its root tree ID (which also binds what dirHash omits — file
 //! modes, symbolic links, submodule pins; docs/verification.md, "What the source
 //! identity binds"), then its symbolic links, none of which may lead out of it
-//! ([`symlinks`]). The recipe then runs with a cleared environment, a time limit, a
-//! file size limit and its outputs resolved inside the checkout (see [`sandbox`] and
-//! [`confine`] for what that does and does not protect against).
+//! ([`symlinks`]). Every file then gets the commit time as its modification time
+//! ([`timestamps`]), and the declared build dependencies are checked
+//! ([`environment`]). The recipe then runs in the bubblewrap sandbox ([`bwrap`]) —
+//! the checkout at the recorded build path, the rest of the file system read-only,
+//! no network, a cleared environment — with limits on time, file size, disk and
+//! processes, and its outputs resolved inside the checkout (see [`sandbox`] and
+//! [`confine`] for what that does and does not protect against). Without the sandbox
+//! (`--no-sandbox`) it runs as the caller in the scratch directory.
 //!
 //! Scratch layout (a fresh temporary directory unless the caller names one):
 //!
 //! ```text
-//! <scratch>/source/   the checkout; the recipe's paths are relative to it
-//! <scratch>/.home/    HOME of the recipe
-//! <scratch>/.tmp/     TMPDIR of the recipe
+//! <scratch>/source/   the checkout (at the build path inside the sandbox); the
+//!                     recipe's paths are relative to it
+//! <scratch>/.home/    HOME of the recipe (/home/builder inside the sandbox)
+//! <scratch>/.tmp/     TMPDIR of the recipe (/tmp inside the sandbox)
+//! <scratch>/.shm/     /dev/shm inside the sandbox
 //! <scratch>/diffoscope.txt   the diffoscope report, when one was made
 //! ```
 //!
@@ -24,11 +31,15 @@
 //! problems that are not evidence about the build (I/O, unreachable source, a recipe
 //! whose paths try to leave the scratch directory).
 
+mod bwrap;
 mod confine;
 mod diffoscope;
+mod divergence;
+mod environment;
 mod fetch;
 mod sandbox;
 mod symlinks;
+mod timestamps;
 
 use std::fs;
 use std::io;
@@ -36,14 +47,23 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use glassbox_core::digest::Sha256Digest;
-use glassbox_core::statement::BuildRecipe;
+use glassbox_core::statement::{BuildRecipe, ToolIdentity};
 
 /// Default wall-clock limit of a rebuild, in seconds.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 3600;
 /// Default largest output (and largest file the build may write): 4 GiB.
 pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 4 << 30;
+/// Default most a sandboxed build may hold in its scratch directory, checkout
+/// included: 16 GiB.
+pub const DEFAULT_MAX_DISK_BYTES: u64 = 16 << 30;
+/// Default most processes (and threads: the kernel counts both) a sandboxed build may
+/// have at once.
+pub const DEFAULT_MAX_PROCESSES: u64 = 4096;
 
-pub use diffoscope::DiffoscopeOutcome;
+pub use diffoscope::{compare as diffoscope_compare, DiffoscopeOutcome};
+pub use divergence::Divergence;
+pub use environment::{identify_tools, installed_version, MissingDependency, ToolComparison};
+pub use sandbox::recipe_environment;
 pub use symlinks::LinkEscape;
 
 /// What to rebuild and what to expect.
@@ -60,6 +80,9 @@ pub struct RebuildRequest {
     pub expected_git_tree: Option<String>,
     /// The recorded build recipe (SLSA `externalParameters`, docs/design.md §3).
     pub recipe: BuildRecipe,
+    /// The toolchain the attested build recorded (`internalParameters.toolchain`);
+    /// compared with this machine's, and named first when the bytes differ.
+    pub recorded_toolchain: Vec<ToolIdentity>,
     /// The attested artifact digest; `None` builds and reports without comparing.
     pub expected: Option<Sha256Digest>,
     /// Wall-clock limit of the recipe.
@@ -71,6 +94,59 @@ pub struct RebuildRequest {
     /// Scratch directory (created if missing, must be empty, never removed); default:
     /// a fresh temporary directory, removed on success and kept on divergence.
     pub work_dir: Option<PathBuf>,
+    /// How the recipe is confined.
+    pub sandbox: SandboxChoice,
+    /// Most processes a sandboxed build may have at once.
+    pub max_processes: u64,
+    /// Most bytes a sandboxed build's scratch directory may hold.
+    pub max_disk_bytes: u64,
+    /// What a `--vary` build changes; `None` builds in the recorded environment.
+    pub variation: Option<Variation>,
+}
+
+/// What the second build of `glassbox rebuild --vary` changes, beside its scratch
+/// directory: what reprotest (reproducible-builds.org) varies and a recipe may not
+/// have pinned. The wall clock cannot be varied without faking it; SOURCE_DATE_EPOCH
+/// stays the commit time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variation {
+    /// Variables set before the recipe's own; one the recipe sets itself is held.
+    pub env: Vec<(String, String)>,
+    /// File creation mask instead of [`DEFAULT_UMASK`].
+    pub umask: u32,
+    /// Hostname of the sandbox.
+    pub hostname: String,
+}
+
+impl Variation {
+    /// The variation `--vary` uses.
+    pub fn standard() -> Variation {
+        Variation {
+            env: vec![
+                // UTC+14, the farthest from the UTC a build usually sees.
+                ("TZ".to_owned(), "Etc/GMT-14".to_owned()),
+                ("LANG".to_owned(), "C.UTF-8".to_owned()),
+                ("LC_ALL".to_owned(), "C.UTF-8".to_owned()),
+            ],
+            umask: 0o002,
+            hostname: "glassbox-vary".to_owned(),
+        }
+    }
+}
+
+/// The hostname of a sandboxed build in the recorded environment.
+pub const DEFAULT_HOSTNAME: &str = bwrap::HOSTNAME;
+/// The file creation mask of a build in the recorded environment.
+pub const DEFAULT_UMASK: u32 = sandbox::DEFAULT_UMASK;
+
+/// Whether the recipe runs in the bubblewrap sandbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SandboxChoice {
+    /// In the sandbox, with these extra read-only paths (a toolchain outside /usr).
+    Bubblewrap { extra_ro: Vec<PathBuf> },
+    /// Directly, as the caller, in the scratch directory (no build path, no network
+    /// or file system confinement).
+    None,
 }
 
 /// What a rebuild found.
@@ -91,110 +167,19 @@ pub struct RebuildReport {
     pub divergence: Option<Divergence>,
     /// Set when the output hash differed and an attested artifact was given.
     pub diffoscope: Option<DiffoscopeOutcome>,
+    /// Each recorded tool next to the one this machine has.
+    pub toolchain: Vec<ToolComparison>,
+    /// Where the checkout sat during the build: the build path in the sandbox, the
+    /// scratch directory's `source` without it (`None` when the recipe never ran).
+    pub built_at: Option<String>,
+    /// Whether the build ran in the sandbox.
+    pub sandboxed: bool,
 }
 
 impl RebuildReport {
     /// Built without any divergence (and reproduced, when an expectation was given).
     pub fn reproduced(&self) -> bool {
         self.divergence.is_none()
-    }
-}
-
-/// Where a rebuild departed from the attestation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Divergence {
-    /// The checkout is not the attested tree; the recipe was not run.
-    SourceHash { expected: String, actual: String },
-    /// The checked-out commit's root tree is not the attested gitTree — when the
-    /// dirHash matched, a file mode, symbolic link or submodule pin differs; the
-    /// recipe was not run.
-    SourceTree { expected: String, actual: String },
-    /// A symbolic link of the checkout leads, or may lead, out of it; the recipe was
-    /// not run.
-    SourceSymlink {
-        path: String,
-        target: String,
-        escape: LinkEscape,
-    },
-    /// The recipe exited unsuccessfully (`status` is `None` when a signal ended it).
-    BuildFailed {
-        status: Option<i32>,
-        stderr_tail: String,
-    },
-    /// The recipe ran past its time limit and was killed with its process group.
-    TimedOut { seconds: u64 },
-    /// The output, or a file the recipe wrote, passed the size limit.
-    OutputTooLarge { limit: u64 },
-    /// No regular file at the recorded output path.
-    OutputMissing { path: String },
-    /// Built, but not the attested bytes.
-    OutputHash {
-        expected: Sha256Digest,
-        actual: Sha256Digest,
-    },
-}
-
-impl Divergence {
-    /// A stable machine-readable name of the stage that diverged.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Divergence::SourceHash { .. } => "source_hash",
-            Divergence::SourceTree { .. } => "source_tree",
-            Divergence::SourceSymlink { .. } => "source_symlink",
-            Divergence::BuildFailed { .. } => "build_failed",
-            Divergence::TimedOut { .. } => "timed_out",
-            Divergence::OutputTooLarge { .. } => "output_too_large",
-            Divergence::OutputMissing { .. } => "output_missing",
-            Divergence::OutputHash { .. } => "output_hash",
-        }
-    }
-}
-
-impl std::fmt::Display for Divergence {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Divergence::SourceHash { expected, actual } => write!(
-                f,
-                "source dirHash is {actual}, the attestation says {expected}; the recipe was not run"
-            ),
-            Divergence::SourceTree { expected, actual } => write!(
-                f,
-                "source gitTree is {actual}, the attestation says {expected} (gitTree also \
-                 binds file modes, symbolic links and submodule pins, which dirHash omits); \
-                 the recipe was not run"
-            ),
-            Divergence::SourceSymlink {
-                path,
-                target,
-                escape,
-            } => write!(
-                f,
-                "source symbolic link {path} -> {target} is refused: {escape}; \
-                 the recipe was not run"
-            ),
-            Divergence::BuildFailed {
-                status: Some(code),
-                ..
-            } => write!(f, "build command exited with status {code}"),
-            Divergence::BuildFailed { status: None, .. } => {
-                write!(f, "build command was killed by a signal")
-            }
-            Divergence::TimedOut { seconds } => write!(
-                f,
-                "build command ran longer than {seconds} s and was killed"
-            ),
-            Divergence::OutputTooLarge { limit } => {
-                write!(f, "build output is larger than the limit of {limit} bytes")
-            }
-            Divergence::OutputMissing { path } => {
-                write!(f, "build produced no regular file at {path}")
-            }
-            Divergence::OutputHash { expected, actual } => write!(
-                f,
-                "build produced {actual}, the attestation says {expected}"
-            ),
-        }
     }
 }
 
@@ -244,6 +229,16 @@ pub enum RebuildError {
     NoWorkingDirectory { path: String },
     #[error("recipe environment variable {name:?} is not a valid name")]
     BadEnvironment { name: String },
+    #[error(
+        "the rebuild sandbox needs {tool}: install the Debian package {package} \
+         (apt-get install {package}), or pass --no-sandbox to build without it"
+    )]
+    NoSandbox {
+        tool: &'static str,
+        package: &'static str,
+    },
+    #[error("build path {path:?} cannot be used: {reason}")]
+    BuildPath { path: String, reason: &'static str },
     #[error("cannot run the build command: {source}")]
     Spawn { source: io::Error },
     #[error("cannot read the build output {}: {message}", path.display())]
@@ -310,6 +305,21 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
     confine::check_relative("output path", &req.recipe.output_path)?;
     confine::check_relative("working directory", &req.recipe.working_directory)?;
     let env = sandbox::recipe_environment(req.recipe.environment.as_ref())?;
+    // And refuse a sandbox that cannot be had, before fetching anything either.
+    let sandbox_tools = match &req.sandbox {
+        SandboxChoice::Bubblewrap { extra_ro } => {
+            let build_path = req
+                .recipe
+                .build_path
+                .clone()
+                .unwrap_or_else(|| bwrap::DEFAULT_BUILD_PATH.to_owned());
+            bwrap::check_build_path(&build_path)?;
+            let bwrap = bwrap::find_bwrap()?;
+            bwrap::check_setpriv(bwrap::build_uid())?;
+            Some((bwrap, build_path, extra_ro.clone()))
+        }
+        SandboxChoice::None => None,
+    };
 
     let scratch = Scratch::create(req.work_dir.as_deref())?;
     let root = fs::canonicalize(scratch.path()).map_err(|source| RebuildError::Scratch {
@@ -330,6 +340,9 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
         output: None,
         divergence: None,
         diffoscope: None,
+        toolchain: Vec::new(),
+        built_at: None,
+        sandboxed: false,
     };
 
     if let Some(divergence) = check_source(req, &report, &source_root)? {
@@ -337,6 +350,25 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
         report.scratch_dir = scratch.finish(true);
         return Ok(report);
     }
+
+    // Only now, with the tree known to be the attested one: a recipe's build system
+    // compares these times, so they must not be those of the checkout.
+    timestamps::set_all(&source_root, fetched.commit_time).map_err(|source| {
+        RebuildError::InspectSource {
+            path: source_root.clone(),
+            source,
+        }
+    })?;
+
+    let missing = environment::check_dependencies(
+        req.recipe.build_dependencies.as_deref().unwrap_or_default(),
+    );
+    if !missing.is_empty() {
+        report.divergence = Some(Divergence::BuildDependencies { missing });
+        report.scratch_dir = scratch.finish(true);
+        return Ok(report);
+    }
+    report.toolchain = environment::compare_tools(&req.recorded_toolchain, &recipe_path(&env));
 
     let workdir = confine::resolve_inside(
         "working directory",
@@ -350,15 +382,70 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
     }
     let workdir = workdir.unwrap_or_else(|| source_root.clone());
 
+    // A variation never overrides what the recipe pins itself.
+    let varied_env: Vec<(String, String)> = req
+        .variation
+        .iter()
+        .flat_map(|v| v.env.iter())
+        .filter(|(name, _)| !env.iter().any(|(pinned, _)| pinned == name))
+        .cloned()
+        .collect();
+    let home = root.join(".home");
+    let tmp = root.join(".tmp");
+    let plan = match sandbox_tools {
+        Some((bwrap, build_path, extra_ro)) => {
+            let relative = workdir
+                .strip_prefix(&source_root)
+                .ok()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| ".".to_owned(), |p| p.to_string_lossy().into_owned());
+            let plan = bwrap::Plan {
+                bwrap,
+                build_path,
+                workdir: relative,
+                source: source_root.clone(),
+                home: home.clone(),
+                tmp: tmp.clone(),
+                shm: root.join(".shm"),
+                extra_ro,
+                build_uid: bwrap::build_uid(),
+                hostname: req
+                    .variation
+                    .as_ref()
+                    .map_or_else(|| bwrap::HOSTNAME.to_owned(), |v| v.hostname.clone()),
+            };
+            for dir in [&plan.home, &plan.tmp, &plan.shm] {
+                fs::create_dir_all(dir).map_err(|source| RebuildError::Scratch {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+            }
+            bwrap::hand_over(&plan)?;
+            Some(plan)
+        }
+        None => None,
+    };
+    report.sandboxed = plan.is_some();
+    report.built_at = Some(match &plan {
+        Some(plan) => plan.build_path.clone(),
+        None => source_root.to_string_lossy().into_owned(),
+    });
+
     let run = sandbox::run(&sandbox::RunSpec {
         command: &req.recipe.command,
         cwd: &workdir,
-        home: &root.join(".home"),
-        tmp: &root.join(".tmp"),
+        home: &home,
+        tmp: &tmp,
         source_date_epoch: fetched.commit_time,
         recipe_env: &env,
         timeout: req.timeout,
         file_size_limit: req.max_output_bytes,
+        sandbox: plan.as_ref(),
+        max_processes: req.max_processes,
+        scratch: &root,
+        max_disk_bytes: req.max_disk_bytes,
+        umask: req.variation.as_ref().map_or(DEFAULT_UMASK, |v| v.umask),
+        varied_env: &varied_env,
     })?;
     report.divergence = match run {
         sandbox::RunEnd::Success => check_output(req, &source_root, &mut report)?,
@@ -367,6 +454,12 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
         }),
         sandbox::RunEnd::FileTooLarge => Some(Divergence::OutputTooLarge {
             limit: req.max_output_bytes,
+        }),
+        sandbox::RunEnd::TooManyProcesses => Some(Divergence::TooManyProcesses {
+            limit: req.max_processes,
+        }),
+        sandbox::RunEnd::DiskFull => Some(Divergence::DiskFull {
+            limit: req.max_disk_bytes,
         }),
         sandbox::RunEnd::Failed {
             status,
@@ -377,7 +470,22 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
         }),
     };
 
-    if let (Some(Divergence::OutputHash { .. }), Some(attested)) =
+    if let Some(Divergence::OutputHash { expected, actual }) = &report.divergence {
+        let differs: Vec<ToolComparison> = report
+            .toolchain
+            .iter()
+            .filter(|t| !t.same())
+            .cloned()
+            .collect();
+        if !differs.is_empty() {
+            report.divergence = Some(Divergence::Toolchain {
+                differs,
+                expected: *expected,
+                actual: *actual,
+            });
+        }
+    }
+    if let (Some(Divergence::OutputHash { .. } | Divergence::Toolchain { .. }), Some(attested)) =
         (&report.divergence, &req.attested_artifact)
     {
         let produced = source_root.join(&req.recipe.output_path);
@@ -390,6 +498,14 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
     let keep = report.divergence.is_some();
     report.scratch_dir = scratch.finish(keep);
     Ok(report)
+}
+
+/// The PATH the recipe runs with: its own, or [`sandbox::RECIPE_PATH`].
+pub fn recipe_path(env: &[(String, String)]) -> String {
+    env.iter()
+        .rev()
+        .find(|(k, _)| k == "PATH")
+        .map_or_else(|| sandbox::RECIPE_PATH.to_owned(), |(_, v)| v.clone())
 }
 
 /// Whether the checkout may be built: the attested dirHash (the identity verification

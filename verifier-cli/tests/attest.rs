@@ -487,3 +487,116 @@ fn bad_source_and_time_are_named() {
         &["nope.bin"],
     );
 }
+
+#[test]
+fn build_records_the_build_environment() {
+    let tmp = setup();
+    fs::write(tmp.path().join("app.bin"), b"abc").unwrap();
+    let dpkg_version = String::from_utf8(
+        std::process::Command::new("dpkg-query")
+            .args(["-W", "-f", "${Version}", "dpkg"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    ok(glassbox(
+        tmp.path(),
+        &[
+            "attest",
+            "build",
+            "--artifact",
+            "app.bin",
+            "--repo",
+            "repo",
+            "--rev",
+            "HEAD",
+            "--repository-url",
+            URL,
+            "--command",
+            "./configure && make",
+            "--output-path",
+            "app.bin",
+            "--build-path",
+            "/build/src",
+            "--build-dep",
+            "dpkg",
+            "--build-dep",
+            "help2man=1.49.3",
+            "--tool",
+            "sh",
+            "--builder-id",
+            "https://builder.example.com",
+            "--key",
+            "vendor.pem",
+            "-o",
+            "build.json",
+        ],
+    ));
+    let (_, attestation, json) = open(tmp.path(), "build.json", "vendor.pem.pub");
+    let def = &json["predicate"]["buildDefinition"];
+    assert_eq!(def["externalParameters"]["buildPath"], "/build/src");
+    assert_eq!(
+        def["externalParameters"]["buildDependencies"],
+        serde_json::json!([
+            {"package": "dpkg", "version": dpkg_version},
+            {"package": "help2man", "version": "1.49.3"}
+        ])
+    );
+    let sh = &def["internalParameters"]["toolchain"][0];
+    assert_eq!(sh["name"], "sh");
+    let path = sh["path"].as_str().unwrap();
+    let bytes = fs::read(path).unwrap();
+    assert_eq!(
+        sh["sha256"],
+        glassbox_core::digest::Sha256Digest::of(&bytes).hex()
+    );
+    let Attestation::Build(build) = attestation else {
+        panic!("not a build")
+    };
+    assert_eq!(build.toolchain()[0].path, path);
+    // inspect shows all of it.
+    let shown = ok(glassbox(tmp.path(), &["inspect", "build.json"]));
+    for needle in [
+        "buildPath: /build/src",
+        "- package: help2man",
+        "toolchain:",
+        &format!("path: {path}"),
+    ] {
+        assert!(shown.contains(needle), "{needle} not in {shown}");
+    }
+
+    // A tool that is not on the recipe's PATH, or a package not installed and given
+    // without a version, is refused rather than recorded half-known.
+    for (flag, value, needle) in [
+        ("--tool", "no-such-compiler", "not on the build's PATH"),
+        ("--build-dep", "glassbox-no-such-package", "not installed"),
+    ] {
+        let out = glassbox(
+            tmp.path(),
+            &[
+                "attest",
+                "build",
+                "--artifact",
+                "app.bin",
+                "--repo",
+                "repo",
+                "--rev",
+                "HEAD",
+                "--repository-url",
+                URL,
+                "--command",
+                "make",
+                "--output-path",
+                "app.bin",
+                flag,
+                value,
+                "--builder-id",
+                "https://builder.example.com",
+                "--key",
+                "vendor.pem",
+            ],
+        );
+        common::fails_with(out, &[needle]);
+    }
+}

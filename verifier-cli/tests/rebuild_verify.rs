@@ -18,7 +18,7 @@ use glassbox_core::digest::Sha256Digest;
 use glassbox_core::statement::{
     ArtifactSubject, Attestation, Build, BuildRecipe, ProvenancePredicate, ReviewPredicate,
     ReviewRequest, Scope, SourceDigest, SourceReview, SourceSubmission, SubmissionPredicate,
-    Verdict,
+    ToolIdentity, Verdict, TOOLCHAIN_PARAMETER,
 };
 use serde_json::Value;
 
@@ -27,12 +27,15 @@ use testlog::{TestLog, REPO, TIME};
 
 /// What `cat a b` makes of the repository's two files: the artifact being verified.
 const APP: &[u8] = b"first half\nsecond half\n";
+/// A recipe that leaves a marker in its HOME (inside the scratch directory, the only
+/// place a sandboxed recipe can write) and then builds `app`.
+const MARKING_BUILD: &str = "touch \"$HOME/recipe-ran\"; cat a b > out";
 
 struct Case {
     tmp: tempfile::TempDir,
     repo: PathBuf,
-    /// Created by the recipe, if it ever runs.
-    marker: PathBuf,
+    /// Where `verify --rebuild` makes its scratch directories (its TMPDIR).
+    scratch_parent: PathBuf,
 }
 
 impl Case {
@@ -47,8 +50,12 @@ impl Case {
         git(&repo, &["init", "-q", "-b", "main"]);
         commit(&repo, "initial");
         fs::write(tmp.path().join("app"), APP).unwrap();
-        let marker = tmp.path().join("recipe-ran");
-        Case { tmp, repo, marker }
+        let scratch_parent = tmp.path().join("tmp");
+        Case {
+            tmp,
+            repo,
+            scratch_parent,
+        }
     }
 
     /// {gitCommit, gitTree, dirHash} of `rev`, as `glassbox hash tree` computes them.
@@ -69,6 +76,30 @@ impl Case {
     /// review, vendor and independent build — and verify `app` with `--rebuild`. Each
     /// call makes a new log, so each verifies with a state directory of its own.
     fn verify_rebuild(&self, source: SourceDigest, command: &str) -> Output {
+        self.verify_rebuild_recorded(source, command, &[])
+    }
+
+    /// As [`Case::verify_rebuild`], with both builds recording `toolchain` as the
+    /// tools they ran and `/build/src` as their build path.
+    fn verify_rebuild_recorded(
+        &self,
+        source: SourceDigest,
+        command: &str,
+        toolchain: &[ToolIdentity],
+    ) -> Output {
+        self.verify_rebuild_with(source, command, toolchain, &[], None)
+    }
+
+    /// As [`Case::verify_rebuild_recorded`], with more `verify` arguments and, when
+    /// given, another PATH for `glassbox`.
+    fn verify_rebuild_with(
+        &self,
+        source: SourceDigest,
+        command: &str,
+        toolchain: &[ToolIdentity],
+        extra: &[&str],
+        path: Option<&Path>,
+    ) -> Output {
         let mut log = TestLog::new();
         let vendor = log.vendor.clone();
         let reviewer = log.reviewer.clone();
@@ -79,7 +110,7 @@ impl Case {
             (&vendor, "https://vendor.example"),
             (&builder, "https://rebuild.example"),
         ] {
-            log.append_attestation(build(source.clone(), command, id), key);
+            log.append_attestation(build(source.clone(), command, id, toolchain), key);
         }
         let dir = self.tmp.path();
         let state = tempfile::tempdir_in(dir).unwrap();
@@ -94,21 +125,32 @@ impl Case {
             format!("[log]\nvkey = \"{}\"\n", log.vkey()),
         )
         .unwrap();
-        Command::new(env!("CARGO_BIN_EXE_glassbox"))
-            .args(["verify", "app", "--policy", "policy.toml"])
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_glassbox"));
+        cmd.args(["verify", "app", "--policy", "policy.toml"])
             .args(["--bundle", "bundle.json", "--rebuild", "--state"])
             .arg(state.path())
             .arg("--source")
             .arg(&self.repo)
+            .args(extra)
             .current_dir(dir)
-            .env("TMPDIR", dir.join("tmp"))
-            .output()
-            .expect("spawn glassbox")
+            .env("TMPDIR", dir.join("tmp"));
+        if let Some(path) = path {
+            cmd.env("PATH", path);
+        }
+        cmd.output().expect("spawn glassbox")
     }
 
-    /// The recipe: leave the marker, then build `app`.
+    /// The recipe: leave a marker in its HOME, then build `app`.
     fn marking_build(&self) -> String {
-        format!("touch '{}'; cat a b > out", self.marker.display())
+        MARKING_BUILD.to_owned()
+    }
+
+    /// Whether a recipe left its marker in a scratch directory that was kept (every
+    /// rebuild that does not reproduce keeps its scratch directory).
+    fn recipe_ran(&self) -> bool {
+        fs::read_dir(&self.scratch_parent)
+            .unwrap()
+            .any(|e| e.unwrap().path().join(".home/recipe-ran").exists())
     }
 }
 
@@ -155,8 +197,8 @@ fn a_commit_whose_tree_is_not_the_attested_one_is_not_verified_and_its_recipe_ne
     let out = case.verify_rebuild(actual.clone(), &case.marking_build());
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(case.marker.exists());
-    fs::remove_file(&case.marker).unwrap();
+    // Reproduced: the recipe ran (and its scratch directory is gone).
+    assert!(!case.recipe_ran());
 
     // The same commit and dirHash, attested with its sibling's tree (where `a` is not
     // executable): the dirHash agrees, the tree does not.
@@ -172,7 +214,7 @@ fn a_commit_whose_tree_is_not_the_attested_one_is_not_verified_and_its_recipe_ne
         "{failure}"
     );
     assert!(
-        !case.marker.exists(),
+        !case.recipe_ran(),
         "the recipe ran on a tree nobody attested"
     );
 }
@@ -184,11 +226,7 @@ fn a_build_script_linked_out_of_the_checkout_is_not_verified_and_never_runs() {
     // of what would run.
     let case = Case::new();
     let planted = case.tmp.path().join("planted.sh");
-    fs::write(
-        &planted,
-        format!("touch '{}'\ncat a b > out\n", case.marker.display()),
-    )
-    .unwrap();
+    fs::write(&planted, format!("{MARKING_BUILD}\n")).unwrap();
     symlink(&planted, case.repo.join("build.sh")).unwrap();
     let head = commit(&case.repo, "build script");
     let lines = not_verified(&case.verify_rebuild(case.identity(&head), "sh build.sh"));
@@ -197,7 +235,7 @@ fn a_build_script_linked_out_of_the_checkout_is_not_verified_and_never_runs() {
         failure.contains(&format!("build.sh -> {}", planted.display())),
         "{failure}"
     );
-    assert!(!case.marker.exists(), "the planted script ran");
+    assert!(!case.recipe_ran(), "the planted script ran");
 }
 
 fn submission(source: SourceDigest) -> Attestation {
@@ -234,14 +272,95 @@ fn review(source: SourceDigest) -> Attestation {
     .into()
 }
 
-fn build(source: SourceDigest, command: &str, builder_id: &str) -> Attestation {
+fn build(
+    source: SourceDigest,
+    command: &str,
+    builder_id: &str,
+    toolchain: &[ToolIdentity],
+) -> Attestation {
+    let mut recipe = BuildRecipe::new(command, "out");
+    if !toolchain.is_empty() {
+        recipe.build_path = Some("/build/src".to_owned());
+    }
+    let mut predicate = ProvenancePredicate::new(recipe, REPO, source, builder_id);
+    if !toolchain.is_empty() {
+        let toolchain = serde_json::to_value(toolchain).unwrap();
+        predicate.build_definition.internal_parameters = Some(
+            [(TOOLCHAIN_PARAMETER.to_owned(), toolchain)]
+                .into_iter()
+                .collect(),
+        );
+    }
     Build::new(
         vec![ArtifactSubject {
             name: "app".to_owned(),
             sha256: Sha256Digest::of(APP),
         }],
-        ProvenancePredicate::new(BuildRecipe::new(command, "out"), REPO, source, builder_id),
+        predicate,
     )
     .expect("build")
     .into()
+}
+
+#[test]
+fn verify_shows_the_recorded_environment_and_a_toolchain_that_differs_comes_first() {
+    let case = Case::new();
+    let source = case.identity("HEAD");
+    let recorded_sh = ToolIdentity {
+        name: "sh".to_owned(),
+        path: "/usr/bin/dash".to_owned(),
+        sha256: "ab".repeat(32),
+        version: "dash 0.5.12".to_owned(),
+    };
+    // Another shell binary, the same bytes out: the rebuild counts, and the report
+    // shows what was recorded and what differs.
+    let out = case.verify_rebuild_recorded(
+        source.clone(),
+        "cat a b > out",
+        std::slice::from_ref(&recorded_sh),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("  recorded")
+            && l.contains("built at /build/src")
+            && l.contains(&recorded_sh.sha256)),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("  toolchain") && l.contains("DIFFERS")),
+        "{text}"
+    );
+
+    // Other bytes out: the failure names the toolchain before the digests.
+    let lines =
+        not_verified(&case.verify_rebuild_recorded(source, "cat b a > out", &[recorded_sh]));
+    let failure = rebuild_failure(&lines);
+    let toolchain_at = failure.find("the toolchain differs").expect(failure);
+    let bytes_at = failure.find("the build produced").expect(failure);
+    assert!(toolchain_at < bytes_at, "{failure}");
+}
+
+#[test]
+fn without_bwrap_verify_rebuild_is_refused_unless_no_sandbox_is_given_and_then_says_so() {
+    let case = Case::new();
+    let source = case.identity("HEAD");
+    let empty = case.tmp.path().join("empty-path");
+    fs::create_dir(&empty).unwrap();
+    let out = case.verify_rebuild_with(source.clone(), "cat a b > out", &[], &[], Some(&empty));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("bubblewrap"), "{stderr}");
+
+    let out = case.verify_rebuild_with(
+        source,
+        "cat a b > out",
+        &[],
+        &["--no-sandbox"],
+        Some(&empty),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("WITHOUT the sandbox"), "{text}");
 }

@@ -4,7 +4,11 @@
 //! The statement says: these artifacts (subjects, by SHA-256) came out of running
 //! `externalParameters.command` in `workingDirectory` of the source named by
 //! `resolvedDependencies[0]`, and the file at `outputPath` is the artifact. That is
-//! enough for anyone to re-run the build (`glassbox rebuild`).
+//! enough for anyone to re-run the build (`glassbox rebuild`). To get the same bytes,
+//! a recipe may also record the environment: `buildPath` (where the checkout sat) and
+//! `buildDependencies` (Debian packages at versions) in `externalParameters`, and the
+//! tools that ran ([`ToolIdentity`]) in `internalParameters.toolchain`
+//! (docs/formats/attestations.md, "The recorded build environment").
 //!
 //! ```json
 //! {"_type": "https://in-toto.io/Statement/v1",
@@ -91,6 +95,44 @@ pub struct BuildRecipe {
     /// Wall-clock limit for the command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<u64>,
+    /// Absolute path the checkout sat at during the build. Compilers write it into
+    /// debug information and `__FILE__`, so a rebuilder places its checkout there too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_path: Option<String>,
+    /// Debian packages the build needs, at the versions it was built with (what
+    /// Debian's `.buildinfo` calls the installed build dependencies). A rebuilder
+    /// refuses to build without exactly these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_dependencies: Option<Vec<PackagePin>>,
+}
+
+/// A Debian package at one version, as `dpkg-query -W` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackagePin {
+    /// Binary package name, e.g. `help2man`.
+    pub package: String,
+    /// Installed version, e.g. `1.49.3`.
+    pub version: String,
+}
+
+/// The `internalParameters` member holding [`ToolIdentity`] records.
+pub const TOOLCHAIN_PARAMETER: &str = "toolchain";
+
+/// One tool of the toolchain a build ran with, as the builder found it: recorded in
+/// `internalParameters.toolchain`, so a rebuilder whose compiler differs learns that
+/// before it compares any bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolIdentity {
+    /// The name the build calls it by, e.g. `cc`.
+    pub name: String,
+    /// The file it resolved to on the build's PATH, symbolic links followed.
+    pub path: String,
+    /// SHA-256 of that file, lowercase hex.
+    pub sha256: String,
+    /// First line of its `--version` output (empty when it has none).
+    pub version: String,
 }
 
 fn dot() -> String {
@@ -237,6 +279,8 @@ impl BuildRecipe {
             toolchain: None,
             environment: None,
             timeout_seconds: None,
+            build_path: None,
+            build_dependencies: None,
         }
     }
 }
@@ -266,6 +310,18 @@ impl Build {
     /// The build recipe.
     pub fn recipe(&self) -> &BuildRecipe {
         &self.predicate.build_definition.external_parameters
+    }
+
+    /// The toolchain the builder recorded (`internalParameters.toolchain`); empty when
+    /// it recorded none. [`Build::validate`] has checked its shape.
+    pub fn toolchain(&self) -> Vec<ToolIdentity> {
+        self.predicate
+            .build_definition
+            .internal_parameters
+            .as_ref()
+            .and_then(|p| p.get(TOOLCHAIN_PARAMETER))
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default()
     }
 
     /// The builder ID.
@@ -299,6 +355,13 @@ impl Build {
             ));
         }
         validate_recipe(&def.external_parameters)?;
+        if let Some(toolchain) = def
+            .internal_parameters
+            .as_ref()
+            .and_then(|p| p.get(TOOLCHAIN_PARAMETER))
+        {
+            validate_toolchain(toolchain)?;
+        }
         let [dep] = def.resolved_dependencies.as_slice() else {
             return Err(invalid(
                 format!("{path}.resolvedDependencies"),
@@ -374,11 +437,118 @@ fn validate_recipe(r: &BuildRecipe) -> Result<(), StatementError> {
             return Err(invalid(at, "a value must not contain NUL"));
         }
     }
+    if let Some(build_path) = &r.build_path {
+        check_build_path(&format!("{path}.buildPath"), build_path)?;
+    }
+    for (i, pin) in r.build_dependencies.iter().flatten().enumerate() {
+        let at = format!("{path}.buildDependencies[{i}]");
+        check_package_name(&format!("{at}.package"), &pin.package)?;
+        check_label(&format!("{at}.version"), &pin.version)?;
+        if pin.version.contains(char::is_whitespace) {
+            return Err(invalid(format!("{at}.version"), "must not contain spaces"));
+        }
+        if r.build_dependencies
+            .iter()
+            .flatten()
+            .take(i)
+            .any(|p| p.package == pin.package)
+        {
+            return Err(invalid(
+                format!("{at}.package"),
+                format!("{:?} is listed twice", pin.package),
+            ));
+        }
+    }
     if r.timeout_seconds == Some(0) {
         return Err(invalid(
             format!("{path}.timeoutSeconds"),
             "must be positive",
         ));
+    }
+    Ok(())
+}
+
+/// An absolute, normalised path below `/`: no `.` or `..` components, no empty ones,
+/// no trailing slash, nothing a shell or the kernel would read differently.
+fn check_build_path(path: &str, value: &str) -> Result<(), StatementError> {
+    let Some(rest) = value.strip_prefix('/') else {
+        return Err(invalid(path, format!("must be absolute, found {value:?}")));
+    };
+    if rest.is_empty()
+        || rest
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        return Err(invalid(
+            path,
+            format!("must be a normalised absolute path below /, found {value:?}"),
+        ));
+    }
+    if value.chars().any(|c| c.is_control() || c == '\\') {
+        return Err(invalid(
+            path,
+            "must not contain backslashes or control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// A Debian package name (Debian Policy §5.6.1): lowercase letters, digits, `+`, `-`
+/// and `.`, at least two characters, starting with a letter or digit; an
+/// architecture qualifier (`:amd64`) is allowed.
+fn check_package_name(path: &str, value: &str) -> Result<(), StatementError> {
+    let (name, arch) = match value.split_once(':') {
+        Some((name, arch)) => (name, Some(arch)),
+        None => (value, None),
+    };
+    let name_ok = name.len() >= 2
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.')
+        });
+    let arch_ok = arch.is_none_or(|a| {
+        !a.is_empty()
+            && a.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    });
+    if name_ok && arch_ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            path,
+            format!("expected a Debian package name, found {value:?}"),
+        ))
+    }
+}
+
+fn validate_toolchain(value: &Value) -> Result<(), StatementError> {
+    let path = "predicate.buildDefinition.internalParameters.toolchain";
+    let tools: Vec<ToolIdentity> = serde_json::from_value(value.clone()).map_err(|e| {
+        invalid(
+            path,
+            format!("expected a list of {{name, path, sha256, version}}: {e}"),
+        )
+    })?;
+    for (i, tool) in tools.iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        check_label(&format!("{at}.name"), &tool.name)?;
+        check_build_path(&format!("{at}.path"), &tool.path)?;
+        super::fields::check_hex(&format!("{at}.sha256"), &tool.sha256, &[64])?;
+        if tool.version.chars().any(char::is_control) {
+            return Err(invalid(
+                format!("{at}.version"),
+                "must not contain control characters",
+            ));
+        }
+        if tools[..i].iter().any(|t| t.name == tool.name) {
+            return Err(invalid(
+                format!("{at}.name"),
+                format!("{:?} is listed twice", tool.name),
+            ));
+        }
     }
     Ok(())
 }

@@ -301,12 +301,16 @@ fn contradictions(
 }
 
 /// Two builds ran "the same recipe" when everything that decides the output is equal:
-/// command, working directory, output path, toolchain and environment. The time limit
-/// is not part of it.
+/// command, working directory, output path, toolchain, environment, build path and
+/// declared build dependencies. The time limit is not part of it, and neither is the
+/// toolchain identity a builder observed (`internalParameters.toolchain`): that is a
+/// record of what ran, not a parameter of the build.
 fn same_recipe(a: &BuildRecipe, b: &BuildRecipe) -> bool {
     a.command == b.command
         && a.working_directory == b.working_directory
         && a.output_path == b.output_path
         && a.toolchain == b.toolchain
         && a.environment == b.environment
+        && a.build_path == b.build_path
+        && a.build_dependencies == b.build_dependencies
 }

@@ -243,6 +243,11 @@ pub struct VerifyArgs {
     /// Source for --rebuild: a local repository path, or an https:// or file:// git URL.
     #[arg(long, value_name = "PATH|URL", requires = "rebuild")]
     pub source: Option<String>,
+    /// Run the --rebuild without the bubblewrap sandbox (as you, in a scratch
+    /// directory, with your files and the network in reach, not at the recorded build
+    /// path): only for recipes you trust, on a machine without bwrap.
+    #[arg(long, requires = "rebuild")]
+    pub no_sandbox: bool,
     /// Print the verdict as JSON.
     #[arg(long)]
     pub json: bool,

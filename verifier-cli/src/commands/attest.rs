@@ -12,7 +12,7 @@ use glassbox_core::digest::{key_id_hex, Sha256Digest};
 use glassbox_core::statement::{
     ArtifactSubject, Attestation, Build, BuildMetadata, KeyEvent, ProvenancePredicate,
     ReportDigest, ReviewPredicate, ReviewRequest, Role, Scope, SourceDigest, SourceReview,
-    SourceSubmission, SubmissionPredicate, Verdict,
+    SourceSubmission, SubmissionPredicate, Verdict, TOOLCHAIN_PARAMETER,
 };
 
 use super::Outcome;
@@ -20,7 +20,7 @@ use crate::cli::{
     AttestBuildArgs, AttestCommand, AttestKeyArgs, AttestReviewArgs, AttestSourceArgs, RoleArg,
     SourceArgs, VerdictArg,
 };
-use crate::{hash, output, source};
+use crate::{hash, output, rebuild, source};
 
 pub fn run(cmd: AttestCommand) -> anyhow::Result<Outcome> {
     let sign = match &cmd {
@@ -114,6 +114,14 @@ fn build(args: &AttestBuildArgs) -> anyhow::Result<Attestation> {
     let mut recipe = args.recipe.to_recipe()?;
     recipe.toolchain = args.toolchain.clone();
 
+    let toolchain = if args.tools.is_empty() {
+        None
+    } else {
+        let env = rebuild::recipe_environment(recipe.environment.as_ref())?;
+        let tools = rebuild::identify_tools(&args.tools, &rebuild::recipe_path(&env))?;
+        Some(serde_json::to_value(tools).context("encoding the toolchain")?)
+    };
+
     let source = source_digest(&args.source)?;
     let mut predicate = ProvenancePredicate::new(
         recipe,
@@ -121,6 +129,13 @@ fn build(args: &AttestBuildArgs) -> anyhow::Result<Attestation> {
         source,
         &args.builder_id,
     );
+    if let Some(toolchain) = toolchain {
+        predicate.build_definition.internal_parameters = Some(
+            [(TOOLCHAIN_PARAMETER.to_owned(), toolchain)]
+                .into_iter()
+                .collect(),
+        );
+    }
     predicate.run_details.metadata = Some(BuildMetadata {
         finished_on: Some(finished_on),
         ..BuildMetadata::default()

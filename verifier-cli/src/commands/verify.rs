@@ -68,7 +68,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     };
 
     let mut checked = check(&artifact, &bundle, &policy, &state, proofs, None)?;
-    let mut extra = Vec::new();
+    let mut extra = recorded_environments(&bundle, &checked.verdict);
     if let Some(dir) = &checked.evidence {
         eprintln!(
             "glassbox: split view: both checkpoints and the proof are saved in {}",
@@ -83,8 +83,16 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     if let Some(source) = args.source.as_deref().filter(|_| args.rebuild) {
         match rebuild_step::candidate(&checked.verdict) {
             Ok(index) => {
-                let rebuilt =
-                    rebuild_step::rebuild_entry(&bundle, index, source, artifact, &args.file)?;
+                let sandbox = if args.no_sandbox {
+                    crate::rebuild::SandboxChoice::None
+                } else {
+                    crate::rebuild::SandboxChoice::Bubblewrap {
+                        extra_ro: Vec::new(),
+                    }
+                };
+                let rebuilt = rebuild_step::rebuild_entry(
+                    &bundle, index, source, artifact, &args.file, sandbox,
+                )?;
                 checked.verdict = recheck(&checked, &artifact, &bundle, &policy, &rebuilt.local);
                 extra.extend(rebuilt.lines);
                 rebuild_json = Some(rebuilt.json);
@@ -116,6 +124,52 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
         &extra,
         args.json.then_some(rebuild_json),
     )
+}
+
+/// One `recorded` line per counted build that recorded more than its command:
+/// build path, declared build dependencies, toolchain identity (docs/formats/
+/// attestations.md) — what a rebuilder needs to match.
+fn recorded_environments(bundle: &Bundle, verdict: &Verdict) -> Vec<Extra> {
+    let mut lines = Vec::new();
+    for link in verdict.builds.iter().filter(|b| !b.local) {
+        let Ok(build) = rebuild_step::build_at(bundle, link.index) else {
+            continue;
+        };
+        let recipe = build.recipe();
+        let mut parts = Vec::new();
+        if let Some(path) = &recipe.build_path {
+            parts.push(format!("built at {path}"));
+        }
+        let deps: Vec<String> = recipe
+            .build_dependencies
+            .iter()
+            .flatten()
+            .map(|p| format!("{} {}", p.package, p.version))
+            .collect();
+        if !deps.is_empty() {
+            parts.push(format!("with {}", deps.join(", ")));
+        }
+        let tools: Vec<String> = build
+            .toolchain()
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} = {} sha256 {} ({})",
+                    t.name, t.path, t.sha256, t.version
+                )
+            })
+            .collect();
+        if !tools.is_empty() {
+            parts.push(format!("toolchain {}", tools.join(", ")));
+        }
+        if !parts.is_empty() {
+            lines.push(Extra {
+                label: "recorded",
+                text: format!("entry {}: {}", link.index, parts.join("; ")),
+            });
+        }
+    }
+    lines
 }
 
 /// The engine once more, on the same evidence and against the same remembered

@@ -28,6 +28,11 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn new() -> Fixture {
+        Fixture::with_files(&[])
+    }
+
+    /// As [`Fixture::new`], with more files (path, content) in the one commit.
+    pub fn with_files(files: &[(&str, &str)]) -> Fixture {
         let tmp = tempfile::tempdir().unwrap();
         let repo = tmp.path().join("repo");
         let tmpdir = tmp.path().join("tmp");
@@ -35,6 +40,11 @@ impl Fixture {
         fs::create_dir(&tmpdir).unwrap();
         fs::write(repo.join("a"), b"first half\n").unwrap();
         fs::write(repo.join("b"), b"second half\n").unwrap();
+        for (path, content) in files {
+            let path = repo.join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, content).unwrap();
+        }
         git(&repo, &["init", "-q", "-b", "main"]);
         git(&repo, &["add", "-A"]);
         git(&repo, &["commit", "-q", "-m", "initial"]);

@@ -20,7 +20,10 @@ use serde_json::{json, Value};
 
 use super::render::Extra;
 use crate::rebuild::{rebuild, DiffoscopeOutcome, RebuildRequest};
-use crate::rebuild::{DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_TIMEOUT_SECS};
+use crate::rebuild::{
+    SandboxChoice, DEFAULT_MAX_DISK_BYTES, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MAX_PROCESSES,
+    DEFAULT_TIMEOUT_SECS,
+};
 
 /// What the rebuild added to the report.
 pub struct Rebuilt {
@@ -62,6 +65,7 @@ pub fn rebuild_entry(
     source: &str,
     artifact: Sha256Digest,
     artifact_path: &Path,
+    sandbox: SandboxChoice,
 ) -> anyhow::Result<Rebuilt> {
     let build = build_at(bundle, index)?;
     let Some(src) = build.source() else {
@@ -97,13 +101,32 @@ pub fn rebuild_entry(
         expected_git_tree: src.digest.git_tree.clone(),
         timeout: Duration::from_secs(recipe.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECS)),
         recipe,
+        recorded_toolchain: build.toolchain(),
         expected: Some(artifact),
         max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
         attested_artifact: Some(artifact_path.to_path_buf()),
         work_dir: None,
+        sandbox,
+        max_processes: DEFAULT_MAX_PROCESSES,
+        max_disk_bytes: DEFAULT_MAX_DISK_BYTES,
+        variation: None,
     };
     let report = rebuild(&request).with_context(|| format!("rebuilding {source} at {rev}"))?;
     let mut lines = Vec::new();
+    if !report.sandboxed && report.built_at.is_some() {
+        lines.push(Extra {
+            label: "rebuilt",
+            text: "WITHOUT the sandbox (--no-sandbox): the recipe could reach the network and \
+                   your files, and ran in the scratch directory, not at its build path"
+                .to_owned(),
+        });
+    }
+    for tool in report.toolchain.iter().filter(|t| !t.same()) {
+        lines.push(Extra {
+            label: "toolchain",
+            text: format!("DIFFERS from the recorded one: {tool}"),
+        });
+    }
     let outcome = match &report.divergence {
         None => {
             lines.push(Extra {
@@ -163,6 +186,9 @@ pub fn rebuild_entry(
         "output": report.output.map(|d| d.to_string()),
         "scratchDir": report.scratch_dir,
         "divergence": report.divergence.as_ref().map(|d| json!({"code": d.code(), "message": d.to_string()})),
+        "sandboxed": report.sandboxed,
+        "builtAt": report.built_at,
+        "toolchain": report.toolchain.iter().map(crate::commands::rebuild::tool_json).collect::<Vec<_>>(),
         "diffoscope": diffoscope,
     });
     Ok(Rebuilt {
@@ -196,7 +222,7 @@ fn not_run(index: u64, dir_hash: String, reason: &str) -> Rebuilt {
     }
 }
 
-fn build_at(bundle: &Bundle, index: u64) -> anyhow::Result<Build> {
+pub(super) fn build_at(bundle: &Bundle, index: u64) -> anyhow::Result<Build> {
     let receipt = bundle
         .entries
         .iter()
