@@ -186,9 +186,10 @@ FILE is given, diffoscope (if installed) writes a report into the scratch direct
 which is kept whenever the rebuild diverges.
 
 --vary finds what leaks into the output before you attest it: it builds twice, the
-second time in another scratch directory with TZ, LANG/LC_ALL, umask and hostname
-changed (anything the recipe sets with --env is held, as are the build path and
-SOURCE_DATE_EPOCH; the wall clock is not varied), says what was varied and held, and
+second time in another scratch directory with TZ, LANG/LC_ALL, umask, hostname and
+(with the faketime package installed) the wall clock changed (anything the recipe
+sets with --env is held, as are the build path and SOURCE_DATE_EPOCH), says what was
+varied and held, and
 whether the outputs agree (STABLE, exit 0) or not (VARIES, exit 1; with diffoscope
 installed, a report of where). Both scratch directories are kept unless they agree.
 

@@ -106,8 +106,9 @@ pub struct RebuildRequest {
 
 /// What the second build of `glassbox rebuild --vary` changes, beside its scratch
 /// directory: what reprotest (reproducible-builds.org) varies and a recipe may not
-/// have pinned. The wall clock cannot be varied without faking it; SOURCE_DATE_EPOCH
-/// stays the commit time.
+/// have pinned. The wall clock is moved through libfaketime (Debian's `faketime`
+/// package), as reprotest does, when it is installed; SOURCE_DATE_EPOCH stays the
+/// commit time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Variation {
     /// Variables set before the recipe's own; one the recipe sets itself is held.
@@ -116,20 +117,58 @@ pub struct Variation {
     pub umask: u32,
     /// Hostname of the sandbox.
     pub hostname: String,
+    /// The libfaketime that moves the wall clock by [`CLOCK_SHIFT`]; `None` when
+    /// it is not installed (the clock is then not varied).
+    pub faketime: Option<PathBuf>,
+}
+
+/// How far a `--vary` build's wall clock is moved: more than a year, so even the
+/// year a build stamps changes.
+pub const CLOCK_SHIFT: &str = "+398d";
+
+/// Where Debian's `faketime` package installs libfaketime.
+const LIBFAKETIME: &[&str] = &[
+    "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+    "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+    "/usr/lib/faketime/libfaketime.so.1",
+];
+
+impl Variation {
+    /// The recipe's command as the varied build runs it: with libfaketime
+    /// preloaded by the recipe's own shell, so only the build's processes see the
+    /// moved clock (preloaded into the sandbox's launcher, libfaketime's shared
+    /// clock would belong to root, and a build run under a uid of its own could
+    /// not open it). Monotonic clocks, which time-outs use, keep real time.
+    fn command(&self, command: &str) -> String {
+        match &self.faketime {
+            Some(lib) => format!(
+                "export LD_PRELOAD='{}' FAKETIME='{CLOCK_SHIFT}' FAKETIME_DONT_FAKE_MONOTONIC=1\n{command}",
+                lib.display()
+            ),
+            None => command.to_owned(),
+        }
+    }
 }
 
 impl Variation {
     /// The variation `--vary` uses.
     pub fn standard() -> Variation {
+        let faketime = LIBFAKETIME
+            .iter()
+            .map(Path::new)
+            .find(|p| p.is_file())
+            .map(Path::to_path_buf);
+        let env = vec![
+            // UTC+14, the farthest from the UTC a build usually sees.
+            ("TZ".to_owned(), "Etc/GMT-14".to_owned()),
+            ("LANG".to_owned(), "C.UTF-8".to_owned()),
+            ("LC_ALL".to_owned(), "C.UTF-8".to_owned()),
+        ];
         Variation {
-            env: vec![
-                // UTC+14, the farthest from the UTC a build usually sees.
-                ("TZ".to_owned(), "Etc/GMT-14".to_owned()),
-                ("LANG".to_owned(), "C.UTF-8".to_owned()),
-                ("LC_ALL".to_owned(), "C.UTF-8".to_owned()),
-            ],
+            env,
             umask: 0o002,
             hostname: "glassbox-vary".to_owned(),
+            faketime,
         }
     }
 }
@@ -431,8 +470,12 @@ pub fn rebuild(req: &RebuildRequest) -> Result<RebuildReport, RebuildError> {
         None => source_root.to_string_lossy().into_owned(),
     });
 
+    let command = match &req.variation {
+        Some(v) => v.command(&req.recipe.command),
+        None => req.recipe.command.clone(),
+    };
     let run = sandbox::run(&sandbox::RunSpec {
-        command: &req.recipe.command,
+        command: &command,
         cwd: &workdir,
         home: &home,
         tmp: &tmp,

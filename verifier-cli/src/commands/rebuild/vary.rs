@@ -4,8 +4,10 @@
 //! before anyone attests them.
 //!
 //! What the recipe pins (its `environment`, build path, build dependencies) and
-//! SOURCE_DATE_EPOCH are held; the wall clock cannot be varied without faking it, and
-//! is not. Both scratch directories are kept unless the builds agree.
+//! SOURCE_DATE_EPOCH are held; the wall clock is moved by more than a year through
+//! libfaketime when Debian's `faketime` package is installed (and the report says it
+//! was not varied when it is not). Both scratch directories are kept unless the
+//! builds agree.
 
 use std::path::{Path, PathBuf};
 
@@ -150,6 +152,12 @@ fn describe(
             varied.push(format!("{name} (unset → {value})"));
         }
     }
+    if variation.faketime.is_some() {
+        varied.push(format!(
+            "the wall clock (now → now {}, through libfaketime)",
+            rebuild::CLOCK_SHIFT
+        ));
+    }
     varied.push(format!(
         "umask ({DEFAULT_UMASK:03o} → {:03o})",
         variation.umask
@@ -172,7 +180,12 @@ fn describe(
         held.push(format!("the recipe's own {}", pinned.join(", ")));
     }
     held.push("this machine's toolchain and packages".to_owned());
-    held.push("the wall clock is not varied (it cannot be without faking it)".to_owned());
+    if variation.faketime.is_none() {
+        held.push(
+            "the wall clock is not varied: install faketime (the Debian package) to vary it"
+                .to_owned(),
+        );
+    }
     (varied, held)
 }
 
