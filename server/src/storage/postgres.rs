@@ -861,20 +861,47 @@ impl QueryStore for PostgresStorage {
 mod tests {
     use super::*;
 
+    /// A fresh schema `name` on the test database (`source .ci/postgres`), dropped
+    /// with this value; `None` when no test database is set.
+    struct TestSchema {
+        admin: Client,
+        url: String,
+        name: String,
+    }
+
+    impl TestSchema {
+        fn create(name: String) -> Option<TestSchema> {
+            let url = std::env::var("GLASSBOX_TEST_POSTGRES").ok()?;
+            let mut admin = Client::connect(&url, NoTls).expect("connect to test PostgreSQL");
+            admin
+                .batch_execute(&format!(
+                    "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
+                ))
+                .unwrap();
+            Some(TestSchema { admin, url, name })
+        }
+
+        /// A storage in the schema, its sessions started with `options` too.
+        fn open(&self, options: &str, read_connections: usize) -> PostgresStorage {
+            let mut config: postgres::Config = self.url.parse().unwrap();
+            config.options(&format!("-c search_path={} {options}", self.name));
+            PostgresStorage::open_config(config, read_connections).unwrap()
+        }
+    }
+
+    impl Drop for TestSchema {
+        fn drop(&mut self) {
+            let _ = self
+                .admin
+                .batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name));
+        }
+    }
+
     /// The session's `synchronous_commit` on the write and on a read connection of
-    /// a storage opened with `options` on the test database (`source .ci/postgres`).
+    /// a storage opened with `options` on the test database.
     fn sessions_with(options: &str) -> Option<(String, String)> {
-        let url = std::env::var("GLASSBOX_TEST_POSTGRES").ok()?;
-        let schema = format!("sync_{}_{}", std::process::id(), options.len());
-        let mut admin = Client::connect(&url, NoTls).expect("connect to test PostgreSQL");
-        admin
-            .batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-            ))
-            .unwrap();
-        let mut config: postgres::Config = url.parse().unwrap();
-        config.options(&format!("-c search_path={schema} {options}"));
-        let storage = PostgresStorage::open_config(config, 1).unwrap();
+        let schema = TestSchema::create(format!("sync_{}_{}", std::process::id(), options.len()))?;
+        let storage = schema.open(options, 1);
         let show = |c: &mut Client| -> Result<String, StorageError> {
             Ok(c.query_one("SHOW synchronous_commit", &[])
                 .map_err(db)?
@@ -882,29 +909,17 @@ mod tests {
         };
         let writer = storage.with_client(&storage.writer, show).unwrap();
         let reader = storage.with_client(&storage.readers[0], show).unwrap();
-        admin
-            .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-            .unwrap();
         Some((writer, reader))
     }
 
     /// Every pooled read connection held by a slow read: the sequencer still reads.
     #[test]
     fn the_sequencer_reads_while_every_pooled_connection_is_held() {
-        let Ok(url) = std::env::var("GLASSBOX_TEST_POSTGRES") else {
+        let Some(schema) = TestSchema::create(format!("seqread_{}", std::process::id())) else {
             eprintln!("SKIPPED: GLASSBOX_TEST_POSTGRES not set");
             return;
         };
-        let schema = format!("seqread_{}", std::process::id());
-        let mut admin = Client::connect(&url, NoTls).expect("connect to test PostgreSQL");
-        admin
-            .batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-            ))
-            .unwrap();
-        let mut config: postgres::Config = url.parse().unwrap();
-        config.options(&format!("-c search_path={schema}"));
-        let storage = Arc::new(PostgresStorage::open_config(config, 2).unwrap());
+        let storage = Arc::new(schema.open("", 2));
         let pooled = storage.clone();
         super::super::assert_sequencer_reads_past_held_pool(
             2,
@@ -918,9 +933,6 @@ mod tests {
             },
             storage.for_sequencer(),
         );
-        admin
-            .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-            .unwrap();
     }
 
     #[test]

@@ -21,16 +21,17 @@ pub struct IndexParams {
     key: String,
 }
 
+/// The index key `text` names, or `400` saying why it names none.
+fn index_key(text: &str) -> Result<IndexKey, AppError> {
+    text.parse()
+        .map_err(|e: glassbox_core::index::keys::BadIndexKey| AppError::BadRequest(e.to_string()))
+}
+
 pub async fn lookup(
     State(state): State<AppState>,
     Q(p): Q<IndexParams>,
 ) -> Result<Json<IndexAnswer>, AppError> {
-    let key: IndexKey = p
-        .key
-        .parse()
-        .map_err(|e: glassbox_core::index::keys::BadIndexKey| {
-            AppError::BadRequest(e.to_string())
-        })?;
+    let key = index_key(&p.key)?;
     let index = state.index.clone();
     let (mut proven, next_after) = state.read(move |s| index.prove_first_page(s, &key)).await?;
     let lookup = proven
@@ -61,12 +62,7 @@ pub async fn list(
     State(state): State<AppState>,
     Q(p): Q<ListParams>,
 ) -> Result<Json<IndexPage>, AppError> {
-    let key: IndexKey = p
-        .key
-        .parse()
-        .map_err(|e: glassbox_core::index::keys::BadIndexKey| {
-            AppError::BadRequest(e.to_string())
-        })?;
+    let key = index_key(&p.key)?;
     let limit = state.index.max_listed();
     let (size, after, shown) = (p.size, p.after, key.to_string());
     let (indices, next_after) = state
