@@ -36,6 +36,21 @@ pub enum StateError {
     Io { path: PathBuf, source: io::Error },
     #[error("state {}: {detail} (move the file away to start afresh, after finding out why)", path.display())]
     Corrupt { path: PathBuf, detail: String },
+    /// The remembered checkpoint of a log with this name is not this log key's.
+    #[error(
+        "state {}: this client remembers a log named {origin} whose checkpoint does not \
+         verify with this log key ({detail}). If this is another log with the same name — \
+         every quickstart log is named glassbox.localhost/log unless its server is given \
+         --origin — keep its state apart with --state DIR. Otherwise the file was altered \
+         or the log's key changed, and the log is no longer the one you trusted: find out \
+         why before moving the file away",
+        path.display()
+    )]
+    OtherLog {
+        path: PathBuf,
+        origin: String,
+        detail: String,
+    },
     #[error("no state directory given and neither XDG_DATA_HOME nor HOME is set; use --state DIR")]
     NoDefault,
 }
@@ -141,9 +156,10 @@ impl StateDir {
         };
         SignedCheckpoint::open(&bytes, log)
             .map(Some)
-            .map_err(|e| StateError::Corrupt {
+            .map_err(|e| StateError::OtherLog {
                 path,
-                detail: format!("the remembered checkpoint does not verify with the log key: {e}"),
+                origin: log.name().to_owned(),
+                detail: e.to_string(),
             })
     }
 

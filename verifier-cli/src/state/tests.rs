@@ -69,7 +69,29 @@ fn tampered_state_file_is_reported_not_replaced() {
     bytes[n - 5] ^= 1;
     fs::write(&path, bytes).expect("write");
     let err = state.load_checkpoint(&log_key(&log)).expect_err("corrupt");
-    assert!(matches!(err, StateError::Corrupt { .. }), "{err:?}");
+    assert!(matches!(err, StateError::OtherLog { .. }), "{err:?}");
+    assert!(err.to_string().contains("the file was altered"), "{err}");
+}
+
+/// A second log with the same name (two quickstart logs) meets the first one's
+/// state: the error says so and names --state, instead of only "does not verify".
+#[test]
+fn another_log_of_the_same_name_is_told_to_keep_its_state_apart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = StateDir::new(dir.path());
+    state
+        .save_checkpoint(&TestLog::new().signed_checkpoint())
+        .expect("save");
+    let other = TestLog::with_log_key(crate::testlog::key(99));
+    let err = state
+        .load_checkpoint(&log_key(&other))
+        .expect_err("other log");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("this client remembers a log named {ORIGIN}"))
+            && text.contains("keep its state apart with --state DIR"),
+        "{text}"
+    );
 }
 
 #[test]
