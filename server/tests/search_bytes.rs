@@ -124,3 +124,38 @@ async fn a_source_page_of_large_entries_reads_within_its_budget_and_says_so() {
         body.len()
     );
 }
+
+/// The web search page reads a page as the API does: `limit=1000` of large entries
+/// stops at the byte cap and links to the next page.
+#[tokio::test]
+async fn the_web_search_page_stops_at_the_byte_cap_and_links_to_the_rest() {
+    let storage = Arc::new(MemoryStorage::new());
+    // 40 entries of about 270 KiB: 10 MiB.
+    web_support::seed_named(
+        storage.as_ref(),
+        0,
+        40,
+        |i| format!("{i:04}-{}", "a".repeat(200 * 1024)),
+        |i| 1_767_225_600_000 + i as i64,
+    );
+    let app = glassbox_server::app(web_support::reader_state(storage));
+    let resp = app
+        .oneshot(
+            Request::get("/search?kind=build&limit=1000")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let html = String::from_utf8(body.to_vec()).unwrap();
+    assert!(html.contains("rel=\"next\""), "no next page link");
+    assert!(
+        body.len() < MAX_PAGE_BYTES + (1 << 20),
+        "{} bytes",
+        body.len()
+    );
+}

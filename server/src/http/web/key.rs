@@ -15,7 +15,7 @@ use super::WebPath as P;
 use super::{ok, PageResult};
 use crate::http::error::AppError;
 use crate::http::routes::keys::{views, KeyView};
-use crate::http::routes::search::{encode_cursor, to_query, SearchParams};
+use crate::http::routes::search::{encode_cursor, read_page, to_query, SearchParams};
 use crate::http::state::AppState;
 use crate::storage::KeyEventRecord;
 use glassbox_core::index::IndexKey;
@@ -38,7 +38,7 @@ pub async fn key(
     if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::BadRequest(format!("{id:?} is not a key ID (64 hex digits)")).into());
     }
-    let mut query = to_query(&SearchParams {
+    let query = to_query(&SearchParams {
         filter: SearchFilter {
             signer: Some(id.clone()),
             ..SearchFilter::default()
@@ -46,7 +46,6 @@ pub async fn key(
         cursor: kp.cursor.clone().filter(|c| !c.is_empty()),
         limit: Some(PAGE_LIMIT),
     })?;
-    query.limit = PAGE_LIMIT + 1;
     let id2 = id.clone();
     let (events, signed) = state
         .read(move |s| {
@@ -60,11 +59,12 @@ pub async fn key(
                     "key {id2} is not registered in this log"
                 )));
             }
-            Ok((events, s.search(&query)?))
+            // One page as the API reads it: at most PAGE_LIMIT entries, 4 MiB.
+            Ok((events, read_page(s, query)?))
         })
         .await?;
-    let more = signed.len() > PAGE_LIMIT;
-    let signed: Vec<Decoded> = signed.into_iter().take(PAGE_LIMIT).map(decode).collect();
+    let (signed, more) = signed;
+    let signed: Vec<Decoded> = signed.into_iter().map(decode).collect();
     let reg = events.iter().find(|e| e.action == "register");
     let rev = events.iter().find(|e| e.action == "revoke");
     let roles: Vec<String> = reg

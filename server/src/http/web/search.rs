@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::decode::{decode, entries_table, Decoded};
 use super::layout::page;
 use super::{respond, PageResult, WebQuery};
-use crate::http::routes::search::{encode_cursor, to_query, SearchParams};
+use crate::http::routes::search::{encode_cursor, read_page, to_query, SearchParams};
 use crate::http::state::AppState;
 use crate::log::admission::facts::KINDS;
 
@@ -161,12 +161,10 @@ pub async fn search(
             return Ok(respond(e.status(), page("Search", body)));
         }
     };
-    let limit = query.limit;
-    let mut q = query.clone();
-    q.limit = limit + 1;
-    let rows = state.read(move |s| Ok(s.search(&q)?)).await?;
-    let more = rows.len() > limit;
-    let hits: Vec<Decoded> = rows.into_iter().take(limit).map(decode).collect();
+    // One page as the API reads it: at most `limit` entries and 4 MiB of them.
+    let q = query.clone();
+    let (rows, more) = state.read(move |s| Ok(read_page(s, q)?)).await?;
+    let hits: Vec<Decoded> = rows.into_iter().map(decode).collect();
     let next = if more {
         hits.last().map(|d| {
             let mut pairs = f.pairs();
