@@ -96,9 +96,14 @@ fn modified_binary_is_not_verified_and_exits_1() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert_eq!(text.lines().next(), Some("NOT VERIFIED"));
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == "  ✗ no logged build attestation names this artifact")
+        .unwrap_or_else(|| panic!("{text}"));
+    // What to do, from docs/verification.md, on the line after.
     assert!(
-        text.lines()
-            .any(|l| l == "  ✗ no logged build attestation names this artifact"),
+        lines[at + 1].starts_with("    → The file is not what was released"),
         "{text}"
     );
 }
@@ -123,6 +128,13 @@ fn json_output_is_the_verdict() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["failures"][0]["code"], "tooFewBuilders");
     assert_eq!(json["failures"][0]["need"], 2);
+    assert!(
+        json["failures"][0]["remedy"]
+            .as_str()
+            .unwrap()
+            .starts_with("Wait for independent rebuilders to attest"),
+        "{json}"
+    );
     assert_eq!(json["consistency"]["status"], "firstSeen");
 }
 

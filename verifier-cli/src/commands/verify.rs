@@ -10,6 +10,7 @@
 
 pub mod check;
 pub mod rebuild_step;
+pub mod remedy;
 pub mod render;
 
 use std::path::Path;
@@ -201,6 +202,16 @@ fn report(
 ) -> anyhow::Result<Outcome> {
     if let Some(rebuild) = json {
         let mut value = serde_json::to_value(verdict).context("encoding the verdict")?;
+        // Each failure carries what to do about it, as the text report does.
+        if let Some(failures) = value.get_mut("failures").and_then(|f| f.as_array_mut()) {
+            for (object, failure) in failures.iter_mut().zip(&verdict.failures) {
+                if let (Some(object), Some(what)) =
+                    (object.as_object_mut(), remedy::remedy(failure))
+                {
+                    object.insert("remedy".to_owned(), what.into());
+                }
+            }
+        }
         if let (Some(rebuild), Some(object)) = (rebuild, value.as_object_mut()) {
             object.insert("rebuild".to_owned(), rebuild);
         }

@@ -2,7 +2,8 @@
 //!
 //! The format is stable so that scripts and tests can rely on it (docs/verification.md):
 //! the first line is exactly `VERIFIED` or `NOT VERIFIED`; then one line per failure,
-//! starting `  ✗ `; then the chain as far as it was established, one labelled line per
+//! starting `  ✗ `, each followed by what to do about it, starting `    → `
+//! (docs/verification.md's failures table); then the chain as far as it was established, one labelled line per
 //! link (`  artifact`, `  built by`, `  source`, `  reviewed`, `  log`, `  witnesses`,
 //! `  complete`), and finally warnings, each starting `  ! `.
 
@@ -26,6 +27,9 @@ pub fn render(verdict: &Verdict, file: &str, extra: &[Extra]) -> String {
     });
     for failure in &verdict.failures {
         line(&mut out, "✗", &failure.to_string());
+        if let Some(what) = super::remedy::remedy(failure) {
+            out.push_str(&format!("    → {}\n", one_line(what)));
+        }
     }
 
     labelled(
