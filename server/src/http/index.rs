@@ -75,6 +75,24 @@ impl IndexReader {
         Ok((held.size, counts))
     }
 
+    /// The size of the latest checkpoint when the index files exactly `shown` (log
+    /// indices, increasing) under `key` there; `None` when it files anything else.
+    /// For pages that say "complete as of size N" next to what they found: the
+    /// list is compared by its chain head with the trie's value, so the entries a
+    /// page already read are not read again.
+    pub fn lists_exactly(
+        &self,
+        s: &dyn Storage,
+        key: &IndexKey,
+        shown: &[u64],
+    ) -> Result<Option<u64>, AppError> {
+        let Ok(listed) = ListHead::of(shown) else {
+            return Ok(None);
+        };
+        let held = self.catch_up(s)?;
+        Ok((held.size > 0 && held.trie.get(&key.hash()) == listed).then_some(held.size))
+    }
+
     /// The held trie, caught up with the latest checkpoint.
     fn catch_up(&self, s: &dyn Storage) -> Result<std::sync::MutexGuard<'_, Held>, AppError> {
         let mut held = self

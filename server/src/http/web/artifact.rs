@@ -123,10 +123,9 @@ pub async fn artifact(
             }
             let shown: Vec<u64> = builds.iter().map(|b| b.record.index).collect();
             let complete = index
-                .prove(s, &[IndexKey::Artifact(hex2.clone())])
+                .lists_exactly(s, &IndexKey::Artifact(hex2.clone()), &shown)
                 .ok()
-                .filter(|p| p.lookups.iter().all(|l| l.indices == shown))
-                .map(|p| p.checkpoint.size);
+                .flatten();
             Ok(Evidence {
                 builds,
                 sources,

@@ -67,10 +67,14 @@ pub async fn source(State(state): State<AppState>, P(id): P<String>) -> PageResu
             // Complete only when the index lists exactly the entries found under
             // the dirHash, all of them shown.
             let complete = (!capped && !under_dir_hash.is_empty())
-                .then(|| index.prove(s, &[IndexKey::Source(id2.clone())]).ok())
+                .then(|| {
+                    index
+                        .lists_exactly(s, &IndexKey::Source(id2.clone()), &under_dir_hash)
+                        .ok()
+                        .flatten()
+                })
                 .flatten()
-                .filter(|p| p.lookups.iter().all(|l| l.indices == under_dir_hash))
-                .map(|p| (p.checkpoint.size, under_dir_hash.len()));
+                .map(|size| (size, under_dir_hash.len()));
             Ok((found, capped, key_names(s)?, complete))
         })
         .await?;
