@@ -13,6 +13,20 @@ use glassbox_server::http::routes::search::MAX_PAGE_BYTES;
 use glassbox_server::storage::memory::MemoryStorage;
 use tower::ServiceExt as _;
 
+/// The status and body of `GET uri` from `app`.
+async fn get(app: &axum::Router, uri: &str) -> (StatusCode, axum::body::Bytes) {
+    let resp = app
+        .clone()
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, body)
+}
+
 #[tokio::test]
 async fn a_page_of_large_entries_stops_at_the_byte_cap_and_its_cursor_reaches_the_rest() {
     let storage = Arc::new(MemoryStorage::new());
@@ -31,15 +45,8 @@ async fn a_page_of_large_entries_stops_at_the_byte_cap_and_its_cursor_reaches_th
             None => "/api/v1/entries?kind=build&limit=1000".to_string(),
             Some(c) => format!("/api/v1/entries?kind=build&limit=1000&cursor={c}"),
         };
-        let resp = app
-            .clone()
-            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
-        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .unwrap();
+        let (status, body) = get(&app, &uri).await;
+        assert_eq!(status, StatusCode::OK);
         assert!(
             body.len() <= MAX_PAGE_BYTES,
             "page {pages} is {} bytes",
@@ -64,17 +71,7 @@ async fn small_entries_fill_a_page_up_to_its_limit_across_read_steps() {
     let storage = Arc::new(MemoryStorage::new());
     web_support::seed(storage.as_ref(), 0, 250, |i| 1_767_225_600_000 + i as i64);
     let app = glassbox_server::app(web_support::reader_state(storage));
-    let resp = app
-        .oneshot(
-            Request::get("/api/v1/entries?limit=240")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap();
+    let (_, body) = get(&app, "/api/v1/entries?limit=240").await;
     let page: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let entries = page["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 240);
@@ -100,18 +97,8 @@ async fn a_source_page_of_large_entries_reads_within_its_budget_and_says_so() {
     );
     let dir_hash = glassbox_core::digest::Sha256Digest::of(b"tree 0").hex();
     let app = glassbox_server::app(web_support::reader_state(storage));
-    let resp = app
-        .oneshot(
-            Request::get(format!("/source/{dir_hash}"))
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap();
+    let (status, body) = get(&app, &format!("/source/{dir_hash}")).await;
+    assert_eq!(status, StatusCode::OK);
     let html = String::from_utf8(body.to_vec()).unwrap();
     assert!(
         html.contains("Not every entry is shown"),
@@ -139,18 +126,8 @@ async fn the_web_search_page_stops_at_the_byte_cap_and_links_to_the_rest() {
         |i| 1_767_225_600_000 + i as i64,
     );
     let app = glassbox_server::app(web_support::reader_state(storage));
-    let resp = app
-        .oneshot(
-            Request::get("/search?kind=build&limit=1000")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap();
+    let (status, body) = get(&app, "/search?kind=build&limit=1000").await;
+    assert_eq!(status, StatusCode::OK);
     let html = String::from_utf8(body.to_vec()).unwrap();
     assert!(html.contains("rel=\"next\""), "no next page link");
     assert!(
