@@ -98,12 +98,32 @@ pub fn prepare(config: &Config) -> Result<Prepared, StartError> {
     })
 }
 
+/// The listening socket; an address in use is told how to choose another.
+async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => Ok(listener),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(anyhow::anyhow!(
+            "cannot listen on {addr}: the address is in use (another glassbox-server?); \
+             nothing was created. Choose another port with --listen {ip}:PORT or \
+             GLASSBOX_LISTEN={ip}:PORT (port 0 picks a free one and prints it)",
+            ip = match addr {
+                std::net::SocketAddr::V4(a) => a.ip().to_string(),
+                std::net::SocketAddr::V6(a) => format!("[{}]", a.ip()),
+            }
+        )),
+        Err(e) => Err(e).with_context(|| format!("cannot listen on {addr}")),
+    }
+}
+
 /// Run the server until SIGINT or SIGTERM.
 ///
-/// Prints, on stdout, the log's verifier key, the quickstart operator key path
-/// (if any) and a final line `listening on http://ADDR` with the bound address
+/// Prints, on stdout, the quickstart operator key path (if any), the data directory,
+/// the log's verifier key and a final line `listening on http://ADDR` with the bound address
 /// (useful with port 0).
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    // Bound before the data directory is touched: a busy port creates nothing.
+    // Bound before sequencing starts: other nodes forward to this address.
+    let listener = bind(config.listen).await?;
     let Prepared {
         sequencer,
         storage,
@@ -118,10 +138,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .await
             .context("start-up task")??
     };
-    // Bound before sequencing starts: other nodes forward to this address.
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let empty = sequencer.size() == 0;
     let committed = sequencer.committed_checkpoints();
@@ -180,6 +196,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
         println!("operator key: {}", path.display());
     }
+    let data_dir = std::fs::canonicalize(&config.data_dir).unwrap_or(config.data_dir.clone());
+    println!("data directory: {}", data_dir.display());
     println!("log vkey: {vkey}");
     for w in &config.witnesses {
         println!("witness: {} {}", w.url, w.vkey);

@@ -226,3 +226,42 @@ fn a_corrupted_database_stops_the_binary_before_it_serves() {
         "{err}"
     );
 }
+
+#[test]
+fn a_busy_port_says_how_to_choose_another_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let data = dir.path().join("data");
+    let out = Command::new(env!("CARGO_BIN_EXE_glassbox-server"))
+        .args(["--listen", &addr.to_string(), "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    for hint in [
+        format!("cannot listen on {addr}: the address is in use"),
+        "--listen 127.0.0.1:PORT".to_string(),
+        "GLASSBOX_LISTEN=127.0.0.1:PORT".to_string(),
+        "nothing was created".to_string(),
+    ] {
+        assert!(stderr.contains(&hint), "missing {hint:?} in: {stderr}");
+    }
+    assert!(!data.exists(), "a refused start created {}", data.display());
+}
+
+#[test]
+fn the_data_directory_holds_the_log_vkey_the_server_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = start(&data, "vkey-file.test/log").unwrap();
+    let held = std::fs::read_to_string(data.join("log.vkey")).unwrap();
+    assert_eq!(held, format!("{}\n", server.vkey));
+    drop(server);
+    // A later start finds the file as it left it, and a damaged one is rewritten.
+    std::fs::write(data.join("log.vkey"), "truncat").unwrap();
+    let server = start(&data, "vkey-file.test/log").unwrap();
+    let held = std::fs::read_to_string(data.join("log.vkey")).unwrap();
+    assert_eq!(held, format!("{}\n", server.vkey));
+}

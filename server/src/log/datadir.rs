@@ -4,6 +4,7 @@
 //! ```text
 //! <data>/glassbox.db      SQLite log (plus -wal and -shm while running)
 //! <data>/log.pem          the log's checkpoint key (PKCS#8 PEM, mode 0600) + log.pem.pub
+//! <data>/log.vkey         the log's verifier key as text, rewritten on every start (public)
 //! <data>/operator.pem     quickstart operator key, only when no operator keys are configured
 //! ```
 
@@ -25,6 +26,8 @@ use crate::storage::{LogIdentity, Storage, StorageError};
 pub const DB_FILE: &str = "glassbox.db";
 pub const LOG_KEY_FILE: &str = "log.pem";
 pub const OPERATOR_KEY_FILE: &str = "operator.pem";
+/// The log's verifier key, one line, for scripts and the README quickstart.
+pub const LOG_VKEY_FILE: &str = "log.vkey";
 
 /// Why the data directory cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +58,11 @@ pub enum DataDirError {
         path: PathBuf,
         stored_vkey: String,
         vkey: String,
+    },
+    #[error("cannot write the log's verifier key to {path}: {source}")]
+    WriteVkey {
+        path: PathBuf,
+        source: std::io::Error,
     },
     #[error("origin {origin:?} is not a valid key name: {reason}")]
     BadOrigin { origin: String, reason: String },
@@ -167,6 +175,7 @@ pub fn open(config: &Config) -> Result<LogSetup, DataDirError> {
         Some(_) => {}
         None => storage.set_identity(&wanted).map_err(storage_err)?,
     }
+    write_vkey_file(&dir.join(LOG_VKEY_FILE), &vkey)?;
 
     let mut operator_pins = Vec::new();
     for path in &config.operator_keys {
@@ -191,6 +200,22 @@ pub fn open(config: &Config) -> Result<LogSetup, DataDirError> {
         quickstart_operator,
         lease,
     })
+}
+
+/// Write `vkey` to `path` unless it already holds exactly that: through a temporary
+/// file and a rename, so a reader never sees half a key.
+fn write_vkey_file(path: &Path, vkey: &str) -> Result<(), DataDirError> {
+    let text = format!("{vkey}\n");
+    if std::fs::read(path).is_ok_and(|held| held == text.as_bytes()) {
+        return Ok(());
+    }
+    let err = |source| DataDirError::WriteVkey {
+        path: path.to_path_buf(),
+        source,
+    };
+    let tmp = path.with_extension("vkey.tmp");
+    std::fs::write(&tmp, &text).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
 }
 
 /// `postgres://user:password@host/db` without the password.
