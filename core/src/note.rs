@@ -97,6 +97,19 @@ pub struct Note {
     pub signatures: Vec<NoteSignature>,
 }
 
+/// Most keys a [`NoteError::NoVerifiedSignature`] names on each side: a note may carry
+/// many signatures, and the message must stay one readable line.
+pub const KEYS_NAMED: usize = 8;
+
+/// `a, b, c` or `-` for none.
+fn key_list(keys: &[String]) -> String {
+    if keys.is_empty() {
+        "-".to_owned()
+    } else {
+        keys.join(", ")
+    }
+}
+
 /// Why a note was rejected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -182,10 +195,18 @@ pub enum NoteError {
         key_id: u32,
     },
     /// No signature is by a trusted key.
-    #[error("none of the note's {signatures} signature(s) is by a trusted key")]
+    #[error(
+        "none of the note's {signatures} signature(s) is by a trusted key: signed by {}; trusted: {}",
+        key_list(found),
+        key_list(expected)
+    )]
     NoVerifiedSignature {
         /// Signature lines the note carries.
         signatures: usize,
+        /// The keys that signed, as `name+keyid` (at most [`KEYS_NAMED`]).
+        found: Vec<String>,
+        /// The keys the caller trusts, as `name+keyid` (at most [`KEYS_NAMED`]).
+        expected: Vec<String>,
     },
 }
 
@@ -331,6 +352,17 @@ impl Note {
         if verified.is_empty() {
             return Err(NoteError::NoVerifiedSignature {
                 signatures: self.signatures.len(),
+                found: self
+                    .signatures
+                    .iter()
+                    .take(KEYS_NAMED)
+                    .map(|s| format!("{}+{:08x}", s.name, s.key_id))
+                    .collect(),
+                expected: verifiers
+                    .iter()
+                    .take(KEYS_NAMED)
+                    .map(|v| format!("{}+{:08x}", v.name(), v.key_id()))
+                    .collect(),
             });
         }
         Ok(verified)

@@ -241,11 +241,16 @@ fn checkpoint_signed_by_another_key_of_the_same_name_is_rejected() {
     )
     .unwrap();
     let bytes = sign_note(SOFA, &[&impostor]).unwrap();
-    assert_eq!(
-        SignedCheckpoint::open(&bytes, &real.verifier()),
-        Err(CheckpointError::Note(NoteError::NoVerifiedSignature {
-            signatures: 1
-        }))
+    let got = SignedCheckpoint::open(&bytes, &real.verifier());
+    assert!(
+        matches!(
+            got,
+            Err(CheckpointError::Note(NoteError::NoVerifiedSignature {
+                signatures: 1,
+                ..
+            }))
+        ),
+        "{got:?}"
     );
 }
 

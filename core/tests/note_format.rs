@@ -230,10 +230,22 @@ fn same_name_with_other_key_id_is_ignored_not_failed() {
     let impostor = signer("a", 2);
     let bytes = sign_note("x\n", &[&impostor]).unwrap();
     let note = Note::parse(&bytes).unwrap();
-    assert_eq!(
-        note.verify(&[&real.verifier()]),
-        Err(NoteError::NoVerifiedSignature { signatures: 1 })
+    let got = note.verify(&[&real.verifier()]);
+    assert!(
+        matches!(
+            got,
+            Err(NoteError::NoVerifiedSignature { signatures: 1, .. })
+        ),
+        "{got:?}"
     );
+    // The error names the key that signed and the one trusted, so the reader can tell
+    // a wrong policy from a wrong log.
+    let message = got.unwrap_err().to_string();
+    for key in [impostor.verifier(), real.verifier()] {
+        let named = format!("{}+{:08x}", key.name(), key.key_id());
+        assert!(message.contains(&named), "{named} not in: {message}");
+    }
+    assert!(message.contains("signed by a+"), "{message}");
 }
 
 #[test]

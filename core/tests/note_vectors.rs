@@ -198,9 +198,13 @@ fn go_open_verifies_both_known_keys_in_note_order() {
 #[test]
 fn go_open_with_no_known_key_is_rejected() {
     let n = Note::parse(&note(&[TEXT, "\n", PETER_SIG, ENOCH_SIG])).unwrap();
-    assert_eq!(
-        n.verify(&[]),
-        Err(NoteError::NoVerifiedSignature { signatures: 2 })
+    let got = n.verify(&[]);
+    assert!(
+        matches!(
+            got,
+            Err(NoteError::NoVerifiedSignature { signatures: 2, .. })
+        ),
+        "{got:?}"
     );
 }
 
@@ -353,9 +357,13 @@ fn c2sp_example_text_ends_at_the_last_blank_line() {
 #[test]
 fn c2sp_example_is_unverified_without_its_key() {
     let n = Note::parse(C2SP_EXAMPLE.as_bytes()).unwrap();
-    assert_eq!(
-        n.verify(&[&peter()]),
-        Err(NoteError::NoVerifiedSignature { signatures: 1 })
+    let got = n.verify(&[&peter()]);
+    assert!(
+        matches!(
+            got,
+            Err(NoteError::NoVerifiedSignature { signatures: 1, .. })
+        ),
+        "{got:?}"
     );
 }
 

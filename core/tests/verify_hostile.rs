@@ -275,10 +275,10 @@ fn a_reviewer_registered_by_an_operator_the_policy_does_not_pin_does_not_count()
     let mut pinned = policy(&log);
     pinned.operators = KeySet::Listed([id(&p.operator)].into_iter().collect());
     let verdict = run(&log, &pinned);
-    assert_fails_with(
-        &verdict,
-        |f| matches!(f, Failure::SignerNotVouched { key_id, .. } if *key_id == id(&p.reviewer)),
-    );
+    assert_fails_with(&verdict, |f| {
+        matches!(f, Failure::SignerNotVouched { key_id, pinned, .. }
+            if *key_id == id(&p.reviewer) && *pinned == [id(&p.operator)])
+    });
     assert_fails_with(&verdict, |f| matches!(f, Failure::NoApprovedReview { .. }));
 
     pinned.operators = KeySet::Listed([id(&p.operator), id(&second)].into_iter().collect());

@@ -214,6 +214,70 @@ fn last_index(story: &Story) -> u64 {
     story.receipts.last().unwrap()["index"].as_u64().unwrap()
 }
 
+// ------------------------------------------------------------------ keys named
+
+/// `name+keyid` of a C2SP vkey `name+keyid+base64`.
+fn key_named(vkey: &str) -> String {
+    let mut parts = vkey.splitn(3, '+');
+    format!("{}+{}", parts.next().unwrap(), parts.next().unwrap())
+}
+
+/// A policy naming another key for the log (same name, as a careless or attacked
+/// set-up would): the failure says which key signed, which was trusted, and what to do.
+#[test]
+fn a_checkpoint_by_another_log_key_names_both_keys_and_what_to_do() {
+    let story = Story::happy();
+    let artifact = story.artifact();
+    let origin = story.vkey.split('+').next().unwrap();
+    let other = glassbox_core::note::NoteSigner::new(
+        origin,
+        ed25519_dalek::SigningKey::from_bytes(&[7; 32]),
+    )
+    .unwrap()
+    .verifier()
+    .to_string();
+    fs::write(story.dir.join("other-log.toml"), policy_toml(&other)).unwrap();
+
+    let text = story
+        .verify_with(&artifact, "other-log.toml", &["--server", &story.url])
+        .exits(1);
+    let (found, expected) = (key_named(&story.vkey), key_named(&other));
+    let line = text
+        .lines()
+        .position(|l| l.contains("does not verify with the log key"))
+        .unwrap_or_else(|| panic!("no log-key failure in:\n{text}"));
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[line].contains(&format!("signed by {found}"))
+            && lines[line].contains(&format!("trusted: {expected}")),
+        "{}",
+        lines[line]
+    );
+    assert!(
+        lines[line + 1].starts_with("    → ") && lines[line + 1].contains("Never"),
+        "{text}"
+    );
+
+    let run = story.verify_with(&artifact, "other-log.toml", &online(&story.url));
+    run.exits(1);
+    let json = run.json();
+    let failure = json["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "badLogSignature")
+        .unwrap_or_else(|| panic!("{json:#}"));
+    let detail = failure["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&found) && detail.contains(&expected),
+        "{detail}"
+    );
+    assert!(
+        failure["remedy"].as_str().unwrap().contains("Never"),
+        "{failure}"
+    );
+}
+
 /// The served bundle holds every entry about the artifact; cut any one out — the
 /// reviewer's rejection, a key's revocation, a builder's build — and every proof
 /// left still checks, but the log's index lists the missing entry: `entryWithheld`.

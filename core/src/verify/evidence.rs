@@ -263,6 +263,7 @@ fn vouched(
                     index,
                     key_id: signer.key_id.clone(),
                     registered_by: signer.registered_by.clone(),
+                    pinned: pins.iter().cloned().collect(),
                 }));
             }
         }

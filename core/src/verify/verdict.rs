@@ -341,7 +341,7 @@ pub enum Failure {
         needed: String,
     },
     /// An entry's signer was registered by no operator the policy pins.
-    #[error("entry {index}: signer {key_id} was registered by operator(s) {} — none of them among the operator keys your policy pins", registered_by.join(", "))]
+    #[error("entry {index}: signer {key_id} was registered by operator(s) {} — none of them among the operator keys your policy pins ({})", registered_by.join(", "), pinned.join(", "))]
     SignerNotVouched {
         /// Log index of the entry.
         index: u64,
@@ -349,6 +349,8 @@ pub enum Failure {
         key_id: String,
         /// Key IDs of the operators that registered it.
         registered_by: Vec<String>,
+        /// The operator key IDs the policy pins.
+        pinned: Vec<String>,
     },
     /// An entry's signer was registered by an operator later revoked as compromised.
     #[error("entry {index}: signer {key_id} was registered by operator {operator}, revoked as compromised at log index {at}; that registration is void")]
