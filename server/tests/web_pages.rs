@@ -6,7 +6,8 @@ mod support;
 
 use axum::http::StatusCode;
 use glassbox_core::statement::{
-    Attestation, ReviewRequest, Role, Scope, SourceSubmission, SubmissionPredicate,
+    Attestation, ReportDigest, ReviewPredicate, ReviewRequest, Role, Scope, SourceReview,
+    SourceSubmission, SubmissionPredicate, Verdict,
 };
 use support::*;
 
@@ -186,12 +187,52 @@ async fn source_page_by_dirhash_and_by_commit_lists_submissions_reviews_builds()
 }
 
 #[tokio::test]
+async fn entry_tables_name_who_signed_and_reviews_show_their_report_digest() {
+    let s = seeded().await;
+    let source_1 = format!("/source/{}", dir_hash(1));
+    let key = format!("/key/{}", s.builder.id);
+    for uri in ["/", "/search?kind=build", source_1.as_str(), key.as_str()] {
+        let html = page(&s.log, uri, StatusCode::OK).await;
+        assert!(
+            html.contains("(someone, some org)"),
+            "{uri} names no signer: {html}"
+        );
+    }
+    let html = page(&s.log, &source_1, StatusCode::OK).await;
+    assert!(html.contains("Report (sha256)") && html.contains("none named"));
+
+    let report = glassbox_core::digest::Sha256Digest::of(b"the full audit report").hex();
+    let review = SourceReview::new(
+        source(3),
+        ReviewPredicate {
+            repository: GOOD_REPO.into(),
+            scope: Scope::Full,
+            verdict: Verdict::ApprovedWithFindings,
+            findings: Some("two low-severity issues".into()),
+            report_digest: Some(ReportDigest {
+                sha256: report.clone(),
+            }),
+            reviewed_at: "2026-01-03T00:00:00Z".into(),
+        },
+    )
+    .unwrap();
+    let env = Attestation::from(review).sign(&[&s.reviewer.key]).unwrap();
+    let (status, body) = s.log.submit(&env).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let html = page(&s.log, &format!("/source/{}", dir_hash(3)), StatusCode::OK).await;
+    assert!(
+        html.contains(&format!("title=\"{report}\"")),
+        "the report digest is not on the source page: {html}"
+    );
+}
+
+#[tokio::test]
 async fn unreviewed_sources_lists_only_sources_without_an_approval() {
     let s = seeded().await;
     let html = page(&s.log, "/sources/unreviewed", StatusCode::OK).await;
     assert!(html.contains(&dir_hash(2)));
     assert!(!html.contains(&dir_hash(1)), "source 1 was approved");
-    assert!(html.contains("1 sources awaiting approval"));
+    assert!(html.contains("1 source awaiting approval"), "{html}");
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use glassbox_core::statement::Attestation;
 use maud::{html, Markup};
 
 use super::decode::{decode, key_names, scope_text, search_all, signer, Decoded, MAX_READ_BYTES};
-use super::layout::{entry_link, page, source_link, time};
+use super::layout::{entry_link, page, short, source_link, time};
 use super::WebPath as P;
 use super::{ok, PageResult};
 use crate::http::error::AppError;
@@ -289,6 +289,7 @@ pub fn reviews_table(reviews: &[Decoded], names: &HashMap<String, String>) -> Ma
                 thead { tr {
                     th scope="col" { "Index" } th scope="col" { "Verdict" } th scope="col" { "Scope" }
                     th scope="col" { "Reviewer" } th scope="col" { "Reviewed" } th scope="col" { "Findings" }
+                    th scope="col" { "Report (sha256)" }
                 } }
                 tbody { @for d in reviews { tr {
                     td { (entry_link(d.record.index)) }
@@ -298,7 +299,11 @@ pub fn reviews_table(reviews: &[Decoded], names: &HashMap<String, String>) -> Ma
                         td { @for s in &d.record.signers { (signer(s, names)) br; } }
                         td { (r.predicate.reviewed_at) }
                         td { (r.predicate.findings.as_deref().unwrap_or("")) }
-                    } @else { td colspan="5" { "(not decodable)" } }
+                        td { @match &r.predicate.report_digest {
+                            Some(d) => { code title=(d.sha256) { (short(&d.sha256)) } }
+                            None => { "none named" }
+                        } }
+                    } @else { td colspan="6" { "(not decodable)" } }
                 } } }
             } }
         }

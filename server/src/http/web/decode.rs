@@ -88,8 +88,13 @@ pub fn summary(d: &Decoded) -> Markup {
     }
 }
 
-/// A table of entries: index, time, kind, signers, summary.
-pub fn entries_table(caption: &str, entries: &[Decoded]) -> Markup {
+/// A table of entries: index, time, kind, signers (with who holds each key, from
+/// `names`), summary.
+pub fn entries_table(
+    caption: &str,
+    entries: &[Decoded],
+    names: &std::collections::HashMap<String, String>,
+) -> Markup {
     html! {
         div.table {
             table {
@@ -107,7 +112,7 @@ pub fn entries_table(caption: &str, entries: &[Decoded]) -> Markup {
                             td { (entry_link(d.record.index)) }
                             td { (time(d.record.integrated_at_ms)) }
                             td { (d.record.kind) }
-                            td { @for s in &d.record.signers { (key_link(s)) " " } }
+                            td { @for s in &d.record.signers { (signer(s, names)) br; } }
                             td { (summary(d)) }
                         }
                     }
@@ -157,8 +162,15 @@ pub fn search_all(
 pub fn key_names(
     s: &dyn crate::storage::Storage,
 ) -> Result<std::collections::HashMap<String, String>, crate::storage::StorageError> {
+    Ok(names_of(&s.key_events()?))
+}
+
+/// [`key_names`] from key events already read.
+pub fn names_of(
+    events: &[crate::storage::KeyEventRecord],
+) -> std::collections::HashMap<String, String> {
     let mut names = std::collections::HashMap::new();
-    for ev in s.key_events()? {
+    for ev in events {
         if ev.action == "register" {
             let get = |k: &str| ev.details.get(k).and_then(|v| v.as_str()).unwrap_or("");
             names.insert(
@@ -167,7 +179,7 @@ pub fn key_names(
             );
         }
     }
-    Ok(names)
+    names
 }
 
 /// A signer: the key link and, when registered, who holds it.

@@ -6,7 +6,7 @@ use glassbox_core::checkpoint::SignedCheckpoint;
 use maud::html;
 
 use super::chart;
-use super::decode::{decode, entries_table, Decoded};
+use super::decode::{decode, entries_table, key_names, Decoded};
 use super::layout::{age, hex, page, time};
 use super::{ok, PageResult};
 use crate::http::state::AppState;
@@ -21,6 +21,8 @@ struct Home {
     days: Vec<DayCount>,
     last_day: i64,
     latest: Vec<Decoded>,
+    /// Who holds each registered key.
+    names: std::collections::HashMap<String, String>,
 }
 
 pub async fn home(State(state): State<AppState>) -> PageResult {
@@ -49,6 +51,7 @@ pub async fn home(State(state): State<AppState>) -> PageResult {
                 days,
                 last_day,
                 latest: latest.into_iter().rev().map(decode).collect(),
+                names: key_names(s)?,
             })
         })
         .await?;
@@ -131,7 +134,7 @@ pub async fn home(State(state): State<AppState>) -> PageResult {
         section aria-labelledby="latest-h" {
             h2 id="latest-h" { "Latest entries" }
             @if h.latest.is_empty() { p { "The log is empty." } }
-            @else { (entries_table("Newest first", &h.latest)) }
+            @else { (entries_table("Newest first", &h.latest, &h.names)) }
             p { a href="/search" { "Search all entries" } " · "
                 a href="/api/v1/export?format=csv" { "export everything as CSV" } " · "
                 a href="/api/v1/export?format=jsonl" { "as JSON Lines" } }

@@ -8,7 +8,7 @@ use glassbox_core::api::SearchFilter;
 use maud::html;
 use serde::Deserialize;
 
-use super::decode::{decode, entries_table, Decoded};
+use super::decode::{decode, entries_table, names_of, Decoded};
 use super::layout::{entry_link, page};
 use super::search::{form_encode, PAGE_LIMIT};
 use super::WebPath as P;
@@ -47,20 +47,18 @@ pub async fn key(
         limit: Some(PAGE_LIMIT),
     })?;
     let id2 = id.clone();
-    let (events, signed) = state
+    let (events, signed, names) = state
         .read(move |s| {
-            let events: Vec<KeyEventRecord> = s
-                .key_events()?
-                .into_iter()
-                .filter(|e| e.key_id == id2)
-                .collect();
+            let all = s.key_events()?;
+            let names = names_of(&all);
+            let events: Vec<KeyEventRecord> = all.into_iter().filter(|e| e.key_id == id2).collect();
             if events.is_empty() {
                 return Err(AppError::NotFound(format!(
                     "key {id2} is not registered in this log"
                 )));
             }
             // One page as the API reads it: at most PAGE_LIMIT entries, 4 MiB.
-            Ok((events, read_page(s, query)?))
+            Ok((events, read_page(s, query)?, names))
         })
         .await?;
     let (signed, more) = signed;
@@ -110,7 +108,7 @@ pub async fn key(
         section aria-labelledby="signed-h" {
             h2 id="signed-h" { "Entries signed by this key" }
             @if signed.is_empty() { p { "None" @if kp.cursor.is_some() { " on this page" } "." } }
-            @else { (entries_table("In log order", &signed)) }
+            @else { (entries_table("In log order", &signed, &names)) }
             nav.pages aria-label="Result pages" {
                 @if kp.cursor.is_some() { a href={ "/key/" (id) } { "← First page" } }
                 @if more { @if let Some(last) = signed.last() {

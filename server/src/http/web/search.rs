@@ -6,7 +6,7 @@ use glassbox_core::api::SearchFilter;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::decode::{decode, entries_table, Decoded};
+use super::decode::{decode, entries_table, key_names, Decoded};
 use super::layout::page;
 use super::{respond, PageResult, WebQuery};
 use crate::http::routes::search::{encode_cursor, read_page, to_query, SearchParams};
@@ -163,7 +163,9 @@ pub async fn search(
     };
     // One page as the API reads it: at most `limit` entries and 4 MiB of them.
     let q = query.clone();
-    let (rows, more) = state.read(move |s| Ok(read_page(s, q)?)).await?;
+    let ((rows, more), names) = state
+        .read(move |s| Ok((read_page(s, q)?, key_names(s)?)))
+        .await?;
     let hits: Vec<Decoded> = rows.into_iter().map(decode).collect();
     let next = if more {
         hits.last().map(|d| {
@@ -187,7 +189,7 @@ pub async fn search(
                     "{} entries{}, in log order",
                     hits.len(),
                     if f.cursor.is_some() { " (continued)" } else { "" }
-                ), &hits))
+                ), &hits, &names))
             }
             nav.pages aria-label="Result pages" {
                 @if f.cursor.is_some() { a href=(href("/search", &f.pairs())) { "← First page" } }

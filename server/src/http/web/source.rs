@@ -131,7 +131,7 @@ pub async fn source(State(state): State<AppState>, P(id): P<String>) -> PageResu
         section aria-labelledby="builds-h" {
             h2 id="builds-h" { "Builds from this source (" (builds.len()) ")" }
             @if builds.is_empty() { p { "No build names this source." } }
-            @else { (entries_table("Builds", &builds)) }
+            @else { (entries_table("Builds", &builds, &names)) }
         }
     };
     Ok(ok(page(&format!("Source {}", &id[..12]), body)))
@@ -207,7 +207,7 @@ pub async fn unreviewed(State(state): State<AppState>) -> PageResult {
             p.good { "Every submitted source has at least one approving review." }
         } @else {
             div.table { table {
-                caption { (pending.len()) " sources awaiting approval" }
+                caption { (pending.len()) " source" @if pending.len() != 1 { "s" } " awaiting approval" }
                 thead { tr {
                     th scope="col" { "dirHash" } th scope="col" { "Product" } th scope="col" { "Version" }
                     th scope="col" { "Repository" } th scope="col" { "First submitted" }
