@@ -640,4 +640,35 @@ mod tests {
         }
         check(&Cli::command(), "");
     }
+
+    /// docs/cli.md has a section, `## glassbox <command>`, for every command that
+    /// does something (not for groups like `key`, nor for `help`).
+    #[test]
+    fn every_command_has_a_section_in_the_cli_docs() {
+        fn leaves(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+            let path = format!("{path} {}", cmd.get_name()).trim().to_owned();
+            let subs: Vec<_> = cmd
+                .get_subcommands()
+                .filter(|s| s.get_name() != "help")
+                .collect();
+            for sub in &subs {
+                leaves(sub, &path, out);
+            }
+            if subs.is_empty() {
+                out.push(path);
+            }
+        }
+        let docs = include_str!("../../docs/cli.md");
+        let mut commands = Vec::new();
+        leaves(&Cli::command(), "", &mut commands);
+        assert!(commands.len() > 10, "{commands:?}");
+        let missing: Vec<&String> = commands
+            .iter()
+            .filter(|c| !docs.lines().any(|l| l == format!("## {c}")))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "docs/cli.md has no section for {missing:?}"
+        );
+    }
 }
