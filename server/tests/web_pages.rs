@@ -5,6 +5,7 @@
 mod support;
 
 use axum::http::StatusCode;
+use glassbox_core::statement::build::{ArtifactSubject, Build, BuildRecipe, ProvenancePredicate};
 use glassbox_core::statement::{
     Attestation, ReportDigest, ReviewPredicate, ReviewRequest, Role, Scope, SourceReview,
     SourceSubmission, SubmissionPredicate, Verdict,
@@ -155,6 +156,67 @@ async fn artifact_page_lays_out_builds_sources_reviews_and_the_verify_command() 
     // Any spelling of the digest finds the same page.
     let bare = digest.hex().to_uppercase();
     page(&s.log, &format!("/artifact/{bare}"), StatusCode::OK).await;
+}
+
+/// A build of three files by the vendor and the same release by the builder.
+fn release_build(builder: &Participant) -> glassbox_core::dsse::Envelope {
+    let subjects = ["bin/app", "lib/libapp.so", "share/app.1"]
+        .map(|name| ArtifactSubject {
+            name: name.into(),
+            sha256: artifact(name),
+        })
+        .to_vec();
+    let predicate = ProvenancePredicate::new(
+        BuildRecipe::new("make install", "dist"),
+        GOOD_REPO,
+        source(2),
+        &format!("https://builder.example/{}", &builder.id[..16]),
+    );
+    let b = Build::new(subjects, predicate).unwrap();
+    Attestation::from(b).sign(&[&builder.key]).unwrap()
+}
+
+#[tokio::test]
+async fn artifact_page_shows_the_release_an_artifact_belongs_to() {
+    let s = seeded().await;
+    for who in [&s.vendor, &s.builder] {
+        let (status, body) = s.log.submit(&release_build(who)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let html = page(
+        &s.log,
+        &format!("/artifact/{}", artifact("lib/libapp.so")),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        html.matches("Release: 3 files built together").count(),
+        1,
+        "two builds of one release are one release: {html}"
+    );
+    for name in ["bin/app", "share/app.1"] {
+        assert!(
+            html.contains(&format!(
+                "href=\"/artifact/sha256:{}\"",
+                artifact(name).hex()
+            )),
+            "{name} is not linked: {html}"
+        );
+    }
+    assert!(
+        html.contains("lib/libapp.so</code> (this artifact)"),
+        "{html}"
+    );
+    assert!(html.contains(&link(SENT)) && html.contains(&link(SENT + 1)));
+
+    // A single-file build belongs to no release.
+    let html = page(
+        &s.log,
+        &format!("/artifact/{}", artifact("app.bin")),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(!html.contains("Release:"), "{html}");
 }
 
 #[tokio::test]

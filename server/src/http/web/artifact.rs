@@ -10,11 +10,12 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use glassbox_core::digest::Sha256Digest;
 use glassbox_core::index::IndexKey;
+use glassbox_core::statement::build::ArtifactSubject;
 use glassbox_core::statement::Attestation;
 use maud::{html, Markup};
 
 use super::decode::{decode, key_names, scope_text, search_all, signer, Decoded, MAX_READ_BYTES};
-use super::layout::{entry_link, page, short, source_link, time};
+use super::layout::{artifact_link, entry_link, page, short, source_link, time};
 use super::WebPath as P;
 use super::{ok, PageResult};
 use crate::http::error::AppError;
@@ -163,7 +164,7 @@ pub async fn artifact(
         }
         section aria-labelledby="builds-h" {
             h2 id="builds-h" { "Builds (" (ev.builds.len()) ")" }
-            (builds_table(&ev.builds, &hex, &ev.names))
+            (builds_table(&ev.builds, &ev.names))
             @if ev.capped {
                 p.note { "Not every build is shown: a page lists at most the first " (CAP)
                     ", and " (MAX_READ_BYTES >> 20) " MiB of them." }
@@ -188,6 +189,15 @@ pub async fn artifact(
                     "The builders disagree: the build attestations name " (ev.sources.len())
                     " different sources (or none). Compare them below."
                 }
+            }
+        }
+        @for (subjects, entries) in releases(&ev.builds) {
+            section aria-label="Release" {
+                h2 { "Release: " (subjects.len()) " files built together" }
+                p { "Build" @if entries.len() != 1 { "s" } " "
+                    @for (i, index) in entries.iter().enumerate() { @if i > 0 { ", " } (entry_link(*index)) }
+                    " attest these files as the output of one build; each has a page of its own." }
+                (release_table(subjects, &hex))
             }
         }
         @for (dir, (subs, reviews)) in &ev.sources {
@@ -223,11 +233,50 @@ pub async fn artifact(
     Ok(ok(page(&format!("Artifact sha256:{}", &hex[..12]), body)))
 }
 
-pub fn builds_table(
-    builds: &[Decoded],
-    artifact_hex: &str,
-    names: &HashMap<String, String>,
-) -> Markup {
+/// Most files of a release listed on an artifact page.
+const RELEASE_ROWS: usize = 500;
+
+/// The releases the builds describe: each distinct list of two or more subjects,
+/// with the builds attesting it, in the order first seen.
+fn releases(builds: &[Decoded]) -> Vec<(&[ArtifactSubject], Vec<u64>)> {
+    let mut out: Vec<(&[ArtifactSubject], Vec<u64>)> = Vec::new();
+    for b in builds {
+        let Some(Attestation::Build(build)) = &b.attestation else {
+            continue;
+        };
+        if build.subjects.len() < 2 {
+            continue;
+        }
+        match out
+            .iter_mut()
+            .find(|(s, _)| *s == build.subjects.as_slice())
+        {
+            Some((_, entries)) => entries.push(b.record.index),
+            None => out.push((&build.subjects, vec![b.record.index])),
+        }
+    }
+    out
+}
+
+/// The files of one release, this page's artifact marked.
+fn release_table(subjects: &[ArtifactSubject], artifact_hex: &str) -> Markup {
+    html! {
+        div.table { table {
+            caption { "Files of the release, as the build names them" }
+            thead { tr { th scope="col" { "Name" } th scope="col" { "SHA-256" } } }
+            tbody { @for s in subjects.iter().take(RELEASE_ROWS) { tr {
+                td { code { (s.name) } @if s.sha256.hex() == artifact_hex { " (this artifact)" } }
+                td { (artifact_link(&s.sha256.hex())) }
+            } } }
+        } }
+        @if subjects.len() > RELEASE_ROWS {
+            p.note { "The first " (RELEASE_ROWS) " of " (subjects.len())
+                " files are shown; the build's entry lists them all." }
+        }
+    }
+}
+
+pub fn builds_table(builds: &[Decoded], names: &HashMap<String, String>) -> Markup {
     html! {
         div.table { table {
             caption { "Build attestations" }
@@ -240,8 +289,8 @@ pub fn builds_table(
                 td { @for s in &b.record.signers { (signer(s, names)) br; } }
                 @if let Some(Attestation::Build(build)) = &b.attestation {
                     td { (build.builder_id())
-                        @for s in build.subjects.iter().filter(|s| s.sha256.hex() != artifact_hex) {
-                            br; "also built " (s.name)
+                        @if build.subjects.len() > 1 {
+                            br; "one of " (build.subjects.len()) " files (see Release)"
                         }
                     }
                     td { @if let Some(src) = build.source() { (super::decode::source_cell(&src.uri, &src.digest)) } @else { "none named" } }
