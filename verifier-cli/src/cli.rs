@@ -187,7 +187,8 @@ which is kept whenever the rebuild diverges.
 
 --vary finds what leaks into the output before you attest it: it builds twice, the
 second time in another scratch directory with TZ, LANG/LC_ALL, umask, hostname and
-(with the faketime package installed) the wall clock changed (anything the recipe
+(with the faketime package installed, unless --vary-keep-clock: libfaketime hangs
+jemalloc-linked programs such as rustc) the wall clock changed (anything the recipe
 sets with --env is held, as are the build path and SOURCE_DATE_EPOCH), says what was
 varied and held, and
 whether the outputs agree (STABLE, exit 0) or not (VARIES, exit 1; with diffoscope

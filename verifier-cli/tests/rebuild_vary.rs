@@ -70,3 +70,24 @@ fn what_the_recipe_pins_is_held_and_a_failing_build_is_not_called_stable() {
     assert!(text.contains("DIVERGED"), "{text}");
     assert!(!text.contains("STABLE"), "{text}");
 }
+
+/// A build that stamps the year is stable when the clock is kept (for toolchains
+/// libfaketime hangs), and the report says the clock was held, not varied.
+#[test]
+fn keeping_the_clock_holds_it_and_says_so() {
+    let fx = Fixture::new();
+    let out = fx.rebuild(
+        "date -u +%Y > out",
+        "out",
+        &["--vary", "--vary-keep-clock", "--json"],
+    );
+    let json = report(&out, 0);
+    assert_eq!(json["status"], "stable", "{json}");
+    assert!(!json["varied"].to_string().contains("wall clock"), "{json}");
+    assert!(
+        json["held"]
+            .to_string()
+            .contains("the wall clock (--vary-keep-clock)"),
+        "{json}"
+    );
+}

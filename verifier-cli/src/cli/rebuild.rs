@@ -73,6 +73,10 @@ pub struct RebuildArgs {
     /// whether the outputs differ — with diffoscope, where. Exit 0 only when they agree.
     #[arg(long)]
     pub vary: bool,
+    /// With --vary, leave the wall clock alone. libfaketime (which moves it) hangs
+    /// programs linked with jemalloc — rustc among them — so Rust builds need this.
+    #[arg(long, requires = "vary")]
+    pub vary_keep_clock: bool,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

@@ -41,7 +41,10 @@ pub fn run(args: &RebuildArgs, request: RebuildRequest) -> anyhow::Result<Outcom
             (dir.path().to_path_buf(), Some(dir))
         }
     };
-    let variation = Variation::standard();
+    let mut variation = Variation::standard();
+    if args.vary_keep_clock {
+        variation.faketime = None;
+    }
     let mut first = request.clone();
     first.work_dir = Some(parent.join("first"));
     first.variation = None;
@@ -53,7 +56,7 @@ pub fn run(args: &RebuildArgs, request: RebuildRequest) -> anyhow::Result<Outcom
     let first = rebuild::rebuild(&first).with_context(context)?;
     let second = rebuild::rebuild(&second).with_context(context)?;
 
-    let (varied, held) = describe(&request, &variation, &first, &second);
+    let (varied, held) = describe(&request, &variation, &first, &second, args.vary_keep_clock);
     let status = match (
         &first.divergence,
         &second.divergence,
@@ -134,6 +137,7 @@ fn describe(
     variation: &Variation,
     first: &RebuildReport,
     second: &RebuildReport,
+    keep_clock: bool,
 ) -> (Vec<String>, Vec<String>) {
     let pinned: Vec<&str> = request
         .recipe
@@ -180,7 +184,9 @@ fn describe(
         held.push(format!("the recipe's own {}", pinned.join(", ")));
     }
     held.push("this machine's toolchain and packages".to_owned());
-    if variation.faketime.is_none() {
+    if keep_clock {
+        held.push("the wall clock (--vary-keep-clock)".to_owned());
+    } else if variation.faketime.is_none() {
         held.push(
             "the wall clock is not varied: install faketime (the Debian package) to vary it"
                 .to_owned(),
