@@ -25,6 +25,7 @@ pub mod merkle;
 pub mod note;
 pub mod policy;
 pub mod registry;
+pub mod repository;
 pub mod statement;
 pub mod tile;
 pub mod tlog_proof;

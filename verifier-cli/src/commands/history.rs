@@ -7,7 +7,10 @@ use anyhow::Context;
 use glassbox_core::digest::Sha256Digest;
 
 use glassbox_core::bundle::{Bundle, BundleIndex, BUNDLE_MEDIA_TYPE_V2};
+use glassbox_core::dsse::Envelope;
 use glassbox_core::index::IndexKey;
+use glassbox_core::policy::TrustPolicy;
+use glassbox_core::statement::{Attestation, KeyEventPredicate};
 use glassbox_core::verify::{verify_lookup, LookupRequest};
 
 use super::verify::check::check_with;
@@ -29,52 +32,116 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<Outcome> {
             .transpose()
     };
     let client = LogClient::new(&args.server.url, Duration::from_secs(args.server.timeout))?;
-    let signer = match &args.signer {
-        Some(id) => Some(full_key_id(&client, id)?),
-        None => None,
-    };
     let filter = SearchFilter {
         artifact: digest("artifact", &args.artifact)?,
         commit: args.commit.clone(),
         dirhash: digest("dirhash", &args.dirhash)?,
         repository: args.repository.clone(),
-        signer,
+        signer: None,
+        organisation: None,
         kind: args.kind.clone(),
         since: args.since.clone(),
         until: args.until.clone(),
     };
-    let proven = match &args.policy {
-        Some(policy) => match prove(&args, &filter, policy, &client)? {
-            Ok(proven) => Some(proven),
-            Err(why) => {
-                eprintln!("glassbox: ✗ {why}");
-                return Ok(Outcome::VerificationFailed);
-            }
-        },
+    let prover = match &args.policy {
+        Some(policy) => {
+            check_provable(&args)?;
+            Some(Prover {
+                policy: glassbox_keys::policy::load(policy)?,
+                state: StateDir::resolve(args.state.as_deref())?,
+                client: &client,
+            })
+        }
         None => None,
     };
-    let hits = client.search(&filter).context("searching the log")?;
-    if let Some(proven) = &proven {
-        let failures = missing(&hits, proven);
-        if !failures.is_empty() {
-            for f in &failures {
-                eprintln!("glassbox: ✗ {f}");
-            }
-            eprintln!(
-                "glassbox: the history is NOT complete: the log's index lists {} entr{} the \
-                 search left out",
-                failures.len(),
-                if failures.len() == 1 { "y" } else { "ies" }
-            );
-            return Ok(Outcome::VerificationFailed);
+    let mut proven = Vec::new();
+    let mut failures = Vec::new();
+    // The keys whose histories are joined: each --signer, or the organisation's.
+    let mut keys: Vec<String> = Vec::new();
+    for given in &args.signer {
+        let id = full_key_id(&client, given)?;
+        if !keys.contains(&id) {
+            keys.push(id);
         }
+    }
+    if let Some(name) = &args.organisation {
+        let registry = match &prover {
+            Some(prover) => match prover.prove(IndexKey::Registry)? {
+                Ok(p) => Some(p),
+                Err(why) => return Ok(failed(&why)),
+            },
+            None => None,
+        };
+        let events = client
+            .search(&SearchFilter {
+                kind: Some("key-event".to_owned()),
+                ..SearchFilter::default()
+            })
+            .context("reading the log's key events for --organisation")?;
+        if let Some(registry) = registry {
+            failures.extend(missing(&events, &registry));
+            proven.push(registry);
+        }
+        keys = organisation_keys(&events, name)?;
+    }
+    let hits = if keys.is_empty() {
+        if let Some(prover) = &prover {
+            match prover.prove(proven_key(&filter)?)? {
+                Ok(p) => proven.push(p),
+                Err(why) => return Ok(failed(&why)),
+            }
+        }
+        let hits = client.search(&filter).context("searching the log")?;
+        for p in &proven {
+            failures.extend(missing(&hits, p));
+        }
+        hits
+    } else {
+        // The union of the keys' histories, each proven and checked on its own:
+        // a search for one key is compared with that key's list only.
+        let mut union = std::collections::BTreeMap::new();
+        for key in &keys {
+            let one = match &prover {
+                Some(prover) => match prover.prove(IndexKey::Signer(key.clone()))? {
+                    Ok(p) => Some(p),
+                    Err(why) => return Ok(failed(&why)),
+                },
+                None => None,
+            };
+            let hits = client
+                .search(&SearchFilter {
+                    signer: Some(key.clone()),
+                    ..filter.clone()
+                })
+                .with_context(|| format!("searching the log for signer {key}"))?;
+            if let Some(one) = one {
+                failures.extend(missing(&hits, &one));
+                proven.push(one);
+            }
+            for hit in hits {
+                union.entry(hit.index).or_insert(hit);
+            }
+        }
+        union.into_values().collect::<Vec<SearchHit>>()
+    };
+    if !failures.is_empty() {
+        for f in &failures {
+            eprintln!("glassbox: ✗ {f}");
+        }
+        eprintln!(
+            "glassbox: the history is NOT complete: the log's index lists {} entr{} the \
+             search left out",
+            failures.len(),
+            if failures.len() == 1 { "y" } else { "ies" }
+        );
+        return Ok(Outcome::VerificationFailed);
     }
     match args.format {
         HistoryFormat::Json => output::print_json(&serde_json::to_value(&hits)?)?,
         HistoryFormat::Csv => output::print(&csv(&hits))?,
         HistoryFormat::Table => {
             let mut text = table(&hits);
-            if let Some(p) = &proven {
+            for p in &proven {
                 text.push_str(&format!(
                     "complete as of log size {}: the log's index lists {} entr{} under {}\n",
                     p.size,
@@ -87,6 +154,48 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Success)
+}
+
+/// Says why the log's answer proves nothing, and fails.
+fn failed(why: &str) -> Outcome {
+    eprintln!("glassbox: ✗ {why}");
+    Outcome::VerificationFailed
+}
+
+/// The key IDs the registry's events register under the organisation `name`,
+/// spelled exactly so — any role, revoked keys included — in log order. A name no
+/// registration uses is an error naming the ones that are.
+fn organisation_keys(events: &[SearchHit], name: &str) -> anyhow::Result<Vec<String>> {
+    let mut known = std::collections::BTreeSet::new();
+    let mut keys = Vec::new();
+    for hit in events {
+        let Ok(envelope) = Envelope::from_value(&hit.entry) else {
+            continue;
+        };
+        let Ok(Attestation::KeyEvent(event)) = Attestation::of_envelope(&envelope) else {
+            continue;
+        };
+        if let KeyEventPredicate::Register(r) = &event.predicate {
+            if r.organisation == name && !keys.contains(&event.key_id) {
+                keys.push(event.key_id.clone());
+            }
+            known.insert(r.organisation.clone());
+        }
+    }
+    if keys.is_empty() {
+        let known: Vec<String> = known.iter().map(|o| format!("{o:?}")).collect();
+        anyhow::bail!(
+            "--organisation {name:?}: no key in this log is registered under that name (it \
+             must match exactly); the registered organisations are {} (the log's /keys page \
+             lists them with their keys)",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        );
+    }
+    Ok(keys)
 }
 
 /// The full key ID `given` names: itself when it is 64 hex digits, else the one
@@ -141,8 +250,9 @@ struct Proven {
     indices: Vec<u64>,
 }
 
-/// The one index key the filters name, for a proven history.
-fn proven_key(args: &HistoryArgs, filter: &SearchFilter) -> anyhow::Result<IndexKey> {
+/// With --policy, only the filters whose keys the log's index lists may be given:
+/// one --artifact or --dirhash, or --signer (repeatable), or --organisation.
+fn check_provable(args: &HistoryArgs) -> anyhow::Result<()> {
     let others = [
         ("--repository", args.repository.is_some()),
         ("--commit", args.commit.is_some()),
@@ -152,37 +262,39 @@ fn proven_key(args: &HistoryArgs, filter: &SearchFilter) -> anyhow::Result<Index
     ];
     if let Some((flag, _)) = others.iter().find(|(_, given)| *given) {
         anyhow::bail!(
-            "--policy proves one key's complete history: give exactly one of --artifact, \
-             --dirhash or --signer, without {flag}"
+            "--policy proves the complete history of what the log's index lists: give one of \
+             --artifact or --dirhash, or --signer (repeatable), or --organisation, without {flag}"
         );
     }
+    let kinds = [
+        args.artifact.is_some(),
+        args.dirhash.is_some(),
+        !args.signer.is_empty(),
+        args.organisation.is_some(),
+    ];
+    if kinds.iter().filter(|&&k| k).count() != 1 {
+        anyhow::bail!(
+            "--policy proves the complete history of what the log's index lists: give exactly \
+             one of --artifact, --dirhash, --signer (repeatable) or --organisation"
+        );
+    }
+    Ok(())
+}
+
+/// The one index key of an --artifact or --dirhash history.
+fn proven_key(filter: &SearchFilter) -> anyhow::Result<IndexKey> {
     let hex = |v: &Option<String>| {
         v.as_deref()
             .map(|d| d.trim_start_matches("sha256:").to_owned())
     };
-    let keys: Vec<IndexKey> = [
-        hex(&filter.artifact).map(IndexKey::Artifact),
-        hex(&filter.dirhash).map(IndexKey::Source),
-        filter
-            .signer
-            .clone()
-            .map(|k| IndexKey::Signer(k.to_ascii_lowercase())),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    match keys.as_slice() {
-        [key] => {
-            let text = key.to_string();
-            text.parse::<IndexKey>().with_context(|| {
-                format!("{text} is not an index key (a full 64-hex key ID or digest is needed)")
-            })
-        }
-        _ => anyhow::bail!(
-            "--policy proves one key's complete history: give exactly one of --artifact, \
-             --dirhash or --signer"
-        ),
-    }
+    let key = hex(&filter.artifact)
+        .map(IndexKey::Artifact)
+        .or_else(|| hex(&filter.dirhash).map(IndexKey::Source))
+        .context("--policy needs --artifact, --dirhash, --signer or --organisation")?;
+    let text = key.to_string();
+    text.parse::<IndexKey>().with_context(|| {
+        format!("{text} is not an index key (a full 64-hex key ID or digest is needed)")
+    })
 }
 
 /// Appends to `answer`'s list the pages that follow it when it was too long for
@@ -225,68 +337,71 @@ fn fetch_rest_of_list(
     Ok(Ok(()))
 }
 
-/// Fetches the key's index answer and checks it as `verify` checks a bundle, against
-/// the policy and the client's remembered checkpoint (which it then advances). The
-/// inner `Err` says why the answer proves nothing.
-fn prove(
-    args: &HistoryArgs,
-    filter: &SearchFilter,
-    policy: &std::path::Path,
-    client: &LogClient,
-) -> anyhow::Result<Result<Proven, String>> {
-    let key = proven_key(args, filter)?;
-    let policy = glassbox_keys::policy::load(policy)?;
-    let state = StateDir::resolve(args.state.as_deref())?;
-    let mut answer = client
-        .index(&key.to_string())
-        .context("fetching the log's index lookup")?;
-    if let Err(why) = fetch_rest_of_list(client, &key, &mut answer)? {
-        return Ok(Err(why));
-    }
-    let bundle = Bundle {
-        media_type: BUNDLE_MEDIA_TYPE_V2.to_owned(),
-        artifact: String::new(),
-        checkpoint: answer.checkpoint,
-        entries: Vec::new(),
-        key_events: Vec::new(),
-        index: Some(BundleIndex {
-            commitment: answer.commitment,
-            lookups: vec![answer.lookup],
-        }),
-    };
-    let checked = check_with(&bundle, &policy, &state, client, |previous| {
-        verify_lookup(LookupRequest {
-            key: &key,
-            bundle: &bundle,
-            policy: &policy,
-            previous,
-            now: super::verify::unix_now(),
-        })
-    })?;
-    let verdict = checked.verdict;
-    if let Some(dir) = &checked.evidence {
-        eprintln!(
-            "glassbox: split view: both checkpoints and the proof are saved in {}",
-            dir.display()
-        );
-    }
-    Ok(match (&verdict.completeness, verdict.failures.as_slice()) {
-        (Some(c), []) => Ok(Proven {
-            key,
-            size: c.size,
-            indices: bundle
-                .index
-                .map(|i| i.lookups.into_iter().flat_map(|l| l.indices).collect())
-                .unwrap_or_default(),
-        }),
-        (_, failures) => {
-            let reasons: Vec<String> = failures.iter().map(ToString::to_string).collect();
-            Err(format!(
-                "the log's answer for {key} does not prove a complete history: {}",
-                reasons.join("; ")
-            ))
+/// What proves a key's list: the customer's policy, the client's remembered
+/// checkpoint, and the log.
+struct Prover<'a> {
+    policy: TrustPolicy,
+    state: StateDir,
+    client: &'a LogClient,
+}
+
+impl Prover<'_> {
+    /// Fetches the key's index answer and checks it as `verify` checks a bundle,
+    /// against the policy and the client's remembered checkpoint (which it then
+    /// advances). The inner `Err` says why the answer proves nothing.
+    fn prove(&self, key: IndexKey) -> anyhow::Result<Result<Proven, String>> {
+        let (policy, client) = (&self.policy, self.client);
+        let mut answer = client
+            .index(&key.to_string())
+            .context("fetching the log's index lookup")?;
+        if let Err(why) = fetch_rest_of_list(client, &key, &mut answer)? {
+            return Ok(Err(why));
         }
-    })
+        let bundle = Bundle {
+            media_type: BUNDLE_MEDIA_TYPE_V2.to_owned(),
+            artifact: String::new(),
+            checkpoint: answer.checkpoint,
+            entries: Vec::new(),
+            key_events: Vec::new(),
+            index: Some(BundleIndex {
+                commitment: answer.commitment,
+                lookups: vec![answer.lookup],
+            }),
+        };
+        let checked = check_with(&bundle, policy, &self.state, client, |previous| {
+            verify_lookup(LookupRequest {
+                key: &key,
+                bundle: &bundle,
+                policy,
+                previous,
+                now: super::verify::unix_now(),
+            })
+        })?;
+        let verdict = checked.verdict;
+        if let Some(dir) = &checked.evidence {
+            eprintln!(
+                "glassbox: split view: both checkpoints and the proof are saved in {}",
+                dir.display()
+            );
+        }
+        Ok(match (&verdict.completeness, verdict.failures.as_slice()) {
+            (Some(c), []) => Ok(Proven {
+                key,
+                size: c.size,
+                indices: bundle
+                    .index
+                    .map(|i| i.lookups.into_iter().flat_map(|l| l.indices).collect())
+                    .unwrap_or_default(),
+            }),
+            (_, failures) => {
+                let reasons: Vec<String> = failures.iter().map(ToString::to_string).collect();
+                Err(format!(
+                    "the log's answer for {key} does not prove a complete history: {}",
+                    reasons.join("; ")
+                ))
+            }
+        })
+    }
 }
 
 /// What the index lists but the search left out (or showed and the index does not).

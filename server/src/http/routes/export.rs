@@ -28,7 +28,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::http::error::AppError;
 use crate::http::extract::{concat_keys, read_filter_query, read_once, Q};
-use crate::http::routes::search::{to_query, SearchParams};
+use crate::http::routes::search::{query_for, SearchParams};
 use crate::http::state::AppState;
 use crate::log::clock::rfc3339_ms;
 use crate::storage::{EntryRecord, SearchQuery, Storage};
@@ -79,7 +79,7 @@ pub struct ExportParams {
 
 impl ExportParams {
     /// Every key the query may hold, as its unknown-key error lists them.
-    pub const KEYS: &'static [&'static str] = &concat_keys::<9>(&SearchFilter::KEYS, &["format"]);
+    pub const KEYS: &'static [&'static str] = &concat_keys::<10>(&SearchFilter::KEYS, &["format"]);
 }
 
 impl<'de> Deserialize<'de> for ExportParams {
@@ -319,11 +319,15 @@ pub async fn export(
     Q(p): Q<ExportParams>,
 ) -> Result<Response, AppError> {
     let format = format_of(&p)?;
-    let mut query = to_query(&SearchParams {
-        filter: p.filter,
-        cursor: None,
-        limit: Some(EXPORT_PAGE),
-    })?;
+    let mut query = query_for(
+        &state,
+        &SearchParams {
+            filter: p.filter,
+            cursor: None,
+            limit: Some(EXPORT_PAGE),
+        },
+    )
+    .await?;
     let limits = limits.map(|Extension(l)| l).unwrap_or_default();
     let slot = limits
         .slots
