@@ -599,13 +599,24 @@ fn schemas() -> Value {
             "keys": {"type": "array", "items": {"$ref": "#/components/schemas/Key"}},
             "nextAfter": {"type": "integer", "description": "set when more keys follow: the next page's after"}}},
         "ExportRow": {"type": "object", "required": ["index", "integratedTime", "kind", "signers", "subjects",
-                "artifacts", "repositories", "commits", "dirHashes", "leafHash"], "properties": {
+                "artifacts", "repositories", "commits", "dirHashes", "leafHash", "statement", "entry"], "properties": {
             "index": {"type": "integer"}, "integratedTime": {"type": "string", "format": "date-time"},
             "kind": {"type": "string"}, "signers": strings,
             "subjects": {"type": "array", "items": {"type": "object", "properties": {
                 "name": {"type": "string"}, "digest": {"type": "object", "additionalProperties": {"type": "string"}}}}},
             "artifacts": strings, "repositories": strings, "commits": strings, "dirHashes": strings,
-            "leafHash": hex}},
+            "leafHash": hex,
+            "statement": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/StatementFields"}]},
+            "entry": {"$ref": "#/components/schemas/Envelope"}}},
+        "StatementFields": {"type": "object", "required": ["kind", "sources"],
+            "description": "the entry's statement, decoded; members a kind does not have are absent", "properties": {
+            "kind": {"type": "string"}, "product": {"type": "string"}, "version": {"type": "string"},
+            "verdict": {"type": "string"},
+            "scope": {"oneOf": [{"const": "full"}, strings]},
+            "findings": {"type": "string"}, "builder": {"type": "string"},
+            "keyId": hex, "action": {"type": "string"}, "organisation": {"type": "string"},
+            "sources": {"type": "array", "items": {"type": "object", "required": ["repository", "dirHash"], "properties": {
+                "repository": {"type": "string"}, "commit": {"type": "string"}, "dirHash": hex}}}}},
     })
 }
 

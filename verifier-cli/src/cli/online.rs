@@ -88,11 +88,16 @@ List the log's attestation history matching every filter given (the search API o
 docs/api.md), following pagination to the last entry, in log order.
 
 table: one line per entry — index, integration time, kind, signers, subject.
-json: an array of {index, kind, integratedTime, signers, entry} (entry is the logged
-DSSE envelope). csv: a header line, then index,integratedTime,kind,signers,subject,
-digest,detail; fields are quoted per RFC 4180 where needed, signers are joined by ';',
-and a field starting with = + - @ TAB or CR gets a leading ' so spreadsheets do not run
-it as a formula (json keeps the exact values).
+json: an array of the export endpoint's rows (GET /api/v1/export): index, kind,
+integratedTime, signers, subjects, artifacts, the sources' repositories, commits and
+dirHashes, leafHash, `statement` — the statement decoded: kind, product, version,
+verdict, scope, findings, builder, sources — and `entry`, the logged DSSE envelope.
+csv: exactly the export endpoint's CSV, written by the same function: a header line,
+then the columns index,integratedTime,kind,signers,subjects,artifacts,repositories,
+commits,dirHashes,leafHash,product,version,verdict,scope,findings,builder; CRLF line
+ends, fields quoted per RFC 4180 where needed, multi-valued cells one value per line,
+and a field starting with = + - @ TAB or CR gets a leading ' so spreadsheets do not
+run it as a formula (json keeps the exact values).
 
 --signer is repeatable, and --organisation NAME names every key the key registry
 registered under NAME (spelled exactly as registered; any role, revoked keys

@@ -8,6 +8,7 @@ use glassbox_core::digest::Sha256Digest;
 
 use glassbox_core::bundle::{Bundle, BundleIndex, BUNDLE_MEDIA_TYPE_V2};
 use glassbox_core::dsse::Envelope;
+use glassbox_core::export::ExportRow;
 use glassbox_core::index::IndexKey;
 use glassbox_core::policy::TrustPolicy;
 use glassbox_core::statement::{Attestation, KeyEventPredicate};
@@ -137,7 +138,7 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<Outcome> {
         return Ok(Outcome::VerificationFailed);
     }
     match args.format {
-        HistoryFormat::Json => output::print_json(&serde_json::to_value(&hits)?)?,
+        HistoryFormat::Json => output::print_json(&serde_json::to_value(rows(&hits))?)?,
         HistoryFormat::Csv => output::print(&csv(&hits))?,
         HistoryFormat::Table => {
             let mut text = table(&hits);
@@ -430,39 +431,35 @@ fn missing(hits: &[SearchHit], proven: &Proven) -> Vec<String> {
     out
 }
 
-const CSV_HEADER: [&str; 7] = [
-    "index",
-    "integratedTime",
-    "kind",
-    "signers",
-    "subject",
-    "digest",
-    "detail",
-];
-
-/// RFC 4180 with LF line ends: a header line, fields quoted when they hold a comma,
-/// quote or line break (quotes doubled), and formula-starting cells neutralised
-/// ([`glassbox_core::csv`]).
-pub fn csv(hits: &[SearchHit]) -> String {
-    let mut out = csv_line(CSV_HEADER.iter().map(|s| s.to_string()));
-    for hit in hits {
-        let s = summarise_value(&hit.entry);
-        out.push_str(&csv_line([
-            hit.index.to_string(),
-            hit.integrated_time.clone(),
-            hit.kind.clone(),
-            hit.signers.join(";"),
-            s.subject,
-            s.digest,
-            s.detail,
-        ]));
-    }
-    out
+/// The hits as the export endpoint writes its rows ([`ExportRow`]): the envelope
+/// and its decoded statement. The leaf is the envelope's canonical form, as the
+/// log hashes it.
+fn rows(hits: &[SearchHit]) -> Vec<ExportRow> {
+    hits.iter()
+        .map(|hit| {
+            let leaf = Envelope::from_value(&hit.entry)
+                .map(|e| e.to_canonical_json())
+                .unwrap_or_else(|_| hit.entry.to_string().into_bytes());
+            ExportRow::of_leaf(
+                hit.index,
+                hit.integrated_time.clone(),
+                hit.kind.clone(),
+                hit.signers.clone(),
+                &leaf,
+            )
+        })
+        .collect()
 }
 
-fn csv_line(fields: impl IntoIterator<Item = String>) -> String {
-    let fields: Vec<String> = fields.into_iter().collect();
-    glassbox_core::csv::record(fields.iter().map(String::as_str), "\n")
+/// The export endpoint's CSV (`GET /api/v1/export?format=csv`), written by the
+/// same function: the same columns, CRLF line ends, RFC 4180 quoting and
+/// formula-starting cells neutralised ([`glassbox_core::csv`]).
+pub fn csv(hits: &[SearchHit]) -> String {
+    let mut out = ExportRow::csv_header();
+    for row in rows(hits) {
+        out.push_str(&row.csv_record());
+    }
+    out
 }
 
 fn table(hits: &[SearchHit]) -> String {
@@ -535,20 +532,6 @@ mod tests {
     }
 
     #[test]
-    fn csv_neutralises_a_hostile_subject_name() {
-        let hit = SearchHit {
-            index: 7,
-            kind: "build".to_owned(),
-            integrated_time: "2026-01-01T00:00:00.000Z".to_owned(),
-            signers: vec!["aa".to_owned()],
-            entry: serde_json::json!({}),
-        };
-        let line = csv_line(["=cmd|' /C calc'!A0".to_owned(), "ok".to_owned()]);
-        assert_eq!(line, "'=cmd|' /C calc'!A0,ok\n");
-        assert!(csv(&[hit]).lines().nth(1).unwrap().starts_with("7,"));
-    }
-
-    #[test]
     fn csv_has_a_header_and_one_record_per_entry() {
         let mut log = TestLog::new();
         log.story(Sha256Digest::of(b"app"));
@@ -565,29 +548,34 @@ mod tests {
             })
             .collect();
         let text = csv(&hits);
-        let lines: Vec<&str> = text.lines().collect();
+        assert!(text.ends_with("\r\n"), "{text}");
+        let header = text.split("\r\n").next().unwrap();
         assert_eq!(
-            lines[0],
-            "index,integratedTime,kind,signers,subject,digest,detail"
+            header,
+            "index,integratedTime,kind,signers,subjects,artifacts,repositories,commits,\
+             dirHashes,leafHash,product,version,verdict,scope,findings,builder"
         );
-        assert_eq!(lines.len(), hits.len() + 1);
-        // The key-event detail "register Vendor (V Inc) as vendor" has no comma; the
-        // operator's roles list is one role. Signers join with ';' so never quote.
-        assert!(
-            lines[2].starts_with("1,2026-01-01T00:00:00.000Z,k,aa;bb,"),
-            "{}",
-            lines[2]
-        );
-        assert!(
-            lines[2].ends_with(",,register Vendor (V Inc) as vendor"),
-            "{}",
-            lines[2]
-        );
-        let review = lines
-            .iter()
-            .find(|l| l.ends_with(",approved"))
+        // The review's line: its repository, verdict and scope decoded.
+        let review = text
+            .split("\r\n")
+            .find(|l| l.contains(",approved,"))
             .expect("review line");
-        assert!(review.contains("https://example.com/app.git"), "{review}");
+        assert!(
+            review.contains("https://example.com/app.git") && review.contains(",approved,full,"),
+            "{review}"
+        );
+        let json = serde_json::to_value(rows(&hits)).unwrap();
+        let review = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["statement"]["kind"] == "source-review")
+            .expect("review row");
+        assert_eq!(review["statement"]["verdict"], "approved", "{review}");
+        assert_eq!(
+            review["entry"],
+            hits[review["index"].as_u64().unwrap() as usize].entry
+        );
         let t = table(&hits);
         assert!(t.starts_with("INDEX"), "{t}");
         assert_eq!(t.lines().count(), hits.len() + 1);
