@@ -1,7 +1,7 @@
 //! `glassbox history --format csv|json` against the real server: the CSV is the
 //! export endpoint's, byte for byte, and the JSON rows carry the decoded statement
-//! next to the logged envelope, as the JSON Lines export does (docs/cli.md,
-//! docs/web.md).
+//! next to the logged envelope, as the JSON Lines export does; the table's
+//! header names each column it prints (docs/cli.md, docs/web.md).
 
 use glassbox_tests::story::{Story, Who};
 
@@ -89,4 +89,32 @@ fn history_json_carries_the_decoded_statement_next_to_the_envelope() {
         rows[1]["entry"]["payloadType"],
         "application/vnd.in-toto+json"
     );
+}
+
+#[test]
+fn history_table_header_names_every_column_it_prints() {
+    let story = Story::happy();
+    let run = story
+        .glassbox
+        .run(["history", "--server", &story.url, "--kind", "source-review"]);
+    let text = run.ok();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert_eq!(
+        header.split_whitespace().collect::<Vec<_>>(),
+        ["INDEX", "TIME", "KIND", "SIGNERS", "SUBJECT", "DIGEST", "DETAIL"],
+        "{text}"
+    );
+    let review = lines.next().unwrap();
+    let at = |name: &str| header.find(name).unwrap();
+    assert_eq!(
+        review[at("KIND")..at("SIGNERS")].trim_end(),
+        "source-review",
+        "{text}"
+    );
+    assert!(
+        review[at("SUBJECT")..at("DIGEST")].starts_with("https://git.example.com/app"),
+        "{text}"
+    );
+    assert_eq!(&review[at("DETAIL")..], "approved", "{text}");
 }

@@ -87,7 +87,8 @@ pub const HISTORY_LONG: &str = "\
 List the log's attestation history matching every filter given (the search API of
 docs/api.md), following pagination to the last entry, in log order.
 
-table: one line per entry — index, integration time, kind, signers, subject.
+table: a header naming the columns, then one line per entry — index, integration
+time, kind, signers, subject, digest, detail.
 json: an array of the export endpoint's rows (GET /api/v1/export): index, kind,
 integratedTime, signers, subjects, artifacts, the sources' repositories, commits and
 dirHashes, leafHash, `statement` — the statement decoded: kind, product, version,

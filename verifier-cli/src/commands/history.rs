@@ -462,8 +462,12 @@ pub fn csv(hits: &[SearchHit]) -> String {
     out
 }
 
+/// One line per entry under a header naming every column; the last column
+/// (detail) is free text and left unpadded.
 fn table(hits: &[SearchHit]) -> String {
-    let rows: Vec<[String; 5]> = hits
+    const COLUMNS: usize = 7;
+    let one_line = |text: String| text.replace(['\n', '\r'], " ");
+    let rows: Vec<[String; COLUMNS]> = hits
         .iter()
         .map(|hit| {
             let s = summarise_value(&hit.entry);
@@ -473,24 +477,22 @@ fn table(hits: &[SearchHit]) -> String {
                 .map(|k| k.get(..12).unwrap_or(k))
                 .collect::<Vec<_>>()
                 .join(",");
-            let mut subject = s.subject;
-            for part in [s.digest, s.detail] {
-                if !part.is_empty() {
-                    subject.push_str("  ");
-                    subject.push_str(&part);
-                }
-            }
             [
                 hit.index.to_string(),
                 hit.integrated_time.clone(),
                 hit.kind.clone(),
                 signers,
-                subject.replace(['\n', '\r'], " "),
+                one_line(s.subject),
+                one_line(s.digest),
+                one_line(s.detail),
             ]
         })
         .collect();
-    let header = ["INDEX", "TIME", "KIND", "SIGNERS", "SUBJECT"].map(str::to_owned);
-    let mut widths = [0usize; 4];
+    let header = [
+        "INDEX", "TIME", "KIND", "SIGNERS", "SUBJECT", "DIGEST", "DETAIL",
+    ]
+    .map(str::to_owned);
+    let mut widths = [0usize; COLUMNS - 1];
     for row in rows.iter().chain(std::iter::once(&header)) {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -498,10 +500,12 @@ fn table(hits: &[SearchHit]) -> String {
     }
     let mut out = String::new();
     for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
         for (w, cell) in widths.iter().zip(row) {
-            out.push_str(&format!("{cell:<w$}  "));
+            line.push_str(&format!("{cell:<w$}  "));
         }
-        out.push_str(&row[4]);
+        line.push_str(&row[COLUMNS - 1]);
+        out.push_str(line.trim_end());
         out.push('\n');
     }
     if rows.is_empty() {
@@ -579,5 +583,49 @@ mod tests {
         let t = table(&hits);
         assert!(t.starts_with("INDEX"), "{t}");
         assert_eq!(t.lines().count(), hits.len() + 1);
+    }
+
+    /// Every column of the table has its name in the header, and each cell
+    /// starts where its name does.
+    #[test]
+    fn the_table_header_names_every_column() {
+        let mut log = TestLog::new();
+        log.story(Sha256Digest::of(b"app"));
+        let hits: Vec<SearchHit> = log
+            .leaves
+            .iter()
+            .enumerate()
+            .map(|(i, leaf)| SearchHit {
+                index: i as u64,
+                kind: "k".to_owned(),
+                integrated_time: "2026-01-01T00:00:00.000Z".to_owned(),
+                signers: vec!["aa".to_owned()],
+                entry: serde_json::from_slice(leaf).expect("json"),
+            })
+            .collect();
+        let t = table(&hits);
+        let header = t.lines().next().unwrap();
+        let names: Vec<&str> = header.split_whitespace().collect();
+        assert_eq!(
+            names,
+            ["INDEX", "TIME", "KIND", "SIGNERS", "SUBJECT", "DIGEST", "DETAIL"],
+            "{t}"
+        );
+        let review = t
+            .lines()
+            .find(|l| l.ends_with("approved"))
+            .expect("review line");
+        let at = |name: &str| header.find(name).unwrap();
+        assert!(
+            review[at("SUBJECT")..].starts_with("https://example.com/app.git "),
+            "{t}"
+        );
+        let dir_hash = &review[at("DIGEST")..at("DETAIL")];
+        assert!(
+            dir_hash.trim_end().len() == 64
+                && dir_hash.trim_end().bytes().all(|b| b.is_ascii_hexdigit()),
+            "{t}"
+        );
+        assert_eq!(&review[at("DETAIL")..], "approved", "{t}");
     }
 }
