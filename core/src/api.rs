@@ -41,12 +41,18 @@ pub struct SearchFilter {
     /// dirHash of a source (submission and review subject, build source).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dirhash: Option<String>,
-    /// Repository URL, matched exactly.
+    /// Repository URL, matched with and without a trailing `/` and `.git`
+    /// ([`crate::repository::normalise`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
-    /// Key ID of any signature of the entry.
+    /// Key ID of any signature of the entry (and of the key events about it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signer: Option<String>,
+    /// Organisation name, matched exactly as registered: the entries of every key
+    /// the key registry registered under it (any role, revoked ones included), and
+    /// the key events about those keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
     /// Statement kind: `source-submission`, `source-review`, `build` or `key-event`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
@@ -62,12 +68,13 @@ impl SearchFilter {
     /// Every filter's query parameter name, in the order the fields are declared. A
     /// server that accepts these next to keys of its own checks unknown keys against
     /// this list: serde cannot refuse unknown fields of a flattened struct.
-    pub const KEYS: [&'static str; 8] = [
+    pub const KEYS: [&'static str; 9] = [
         "artifact",
         "commit",
         "dirhash",
         "repository",
         "signer",
+        "organisation",
         "kind",
         "since",
         "until",
@@ -81,6 +88,7 @@ impl SearchFilter {
             ("dirhash", &self.dirhash),
             ("repository", &self.repository),
             ("signer", &self.signer),
+            ("organisation", &self.organisation),
             ("kind", &self.kind),
             ("since", &self.since),
             ("until", &self.until),

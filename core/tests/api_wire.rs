@@ -102,6 +102,7 @@ fn the_search_filter_keys_are_its_wire_names_in_declaration_order() {
         dirhash: Some("d".to_owned()),
         repository: Some("r".to_owned()),
         signer: Some("s".to_owned()),
+        organisation: Some("o".to_owned()),
         kind: Some("k".to_owned()),
         since: Some("t0".to_owned()),
         until: Some("t1".to_owned()),

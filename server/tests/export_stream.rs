@@ -180,7 +180,13 @@ async fn csv_export_has_a_header_quotes_fields_and_applies_filters() {
             "repositories",
             "commits",
             "dirHashes",
-            "leafHash"
+            "leafHash",
+            "product",
+            "version",
+            "verdict",
+            "scope",
+            "findings",
+            "builder"
         ]
     );
     assert_eq!(records.len(), 3, "header + the two builds of x.bin: {text}");
@@ -194,6 +200,84 @@ async fn csv_export_has_a_header_quotes_fields_and_applies_filters() {
     assert_eq!(records[1][6], odd);
     assert_eq!(records[1][8], support::dir_hash(1));
     assert!(records[1][4].starts_with("x.bin (sha256:"));
+}
+
+/// Each row carries what the statement says, decoded by the code `glassbox history`
+/// uses, next to the logged envelope itself; the CSV has the same fields.
+#[tokio::test]
+async fn an_export_row_carries_the_decoded_statement_next_to_the_envelope() {
+    let log = support::TestLog::memory().await;
+    let (vendor, reviewer, builder) = (
+        support::participant(2),
+        support::participant(3),
+        support::participant(4),
+    );
+    log.enrol(&vendor, &[Role::Vendor]).await;
+    log.enrol(&reviewer, &[Role::Reviewer]).await;
+    log.enrol(&builder, &[Role::Builder]).await;
+    let repo = "https://git.example/app";
+    let envelopes = [
+        support::submission(&vendor, repo, 1, "2.1"),
+        support::review(&reviewer, repo, 1),
+        support::build(&builder, "x.bin", repo, 1),
+    ];
+    for env in &envelopes {
+        let (status, body) = log.submit(env).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (status, _, body) = log.get(&format!("/api/v1/export?repository={repo}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let rows: Vec<serde_json::Value> = body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    let source = serde_json::json!([{
+        "repository": repo, "commit": support::commit(1), "dirHash": support::dir_hash(1)
+    }]);
+    let (sub, rev, build) = (
+        &rows[0]["statement"],
+        &rows[1]["statement"],
+        &rows[2]["statement"],
+    );
+    assert_eq!(sub["kind"], "source-submission");
+    assert_eq!(
+        (&sub["product"], &sub["version"]),
+        (&"widget".into(), &"2.1".into())
+    );
+    assert_eq!(sub["scope"], "full");
+    assert_eq!(sub["sources"], source);
+    assert_eq!(
+        (&rev["verdict"], &rev["scope"]),
+        (&"approved".into(), &"full".into())
+    );
+    assert!(rev.get("findings").is_none(), "{rev}");
+    assert_eq!(rev["sources"], source);
+    let builder_id = format!("https://builder.example/{}", &builder.id[..16]);
+    assert_eq!(build["builder"], builder_id.as_str());
+    assert_eq!(build["sources"], source);
+    assert_eq!(rows[2]["subjects"][0]["name"], "x.bin");
+    // The raw envelope, exactly as logged, next to the decoded fields.
+    for (row, env) in rows.iter().zip(&envelopes) {
+        assert_eq!(row["entry"], env.to_value(), "{row}");
+    }
+
+    let (status, _, body) = log
+        .get(&format!("/api/v1/export?repository={repo}&format=csv"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let records = parse_csv(&String::from_utf8(body).unwrap());
+    let column = |name: &str| records[0].iter().position(|c| c == name).unwrap();
+    assert_eq!(records[1][column("product")], "widget");
+    assert_eq!(records[1][column("version")], "2.1");
+    assert_eq!(records[2][column("verdict")], "approved");
+    assert_eq!(records[2][column("scope")], "full");
+    assert_eq!(records[3][column("builder")], builder_id);
+    assert_eq!(
+        records[3][column("leafHash")],
+        rows[2]["leafHash"].as_str().unwrap()
+    );
 }
 
 #[tokio::test]

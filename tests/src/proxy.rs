@@ -57,7 +57,9 @@ impl Proxy {
     }
 
     /// Answer requests whose path (without the query) starts with `prefix` with
-    /// `answer`, from now on.
+    /// `answer`, from now on. A `prefix` with a `?` is matched against the path
+    /// and query, so one search (`/api/v1/entries?signer=…`) can be answered apart
+    /// from the others.
     pub fn answer(&self, prefix: &str, answer: Answer) {
         self.rules
             .lock()
@@ -108,7 +110,14 @@ fn serve(
         .expect("rules")
         .iter()
         .rev()
-        .find(|(prefix, _)| path.starts_with(prefix.as_str()))
+        .find(|(prefix, _)| {
+            let seen = if prefix.contains('?') {
+                target.as_str()
+            } else {
+                path
+            };
+            seen.starts_with(prefix.as_str())
+        })
         .map(|(_, answer)| answer.clone());
     let mut out = stream;
     match rule {

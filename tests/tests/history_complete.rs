@@ -1,6 +1,7 @@
 //! `glassbox history --policy` with the real binaries over loopback: the regulator's
 //! query proven complete by the log's index, and a server that leaves an entry out
-//! of its search answer caught by name (docs/cli.md, docs/threat-model.md).
+//! of its search answer caught by name (docs/cli.md, docs/threat-model.md); the
+//! union of several keys' histories and an organisation's.
 
 use glassbox_tests::proxy::{Answer, Proxy};
 use glassbox_tests::story::{Story, Who};
@@ -101,8 +102,19 @@ fn a_proven_history_needs_one_key_and_no_other_filter() {
         &["--policy", "policy.toml"],
     );
     let text = run.exits(2);
+    assert!(text.contains("without --kind"), "{text}");
+    let vendor = story.key_id(Who::Vendor.key());
+    let run = history(
+        &story,
+        &story.url,
+        &["--signer", &vendor, "--dirhash", &"ab".repeat(32)],
+        &["--policy", "policy.toml"],
+    );
+    let text = run.exits(2);
     assert!(
-        text.contains("exactly one of --artifact, --dirhash or --signer"),
+        text.contains(
+            "exactly one of --artifact, --dirhash, --signer (repeatable) or --organisation"
+        ),
         "{text}"
     );
 }
@@ -251,4 +263,198 @@ fn a_signers_history_by_the_first_digits_of_its_key_id() {
     let run = history(&story, &story.url, &["--signer", &unused], &[]);
     let text = run.exits(2);
     assert!(text.contains("no key registered in this log"), "{text}");
+}
+
+/// The log's search answer for one signer, as the honest server gives it.
+fn signer_page(story: &Story, key: &str) -> serde_json::Value {
+    let page = glassbox_tests::http::get(&format!(
+        "{}/api/v1/entries?signer={key}&limit=1000",
+        story.url
+    ))
+    .unwrap();
+    serde_json::from_slice(&page).unwrap()
+}
+
+fn indices(json: &serde_json::Value) -> Vec<u64> {
+    json.as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["index"].as_u64().unwrap())
+        .collect()
+}
+
+/// The happy story with a second, later revoked, key of the vendor's organisation
+/// (its release bot); returns the two key IDs of "App Vendor Inc".
+fn vendor_with_two_keys() -> (Story, String, String) {
+    let mut story = Story::happy();
+    let operator = story.operator_key();
+    story.register_key(
+        "bot.pem",
+        "Release Bot",
+        "App Vendor Inc",
+        "vendor",
+        &operator,
+        None,
+    );
+    story.revoke_key("bot.pem", None, &operator);
+    let vendor = story.key_id(Who::Vendor.key());
+    let bot = story.key_id("bot.pem");
+    (story, vendor, bot)
+}
+
+/// `--signer` repeated is the union of the keys' histories in log order, each entry
+/// once, and `--organisation` is the same union over every key registered under
+/// the name (the revoked one included); both proven complete key by key.
+#[test]
+fn an_organisations_history_is_the_union_of_its_keys_proven_key_by_key() {
+    let (story, vendor, bot) = vendor_with_two_keys();
+    let mut want: Vec<u64> = [&vendor, &bot]
+        .iter()
+        .flat_map(|k| {
+            signer_page(&story, k)["entries"]
+                .as_array()
+                .unwrap()
+                .clone()
+        })
+        .map(|h| h["index"].as_u64().unwrap())
+        .collect();
+    want.sort_unstable();
+    want.dedup();
+    // The bot's registration and revocation, the vendor's registration, submission
+    // and build.
+    assert_eq!(want.len(), 5, "{want:?}");
+
+    let json = |filter: &[&str], extra: &[&str]| {
+        let mut args = filter.to_vec();
+        args.extend(["--format", "json"]);
+        history(&story, &story.url, &args, extra).json()
+    };
+    let proven = ["--policy", "policy.toml", "--state", "state"];
+    let by_keys = json(&["--signer", &vendor[..12], "--signer", &bot], &[]);
+    assert_eq!(indices(&by_keys), want);
+    // A key named twice counts once.
+    let twice = json(
+        &["--signer", &vendor, "--signer", &bot, "--signer", &vendor],
+        &proven,
+    );
+    assert_eq!(twice, by_keys);
+    let by_organisation = json(&["--organisation", "App Vendor Inc"], &proven);
+    assert_eq!(by_organisation, by_keys);
+
+    let run = history(
+        &story,
+        &story.url,
+        &["--organisation", "App Vendor Inc"],
+        &proven,
+    );
+    let text = run.ok();
+    for key in [
+        "registry".to_owned(),
+        format!("signer:{vendor}"),
+        format!("signer:{bot}"),
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("complete as of log size") && l.ends_with(&key)),
+            "{key}: {text}"
+        );
+    }
+}
+
+/// The organisation's name must be spelled as registered; one that is not is an
+/// error naming those that are, not an empty history.
+#[test]
+fn an_unknown_organisation_is_refused_naming_the_registered_ones() {
+    let story = Story::happy();
+    for name in ["Nobody Ltd", "app vendor inc"] {
+        let run = history(&story, &story.url, &["--organisation", name], &[]);
+        let text = run.exits(2);
+        assert!(
+            text.contains(&format!(
+                "--organisation {name:?}: no key in this log is registered"
+            )) && text.contains("\"App Vendor Inc\"")
+                && text.contains("\"Independent Audit Ltd\""),
+            "{text}"
+        );
+    }
+}
+
+/// A server that leaves one key's entry out of that key's search answer fails the
+/// organisation's proven history, naming the entry and the key; without --policy
+/// the same answer is shown as it is.
+#[test]
+fn a_server_that_drops_one_keys_entry_from_an_organisations_history_is_caught() {
+    let (story, vendor, _bot) = vendor_with_two_keys();
+    let mut page = signer_page(&story, &vendor);
+    let entries = page["entries"].as_array_mut().unwrap();
+    let cut = entries
+        .iter()
+        .position(|h| h["kind"] == "build")
+        .expect("the vendor's build");
+    let index = entries.remove(cut)["index"].as_u64().unwrap();
+    let proxy = Proxy::start(&story.url);
+    proxy.answer(
+        &format!("/api/v1/entries?signer={vendor}"),
+        Answer::Body(serde_json::to_vec(&page).unwrap()),
+    );
+    let proven = ["--policy", "policy.toml", "--state", "state"];
+    let run = history(
+        &story,
+        &proxy.url,
+        &["--organisation", "App Vendor Inc"],
+        &proven,
+    );
+    let text = run.exits(1);
+    assert!(
+        text.contains(&format!(
+            "entry {index} is filed under signer:{vendor} but the search left it out"
+        )) && text.contains("the history is NOT complete"),
+        "{text}"
+    );
+    let shown = history(
+        &story,
+        &proxy.url,
+        &["--organisation", "App Vendor Inc", "--format", "json"],
+        &[],
+    )
+    .json();
+    assert!(!indices(&shown).contains(&index), "{shown}");
+}
+
+/// A server that hides a key's registration from the key events hides the key from
+/// the organisation; the registry's proven list catches it.
+#[test]
+fn a_server_that_hides_a_registration_from_an_organisation_is_caught() {
+    let (story, _vendor, bot) = vendor_with_two_keys();
+    let events = glassbox_tests::http::get(&format!(
+        "{}/api/v1/entries?kind=key-event&limit=1000",
+        story.url
+    ))
+    .unwrap();
+    let mut events: serde_json::Value = serde_json::from_slice(&events).unwrap();
+    let bot_page = signer_page(&story, &bot);
+    let registration = bot_page["entries"][0]["index"].as_u64().unwrap();
+    events["entries"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|h| h["index"] != registration);
+    let proxy = Proxy::start(&story.url);
+    proxy.answer(
+        "/api/v1/entries?kind=key-event",
+        Answer::Body(serde_json::to_vec(&events).unwrap()),
+    );
+    let proven = ["--policy", "policy.toml", "--state", "state"];
+    let run = history(
+        &story,
+        &proxy.url,
+        &["--organisation", "App Vendor Inc"],
+        &proven,
+    );
+    let text = run.exits(1);
+    assert!(
+        text.contains(&format!(
+            "entry {registration} is filed under registry but the search left it out"
+        )),
+        "{text}"
+    );
 }

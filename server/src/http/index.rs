@@ -273,7 +273,7 @@ pub fn list_page(
             ..SearchQuery::default()
         },
         IndexKey::Signer(k) => SearchQuery {
-            signer: Some(k.clone()),
+            signers: Some(vec![k.clone()]),
             ..SearchQuery::default()
         },
         IndexKey::Registry => {

@@ -74,7 +74,7 @@ const TOO_LARGE: Resp = (
 const PAGE_400: Resp = (400, "Malformed path or parameter (HTML page)", HTML, None);
 const PAGE_404: Resp = (404, "Unknown digest, key or index (HTML page)", HTML, None);
 
-const FILTERS: [Param; 8] = [
+const FILTERS: [Param; 9] = [
     (
         "artifact",
         In::Query,
@@ -101,14 +101,21 @@ const FILTERS: [Param; 8] = [
         In::Query,
         false,
         "string",
-        "repository URL, exact",
+        "repository URL; a trailing / and .git do not matter",
     ),
     (
         "signer",
         In::Query,
         false,
         "string",
-        "key ID of any signature (64 hex)",
+        "key ID of any signature, or of the key a key event is about (64 hex)",
+    ),
+    (
+        "organisation",
+        In::Query,
+        false,
+        "string",
+        "organisation name, exactly as registered: every key registered under it",
     ),
     (
         "kind",
@@ -133,7 +140,7 @@ const FILTERS: [Param; 8] = [
     ),
 ];
 
-const SEARCH_PARAMS: [Param; 10] = [
+const SEARCH_PARAMS: [Param; 11] = [
     FILTERS[0],
     FILTERS[1],
     FILTERS[2],
@@ -142,6 +149,7 @@ const SEARCH_PARAMS: [Param; 10] = [
     FILTERS[5],
     FILTERS[6],
     FILTERS[7],
+    FILTERS[8],
     (
         "cursor",
         In::Query,
@@ -152,7 +160,7 @@ const SEARCH_PARAMS: [Param; 10] = [
     ("limit", In::Query, false, "integer", "1–1000, default 100"),
 ];
 
-const EXPORT_PARAMS: [Param; 9] = [
+const EXPORT_PARAMS: [Param; 10] = [
     FILTERS[0],
     FILTERS[1],
     FILTERS[2],
@@ -161,6 +169,7 @@ const EXPORT_PARAMS: [Param; 9] = [
     FILTERS[5],
     FILTERS[6],
     FILTERS[7],
+    FILTERS[8],
     (
         "format",
         In::Query,
@@ -170,13 +179,14 @@ const EXPORT_PARAMS: [Param; 9] = [
     ),
 ];
 
-const PAGE_FILTERS: [Param; 10] = [
+const PAGE_FILTERS: [Param; 11] = [
     FILTERS[0],
     FILTERS[1],
     FILTERS[2],
     FILTERS[3],
     FILTERS[4],
     FILTERS[5],
+    FILTERS[6],
     (
         "since",
         In::Query,
@@ -589,13 +599,24 @@ fn schemas() -> Value {
             "keys": {"type": "array", "items": {"$ref": "#/components/schemas/Key"}},
             "nextAfter": {"type": "integer", "description": "set when more keys follow: the next page's after"}}},
         "ExportRow": {"type": "object", "required": ["index", "integratedTime", "kind", "signers", "subjects",
-                "artifacts", "repositories", "commits", "dirHashes", "leafHash"], "properties": {
+                "artifacts", "repositories", "commits", "dirHashes", "leafHash", "statement", "entry"], "properties": {
             "index": {"type": "integer"}, "integratedTime": {"type": "string", "format": "date-time"},
             "kind": {"type": "string"}, "signers": strings,
             "subjects": {"type": "array", "items": {"type": "object", "properties": {
                 "name": {"type": "string"}, "digest": {"type": "object", "additionalProperties": {"type": "string"}}}}},
             "artifacts": strings, "repositories": strings, "commits": strings, "dirHashes": strings,
-            "leafHash": hex}},
+            "leafHash": hex,
+            "statement": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/StatementFields"}]},
+            "entry": {"$ref": "#/components/schemas/Envelope"}}},
+        "StatementFields": {"type": "object", "required": ["kind", "sources"],
+            "description": "the entry's statement, decoded; members a kind does not have are absent", "properties": {
+            "kind": {"type": "string"}, "product": {"type": "string"}, "version": {"type": "string"},
+            "verdict": {"type": "string"},
+            "scope": {"oneOf": [{"const": "full"}, strings]},
+            "findings": {"type": "string"}, "builder": {"type": "string"},
+            "keyId": hex, "action": {"type": "string"}, "organisation": {"type": "string"},
+            "sources": {"type": "array", "items": {"type": "object", "required": ["repository", "dirHash"], "properties": {
+                "repository": {"type": "string"}, "commit": {"type": "string"}, "dirHash": hex}}}}},
     })
 }
 

@@ -274,6 +274,10 @@ impl QueryStore for MemoryStorage {
         let has = |values: &[String], want: &Option<String>| {
             want.as_ref().is_none_or(|w| values.iter().any(|v| v == w))
         };
+        let has_any = |values: &[String], want: &Option<Vec<String>>| {
+            want.as_ref()
+                .is_none_or(|w| values.iter().any(|v| w.contains(v)))
+        };
         // Indexes are dense from 0, so `after` is a position: paging stays linear.
         let start = q
             .after
@@ -285,14 +289,14 @@ impl QueryStore for MemoryStorage {
             .filter(|e| has(&e.terms.artifacts, &q.artifact))
             .filter(|e| has(&e.terms.commits, &q.commit))
             .filter(|e| has(&e.terms.dir_hashes, &q.dir_hash))
-            .filter(|e| has(&e.terms.repositories, &q.repository))
+            .filter(|e| has_any(&e.terms.repositories, &q.repositories))
             // A signer: what the key signed, and the key events about the key.
             .filter(|e| {
-                has(&e.signers, &q.signer)
-                    || q.signer.as_ref().is_some_and(|k| {
+                has_any(&e.signers, &q.signers)
+                    || q.signers.as_ref().is_some_and(|keys| {
                         s.key_events
                             .iter()
-                            .any(|ev| ev.index == e.index && &ev.key_id == k)
+                            .any(|ev| ev.index == e.index && keys.contains(&ev.key_id))
                     })
             })
             .filter(|e| q.kind.as_ref().is_none_or(|k| &e.kind == k))

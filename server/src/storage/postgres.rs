@@ -781,7 +781,6 @@ impl QueryStore for PostgresStorage {
             ("artifact", &q.artifact),
             ("commit", &q.commit),
             ("dirhash", &q.dir_hash),
-            ("repository", &q.repository),
         ];
         for (field, value) in terms {
             if let Some(v) = value {
@@ -808,13 +807,20 @@ impl QueryStore for PostgresStorage {
                 params.len()
             ));
         }
+        if let Some(repositories) = &q.repositories {
+            params.push(repositories);
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.field = 'repository' AND t.value = ANY(${}))",
+                params.len()
+            ));
+        }
         // A signer: what the key signed, and the key events about the key.
-        if let Some(signer) = &q.signer {
-            params.push(signer);
+        if let Some(signers) = &q.signers {
+            params.push(signers);
             let n = params.len();
             sql.push_str(&format!(
-                " AND (EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.field = 'signer' AND t.value = ${n}) \
-                 OR EXISTS (SELECT 1 FROM key_events k WHERE k.idx = e.idx AND k.key_id = ${n}))"
+                " AND (EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.field = 'signer' AND t.value = ANY(${n})) \
+                 OR EXISTS (SELECT 1 FROM key_events k WHERE k.idx = e.idx AND k.key_id = ANY(${n})))"
             ));
         }
         if let Some(k) = &kind {

@@ -216,10 +216,12 @@ pub struct SearchQuery {
     pub artifact: Option<String>,
     pub commit: Option<String>,
     pub dir_hash: Option<String>,
-    pub repository: Option<String>,
-    /// Entries the key signed, and the key events about the key (the index's
-    /// `signer:` key).
-    pub signer: Option<String>,
+    /// Entries naming any of these repository URLs, spelled exactly as logged
+    /// (the caller lists every spelling it accepts). `Some` of none matches nothing.
+    pub repositories: Option<Vec<String>>,
+    /// Entries any of these keys signed, and the key events about them (the
+    /// index's `signer:` keys). `Some` of none matches nothing.
+    pub signers: Option<Vec<String>>,
     pub kind: Option<String>,
     /// Integrated at or after, Unix ms.
     pub since_ms: Option<i64>,

@@ -711,14 +711,14 @@ mod tests {
         );
         assert_eq!(
             found(SearchQuery {
-                repository: some("0bad"),
+                repositories: Some(vec!["0bad".into()]),
                 ..Default::default()
             }),
             [1]
         );
         assert_eq!(
             found(SearchQuery {
-                repository: some("https://git.example/app"),
+                repositories: Some(vec!["https://git.example/app".into()]),
                 kind: some("build"),
                 ..Default::default()
             }),
@@ -726,7 +726,7 @@ mod tests {
         );
         assert_eq!(
             found(SearchQuery {
-                signer: some(&hex::encode([8; 32])),
+                signers: Some(vec![hex::encode([8; 32])]),
                 ..Default::default()
             }),
             [1]

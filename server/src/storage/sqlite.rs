@@ -942,7 +942,6 @@ impl QueryStore for SqliteStorage {
             (ARTIFACT, &q.artifact),
             (COMMIT, &q.commit),
             (DIRHASH, &q.dir_hash),
-            (REPOSITORY, &q.repository),
         ];
         // A value never recorded has no ID: the subquery is NULL and nothing matches.
         for (field, value) in terms {
@@ -955,18 +954,35 @@ impl QueryStore for SqliteStorage {
                 args.push(term_value(v));
             }
         }
-        // A signer: what the key signed, and the key events about the key.
-        if let Some(v) = &q.signer {
-            let n = args.len() + 1;
+        if let Some(repositories) = &q.repositories {
+            let mut slots = Vec::new();
+            for v in repositories {
+                args.push(term_value(v));
+                slots.push(format!("?{}", args.len()));
+            }
             sql.push_str(&format!(
-                " AND (EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term = \
-                 (SELECT id FROM term_values WHERE field = {SIGNER} AND value = ?{n})) \
-                 OR EXISTS (SELECT 1 FROM key_events k WHERE k.idx = e.idx AND k.key_id = ?{}))",
-                n + 1
+                " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term IN \
+                 (SELECT id FROM term_values WHERE field = {REPOSITORY} AND value IN ({})))",
+                slots.join(", ")
             ));
-            // Terms are stored as bytes when hex, key events' key IDs as text.
-            args.push(term_value(v));
-            args.push(rusqlite::types::Value::Text(v.clone()));
+        }
+        // A signer: what the key signed, and the key events about the key.
+        if let Some(keys) = &q.signers {
+            let (mut terms, mut ids) = (Vec::new(), Vec::new());
+            for v in keys {
+                // Terms are stored as bytes when hex, key events' key IDs as text.
+                args.push(term_value(v));
+                terms.push(format!("?{}", args.len()));
+                args.push(rusqlite::types::Value::Text(v.clone()));
+                ids.push(format!("?{}", args.len()));
+            }
+            sql.push_str(&format!(
+                " AND (EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term IN \
+                 (SELECT id FROM term_values WHERE field = {SIGNER} AND value IN ({}))) \
+                 OR EXISTS (SELECT 1 FROM key_events k WHERE k.idx = e.idx AND k.key_id IN ({})))",
+                terms.join(", "),
+                ids.join(", ")
+            ));
         }
         if let Some(kind) = &q.kind {
             sql.push_str(&format!(

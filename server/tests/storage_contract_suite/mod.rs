@@ -350,7 +350,7 @@ pub fn search_honours_every_filter_and_pages(open: Factory) {
             Box::new(|e| e.terms.dir_hashes.contains(&sub.terms.dir_hashes[0])),
         ),
         (
-            q(&|q| q.repository = Some("https://git.example/repo1".into())),
+            q(&|q| q.repositories = Some(vec!["https://git.example/repo1".into()])),
             Box::new(|e| {
                 e.terms
                     .repositories
@@ -359,7 +359,7 @@ pub fn search_honours_every_filter_and_pages(open: Factory) {
             }),
         ),
         (
-            q(&|q| q.signer = Some(format!("{:064x}", 2))),
+            q(&|q| q.signers = Some(vec![format!("{:064x}", 2)])),
             Box::new(|e| e.signers.contains(&format!("{:064x}", 2))),
         ),
         (
@@ -379,12 +379,40 @@ pub fn search_honours_every_filter_and_pages(open: Factory) {
                 q.after = Some(4);
                 q.before = Some(30);
                 q.kind = Some("build".into());
-                q.repository = Some("https://git.example/repo2".into());
+                q.repositories = Some(vec!["https://git.example/repo2".into()]);
             }),
             Box::new(|e| {
                 e.kind == "build" && e.terms.repositories.iter().any(|r| r.ends_with("repo2"))
             }),
         ),
+        // Any of several repositories or signers; a list of none matches nothing.
+        (
+            q(&|q| {
+                q.repositories = Some(vec![
+                    "https://git.example/repo1".into(),
+                    "https://git.example/repo2".into(),
+                    "https://git.example/never-logged".into(),
+                ])
+            }),
+            Box::new(|e| {
+                e.terms
+                    .repositories
+                    .iter()
+                    .any(|r| r.ends_with("repo1") || r.ends_with("repo2"))
+            }),
+        ),
+        (
+            q(&|q| q.signers = Some(vec![format!("{:064x}", 2), format!("{:064x}", 3)])),
+            Box::new(|e| {
+                e.signers.contains(&format!("{:064x}", 2))
+                    || e.signers.contains(&format!("{:064x}", 3))
+            }),
+        ),
+        (
+            q(&|q| q.repositories = Some(Vec::new())),
+            Box::new(|_| false),
+        ),
+        (q(&|q| q.signers = Some(Vec::new())), Box::new(|_| false)),
         (q(&|q| q.kind = Some("nothing".into())), Box::new(|_| false)),
         (q(&|q| q.limit = 0), Box::new(|_| true)),
     ];

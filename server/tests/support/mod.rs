@@ -47,13 +47,12 @@ pub fn genesis(op: &Participant) -> Envelope {
 }
 
 pub fn register(op: &Participant, who: &Participant, roles: &[Role]) -> Envelope {
-    let ev = KeyEvent::register(
-        &who.key.verifying_key(),
-        "someone",
-        "some org",
-        roles.to_vec(),
-    )
-    .unwrap();
+    register_in(op, who, roles, "some org")
+}
+
+/// The registration of `who` under the organisation `org`, signed by `op`.
+pub fn register_in(op: &Participant, who: &Participant, roles: &[Role], org: &str) -> Envelope {
+    let ev = KeyEvent::register(&who.key.verifying_key(), "someone", org, roles.to_vec()).unwrap();
     Attestation::from(ev).sign(&[&op.key]).unwrap()
 }
 

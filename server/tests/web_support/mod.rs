@@ -10,6 +10,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use glassbox_core::digest::Sha256Digest;
 use glassbox_core::merkle::leaf_hash;
+use glassbox_core::statement::{
+    ArtifactSubject, Attestation, Build, BuildRecipe, ProvenancePredicate, SourceDigest,
+};
 use glassbox_server::config::RateLimit;
 use glassbox_server::http::ratelimit::RateLimiter;
 use glassbox_server::http::state::{AppState, Limits};
@@ -17,29 +20,54 @@ use glassbox_server::log::sequencer::queue;
 use glassbox_server::metrics::Metrics;
 use glassbox_server::storage::{Batch, CheckpointRecord, EntryRecord, SearchTerms, Storage};
 
-/// A structurally valid canonical envelope whose statement is a build of
-/// `name` (artifact digest = SHA-256 of `name`) from source `n`. Its signature
-/// is zeros: storage and export never verify signatures. Returned with its
-/// search terms and statement digest.
+/// Placeholders of [`template`], each replaced per entry.
+const NAME: &str = "SYNTHETIC-NAME";
+const ARTIFACT: &str = "1111111111111111111111111111111111111111111111111111111111111111";
+const COMMIT: &str = "2222222222222222222222222222222222222222";
+const DIR_HASH: &str = "3333333333333333333333333333333333333333333333333333333333333333";
+const REPO: &str = "https://synthetic.example/repo";
+
+/// The canonical payload of a valid build statement with placeholder values,
+/// made once by the code the CLI signs with: replacing the values keeps it
+/// canonical (RFC 8785 orders members by name, not value) and valid, without
+/// building a statement per entry (JCS in a debug build would dominate a
+/// 100,000-entry test).
+fn template() -> &'static str {
+    static TEMPLATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let tree = "4".repeat(40);
+        let predicate = ProvenancePredicate::new(
+            BuildRecipe::new("make", "out.bin"),
+            REPO,
+            SourceDigest::from_git(COMMIT, tree, DIR_HASH),
+            "https://builder.example/synthetic",
+        );
+        let build = Build::new(
+            vec![ArtifactSubject {
+                name: NAME.into(),
+                sha256: ARTIFACT.parse().unwrap(),
+            }],
+            predicate,
+        )
+        .unwrap();
+        String::from_utf8(Attestation::from(build).to_payload()).unwrap()
+    })
+}
+
+/// A canonical envelope whose statement is a valid build of `name` (artifact
+/// digest = SHA-256 of `name`) from source `n` of `repo`. Its signature is
+/// zeros: storage and export never verify signatures. Returned with its search
+/// terms and statement digest.
 pub fn synthetic_leaf(name: &str, repo: &str, n: u64) -> (Vec<u8>, SearchTerms, [u8; 32]) {
     let artifact = Sha256Digest::of(name.as_bytes()).hex();
     let dir_hash = Sha256Digest::of(format!("tree {n}").as_bytes()).hex();
     let commit = Sha256Digest::of(format!("commit {n}").as_bytes()).hex()[..40].to_string();
-    // Built as text: the envelope's keys are already in RFC 8785 order and every
-    // value is plain ASCII, so this is the canonical form (JCS in a debug build
-    // would dominate a 100,000-entry test).
-    let statement = format!(
-        concat!(
-            r#"{{"_type":"https://in-toto.io/Statement/v1","subject":[{{"name":"{name}","digest":{{"sha256":"{artifact}"}}}}],"#,
-            r#""predicateType":"https://slsa.dev/provenance/v1","predicate":{{"buildDefinition":{{"resolvedDependencies":"#,
-            r#"[{{"uri":"{repo}","digest":{{"gitCommit":"{commit}","dirHash":"{dir_hash}"}}}}]}}}}}}"#
-        ),
-        name = name,
-        artifact = artifact,
-        repo = repo,
-        commit = commit,
-        dir_hash = dir_hash
-    );
+    let statement = template()
+        .replace(NAME, name)
+        .replace(ARTIFACT, &artifact)
+        .replace(COMMIT, &commit)
+        .replace(DIR_HASH, &dir_hash)
+        .replace(REPO, repo);
     let leaf = format!(
         r#"{{"payload":"{}","payloadType":"application/vnd.in-toto+json","signatures":[{{"keyid":"{}","sig":"{}"}}]}}"#,
         STANDARD.encode(statement.as_bytes()),

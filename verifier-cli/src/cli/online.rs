@@ -87,22 +87,37 @@ pub const HISTORY_LONG: &str = "\
 List the log's attestation history matching every filter given (the search API of
 docs/api.md), following pagination to the last entry, in log order.
 
-table: one line per entry — index, integration time, kind, signers, subject.
-json: an array of {index, kind, integratedTime, signers, entry} (entry is the logged
-DSSE envelope). csv: a header line, then index,integratedTime,kind,signers,subject,
-digest,detail; fields are quoted per RFC 4180 where needed, signers are joined by ';',
-and a field starting with = + - @ TAB or CR gets a leading ' so spreadsheets do not run
-it as a formula (json keeps the exact values).
+table: a header naming the columns, then one line per entry — index, integration
+time, kind, signers, subject, digest, detail.
+json: an array of the export endpoint's rows (GET /api/v1/export): index, kind,
+integratedTime, signers, subjects, artifacts, the sources' repositories, commits and
+dirHashes, leafHash, `statement` — the statement decoded: kind, product, version,
+verdict, scope, findings, builder, sources — and `entry`, the logged DSSE envelope.
+csv: exactly the export endpoint's CSV, written by the same function: a header line,
+then the columns index,integratedTime,kind,signers,subjects,artifacts,repositories,
+commits,dirHashes,leafHash,product,version,verdict,scope,findings,builder; CRLF line
+ends, fields quoted per RFC 4180 where needed, multi-valued cells one value per line,
+and a field starting with = + - @ TAB or CR gets a leading ' so spreadsheets do not
+run it as a formula (json keeps the exact values).
+
+--signer is repeatable, and --organisation NAME names every key the key registry
+registered under NAME (spelled exactly as registered; any role, revoked keys
+included): the history is then the union of those keys' histories, in log order,
+each entry once. --repository matches a URL with and without a trailing `/` and
+`.git`.
 
 A search result shows what the server chose to show. With --policy and exactly one of
---artifact, --dirhash or --signer, the history is proven complete: the log's index
-lists every entry filed under that artifact, source or key (for a signer: what it
-signed, and the key events registering or revoking it), with a proof against the
-log's index commitment, the last entry of a checkpoint signed by the log and cosigned
-by the policy's witnesses. The checkpoint must be consistent with the newest one this
-client verified (--state, as for verify) and is remembered. An entry the index lists
-that the search left out fails the command (exit 1), naming it; the table ends with
-`complete as of log size N`.";
+--artifact, --dirhash, --signer (repeatable) or --organisation, the history is proven
+complete: the log's index lists every entry filed under that artifact, source or key
+(for a signer: what it signed, and the key events registering or revoking it), with a
+proof against the log's index commitment, the last entry of a checkpoint signed by the
+log and cosigned by the policy's witnesses; for several keys, each key's list is
+proven. For --organisation, the index's `registry` list (every key event) is proven
+too, and the organisation's keys are read from exactly those events. The checkpoint
+must be consistent with the newest one this client verified (--state, as for verify)
+and is remembered. An entry the index lists that the search left out fails the
+command (exit 1), naming it; the table ends with one `complete as of log size N` line
+per proven list.";
 pub const HISTORY_EXAMPLES: &str = "\
 EXAMPLES:
     glassbox history --server https://log.example.com --repository https://example.com/app.git
@@ -110,8 +125,12 @@ EXAMPLES:
     glassbox history --server https://log.example.com --kind source-review \\
         --since 2026-01-01 --until 2026-03-31 --format csv > q1-reviews.csv
     # Everything a vendor's key ever did, proven complete:
-    glassbox history --server https://log.example.com --policy policy.toml \
-        --signer 4e47d138a39c3f5a...";
+    glassbox history --server https://log.example.com --policy policy.toml \\
+        --signer 4e47d138a39c3f5a...
+    # Everything an organisation's keys did, proven complete; two keys by their short IDs:
+    glassbox history --server https://log.example.com --policy policy.toml \\
+        --organisation \"App Vendor Inc\"
+    glassbox history --server https://log.example.com --signer 4e47d138a39c --signer 9b01c2d3e4f5";
 
 pub const MONITOR_LONG: &str = "\
 Follow the log from where this client last stopped: fetch the latest checkpoint,
@@ -267,7 +286,8 @@ pub struct HistoryArgs {
     /// Built artifact digest (build subjects).
     #[arg(long, value_name = "sha256:…")]
     pub artifact: Option<String>,
-    /// Repository URL, exact.
+    /// Repository URL; a trailing `/` or `.git` does not matter
+    /// (https://git.example/app matches https://git.example/app.git/).
     #[arg(long, value_name = "URL")]
     pub repository: Option<String>,
     /// Git commit ID of a source.
@@ -278,9 +298,14 @@ pub struct HistoryArgs {
     pub dirhash: Option<String>,
     /// Key ID of any signer (also matches key events about the key): all 64 hex
     /// digits, or the first few (as the tables print them) when they name one
-    /// registered key.
+    /// registered key. Repeatable: the union of the keys' histories.
     #[arg(long, value_name = "KEYID")]
-    pub signer: Option<String>,
+    pub signer: Vec<String>,
+    /// Organisation, spelled exactly as registered (see the log's /keys page):
+    /// the histories of every key registered under it, any role, revoked ones
+    /// included.
+    #[arg(long, value_name = "NAME", conflicts_with = "signer")]
+    pub organisation: Option<String>,
     /// Entry kind.
     #[arg(long, value_parser = ["source-submission", "source-review", "build", "key-event"])]
     pub kind: Option<String>,
@@ -296,9 +321,11 @@ pub struct HistoryArgs {
     pub format: HistoryFormat,
     /// Prove the history complete with the log's index, trusting the log and
     /// witnesses of this policy: with exactly one of --artifact, --dirhash, --signer
-    /// and no other filter. The answer is checked as `verify` checks a bundle
-    /// (signature, witness quorum, max_age, consistency with --state) and every entry
-    /// the index lists must be in the result.
+    /// (repeatable) or --organisation, and no other filter. Each key's answer is
+    /// checked as `verify` checks a bundle (signature, witness quorum, max_age,
+    /// consistency with --state) and every entry the index lists must be in the
+    /// result; for --organisation, the registry's list proves which key events the
+    /// organisation's keys are read from.
     #[arg(long, value_name = "POLICY.toml")]
     pub policy: Option<PathBuf>,
     /// State directory (the newest checkpoint this client verified), with --policy.

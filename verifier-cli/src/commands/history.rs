@@ -7,7 +7,11 @@ use anyhow::Context;
 use glassbox_core::digest::Sha256Digest;
 
 use glassbox_core::bundle::{Bundle, BundleIndex, BUNDLE_MEDIA_TYPE_V2};
+use glassbox_core::dsse::Envelope;
+use glassbox_core::export::ExportRow;
 use glassbox_core::index::IndexKey;
+use glassbox_core::policy::TrustPolicy;
+use glassbox_core::statement::{Attestation, KeyEventPredicate};
 use glassbox_core::verify::{verify_lookup, LookupRequest};
 
 use super::verify::check::check_with;
@@ -29,52 +33,116 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<Outcome> {
             .transpose()
     };
     let client = LogClient::new(&args.server.url, Duration::from_secs(args.server.timeout))?;
-    let signer = match &args.signer {
-        Some(id) => Some(full_key_id(&client, id)?),
-        None => None,
-    };
     let filter = SearchFilter {
         artifact: digest("artifact", &args.artifact)?,
         commit: args.commit.clone(),
         dirhash: digest("dirhash", &args.dirhash)?,
         repository: args.repository.clone(),
-        signer,
+        signer: None,
+        organisation: None,
         kind: args.kind.clone(),
         since: args.since.clone(),
         until: args.until.clone(),
     };
-    let proven = match &args.policy {
-        Some(policy) => match prove(&args, &filter, policy, &client)? {
-            Ok(proven) => Some(proven),
-            Err(why) => {
-                eprintln!("glassbox: ✗ {why}");
-                return Ok(Outcome::VerificationFailed);
-            }
-        },
+    let prover = match &args.policy {
+        Some(policy) => {
+            check_provable(&args)?;
+            Some(Prover {
+                policy: glassbox_keys::policy::load(policy)?,
+                state: StateDir::resolve(args.state.as_deref())?,
+                client: &client,
+            })
+        }
         None => None,
     };
-    let hits = client.search(&filter).context("searching the log")?;
-    if let Some(proven) = &proven {
-        let failures = missing(&hits, proven);
-        if !failures.is_empty() {
-            for f in &failures {
-                eprintln!("glassbox: ✗ {f}");
-            }
-            eprintln!(
-                "glassbox: the history is NOT complete: the log's index lists {} entr{} the \
-                 search left out",
-                failures.len(),
-                if failures.len() == 1 { "y" } else { "ies" }
-            );
-            return Ok(Outcome::VerificationFailed);
+    let mut proven = Vec::new();
+    let mut failures = Vec::new();
+    // The keys whose histories are joined: each --signer, or the organisation's.
+    let mut keys: Vec<String> = Vec::new();
+    for given in &args.signer {
+        let id = full_key_id(&client, given)?;
+        if !keys.contains(&id) {
+            keys.push(id);
         }
     }
+    if let Some(name) = &args.organisation {
+        let registry = match &prover {
+            Some(prover) => match prover.prove(IndexKey::Registry)? {
+                Ok(p) => Some(p),
+                Err(why) => return Ok(failed(&why)),
+            },
+            None => None,
+        };
+        let events = client
+            .search(&SearchFilter {
+                kind: Some("key-event".to_owned()),
+                ..SearchFilter::default()
+            })
+            .context("reading the log's key events for --organisation")?;
+        if let Some(registry) = registry {
+            failures.extend(missing(&events, &registry));
+            proven.push(registry);
+        }
+        keys = organisation_keys(&events, name)?;
+    }
+    let hits = if keys.is_empty() {
+        if let Some(prover) = &prover {
+            match prover.prove(proven_key(&filter)?)? {
+                Ok(p) => proven.push(p),
+                Err(why) => return Ok(failed(&why)),
+            }
+        }
+        let hits = client.search(&filter).context("searching the log")?;
+        for p in &proven {
+            failures.extend(missing(&hits, p));
+        }
+        hits
+    } else {
+        // The union of the keys' histories, each proven and checked on its own:
+        // a search for one key is compared with that key's list only.
+        let mut union = std::collections::BTreeMap::new();
+        for key in &keys {
+            let one = match &prover {
+                Some(prover) => match prover.prove(IndexKey::Signer(key.clone()))? {
+                    Ok(p) => Some(p),
+                    Err(why) => return Ok(failed(&why)),
+                },
+                None => None,
+            };
+            let hits = client
+                .search(&SearchFilter {
+                    signer: Some(key.clone()),
+                    ..filter.clone()
+                })
+                .with_context(|| format!("searching the log for signer {key}"))?;
+            if let Some(one) = one {
+                failures.extend(missing(&hits, &one));
+                proven.push(one);
+            }
+            for hit in hits {
+                union.entry(hit.index).or_insert(hit);
+            }
+        }
+        union.into_values().collect::<Vec<SearchHit>>()
+    };
+    if !failures.is_empty() {
+        for f in &failures {
+            eprintln!("glassbox: ✗ {f}");
+        }
+        eprintln!(
+            "glassbox: the history is NOT complete: the log's index lists {} entr{} the \
+             search left out",
+            failures.len(),
+            if failures.len() == 1 { "y" } else { "ies" }
+        );
+        return Ok(Outcome::VerificationFailed);
+    }
     match args.format {
-        HistoryFormat::Json => output::print_json(&serde_json::to_value(&hits)?)?,
+        HistoryFormat::Json => output::print_json(&serde_json::to_value(rows(&hits))?)?,
         HistoryFormat::Csv => output::print(&csv(&hits))?,
         HistoryFormat::Table => {
             let mut text = table(&hits);
-            if let Some(p) = &proven {
+            for p in &proven {
                 text.push_str(&format!(
                     "complete as of log size {}: the log's index lists {} entr{} under {}\n",
                     p.size,
@@ -87,6 +155,48 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Success)
+}
+
+/// Says why the log's answer proves nothing, and fails.
+fn failed(why: &str) -> Outcome {
+    eprintln!("glassbox: ✗ {why}");
+    Outcome::VerificationFailed
+}
+
+/// The key IDs the registry's events register under the organisation `name`,
+/// spelled exactly so — any role, revoked keys included — in log order. A name no
+/// registration uses is an error naming the ones that are.
+fn organisation_keys(events: &[SearchHit], name: &str) -> anyhow::Result<Vec<String>> {
+    let mut known = std::collections::BTreeSet::new();
+    let mut keys = Vec::new();
+    for hit in events {
+        let Ok(envelope) = Envelope::from_value(&hit.entry) else {
+            continue;
+        };
+        let Ok(Attestation::KeyEvent(event)) = Attestation::of_envelope(&envelope) else {
+            continue;
+        };
+        if let KeyEventPredicate::Register(r) = &event.predicate {
+            if r.organisation == name && !keys.contains(&event.key_id) {
+                keys.push(event.key_id.clone());
+            }
+            known.insert(r.organisation.clone());
+        }
+    }
+    if keys.is_empty() {
+        let known: Vec<String> = known.iter().map(|o| format!("{o:?}")).collect();
+        anyhow::bail!(
+            "--organisation {name:?}: no key in this log is registered under that name (it \
+             must match exactly); the registered organisations are {} (the log's /keys page \
+             lists them with their keys)",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        );
+    }
+    Ok(keys)
 }
 
 /// The full key ID `given` names: itself when it is 64 hex digits, else the one
@@ -141,8 +251,9 @@ struct Proven {
     indices: Vec<u64>,
 }
 
-/// The one index key the filters name, for a proven history.
-fn proven_key(args: &HistoryArgs, filter: &SearchFilter) -> anyhow::Result<IndexKey> {
+/// With --policy, only the filters whose keys the log's index lists may be given:
+/// one --artifact or --dirhash, or --signer (repeatable), or --organisation.
+fn check_provable(args: &HistoryArgs) -> anyhow::Result<()> {
     let others = [
         ("--repository", args.repository.is_some()),
         ("--commit", args.commit.is_some()),
@@ -152,37 +263,39 @@ fn proven_key(args: &HistoryArgs, filter: &SearchFilter) -> anyhow::Result<Index
     ];
     if let Some((flag, _)) = others.iter().find(|(_, given)| *given) {
         anyhow::bail!(
-            "--policy proves one key's complete history: give exactly one of --artifact, \
-             --dirhash or --signer, without {flag}"
+            "--policy proves the complete history of what the log's index lists: give one of \
+             --artifact or --dirhash, or --signer (repeatable), or --organisation, without {flag}"
         );
     }
+    let kinds = [
+        args.artifact.is_some(),
+        args.dirhash.is_some(),
+        !args.signer.is_empty(),
+        args.organisation.is_some(),
+    ];
+    if kinds.iter().filter(|&&k| k).count() != 1 {
+        anyhow::bail!(
+            "--policy proves the complete history of what the log's index lists: give exactly \
+             one of --artifact, --dirhash, --signer (repeatable) or --organisation"
+        );
+    }
+    Ok(())
+}
+
+/// The one index key of an --artifact or --dirhash history.
+fn proven_key(filter: &SearchFilter) -> anyhow::Result<IndexKey> {
     let hex = |v: &Option<String>| {
         v.as_deref()
             .map(|d| d.trim_start_matches("sha256:").to_owned())
     };
-    let keys: Vec<IndexKey> = [
-        hex(&filter.artifact).map(IndexKey::Artifact),
-        hex(&filter.dirhash).map(IndexKey::Source),
-        filter
-            .signer
-            .clone()
-            .map(|k| IndexKey::Signer(k.to_ascii_lowercase())),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    match keys.as_slice() {
-        [key] => {
-            let text = key.to_string();
-            text.parse::<IndexKey>().with_context(|| {
-                format!("{text} is not an index key (a full 64-hex key ID or digest is needed)")
-            })
-        }
-        _ => anyhow::bail!(
-            "--policy proves one key's complete history: give exactly one of --artifact, \
-             --dirhash or --signer"
-        ),
-    }
+    let key = hex(&filter.artifact)
+        .map(IndexKey::Artifact)
+        .or_else(|| hex(&filter.dirhash).map(IndexKey::Source))
+        .context("--policy needs --artifact, --dirhash, --signer or --organisation")?;
+    let text = key.to_string();
+    text.parse::<IndexKey>().with_context(|| {
+        format!("{text} is not an index key (a full 64-hex key ID or digest is needed)")
+    })
 }
 
 /// Appends to `answer`'s list the pages that follow it when it was too long for
@@ -225,68 +338,71 @@ fn fetch_rest_of_list(
     Ok(Ok(()))
 }
 
-/// Fetches the key's index answer and checks it as `verify` checks a bundle, against
-/// the policy and the client's remembered checkpoint (which it then advances). The
-/// inner `Err` says why the answer proves nothing.
-fn prove(
-    args: &HistoryArgs,
-    filter: &SearchFilter,
-    policy: &std::path::Path,
-    client: &LogClient,
-) -> anyhow::Result<Result<Proven, String>> {
-    let key = proven_key(args, filter)?;
-    let policy = glassbox_keys::policy::load(policy)?;
-    let state = StateDir::resolve(args.state.as_deref())?;
-    let mut answer = client
-        .index(&key.to_string())
-        .context("fetching the log's index lookup")?;
-    if let Err(why) = fetch_rest_of_list(client, &key, &mut answer)? {
-        return Ok(Err(why));
-    }
-    let bundle = Bundle {
-        media_type: BUNDLE_MEDIA_TYPE_V2.to_owned(),
-        artifact: String::new(),
-        checkpoint: answer.checkpoint,
-        entries: Vec::new(),
-        key_events: Vec::new(),
-        index: Some(BundleIndex {
-            commitment: answer.commitment,
-            lookups: vec![answer.lookup],
-        }),
-    };
-    let checked = check_with(&bundle, &policy, &state, client, |previous| {
-        verify_lookup(LookupRequest {
-            key: &key,
-            bundle: &bundle,
-            policy: &policy,
-            previous,
-            now: super::verify::unix_now(),
-        })
-    })?;
-    let verdict = checked.verdict;
-    if let Some(dir) = &checked.evidence {
-        eprintln!(
-            "glassbox: split view: both checkpoints and the proof are saved in {}",
-            dir.display()
-        );
-    }
-    Ok(match (&verdict.completeness, verdict.failures.as_slice()) {
-        (Some(c), []) => Ok(Proven {
-            key,
-            size: c.size,
-            indices: bundle
-                .index
-                .map(|i| i.lookups.into_iter().flat_map(|l| l.indices).collect())
-                .unwrap_or_default(),
-        }),
-        (_, failures) => {
-            let reasons: Vec<String> = failures.iter().map(ToString::to_string).collect();
-            Err(format!(
-                "the log's answer for {key} does not prove a complete history: {}",
-                reasons.join("; ")
-            ))
+/// What proves a key's list: the customer's policy, the client's remembered
+/// checkpoint, and the log.
+struct Prover<'a> {
+    policy: TrustPolicy,
+    state: StateDir,
+    client: &'a LogClient,
+}
+
+impl Prover<'_> {
+    /// Fetches the key's index answer and checks it as `verify` checks a bundle,
+    /// against the policy and the client's remembered checkpoint (which it then
+    /// advances). The inner `Err` says why the answer proves nothing.
+    fn prove(&self, key: IndexKey) -> anyhow::Result<Result<Proven, String>> {
+        let (policy, client) = (&self.policy, self.client);
+        let mut answer = client
+            .index(&key.to_string())
+            .context("fetching the log's index lookup")?;
+        if let Err(why) = fetch_rest_of_list(client, &key, &mut answer)? {
+            return Ok(Err(why));
         }
-    })
+        let bundle = Bundle {
+            media_type: BUNDLE_MEDIA_TYPE_V2.to_owned(),
+            artifact: String::new(),
+            checkpoint: answer.checkpoint,
+            entries: Vec::new(),
+            key_events: Vec::new(),
+            index: Some(BundleIndex {
+                commitment: answer.commitment,
+                lookups: vec![answer.lookup],
+            }),
+        };
+        let checked = check_with(&bundle, policy, &self.state, client, |previous| {
+            verify_lookup(LookupRequest {
+                key: &key,
+                bundle: &bundle,
+                policy,
+                previous,
+                now: super::verify::unix_now(),
+            })
+        })?;
+        let verdict = checked.verdict;
+        if let Some(dir) = &checked.evidence {
+            eprintln!(
+                "glassbox: split view: both checkpoints and the proof are saved in {}",
+                dir.display()
+            );
+        }
+        Ok(match (&verdict.completeness, verdict.failures.as_slice()) {
+            (Some(c), []) => Ok(Proven {
+                key,
+                size: c.size,
+                indices: bundle
+                    .index
+                    .map(|i| i.lookups.into_iter().flat_map(|l| l.indices).collect())
+                    .unwrap_or_default(),
+            }),
+            (_, failures) => {
+                let reasons: Vec<String> = failures.iter().map(ToString::to_string).collect();
+                Err(format!(
+                    "the log's answer for {key} does not prove a complete history: {}",
+                    reasons.join("; ")
+                ))
+            }
+        })
+    }
 }
 
 /// What the index lists but the search left out (or showed and the index does not).
@@ -315,43 +431,43 @@ fn missing(hits: &[SearchHit], proven: &Proven) -> Vec<String> {
     out
 }
 
-const CSV_HEADER: [&str; 7] = [
-    "index",
-    "integratedTime",
-    "kind",
-    "signers",
-    "subject",
-    "digest",
-    "detail",
-];
+/// The hits as the export endpoint writes its rows ([`ExportRow`]): the envelope
+/// and its decoded statement. The leaf is the envelope's canonical form, as the
+/// log hashes it.
+fn rows(hits: &[SearchHit]) -> Vec<ExportRow> {
+    hits.iter()
+        .map(|hit| {
+            let leaf = Envelope::from_value(&hit.entry)
+                .map(|e| e.to_canonical_json())
+                .unwrap_or_else(|_| hit.entry.to_string().into_bytes());
+            ExportRow::of_leaf(
+                hit.index,
+                hit.integrated_time.clone(),
+                hit.kind.clone(),
+                hit.signers.clone(),
+                &leaf,
+            )
+        })
+        .collect()
+}
 
-/// RFC 4180 with LF line ends: a header line, fields quoted when they hold a comma,
-/// quote or line break (quotes doubled), and formula-starting cells neutralised
-/// ([`glassbox_core::csv`]).
+/// The export endpoint's CSV (`GET /api/v1/export?format=csv`), written by the
+/// same function: the same columns, CRLF line ends, RFC 4180 quoting and
+/// formula-starting cells neutralised ([`glassbox_core::csv`]).
 pub fn csv(hits: &[SearchHit]) -> String {
-    let mut out = csv_line(CSV_HEADER.iter().map(|s| s.to_string()));
-    for hit in hits {
-        let s = summarise_value(&hit.entry);
-        out.push_str(&csv_line([
-            hit.index.to_string(),
-            hit.integrated_time.clone(),
-            hit.kind.clone(),
-            hit.signers.join(";"),
-            s.subject,
-            s.digest,
-            s.detail,
-        ]));
+    let mut out = ExportRow::csv_header();
+    for row in rows(hits) {
+        out.push_str(&row.csv_record());
     }
     out
 }
 
-fn csv_line(fields: impl IntoIterator<Item = String>) -> String {
-    let fields: Vec<String> = fields.into_iter().collect();
-    glassbox_core::csv::record(fields.iter().map(String::as_str), "\n")
-}
-
+/// One line per entry under a header naming every column; the last column
+/// (detail) is free text and left unpadded.
 fn table(hits: &[SearchHit]) -> String {
-    let rows: Vec<[String; 5]> = hits
+    const COLUMNS: usize = 7;
+    let one_line = |text: String| text.replace(['\n', '\r'], " ");
+    let rows: Vec<[String; COLUMNS]> = hits
         .iter()
         .map(|hit| {
             let s = summarise_value(&hit.entry);
@@ -361,24 +477,22 @@ fn table(hits: &[SearchHit]) -> String {
                 .map(|k| k.get(..12).unwrap_or(k))
                 .collect::<Vec<_>>()
                 .join(",");
-            let mut subject = s.subject;
-            for part in [s.digest, s.detail] {
-                if !part.is_empty() {
-                    subject.push_str("  ");
-                    subject.push_str(&part);
-                }
-            }
             [
                 hit.index.to_string(),
                 hit.integrated_time.clone(),
                 hit.kind.clone(),
                 signers,
-                subject.replace(['\n', '\r'], " "),
+                one_line(s.subject),
+                one_line(s.digest),
+                one_line(s.detail),
             ]
         })
         .collect();
-    let header = ["INDEX", "TIME", "KIND", "SIGNERS", "SUBJECT"].map(str::to_owned);
-    let mut widths = [0usize; 4];
+    let header = [
+        "INDEX", "TIME", "KIND", "SIGNERS", "SUBJECT", "DIGEST", "DETAIL",
+    ]
+    .map(str::to_owned);
+    let mut widths = [0usize; COLUMNS - 1];
     for row in rows.iter().chain(std::iter::once(&header)) {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -386,10 +500,12 @@ fn table(hits: &[SearchHit]) -> String {
     }
     let mut out = String::new();
     for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
         for (w, cell) in widths.iter().zip(row) {
-            out.push_str(&format!("{cell:<w$}  "));
+            line.push_str(&format!("{cell:<w$}  "));
         }
-        out.push_str(&row[4]);
+        line.push_str(&row[COLUMNS - 1]);
+        out.push_str(line.trim_end());
         out.push('\n');
     }
     if rows.is_empty() {
@@ -420,20 +536,6 @@ mod tests {
     }
 
     #[test]
-    fn csv_neutralises_a_hostile_subject_name() {
-        let hit = SearchHit {
-            index: 7,
-            kind: "build".to_owned(),
-            integrated_time: "2026-01-01T00:00:00.000Z".to_owned(),
-            signers: vec!["aa".to_owned()],
-            entry: serde_json::json!({}),
-        };
-        let line = csv_line(["=cmd|' /C calc'!A0".to_owned(), "ok".to_owned()]);
-        assert_eq!(line, "'=cmd|' /C calc'!A0,ok\n");
-        assert!(csv(&[hit]).lines().nth(1).unwrap().starts_with("7,"));
-    }
-
-    #[test]
     fn csv_has_a_header_and_one_record_per_entry() {
         let mut log = TestLog::new();
         log.story(Sha256Digest::of(b"app"));
@@ -450,31 +552,80 @@ mod tests {
             })
             .collect();
         let text = csv(&hits);
-        let lines: Vec<&str> = text.lines().collect();
+        assert!(text.ends_with("\r\n"), "{text}");
+        let header = text.split("\r\n").next().unwrap();
         assert_eq!(
-            lines[0],
-            "index,integratedTime,kind,signers,subject,digest,detail"
+            header,
+            "index,integratedTime,kind,signers,subjects,artifacts,repositories,commits,\
+             dirHashes,leafHash,product,version,verdict,scope,findings,builder"
         );
-        assert_eq!(lines.len(), hits.len() + 1);
-        // The key-event detail "register Vendor (V Inc) as vendor" has no comma; the
-        // operator's roles list is one role. Signers join with ';' so never quote.
-        assert!(
-            lines[2].starts_with("1,2026-01-01T00:00:00.000Z,k,aa;bb,"),
-            "{}",
-            lines[2]
-        );
-        assert!(
-            lines[2].ends_with(",,register Vendor (V Inc) as vendor"),
-            "{}",
-            lines[2]
-        );
-        let review = lines
-            .iter()
-            .find(|l| l.ends_with(",approved"))
+        // The review's line: its repository, verdict and scope decoded.
+        let review = text
+            .split("\r\n")
+            .find(|l| l.contains(",approved,"))
             .expect("review line");
-        assert!(review.contains("https://example.com/app.git"), "{review}");
+        assert!(
+            review.contains("https://example.com/app.git") && review.contains(",approved,full,"),
+            "{review}"
+        );
+        let json = serde_json::to_value(rows(&hits)).unwrap();
+        let review = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["statement"]["kind"] == "source-review")
+            .expect("review row");
+        assert_eq!(review["statement"]["verdict"], "approved", "{review}");
+        assert_eq!(
+            review["entry"],
+            hits[review["index"].as_u64().unwrap() as usize].entry
+        );
         let t = table(&hits);
         assert!(t.starts_with("INDEX"), "{t}");
         assert_eq!(t.lines().count(), hits.len() + 1);
+    }
+
+    /// Every column of the table has its name in the header, and each cell
+    /// starts where its name does.
+    #[test]
+    fn the_table_header_names_every_column() {
+        let mut log = TestLog::new();
+        log.story(Sha256Digest::of(b"app"));
+        let hits: Vec<SearchHit> = log
+            .leaves
+            .iter()
+            .enumerate()
+            .map(|(i, leaf)| SearchHit {
+                index: i as u64,
+                kind: "k".to_owned(),
+                integrated_time: "2026-01-01T00:00:00.000Z".to_owned(),
+                signers: vec!["aa".to_owned()],
+                entry: serde_json::from_slice(leaf).expect("json"),
+            })
+            .collect();
+        let t = table(&hits);
+        let header = t.lines().next().unwrap();
+        let names: Vec<&str> = header.split_whitespace().collect();
+        assert_eq!(
+            names,
+            ["INDEX", "TIME", "KIND", "SIGNERS", "SUBJECT", "DIGEST", "DETAIL"],
+            "{t}"
+        );
+        let review = t
+            .lines()
+            .find(|l| l.ends_with("approved"))
+            .expect("review line");
+        let at = |name: &str| header.find(name).unwrap();
+        assert!(
+            review[at("SUBJECT")..].starts_with("https://example.com/app.git "),
+            "{t}"
+        );
+        let dir_hash = &review[at("DIGEST")..at("DETAIL")];
+        assert!(
+            dir_hash.trim_end().len() == 64
+                && dir_hash.trim_end().bytes().all(|b| b.is_ascii_hexdigit()),
+            "{t}"
+        );
+        assert_eq!(&review[at("DETAIL")..], "approved", "{t}");
     }
 }

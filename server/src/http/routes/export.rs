@@ -19,16 +19,14 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Extension, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use glassbox_core::api::SearchFilter;
 use serde::de::{Deserializer, MapAccess, Visitor};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::http::error::AppError;
 use crate::http::extract::{concat_keys, read_filter_query, read_once, Q};
-use crate::http::routes::search::{to_query, SearchParams};
+use crate::http::routes::search::{query_for, SearchParams};
 use crate::http::state::AppState;
 use crate::log::clock::rfc3339_ms;
 use crate::storage::{EntryRecord, SearchQuery, Storage};
@@ -79,7 +77,7 @@ pub struct ExportParams {
 
 impl ExportParams {
     /// Every key the query may hold, as its unknown-key error lists them.
-    pub const KEYS: &'static [&'static str] = &concat_keys::<9>(&SearchFilter::KEYS, &["format"]);
+    pub const KEYS: &'static [&'static str] = &concat_keys::<10>(&SearchFilter::KEYS, &["format"]);
 }
 
 impl<'de> Deserialize<'de> for ExportParams {
@@ -109,119 +107,18 @@ pub enum Format {
     Csv,
 }
 
-/// One in-toto subject of the entry's statement.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct ExportSubject {
-    pub name: String,
-    pub digest: std::collections::BTreeMap<String, String>,
-}
+/// A row is built from the entry's leaf by the code `glassbox history` uses too,
+/// so the export and the CLI write the same fields and the same CSV.
+pub use glassbox_core::export::{ExportRow, CSV_HEADER};
 
-/// One exported entry (a JSON Lines row; the CSV has the same columns).
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct ExportRow {
-    pub index: u64,
-    pub integrated_time: String,
-    pub kind: String,
-    pub signers: Vec<String>,
-    pub subjects: Vec<ExportSubject>,
-    /// SHA-256 of built artifacts (lowercase hex).
-    pub artifacts: Vec<String>,
-    /// Source repositories, commits and dirHashes the entry names.
-    pub repositories: Vec<String>,
-    pub commits: Vec<String>,
-    pub dir_hashes: Vec<String>,
-    /// RFC 9162 leaf hash, lowercase hex.
-    pub leaf_hash: String,
-}
-
-/// The statement's subjects, read with the least parsing that gets them: the
-/// leaf was fully validated when it was admitted, and an export touches every
-/// entry of the log.
-fn subjects_of(leaf: &[u8]) -> Option<Vec<ExportSubject>> {
-    #[derive(Deserialize)]
-    struct Env {
-        payload: String,
-    }
-    #[derive(Deserialize)]
-    struct Stmt {
-        subject: Vec<ExportSubject>,
-    }
-    let env: Env = serde_json::from_slice(leaf).ok()?;
-    let payload = STANDARD.decode(env.payload).ok()?;
-    serde_json::from_slice::<Stmt>(&payload)
-        .ok()
-        .map(|s| s.subject)
-}
-
-/// CSV column names, in order.
-pub const CSV_HEADER: [&str; 10] = [
-    "index",
-    "integratedTime",
-    "kind",
-    "signers",
-    "subjects",
-    "artifacts",
-    "repositories",
-    "commits",
-    "dirHashes",
-    "leafHash",
-];
-
-impl ExportRow {
-    pub fn from_record(e: EntryRecord) -> ExportRow {
-        let subjects = subjects_of(&e.leaf).unwrap_or_default();
-        ExportRow {
-            index: e.index,
-            integrated_time: rfc3339_ms(e.integrated_at_ms),
-            kind: e.kind,
-            signers: e.signers,
-            subjects,
-            artifacts: e.terms.artifacts,
-            repositories: e.terms.repositories,
-            commits: e.terms.commits,
-            dir_hashes: e.terms.dir_hashes,
-            leaf_hash: hex::encode(e.leaf_hash),
-        }
-    }
-
-    fn write_jsonl(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        serde_json::to_writer(&mut *out, self)?;
-        out.push(b'\n');
-        Ok(())
-    }
-
-    /// Multi-valued cells hold one value per line (a quoted CSV field may span
-    /// lines, RFC 4180 §2.6); a subject is `name (alg:hex alg:hex)`.
-    fn write_csv(&self, out: &mut Vec<u8>) {
-        let subjects: Vec<String> = self
-            .subjects
-            .iter()
-            .map(|s| {
-                let d: Vec<String> = s.digest.iter().map(|(k, v)| format!("{k}:{v}")).collect();
-                format!("{} ({})", s.name, d.join(" "))
-            })
-            .collect();
-        let cells = [
-            self.index.to_string(),
-            self.integrated_time.clone(),
-            self.kind.clone(),
-            self.signers.join("\n"),
-            subjects.join("\n"),
-            self.artifacts.join("\n"),
-            self.repositories.join("\n"),
-            self.commits.join("\n"),
-            self.dir_hashes.join("\n"),
-            self.leaf_hash.clone(),
-        ];
-        write_csv_record(out, cells.iter().map(String::as_str));
-    }
-}
-
-/// One CSV record (RFC 4180, CRLF line end), cells made safe for spreadsheets
-/// ([`glassbox_core::csv`]).
-pub fn write_csv_record<'a>(out: &mut Vec<u8>, cells: impl IntoIterator<Item = &'a str>) {
-    out.extend_from_slice(glassbox_core::csv::record(cells, "\r\n").as_bytes());
+fn row_of(e: EntryRecord) -> ExportRow {
+    ExportRow::of_leaf(
+        e.index,
+        rfc3339_ms(e.integrated_at_ms),
+        e.kind,
+        e.signers,
+        &e.leaf,
+    )
 }
 
 fn format_of(p: &ExportParams) -> Result<Format, AppError> {
@@ -304,10 +201,13 @@ fn read_page(
     };
     let mut chunk = Vec::with_capacity(page.len() * 512);
     for e in page {
-        let row = ExportRow::from_record(e);
+        let row = row_of(e);
         match format {
-            Format::Jsonl => row.write_jsonl(&mut chunk).map_err(|e| e.to_string())?,
-            Format::Csv => row.write_csv(&mut chunk),
+            Format::Jsonl => {
+                serde_json::to_writer(&mut chunk, &row).map_err(|e| e.to_string())?;
+                chunk.push(b'\n');
+            }
+            Format::Csv => chunk.extend_from_slice(row.csv_record().as_bytes()),
         }
     }
     Ok((chunk, next))
@@ -319,11 +219,15 @@ pub async fn export(
     Q(p): Q<ExportParams>,
 ) -> Result<Response, AppError> {
     let format = format_of(&p)?;
-    let mut query = to_query(&SearchParams {
-        filter: p.filter,
-        cursor: None,
-        limit: Some(EXPORT_PAGE),
-    })?;
+    let mut query = query_for(
+        &state,
+        &SearchParams {
+            filter: p.filter,
+            cursor: None,
+            limit: Some(EXPORT_PAGE),
+        },
+    )
+    .await?;
     let limits = limits.map(|Extension(l)| l).unwrap_or_default();
     let slot = limits
         .slots
@@ -340,11 +244,7 @@ pub async fn export(
     query.before = Some(size);
     query.limit = EXPORT_PAGE;
     let head = match format {
-        Format::Csv => {
-            let mut head = Vec::new();
-            write_csv_record(&mut head, CSV_HEADER);
-            Some(Ok::<_, io::Error>(Bytes::from(head)))
-        }
+        Format::Csv => Some(Ok::<_, io::Error>(Bytes::from(ExportRow::csv_header()))),
         Format::Jsonl => None,
     };
     let export = Export {

@@ -9,6 +9,7 @@ use std::fmt;
 
 use glassbox_core::api::{SearchFilter, SearchHit, SearchPage};
 use glassbox_core::digest::Sha256Digest;
+use glassbox_core::repository;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
@@ -17,7 +18,7 @@ use crate::http::extract::{concat_keys, read_filter_query, read_once, Q};
 use crate::http::state::AppState;
 use crate::log::admission::facts::KINDS;
 use crate::log::clock::rfc3339_ms;
-use crate::storage::{EntryRecord, SearchQuery, Storage, StorageError};
+use crate::storage::{EntryRecord, KeyEventRecord, SearchQuery, Storage, StorageError};
 
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 1000;
@@ -48,7 +49,7 @@ pub struct SearchParams {
 impl SearchParams {
     /// Every key the query may hold, as its unknown-key error lists them.
     pub const KEYS: &'static [&'static str] =
-        &concat_keys::<10>(&SearchFilter::KEYS, &["cursor", "limit"]);
+        &concat_keys::<11>(&SearchFilter::KEYS, &["cursor", "limit"]);
 }
 
 impl<'de> Deserialize<'de> for SearchParams {
@@ -154,7 +155,77 @@ fn decode_cursor(c: &str) -> Result<u64, AppError> {
         .ok_or_else(|| AppError::BadRequest("cursor: not a cursor this server issued".into()))
 }
 
-/// Turn request parameters into a normalised storage query.
+/// Turn request parameters into a normalised storage query, and narrow it to
+/// the filter's organisation, if any ([`narrow_to_organisation`]). The one
+/// reading of a filter for the API's search and export and the web search.
+pub async fn query_for(state: &AppState, p: &SearchParams) -> Result<SearchQuery, AppError> {
+    let query = to_query(p)?;
+    match p.filter.organisation.clone() {
+        None => Ok(query),
+        Some(name) => {
+            let records = state.read(|s| Ok(s.key_events()?)).await?;
+            narrow_to_organisation(query, &name, &records)
+        }
+    }
+}
+
+/// Narrows `query` to the keys the key registry registered under the
+/// organisation `name` — spelled exactly as registered; any role, revoked keys
+/// included — so that it finds what they signed and the key events about them.
+/// With a `signer` too, only that key, if it is the organisation's. A name no
+/// registration uses is an error naming the ones that are.
+pub fn narrow_to_organisation(
+    mut query: SearchQuery,
+    name: &str,
+    records: &[KeyEventRecord],
+) -> Result<SearchQuery, AppError> {
+    let organisation_of = |r: &KeyEventRecord| {
+        (r.action == "register")
+            .then(|| r.details.get("organisation").and_then(|o| o.as_str()))
+            .flatten()
+            .map(str::to_owned)
+    };
+    let keys: Vec<String> = records
+        .iter()
+        .filter(|r| organisation_of(r).as_deref() == Some(name))
+        .map(|r| r.key_id.clone())
+        .collect();
+    if keys.is_empty() {
+        let known: std::collections::BTreeSet<String> =
+            records.iter().filter_map(organisation_of).collect();
+        let shown: Vec<String> = known
+            .iter()
+            .take(MAX_NAMED_ORGANISATIONS)
+            .map(|o| format!("{o:?}"))
+            .collect();
+        let more = known.len().saturating_sub(MAX_NAMED_ORGANISATIONS);
+        return Err(AppError::BadRequest(format!(
+            "organisation: no key is registered under {name:?} (the name must match exactly); \
+             the registered organisations are {}{} — see /keys",
+            if shown.is_empty() {
+                "none".to_owned()
+            } else {
+                shown.join(", ")
+            },
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        )));
+    }
+    query.signers = Some(match query.signers.take() {
+        None => keys,
+        Some(given) => given.into_iter().filter(|k| keys.contains(k)).collect(),
+    });
+    Ok(query)
+}
+
+/// How many organisations an unknown-organisation error names at most.
+const MAX_NAMED_ORGANISATIONS: usize = 20;
+
+/// Turn request parameters into a normalised storage query, without the
+/// organisation (which needs the registry: [`query_for`]).
 pub fn to_query(p: &SearchParams) -> Result<SearchQuery, AppError> {
     let f = &p.filter;
     let kind = match &f.kind {
@@ -167,9 +238,9 @@ pub fn to_query(p: &SearchParams) -> Result<SearchQuery, AppError> {
             )))
         }
     };
-    let signer = match &f.signer {
+    let signers = match &f.signer {
         None => None,
-        Some(s) => Some(digest("signer", s)?),
+        Some(s) => Some(vec![digest("signer", s)?]),
     };
     Ok(SearchQuery {
         artifact: f
@@ -183,16 +254,16 @@ pub fn to_query(p: &SearchParams) -> Result<SearchQuery, AppError> {
             .as_deref()
             .map(|v| digest("dirhash", v))
             .transpose()?,
-        repository: match &f.repository {
+        repositories: match &f.repository {
             Some(r) if r.len() > MAX_REPOSITORY_BYTES => {
                 return Err(AppError::BadRequest(format!(
                     "repository: {} bytes is longer than the limit of {MAX_REPOSITORY_BYTES}",
                     r.len()
                 )))
             }
-            r => r.clone(),
+            r => r.as_deref().map(repository::spellings),
         },
-        signer,
+        signers,
         kind,
         since_ms: f
             .since
@@ -256,7 +327,7 @@ pub async fn search(
     State(state): State<AppState>,
     Q(params): Q<SearchParams>,
 ) -> Result<Json<SearchPage>, AppError> {
-    let query = to_query(&params)?;
+    let query = query_for(&state, &params).await?;
     let (rows, more) = state.read(move |s| Ok(read_page(s, query)?)).await?;
     let next_cursor = if more {
         rows.last().map(|e| encode_cursor(e.index))
@@ -325,8 +396,8 @@ mod tests {
         assert_eq!(
             parse("kind=build&colour=red").unwrap_err(),
             "Failed to deserialize query string: colour: unknown field `colour`, expected one of \
-             `artifact`, `commit`, `dirhash`, `repository`, `signer`, `kind`, `since`, `until`, \
-             `cursor`, `limit`"
+             `artifact`, `commit`, `dirhash`, `repository`, `signer`, `organisation`, `kind`, \
+             `since`, `until`, `cursor`, `limit`"
         );
     }
 

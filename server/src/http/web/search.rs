@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::decode::{decode, entries_table, key_names, Decoded};
 use super::layout::page;
 use super::{respond, PageResult, WebQuery};
-use crate::http::routes::search::{encode_cursor, read_page, to_query, SearchParams};
+use crate::http::routes::search::{encode_cursor, query_for, read_page, SearchParams};
 use crate::http::state::AppState;
 use crate::log::admission::facts::KINDS;
 
@@ -49,6 +49,7 @@ impl SearchForm {
                 dirhash: given(&f.dirhash),
                 repository: given(&f.repository),
                 signer: given(&f.signer),
+                organisation: given(&f.organisation),
                 kind: given(&f.kind),
                 since: given(&f.since),
                 until: given(&f.until),
@@ -131,6 +132,7 @@ fn form(f: &SearchForm) -> Markup {
             (text_field("commit", "Git commit", &f.filter.commit, "40 or 64 hex digits"))
             (text_field("dirhash", "Source dirHash", &f.filter.dirhash, "64 hex digits"))
             (text_field("signer", "Signer key ID", &f.filter.signer, "64 hex digits"))
+            (text_field("organisation", "Organisation (exactly as registered)", &f.filter.organisation, "as on /keys"))
             label for="f-kind" {
                 "Kind"
                 select id="f-kind" name="kind" {
@@ -149,7 +151,7 @@ pub async fn search(
     State(state): State<AppState>,
     WebQuery(f): WebQuery<SearchForm>,
 ) -> PageResult {
-    let query = match to_query(&f.params()) {
+    let query = match query_for(&state, &f.params()).await {
         Ok(q) => q,
         Err(e) => {
             // Show the form again with the problem, so the reader can fix it.

@@ -4,7 +4,8 @@
 //! position.
 
 use glassbox_core::dsse::Envelope;
-use glassbox_core::statement::{Attestation, SourceDigest};
+use glassbox_core::export::sources;
+use glassbox_core::statement::Attestation;
 
 use crate::log::error::LogError;
 use crate::storage::{EntryRecord, Hash, SearchTerms};
@@ -61,14 +62,6 @@ pub struct Facts {
     pub statement_digest: Hash,
 }
 
-fn add_source(terms: &mut SearchTerms, repository: &str, source: &SourceDigest) {
-    terms.repositories.push(repository.to_string());
-    terms.dir_hashes.push(source.dir_hash.to_ascii_lowercase());
-    if let Some(c) = &source.git_commit {
-        terms.commits.push(c.to_ascii_lowercase());
-    }
-}
-
 /// Parse the envelope's statement and extract its facts (400 `invalid_statement`
 /// when it is not one of the four kinds of docs/design.md §3).
 pub fn facts(envelope: &Envelope) -> Result<Facts, LogError> {
@@ -76,14 +69,10 @@ pub fn facts(envelope: &Envelope) -> Result<Facts, LogError> {
     check_string_sizes(&envelope.payload)?;
     let mut terms = SearchTerms::default();
     match &attestation {
-        Attestation::SourceSubmission(s) => add_source(&mut terms, s.repository(), &s.source),
-        Attestation::SourceReview(r) => add_source(&mut terms, r.repository(), &r.source),
+        Attestation::SourceSubmission(_) | Attestation::SourceReview(_) => {}
         Attestation::Build(b) => {
             for subject in &b.subjects {
                 terms.artifacts.push(subject.sha256.hex());
-            }
-            for dep in &b.predicate.build_definition.resolved_dependencies {
-                add_source(&mut terms, &dep.uri, &dep.digest);
             }
         }
         Attestation::KeyEvent(_) => {}
@@ -91,6 +80,14 @@ pub fn facts(envelope: &Envelope) -> Result<Facts, LogError> {
             return Err(LogError::KindNotAccepted {
                 kind: other.kind().to_string(),
             })
+        }
+    }
+    // The sources the exports list (glassbox_core::export) are the ones searched.
+    for (repository, source) in sources(&attestation) {
+        terms.repositories.push(repository.to_string());
+        terms.dir_hashes.push(source.dir_hash.to_ascii_lowercase());
+        if let Some(c) = &source.git_commit {
+            terms.commits.push(c.to_ascii_lowercase());
         }
     }
     for list in [
