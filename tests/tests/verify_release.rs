@@ -67,7 +67,7 @@ fn attest_build_of_a_directory_names_every_file_by_its_relative_path_sorted() {
 }
 
 #[test]
-fn a_release_directory_verifies_online_and_offline_from_one_bundle() {
+fn a_release_directory_verifies_online_and_offline_from_one_release_bundle() {
     let (mut story, _) = released();
     let url = story.url.clone();
     let online = verify(&story, &["installed"], &["--server", &url]);
@@ -98,9 +98,43 @@ fn a_release_directory_verifies_online_and_offline_from_one_bundle() {
     assert_eq!(results[1]["pathDiffers"], false);
     assert!(results[1]["builds"].as_array().unwrap().len() >= 2);
 
-    // One bundle, fetched for one file of the release, verifies all of it offline.
-    story.fetch_bundle(&story.dir.join("installed/app"), "release.bundle.json");
+    // Online, one release bundle serves every file of the release.
+    let proxy = Proxy::start(&url);
+    verify(&story, &["installed"], &["--server", &proxy.url]).ok();
+    let fetched: Vec<String> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.starts_with("/api/v1/bundle"))
+        .collect();
+    assert_eq!(fetched.len(), 1, "{fetched:?}");
+    assert!(fetched[0].contains("release=true"), "{fetched:?}");
+
+    // Offline, a plain bundle proves only the file it was made for...
+    story.fetch_bundle(&story.dir.join("installed/app"), "app.bundle.json");
+    // ...and a release bundle, fetched for one file, proves all of them.
+    let digest = story.glassbox.ok(["hash", "file", "installed/app"]);
+    let digest = digest.split_whitespace().next().unwrap();
+    story.glassbox.ok([
+        "bundle",
+        "--release",
+        "--artifact",
+        digest,
+        "--server",
+        &url,
+        "-o",
+        "release.bundle.json",
+    ]);
     story.stop_server();
+    let plain = verify(&story, &["installed"], &["--bundle", "app.bundle.json"]);
+    plain.exits(1);
+    assert!(
+        row(&plain, "installed/app").contains(" verified "),
+        "{plain}"
+    );
+    assert!(
+        row(&plain, "installed/lib/libapp.so").contains("completenessUnproven"),
+        "{plain}"
+    );
     let offline = verify(&story, &["installed"], &["--bundle", "release.bundle.json"]);
     assert_eq!(
         offline.ok().lines().last(),

@@ -31,11 +31,14 @@ Download everything needed to verify one artifact offline: the log's latest sign
 checkpoint, every build naming the artifact, the submissions and reviews of the
 sources those builds name, and every key event, each with its proof of inclusion.
 Nothing is checked here; `glassbox verify FILE --bundle BUNDLE --policy P` does that
-later without a network.";
+later without a network. With --release the bundle also proves every other subject of
+the builds naming the artifact (a release attested with `attest build --artifact
+DIR`), so `glassbox verify DIR --bundle BUNDLE` verifies the whole release.";
 pub const BUNDLE_EXAMPLES: &str = "\
 EXAMPLES:
     glassbox bundle --artifact sha256:3f2c...e0 --server http://127.0.0.1:8080 -o app.bundle.json
-    glassbox bundle --artifact \"$(glassbox hash file app | cut -d' ' -f1)\" --server https://log.example.com -o app.bundle.json";
+    glassbox bundle --artifact \"$(glassbox hash file app | cut -d' ' -f1)\" --server https://log.example.com -o app.bundle.json
+    glassbox bundle --release --artifact sha256:3f2c...e0 --server https://log.example.com -o release.bundle.json";
 
 pub const VERIFY_LONG: &str = "\
 Decide whether FILE was reproducibly built from source that reviewers you trust
@@ -76,9 +79,10 @@ hex digits), VERDICT (verified, failed, not covered), SOURCE, REVIEWERS, BUILDER
 REASON (failure codes; `attested as NAME` when a file under a directory verifies by
 its digest but the build names it otherwise) — then one line `N verified, M failed, K
 not covered`. A file no build names is listed as not covered. Identical digests are
-fetched and checked once. Offline, each item uses the --bundle made for its digest,
-else the first one: a bundle proves every subject of the builds naming its artifact,
-so one bundle of a release verifies all its files. --json prints {results: [the
+fetched and checked once: online, one release bundle is fetched and reused for every
+file it proves. Offline, each item uses the --bundle made for its digest, else one
+proving it, else the first: one `glassbox bundle --release` of any file of a release
+verifies all its files. --json prints {results: [the
 verdict object of each item, with path, status, attestedAs, relativePath and
 pathDiffers], summary: {verified, failed, notCovered}}. --rebuild takes one FILE only.
 
@@ -229,6 +233,10 @@ pub struct BundleArgs {
     /// Where to write the bundle.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: PathBuf,
+    /// A release bundle: also prove every other subject of the artifact's builds, so
+    /// that `verify DIR --bundle FILE` verifies every file of the release.
+    #[arg(long)]
+    pub release: bool,
     /// Overwrite FILE if it exists.
     #[arg(long)]
     pub force: bool,

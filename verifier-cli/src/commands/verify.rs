@@ -251,9 +251,9 @@ fn verdict_json(
     Ok(value)
 }
 
-/// The bundle made for `artifact` (its `artifact` member, which only selects: the
-/// engine checks the evidence against the digest itself), else the first one given —
-/// a release bundle, or the one bundle of a single FILE.
+/// The bundle made for `artifact`, else one whose index lookups cover it (a release
+/// bundle of another file of its release), else the first one given. This only
+/// selects: the engine checks the evidence against the digest itself.
 fn pick_bundle<'a>(
     bundles: &'a [(PathBuf, Bundle)],
     artifact: &Sha256Digest,
@@ -261,8 +261,19 @@ fn pick_bundle<'a>(
     bundles
         .iter()
         .find(|(_, b)| b.artifact.parse::<Sha256Digest>().ok() == Some(*artifact))
+        .or_else(|| bundles.iter().find(|(_, b)| covers(b, artifact)))
         .or_else(|| bundles.first())
         .context("give --server URL or --bundle FILE")
+}
+
+/// Whether `bundle` was made for `artifact` or carries the lookup of its index key.
+fn covers(bundle: &Bundle, artifact: &Sha256Digest) -> bool {
+    let key = format!("artifact:{}", artifact.hex());
+    bundle.artifact.parse::<Sha256Digest>().ok() == Some(*artifact)
+        || bundle
+            .index
+            .as_ref()
+            .is_some_and(|index| index.lookups.iter().any(|l| l.key == key))
 }
 
 fn hash_artifact(path: &Path) -> anyhow::Result<Sha256Digest> {

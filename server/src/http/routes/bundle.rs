@@ -2,8 +2,8 @@
 //! (core::bundle::Bundle, version 2), every proof against one checkpoint.
 //!
 //! The evidence is every entry the log's index files under the artifact (its
-//! builds), under each other subject of those builds (the rest of a release, and
-//! their builds) and under each source all those builds name (every submission, review and
+//! builds), with `release=true` under each other subject of those builds (the rest of
+//! a release, and their builds), and under each source all those builds name (every submission, review and
 //! build of it — builds of other artifacts from the same source let the verifier
 //! see a trusted builder who got other bytes from the same source and recipe), and
 //! every key event; with, for each of those keys, the index lookup proving the
@@ -32,12 +32,16 @@ use crate::storage::{CheckpointRecord, Storage};
 #[serde(deny_unknown_fields)]
 pub struct BundleParams {
     artifact: String,
+    /// Also prove the other subjects of the artifact's builds (a release bundle).
+    #[serde(default)]
+    release: bool,
 }
 
-/// Prove the artifact's key, the registry, the key of every other subject of the
-/// artifact's builds (a release attested in one build: one bundle then verifies each
-/// of its files offline) and the key of every source the builds of all those
-/// artifacts name, all at one checkpoint. A build logged between two reads may name
+/// Prove the artifact's key, the registry, with `release` the key of every other
+/// subject of the artifact's builds (a release attested in one build: one bundle then
+/// verifies each of its files) and the key of every source the builds of all those
+/// artifacts name, all at one checkpoint. Without `release` a bundle stays the size
+/// of one artifact's evidence, however large the release it belongs to. A build logged between two reads may name
 /// a subject or source not yet asked for: then everything is proven again, at the
 /// newer checkpoint, until nothing new is named. Only the requested artifact's
 /// builds add subjects, so the closure is one release wide, not the whole log.
@@ -45,6 +49,7 @@ fn prove_closure(
     s: &dyn Storage,
     index: &IndexReader,
     artifact: &Sha256Digest,
+    release: bool,
 ) -> Result<Proven, AppError> {
     let own = IndexKey::Artifact(artifact.hex()).to_string();
     let mut siblings: BTreeSet<String> = BTreeSet::new();
@@ -63,8 +68,10 @@ fn prove_closure(
                         "no build attestation names artifact {artifact}"
                     )));
                 }
-                for build in s.entries(&lookup.indices)? {
-                    named_subjects.extend(build.terms.artifacts.iter().cloned());
+                if release {
+                    for build in s.entries(&lookup.indices)? {
+                        named_subjects.extend(build.terms.artifacts.iter().cloned());
+                    }
                 }
             }
             if lookup.key.starts_with("artifact:") {
@@ -137,7 +144,7 @@ pub async fn bundle(
     let index = state.index.clone();
     let bundle = state
         .read(move |s| {
-            let proven = prove_closure(s, &index, &artifact)?;
+            let proven = prove_closure(s, &index, &artifact, p.release)?;
             // The evidence: everything under the artifact and source keys, once, in
             // log order; the key events: everything under the registry key.
             let mut evidence = BTreeSet::new();

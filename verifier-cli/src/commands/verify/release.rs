@@ -1,8 +1,8 @@
 //! `glassbox verify` of a release: several FILEs, directories or `--digest`s at once.
 //!
-//! Every item is hashed (in parallel), each distinct digest is checked once — its
-//! bundle fetched once, the engine run once — and the report is one table row per
-//! item with a summary line, or one JSON document. A file that no build names is a row
+//! Every item is hashed (in parallel), each distinct digest is checked once — the
+//! engine run once, on a release bundle fetched once for the whole release — and the
+//! report is one table row per item with a summary line, or one JSON document. A file that no build names is a row
 //! of its own ("not covered"), never left out: a release verifies only when every
 //! file in it does.
 
@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 use super::check::{check, Offline, ProofSource};
 use super::items::{self, Item, What};
-use super::{pick_bundle, read_bundle, rebuild_step, verdict_json};
+use super::{covers, pick_bundle, read_bundle, rebuild_step, verdict_json};
 use crate::cli::VerifyArgs;
 use crate::client::LogClient;
 use crate::commands::Outcome;
@@ -29,7 +29,10 @@ use crate::state::StateDir;
 
 /// Where the evidence for a digest comes from.
 enum Evidence {
-    Online(LogClient),
+    /// The server, and the release bundles fetched from it so far: one proves every
+    /// subject of the builds naming its artifact, so the rest of a release needs no
+    /// fetch of its own.
+    Online(LogClient, Vec<Bundle>),
     /// Bundle files as read, in the order given.
     Offline(Vec<(PathBuf, Bundle)>),
 }
@@ -77,10 +80,11 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     }
     let policy = glassbox_keys::policy::load(&args.policy)?;
     let state = StateDir::resolve(args.state.as_deref())?;
-    let evidence = match &args.server {
-        Some(server) => {
-            Evidence::Online(LogClient::new(server, Duration::from_secs(args.timeout))?)
-        }
+    let mut evidence = match &args.server {
+        Some(server) => Evidence::Online(
+            LogClient::new(server, Duration::from_secs(args.timeout))?,
+            Vec::new(),
+        ),
         None => Evidence::Offline(
             args.bundle
                 .iter()
@@ -95,7 +99,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let progress = progress_bar(distinct.len() as u64, "checking", false);
     let mut judged = BTreeMap::new();
     for digest in distinct {
-        judged.insert(digest, judge(&digest, &policy, &state, &evidence)?);
+        judged.insert(digest, judge(&digest, &policy, &state, &mut evidence)?);
         progress.inc(1);
     }
     progress.finish_and_clear();
@@ -148,18 +152,27 @@ fn judge(
     digest: &Sha256Digest,
     policy: &TrustPolicy,
     state: &StateDir,
-    evidence: &Evidence,
+    evidence: &mut Evidence,
 ) -> anyhow::Result<Judged> {
     match evidence {
-        Evidence::Online(client) => match client.bundle(&digest.to_string()) {
-            Ok((bundle, _)) => finish(digest, &bundle, policy, state, client),
-            // No build names this digest: the row says so, the others go on.
-            Err(err) if err.status() == Some(404) => Ok(Judged {
-                verdict: not_covered(digest),
-                attested: Vec::new(),
-            }),
-            Err(err) => Err(err).with_context(|| format!("fetching the bundle of {digest}")),
-        },
+        Evidence::Online(client, fetched) => {
+            if let Some(bundle) = fetched.iter().find(|b| covers(b, digest)) {
+                return finish(digest, bundle, policy, state, client);
+            }
+            match client.release_bundle(&digest.to_string()) {
+                Ok((bundle, _)) => {
+                    let judged = finish(digest, &bundle, policy, state, client);
+                    fetched.push(bundle);
+                    judged
+                }
+                // No build names this digest: the row says so, the others go on.
+                Err(err) if err.status() == Some(404) => Ok(Judged {
+                    verdict: not_covered(digest),
+                    attested: Vec::new(),
+                }),
+                Err(err) => Err(err).with_context(|| format!("fetching the bundle of {digest}")),
+            }
+        }
         Evidence::Offline(bundles) => {
             let (path, bundle) = pick_bundle(bundles, digest)?;
             let offline = Offline(path.display().to_string());
