@@ -95,12 +95,16 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let items = items::collect(&args.files, &args.digests)?;
     let digests = hash(&items)?;
 
-    let distinct: BTreeSet<Sha256Digest> = digests.iter().flatten().copied().collect();
-    let progress = progress_bar(distinct.len() as u64, "checking", false);
+    // Each distinct digest once; the bar counts the files each one settles.
+    let mut distinct: BTreeMap<Sha256Digest, u64> = BTreeMap::new();
+    for digest in digests.iter().flatten() {
+        *distinct.entry(*digest).or_default() += 1;
+    }
+    let progress = progress_bar(distinct.values().sum(), "checking", false);
     let mut judged = BTreeMap::new();
-    for digest in distinct {
+    for (digest, files) in distinct {
         judged.insert(digest, judge(&digest, &policy, &state, &mut evidence)?);
-        progress.inc(1);
+        progress.inc(files);
     }
     progress.finish_and_clear();
 
@@ -431,5 +435,62 @@ impl Summary {
             "failed": self.failed,
             "notCovered": self.not_covered,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(label: &str, relative: Option<&str>) -> Item {
+        Item {
+            label: label.to_owned(),
+            relative: relative.map(str::to_owned),
+            what: What::File(PathBuf::from(label)),
+        }
+    }
+
+    #[test]
+    fn rows_are_aligned_under_the_header_and_the_summary_counts_each_kind() {
+        let digest = Sha256Digest([0xab; 32]);
+        let good = Judged {
+            verdict: Verdict {
+                artifact: digest.to_string(),
+                ..Verdict::default()
+            },
+            attested: vec!["bin/app".to_owned()],
+        };
+        let missing = Judged {
+            verdict: not_covered(&digest),
+            attested: Vec::new(),
+        };
+        let (renamed, extra) = (item("r/bin/tool", Some("bin/tool")), item("x", None));
+        let link = Item {
+            label: "r/l".to_owned(),
+            relative: Some("l".to_owned()),
+            what: What::NotFollowed("symbolic link to /etc/passwd, not followed".to_owned()),
+        };
+        let rows = vec![
+            Row::new(&renamed, Some((digest, &good))),
+            Row::new(&extra, Some((digest, &missing))),
+            Row::new(&link, None),
+        ];
+        let text = table(&rows);
+        let lines: Vec<&str> = text.lines().collect();
+        let column = |line: &str| line.find("VERDICT").or_else(|| line.find("verified"));
+        assert_eq!(column(lines[0]), column(lines[1]), "{text}");
+        assert!(lines[1].contains("attested as bin/app"), "{text}");
+        assert!(
+            lines[2].contains("not covered") && lines[2].contains("noBuild"),
+            "{text}"
+        );
+        assert!(
+            lines[3].contains("failed") && lines[3].ends_with("not followed"),
+            "{text}"
+        );
+        assert_eq!(
+            Summary::of(&rows).line(),
+            "1 verified, 1 failed, 1 not covered"
+        );
     }
 }
