@@ -82,9 +82,9 @@ not covered`. A file no build names is listed as not covered. Identical digests 
 fetched and checked once: online, one release bundle is fetched and reused for every
 file it proves. Offline, each item uses the --bundle made for its digest, else one
 proving it, else the first: one `glassbox bundle --release` of any file of a release
-verifies all its files. --json prints {results: [the
-verdict object of each item, with path, status, attestedAs, relativePath and
-pathDiffers], summary: {verified, failed, notCovered}}. --rebuild takes one FILE only.
+verifies all its files. --json prints {results: [the verdict object of each item,
+with path, status, attestedAs, relativePath and pathDiffers], summary: {verified,
+failed, notCovered}}. --rebuild takes one FILE only.
 
 State: the newest verified checkpoint per log is kept in --state DIR (default
 $XDG_DATA_HOME/glassbox or ~/.local/share/glassbox), locked while a verification
@@ -99,7 +99,7 @@ EXAMPLES:
     glassbox verify ./app --policy policy.toml --server https://log.example.com
     # A whole installed release, one row per file:
     glassbox verify /opt/app --policy policy.toml --server https://log.example.com
-    glassbox verify /opt/app --policy policy.toml --bundle app.bundle.json --json
+    glassbox verify /opt/app --policy policy.toml --bundle release.bundle.json --json
     # An image you cannot hash here, by its manifest digest:
     glassbox verify --digest sha256:3f2c...e0 --policy policy.toml --server https://log.example.com
     glassbox verify ./app --policy policy.toml --bundle app.bundle.json --json
