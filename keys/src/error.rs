@@ -9,7 +9,7 @@ pub enum KeyError {
     #[error("key file {} does not exist", path.display())]
     Missing { path: PathBuf },
 
-    #[error("cannot read key file {}: {source}", path.display())]
+    #[error("cannot read key file {}", path.display())]
     Unreadable {
         path: PathBuf,
         source: std::io::Error,
@@ -18,7 +18,7 @@ pub enum KeyError {
     #[error("refusing to overwrite existing file {}", path.display())]
     Exists { path: PathBuf },
 
-    #[error("cannot write key file {}: {source}", path.display())]
+    #[error("cannot write key file {}", path.display())]
     Write {
         path: PathBuf,
         source: std::io::Error,

@@ -40,7 +40,7 @@ impl fmt::Display for Position {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PolicyError {
-    #[error("cannot read trust policy {}: {source}", path.display())]
+    #[error("cannot read trust policy {}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,

@@ -11,7 +11,8 @@
 //! - [`proxy`] stands in front of a real server and withholds or replaces answers;
 //! - [`story`] plays the scenario of docs/design.md §1/§6 up to the customer's question: an
 //!   operator, a reviewer, a vendor and an independent rebuilder;
-//! - [`witness`] starts a witness the way [`server`] starts a log.
+//! - [`witness`] starts a witness the way [`server`] starts a log;
+//! - [`release`] plays a release of several files attested in one envelope.
 
 pub mod bins;
 pub mod cli;
@@ -19,6 +20,7 @@ pub mod crash;
 pub mod http;
 pub mod load;
 pub mod proxy;
+pub mod release;
 pub mod repo;
 pub mod server;
 pub mod story;

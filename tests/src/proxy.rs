@@ -29,6 +29,8 @@ pub struct Proxy {
     /// `http://127.0.0.1:PORT`
     pub url: String,
     rules: Arc<Mutex<Vec<(String, Answer)>>>,
+    /// Every request target (path and query) received, in order.
+    seen: Arc<Mutex<Vec<String>>>,
     listener: TcpListener,
 }
 
@@ -38,20 +40,23 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
         let url = format!("http://{}", listener.local_addr().expect("proxy address"));
         let rules: Arc<Mutex<Vec<(String, Answer)>>> = Arc::default();
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
         let accept = listener.try_clone().expect("clone the listener");
         let (upstream, shared) = (upstream.trim_end_matches('/').to_owned(), rules.clone());
+        let log = seen.clone();
         std::thread::spawn(move || {
             for stream in accept.incoming() {
                 let Ok(stream) = stream else { break };
-                let (upstream, rules) = (upstream.clone(), shared.clone());
+                let (upstream, rules, log) = (upstream.clone(), shared.clone(), log.clone());
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &upstream, &rules);
+                    let _ = serve(stream, &upstream, &rules, &log);
                 });
             }
         });
         Proxy {
             url,
             rules,
+            seen,
             listener,
         }
     }
@@ -65,6 +70,11 @@ impl Proxy {
             .lock()
             .expect("rules")
             .push((prefix.to_owned(), answer));
+    }
+
+    /// The request targets (path and query) received so far, in order of arrival.
+    pub fn requests(&self) -> Vec<String> {
+        self.seen.lock().expect("request log").clone()
     }
 }
 
@@ -80,6 +90,7 @@ fn serve(
     stream: TcpStream,
     upstream: &str,
     rules: &Mutex<Vec<(String, Answer)>>,
+    seen: &Mutex<Vec<String>>,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
@@ -104,6 +115,7 @@ fn serve(
     let mut body = vec![0; content_length];
     reader.read_exact(&mut body)?;
 
+    seen.lock().expect("request log").push(target.clone());
     let path = target.split('?').next().unwrap_or("");
     let rule = rules
         .lock()

@@ -385,7 +385,9 @@ EXAMPLES:
     #[command(
         long_about = "\
 Sign a build attestation (SLSA provenance v1, https://slsa.dev/provenance/v1). The
-subject is the artifact's name with its sha256. resolvedDependencies holds the source
+subject is the artifact's name with its sha256; --artifact DIR (a release) makes one
+subject per regular file under DIR, named by its path relative to DIR (`/`-separated,
+sorted), symbolic links left out and named on stderr. resolvedDependencies holds the source
 (repository URL + {gitCommit, gitTree, dirHash}); externalParameters hold the recipe —
 command, working directory, output path, toolchain, environment, build path
 (--build-path) and Debian build dependencies with their versions (--build-dep) — so
@@ -402,7 +404,11 @@ EXAMPLES:
     glassbox attest build --artifact hello --repo . --rev v2.10 \\
         --repository-url https://example.com/hello.git --command './configure && make' \\
         --output-path hello --build-path /build/src --build-dep help2man --tool cc --tool ld \\
-        --builder-id https://builder.example.com --key builder.pem -o build.dsse.json"
+        --builder-id https://builder.example.com --key builder.pem -o build.dsse.json
+    # A release: every file under dist/ in one envelope
+    glassbox attest build --artifact dist --repo . --rev v1.2.0 \\
+        --repository-url https://example.com/app.git --command 'make dist' --output-path dist \\
+        --builder-id https://builder.example.com --key builder.pem -o release.dsse.json"
     )]
     Build(AttestBuildArgs),
 
@@ -514,8 +520,9 @@ pub struct AttestReviewArgs {
 
 #[derive(Debug, Args)]
 pub struct AttestBuildArgs {
-    /// The built file; its SHA-256 is the subject digest.
-    #[arg(long, value_name = "FILE")]
+    /// The built file, whose SHA-256 is the subject digest; or a build output
+    /// directory, whose every regular file is a subject named by its path under it.
+    #[arg(long, value_name = "FILE|DIR")]
     pub artifact: PathBuf,
     /// Subject name of the artifact [default: the file name of --artifact].
     #[arg(long, value_name = "NAME")]

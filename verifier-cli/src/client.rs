@@ -282,10 +282,27 @@ impl LogClient {
 
     /// `GET /api/v1/bundle?artifact=…`: the bundle, and the bytes it was decoded from.
     pub fn bundle(&self, artifact: &str) -> Result<(Bundle, Vec<u8>), ClientError> {
+        self.get_bundle(artifact, false)
+    }
+
+    /// `GET /api/v1/bundle?artifact=…&release=true`: the bundle also proving every
+    /// other subject of the artifact's builds, and the bytes it was decoded from.
+    pub fn release_bundle(&self, artifact: &str) -> Result<(Bundle, Vec<u8>), ClientError> {
+        self.get_bundle(artifact, true)
+    }
+
+    fn get_bundle(&self, artifact: &str, release: bool) -> Result<(Bundle, Vec<u8>), ClientError> {
         let url = self.url("api/v1/bundle");
         let (_, body) = self.fetch(
             &url,
-            |agent| agent.get(&url).query("artifact", artifact).call(),
+            |agent| {
+                let request = agent.get(&url).query("artifact", artifact);
+                if release {
+                    request.query("release", "true").call()
+                } else {
+                    request.call()
+                }
+            },
             MAX_JSON_BYTES,
         )?;
         Ok((decode(&url, &body)?, body))

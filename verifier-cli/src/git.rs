@@ -67,7 +67,15 @@ pub fn commit_files(path: &Path, rev: &str) -> Result<CommitFiles, GitError> {
         .and_then(|object| object.peel_to_commit())
         .map_err(|e| GitError::Revision {
             rev: rev.to_string(),
-            message: e.message().to_string(),
+            // libgit2's "revspec 'X' not found" would name the revision a second time.
+            message: if e.code() == git2::ErrorCode::NotFound {
+                format!(
+                    "no commit, tag or branch of that name in {}",
+                    path.display()
+                )
+            } else {
+                e.message().to_string()
+            },
         })?;
     let tree_id = commit.tree_id();
     let blobs = regular_blobs(&repo, tree_id)?;

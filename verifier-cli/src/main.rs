@@ -7,6 +7,7 @@ mod commands;
 mod doc;
 mod git;
 mod hash;
+mod next_step;
 mod output;
 mod rebuild;
 mod source;
@@ -27,18 +28,9 @@ fn main() {
         Ok(Outcome::Success) => 0,
         Ok(Outcome::VerificationFailed) => 1,
         Err(err) => {
-            eprintln!("glassbox: error: {}", one_line(&err));
+            // One line, so scripts can show it and `wc -l` agrees.
+            eprintln!("glassbox: error: {}", next_step::message(&err));
             2
         }
     })
-}
-
-/// The whole error chain on one line, so scripts can show it and `wc -l` agrees.
-fn one_line(err: &anyhow::Error) -> String {
-    format!("{err:#}")
-        .split(['\n', '\r'])
-        .map(str::trim)
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }

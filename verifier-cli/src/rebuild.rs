@@ -226,7 +226,7 @@ impl RebuildReport {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RebuildError {
-    #[error("cannot prepare scratch directory {}: {source}", path.display())]
+    #[error("cannot prepare scratch directory {}", path.display())]
     Scratch { path: PathBuf, source: io::Error },
     #[error("scratch directory {} is not empty", path.display())]
     ScratchNotEmpty { path: PathBuf },
@@ -249,7 +249,7 @@ pub enum RebuildError {
     Checkout { commit: String, message: String },
     #[error("cannot hash the checkout: {message}")]
     HashSource { message: String },
-    #[error("cannot inspect the checkout at {}: {source}", path.display())]
+    #[error("cannot inspect the checkout at {}", path.display())]
     InspectSource { path: PathBuf, source: io::Error },
     #[error("recipe {what} {path:?} is unsafe: {reason}")]
     UnsafePath {
@@ -278,7 +278,7 @@ pub enum RebuildError {
     },
     #[error("build path {path:?} cannot be used: {reason}")]
     BuildPath { path: String, reason: &'static str },
-    #[error("cannot run the build command: {source}")]
+    #[error("cannot run the build command")]
     Spawn { source: io::Error },
     #[error("cannot read the build output {}: {message}", path.display())]
     ReadOutput { path: PathBuf, message: String },

@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StateError {
-    #[error("state {}: {source}", path.display())]
+    #[error("state {}", path.display())]
     Io { path: PathBuf, source: io::Error },
     #[error("state {}: {detail} (move the file away to start afresh, after finding out why)", path.display())]
     Corrupt { path: PathBuf, detail: String },

@@ -19,13 +19,13 @@ use crate::hash;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TreeError {
-    #[error("cannot read directory {}: {source}", path.display())]
+    #[error("cannot read directory {}", path.display())]
     ReadDir { path: PathBuf, source: io::Error },
     #[error("{} is not a directory", path.display())]
     NotADirectory { path: PathBuf },
     #[error("path {} is not valid UTF-8; dirHash paths must be UTF-8", path.display())]
     NonUtf8Path { path: PathBuf },
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     ReadFile { path: PathBuf, source: io::Error },
 }
 

@@ -249,7 +249,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint {
             path: "/api/v1/bundle", method: Method::Get, tag: "log",
             summary: "Everything needed to verify an artifact offline: its builds, and the submissions, reviews and builds of their sources, in log order",
-            params: &[("artifact", In::Query, true, "string", "SHA-256 of the artifact")],
+            params: &[("artifact", In::Query, true, "string", "SHA-256 of the artifact"), ("release", In::Query, false, "boolean", "Also prove the other subjects of the artifact's builds (a release bundle)")],
             responses: &[(200, "A version 2 bundle (core::bundle::Bundle) with the index proofs that it is complete", JSON, Some("Bundle")), BAD, NOT_FOUND, TOO_LARGE],
             route: |m| on(m, bundle::bundle),
         },

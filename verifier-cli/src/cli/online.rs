@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use glassbox_core::digest::{DigestError, Sha256Digest};
 
 pub const SUBMIT_LONG: &str = "\
 Send DSSE envelopes to a log server and keep the receipts.
@@ -30,11 +31,14 @@ Download everything needed to verify one artifact offline: the log's latest sign
 checkpoint, every build naming the artifact, the submissions and reviews of the
 sources those builds name, and every key event, each with its proof of inclusion.
 Nothing is checked here; `glassbox verify FILE --bundle BUNDLE --policy P` does that
-later without a network.";
+later without a network. With --release the bundle also proves every other subject of
+the builds naming the artifact (a release attested with `attest build --artifact
+DIR`), so `glassbox verify DIR --bundle BUNDLE` verifies the whole release.";
 pub const BUNDLE_EXAMPLES: &str = "\
 EXAMPLES:
     glassbox bundle --artifact sha256:3f2c...e0 --server http://127.0.0.1:8080 -o app.bundle.json
-    glassbox bundle --artifact \"$(glassbox hash file app | cut -d' ' -f1)\" --server https://log.example.com -o app.bundle.json";
+    glassbox bundle --artifact \"$(glassbox hash file app | cut -d' ' -f1)\" --server https://log.example.com -o app.bundle.json
+    glassbox bundle --release --artifact sha256:3f2c...e0 --server https://log.example.com -o release.bundle.json";
 
 pub const VERIFY_LONG: &str = "\
 Decide whether FILE was reproducibly built from source that reviewers you trust
@@ -68,16 +72,36 @@ line starting `  ✗ `; then the chain (artifact, built by, source, reviewed, lo
 witnesses, complete); warnings start `  ! `. --json prints the verdict object instead.
 docs/verification.md lists every failure and what to do about it.
 
+Releases: with several FILEs, a directory (every regular file under it; a symbolic
+link is listed as failed, not followed) or --digest sha256:HEX (an artifact you cannot
+hash here), every item is checked and one table is printed — PATH, SHA256 (first 12
+hex digits), VERDICT (verified, failed, not covered), SOURCE, REVIEWERS, BUILDERS,
+REASON (failure codes; `attested as NAME` when a file under a directory verifies by
+its digest but the build names it otherwise) — then one line `N verified, M failed, K
+not covered`. A file no build names is listed as not covered. Identical digests are
+fetched and checked once: online, one release bundle is fetched and reused for every
+file it proves. Offline, each item uses the --bundle made for its digest, else one
+proving it, else the first: one `glassbox bundle --release` of any file of a release
+verifies all its files. --json prints {results: [the verdict object of each item,
+with path, status, attestedAs, relativePath and pathDiffers], summary: {verified,
+failed, notCovered}}. --rebuild takes one FILE only.
+
 State: the newest verified checkpoint per log is kept in --state DIR (default
 $XDG_DATA_HOME/glassbox or ~/.local/share/glassbox), locked while a verification
 uses it. If the log shows a history inconsistent with it (a split view), verification
 fails and both checkpoints and the proof are saved under DIR/evidence/; the path is
 printed on stderr.
 
-Exit status: 0 verified, 1 not verified, 2 usage or I/O error.";
+Exit status: 0 verified (every item, for a release), 1 not verified, 2 usage or I/O
+error.";
 pub const VERIFY_EXAMPLES: &str = "\
 EXAMPLES:
     glassbox verify ./app --policy policy.toml --server https://log.example.com
+    # A whole installed release, one row per file:
+    glassbox verify /opt/app --policy policy.toml --server https://log.example.com
+    glassbox verify /opt/app --policy policy.toml --bundle release.bundle.json --json
+    # An image you cannot hash here, by its manifest digest:
+    glassbox verify --digest sha256:3f2c...e0 --policy policy.toml --server https://log.example.com
     glassbox verify ./app --policy policy.toml --bundle app.bundle.json --json
     glassbox verify ./app --policy policy.toml --server http://127.0.0.1:8080 --state ./glassbox-state
     glassbox verify ./app --policy policy.toml --server https://log.example.com \\
@@ -228,6 +252,10 @@ pub struct BundleArgs {
     /// Where to write the bundle.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: PathBuf,
+    /// A release bundle: also prove every other subject of the artifact's builds, so
+    /// that `verify DIR --bundle FILE` verifies every file of the release.
+    #[arg(long)]
+    pub release: bool,
     /// Overwrite FILE if it exists.
     #[arg(long)]
     pub force: bool,
@@ -235,19 +263,27 @@ pub struct BundleArgs {
 
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("evidence").required(true).args(["server", "bundle"]))]
+#[command(group = clap::ArgGroup::new("items").required(true).multiple(true).args(["files", "digests"]))]
 pub struct VerifyArgs {
-    /// The artifact to verify.
+    /// The artifacts to verify: files, or directories (every regular file under
+    /// them; symbolic links are listed, not followed).
     #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    pub files: Vec<PathBuf>,
+    /// An artifact you cannot hash here, by its digest (an image manifest digest, a
+    /// digest from an advisory); repeatable.
+    #[arg(long = "digest", value_name = "sha256:HEX", value_parser = parse_digest)]
+    pub digests: Vec<Sha256Digest>,
     /// Trust policy (TOML): log key, witnesses, trusted reviewers and builders.
     #[arg(long, value_name = "POLICY.toml")]
     pub policy: PathBuf,
     /// Log server to fetch the bundle and consistency proofs from.
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
-    /// Verify offline from a bundle file (`glassbox bundle`).
+    /// Verify offline from a bundle file (`glassbox bundle`); repeatable. Each
+    /// artifact is checked against the bundle made for its digest, else the first one
+    /// (a release bundle, which proves every subject of the release's builds).
     #[arg(long, value_name = "FILE")]
-    pub bundle: Option<PathBuf>,
+    pub bundle: Vec<PathBuf>,
     /// State directory holding the newest verified checkpoint per log.
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,
@@ -256,7 +292,7 @@ pub struct VerifyArgs {
     pub timeout: u64,
     /// Rebuild from --source with the recipe of a counted build and require FILE's
     /// bytes; a reproduction counts as one independent builder ("you"). Attempted
-    /// when the builder quorum is all that is missing, or nothing is.
+    /// when the builder quorum is all that is missing, or nothing is. One FILE only.
     #[arg(long, requires = "source")]
     pub rebuild: bool,
     /// Source for --rebuild: a local repository path, or an https:// or file:// git URL.
@@ -270,6 +306,11 @@ pub struct VerifyArgs {
     /// Print the verdict as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--digest`: `sha256:<hex>` or bare hex.
+fn parse_digest(text: &str) -> Result<Sha256Digest, String> {
+    text.parse().map_err(|e: DigestError| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

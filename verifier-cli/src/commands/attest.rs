@@ -3,18 +3,20 @@
 //! validate it exactly as the log will), sign it into a DSSE envelope, and write the
 //! envelope's canonical JSON — the bytes the log stores as the leaf.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use chrono::{DateTime, SecondsFormat, Timelike, Utc};
 use ed25519_dalek::VerifyingKey;
 use glassbox_core::digest::{key_id_hex, Sha256Digest};
+use glassbox_core::dsse::MAX_ENVELOPE_BYTES;
 use glassbox_core::statement::{
     ArtifactSubject, Attestation, Build, BuildMetadata, KeyEvent, ProvenancePredicate,
     ReportDigest, ReviewPredicate, ReviewRequest, Role, Scope, SourceDigest, SourceReview,
     SourceSubmission, SubmissionPredicate, Verdict, TOOLCHAIN_PARAMETER,
 };
 
+use super::verify::items::{self, What};
 use super::Outcome;
 use crate::cli::{
     AttestBuildArgs, AttestCommand, AttestKeyArgs, AttestReviewArgs, AttestSourceArgs, RoleArg,
@@ -42,6 +44,13 @@ pub fn run(cmd: AttestCommand) -> anyhow::Result<Outcome> {
     };
     let envelope = attestation.sign(&[&key]).context("signing the envelope")?;
     let mut bytes = envelope.to_canonical_json();
+    if bytes.len() > MAX_ENVELOPE_BYTES {
+        bail!(
+            "the envelope is {} bytes, more than the {MAX_ENVELOPE_BYTES} a log accepts: \
+             attest the release in parts (one build attestation per subdirectory)",
+            bytes.len()
+        );
+    }
     bytes.push(b'\n');
     output::emit(sign.output.as_deref(), &bytes, sign.force)?;
     Ok(Outcome::Success)
@@ -92,23 +101,10 @@ fn review(args: &AttestReviewArgs) -> anyhow::Result<Attestation> {
 
 fn build(args: &AttestBuildArgs) -> anyhow::Result<Attestation> {
     let finished_on = timestamp(args.time.as_deref(), "--time")?;
-    let name = match &args.artifact_name {
-        Some(name) => name.clone(),
-        None => args
-            .artifact
-            .file_name()
-            .and_then(|n| n.to_str())
-            .map(str::to_owned)
-            .with_context(|| {
-                format!(
-                    "cannot name the artifact after {}; give --artifact-name",
-                    args.artifact.display()
-                )
-            })?,
-    };
-    let subject = ArtifactSubject {
-        name,
-        sha256: Sha256Digest(file_digest(&args.artifact)?),
+    let subjects = if args.artifact.is_dir() {
+        release_subjects(args)?
+    } else {
+        vec![file_subject(args)?]
     };
 
     let mut recipe = args.recipe.to_recipe()?;
@@ -140,8 +136,65 @@ fn build(args: &AttestBuildArgs) -> anyhow::Result<Attestation> {
         finished_on: Some(finished_on),
         ..BuildMetadata::default()
     });
-    let attestation = Build::new(vec![subject], predicate).context("invalid build attestation")?;
+    let attestation = Build::new(subjects, predicate).context("invalid build attestation")?;
     Ok(attestation.into())
+}
+
+/// `--artifact FILE`: one subject, named by --artifact-name or the file's name.
+fn file_subject(args: &AttestBuildArgs) -> anyhow::Result<ArtifactSubject> {
+    let name = match &args.artifact_name {
+        Some(name) => name.clone(),
+        None => args
+            .artifact
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_owned)
+            .with_context(|| {
+                format!(
+                    "cannot name the artifact after {}; give --artifact-name",
+                    args.artifact.display()
+                )
+            })?,
+    };
+    Ok(ArtifactSubject {
+        name,
+        sha256: Sha256Digest(file_digest(&args.artifact)?),
+    })
+}
+
+/// `--artifact DIR`: every regular file under DIR, named by its path relative to DIR
+/// (`/`-separated), in byte order of the names — the names `glassbox verify DIR`
+/// compares. A symbolic link or other special file has no bytes of its own to attest:
+/// it is left out and said so on stderr (a verification of the directory lists it).
+fn release_subjects(args: &AttestBuildArgs) -> anyhow::Result<Vec<ArtifactSubject>> {
+    if args.artifact_name.is_some() {
+        bail!(
+            "--artifact-name names one file, and {} is a directory whose files are named by \
+             their paths under it: drop --artifact-name",
+            args.artifact.display()
+        );
+    }
+    let mut files = Vec::new();
+    for item in items::collect(std::slice::from_ref(&args.artifact), &[])? {
+        match item.what {
+            What::File(path) => files.push((item.relative.unwrap_or(item.label), path)),
+            What::NotFollowed(why) => {
+                eprintln!("glassbox: not attested: {}: {why}", item.label)
+            }
+            What::Digest(_) => {}
+        }
+    }
+    files.sort();
+    let paths: Vec<PathBuf> = files.iter().map(|(_, path)| path.clone()).collect();
+    let digests = hash::sha256_files(&paths)?;
+    Ok(files
+        .into_iter()
+        .zip(digests)
+        .map(|((name, _), digest)| ArtifactSubject {
+            name,
+            sha256: Sha256Digest(digest),
+        })
+        .collect())
 }
 
 fn key_event(args: &AttestKeyArgs, signer: &VerifyingKey) -> anyhow::Result<Attestation> {

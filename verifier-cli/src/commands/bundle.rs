@@ -18,9 +18,12 @@ pub fn run(args: BundleArgs) -> anyhow::Result<Outcome> {
         .with_context(|| format!("--artifact {:?}", args.artifact))?;
     output::check_writable(&args.output, args.force)?;
     let client = LogClient::new(&args.server.url, Duration::from_secs(args.server.timeout))?;
-    let (bundle, bytes) = client
-        .bundle(&artifact.to_string())
-        .context("fetching the bundle")?;
+    let fetched = if args.release {
+        client.release_bundle(&artifact.to_string())
+    } else {
+        client.bundle(&artifact.to_string())
+    };
+    let (bundle, bytes) = fetched.context("fetching the bundle")?;
     // Saved byte for byte as served; the summary is for the person running this.
     output::write_file(&args.output, &bytes, args.force)?;
     let size = SignedCheckpoint::parse_unverified(bundle.checkpoint.as_bytes())

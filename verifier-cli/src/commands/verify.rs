@@ -9,11 +9,13 @@
 //! - step 7: print the chain or every reason it fails ([`render`]), or the verdict as JSON.
 
 pub mod check;
+pub mod items;
 pub mod rebuild_step;
+pub mod release;
 pub mod remedy;
 pub mod render;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -35,12 +37,25 @@ use self::render::{render, Extra};
 const MAX_BUNDLE_BYTES: u64 = 256 << 20;
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
+    // One FILE keeps the detailed report; anything more is a release ([`release`]).
+    match (args.files.as_slice(), args.digests.as_slice()) {
+        ([file], []) if !file.is_dir() => {
+            let file = file.clone();
+            run_one(&args, &file)
+        }
+        _ => release::run(&args),
+    }
+}
+
+fn run_one(args: &VerifyArgs, path: &Path) -> anyhow::Result<Outcome> {
     let policy = glassbox_keys::policy::load(&args.policy)?;
     let state = StateDir::resolve(args.state.as_deref())?;
-    let artifact = hash_artifact(&args.file)?;
-    let file = args.file.display().to_string();
+    let artifact = hash_artifact(path)?;
+    let file = path.display().to_string();
 
     let client;
+    let offline;
+    let bundles;
     let (bundle, proofs): (Option<Bundle>, &dyn ProofSource) = match (&args.server, &args.bundle) {
         (Some(server), _) => {
             client = LogClient::new(server, Duration::from_secs(args.timeout))?;
@@ -52,11 +67,15 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
             };
             (bundle, &client)
         }
-        (None, Some(path)) => (
-            Some(read_bundle(path)?),
-            &Offline(path.display().to_string()),
-        ),
-        (None, None) => anyhow::bail!("give --server URL or --bundle FILE"),
+        (None, paths) => {
+            bundles = paths
+                .iter()
+                .map(|path| Ok((path.clone(), read_bundle(path)?)))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let (path, bundle) = pick_bundle(&bundles, &artifact)?;
+            offline = Offline(path.display().to_string());
+            (Some(bundle.clone()), &offline)
+        }
     };
 
     let Some(bundle) = bundle else {
@@ -91,9 +110,8 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
                         extra_ro: Vec::new(),
                     }
                 };
-                let rebuilt = rebuild_step::rebuild_entry(
-                    &bundle, index, source, artifact, &args.file, sandbox,
-                )?;
+                let rebuilt =
+                    rebuild_step::rebuild_entry(&bundle, index, source, artifact, path, sandbox)?;
                 checked.verdict = recheck(&checked, &artifact, &bundle, &policy, &rebuilt.local);
                 extra.extend(rebuilt.lines);
                 rebuild_json = Some(rebuilt.json);
@@ -201,21 +219,7 @@ fn report(
     json: Option<Option<serde_json::Value>>,
 ) -> anyhow::Result<Outcome> {
     if let Some(rebuild) = json {
-        let mut value = serde_json::to_value(verdict).context("encoding the verdict")?;
-        // Each failure carries what to do about it, as the text report does.
-        if let Some(failures) = value.get_mut("failures").and_then(|f| f.as_array_mut()) {
-            for (object, failure) in failures.iter_mut().zip(&verdict.failures) {
-                if let (Some(object), Some(what)) =
-                    (object.as_object_mut(), remedy::remedy(failure))
-                {
-                    object.insert("remedy".to_owned(), what.into());
-                }
-            }
-        }
-        if let (Some(rebuild), Some(object)) = (rebuild, value.as_object_mut()) {
-            object.insert("rebuild".to_owned(), rebuild);
-        }
-        output::print_json(&value)?;
+        output::print_json(&verdict_json(verdict, rebuild)?)?;
     } else {
         output::print(&render(verdict, file, extra))?;
     }
@@ -224,6 +228,52 @@ fn report(
     } else {
         Outcome::VerificationFailed
     })
+}
+
+/// The verdict object of `--json`: the engine's verdict, each failure with what to do
+/// about it, and the rebuild's outcome as `rebuild` when one was attempted.
+fn verdict_json(
+    verdict: &Verdict,
+    rebuild: Option<serde_json::Value>,
+) -> anyhow::Result<serde_json::Value> {
+    let mut value = serde_json::to_value(verdict).context("encoding the verdict")?;
+    // Each failure carries what to do about it, as the text report does.
+    if let Some(failures) = value.get_mut("failures").and_then(|f| f.as_array_mut()) {
+        for (object, failure) in failures.iter_mut().zip(&verdict.failures) {
+            if let (Some(object), Some(what)) = (object.as_object_mut(), remedy::remedy(failure)) {
+                object.insert("remedy".to_owned(), what.into());
+            }
+        }
+    }
+    if let (Some(rebuild), Some(object)) = (rebuild, value.as_object_mut()) {
+        object.insert("rebuild".to_owned(), rebuild);
+    }
+    Ok(value)
+}
+
+/// The bundle made for `artifact`, else one whose index lookups cover it (a release
+/// bundle of another file of its release), else the first one given. This only
+/// selects: the engine checks the evidence against the digest itself.
+fn pick_bundle<'a>(
+    bundles: &'a [(PathBuf, Bundle)],
+    artifact: &Sha256Digest,
+) -> anyhow::Result<&'a (PathBuf, Bundle)> {
+    bundles
+        .iter()
+        .find(|(_, b)| b.artifact.parse::<Sha256Digest>().ok() == Some(*artifact))
+        .or_else(|| bundles.iter().find(|(_, b)| covers(b, artifact)))
+        .or_else(|| bundles.first())
+        .context("give --server URL or --bundle FILE")
+}
+
+/// Whether `bundle` was made for `artifact` or carries the lookup of its index key.
+fn covers(bundle: &Bundle, artifact: &Sha256Digest) -> bool {
+    let key = format!("artifact:{}", artifact.hex());
+    bundle.artifact.parse::<Sha256Digest>().ok() == Some(*artifact)
+        || bundle
+            .index
+            .as_ref()
+            .is_some_and(|index| index.lookups.iter().any(|l| l.key == key))
 }
 
 fn hash_artifact(path: &Path) -> anyhow::Result<Sha256Digest> {

@@ -91,7 +91,7 @@ pub enum ToolError {
     BadName { name: String },
     #[error("tool {name:?} is not on the build's PATH {path}")]
     NotFound { name: String, path: String },
-    #[error("cannot read tool {name:?} at {}: {source}", file.display())]
+    #[error("cannot read tool {name:?} at {}", file.display())]
     Read {
         name: String,
         file: PathBuf,
@@ -122,7 +122,7 @@ fn identify(name: &str, path_var: &str) -> Result<ToolIdentity, ToolError> {
     };
     let resolved = found.canonicalize().map_err(|e| read_err(&found, e))?;
     let digest = crate::hash::sha256_file(&resolved, &indicatif::ProgressBar::hidden())
-        .map_err(|e| read_err(&resolved, std::io::Error::other(e.to_string())))?;
+        .map_err(|crate::hash::HashError::Read { source, .. }| read_err(&resolved, source))?;
     Ok(ToolIdentity {
         name: name.to_owned(),
         path: resolved.to_string_lossy().into_owned(),

@@ -2,7 +2,8 @@
 //! (core::bundle::Bundle, version 2), every proof against one checkpoint.
 //!
 //! The evidence is every entry the log's index files under the artifact (its
-//! builds) and under each source those builds name (every submission, review and
+//! builds), with `release=true` under each other subject of those builds (the rest of
+//! a release, and their builds), and under each source all those builds name (every submission, review and
 //! build of it — builds of other artifacts from the same source let the verifier
 //! see a trusted builder who got other bytes from the same source and recipe), and
 //! every key event; with, for each of those keys, the index lookup proving the
@@ -31,36 +32,64 @@ use crate::storage::{CheckpointRecord, Storage};
 #[serde(deny_unknown_fields)]
 pub struct BundleParams {
     artifact: String,
+    /// Also prove the other subjects of the artifact's builds (a release bundle).
+    #[serde(default)]
+    release: bool,
 }
 
-/// Prove the artifact's key, the registry and the key of every source the
-/// artifact's builds name, all at one checkpoint. A build logged between two
-/// reads may name a source not yet asked for: then everything is proven again,
-/// at the newer checkpoint, until the sources asked for are all the builds name.
+/// Prove the artifact's key, the registry, with `release` the key of every other
+/// subject of the artifact's builds (a release attested in one build: one bundle then
+/// verifies each of its files) and the key of every source the builds of all those
+/// artifacts name, all at one checkpoint. Without `release` a bundle stays the size
+/// of one artifact's evidence, however large the release it belongs to. A build logged between two reads may name
+/// a subject or source not yet asked for: then everything is proven again, at the
+/// newer checkpoint, until nothing new is named. Only the requested artifact's
+/// builds add subjects, so the closure is one release wide, not the whole log.
 fn prove_closure(
     s: &dyn Storage,
     index: &IndexReader,
     artifact: &Sha256Digest,
+    release: bool,
 ) -> Result<Proven, AppError> {
+    let own = IndexKey::Artifact(artifact.hex()).to_string();
+    let mut siblings: BTreeSet<String> = BTreeSet::new();
     let mut sources: BTreeSet<String> = BTreeSet::new();
     loop {
         let mut keys = vec![IndexKey::Artifact(artifact.hex()), IndexKey::Registry];
+        keys.extend(siblings.iter().cloned().map(IndexKey::Artifact));
         keys.extend(sources.iter().cloned().map(IndexKey::Source));
         let proven = index.prove(s, &keys)?;
-        let builds = s.entries(&proven.lookups[0].indices)?;
-        if builds.is_empty() {
-            return Err(AppError::NotFound(format!(
-                "no build attestation names artifact {artifact}"
-            )));
+        let mut builds = BTreeSet::new();
+        let mut named_subjects = BTreeSet::new();
+        for lookup in &proven.lookups {
+            if lookup.key == own {
+                if lookup.indices.is_empty() {
+                    return Err(AppError::NotFound(format!(
+                        "no build attestation names artifact {artifact}"
+                    )));
+                }
+                if release {
+                    for build in s.entries(&lookup.indices)? {
+                        named_subjects.extend(build.terms.artifacts.iter().cloned());
+                    }
+                }
+            }
+            if lookup.key.starts_with("artifact:") {
+                builds.extend(lookup.indices.iter().copied());
+            }
         }
-        let named: BTreeSet<String> = builds
+        named_subjects.remove(&artifact.hex());
+        let builds: Vec<u64> = builds.into_iter().collect();
+        let named_sources: BTreeSet<String> = s
+            .entries(&builds)?
             .iter()
             .flat_map(|b| b.terms.dir_hashes.iter().cloned())
             .collect();
-        if named.is_subset(&sources) {
+        if named_subjects.is_subset(&siblings) && named_sources.is_subset(&sources) {
             return Ok(proven);
         }
-        sources.extend(named);
+        siblings.extend(named_subjects);
+        sources.extend(named_sources);
     }
 }
 
@@ -115,7 +144,7 @@ pub async fn bundle(
     let index = state.index.clone();
     let bundle = state
         .read(move |s| {
-            let proven = prove_closure(s, &index, &artifact)?;
+            let proven = prove_closure(s, &index, &artifact, p.release)?;
             // The evidence: everything under the artifact and source keys, once, in
             // log order; the key events: everything under the registry key.
             let mut evidence = BTreeSet::new();

@@ -1,0 +1,148 @@
+//! What a release verification checks: each FILE given, every entry under each
+//! directory given (depth first, in byte order of the names), and each `--digest`.
+//!
+//! Inside a directory only regular files are hashed. A symbolic link is not followed —
+//! its target may lie outside the release, and what a customer runs through it is
+//! the target's bytes, not the link's — and neither is anything else that is not a
+//! regular file; both are listed so that nothing in the directory goes unmentioned.
+//! A FILE named on the command line is opened as given (the caller chose it).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use glassbox_core::digest::Sha256Digest;
+
+/// One row of the release report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// The path as given or found under a directory given; `--digest` for a digest.
+    pub label: String,
+    /// For a file found under a directory: its path relative to that directory,
+    /// `/`-separated, as `attest build --artifact DIR` names its subjects.
+    pub relative: Option<String>,
+    pub what: What,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum What {
+    /// A regular file to hash.
+    File(PathBuf),
+    /// A digest given with `--digest`.
+    Digest(Sha256Digest),
+    /// Found under a directory and not verified: why.
+    NotFollowed(String),
+}
+
+/// The items of `files` (files and directories, in the order given), then `digests`.
+pub fn collect(files: &[PathBuf], digests: &[Sha256Digest]) -> anyhow::Result<Vec<Item>> {
+    let mut items = Vec::new();
+    for path in files {
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if meta.is_dir() {
+            let before = items.len();
+            walk(path, path, &mut items)?;
+            if items.len() == before {
+                bail!(
+                    "{} holds no file to verify; give the directory the release was unpacked into",
+                    path.display()
+                );
+            }
+        } else if meta.is_file() {
+            items.push(Item {
+                label: path.display().to_string(),
+                relative: None,
+                what: What::File(path.clone()),
+            });
+        } else {
+            bail!(
+                "{} is neither a regular file nor a directory; give the artifact's file",
+                path.display()
+            );
+        }
+    }
+    items.extend(digests.iter().map(|digest| Item {
+        label: "--digest".to_owned(),
+        relative: None,
+        what: What::Digest(*digest),
+    }));
+    Ok(items)
+}
+
+/// The entries under `dir` (a directory below `root`), sorted by name, recursively.
+fn walk(root: &Path, dir: &Path, items: &mut Vec<Item>) -> anyhow::Result<()> {
+    let mut entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read directory {}", dir.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("cannot read directory {}", dir.display()))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let kind = entry
+            .file_type()
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if kind.is_dir() {
+            walk(root, &path, items)?;
+            continue;
+        }
+        let what = if kind.is_file() {
+            What::File(path.clone())
+        } else if kind.is_symlink() {
+            let target = std::fs::read_link(&path)
+                .map(|t| t.display().to_string())
+                .unwrap_or_else(|_| "an unreadable target".to_owned());
+            What::NotFollowed(format!(
+                "symbolic link to {target}, not followed: verify the file it points to"
+            ))
+        } else {
+            What::NotFollowed("not a regular file (a device, socket or pipe)".to_owned())
+        };
+        items.push(Item {
+            label: path.display().to_string(),
+            relative: Some(relative(root, &path)),
+            what,
+        });
+    }
+    Ok(())
+}
+
+/// `path` below `root`, its components joined by `/` whatever the platform.
+pub fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_lists_files_depth_first_in_name_order_and_links_unfollowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("bin")).unwrap();
+        std::fs::write(root.join("bin/tool"), b"t").unwrap();
+        std::fs::write(root.join("README"), b"r").unwrap();
+        std::fs::write(root.join("z"), b"z").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", root.join("link")).unwrap();
+        let items = collect(&[root.to_path_buf()], &[]).unwrap();
+        let names: Vec<_> = items.iter().map(|i| i.relative.clone().unwrap()).collect();
+        assert_eq!(names, ["README", "bin/tool", "link", "z"]);
+        assert!(
+            matches!(&items[2].what, What::NotFollowed(why) if why.contains("/etc/passwd")),
+            "{items:?}"
+        );
+        assert_eq!(items[1].what, What::File(root.join("bin/tool")));
+    }
+
+    #[test]
+    fn an_empty_directory_is_an_error_not_a_vacuous_success() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = collect(&[dir.path().to_path_buf()], &[]).unwrap_err();
+        assert!(err.to_string().contains("holds no file"), "{err}");
+    }
+}
