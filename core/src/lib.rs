@@ -19,6 +19,7 @@ pub mod csv;
 pub mod digest;
 pub mod dirhash;
 pub mod dsse;
+pub mod error_line;
 pub mod export;
 pub mod index;
 pub mod jcs;

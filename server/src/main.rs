@@ -31,26 +31,11 @@ async fn main() -> std::process::ExitCode {
     match glassbox_server::run(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("glassbox-server: {}", causes(e.as_ref()));
+            eprintln!(
+                "glassbox-server: {}",
+                glassbox_core::error_line::causes(e.as_ref())
+            );
             std::process::ExitCode::FAILURE
         }
     }
-}
-
-/// `err` and its causes joined by `: `, each once: a key file error returns its I/O
-/// cause from `source()` rather than repeating it, while wrappers here such as
-/// "refusing to start: {key error}" write their cause in, so a cause the line already
-/// ends with is left out.
-fn causes(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut line = err.to_string();
-    let mut next = err.source();
-    while let Some(cause) = next {
-        let text = cause.to_string();
-        if !line.ends_with(&text) {
-            line.push_str(": ");
-            line.push_str(&text);
-        }
-        next = cause.source();
-    }
-    line
 }

@@ -301,7 +301,7 @@ fn pages_render_search_submits_and_paginates_in_headless_chromium() {
         (
             "unreviewed",
             "/sources/unreviewed".to_string(),
-            vec!["1 sources awaiting approval".into(), "2.0".into()],
+            vec!["1 source awaiting approval".into(), "2.0".into()],
         ),
         (
             "key",

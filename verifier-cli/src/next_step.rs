@@ -1,9 +1,6 @@
 //! The one line `glassbox` prints for an error: every cause once, then what to do.
 //!
-//! Errors of this workspace follow one rule — a type's message describes its own
-//! layer and returns the cause from `source()`, never both — and the chain is joined
-//! here. A type from elsewhere that writes its cause into its own message too would
-//! name the cause twice, so a cause the line already ends with is left out.
+//! The causes are joined by [`glassbox_core::error_line::causes`], each once.
 //!
 //! The next step is chosen by the first cause of a known kind: a policy, key or
 //! state file, a server, a repository. Messages that already say what to do (a key
@@ -20,30 +17,12 @@ use crate::state::StateError;
 /// `err`'s causes joined by `: `, each once and on one line, then `; ` and the next
 /// step when one is known.
 pub fn message(err: &anyhow::Error) -> String {
-    let mut line = causes(err);
+    let mut line = glassbox_core::error_line::causes(err.as_ref());
     if let Some(next) = next_step(err) {
         line.push_str("; ");
         line.push_str(next);
     }
     line
-}
-
-fn causes(err: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in err.chain() {
-        let text = cause
-            .to_string()
-            .split(['\n', '\r'])
-            .map(str::trim)
-            .filter(|part| !part.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-        if text.is_empty() || parts.last().is_some_and(|last| last.ends_with(&text)) {
-            continue;
-        }
-        parts.push(text);
-    }
-    parts.join(": ")
 }
 
 fn next_step(err: &anyhow::Error) -> Option<&'static str> {

@@ -7,20 +7,13 @@
 //! everything the whole binary does: the pinned toolchain read-only, the locked
 //! dependency sources read-only and offline, the fixed build path.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+mod rebuild_support;
 
-/// The `--json` report of a run that must have exited `code`.
-fn report(out: &Output, code: i32) -> serde_json::Value {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("--json output is JSON")
-}
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rebuild_support::report;
 
 /// The recipe docs/rebuilding-glassbox.md records, building `package`.
 fn recipe(package: &str) -> String {

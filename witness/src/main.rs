@@ -108,24 +108,10 @@ impl Flags {
 
 fn main() {
     if let Err(err) = serve::run_blocking(Flags::parse().into_config()) {
-        eprintln!("glassbox-witness: error: {}", causes(&err));
+        eprintln!(
+            "glassbox-witness: error: {}",
+            glassbox_core::error_line::causes(&err)
+        );
         std::process::exit(2);
     }
-}
-
-/// `err` and its causes joined by `: `, each once: a key file error returns its I/O
-/// cause from `source()` rather than repeating it, and some messages here still
-/// write their cause in, so a cause the line already ends with is left out.
-fn causes(err: &dyn std::error::Error) -> String {
-    let mut line = err.to_string();
-    let mut next = err.source();
-    while let Some(cause) = next {
-        let text = cause.to_string();
-        if !line.ends_with(&text) {
-            line.push_str(": ");
-            line.push_str(&text);
-        }
-        next = cause.source();
-    }
-    line
 }
