@@ -86,6 +86,16 @@ verifies all its files. --json prints {results: [the verdict object of each item
 with path, status, attestedAs, relativePath and pathDiffers], summary: {verified,
 failed, notCovered}}. --rebuild takes one FILE only.
 
+Archives: with --contents, each FILE must be an archive — tar (plain, gzip, xz, zstd),
+zip or a Debian package, told by its first bytes — and is followed by a row per member,
+ARCHIVE!/MEMBER, hashed as it streams out (nothing is unpacked). An archive some build
+names vouches for its members; one no build names (VERDICT `archive`) passes when
+every member verifies by its own digest. A link counts as the member it leads to; one
+leading out of the archive fails its row. A member that would unpack outside the
+directory (absolute, `..`, under a symbolic link), more than 100,000 members, more
+unpacked bytes than --max-unpacked (default 100 times the archive, at least 256MiB),
+or data after a tar archive's end refuses the archive (exit 2).
+
 State: the newest verified checkpoint per log is kept in --state DIR (default
 $XDG_DATA_HOME/glassbox or ~/.local/share/glassbox), locked while a verification
 uses it. If the log shows a history inconsistent with it (a split view), verification
@@ -102,6 +112,9 @@ EXAMPLES:
     glassbox verify /opt/app --policy policy.toml --bundle release.bundle.json --json
     # An image you cannot hash here, by its manifest digest:
     glassbox verify --digest sha256:3f2c...e0 --policy policy.toml --server https://log.example.com
+    # A release tarball or a package, member by member:
+    glassbox verify app-2.0.tar.gz --contents --policy policy.toml --server https://log.example.com
+    glassbox verify app_2.0_amd64.deb --contents --policy policy.toml --bundle app.bundle.json
     glassbox verify ./app --policy policy.toml --bundle app.bundle.json --json
     glassbox verify ./app --policy policy.toml --server http://127.0.0.1:8080 --state ./glassbox-state
     glassbox verify ./app --policy policy.toml --server https://log.example.com \\
@@ -303,9 +316,45 @@ pub struct VerifyArgs {
     /// path): only for recipes you trust, on a machine without bwrap.
     #[arg(long, requires = "rebuild")]
     pub no_sandbox: bool,
+    /// Also verify every member of each archive FILE — tar (plain, .gz, .xz,
+    /// .zst), zip, or Debian package (the files it installs, its control files as
+    /// DEBIAN/…) — read as a stream, never unpacked. The archive passes when each
+    /// member verifies, by a build naming it or by the archive's own build.
+    #[arg(long, conflicts_with = "rebuild")]
+    pub contents: bool,
+    /// With --contents: bytes one archive may unpack to (a compression bomb stops
+    /// there) [default: 100 times the archive's size, at least 256MiB]. Suffixes
+    /// KiB, MiB, GiB (K, M, G mean the same).
+    #[arg(long, value_name = "BYTES", requires = "contents", value_parser = parse_size)]
+    pub max_unpacked: Option<u64>,
     /// Print the verdict as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--max-unpacked`: a byte count, with an optional binary suffix.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let not_a_size = || format!("{text:?} is not a size: give bytes, e.g. 4GiB or 1073741824");
+    if digits.is_empty() {
+        return Err(not_a_size());
+    }
+    let shift = match &text[digits.len()..] {
+        "" | "B" => 0,
+        "K" | "KiB" => 10,
+        "M" | "MiB" => 20,
+        "G" | "GiB" => 30,
+        "T" | "TiB" => 40,
+        other => {
+            return Err(format!(
+                "unknown size suffix {other:?}; use KiB, MiB, GiB or TiB"
+            ))
+        }
+    };
+    let count: u64 = digits.parse().map_err(|_| not_a_size())?;
+    count
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("{text} is too large"))
 }
 
 /// `--digest`: `sha256:<hex>` or bare hex.
@@ -410,4 +459,23 @@ pub struct MonitorArgs {
     /// Print each round as one JSON object per line.
     #[arg(long)]
     pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_take_binary_suffixes_and_refuse_the_rest() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("4GiB"), Ok(4 << 30));
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert!(parse_size("5GB")
+            .unwrap_err()
+            .contains("use KiB, MiB, GiB or TiB"));
+        assert!(parse_size("lots").unwrap_err().contains("is not a size"));
+        assert!(parse_size("99999999999TiB")
+            .unwrap_err()
+            .contains("too large"));
+    }
 }

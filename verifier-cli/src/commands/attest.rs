@@ -175,13 +175,13 @@ fn release_subjects(args: &AttestBuildArgs) -> anyhow::Result<Vec<ArtifactSubjec
         );
     }
     let mut files = Vec::new();
-    for item in items::collect(std::slice::from_ref(&args.artifact), &[])? {
+    for item in items::collect(std::slice::from_ref(&args.artifact), &[], None)? {
         match item.what {
             What::File(path) => files.push((item.relative.unwrap_or(item.label), path)),
             What::NotFollowed(why) => {
                 eprintln!("glassbox: not attested: {}: {why}", item.label)
             }
-            What::Digest(_) => {}
+            What::Digest(_) | What::Member { .. } => {}
         }
     }
     files.sort();

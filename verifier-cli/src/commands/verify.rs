@@ -8,6 +8,7 @@
 //!   the outcome, so that a reproduction counts as the customer's own build;
 //! - step 7: print the chain or every reason it fails ([`render`]), or the verdict as JSON.
 
+pub mod archive;
 pub mod check;
 pub mod items;
 pub mod rebuild_step;
@@ -39,7 +40,7 @@ const MAX_BUNDLE_BYTES: u64 = 256 << 20;
 pub fn run(args: VerifyArgs) -> anyhow::Result<Outcome> {
     // One FILE keeps the detailed report; anything more is a release ([`release`]).
     match (args.files.as_slice(), args.digests.as_slice()) {
-        ([file], []) if !file.is_dir() => {
+        ([file], []) if !file.is_dir() && !args.contents => {
             let file = file.clone();
             run_one(&args, &file)
         }

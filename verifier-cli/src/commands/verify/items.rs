@@ -6,11 +6,17 @@
 //! the target's bytes, not the link's — and neither is anything else that is not a
 //! regular file; both are listed so that nothing in the directory goes unmentioned.
 //! A FILE named on the command line is opened as given (the caller chose it).
+//!
+//! With `--contents`, each FILE given is an archive: its row is followed by one row
+//! per member ([`archive`]), named `ARCHIVE!/MEMBER`.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use glassbox_core::digest::Sha256Digest;
+
+use super::archive::{self, Limits, MemberKind};
+use crate::hash::progress_bar;
 
 /// One row of the release report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +27,22 @@ pub struct Item {
     /// `/`-separated, as `attest build --artifact DIR` names its subjects.
     pub relative: Option<String>,
     pub what: What,
+    /// For a member of an archive: the index of the archive's own item.
+    pub within: Option<usize>,
+    /// For an archive read with `--contents`: the number of its member rows.
+    pub members: Option<usize>,
+}
+
+impl Item {
+    pub fn new(label: String, relative: Option<String>, what: What) -> Item {
+        Item {
+            label,
+            relative,
+            what,
+            within: None,
+            members: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,12 +51,30 @@ pub enum What {
     File(PathBuf),
     /// A digest given with `--digest`.
     Digest(Sha256Digest),
+    /// A member of an archive, hashed as it was read; `note` says how it was
+    /// reached when it is not a file itself (a link to one).
+    Member {
+        digest: Sha256Digest,
+        note: Option<String>,
+    },
     /// Found under a directory and not verified: why.
     NotFollowed(String),
 }
 
-/// The items of `files` (files and directories, in the order given), then `digests`.
-pub fn collect(files: &[PathBuf], digests: &[Sha256Digest]) -> anyhow::Result<Vec<Item>> {
+/// What `--contents` asks for: each FILE's members, within these limits.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Contents {
+    /// `--max-unpacked`: bytes one archive may unpack to, instead of the default.
+    pub max_unpacked: Option<u64>,
+}
+
+/// The items of `files` (files and directories, in the order given), then `digests`;
+/// with `contents`, each FILE's members after it.
+pub fn collect(
+    files: &[PathBuf],
+    digests: &[Sha256Digest],
+    contents: Option<Contents>,
+) -> anyhow::Result<Vec<Item>> {
     let mut items = Vec::new();
     for path in files {
         let meta =
@@ -49,11 +89,14 @@ pub fn collect(files: &[PathBuf], digests: &[Sha256Digest]) -> anyhow::Result<Ve
                 );
             }
         } else if meta.is_file() {
-            items.push(Item {
-                label: path.display().to_string(),
-                relative: None,
-                what: What::File(path.clone()),
-            });
+            items.push(Item::new(
+                path.display().to_string(),
+                None,
+                What::File(path.clone()),
+            ));
+            if let Some(contents) = contents {
+                unpack(path, meta.len(), contents, &mut items)?;
+            }
         } else {
             bail!(
                 "{} is neither a regular file nor a directory; give the artifact's file",
@@ -61,12 +104,66 @@ pub fn collect(files: &[PathBuf], digests: &[Sha256Digest]) -> anyhow::Result<Ve
             );
         }
     }
-    items.extend(digests.iter().map(|digest| Item {
-        label: "--digest".to_owned(),
-        relative: None,
-        what: What::Digest(*digest),
-    }));
+    items.extend(
+        digests
+            .iter()
+            .map(|digest| Item::new("--digest".to_owned(), None, What::Digest(*digest))),
+    );
     Ok(items)
+}
+
+/// The members of the archive at `path` (the last item), after it.
+fn unpack(path: &Path, len: u64, contents: Contents, items: &mut Vec<Item>) -> anyhow::Result<()> {
+    let Some(format) = archive::format_of(path)? else {
+        return Err(archive::ArchiveError::NotAnArchive {
+            path: path.display().to_string(),
+        }
+        .into());
+    };
+    let progress = progress_bar(len, "reading", true);
+    let members = archive::members(
+        path,
+        format,
+        Limits::for_archive(len, contents.max_unpacked),
+        &progress,
+    )?;
+    progress.finish_and_clear();
+    if members.is_empty() {
+        bail!(
+            "{} holds no file to verify; drop --contents to verify the archive itself",
+            path.display()
+        );
+    }
+    let at = items.len() - 1;
+    items[at].members = Some(members.len());
+    for member in members {
+        let what = match member.kind {
+            MemberKind::File(digest) => What::Member { digest, note: None },
+            MemberKind::Link {
+                hard,
+                target,
+                resolved,
+            } => {
+                let link = if hard { "hard link" } else { "symbolic link" };
+                match resolved {
+                    Ok(digest) => What::Member {
+                        digest,
+                        note: Some(format!("{link} to {target}")),
+                    },
+                    Err(why) => What::NotFollowed(format!("{link} to {target}: {why}")),
+                }
+            }
+            MemberKind::Other(why) => What::NotFollowed(why),
+        };
+        let mut item = Item::new(
+            format!("{}!/{}", path.display(), member.name),
+            Some(member.name),
+            what,
+        );
+        item.within = Some(at);
+        items.push(item);
+    }
+    Ok(())
 }
 
 /// The entries under `dir` (a directory below `root`), sorted by name, recursively.
@@ -97,11 +194,11 @@ fn walk(root: &Path, dir: &Path, items: &mut Vec<Item>) -> anyhow::Result<()> {
         } else {
             What::NotFollowed("not a regular file (a device, socket or pipe)".to_owned())
         };
-        items.push(Item {
-            label: path.display().to_string(),
-            relative: Some(relative(root, &path)),
+        items.push(Item::new(
+            path.display().to_string(),
+            Some(relative(root, &path)),
             what,
-        });
+        ));
     }
     Ok(())
 }
@@ -129,7 +226,7 @@ mod tests {
         std::fs::write(root.join("README"), b"r").unwrap();
         std::fs::write(root.join("z"), b"z").unwrap();
         std::os::unix::fs::symlink("/etc/passwd", root.join("link")).unwrap();
-        let items = collect(&[root.to_path_buf()], &[]).unwrap();
+        let items = collect(&[root.to_path_buf()], &[], None).unwrap();
         let names: Vec<_> = items.iter().map(|i| i.relative.clone().unwrap()).collect();
         assert_eq!(names, ["README", "bin/tool", "link", "z"]);
         assert!(
@@ -142,7 +239,7 @@ mod tests {
     #[test]
     fn an_empty_directory_is_an_error_not_a_vacuous_success() {
         let dir = tempfile::tempdir().unwrap();
-        let err = collect(&[dir.path().to_path_buf()], &[]).unwrap_err();
+        let err = collect(&[dir.path().to_path_buf()], &[], None).unwrap_err();
         assert!(err.to_string().contains("holds no file"), "{err}");
     }
 }

@@ -51,6 +51,9 @@ enum Status {
     Failed,
     /// No build in the evidence names the digest.
     NotCovered,
+    /// An archive read with `--contents` that no build names as a whole: judged by
+    /// its members, not a verdict of its own.
+    Archive,
 }
 
 impl Status {
@@ -59,6 +62,7 @@ impl Status {
             Status::Verified => "verified",
             Status::Failed => "failed",
             Status::NotCovered => "not covered",
+            Status::Archive => "archive",
         }
     }
     fn code(self) -> &'static str {
@@ -66,6 +70,7 @@ impl Status {
             Status::Verified => "verified",
             Status::Failed => "failed",
             Status::NotCovered => "notCovered",
+            Status::Archive => "archive",
         }
     }
 }
@@ -92,7 +97,10 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
                 .collect::<anyhow::Result<_>>()?,
         ),
     };
-    let items = items::collect(&args.files, &args.digests)?;
+    let contents = args.contents.then_some(items::Contents {
+        max_unpacked: args.max_unpacked,
+    });
+    let items = items::collect(&args.files, &args.digests, contents)?;
     let digests = hash(&items)?;
 
     // Each distinct digest once; the bar counts the files each one settles.
@@ -108,11 +116,12 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     }
     progress.finish_and_clear();
 
-    let rows: Vec<Row> = items
+    let mut rows: Vec<Row> = items
         .iter()
         .zip(&digests)
         .map(|(item, digest)| Row::new(item, digest.map(|d| (d, &judged[&d]))))
         .collect();
+    judge_archives(&mut rows);
     let summary = Summary::of(&rows);
     if args.json {
         let results = rows
@@ -123,7 +132,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     } else {
         output::print(&format!("{}{}\n", table(&rows), summary.line()))?;
     }
-    Ok(if summary.verified == rows.len() {
+    Ok(if summary.passes() {
         Outcome::Success
     } else {
         Outcome::VerificationFailed
@@ -145,7 +154,7 @@ fn hash(items: &[Item]) -> anyhow::Result<Vec<Option<Sha256Digest>>> {
         .iter()
         .map(|item| match &item.what {
             What::File(_) => hashed.next().map(Sha256Digest),
-            What::Digest(digest) => Some(*digest),
+            What::Digest(digest) | What::Member { digest, .. } => Some(*digest),
             What::NotFollowed(_) => None,
         })
         .collect())
@@ -225,11 +234,33 @@ fn not_covered(digest: &Sha256Digest) -> Verdict {
     }
 }
 
+/// Settle what `--contents` changes. An archive that no build names is judged by its
+/// members. A member that no build names (a file, or a link or device with no
+/// digest of its own) is covered by its archive when the archive verified: its bytes
+/// are the archive's. A member some build names keeps that verdict, failing or not.
+fn judge_archives(rows: &mut [Row]) {
+    for at in 0..rows.len() {
+        if rows[at].item.members.is_some() && rows[at].status == Status::NotCovered {
+            rows[at].status = Status::Archive;
+        }
+        if let Some(archive) = rows[at].item.within {
+            // Not named by any build: a member file, or a link or device (no digest).
+            let unnamed = rows[at].status == Status::NotCovered || rows[at].judged.is_none();
+            if unnamed && rows[archive].status == Status::Verified {
+                rows[at].status = Status::Verified;
+                rows[at].via_archive = true;
+            }
+        }
+    }
+}
+
 /// One item with its verdict.
 struct Row<'a> {
     item: &'a Item,
     judged: Option<(Sha256Digest, &'a Judged)>,
     status: Status,
+    /// Verified because the verified archive holding it is (`--contents`).
+    via_archive: bool,
 }
 
 impl<'a> Row<'a> {
@@ -250,6 +281,7 @@ impl<'a> Row<'a> {
             item,
             judged,
             status,
+            via_archive: false,
         }
     }
 
@@ -297,13 +329,26 @@ impl<'a> Row<'a> {
                 b.organisation.clone()
             }
         }));
-        let mut reasons: Vec<String> = v
-            .failures
-            .iter()
-            .filter_map(super::remedy::code)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let mut reasons: Vec<String> = Vec::new();
+        if let What::Member {
+            note: Some(note), ..
+        } = &self.item.what
+        {
+            reasons.push(note.clone());
+        }
+        match self.status {
+            Status::Archive => reasons.push(format!(
+                "no build names the archive itself: judged by its {} members",
+                self.item.members.unwrap_or_default()
+            )),
+            _ if self.via_archive => reasons.push("inside the verified archive".to_owned()),
+            _ => reasons.extend(
+                v.failures
+                    .iter()
+                    .filter_map(super::remedy::code)
+                    .collect::<BTreeSet<_>>(),
+            ),
+        }
         if let Some(names) = self.renamed() {
             reasons.push(format!("attested as {}", names.join(", ")));
         }
@@ -352,6 +397,16 @@ impl<'a> Row<'a> {
         if let Some(object) = value.as_object_mut() {
             object.insert("path".to_owned(), path);
             object.insert("status".to_owned(), self.status.code().into());
+            if let Some(archive) = self.item.within {
+                object.insert("withinVerifiedArchive".to_owned(), self.via_archive.into());
+                object.insert("archiveIndex".to_owned(), archive.into());
+            }
+            if let What::Member {
+                note: Some(note), ..
+            } = &self.item.what
+            {
+                object.insert("note".to_owned(), note.clone().into());
+            }
         }
         Ok(value)
     }
@@ -412,6 +467,8 @@ struct Summary {
     verified: usize,
     failed: usize,
     not_covered: usize,
+    /// Archives judged by their members (`--contents`).
+    archives: usize,
 }
 
 impl Summary {
@@ -421,19 +478,42 @@ impl Summary {
             verified: count(Status::Verified),
             failed: count(Status::Failed),
             not_covered: count(Status::NotCovered),
+            archives: count(Status::Archive),
         }
     }
+    /// Every row verified, or is an archive judged by its (verified) members.
+    fn passes(&self) -> bool {
+        self.failed == 0 && self.not_covered == 0 && self.verified > 0
+    }
     fn line(&self) -> String {
-        format!(
+        let mut line = format!(
             "{} verified, {} failed, {} not covered",
             self.verified, self.failed, self.not_covered
-        )
+        );
+        if self.archives > 0 {
+            line.push_str(&format!(
+                ", {} {} judged by {}",
+                self.archives,
+                if self.archives == 1 {
+                    "archive"
+                } else {
+                    "archives"
+                },
+                if self.archives == 1 {
+                    "its members"
+                } else {
+                    "their members"
+                },
+            ));
+        }
+        line
     }
     fn json(&self) -> Value {
         json!({
             "verified": self.verified,
             "failed": self.failed,
             "notCovered": self.not_covered,
+            "archives": self.archives,
         })
     }
 }
@@ -443,11 +523,11 @@ mod tests {
     use super::*;
 
     fn item(label: &str, relative: Option<&str>) -> Item {
-        Item {
-            label: label.to_owned(),
-            relative: relative.map(str::to_owned),
-            what: What::File(PathBuf::from(label)),
-        }
+        Item::new(
+            label.to_owned(),
+            relative.map(str::to_owned),
+            What::File(PathBuf::from(label)),
+        )
     }
 
     #[test]
@@ -465,11 +545,11 @@ mod tests {
             attested: Vec::new(),
         };
         let (renamed, extra) = (item("r/bin/tool", Some("bin/tool")), item("x", None));
-        let link = Item {
-            label: "r/l".to_owned(),
-            relative: Some("l".to_owned()),
-            what: What::NotFollowed("symbolic link to /etc/passwd, not followed".to_owned()),
-        };
+        let link = Item::new(
+            "r/l".to_owned(),
+            Some("l".to_owned()),
+            What::NotFollowed("symbolic link to /etc/passwd, not followed".to_owned()),
+        );
         let rows = vec![
             Row::new(&renamed, Some((digest, &good))),
             Row::new(&extra, Some((digest, &missing))),
@@ -491,6 +571,87 @@ mod tests {
         assert_eq!(
             Summary::of(&rows).line(),
             "1 verified, 1 failed, 1 not covered"
+        );
+    }
+
+    #[test]
+    fn a_verified_archive_covers_unnamed_members_but_not_ones_a_failing_build_names() {
+        let digest = Sha256Digest([0xcd; 32]);
+        let verified = Judged {
+            verdict: Verdict {
+                artifact: digest.to_string(),
+                ..Verdict::default()
+            },
+            attested: Vec::new(),
+        };
+        let missing = Judged {
+            verdict: not_covered(&digest),
+            attested: Vec::new(),
+        };
+        let failing = Judged {
+            verdict: Verdict {
+                artifact: digest.to_string(),
+                failures: vec![Failure::ReviewRejected {
+                    index: 7,
+                    key_id: "ab".repeat(32),
+                    dir_hash: "cd".repeat(32),
+                    revoked_at: None,
+                }],
+                ..Verdict::default()
+            },
+            attested: Vec::new(),
+        };
+        let member = |label: &str, what: What| {
+            let mut item = Item::new(label.to_owned(), Some(label.to_owned()), what);
+            item.within = Some(0);
+            item
+        };
+        let mut archive = item("a.tar", None);
+        archive.members = Some(3);
+        let file = member("a.tar!/x", What::Member { digest, note: None });
+        let device = member("a.tar!/dev", What::NotFollowed("a device file".to_owned()));
+        let named = member("a.tar!/y", What::Member { digest, note: None });
+
+        // The archive verified: what no build names is covered by it, a failing
+        // build's verdict stands.
+        let mut rows = vec![
+            Row::new(&archive, Some((digest, &verified))),
+            Row::new(&file, Some((digest, &missing))),
+            Row::new(&device, None),
+            Row::new(&named, Some((digest, &failing))),
+        ];
+        judge_archives(&mut rows);
+        let status: Vec<Status> = rows.iter().map(|r| r.status).collect();
+        assert_eq!(
+            status,
+            [
+                Status::Verified,
+                Status::Verified,
+                Status::Verified,
+                Status::Failed
+            ]
+        );
+        assert!(rows[1].cells()[6].contains("inside the verified archive"));
+        assert!(!Summary::of(&rows).passes());
+
+        // No build names the archive: it is judged by its members, which must each
+        // verify on their own.
+        let mut rows = vec![
+            Row::new(&archive, Some((digest, &missing))),
+            Row::new(&file, Some((digest, &missing))),
+            Row::new(&named, Some((digest, &verified))),
+        ];
+        judge_archives(&mut rows);
+        let status: Vec<Status> = rows.iter().map(|r| r.status).collect();
+        assert_eq!(
+            status,
+            [Status::Archive, Status::NotCovered, Status::Verified]
+        );
+        let summary = Summary::of(&rows);
+        assert!(!summary.passes());
+        assert_eq!(
+            summary.line(),
+            "1 verified, 0 failed, 1 not covered, 1 archive judged by its members"
         );
     }
 }
