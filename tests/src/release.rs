@@ -64,6 +64,17 @@ impl Story {
 
     /// `who` attests every file of the release directory `dir` as built from `commit`.
     pub fn attest_release(&mut self, who: Who, commit: &str, dir: &Path) -> String {
+        self.attest_release_with(who, commit, dir, &[])
+    }
+
+    /// [`Story::attest_release`] with `extra` flags for `attest build` (`--oci`).
+    pub fn attest_release_with(
+        &mut self,
+        who: Who,
+        commit: &str,
+        dir: &Path,
+        extra: &[&str],
+    ) -> String {
         let name = who.key().trim_end_matches(".pem");
         let out = format!("release-{name}-{}.dsse.json", &commit[..12]);
         let builder_id = match who {
@@ -93,7 +104,9 @@ impl Story {
             who.key(),
             "-o",
             &out,
-        ]);
+        ]
+        .into_iter()
+        .chain(extra.iter().copied()));
         self.submit(&out);
         out
     }

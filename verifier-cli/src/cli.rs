@@ -387,7 +387,9 @@ EXAMPLES:
 Sign a build attestation (SLSA provenance v1, https://slsa.dev/provenance/v1). The
 subject is the artifact's name with its sha256; --artifact DIR (a release) makes one
 subject per regular file under DIR, named by its path relative to DIR (`/`-separated,
-sorted), symbolic links left out and named on stderr. resolvedDependencies holds the source
+sorted), symbolic links left out and named on stderr; --artifact DIR --oci (an OCI
+image layout) makes one subject per image of its index.json, its manifest digest named
+by its ref name, after checking every blob under it. resolvedDependencies holds the source
 (repository URL + {gitCommit, gitTree, dirHash}); externalParameters hold the recipe —
 command, working directory, output path, toolchain, environment, build path
 (--build-path) and Debian build dependencies with their versions (--build-dep) — so
@@ -408,7 +410,12 @@ EXAMPLES:
     # A release: every file under dist/ in one envelope
     glassbox attest build --artifact dist --repo . --rev v1.2.0 \\
         --repository-url https://example.com/app.git --command 'make dist' --output-path dist \\
-        --builder-id https://builder.example.com --key builder.pem -o release.dsse.json"
+        --builder-id https://builder.example.com --key builder.pem -o release.dsse.json
+    # A container image, by its manifest digest, from an OCI image layout
+    glassbox attest build --artifact app-image --oci --repo . --rev v1.2.0 \
+        --repository-url https://example.com/app.git --command 'make image' \
+        --output-path app-image --builder-id https://builder.example.com --key builder.pem \
+        -o image.dsse.json"
     )]
     Build(AttestBuildArgs),
 
@@ -527,6 +534,12 @@ pub struct AttestBuildArgs {
     /// Subject name of the artifact [default: the file name of --artifact].
     #[arg(long, value_name = "NAME")]
     pub artifact_name: Option<String>,
+    /// --artifact DIR is an OCI image layout (oci-layout, index.json, blobs/): one
+    /// subject per image of its index.json, its manifest digest, named by its
+    /// org.opencontainers.image.ref.name. Every blob under each image is checked
+    /// against its digest first.
+    #[arg(long)]
+    pub oci: bool,
     #[command(flatten)]
     pub source: SourceArgs,
     #[command(flatten)]

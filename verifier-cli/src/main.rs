@@ -8,6 +8,7 @@ mod doc;
 mod git;
 mod hash;
 mod next_step;
+mod oci;
 mod output;
 mod rebuild;
 mod source;

@@ -96,6 +96,11 @@ directory (absolute, `..`, under a symbolic link), more than 100,000 members, mo
 unpacked bytes than --max-unpacked (default 100 times the archive, at least 256MiB),
 or data after a tar archive's end refuses the archive (exit 2).
 
+Images: with --oci, each directory FILE is an OCI image layout; its rows are the images
+its index.json lists, oci:DIR:REF, each verified by its manifest digest after every
+blob under it was checked against its descriptor (an altered blob refuses the layout,
+exit 2). Without a layout, verify the registry's digest with --digest.
+
 State: the newest verified checkpoint per log is kept in --state DIR (default
 $XDG_DATA_HOME/glassbox or ~/.local/share/glassbox), locked while a verification
 uses it. If the log shows a history inconsistent with it (a split view), verification
@@ -112,6 +117,8 @@ EXAMPLES:
     glassbox verify /opt/app --policy policy.toml --bundle release.bundle.json --json
     # An image you cannot hash here, by its manifest digest:
     glassbox verify --digest sha256:3f2c...e0 --policy policy.toml --server https://log.example.com
+    # A container image from an OCI image layout, by its manifest digest:
+    glassbox verify app-image --oci --policy policy.toml --server https://log.example.com
     # A release tarball or a package, member by member:
     glassbox verify app-2.0.tar.gz --contents --policy policy.toml --server https://log.example.com
     glassbox verify app_2.0_amd64.deb --contents --policy policy.toml --bundle app.bundle.json
@@ -316,6 +323,11 @@ pub struct VerifyArgs {
     /// path): only for recipes you trust, on a machine without bwrap.
     #[arg(long, requires = "rebuild")]
     pub no_sandbox: bool,
+    /// Each directory FILE is an OCI image layout (oci-layout, index.json, blobs/):
+    /// verify each image it holds by its manifest digest, after checking every blob
+    /// under it against its digest.
+    #[arg(long, conflicts_with = "rebuild")]
+    pub oci: bool,
     /// Also verify every member of each archive FILE — tar (plain, .gz, .xz,
     /// .zst), zip, or Debian package (the files it installs, its control files as
     /// DEBIAN/…) — read as a stream, never unpacked. The archive passes when each

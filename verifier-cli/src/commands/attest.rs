@@ -101,7 +101,9 @@ fn review(args: &AttestReviewArgs) -> anyhow::Result<Attestation> {
 
 fn build(args: &AttestBuildArgs) -> anyhow::Result<Attestation> {
     let finished_on = timestamp(args.time.as_deref(), "--time")?;
-    let subjects = if args.artifact.is_dir() {
+    let subjects = if args.oci {
+        image_subjects(args)?
+    } else if args.artifact.is_dir() {
         release_subjects(args)?
     } else {
         vec![file_subject(args)?]
@@ -162,6 +164,22 @@ fn file_subject(args: &AttestBuildArgs) -> anyhow::Result<ArtifactSubject> {
     })
 }
 
+/// `--artifact DIR --oci`: each image of the OCI image layout DIR, by its manifest
+/// digest (every blob under it checked first), named by its ref name annotation or,
+/// without one, by the digest.
+fn image_subjects(args: &AttestBuildArgs) -> anyhow::Result<Vec<ArtifactSubject>> {
+    if args.artifact_name.is_some() {
+        bail!("--artifact-name names one file; an image is named by its ref name in the layout's index.json: drop --artifact-name");
+    }
+    Ok(crate::oci::images(&args.artifact)?
+        .into_iter()
+        .map(|image| ArtifactSubject {
+            name: image.reference.unwrap_or_else(|| image.digest.to_string()),
+            sha256: image.digest,
+        })
+        .collect())
+}
+
 /// `--artifact DIR`: every regular file under DIR, named by its path relative to DIR
 /// (`/`-separated), in byte order of the names — the names `glassbox verify DIR`
 /// compares. A symbolic link or other special file has no bytes of its own to attest:
@@ -175,7 +193,11 @@ fn release_subjects(args: &AttestBuildArgs) -> anyhow::Result<Vec<ArtifactSubjec
         );
     }
     let mut files = Vec::new();
-    for item in items::collect(std::slice::from_ref(&args.artifact), &[], None)? {
+    for item in items::collect(
+        std::slice::from_ref(&args.artifact),
+        &[],
+        items::Reading::default(),
+    )? {
         match item.what {
             What::File(path) => files.push((item.relative.unwrap_or(item.label), path)),
             What::NotFollowed(why) => {

@@ -51,8 +51,9 @@ pub enum What {
     File(PathBuf),
     /// A digest given with `--digest`.
     Digest(Sha256Digest),
-    /// A member of an archive, hashed as it was read; `note` says how it was
-    /// reached when it is not a file itself (a link to one).
+    /// A member of an archive, hashed as it was read, or an image of an OCI layout
+    /// by its manifest digest; `note` says how it was reached when it is not a file
+    /// itself (a link to one), or what of an image was not checked.
     Member {
         digest: Sha256Digest,
         note: Option<String>,
@@ -68,18 +69,37 @@ pub struct Contents {
     pub max_unpacked: Option<u64>,
 }
 
+/// How FILEs are read beyond their bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reading {
+    /// `--contents`: each FILE is an archive whose members are items too.
+    pub contents: Option<Contents>,
+    /// `--oci`: each directory is an OCI image layout, its items its images.
+    pub oci: bool,
+}
+
 /// The items of `files` (files and directories, in the order given), then `digests`;
-/// with `contents`, each FILE's members after it.
+/// with `--contents`, each FILE's members after it; with `--oci`, each directory's
+/// images instead of its files.
 pub fn collect(
     files: &[PathBuf],
     digests: &[Sha256Digest],
-    contents: Option<Contents>,
+    reading: Reading,
 ) -> anyhow::Result<Vec<Item>> {
     let mut items = Vec::new();
     for path in files {
         let meta =
             std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
-        if meta.is_dir() {
+        if meta.is_dir() && reading.oci {
+            images(path, &mut items)?;
+        } else if meta.is_dir() {
+            if crate::oci::is_layout(path) {
+                eprintln!(
+                    "glassbox: {} is an OCI image layout: its files are verified one by one; \
+                     add --oci to verify its images by their manifest digests",
+                    path.display()
+                );
+            }
             let before = items.len();
             walk(path, path, &mut items)?;
             if items.len() == before {
@@ -94,7 +114,7 @@ pub fn collect(
                 None,
                 What::File(path.clone()),
             ));
-            if let Some(contents) = contents {
+            if let Some(contents) = reading.contents {
                 unpack(path, meta.len(), contents, &mut items)?;
             }
         } else {
@@ -110,6 +130,32 @@ pub fn collect(
             .map(|digest| Item::new("--digest".to_owned(), None, What::Digest(*digest))),
     );
     Ok(items)
+}
+
+/// The images of the OCI image layout at `dir`, named `oci:DIR:REF` as skopeo names
+/// them (`oci:DIR@sha256:HEX` for an image the layout does not name).
+fn images(dir: &Path, items: &mut Vec<Item>) -> anyhow::Result<()> {
+    for image in crate::oci::images(dir)? {
+        let label = match &image.reference {
+            Some(name) => format!("oci:{}:{name}", dir.display()),
+            None => format!("oci:{}@{}", dir.display(), image.digest),
+        };
+        let note = (image.missing > 0).then(|| {
+            format!(
+                "{} of its blobs not in the layout (not checked, cannot be run from it)",
+                image.missing
+            )
+        });
+        items.push(Item::new(
+            label,
+            None,
+            What::Member {
+                digest: image.digest,
+                note,
+            },
+        ));
+    }
+    Ok(())
 }
 
 /// The members of the archive at `path` (the last item), after it.
@@ -226,7 +272,7 @@ mod tests {
         std::fs::write(root.join("README"), b"r").unwrap();
         std::fs::write(root.join("z"), b"z").unwrap();
         std::os::unix::fs::symlink("/etc/passwd", root.join("link")).unwrap();
-        let items = collect(&[root.to_path_buf()], &[], None).unwrap();
+        let items = collect(&[root.to_path_buf()], &[], Reading::default()).unwrap();
         let names: Vec<_> = items.iter().map(|i| i.relative.clone().unwrap()).collect();
         assert_eq!(names, ["README", "bin/tool", "link", "z"]);
         assert!(
@@ -239,7 +285,7 @@ mod tests {
     #[test]
     fn an_empty_directory_is_an_error_not_a_vacuous_success() {
         let dir = tempfile::tempdir().unwrap();
-        let err = collect(&[dir.path().to_path_buf()], &[], None).unwrap_err();
+        let err = collect(&[dir.path().to_path_buf()], &[], Reading::default()).unwrap_err();
         assert!(err.to_string().contains("holds no file"), "{err}");
     }
 }

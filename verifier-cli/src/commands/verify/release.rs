@@ -97,10 +97,13 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
                 .collect::<anyhow::Result<_>>()?,
         ),
     };
-    let contents = args.contents.then_some(items::Contents {
-        max_unpacked: args.max_unpacked,
-    });
-    let items = items::collect(&args.files, &args.digests, contents)?;
+    let reading = items::Reading {
+        contents: args.contents.then_some(items::Contents {
+            max_unpacked: args.max_unpacked,
+        }),
+        oci: args.oci,
+    };
+    let items = items::collect(&args.files, &args.digests, reading)?;
     let digests = hash(&items)?;
 
     // Each distinct digest once; the bar counts the files each one settles.
