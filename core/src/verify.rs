@@ -178,7 +178,17 @@ pub fn verify(request: VerifyRequest<'_>) -> Verdict {
         artifact: request.artifact.to_string(),
         ..Verdict::default()
     };
-    if request.bundle.artifact.parse::<Sha256Digest>().ok() != Some(*request.artifact) {
+    // A release bundle proves every subject of its release: made for one of them, it
+    // carries the index lookup of each, and serving the others is what it is for.
+    let key = format!("artifact:{}", request.artifact.hex());
+    let carries_lookup = request
+        .bundle
+        .index
+        .as_ref()
+        .is_some_and(|index| index.lookups.iter().any(|lookup| lookup.key == key));
+    if request.bundle.artifact.parse::<Sha256Digest>().ok() != Some(*request.artifact)
+        && !carries_lookup
+    {
         verdict.warnings.push(format!(
             "the bundle was assembled for {}, not for this artifact",
             request.bundle.artifact

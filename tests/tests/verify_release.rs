@@ -291,3 +291,33 @@ fn rebuild_with_more_than_one_artifact_is_a_usage_error_that_says_so() {
     assert!(err.contains("--rebuild rebuilds one FILE"), "{run}");
     assert!(run.stdout.is_empty(), "{run}");
 }
+
+#[test]
+fn a_warning_shared_by_every_row_is_printed_once_under_the_table() {
+    let (story, _) = released();
+    let policy = fs::read_to_string(story.dir.join("policy.toml")).unwrap();
+    let policy = policy.replacen("[log]\n", "[log]\nmax_age = \"7d\"\n", 1);
+    fs::write(story.dir.join("fresh.toml"), policy).unwrap();
+    let run = story.glassbox.run([
+        "verify",
+        "installed",
+        "--policy",
+        "fresh.toml",
+        "--state",
+        "state",
+        "--server",
+        &story.url,
+    ]);
+    let out = run.ok();
+    let warnings: Vec<&str> = out.lines().filter(|l| l.starts_with("  ! ")).collect();
+    assert_eq!(warnings.len(), 1, "{run}");
+    assert!(
+        warnings[0].contains("freshness rests on this client's own state alone")
+            && warnings[0].ends_with("(3 rows)"),
+        "{run}"
+    );
+    assert_eq!(
+        out.lines().last(),
+        Some("3 verified, 0 failed, 0 not covered")
+    );
+}

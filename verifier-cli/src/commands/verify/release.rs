@@ -133,7 +133,12 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
             .collect::<anyhow::Result<Vec<_>>>()?;
         output::print_json(&json!({ "results": results, "summary": summary.json() }))?;
     } else {
-        output::print(&format!("{}{}\n", table(&rows), summary.line()))?;
+        output::print(&format!(
+            "{}{}{}\n",
+            table(&rows),
+            warnings(&rows),
+            summary.line()
+        ))?;
     }
     Ok(if summary.passes() {
         Outcome::Success
@@ -413,6 +418,27 @@ impl<'a> Row<'a> {
         }
         Ok(value)
     }
+}
+
+/// The engine's warnings (freshness resting on this client's state, an unproven
+/// completeness, …), each once however many rows share it, as `  ! ` lines with the
+/// number of rows it concerns.
+fn warnings(rows: &[Row]) -> String {
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for (_, judged) in rows.iter().filter_map(|r| r.judged) {
+        for warning in &judged.verdict.warnings {
+            match seen.iter_mut().find(|(w, _)| w == warning) {
+                Some((_, count)) => *count += 1,
+                None => seen.push((warning, 1)),
+            }
+        }
+    }
+    seen.iter()
+        .map(|(warning, count)| {
+            let rows = if *count == 1 { "row" } else { "rows" };
+            format!("  ! {warning} ({count} {rows})\n")
+        })
+        .collect()
 }
 
 /// Distinct values in order of first appearance, joined; `-` when there are none.
