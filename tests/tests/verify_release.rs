@@ -191,18 +191,24 @@ fn a_renamed_release_file_verifies_by_digest_and_names_its_attested_path() {
 }
 
 #[test]
-fn a_link_in_a_release_directory_is_listed_as_not_followed_and_fails() {
+fn a_link_out_of_a_release_directory_fails_and_one_inside_counts_as_its_target() {
     let (story, customer) = released();
     std::os::unix::fs::symlink("/etc/passwd", customer.join("lib/libevil.so")).unwrap();
+    std::os::unix::fs::symlink("libapp.so", customer.join("lib/libapp.so.2")).unwrap();
     let run = verify(&story, &["installed"], &["--server", &story.url]);
     let out = run.exits(1);
     let line = row(&run, "installed/lib/libevil.so");
     assert!(line.contains("failed"), "{line}");
     assert!(
-        line.contains("symbolic link to /etc/passwd, not followed"),
+        line.contains("symbolic link to /etc/passwd, not followed: it leads out of the directory"),
         "{line}"
     );
-    assert!(out.contains("3 verified, 1 failed, 0 not covered"), "{run}");
+    let inside = row(&run, "installed/lib/libapp.so.2");
+    assert!(
+        inside.contains(" verified ") && inside.contains("symbolic link to libapp.so"),
+        "{inside}"
+    );
+    assert!(out.contains("4 verified, 1 failed, 0 not covered"), "{run}");
 }
 
 #[test]

@@ -73,7 +73,8 @@ witnesses, complete); warnings start `  ! `. --json prints the verdict object in
 docs/verification.md lists every failure and what to do about it.
 
 Releases: with several FILEs, a directory (every regular file under it; a symbolic
-link is listed as failed, not followed) or --digest sha256:HEX (an artifact you cannot
+link counts as the file it leads to inside the directory, and one leading out of it is
+listed as failed, not followed) or --digest sha256:HEX (an artifact you cannot
 hash here), every item is checked and one table is printed — PATH, SHA256 (first 12
 hex digits), VERDICT (verified, failed, not covered), SOURCE, REVIEWERS, BUILDERS,
 REASON (failure codes; `attested as NAME` when a file under a directory verifies by
@@ -286,7 +287,8 @@ pub struct BundleArgs {
 #[command(group = clap::ArgGroup::new("items").required(true).multiple(true).args(["files", "digests"]))]
 pub struct VerifyArgs {
     /// The artifacts to verify: files, or directories (every regular file under
-    /// them; symbolic links are listed, not followed).
+    /// them; a symbolic link counts as the file it leads to inside the directory, and
+    /// one leading out is listed, not followed).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// An artifact you cannot hash here, by its digest (an image manifest digest, a

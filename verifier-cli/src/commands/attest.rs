@@ -203,6 +203,10 @@ fn release_subjects(args: &AttestBuildArgs) -> anyhow::Result<Vec<ArtifactSubjec
             What::NotFollowed(why) => {
                 eprintln!("glassbox: not attested: {}: {why}", item.label)
             }
+            // The file it leads to is a subject of its own.
+            What::Linked { note, .. } => {
+                eprintln!("glassbox: not attested: {}: {note}", item.label)
+            }
             What::Digest(_) | What::Member { .. } => {}
         }
     }

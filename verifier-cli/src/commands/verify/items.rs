@@ -1,10 +1,12 @@
 //! What a release verification checks: each FILE given, every entry under each
 //! directory given (depth first, in byte order of the names), and each `--digest`.
 //!
-//! Inside a directory only regular files are hashed. A symbolic link is not followed —
-//! its target may lie outside the release, and what a customer runs through it is
-//! the target's bytes, not the link's — and neither is anything else that is not a
-//! regular file; both are listed so that nothing in the directory goes unmentioned.
+//! Inside a directory regular files are hashed, and a symbolic link that leads to a
+//! regular file inside the same directory counts as that file (what a customer runs
+//! through it is the target's bytes). A link that leads out of the directory — to a
+//! file that is not part of the release — is not followed, nor is anything else that
+//! is not a regular file; both are listed so that nothing in the directory goes
+//! unmentioned.
 //! A FILE named on the command line is opened as given (the caller chose it).
 //!
 //! With `--contents`, each FILE given is an archive: its row is followed by one row
@@ -58,8 +60,23 @@ pub enum What {
         digest: Sha256Digest,
         note: Option<String>,
     },
+    /// A symbolic link under a directory that leads to a regular file inside it:
+    /// hashed as that file, `note` naming the link.
+    Linked { target: PathBuf, note: String },
     /// Found under a directory and not verified: why.
     NotFollowed(String),
+}
+
+impl What {
+    /// How the item was reached when it is not a file itself (a link), or what of it
+    /// was not checked (an image's absent blobs).
+    pub fn note(&self) -> Option<&str> {
+        match self {
+            What::Member { note, .. } => note.as_deref(),
+            What::Linked { note, .. } => Some(note),
+            _ => None,
+        }
+    }
 }
 
 /// What `--contents` asks for: each FILE's members, within these limits.
@@ -101,7 +118,9 @@ pub fn collect(
                 );
             }
             let before = items.len();
-            walk(path, path, &mut items)?;
+            let root = std::fs::canonicalize(path)
+                .with_context(|| format!("cannot read directory {}", path.display()))?;
+            walk(path, &root, path, &mut items)?;
             if items.len() == before {
                 bail!(
                     "{} holds no file to verify; give the directory the release was unpacked into",
@@ -212,8 +231,9 @@ fn unpack(path: &Path, len: u64, contents: Contents, items: &mut Vec<Item>) -> a
     Ok(())
 }
 
-/// The entries under `dir` (a directory below `root`), sorted by name, recursively.
-fn walk(root: &Path, dir: &Path, items: &mut Vec<Item>) -> anyhow::Result<()> {
+/// The entries under `dir` (a directory below `root`, which resolves to `real`),
+/// sorted by name, recursively.
+fn walk(root: &Path, real: &Path, dir: &Path, items: &mut Vec<Item>) -> anyhow::Result<()> {
     let mut entries = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read directory {}", dir.display()))?
         .collect::<Result<Vec<_>, _>>()
@@ -225,18 +245,13 @@ fn walk(root: &Path, dir: &Path, items: &mut Vec<Item>) -> anyhow::Result<()> {
             .file_type()
             .with_context(|| format!("cannot read {}", path.display()))?;
         if kind.is_dir() {
-            walk(root, &path, items)?;
+            walk(root, real, &path, items)?;
             continue;
         }
         let what = if kind.is_file() {
             What::File(path.clone())
         } else if kind.is_symlink() {
-            let target = std::fs::read_link(&path)
-                .map(|t| t.display().to_string())
-                .unwrap_or_else(|_| "an unreadable target".to_owned());
-            What::NotFollowed(format!(
-                "symbolic link to {target}, not followed: verify the file it points to"
-            ))
+            linked(real, &path)
         } else {
             What::NotFollowed("not a regular file (a device, socket or pipe)".to_owned())
         };
@@ -247,6 +262,31 @@ fn walk(root: &Path, dir: &Path, items: &mut Vec<Item>) -> anyhow::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A symbolic link found under the directory that resolves to `real`: the file it
+/// leads to when that is a regular file inside the directory (the bytes a customer
+/// runs through the link, and a file of the release), else not followed, saying why.
+fn linked(real: &Path, link: &Path) -> What {
+    let shown = std::fs::read_link(link)
+        .map(|t| t.display().to_string())
+        .unwrap_or_else(|_| "an unreadable target".to_owned());
+    match std::fs::canonicalize(link) {
+        Ok(target) if target.starts_with(real) && target.is_file() => What::Linked {
+            target,
+            note: format!("symbolic link to {shown}"),
+        },
+        Ok(target) if target.starts_with(real) => What::NotFollowed(format!(
+            "symbolic link to {shown}, not followed: it leads to no regular file"
+        )),
+        Ok(_) => What::NotFollowed(format!(
+            "symbolic link to {shown}, not followed: it leads out of the directory; \
+             verify the file it points to"
+        )),
+        Err(_) => What::NotFollowed(format!(
+            "symbolic link to {shown}, not followed: it leads to nothing"
+        )),
+    }
 }
 
 /// `path` below `root`, its components joined by `/` whatever the platform.
@@ -264,7 +304,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_directory_lists_files_depth_first_in_name_order_and_links_unfollowed() {
+    fn a_directory_lists_files_depth_first_with_links_inside_followed_and_links_out_not() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         std::fs::create_dir_all(root.join("bin")).unwrap();
@@ -272,11 +312,24 @@ mod tests {
         std::fs::write(root.join("README"), b"r").unwrap();
         std::fs::write(root.join("z"), b"z").unwrap();
         std::os::unix::fs::symlink("/etc/passwd", root.join("link")).unwrap();
+        std::os::unix::fs::symlink("tool", root.join("bin/tool.1")).unwrap();
+        std::os::unix::fs::symlink("../bin", root.join("bin/up")).unwrap();
         let items = collect(&[root.to_path_buf()], &[], Reading::default()).unwrap();
         let names: Vec<_> = items.iter().map(|i| i.relative.clone().unwrap()).collect();
-        assert_eq!(names, ["README", "bin/tool", "link", "z"]);
+        assert_eq!(
+            names,
+            ["README", "bin/tool", "bin/tool.1", "bin/up", "link", "z"]
+        );
         assert!(
-            matches!(&items[2].what, What::NotFollowed(why) if why.contains("/etc/passwd")),
+            matches!(&items[4].what, What::NotFollowed(why) if why.contains("/etc/passwd") && why.contains("leads out of the directory")),
+            "{items:?}"
+        );
+        assert!(
+            matches!(&items[2].what, What::Linked { target, .. } if target.ends_with("bin/tool")),
+            "{items:?}"
+        );
+        assert!(
+            matches!(&items[3].what, What::NotFollowed(why) if why.contains("no regular file")),
             "{items:?}"
         );
         assert_eq!(items[1].what, What::File(root.join("bin/tool")));

@@ -153,7 +153,7 @@ fn hash(items: &[Item]) -> anyhow::Result<Vec<Option<Sha256Digest>>> {
     let files: Vec<PathBuf> = items
         .iter()
         .filter_map(|i| match &i.what {
-            What::File(path) => Some(path.clone()),
+            What::File(path) | What::Linked { target: path, .. } => Some(path.clone()),
             _ => None,
         })
         .collect();
@@ -161,7 +161,7 @@ fn hash(items: &[Item]) -> anyhow::Result<Vec<Option<Sha256Digest>>> {
     Ok(items
         .iter()
         .map(|item| match &item.what {
-            What::File(_) => hashed.next().map(Sha256Digest),
+            What::File(_) | What::Linked { .. } => hashed.next().map(Sha256Digest),
             What::Digest(digest) | What::Member { digest, .. } => Some(*digest),
             What::NotFollowed(_) => None,
         })
@@ -338,11 +338,8 @@ impl<'a> Row<'a> {
             }
         }));
         let mut reasons: Vec<String> = Vec::new();
-        if let What::Member {
-            note: Some(note), ..
-        } = &self.item.what
-        {
-            reasons.push(note.clone());
+        if let Some(note) = self.item.what.note() {
+            reasons.push(note.to_owned());
         }
         match self.status {
             Status::Archive => reasons.push(format!(
@@ -409,11 +406,8 @@ impl<'a> Row<'a> {
                 object.insert("withinVerifiedArchive".to_owned(), self.via_archive.into());
                 object.insert("archiveIndex".to_owned(), archive.into());
             }
-            if let What::Member {
-                note: Some(note), ..
-            } = &self.item.what
-            {
-                object.insert("note".to_owned(), note.clone().into());
+            if let Some(note) = self.item.what.note() {
+                object.insert("note".to_owned(), note.into());
             }
         }
         Ok(value)
