@@ -8,7 +8,6 @@
 //!   the outcome, so that a reproduction counts as the customer's own build;
 //! - step 7: print the chain or every reason it fails ([`render`]), or the verdict as JSON.
 
-pub mod archive;
 pub mod check;
 pub mod items;
 pub mod rebuild_step;

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use glassbox_core::digest::Sha256Digest;
 
-use super::archive::{self, Limits, MemberKind};
 use crate::hash::progress_bar;
+use glassbox_archive::{self as archive, Limits, MemberKind};
 
 /// One row of the release report.
 #[derive(Debug, Clone, PartialEq, Eq)]

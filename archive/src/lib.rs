@@ -1,5 +1,7 @@
-//! `glassbox verify --contents ARCHIVE`: the members of a tar (plain, gzip, xz or
-//! zstd), zip or Debian package, each hashed as it streams out of the archive.
+//! The members of a tar (plain, gzip, xz or zstd), zip or Debian package, each
+//! hashed as it streams out of the archive: what `glassbox verify --contents ARCHIVE`
+//! reads (docs/cli.md "Archives"). A crate of its own so that it can be fuzzed
+//! (fuzz/fuzz_targets/archive.rs) without the rest of the command.
 //!
 //! Nothing is unpacked: no member is ever written to disk, so a hostile archive has
 //! nothing to write over, wherever its names point. What unpacking would do with the
@@ -18,7 +20,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::{Component, Path};
 
 use glassbox_core::digest::Sha256Digest;
@@ -162,7 +164,9 @@ pub fn format_of(path: &Path) -> Result<Option<Format>, ArchiveError> {
     Ok(sniff(&head))
 }
 
-fn sniff(head: &[u8]) -> Option<Format> {
+/// The format of an archive by its first bytes (512 of them, or all there are),
+/// `None` if it is none of those read.
+pub fn sniff(head: &[u8]) -> Option<Format> {
     Some(if head.starts_with(&[0x1f, 0x8b]) {
         Format::Tar(Compression::Gzip)
     } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
@@ -198,8 +202,19 @@ pub fn members(
         path: label.clone(),
         source,
     })?;
+    read_members(BufReader::new(file), &label, format, limits, progress)
+}
+
+/// [`members`] of an archive read from `input`, called `label` in errors.
+pub fn read_members<R: BufRead + Seek>(
+    input: R,
+    label: &str,
+    format: Format,
+    limits: Limits,
+    progress: &ProgressBar,
+) -> Result<Vec<Member>, ArchiveError> {
     let mut reader = Reader {
-        label: label.clone(),
+        label: label.to_owned(),
         limits,
         members: Vec::new(),
         unpacked: 0,
@@ -207,8 +222,8 @@ pub fn members(
     };
     match format {
         Format::Tar(compression) => {
-            let input = BufReader::new(progress.wrap_read(file));
-            let mut stream = decompress(input, compression, &label)?;
+            let input = BufReader::new(progress.wrap_read(input));
+            let mut stream = decompress(input, compression, label)?;
             // A compressed file need not hold a tar archive (`app.gz`): say so, rather
             // than that a tar archive is damaged.
             let mut head = Vec::with_capacity(512);
@@ -218,7 +233,7 @@ pub fn members(
                 .map_err(|e| reader.corrupt("damaged compressed data", e))?;
             if !is_tar_header(&head) {
                 return Err(ArchiveError::NotTar {
-                    path: label,
+                    path: label.to_owned(),
                     what: match compression {
                         Compression::None => "a file",
                         Compression::Gzip => "gzip data",
@@ -229,8 +244,8 @@ pub fn members(
             }
             reader.tar(Box::new(io::Cursor::new(head).chain(stream)), "")?;
         }
-        Format::Zip => reader.zip(progress)?,
-        Format::Deb => reader.deb(progress.wrap_read(file))?,
+        Format::Zip => reader.zip(input, progress)?,
+        Format::Deb => reader.deb(progress.wrap_read(input))?,
     }
     reader.finish()
 }
@@ -421,18 +436,13 @@ impl Reader {
     }
 
     /// A zip archive, by its central directory (the list unzip reads).
-    fn zip(&mut self, progress: &ProgressBar) -> Result<(), ArchiveError> {
+    fn zip(&mut self, input: impl Read + Seek, progress: &ProgressBar) -> Result<(), ArchiveError> {
         // The zip reader seeks: to the central directory, then to each member.
-        let file = File::open(&self.label).map_err(|source| ArchiveError::Read {
+        let mut archive = zip::ZipArchive::new(input).map_err(|e| ArchiveError::Corrupt {
             path: self.label.clone(),
-            source,
+            what: format!("not a readable zip archive: {e}"),
+            source: None,
         })?;
-        let mut archive =
-            zip::ZipArchive::new(BufReader::new(file)).map_err(|e| ArchiveError::Corrupt {
-                path: self.label.clone(),
-                what: format!("not a readable zip archive: {e}"),
-                source: None,
-            })?;
         if archive.len() > self.limits.max_members {
             return Err(ArchiveError::TooManyMembers {
                 path: self.label.clone(),
