@@ -42,8 +42,16 @@ fuzz_target!(|data: &[u8]| {
     for member in &members {
         let name = &member.name;
         assert!(!name.is_empty() && !name.starts_with('/'), "{name:?}");
-        assert!(name.split('/').all(|part| part != ".." && part != "." && !part.is_empty()), "{name:?}");
-        if let MemberKind::Link { resolved: Ok(digest), .. } = &member.kind {
+        assert!(
+            name.split('/')
+                .all(|part| part != ".." && part != "." && !part.is_empty()),
+            "{name:?}"
+        );
+        if let MemberKind::Link {
+            resolved: Ok(digest),
+            ..
+        } = &member.kind
+        {
             assert!(
                 members.iter().any(|m| m.kind == MemberKind::File(*digest)),
                 "a link resolved to a digest no file member has"
