@@ -148,3 +148,39 @@ fn an_unknown_revision_names_it_once_and_how_to_list_the_real_ones() {
         "{run}"
     );
 }
+
+#[test]
+fn a_key_the_log_has_not_registered_is_refused_and_told_how_to_get_registered() {
+    use glassbox_tests::story::{Story, REPOSITORY_URL};
+    let story = Story::begin();
+    story
+        .glassbox
+        .ok(["key", "generate", "--out", "stranger.pem"]);
+    story.glassbox.ok([
+        "attest",
+        "source",
+        "--repo",
+        "app",
+        "--rev",
+        "HEAD",
+        "--repository-url",
+        REPOSITORY_URL,
+        "--product",
+        "app",
+        "--version",
+        "9.9",
+        "--key",
+        "stranger.pem",
+        "-o",
+        "stranger.dsse.json",
+    ]);
+    let run = story
+        .glassbox
+        .run(["submit", "stranger.dsse.json", "--server", &story.url]);
+    says_once_then_what_to_do(
+        &run,
+        "is not registered",
+        "have the log's operator register this one (`glassbox attest key --register KEY.pub",
+    );
+    assert!(run.stderr.contains("unknown_key"), "{run}");
+}

@@ -70,6 +70,19 @@ fn next_step(err: &anyhow::Error) -> Option<&'static str> {
                 ClientError::Status { status, .. } if *status >= 500 => Some(
                     "retry later; if it persists, tell the log's operator (the server logs the detail)",
                 ),
+                ClientError::Status { code, .. } if code == "unknown_key" => Some(
+                    "sign with a registered key, or have the log's operator register this one \
+                     (`glassbox attest key --register KEY.pub …`, submitted first); \
+                     `glassbox key id KEY` prints its key ID to compare with the log's /keys page",
+                ),
+                ClientError::Status { code, .. } if code == "key_revoked" => Some(
+                    "this key is revoked: sign with a registered key that is not \
+                     (the log's /keys page lists them)",
+                ),
+                ClientError::Status { code, .. } if code == "role_not_allowed" => Some(
+                    "sign with a key registered for the role this statement needs \
+                     (docs/api.md lists which roles may sign which kinds)",
+                ),
                 _ => None,
             };
         }
