@@ -21,19 +21,29 @@ impl Story {
     /// Commit the release build, submit and approve its source, and have vendor and
     /// rebuilder build and attest it. The commit and the vendor's release directory.
     pub fn release_directory(&mut self) -> (String, PathBuf) {
-        let commit = repo::commit_change(
-            &self.repo,
-            "build.sh",
-            RELEASE_BUILD,
-            "app 2.0: a release of three files",
-        );
+        let (commit, vendor, _) =
+            self.release_built_by(RELEASE_BUILD, "app 2.0: a release of three files", &[]);
+        (commit, vendor)
+    }
+
+    /// Commit `build` as `build.sh` (writing [`RELEASE_OUTPUT`]), submit and approve
+    /// its source, and have vendor and rebuilder each build it and attest the output
+    /// with `attest build --artifact DIR` and `extra` flags. The commit and the
+    /// vendor's and rebuilder's output directories.
+    pub fn release_built_by(
+        &mut self,
+        build: &str,
+        message: &str,
+        extra: &[&str],
+    ) -> (String, PathBuf, PathBuf) {
+        let commit = repo::commit_change(&self.repo, "build.sh", build, message);
         self.submit_source(&commit);
         self.review(Who::Reviewer, &commit, "approved", REVIEWED_AT);
         let vendor = self.build_release(Who::Vendor, &commit);
         let rebuilder = self.build_release(Who::Rebuilder, &commit);
-        self.attest_release(Who::Vendor, &commit, &vendor);
-        self.attest_release(Who::Rebuilder, &commit, &rebuilder);
-        (commit, vendor)
+        self.attest_release_with(Who::Vendor, &commit, &vendor, extra);
+        self.attest_release_with(Who::Rebuilder, &commit, &rebuilder, extra);
+        (commit, vendor, rebuilder)
     }
 
     /// `who` runs the release build of `commit` in a clone of its own; the output

@@ -491,6 +491,23 @@ impl Story {
         self.glassbox.run(args)
     }
 
+    /// `glassbox verify --policy policy.toml --state state --server URL ARGS…`: the
+    /// items and flags of a release verification in ARGS, the policy written by
+    /// [`Story::write_policy`].
+    pub fn verify_items(&self, args: &[&str]) -> Run {
+        let mut all = vec![
+            "verify",
+            "--policy",
+            "policy.toml",
+            "--state",
+            "state",
+            "--server",
+            &self.url,
+        ];
+        all.extend_from_slice(args);
+        self.glassbox.run(all)
+    }
+
     /// `glassbox verify FILE --policy POLICY --state state ARGS…` with a policy file the
     /// caller wrote (ARGS give `--server` or `--bundle`).
     pub fn verify_with(&self, artifact: &Path, policy: &str, extra: &[&str]) -> Run {

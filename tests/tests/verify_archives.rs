@@ -12,7 +12,7 @@ use std::process::Command;
 
 use glassbox_tests::cli::Run;
 use glassbox_tests::release::{copy_tree, RELEASE_FILES};
-use glassbox_tests::story::{Story, Who, REVIEWED_AT};
+use glassbox_tests::story::Story;
 
 /// A story with the release built and attested, and the customer's copy of its files
 /// in `installed/`.
@@ -25,18 +25,7 @@ fn released() -> Story {
 }
 
 fn verify(story: &Story, items: &[&str], extra: &[&str]) -> Run {
-    let mut args = vec![
-        "verify",
-        "--policy",
-        "policy.toml",
-        "--state",
-        "state",
-        "--server",
-        &story.url,
-    ];
-    args.extend_from_slice(items);
-    args.extend_from_slice(extra);
-    story.glassbox.run(args)
+    story.verify_items(&[items, extra].concat())
 }
 
 /// The table row whose first column is `path`.
@@ -248,17 +237,7 @@ fn refused(story: &Story, name: &str, archive: &[u8], message: &str) {
     fs::create_dir_all(&scratch).unwrap();
     fs::write(scratch.join(name), archive).unwrap();
     let before = listing(&story.dir);
-    let run = story.glassbox.run([
-        "verify",
-        "--policy",
-        "policy.toml",
-        "--state",
-        "state",
-        "--server",
-        &story.url,
-        "--contents",
-        &format!("hostile/{name}"),
-    ]);
+    let run = story.verify_items(&["--contents", &format!("hostile/{name}")]);
     run.exits(2);
     assert!(run.stderr.contains(message), "{name}: {run}");
     assert_eq!(run.stderr.lines().count(), 1, "one line: {run}");
@@ -428,18 +407,8 @@ const TARBALL_BUILD: &str = "#!/bin/sh\nset -eu\nmkdir -p dist\ntar --sort=name 
 #[test]
 fn members_of_a_verified_tarball_are_covered_by_it_unless_a_build_names_them_otherwise() {
     let mut story = Story::begin();
-    let commit = glassbox_tests::repo::commit_change(
-        &story.repo,
-        "build.sh",
-        TARBALL_BUILD,
-        "app 2.1: the release is one tarball",
-    );
-    story.submit_source(&commit);
-    story.review(Who::Reviewer, &commit, "approved", REVIEWED_AT);
-    let vendor = story.build_release(Who::Vendor, &commit);
-    let rebuilder = story.build_release(Who::Rebuilder, &commit);
-    story.attest_release(Who::Vendor, &commit, &vendor);
-    story.attest_release(Who::Rebuilder, &commit, &rebuilder);
+    let (_, vendor, _) =
+        story.release_built_by(TARBALL_BUILD, "app 2.1: the release is one tarball", &[]);
     story.write_policy("policy.toml");
     let tarball = vendor.join("app.tar");
     let tarball = tarball.to_str().unwrap();

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use glassbox_tests::cli::Run;
 use glassbox_tests::release::copy_tree;
-use glassbox_tests::story::{Story, Who, REVIEWED_AT};
+use glassbox_tests::story::Story;
 
 /// An image build in plain sh: one layer holding the sources, packed with sorted
 /// names, fixed times and owners and no gzip timestamp, so that two builders get the
@@ -36,23 +36,13 @@ printf '{"imageLayoutVersion":"1.0.0"}' > dist/oci-layout
 /// layout in `image/` and the manifest digest.
 fn released() -> (Story, String) {
     let mut story = Story::begin();
-    let commit = glassbox_tests::repo::commit_change(
-        &story.repo,
-        "build.sh",
-        IMAGE_BUILD,
-        "app 2.0 as a container image",
-    );
-    story.submit_source(&commit);
-    story.review(Who::Reviewer, &commit, "approved", REVIEWED_AT);
-    let vendor = story.build_release(Who::Vendor, &commit);
-    let rebuilder = story.build_release(Who::Rebuilder, &commit);
+    let (_, vendor, rebuilder) =
+        story.release_built_by(IMAGE_BUILD, "app 2.0 as a container image", &["--oci"]);
     assert_eq!(
         fs::read(vendor.join("index.json")).unwrap(),
         fs::read(rebuilder.join("index.json")).unwrap(),
         "the image build is not reproducible"
     );
-    story.attest_release_with(Who::Vendor, &commit, &vendor, &["--oci"]);
-    story.attest_release_with(Who::Rebuilder, &commit, &rebuilder, &["--oci"]);
     story.write_policy("policy.toml");
     copy_tree(&vendor, &story.dir.join("image"));
     let index: serde_json::Value =
@@ -61,18 +51,8 @@ fn released() -> (Story, String) {
     (story, digest)
 }
 
-fn verify(story: &Story, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "verify",
-        "--policy",
-        "policy.toml",
-        "--state",
-        "state",
-        "--server",
-        &story.url,
-    ];
-    args.extend_from_slice(extra);
-    story.glassbox.run(args)
+fn verify(story: &Story, args: &[&str]) -> Run {
+    story.verify_items(args)
 }
 
 /// The blob file of `digest` in the customer's layout.
