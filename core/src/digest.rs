@@ -72,10 +72,9 @@ impl FromStr for Sha256Digest {
             });
         }
         let mut out = [0u8; 32];
-        hex::decode_to_slice(hex_part.to_ascii_lowercase(), &mut out).map_err(|_| {
-            DigestError::WrongLength {
-                found: hex_part.len(),
-            }
+        // Both cases decode alike; the digits were checked above.
+        hex::decode_to_slice(hex_part, &mut out).map_err(|_| DigestError::WrongLength {
+            found: hex_part.len(),
         })?;
         Ok(Sha256Digest(out))
     }
