@@ -69,7 +69,7 @@ pub(super) fn evaluate<'a>(
     }
     let chosen = choose_source(builds, evidence, verdict)?;
     count(&chosen, policy, local, verdict);
-    contradictions(artifact, &chosen, &evidence.entries, policy, verdict);
+    contradictions(artifact, &chosen, evidence, policy, verdict);
     Some(chosen)
 }
 
@@ -81,13 +81,17 @@ fn trusted_builds<'a>(
 ) -> Vec<TrustedBuild<'a>> {
     let mut any_build = evidence.excluded_artifacts.contains(artifact);
     let mut out = Vec::new();
-    for entry in &evidence.entries {
+    let mut last = None;
+    for (at, i) in evidence.subjects.naming(artifact) {
+        // The first subject naming the artifact in each build.
+        if last.replace(at) == Some(at) {
+            continue;
+        }
+        let entry = &evidence.entries[at];
         let Attestation::Build(build) = &entry.attestation else {
             continue;
         };
-        let Some(subject) = build.subjects.iter().find(|s| s.sha256 == *artifact) else {
-            continue;
-        };
+        let subject = &build.subjects[i];
         any_build = true;
         let Some(dep) = build.source() else {
             continue;
@@ -256,16 +260,16 @@ fn count(
 fn contradictions(
     artifact: &Sha256Digest,
     chosen: &Chosen<'_>,
-    entries: &[OpenedEntry],
+    evidence: &Evidence,
     policy: &TrustPolicy,
     verdict: &mut Verdict,
 ) {
-    for entry in entries {
+    for (at, entry) in evidence.entries.iter().enumerate() {
         let Attestation::Build(other) = &entry.attestation else {
             continue;
         };
         if other.source().map(|d| d.digest.dir_hash.as_str()) != Some(chosen.dir_hash.as_str())
-            || other.subjects.iter().any(|s| s.sha256 == *artifact)
+            || evidence.subjects.names(at, artifact)
         {
             continue;
         }
@@ -282,7 +286,11 @@ fn contradictions(
             }
             let got = match other.subjects.as_slice() {
                 [only] if counted.build.subjects.len() == 1 => Some(only),
-                subjects => subjects.iter().find(|s| s.name == counted.subject.name),
+                subjects => subjects.get(evidence.subjects.called(
+                    &evidence.entries,
+                    at,
+                    &counted.subject.name,
+                )?),
             }?;
             Some((counted, got))
         });

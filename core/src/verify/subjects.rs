@@ -1,0 +1,80 @@
+//! Where the counted builds name an artifact, found by lookup rather than by reading
+//! every subject of every build: a release attested in one build names thousands of
+//! files, and verifying the release asks about each of them.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::digest::Sha256Digest;
+use crate::statement::Attestation;
+
+use super::evidence::OpenedEntry;
+
+/// The subjects of the builds among a list of entries, by digest and by name.
+#[derive(Debug, Default)]
+pub(super) struct Subjects {
+    /// (digest, entry position, subject position) of every subject, sorted.
+    by_digest: Vec<(Sha256Digest, usize, usize)>,
+    /// (entry position, subject name) → the position of the first subject of that
+    /// build with the name; made when first asked (only contradicting builds ask).
+    by_name: OnceLock<HashMap<(usize, String), usize>>,
+}
+
+impl Subjects {
+    pub(super) fn of(entries: &[OpenedEntry]) -> Subjects {
+        let mut by_digest = Vec::new();
+        for (at, entry) in entries.iter().enumerate() {
+            if let Attestation::Build(build) = &entry.attestation {
+                by_digest.extend(
+                    build
+                        .subjects
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| (s.sha256, at, i)),
+                );
+            }
+        }
+        by_digest.sort_unstable();
+        Subjects {
+            by_digest,
+            by_name: OnceLock::new(),
+        }
+    }
+
+    /// Every (entry position, subject position) naming `artifact`, in entry order
+    /// and then subject order.
+    pub(super) fn naming(
+        &self,
+        artifact: &Sha256Digest,
+    ) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let artifact = *artifact;
+        let start = self.by_digest.partition_point(|(d, _, _)| *d < artifact);
+        self.by_digest[start..]
+            .iter()
+            .take_while(move |(d, _, _)| *d == artifact)
+            .map(|&(_, at, i)| (at, i))
+    }
+
+    /// Whether the build at entry position `at` names `artifact`.
+    pub(super) fn names(&self, at: usize, artifact: &Sha256Digest) -> bool {
+        self.naming(artifact).any(|(e, _)| e == at)
+    }
+
+    /// The position of the first subject called `name` in the build at entry
+    /// position `at` of `entries` (the list these subjects are of).
+    pub(super) fn called(&self, entries: &[OpenedEntry], at: usize, name: &str) -> Option<usize> {
+        let by_name = self.by_name.get_or_init(|| {
+            let mut by_name = HashMap::new();
+            for (at, entry) in entries.iter().enumerate() {
+                if let Attestation::Build(build) = &entry.attestation {
+                    for (i, subject) in build.subjects.iter().enumerate() {
+                        by_name.entry((at, subject.name.clone())).or_insert(i);
+                    }
+                }
+            }
+            by_name
+        });
+        // A borrowed (usize, &str) cannot look up an owned (usize, String) key.
+        by_name.get(&(at, name.to_owned())).copied()
+    }
+}
