@@ -22,6 +22,7 @@ use crate::statement::{ArtifactSubject, Attestation, Build, BuildRecipe, Role, S
 
 use super::evidence::{Evidence, OpenedEntry};
 use super::organisation::{OrgId, Organisations};
+use super::subjects::Naming;
 use super::{BuildLink, Failure, LocalRebuild, RebuildOutcome, Verdict};
 
 /// A build of the artifact signed by a key the policy trusts as a builder.
@@ -55,7 +56,8 @@ pub(super) fn evaluate<'a>(
     local: Option<&LocalRebuild>,
     verdict: &mut Verdict,
 ) -> Option<Chosen<'a>> {
-    let builds = trusted_builds(artifact, evidence, policy, verdict);
+    let naming = evidence.subjects.naming(artifact);
+    let builds = trusted_builds(artifact, naming, evidence, policy, verdict);
     if builds.is_empty() {
         // Builds name the artifact (else `noBuild` is already recorded) but none by a
         // key the policy trusts: never a verdict without a counted build.
@@ -69,12 +71,13 @@ pub(super) fn evaluate<'a>(
     }
     let chosen = choose_source(builds, evidence, verdict)?;
     count(&chosen, policy, local, verdict);
-    contradictions(artifact, &chosen, evidence, policy, verdict);
+    contradictions(artifact, naming, &chosen, evidence, policy, verdict);
     Some(chosen)
 }
 
 fn trusted_builds<'a>(
     artifact: &Sha256Digest,
+    naming: Naming<'_>,
     evidence: &'a Evidence,
     policy: &TrustPolicy,
     verdict: &mut Verdict,
@@ -82,7 +85,7 @@ fn trusted_builds<'a>(
     let mut any_build = evidence.excluded_artifacts.contains(artifact);
     let mut out = Vec::new();
     let mut last = None;
-    for (at, i) in evidence.subjects.naming(artifact) {
+    for (at, i) in naming.iter() {
         // The first subject naming the artifact in each build.
         if last.replace(at) == Some(at) {
             continue;
@@ -259,6 +262,7 @@ fn count(
 /// not get the artifact's bytes.
 fn contradictions(
     artifact: &Sha256Digest,
+    naming: Naming<'_>,
     chosen: &Chosen<'_>,
     evidence: &Evidence,
     policy: &TrustPolicy,
@@ -269,7 +273,7 @@ fn contradictions(
             continue;
         };
         if other.source().map(|d| d.digest.dir_hash.as_str()) != Some(chosen.dir_hash.as_str())
-            || evidence.subjects.names(at, artifact)
+            || naming.names(at)
         {
             continue;
         }

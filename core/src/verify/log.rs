@@ -29,10 +29,9 @@ pub(super) fn check_checkpoint(
 /// depends only on the checkpoint's bytes and the policy's keys.
 #[derive(Clone, Debug)]
 pub(super) struct OpenedCheckpoint {
-    /// The checkpoint, its log signature verified; or why not.
-    signed: Result<SignedCheckpoint, Failure>,
-    /// The policy's witnesses whose cosignatures verified.
-    witnesses: Vec<WitnessSummary>,
+    /// The checkpoint, its log signature verified, with what a verdict says of it
+    /// (the witnesses whose cosignatures verified among it); or why not.
+    signed: Result<(SignedCheckpoint, CheckpointSummary), Failure>,
     /// The policy's witnesses with no cosignature that verifies.
     missing: Vec<String>,
     /// Unusable witness keys and cosignatures that do not verify, in the order met.
@@ -43,7 +42,6 @@ pub(super) struct OpenedCheckpoint {
 pub(super) fn open_checkpoint(checkpoint: &str, policy: &TrustPolicy) -> OpenedCheckpoint {
     let refused = |detail: String| OpenedCheckpoint {
         signed: Err(Failure::BadLogSignature { detail }),
-        witnesses: Vec::new(),
         missing: Vec::new(),
         warnings: Vec::new(),
     };
@@ -96,9 +94,14 @@ pub(super) fn open_checkpoint(checkpoint: &str, policy: &TrustPolicy) -> OpenedC
             }
         }
     }
-    OpenedCheckpoint {
-        signed: Ok(signed),
+    let summary = CheckpointSummary {
+        origin: signed.checkpoint.origin.clone(),
+        size: signed.checkpoint.size,
+        root: hex::encode(signed.checkpoint.root),
         witnesses,
+    };
+    OpenedCheckpoint {
+        signed: Ok((signed, summary)),
         missing,
         warnings,
     }
@@ -107,7 +110,7 @@ pub(super) fn open_checkpoint(checkpoint: &str, policy: &TrustPolicy) -> OpenedC
 impl OpenedCheckpoint {
     /// The checkpoint, when the log's signature on it verified.
     pub(super) fn signed(&self) -> Option<&SignedCheckpoint> {
-        self.signed.as_ref().ok()
+        self.signed.as_ref().ok().map(|(signed, _)| signed)
     }
 }
 
@@ -119,15 +122,15 @@ pub(super) fn judge_checkpoint<'c>(
     now: u64,
     verdict: &mut Verdict,
 ) -> Option<&'c SignedCheckpoint> {
-    let signed = match &opened.signed {
-        Ok(signed) => signed,
+    let (signed, summary) = match &opened.signed {
+        Ok(opened) => opened,
         Err(failure) => {
             verdict.failures.push(failure.clone());
             return None;
         }
     };
     verdict.warnings.extend(opened.warnings.iter().cloned());
-    let witnesses = &opened.witnesses;
+    let witnesses = &summary.witnesses;
     let quorum = policy.witnesses.quorum;
     if witnesses.len() < quorum {
         verdict.failures.push(Failure::WitnessQuorum {
@@ -138,12 +141,7 @@ pub(super) fn judge_checkpoint<'c>(
     } else if let Some(max_age) = policy.log.max_age {
         check_freshness(witnesses, quorum, max_age, now, verdict);
     }
-    verdict.checkpoint = Some(CheckpointSummary {
-        origin: signed.checkpoint.origin.clone(),
-        size: signed.checkpoint.size,
-        root: hex::encode(signed.checkpoint.root),
-        witnesses: witnesses.clone(),
-    });
+    verdict.checkpoint = Some(summary.clone());
     Some(signed)
 }
 

@@ -126,6 +126,7 @@ impl<'a> Prepared<'a> {
             .evidence
             .subjects
             .naming(artifact)
+            .iter()
             .filter(|&(e, _)| e == at)
             .map(|(_, i)| build.subjects[i].name.as_str())
             .collect()

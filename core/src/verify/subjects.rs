@@ -41,23 +41,15 @@ impl Subjects {
         }
     }
 
-    /// Every (entry position, subject position) naming `artifact`, in entry order
-    /// and then subject order.
-    pub(super) fn naming(
-        &self,
-        artifact: &Sha256Digest,
-    ) -> impl Iterator<Item = (usize, usize)> + '_ {
-        let artifact = *artifact;
-        let start = self.by_digest.partition_point(|(d, _, _)| *d < artifact);
-        self.by_digest[start..]
-            .iter()
-            .take_while(move |(d, _, _)| *d == artifact)
-            .map(|&(_, at, i)| (at, i))
-    }
-
-    /// Whether the build at entry position `at` names `artifact`.
-    pub(super) fn names(&self, at: usize, artifact: &Sha256Digest) -> bool {
-        self.naming(artifact).any(|(e, _)| e == at)
+    /// Where `artifact` is named.
+    pub(super) fn naming(&self, artifact: &Sha256Digest) -> Naming<'_> {
+        let start = self.by_digest.partition_point(|(d, _, _)| d < artifact);
+        let end = start
+            + self.by_digest[start..]
+                .iter()
+                .take_while(|(d, _, _)| d == artifact)
+                .count();
+        Naming(&self.by_digest[start..end])
     }
 
     /// The position of the first subject called `name` in the build at entry
@@ -76,5 +68,21 @@ impl Subjects {
         });
         // A borrowed (usize, &str) cannot look up an owned (usize, String) key.
         by_name.get(&(at, name.to_owned())).copied()
+    }
+}
+
+/// The subjects naming one artifact.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Naming<'a>(&'a [(Sha256Digest, usize, usize)]);
+
+impl Naming<'_> {
+    /// Every (entry position, subject position), in entry order and then subject order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.0.iter().map(|&(_, at, i)| (at, i))
+    }
+
+    /// Whether the build at entry position `at` is among them.
+    pub(super) fn names(&self, at: usize) -> bool {
+        self.0.iter().any(|&(_, e, _)| e == at)
     }
 }
