@@ -324,7 +324,7 @@ pub fn verify(ctx: &Ctx, rep: &mut Report) -> Result<()> {
     Ok(())
 }
 
-fn sha256_of(path: &Path) -> Result<glassbox_core::digest::Sha256Digest> {
+pub fn sha256_of(path: &Path) -> Result<glassbox_core::digest::Sha256Digest> {
     use std::io::Read;
     let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();
@@ -340,7 +340,7 @@ fn sha256_of(path: &Path) -> Result<glassbox_core::digest::Sha256Digest> {
 }
 
 /// The log's verifier key, from the checkpoint's key name and the public key file.
-fn log_vkey(server: &Server) -> Result<String> {
+pub fn log_vkey(server: &Server) -> Result<String> {
     let key = glassbox_keys::load_verifying_key(&server.data.join("log.pem"))
         .context("reading the log key")?;
     let cp = server.client.checkpoint()?;

@@ -24,6 +24,7 @@ mod index;
 mod load;
 mod log;
 mod measure;
+mod release;
 mod report;
 mod seed;
 mod server;
@@ -58,6 +59,10 @@ struct Cli {
     /// Scratch directory for generated inputs and logs (default: a temporary directory, removed after).
     #[arg(long)]
     work: Option<PathBuf>,
+    /// Override: files in the release directory of the release verification row
+    /// (its bytes scale with them).
+    #[arg(long)]
+    release_files: Option<usize>,
     /// Override: size of the hashed file in MiB.
     #[arg(long)]
     file_mib: Option<u64>,
@@ -106,7 +111,10 @@ struct Cli {
 enum What {
     All,
     Hash,
+    /// Offline verification of one file (64 KiB and 1 GiB) and of a release directory.
     Verify,
+    /// Only the release directory row of `verify`.
+    Release,
     Ingest,
     /// Honest ingestion alone and under attack (slowloris, export non-readers,
     /// spoofed-key-ID and unregistered-signer floods), on fresh logs.
@@ -136,6 +144,9 @@ pub struct Scale {
     pub file_bytes: u64,
     pub tree_files: usize,
     pub tree_bytes: u64,
+    /// Files in the release directory `verify DIR` checks, and their total bytes.
+    pub release_files: usize,
+    pub release_bytes: u64,
     pub rounds: usize,
     pub ingest_secs: u64,
     pub ingest_envelopes: u64,
@@ -154,6 +165,8 @@ impl Scale {
             file_bytes: 1 << 30,
             tree_files: 50_000,
             tree_bytes: 1_000_000_000,
+            release_files: 10_000,
+            release_bytes: 1_000_000_000,
             rounds: 5,
             ingest_secs: 60,
             // Enough for 60 s at ~16,000 entries/s; the seconds column shows a
@@ -183,6 +196,8 @@ impl Scale {
             file_bytes: 4 << 20,
             tree_files: 200,
             tree_bytes: 4_000_000,
+            release_files: 50,
+            release_bytes: 1_000_000,
             rounds: 1,
             ingest_secs: 2,
             ingest_envelopes: 400,
@@ -219,6 +234,11 @@ fn main() -> Result<()> {
         ScaleName::Full => Scale::full(),
         ScaleName::Smoke => Scale::smoke(),
     };
+    if let Some(n) = cli.release_files {
+        let n = n.max(1);
+        scale.release_bytes = scale.release_bytes / scale.release_files as u64 * n as u64;
+        scale.release_files = n;
+    }
     if let Some(m) = cli.file_mib {
         scale.file_bytes = m << 20;
     }
@@ -305,6 +325,9 @@ fn main() -> Result<()> {
     }
     if all || cli.what == What::Verify {
         step("verify", &mut rep, &hashing::verify)?;
+    }
+    if all || cli.what == What::Verify || cli.what == What::Release {
+        step("verify release", &mut rep, &release::verify_release)?;
     }
     if all || cli.what == What::Ingest {
         step("ingestion", &mut rep, &log::ingest)?;

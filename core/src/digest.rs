@@ -46,7 +46,15 @@ impl Sha256Digest {
 
     /// Lowercase hex without the algorithm prefix.
     pub fn hex(&self) -> String {
-        hex::encode(self.0)
+        String::from_utf8_lossy(&self.hex_bytes()).into_owned()
+    }
+
+    /// The lowercase hex digits, without an allocation.
+    fn hex_bytes(&self) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        // 64 bytes hold 32 bytes' digits exactly: encoding cannot fail.
+        let _ = hex::encode_to_slice(self.0, &mut out);
+        out
     }
 }
 
@@ -72,10 +80,9 @@ impl FromStr for Sha256Digest {
             });
         }
         let mut out = [0u8; 32];
-        hex::decode_to_slice(hex_part.to_ascii_lowercase(), &mut out).map_err(|_| {
-            DigestError::WrongLength {
-                found: hex_part.len(),
-            }
+        // Both cases decode alike; the digits were checked above.
+        hex::decode_to_slice(hex_part, &mut out).map_err(|_| DigestError::WrongLength {
+            found: hex_part.len(),
         })?;
         Ok(Sha256Digest(out))
     }
@@ -83,7 +90,8 @@ impl FromStr for Sha256Digest {
 
 impl fmt::Display for Sha256Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "sha256:{}", self.hex())
+        f.write_str("sha256:")?;
+        f.write_str(&String::from_utf8_lossy(&self.hex_bytes()))
     }
 }
 

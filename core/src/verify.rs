@@ -41,9 +41,13 @@ mod completeness;
 mod evidence;
 mod log;
 mod organisation;
+mod prepared;
 mod reviews;
 mod source;
+mod subjects;
 mod verdict;
+
+pub use prepared::Prepared;
 
 pub use verdict::{
     BuildLink, CheckpointSummary, Completeness, Consistency, Failure, ReviewLink, SourceLink,
@@ -173,59 +177,14 @@ pub struct VerifyRequest<'a> {
 }
 
 /// Runs docs/design.md §6 steps 3–5. Never fails: every problem is a [`Failure`] in the verdict.
+///
+/// To verify many artifacts against one bundle, open it once with [`Prepared`]: the
+/// verdicts are the same.
 pub fn verify(request: VerifyRequest<'_>) -> Verdict {
-    let mut verdict = Verdict {
-        artifact: request.artifact.to_string(),
-        ..Verdict::default()
-    };
-    // A release bundle proves every subject of its release: made for one of them, it
-    // carries the index lookup of each, and serving the others is what it is for.
-    let key = format!("artifact:{}", request.artifact.hex());
-    let carries_lookup = request
-        .bundle
-        .index
-        .as_ref()
-        .is_some_and(|index| index.lookups.iter().any(|lookup| lookup.key == key));
-    if request.bundle.artifact.parse::<Sha256Digest>().ok() != Some(*request.artifact)
-        && !carries_lookup
-    {
-        verdict.warnings.push(format!(
-            "the bundle was assembled for {}, not for this artifact",
-            request.bundle.artifact
-        ));
-    }
-    let Some(signed) = log::check_checkpoint(
-        &request.bundle.checkpoint,
-        request.policy,
-        request.now,
-        &mut verdict,
-    ) else {
-        return verdict;
-    };
-    log::check_consistency(&signed.checkpoint, request.previous, &mut verdict);
-
-    let evidence = evidence::open_all(request.bundle, &signed, request.policy, &mut verdict);
-    let chosen = builds::evaluate(
+    Prepared::new(request.bundle, request.policy).verify(
         request.artifact,
-        &evidence,
-        request.policy,
+        request.previous,
         request.local_rebuild,
-        &mut verdict,
-    );
-    if let Some(chosen) = chosen {
-        let reviewed = reviews::evaluate(&chosen, &evidence, request.policy, &mut verdict);
-        source::link(&chosen, &evidence, &reviewed, &mut verdict);
-    }
-    if let Ok(log_key) = NoteVerifierKey::parse(&request.policy.log.vkey) {
-        completeness::check(
-            request.artifact,
-            request.bundle,
-            &signed.checkpoint,
-            log_key.public_key(),
-            request.policy.log.require_completeness,
-            &mut verdict,
-        );
-    }
-    evidence::report_excluded(&evidence, &mut verdict);
-    verdict
+        request.now,
+    )
 }

@@ -22,6 +22,7 @@ use crate::statement::{ArtifactSubject, Attestation, Build, BuildRecipe, Role, S
 
 use super::evidence::{Evidence, OpenedEntry};
 use super::organisation::{OrgId, Organisations};
+use super::subjects::Naming;
 use super::{BuildLink, Failure, LocalRebuild, RebuildOutcome, Verdict};
 
 /// A build of the artifact signed by a key the policy trusts as a builder.
@@ -55,7 +56,8 @@ pub(super) fn evaluate<'a>(
     local: Option<&LocalRebuild>,
     verdict: &mut Verdict,
 ) -> Option<Chosen<'a>> {
-    let builds = trusted_builds(artifact, evidence, policy, verdict);
+    let naming = evidence.subjects.naming(artifact);
+    let builds = trusted_builds(artifact, naming, evidence, policy, verdict);
     if builds.is_empty() {
         // Builds name the artifact (else `noBuild` is already recorded) but none by a
         // key the policy trusts: never a verdict without a counted build.
@@ -69,25 +71,30 @@ pub(super) fn evaluate<'a>(
     }
     let chosen = choose_source(builds, evidence, verdict)?;
     count(&chosen, policy, local, verdict);
-    contradictions(artifact, &chosen, &evidence.entries, policy, verdict);
+    contradictions(artifact, naming, &chosen, evidence, policy, verdict);
     Some(chosen)
 }
 
 fn trusted_builds<'a>(
     artifact: &Sha256Digest,
+    naming: Naming<'_>,
     evidence: &'a Evidence,
     policy: &TrustPolicy,
     verdict: &mut Verdict,
 ) -> Vec<TrustedBuild<'a>> {
     let mut any_build = evidence.excluded_artifacts.contains(artifact);
     let mut out = Vec::new();
-    for entry in &evidence.entries {
+    let mut last = None;
+    for (at, i) in naming.iter() {
+        // The first subject naming the artifact in each build.
+        if last.replace(at) == Some(at) {
+            continue;
+        }
+        let entry = &evidence.entries[at];
         let Attestation::Build(build) = &entry.attestation else {
             continue;
         };
-        let Some(subject) = build.subjects.iter().find(|s| s.sha256 == *artifact) else {
-            continue;
-        };
+        let subject = &build.subjects[i];
         any_build = true;
         let Some(dep) = build.source() else {
             continue;
@@ -255,17 +262,18 @@ fn count(
 /// not get the artifact's bytes.
 fn contradictions(
     artifact: &Sha256Digest,
+    naming: Naming<'_>,
     chosen: &Chosen<'_>,
-    entries: &[OpenedEntry],
+    evidence: &Evidence,
     policy: &TrustPolicy,
     verdict: &mut Verdict,
 ) {
-    for entry in entries {
+    for (at, entry) in evidence.entries.iter().enumerate() {
         let Attestation::Build(other) = &entry.attestation else {
             continue;
         };
         if other.source().map(|d| d.digest.dir_hash.as_str()) != Some(chosen.dir_hash.as_str())
-            || other.subjects.iter().any(|s| s.sha256 == *artifact)
+            || naming.names(at)
         {
             continue;
         }
@@ -282,7 +290,11 @@ fn contradictions(
             }
             let got = match other.subjects.as_slice() {
                 [only] if counted.build.subjects.len() == 1 => Some(only),
-                subjects => subjects.iter().find(|s| s.name == counted.subject.name),
+                subjects => subjects.get(evidence.subjects.called(
+                    &evidence.entries,
+                    at,
+                    &counted.subject.name,
+                )?),
             }?;
             Some((counted, got))
         });

@@ -17,109 +17,199 @@
 //! does not list is [`Failure::IndexContradicted`] (the log misbehaves). A key with
 //! no lookup is [`Failure::CompletenessUnproven`]. A version 1 bundle gets a warning.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::OnceLock;
 
 use ed25519_dalek::VerifyingKey;
 
-use crate::bundle::{Bundle, BundleIndex};
+use crate::bundle::{Bundle, BundleIndex, IndexLookup};
 use crate::checkpoint::Checkpoint;
 use crate::digest::Sha256Digest;
-use crate::dsse::Envelope;
-use crate::index::{keys_of, IndexCommitment, IndexKey};
-use crate::statement::Attestation;
+use crate::index::{IndexCommitment, IndexKey};
 
 use super::evidence::prove_receipt;
 use super::{Completeness, Failure, Verdict};
 
-/// Checks the bundle's index evidence (see the module documentation).
-pub(super) fn check(
-    artifact: &Sha256Digest,
-    bundle: &Bundle,
-    checkpoint: &Checkpoint,
-    log_key: &VerifyingKey,
-    require: bool,
-    verdict: &mut Verdict,
-) {
-    let Some(index) = &bundle.index else {
-        if require {
-            verdict.failures.push(Failure::CompletenessUnproven {
-                key: "every key (the evidence carries no index proofs: a version 1 bundle)"
-                    .to_owned(),
-            });
-            return;
-        }
-        verdict.warnings.push(
-            "completeness unproven: the evidence carries no index proofs (a version 1 bundle), \
-             so an entry left out of it — a rejection, a revocation, a contradicting build — \
-             would go unnoticed"
-                .to_owned(),
-        );
-        return;
-    };
-    let Some(commitment) = open_commitment(index, checkpoint, log_key, verdict) else {
-        return;
-    };
+/// The bundle's index evidence, opened once for any number of artifacts: the
+/// commitment, what the evidence holds under each key, and each lookup's proof,
+/// checked the first time an artifact relies on it.
+#[derive(Debug)]
+pub(super) struct IndexEvidence {
+    /// `None` for a bundle without index proofs (version 1); else the commitment, or
+    /// why it cannot be trusted.
+    commitment: Option<Result<IndexCommitment, Failure>>,
+    /// Log indices of the evidence's entries that parse.
+    filed: BTreeSet<u64>,
+    /// The documented mapping: each key's entries among them, increasing.
+    by_key: HashMap<IndexKey, Vec<u64>>,
+    /// The source keys each entry is filed under.
+    sources: HashMap<u64, Vec<IndexKey>>,
+    /// Key → position of its lookup in the bundle (the last, if listed twice).
+    lookups: HashMap<String, usize>,
+    /// What checking each lookup found, by position, once an artifact relied on it.
+    checked: Vec<OnceLock<Vec<Failure>>>,
+}
 
-    // What the evidence holds, and the keys the documented mapping files it under.
-    let filed = filed_evidence(bundle);
-    let mut required: BTreeSet<IndexKey> =
-        BTreeSet::from([IndexKey::Artifact(artifact.hex()), IndexKey::Registry]);
-    for keys in filed.values() {
-        if keys.contains(&IndexKey::Artifact(artifact.hex())) {
-            required.extend(
-                keys.iter()
-                    .filter(|k| matches!(k, IndexKey::Source(_)))
-                    .cloned(),
-            );
+impl IndexEvidence {
+    /// Opens the commitment and files the evidence under its keys.
+    pub(super) fn open(
+        bundle: &Bundle,
+        filed: BTreeMap<u64, Vec<IndexKey>>,
+        checkpoint: &Checkpoint,
+        log_key: &VerifyingKey,
+    ) -> IndexEvidence {
+        let mut out = IndexEvidence {
+            commitment: None,
+            filed: BTreeSet::new(),
+            by_key: HashMap::new(),
+            sources: HashMap::new(),
+            lookups: HashMap::new(),
+            checked: Vec::new(),
+        };
+        let Some(index) = &bundle.index else {
+            return out;
+        };
+        let mut scratch = Verdict::default();
+        out.commitment = Some(
+            open_commitment(index, checkpoint, log_key, &mut scratch).ok_or_else(|| {
+                scratch
+                    .failures
+                    .pop()
+                    .unwrap_or(Failure::BadIndexCommitment {
+                        detail: String::new(),
+                    })
+            }),
+        );
+        for (i, mut keys) in filed {
+            out.filed.insert(i);
+            keys.sort_unstable();
+            keys.dedup();
+            for key in keys {
+                if matches!(key, IndexKey::Source(_)) {
+                    out.sources.entry(i).or_default().push(key.clone());
+                }
+                out.by_key.entry(key).or_default().push(i);
+            }
         }
+        out.lookups = index
+            .lookups
+            .iter()
+            .enumerate()
+            .map(|(at, l)| (l.key.clone(), at))
+            .collect();
+        out.checked = index.lookups.iter().map(|_| OnceLock::new()).collect();
+        out
     }
 
-    let lookups: BTreeMap<&str, _> = index.lookups.iter().map(|l| (l.key.as_str(), l)).collect();
-    let mut proven = Vec::new();
-    for key in &required {
-        let name = key.to_string();
-        let Some(lookup) = lookups.get(name.as_str()) else {
-            verdict
-                .failures
-                .push(Failure::CompletenessUnproven { key: name });
-            continue;
-        };
+    /// The proof of `lookup` (for `key`, named `name`), then its list against the
+    /// evidence: an entry it lists that the evidence lacks is withheld, an entry the
+    /// documented mapping files under the key that it does not list contradicts it.
+    fn check_lookup(
+        &self,
+        lookup: &IndexLookup,
+        key: &IndexKey,
+        name: &str,
+        commitment: &IndexCommitment,
+    ) -> Vec<Failure> {
         if let Err(err) = lookup
             .proof
             .verify_list(&commitment.root, &key.hash(), &lookup.indices)
         {
-            verdict.failures.push(Failure::BadIndexProof {
-                key: name,
+            return vec![Failure::BadIndexProof {
+                key: name.to_owned(),
                 detail: err.to_string(),
-            });
-            continue;
+            }];
         }
         let listed: BTreeSet<u64> = lookup.indices.iter().copied().collect();
-        let before = verdict.failures.len();
+        let mut failures = Vec::new();
         for &i in &lookup.indices {
-            if !filed.contains_key(&i) {
-                verdict.failures.push(Failure::EntryWithheld {
-                    key: name.clone(),
+            if !self.filed.contains(&i) {
+                failures.push(Failure::EntryWithheld {
+                    key: name.to_owned(),
                     index: i,
                 });
             }
         }
-        for (&i, keys) in &filed {
-            if i < commitment.size && keys.contains(key) && !listed.contains(&i) {
-                verdict.failures.push(Failure::IndexContradicted {
-                    key: name.clone(),
+        for &i in self.by_key.get(key).into_iter().flatten() {
+            if i < commitment.size && !listed.contains(&i) {
+                failures.push(Failure::IndexContradicted {
+                    key: name.to_owned(),
                     index: i,
                 });
             }
         }
-        if verdict.failures.len() == before {
-            proven.push(name);
-        }
+        failures
     }
-    verdict.completeness = Some(Completeness {
-        size: commitment.size,
-        keys: proven,
-    });
+
+    /// Whether the bundle carries a lookup for the key named `key`.
+    pub(super) fn has_lookup(&self, key: &str) -> bool {
+        self.lookups.contains_key(key)
+    }
+
+    /// Checks the index evidence for `artifact` (see the module documentation).
+    pub(super) fn check(
+        &self,
+        artifact: &Sha256Digest,
+        bundle: &Bundle,
+        require: bool,
+        verdict: &mut Verdict,
+    ) {
+        let (Some(index), Some(commitment)) = (&bundle.index, &self.commitment) else {
+            if require {
+                verdict.failures.push(Failure::CompletenessUnproven {
+                    key: "every key (the evidence carries no index proofs: a version 1 bundle)"
+                        .to_owned(),
+                });
+                return;
+            }
+            verdict.warnings.push(
+                "completeness unproven: the evidence carries no index proofs (a version 1 bundle), \
+                 so an entry left out of it — a rejection, a revocation, a contradicting build — \
+                 would go unnoticed"
+                    .to_owned(),
+            );
+            return;
+        };
+        let commitment = match commitment {
+            Ok(commitment) => commitment,
+            Err(failure) => {
+                verdict.failures.push(failure.clone());
+                return;
+            }
+        };
+
+        // The keys the verdict relies on: the artifact's, the registry's, and those of
+        // the sources its builds name.
+        let own = IndexKey::Artifact(artifact.hex());
+        let mut required: BTreeSet<IndexKey> = BTreeSet::from([own.clone(), IndexKey::Registry]);
+        for i in self.by_key.get(&own).into_iter().flatten() {
+            required.extend(self.sources.get(i).into_iter().flatten().cloned());
+        }
+
+        let mut proven = Vec::new();
+        for key in &required {
+            let name = key.to_string();
+            let Some(&at) = self.lookups.get(&name) else {
+                verdict
+                    .failures
+                    .push(Failure::CompletenessUnproven { key: name });
+                continue;
+            };
+            // What a lookup proves depends on the lookup alone, not on the artifact
+            // that relies on it: checked once, whatever the number of artifacts.
+            let failures = self.checked[at]
+                .get_or_init(|| self.check_lookup(&index.lookups[at], key, &name, commitment));
+            if failures.is_empty() {
+                proven.push(name);
+            } else {
+                verdict.failures.extend(failures.iter().cloned());
+            }
+        }
+        verdict.completeness = Some(Completeness {
+            size: commitment.size,
+            keys: proven,
+        });
+    }
 }
 
 /// Checks the one lookup of a history answer (see [`super::verify_lookup`]).
@@ -231,19 +321,4 @@ fn open_commitment(
         );
     }
     Some(commitment)
-}
-
-/// Every entry of the evidence by log index, with the keys it is filed under.
-/// Entries that do not parse are left to the evidence step, which fails them.
-fn filed_evidence(bundle: &Bundle) -> BTreeMap<u64, Vec<IndexKey>> {
-    bundle
-        .entries
-        .iter()
-        .chain(&bundle.key_events)
-        .filter_map(|receipt| {
-            let envelope = Envelope::from_value(&receipt.entry).ok()?;
-            let (_, attestation) = Attestation::from_envelope(&envelope).ok()?;
-            Some((receipt.index, keys_of(&envelope, &attestation)))
-        })
-        .collect()
 }

@@ -22,12 +22,14 @@ use crate::bundle::{Bundle, Receipt};
 use crate::checkpoint::{Checkpoint, SignedCheckpoint};
 use crate::digest::Sha256Digest;
 use crate::dsse::Envelope;
+use crate::index::{keys_of, IndexKey};
 use crate::merkle::{leaf_hash, verify_inclusion};
 use crate::policy::{KeySet, TrustPolicy};
 use crate::registry::{KeyRecord, Registry, RegistryError};
 use crate::statement::Attestation;
 use crate::tlog_proof::TlogProof;
 
+use super::subjects::Subjects;
 use super::{Failure, Verdict};
 
 /// An entry that is proven, parsed and authorised.
@@ -54,28 +56,38 @@ pub(super) struct Evidence {
     pub excluded: Vec<Failure>,
     /// Artifacts named by build attestations among the excluded entries: a build that
     /// exists but does not count is `tooFewBuilders`, not `noBuild`.
-    pub excluded_artifacts: Vec<Sha256Digest>,
+    pub excluded_artifacts: BTreeSet<Sha256Digest>,
+    /// The subjects of the builds among `entries`.
+    pub subjects: Subjects,
 }
+
+/// Every entry and key event of a bundle that parses, by log index, with the keys
+/// the log's index files it under (for `completeness`).
+pub(super) type Filed = BTreeMap<u64, Vec<IndexKey>>;
 
 /// A receipt that passed its proof and parsed.
 struct Opened {
+    /// Where the receipt is in its list.
+    position: usize,
     index: u64,
     envelope: Envelope,
     attestation: Attestation,
 }
 
-/// Replays the bundle's key events into a registry, then opens its attestations.
-/// Tampering (bad order, a bad proof, a malformed entry, a forged signature, a broken
-/// key history) is recorded in `verdict.failures` at once.
+/// Replays the bundle's key events into a registry, then opens its attestations;
+/// also files every entry under its index keys. Tampering (bad order, a bad proof, a
+/// malformed entry, a forged signature, a broken key history) is recorded in
+/// `verdict.failures` at once.
 pub(super) fn open_all(
     bundle: &Bundle,
     checkpoint: &SignedCheckpoint,
     policy: &TrustPolicy,
     verdict: &mut Verdict,
-) -> Evidence {
+) -> (Evidence, Filed) {
     let cp = &checkpoint.checkpoint;
     let key_events = open_in_order(&bundle.key_events, cp, verdict);
     let entries = open_in_order(&bundle.entries, cp, verdict);
+    let filed = filed_evidence(bundle, &entries, &key_events);
     let event_indexes: BTreeSet<u64> = key_events.iter().map(|e| e.index).collect();
     let first_copies = first_copies(key_events.iter().chain(&entries), verdict);
 
@@ -134,6 +146,7 @@ pub(super) fn open_all(
             index,
             envelope,
             attestation,
+            ..
         } = opened;
         let now = registry
             .authorise(index, &envelope, &attestation)
@@ -179,7 +192,8 @@ pub(super) fn open_all(
             }
         }
     }
-    evidence
+    evidence.subjects = Subjects::of(&evidence.entries);
+    (evidence, filed)
 }
 
 /// Entries whose signers were not entitled to sign them only matter when the policy
@@ -197,12 +211,38 @@ pub(super) fn report_excluded(evidence: &Evidence, verdict: &mut Verdict) {
     }
 }
 
+/// Every entry and key event of the bundle by log index, with the keys it is filed
+/// under: those opened as they were parsed, the others (a bad proof, out of order)
+/// parsed here. Entries that do not parse are left out; opening fails them.
+fn filed_evidence(bundle: &Bundle, entries: &[Opened], key_events: &[Opened]) -> Filed {
+    let mut filed = BTreeMap::new();
+    for (receipts, opened) in [(&bundle.entries, entries), (&bundle.key_events, key_events)] {
+        let mut opened = opened.iter().peekable();
+        for (position, receipt) in receipts.iter().enumerate() {
+            let keys = match opened.next_if(|o| o.position == position) {
+                Some(o) => Some(keys_of(&o.envelope, &o.attestation)),
+                None => Envelope::from_value(&receipt.entry)
+                    .ok()
+                    .and_then(|envelope| {
+                        let (_, attestation) = Attestation::from_envelope(&envelope).ok()?;
+                        Some(keys_of(&envelope, &attestation))
+                    }),
+            };
+            // A log index listed twice is filed as its last copy.
+            if let Some(keys) = keys {
+                filed.insert(receipt.index, keys);
+            }
+        }
+    }
+    filed
+}
+
 /// Opens every receipt of one list, refusing any that does not come strictly after
 /// the previous one in log order.
 fn open_in_order(receipts: &[Receipt], cp: &Checkpoint, verdict: &mut Verdict) -> Vec<Opened> {
     let mut last: Option<u64> = None;
     let mut out = Vec::with_capacity(receipts.len());
-    for receipt in receipts {
+    for (position, receipt) in receipts.iter().enumerate() {
         if let Some(previous) = last.filter(|&last| receipt.index <= last) {
             verdict.failures.push(Failure::EvidenceOrder {
                 index: receipt.index,
@@ -211,7 +251,7 @@ fn open_in_order(receipts: &[Receipt], cp: &Checkpoint, verdict: &mut Verdict) -
             continue;
         }
         last = Some(receipt.index);
-        if let Some(opened) = open_receipt(receipt, cp, verdict) {
+        if let Some(opened) = open_receipt(position, receipt, cp, verdict) {
             out.push(opened);
         }
     }
@@ -273,6 +313,7 @@ fn vouched(
 
 /// Proves one receipt against the checkpoint and parses its envelope and statement.
 fn open_receipt(
+    position: usize,
     receipt: &Receipt,
     checkpoint: &Checkpoint,
     verdict: &mut Verdict,
@@ -287,6 +328,7 @@ fn open_receipt(
     };
     match Attestation::from_envelope(&envelope) {
         Ok((_, attestation)) => Some(Opened {
+            position,
             index,
             envelope,
             attestation,

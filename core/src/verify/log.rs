@@ -22,25 +22,39 @@ pub(super) fn check_checkpoint(
     now: u64,
     verdict: &mut Verdict,
 ) -> Option<SignedCheckpoint> {
+    judge_checkpoint(&open_checkpoint(checkpoint, policy), policy, now, verdict).cloned()
+}
+
+/// The signatures on a checkpoint, checked: what [`judge_checkpoint`] needs, which
+/// depends only on the checkpoint's bytes and the policy's keys.
+#[derive(Clone, Debug)]
+pub(super) struct OpenedCheckpoint {
+    /// The checkpoint, its log signature verified, with what a verdict says of it
+    /// (the witnesses whose cosignatures verified among it); or why not.
+    signed: Result<(SignedCheckpoint, CheckpointSummary), Failure>,
+    /// The policy's witnesses with no cosignature that verifies.
+    missing: Vec<String>,
+    /// Unusable witness keys and cosignatures that do not verify, in the order met.
+    warnings: Vec<String>,
+}
+
+/// Verifies the log signature and each trusted witness's cosignature.
+pub(super) fn open_checkpoint(checkpoint: &str, policy: &TrustPolicy) -> OpenedCheckpoint {
+    let refused = |detail: String| OpenedCheckpoint {
+        signed: Err(Failure::BadLogSignature { detail }),
+        missing: Vec::new(),
+        warnings: Vec::new(),
+    };
     let log_key = match NoteVerifierKey::parse(&policy.log.vkey) {
         Ok(key) => key,
-        Err(err) => {
-            verdict.failures.push(Failure::BadLogSignature {
-                detail: format!("the policy's log vkey is unusable: {err}"),
-            });
-            return None;
-        }
+        Err(err) => return refused(format!("the policy's log vkey is unusable: {err}")),
     };
     let signed = match SignedCheckpoint::open(checkpoint.as_bytes(), &log_key) {
         Ok(signed) => signed,
-        Err(err) => {
-            verdict.failures.push(Failure::BadLogSignature {
-                detail: err.to_string(),
-            });
-            return None;
-        }
+        Err(err) => return refused(err.to_string()),
     };
 
+    let mut warnings = Vec::new();
     let mut witnesses = Vec::new();
     let witness_keys: Vec<CosignatureVerifierKey> = policy
         .witnesses
@@ -49,9 +63,7 @@ pub(super) fn check_checkpoint(
         .filter_map(|vkey| match CosignatureVerifierKey::parse(vkey) {
             Ok(key) => Some(key),
             Err(err) => {
-                verdict
-                    .warnings
-                    .push(format!("ignoring unusable witness vkey {vkey:?}: {err}"));
+                warnings.push(format!("ignoring unusable witness vkey {vkey:?}: {err}"));
                 None
             }
         })
@@ -75,29 +87,61 @@ pub(super) fn check_checkpoint(
             }
             Ok(_) => missing.push(id),
             Err(err) => {
-                verdict.warnings.push(format!(
+                warnings.push(format!(
                     "witness {id}: its cosignature on the checkpoint does not verify ({err}); not counted"
                 ));
                 missing.push(id);
             }
         }
     }
+    let summary = CheckpointSummary {
+        origin: signed.checkpoint.origin.clone(),
+        size: signed.checkpoint.size,
+        root: hex::encode(signed.checkpoint.root),
+        witnesses,
+    };
+    OpenedCheckpoint {
+        signed: Ok((signed, summary)),
+        missing,
+        warnings,
+    }
+}
+
+impl OpenedCheckpoint {
+    /// The checkpoint, when the log's signature on it verified.
+    pub(super) fn signed(&self) -> Option<&SignedCheckpoint> {
+        self.signed.as_ref().ok().map(|(signed, _)| signed)
+    }
+}
+
+/// Records what [`open_checkpoint`] found in `verdict`, then checks the witness
+/// quorum and, at `now`, the freshness the policy asks for.
+pub(super) fn judge_checkpoint<'c>(
+    opened: &'c OpenedCheckpoint,
+    policy: &TrustPolicy,
+    now: u64,
+    verdict: &mut Verdict,
+) -> Option<&'c SignedCheckpoint> {
+    let (signed, summary) = match &opened.signed {
+        Ok(opened) => opened,
+        Err(failure) => {
+            verdict.failures.push(failure.clone());
+            return None;
+        }
+    };
+    verdict.warnings.extend(opened.warnings.iter().cloned());
+    let witnesses = &summary.witnesses;
     let quorum = policy.witnesses.quorum;
     if witnesses.len() < quorum {
         verdict.failures.push(Failure::WitnessQuorum {
             verified: witnesses.len(),
             quorum,
-            missing,
+            missing: opened.missing.clone(),
         });
     } else if let Some(max_age) = policy.log.max_age {
-        check_freshness(&witnesses, quorum, max_age, now, verdict);
+        check_freshness(witnesses, quorum, max_age, now, verdict);
     }
-    verdict.checkpoint = Some(CheckpointSummary {
-        origin: signed.checkpoint.origin.clone(),
-        size: signed.checkpoint.size,
-        root: hex::encode(signed.checkpoint.root),
-        witnesses,
-    });
+    verdict.checkpoint = Some(summary.clone());
     Some(signed)
 }
 

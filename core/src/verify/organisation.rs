@@ -20,12 +20,19 @@ pub(super) struct OrgId(String);
 
 impl OrgId {
     pub(super) fn of(name: &str) -> OrgId {
-        OrgId(
-            name.split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .to_lowercase(),
-        )
+        let mut collapsed = String::with_capacity(name.len());
+        for word in name.split_whitespace() {
+            if !collapsed.is_empty() {
+                collapsed.push(' ');
+            }
+            collapsed.push_str(word);
+        }
+        if collapsed.is_ascii() {
+            collapsed.make_ascii_lowercase();
+            return OrgId(collapsed);
+        }
+        // Lower-cased whole: `to_lowercase` reads a word's end (final sigma).
+        OrgId(collapsed.to_lowercase())
     }
 
     pub(super) fn of_key(record: &KeyRecord) -> OrgId {
@@ -68,6 +75,9 @@ mod tests {
             OrgId::of("  app\tvendor   INC ")
         );
         assert_eq!(OrgId::of("Prüfstelle GmbH"), OrgId::of("PRÜFSTELLE GMBH"));
+        assert_eq!(OrgId::of("\u{b}App\u{c}Vendor\r"), OrgId::of("app vendor"));
+        // A capital sigma ending a word lowers to the final form, ς (U+03C2).
+        assert_eq!(OrgId::of("ΟΔΟΣ  Co").0, "οδο\u{3c2} co");
     }
 
     #[test]

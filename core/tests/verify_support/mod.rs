@@ -191,13 +191,33 @@ impl TestLog {
 
     /// [`TestLog::bundle_v2`] from a log whose index leaves out `skip`.
     pub fn bundle_v2_skipping(&mut self, artifact: &Sha256Digest, skip: &[u64]) -> Bundle {
+        self.release_bundle_skipping(artifact, &[], skip)
+    }
+
+    /// A release bundle: [`TestLog::bundle_v2`] for `artifact`, with lookups for each of
+    /// `others` too (the rest of the release) and the sources their builds name.
+    pub fn release_bundle(&mut self, artifact: &Sha256Digest, others: &[Sha256Digest]) -> Bundle {
+        self.release_bundle_skipping(artifact, others, &[])
+    }
+
+    fn release_bundle_skipping(
+        &mut self,
+        artifact: &Sha256Digest,
+        others: &[Sha256Digest],
+        skip: &[u64],
+    ) -> Bundle {
         let mut trie = self.commit_index(skip);
         let mut bundle = self.bundle(artifact);
         let commitment_index = self.tree.size() - 1;
-        let mut keys = vec![IndexKey::Artifact(artifact.hex()), IndexKey::Registry];
+        let release: Vec<&Sha256Digest> = std::iter::once(artifact).chain(others).collect();
+        let mut keys: Vec<IndexKey> = release
+            .iter()
+            .map(|a| IndexKey::Artifact(a.hex()))
+            .collect();
+        keys.push(IndexKey::Registry);
         for envelope in &self.entries {
             if let Ok((_, Attestation::Build(b))) = Attestation::from_envelope(envelope) {
-                if b.subjects.iter().any(|s| s.sha256 == *artifact) {
+                if b.subjects.iter().any(|s| release.contains(&&s.sha256)) {
                     for dep in &b.predicate.build_definition.resolved_dependencies {
                         keys.push(IndexKey::Source(dep.digest.dir_hash.clone()));
                     }

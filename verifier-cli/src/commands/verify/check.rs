@@ -8,6 +8,7 @@
 //! verification: a server that shows a larger tree must prove it extends the one this
 //! client saw (the rule `glassbox monitor` applies too).
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -19,12 +20,11 @@ use glassbox_core::digest::Sha256Digest;
 use glassbox_core::note::NoteVerifierKey;
 use glassbox_core::policy::TrustPolicy;
 use glassbox_core::verify::{
-    verify, Consistency, ConsistencyProof, Failure, LocalRebuild, PreviousCheckpoint, Verdict,
-    VerifyRequest,
+    Consistency, ConsistencyProof, Failure, LocalRebuild, Prepared, PreviousCheckpoint, Verdict,
 };
 
 use crate::client::LogClient;
-use crate::state::{SplitViewEvidence, StateDir};
+use crate::state::{SplitViewEvidence, StateDir, StateLock};
 
 /// Where consistency proofs come from.
 pub trait ProofSource {
@@ -84,16 +84,12 @@ pub fn check(
     proofs: &dyn ProofSource,
     local_rebuild: Option<&LocalRebuild>,
 ) -> anyhow::Result<Checked> {
-    check_with(bundle, policy, state, proofs, |previous| {
-        verify(VerifyRequest {
-            artifact,
-            bundle,
-            policy,
-            previous,
-            local_rebuild,
-            now: super::unix_now(),
-        })
-    })
+    Held::lock(state, policy)?.check(
+        artifact,
+        &Prepared::new(bundle, policy),
+        proofs,
+        local_rebuild,
+    )
 }
 
 /// [`check`] with another engine over the bundle's checkpoint — `glassbox history`
@@ -106,70 +102,153 @@ pub fn check_with(
     proofs: &dyn ProofSource,
     engine: impl FnOnce(Option<&PreviousCheckpoint>) -> Verdict,
 ) -> anyhow::Result<Checked> {
-    let log_key = NoteVerifierKey::parse(&policy.log.vkey)
-        .with_context(|| format!("the policy's log vkey {:?}", policy.log.vkey))?;
-    let _lock = state.lock(log_key.name())?;
-    let stored = state.load_checkpoint(&log_key)?;
-    let current = SignedCheckpoint::parse_unverified(bundle.checkpoint.as_bytes()).ok();
+    Held::lock(state, policy)?.judge(&bundle.checkpoint, None, proofs, engine)
+}
 
-    let previous = stored.as_ref().map(|old| {
-        let (a, b) = (&old.checkpoint, current.as_ref().map(|c| &c.checkpoint));
-        let proof = match b {
-            Some(b) if a.origin == b.origin && a.size != b.size && a.size > 0 && b.size > 0 => {
-                proofs.consistency(a.size.min(b.size), a.size.max(b.size))
+/// The log's state, locked, with the checkpoint it remembers: one verification holds
+/// it for one check, a release for every file in it — each file's check then starts
+/// from what the previous one remembered, exactly as if it had locked and loaded
+/// the state itself, without reading the state again.
+pub struct Held {
+    state: StateDir,
+    /// The policy's log vkey, as written, and parsed.
+    vkey: String,
+    log_key: NoteVerifierKey,
+    /// The remembered checkpoint, as on disk: read once under the lock, replaced by
+    /// what this holder writes.
+    stored: Option<SignedCheckpoint>,
+    _lock: StateLock,
+}
+
+impl Held {
+    /// Locks the state of the policy's log and loads its remembered checkpoint.
+    pub fn lock(state: &StateDir, policy: &TrustPolicy) -> anyhow::Result<Held> {
+        let log_key = NoteVerifierKey::parse(&policy.log.vkey)
+            .with_context(|| format!("the policy's log vkey {:?}", policy.log.vkey))?;
+        let lock = state.lock(log_key.name())?;
+        let stored = state.load_checkpoint(&log_key)?;
+        Ok(Held {
+            state: state.clone(),
+            vkey: policy.log.vkey.clone(),
+            log_key,
+            stored,
+            _lock: lock,
+        })
+    }
+
+    /// Runs the engine on the opened bundle for `artifact` and updates the state.
+    pub fn check(
+        &mut self,
+        artifact: &Sha256Digest,
+        prepared: &Prepared<'_>,
+        proofs: &dyn ProofSource,
+        local_rebuild: Option<&LocalRebuild>,
+    ) -> anyhow::Result<Checked> {
+        // The engine's side opened the checkpoint with its policy's log key.
+        let opened = prepared
+            .signed_checkpoint()
+            .filter(|_| prepared.policy().log.vkey == self.vkey);
+        self.judge(&prepared.bundle().checkpoint, opened, proofs, |previous| {
+            prepared.verify(artifact, previous, local_rebuild, super::unix_now())
+        })
+    }
+
+    /// docs/design.md §6 steps 3–5 around `engine`, for evidence ending in
+    /// `checkpoint`: `opened` is that checkpoint when the engine's side already
+    /// verified its log signature.
+    fn judge(
+        &mut self,
+        checkpoint: &str,
+        opened: Option<&SignedCheckpoint>,
+        proofs: &dyn ProofSource,
+        engine: impl FnOnce(Option<&PreviousCheckpoint>) -> Verdict,
+    ) -> anyhow::Result<Checked> {
+        let current = match opened {
+            Some(signed) => Some(Cow::Borrowed(signed)),
+            None => SignedCheckpoint::parse_unverified(checkpoint.as_bytes())
+                .ok()
+                .map(Cow::Owned),
+        };
+        let stored = self.stored.as_ref();
+
+        let previous = stored.map(|old| {
+            let (a, b) = (&old.checkpoint, current.as_ref().map(|c| &c.checkpoint));
+            let proof = match b {
+                Some(b) if a.origin == b.origin && a.size != b.size && a.size > 0 && b.size > 0 => {
+                    proofs.consistency(a.size.min(b.size), a.size.max(b.size))
+                }
+                // Nothing to prove (same size, an empty tree, another origin); the engine
+                // decides on the checkpoints alone.
+                _ => ConsistencyProof::Proof(Vec::new()),
+            };
+            PreviousCheckpoint {
+                checkpoint: old.checkpoint.clone(),
+                proof,
             }
-            // Nothing to prove (same size, an empty tree, another origin); the engine
-            // decides on the checkpoints alone.
-            _ => ConsistencyProof::Proof(Vec::new()),
-        };
-        PreviousCheckpoint {
-            checkpoint: old.checkpoint.clone(),
-            proof,
+        });
+
+        let verdict = engine(previous.as_ref());
+
+        let mut evidence = None;
+        if let (Consistency::SplitView, Some(old)) = (&verdict.consistency, stored) {
+            let detail = verdict
+                .failures
+                .iter()
+                .find(|f| matches!(f, Failure::SplitView { .. }))
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let record = SplitViewEvidence {
+                source: &proofs.label(),
+                detail: &detail,
+                previous_size: old.checkpoint.size,
+                size: current.as_ref().map_or(0, |c| c.checkpoint.size),
+                proof: match previous.as_ref().map(|p| &p.proof) {
+                    Some(ConsistencyProof::Proof(p)) => {
+                        p.iter().map(|h| STANDARD.encode(h)).collect()
+                    }
+                    _ => Vec::new(),
+                },
+            };
+            evidence = Some(self.state.save_split_view(
+                &old.to_bytes(),
+                checkpoint.as_bytes(),
+                &old.checkpoint.origin,
+                &record,
+            )?);
         }
-    });
 
-    let verdict = engine(previous.as_ref());
-
-    let mut evidence = None;
-    if let (Consistency::SplitView, Some(old)) = (&verdict.consistency, &stored) {
-        let detail = verdict
-            .failures
-            .iter()
-            .find(|f| matches!(f, Failure::SplitView { .. }))
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        let record = SplitViewEvidence {
-            source: &proofs.label(),
-            detail: &detail,
-            previous_size: old.checkpoint.size,
-            size: current.as_ref().map_or(0, |c| c.checkpoint.size),
-            proof: match previous.as_ref().map(|p| &p.proof) {
-                Some(ConsistencyProof::Proof(p)) => p.iter().map(|h| STANDARD.encode(h)).collect(),
-                _ => Vec::new(),
-            },
-        };
-        evidence = Some(state.save_split_view(
-            &old.to_bytes(),
-            bundle.checkpoint.as_bytes(),
-            &old.checkpoint.origin,
-            &record,
-        )?);
-    }
-
-    let mut remembered = false;
-    if checkpoint_trusted(&verdict) {
-        // The engine verified this signature already; opening it again yields the
-        // typed note to store.
-        if let Ok(signed) = SignedCheckpoint::open(bundle.checkpoint.as_bytes(), &log_key) {
-            remembered = state.save_checkpoint(&signed)?;
+        let mut remembered = false;
+        if checkpoint_trusted(&verdict) {
+            // The engine verified this signature already; opening it again (when the
+            // engine's side did not keep it) yields the typed note to store.
+            let signed = match opened {
+                Some(signed) => Some(Cow::Borrowed(signed)),
+                None => SignedCheckpoint::open(checkpoint.as_bytes(), &self.log_key)
+                    .ok()
+                    .map(Cow::Owned),
+            };
+            if let Some(signed) = signed {
+                // State never moves backwards (StateDir::save_checkpoint): with the
+                // lock held, the remembered checkpoint is what is on disk.
+                let newer = self
+                    .stored
+                    .as_ref()
+                    .is_none_or(|old| old.checkpoint.size < signed.checkpoint.size);
+                if newer {
+                    remembered = self.state.save_checkpoint(&signed)?;
+                    if remembered {
+                        self.stored = Some(signed.into_owned());
+                    }
+                }
+            }
         }
+        Ok(Checked {
+            verdict,
+            evidence,
+            remembered,
+            previous,
+        })
     }
-    Ok(Checked {
-        verdict,
-        evidence,
-        remembered,
-        previous,
-    })
 }
 
 /// A checkpoint may be remembered when the log signed it, enough witnesses cosigned

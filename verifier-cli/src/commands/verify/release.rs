@@ -13,13 +13,15 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use glassbox_core::bundle::Bundle;
 use glassbox_core::digest::Sha256Digest;
+use glassbox_core::index::IndexKey;
 use glassbox_core::policy::TrustPolicy;
-use glassbox_core::verify::{Failure, Verdict};
+use glassbox_core::verify::{Failure, Prepared, Verdict};
+use rayon::prelude::*;
 use serde_json::{json, Value};
 
-use super::check::{check, Offline, ProofSource};
+use super::check::{Held, Offline, ProofSource};
 use super::items::{self, Item, What};
-use super::{covers, pick_bundle, read_bundle, rebuild_step, verdict_json};
+use super::{read_bundle, verdict_json};
 use crate::cli::VerifyArgs;
 use crate::client::LogClient;
 use crate::commands::Outcome;
@@ -35,6 +37,20 @@ enum Evidence {
     Online(LogClient, Vec<Bundle>),
     /// Bundle files as read, in the order given.
     Offline(Vec<(PathBuf, Bundle)>),
+    /// Either of the above once the first digest is judged (see [`Judging`]).
+    Judging(Box<Judging>),
+}
+
+/// The evidence while a release is judged: each bundle opened once against the
+/// policy (its signatures and proofs checked once, whatever the number of files it
+/// proves), and the log's state locked until the release is judged.
+struct Judging {
+    /// Online: the server, for the bundles not fetched yet.
+    client: Option<LogClient>,
+    /// Each bundle with the file it was read from (`None`: fetched), in the order
+    /// given or fetched.
+    bundles: Vec<(Option<PathBuf>, Prepared<'static>)>,
+    held: Held,
 }
 
 /// The engine's conclusion about one digest.
@@ -175,15 +191,25 @@ fn judge(
     state: &StateDir,
     evidence: &mut Evidence,
 ) -> anyhow::Result<Judged> {
-    match evidence {
-        Evidence::Online(client, fetched) => {
-            if let Some(bundle) = fetched.iter().find(|b| covers(b, digest)) {
-                return finish(digest, bundle, policy, state, client);
+    let judging = judging(evidence, policy, state)?;
+    if judging.bundles.iter().any(|(_, p)| p.policy() != policy) {
+        bail!("a release is judged against one policy");
+    }
+    let Judging {
+        client,
+        bundles,
+        held,
+    } = judging;
+    match client {
+        Some(client) => {
+            if let Some((_, prepared)) = bundles.iter().find(|(_, p)| covers(p, digest)) {
+                return finish(digest, prepared, held, client);
             }
             match client.release_bundle(&digest.to_string()) {
                 Ok((bundle, _)) => {
-                    let judged = finish(digest, &bundle, policy, state, client);
-                    fetched.push(bundle);
+                    let prepared = Prepared::owned(bundle, policy.clone());
+                    let judged = finish(digest, &prepared, held, client);
+                    bundles.push((None, prepared));
                     judged
                 }
                 // No build names this digest: the row says so, the others go on.
@@ -194,22 +220,69 @@ fn judge(
                 Err(err) => Err(err).with_context(|| format!("fetching the bundle of {digest}")),
             }
         }
-        Evidence::Offline(bundles) => {
-            let (path, bundle) = pick_bundle(bundles, digest)?;
-            let offline = Offline(path.display().to_string());
-            finish(digest, bundle, policy, state, &offline)
+        None => {
+            // As `pick_bundle` picks for one file: the bundle made for the digest, else
+            // one proving it, else the first.
+            let (path, prepared) = bundles
+                .iter()
+                .find(|(_, p)| p.made_for() == Some(digest))
+                .or_else(|| bundles.iter().find(|(_, p)| covers(p, digest)))
+                .or_else(|| bundles.first())
+                .context("give --server URL or --bundle FILE")?;
+            let label = path.as_deref().map(|p| p.display().to_string());
+            let offline = Offline(label.unwrap_or_default());
+            finish(digest, prepared, held, &offline)
         }
     }
 }
 
-fn finish(
-    digest: &Sha256Digest,
-    bundle: &Bundle,
+/// The evidence as [`Judging`]: on the first call, every bundle given is opened and
+/// the state is locked.
+fn judging<'e>(
+    evidence: &'e mut Evidence,
     policy: &TrustPolicy,
     state: &StateDir,
+) -> anyhow::Result<&'e mut Judging> {
+    // Each bundle on a core of its own: opening one checks every signature and proof in it.
+    let open = |bundles: Vec<(Option<PathBuf>, Bundle)>| {
+        bundles
+            .into_par_iter()
+            .map(|(path, bundle)| (path, Prepared::owned(bundle, policy.clone())))
+            .collect()
+    };
+    let judging = match std::mem::replace(evidence, Evidence::Offline(Vec::new())) {
+        Evidence::Judging(judging) => judging,
+        Evidence::Online(client, fetched) => Box::new(Judging {
+            held: Held::lock(state, policy)?,
+            client: Some(client),
+            bundles: open(fetched.into_iter().map(|b| (None, b)).collect()),
+        }),
+        Evidence::Offline(read) => Box::new(Judging {
+            held: Held::lock(state, policy)?,
+            client: None,
+            bundles: open(read.into_iter().map(|(p, b)| (Some(p), b)).collect()),
+        }),
+    };
+    *evidence = Evidence::Judging(judging);
+    let Evidence::Judging(judging) = evidence else {
+        unreachable!("the evidence was set just above")
+    };
+    Ok(judging)
+}
+
+/// Whether the opened bundle was made for `digest` or carries the lookup of its
+/// index key (as [`covers`](super::covers) decides for a bundle).
+fn covers(prepared: &Prepared<'_>, digest: &Sha256Digest) -> bool {
+    prepared.made_for() == Some(digest) || prepared.proves(&IndexKey::Artifact(digest.hex()))
+}
+
+fn finish(
+    digest: &Sha256Digest,
+    prepared: &Prepared<'_>,
+    held: &mut Held,
     proofs: &dyn ProofSource,
 ) -> anyhow::Result<Judged> {
-    let checked = check(digest, bundle, policy, state, proofs, None)?;
+    let checked = held.check(digest, prepared, proofs, None)?;
     if let Some(dir) = &checked.evidence {
         eprintln!(
             "glassbox: split view: both checkpoints and the proof are saved in {}",
@@ -218,15 +291,12 @@ fn finish(
     }
     let mut attested = BTreeSet::new();
     for link in checked.verdict.builds.iter().filter(|b| !b.local) {
-        if let Ok(build) = rebuild_step::build_at(bundle, link.index) {
-            attested.extend(
-                build
-                    .subjects
-                    .iter()
-                    .filter(|s| s.sha256 == *digest)
-                    .map(|s| s.name.clone()),
-            );
-        }
+        attested.extend(
+            prepared
+                .subject_names(link.index, digest)
+                .into_iter()
+                .map(str::to_owned),
+        );
     }
     Ok(Judged {
         verdict: checked.verdict,

@@ -1,0 +1,205 @@
+//! [`verify`](super::verify) in two parts: what depends only on the bundle and the
+//! policy, done once, and what depends on the artifact, the clock and the remembered
+//! checkpoint, done per artifact.
+//!
+//! A release bundle proves every file of a release, and verifying the release asks
+//! about each file: the checkpoint's and the witnesses' signatures, every inclusion
+//! proof, every entry's signatures and the registry replay, the index commitment and
+//! each index lookup are the same for all of them. [`verify`](super::verify) is
+//! `Prepared::new(bundle, policy).verify(…)`, so a verdict reached through a shared
+//! `Prepared` is the verdict of one verification, by construction.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use crate::bundle::Bundle;
+use crate::checkpoint::SignedCheckpoint;
+use crate::digest::Sha256Digest;
+use crate::index::IndexKey;
+use crate::note::NoteVerifierKey;
+use crate::policy::TrustPolicy;
+use crate::statement::Attestation;
+
+use super::completeness::IndexEvidence;
+use super::evidence::{self, Evidence};
+use super::log::{self, OpenedCheckpoint};
+use super::{builds, reviews, source, LocalRebuild, PreviousCheckpoint, Verdict};
+
+/// A bundle opened against a policy: the engine's work that no artifact changes.
+#[derive(Debug)]
+pub struct Prepared<'a> {
+    bundle: Cow<'a, Bundle>,
+    policy: Cow<'a, TrustPolicy>,
+    /// The artifact the bundle names as the one it was made for.
+    made_for: Option<Sha256Digest>,
+    /// The artifacts whose index lookup the bundle carries: a release bundle made for
+    /// one subject of a release carries each one's, and serving them is its purpose.
+    looked_up: BTreeSet<Sha256Digest>,
+    checkpoint: OpenedCheckpoint,
+    /// Present when the checkpoint verified (nothing is opened against one that did not).
+    opened: Option<Opened>,
+}
+
+/// The evidence opened against a trusted checkpoint.
+#[derive(Debug)]
+struct Opened {
+    evidence: Evidence,
+    /// What opening the evidence found wrong or worth telling, recorded in every verdict.
+    verdict: Verdict,
+    /// `None` when the policy's log key does not parse.
+    index: Option<IndexEvidence>,
+}
+
+impl<'a> Prepared<'a> {
+    /// Opens `bundle` against `policy`.
+    pub fn new(bundle: &'a Bundle, policy: &'a TrustPolicy) -> Prepared<'a> {
+        Prepared::open(Cow::Borrowed(bundle), Cow::Borrowed(policy))
+    }
+
+    fn open(bundle: Cow<'a, Bundle>, policy: Cow<'a, TrustPolicy>) -> Prepared<'a> {
+        let checkpoint = log::open_checkpoint(&bundle.checkpoint, &policy);
+        let opened = checkpoint.signed().map(|signed| {
+            let mut verdict = Verdict::default();
+            let (evidence, filed) = evidence::open_all(&bundle, signed, &policy, &mut verdict);
+            let index = NoteVerifierKey::parse(&policy.log.vkey)
+                .ok()
+                .map(|log_key| {
+                    IndexEvidence::open(&bundle, filed, &signed.checkpoint, log_key.public_key())
+                });
+            Opened {
+                evidence,
+                verdict,
+                index,
+            }
+        });
+        let looked_up = bundle
+            .index
+            .iter()
+            .flat_map(|index| &index.lookups)
+            .filter_map(|lookup| lookup.key.strip_prefix("artifact:")?.parse().ok())
+            .collect();
+        Prepared {
+            made_for: bundle.artifact.parse().ok(),
+            looked_up,
+            bundle,
+            policy,
+            checkpoint,
+            opened,
+        }
+    }
+
+    /// The bundle this was opened from.
+    pub fn bundle(&self) -> &Bundle {
+        &self.bundle
+    }
+
+    /// The policy it was opened against.
+    pub fn policy(&self) -> &TrustPolicy {
+        &self.policy
+    }
+
+    /// The artifact the bundle says it was made for.
+    pub fn made_for(&self) -> Option<&Sha256Digest> {
+        self.made_for.as_ref()
+    }
+
+    /// The bundle's checkpoint, when the policy's log key verified its signature.
+    pub fn signed_checkpoint(&self) -> Option<&SignedCheckpoint> {
+        self.checkpoint.signed()
+    }
+
+    /// Whether the bundle carries a lookup for `key`.
+    pub fn proves(&self, key: &IndexKey) -> bool {
+        let key = key.to_string();
+        match self.opened.as_ref().and_then(|o| o.index.as_ref()) {
+            Some(index) => index.has_lookup(&key),
+            None => self
+                .bundle
+                .index
+                .as_ref()
+                .is_some_and(|index| index.lookups.iter().any(|l| l.key == key)),
+        }
+    }
+
+    /// The names the counted build at log `index` gives `artifact`, in its subject order.
+    pub fn subject_names(&self, index: u64, artifact: &Sha256Digest) -> Vec<&str> {
+        let Some(opened) = &self.opened else {
+            return Vec::new();
+        };
+        let entries = &opened.evidence.entries;
+        let Some(at) = entries.iter().position(|e| e.index == index) else {
+            return Vec::new();
+        };
+        let Attestation::Build(build) = &entries[at].attestation else {
+            return Vec::new();
+        };
+        opened
+            .evidence
+            .subjects
+            .naming(artifact)
+            .iter()
+            .filter(|&(e, _)| e == at)
+            .map(|(_, i)| build.subjects[i].name.as_str())
+            .collect()
+    }
+
+    /// The verdict on `artifact` (see [`verify`](super::verify)).
+    pub fn verify(
+        &self,
+        artifact: &Sha256Digest,
+        previous: Option<&PreviousCheckpoint>,
+        local_rebuild: Option<&LocalRebuild>,
+        now: u64,
+    ) -> Verdict {
+        let (bundle, policy) = (&*self.bundle, &*self.policy);
+        let mut verdict = Verdict {
+            artifact: artifact.to_string(),
+            ..Verdict::default()
+        };
+        if self.made_for != Some(*artifact) && !self.looked_up.contains(artifact) {
+            verdict.warnings.push(format!(
+                "the bundle was assembled for {}, not for this artifact",
+                bundle.artifact
+            ));
+        }
+        let Some(signed) = log::judge_checkpoint(&self.checkpoint, policy, now, &mut verdict)
+        else {
+            return verdict;
+        };
+        log::check_consistency(&signed.checkpoint, previous, &mut verdict);
+        let Some(opened) = &self.opened else {
+            return verdict;
+        };
+
+        verdict
+            .failures
+            .extend(opened.verdict.failures.iter().cloned());
+        verdict
+            .warnings
+            .extend(opened.verdict.warnings.iter().cloned());
+        let evidence = &opened.evidence;
+        let chosen = builds::evaluate(artifact, evidence, policy, local_rebuild, &mut verdict);
+        if let Some(chosen) = chosen {
+            let reviewed = reviews::evaluate(&chosen, evidence, policy, &mut verdict);
+            source::link(&chosen, evidence, &reviewed, &mut verdict);
+        }
+        if let Some(index) = &opened.index {
+            index.check(
+                artifact,
+                bundle,
+                policy.log.require_completeness,
+                &mut verdict,
+            );
+        }
+        evidence::report_excluded(evidence, &mut verdict);
+        verdict
+    }
+}
+
+impl Prepared<'static> {
+    /// Opens `bundle` against `policy`, keeping both: to be held while many
+    /// artifacts are verified.
+    pub fn owned(bundle: Bundle, policy: TrustPolicy) -> Prepared<'static> {
+        Prepared::open(Cow::Owned(bundle), Cow::Owned(policy))
+    }
+}
