@@ -535,22 +535,26 @@ mod tests {
         assert!(err.contains("no key registered in this log"), "{err}");
     }
 
-    #[test]
-    fn csv_has_a_header_and_one_record_per_entry() {
+    /// The entries of a test log's story as search hits, each signed by `signers`.
+    fn story_hits(signers: &[&str]) -> Vec<SearchHit> {
         let mut log = TestLog::new();
         log.story(Sha256Digest::of(b"app"));
-        let hits: Vec<SearchHit> = log
-            .leaves
+        log.leaves
             .iter()
             .enumerate()
             .map(|(i, leaf)| SearchHit {
                 index: i as u64,
                 kind: "k".to_owned(),
                 integrated_time: "2026-01-01T00:00:00.000Z".to_owned(),
-                signers: vec!["aa".to_owned(), "bb".to_owned()],
+                signers: signers.iter().map(|s| s.to_string()).collect(),
                 entry: serde_json::from_slice(leaf).expect("json"),
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn csv_has_a_header_and_one_record_per_entry() {
+        let hits = story_hits(&["aa", "bb"]);
         let text = csv(&hits);
         assert!(text.ends_with("\r\n"), "{text}");
         let header = text.split("\r\n").next().unwrap();
@@ -589,20 +593,7 @@ mod tests {
     /// starts where its name does.
     #[test]
     fn the_table_header_names_every_column() {
-        let mut log = TestLog::new();
-        log.story(Sha256Digest::of(b"app"));
-        let hits: Vec<SearchHit> = log
-            .leaves
-            .iter()
-            .enumerate()
-            .map(|(i, leaf)| SearchHit {
-                index: i as u64,
-                kind: "k".to_owned(),
-                integrated_time: "2026-01-01T00:00:00.000Z".to_owned(),
-                signers: vec!["aa".to_owned()],
-                entry: serde_json::from_slice(leaf).expect("json"),
-            })
-            .collect();
+        let hits = story_hits(&["aa"]);
         let t = table(&hits);
         let header = t.lines().next().unwrap();
         let names: Vec<&str> = header.split_whitespace().collect();
