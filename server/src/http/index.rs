@@ -287,7 +287,8 @@ pub fn list_page(
         }
     };
     // The log's own commitments are filed under no key, whoever signed them.
-    // Only the indices are kept: one page of entries is in memory at a time.
+    // Only indices are read, never the entries: a release bundle lists thousands of
+    // keys, each filed under builds naming thousands of subjects.
     let mut q = SearchQuery {
         before: Some(before),
         after,
@@ -296,11 +297,14 @@ pub fn list_page(
     };
     let mut out = Vec::new();
     loop {
-        let page = s.search(&q)?;
+        let page = s.search_indices(&q)?;
         let done = page.len() < PAGE;
-        q.after = page.last().map(|e| e.index);
-        for e in page.iter().filter(|e| e.kind != INDEX_COMMITMENT_KIND) {
-            out.push(e.index);
+        q.after = page.last().map(|(index, _)| *index);
+        for (index, _) in page
+            .iter()
+            .filter(|(_, kind)| kind != INDEX_COMMITMENT_KIND)
+        {
+            out.push(*index);
             if out.len() == limit {
                 return Ok(full(out));
             }

@@ -418,6 +418,9 @@ impl QueryStore for CachedStorage {
     fn search(&self, query: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
         self.inner.search(query)
     }
+    fn search_indices(&self, query: &SearchQuery) -> Result<Vec<(u64, String)>, StorageError> {
+        self.inner.search_indices(query)
+    }
     fn entries_per_day(&self, since_ms: i64) -> Result<Vec<DayCount>, StorageError> {
         self.inner.entries_per_day(since_ms)
     }

@@ -220,6 +220,20 @@ pub trait QueryStore: Send + Sync + 'static {
     /// Entries matching every term of `query`, ordered by index, after `query.after`.
     fn search(&self, query: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError>;
 
+    /// The log index and kind of each entry [`search`](QueryStore::search) returns for
+    /// `query`, without reading the entries: an index lookup lists the entries filed
+    /// under thousands of keys at once (a release bundle proves every file of a
+    /// release), and each may be a build naming thousands of subjects.
+    ///
+    /// The default reads the entries; backends override it with a query of the two columns.
+    fn search_indices(&self, query: &SearchQuery) -> Result<Vec<(u64, String)>, StorageError> {
+        Ok(self
+            .search(query)?
+            .into_iter()
+            .map(|e| (e.index, e.kind))
+            .collect())
+    }
+
     /// How many entries were integrated on each UTC day from the day holding
     /// `since_ms` on, oldest first; days without entries are left out. Days are
     /// numbered from the Unix epoch (`integrated_at_ms / 86_400_000`). Backs the

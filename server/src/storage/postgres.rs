@@ -200,6 +200,88 @@ fn to_u64(v: i64) -> Result<u64, StorageError> {
 
 const ENTRY_COLUMNS: &str = "e.idx, e.leaf, e.leaf_hash, e.kind, e.integrated_at, e.statement";
 
+/// A search's conditions with their values, owned, so that one query can be
+/// written for whichever columns are selected.
+struct Search<'q> {
+    q: &'q SearchQuery,
+    texts: Vec<(String, &'static str)>,
+    ints: Vec<(i64, &'static str)>,
+    limit: i64,
+}
+
+impl<'q> Search<'q> {
+    fn of(q: &'q SearchQuery) -> Result<Search<'q>, StorageError> {
+        let mut texts = Vec::new();
+        for (field, value) in [
+            ("artifact", &q.artifact),
+            ("commit", &q.commit),
+            ("dirhash", &q.dir_hash),
+        ] {
+            if let Some(v) = value {
+                texts.push((v.clone(), field));
+            }
+        }
+        let mut ints = Vec::new();
+        for (v, cond) in [
+            (q.since_ms, "e.integrated_at >="),
+            (q.until_ms, "e.integrated_at <="),
+            (q.after.map(to_i64).transpose()?, "e.idx >"),
+            (q.before.map(to_i64).transpose()?, "e.idx <"),
+        ] {
+            if let Some(v) = v {
+                ints.push((v, cond));
+            }
+        }
+        Ok(Search {
+            q,
+            texts,
+            ints,
+            limit: i64::try_from(q.limit).unwrap_or(i64::MAX),
+        })
+    }
+
+    /// `select` (columns of `entries e`) with the conditions, in index order, and
+    /// the values of its parameters.
+    fn sql(&self, select: &str) -> (String, Vec<&(dyn postgres::types::ToSql + Sync)>) {
+        let mut sql = format!("{select} WHERE TRUE");
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = Vec::new();
+        for (value, field) in &self.texts {
+            params.push(value);
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.field = '{field}' AND t.value = ${})",
+                params.len()
+            ));
+        }
+        if let Some(repositories) = &self.q.repositories {
+            params.push(repositories);
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.field = 'repository' AND t.value = ANY(${}))",
+                params.len()
+            ));
+        }
+        // A signer: what the key signed, and the key events about the key.
+        if let Some(signers) = &self.q.signers {
+            params.push(signers);
+            let n = params.len();
+            sql.push_str(&format!(
+                " AND (EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.field = 'signer' AND t.value = ANY(${n})) \
+                 OR EXISTS (SELECT 1 FROM key_events k WHERE k.idx = e.idx AND k.key_id = ANY(${n})))"
+            ));
+        }
+        if let Some(k) = &self.q.kind {
+            params.push(k);
+            sql.push_str(&format!(" AND e.kind = ${}", params.len()));
+        }
+        for (value, cond) in &self.ints {
+            params.push(value);
+            sql.push_str(&format!(" AND {cond} ${}", params.len()));
+        }
+        params.push(&self.limit);
+        sql.push_str(&format!(" ORDER BY e.idx LIMIT ${}", params.len()));
+        (sql, params)
+    }
+}
+
 /// Turn `entries` rows into records, attaching every entry's search terms and
 /// signers with one query.
 fn complete_entries(
@@ -774,68 +856,23 @@ impl QueryStore for PostgresStorage {
     }
 
     fn search(&self, q: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
-        let mut sql = format!("SELECT {ENTRY_COLUMNS} FROM entries e WHERE TRUE");
-        let mut texts: Vec<(String, &'static str)> = Vec::new();
-        let mut ints: Vec<(i64, &'static str)> = Vec::new();
-        let terms = [
-            ("artifact", &q.artifact),
-            ("commit", &q.commit),
-            ("dirhash", &q.dir_hash),
-        ];
-        for (field, value) in terms {
-            if let Some(v) = value {
-                texts.push((v.clone(), field));
-            }
-        }
-        let kind = q.kind.clone();
-        for (v, cond) in [
-            (q.since_ms, "e.integrated_at >="),
-            (q.until_ms, "e.integrated_at <="),
-            (q.after.map(to_i64).transpose()?, "e.idx >"),
-            (q.before.map(to_i64).transpose()?, "e.idx <"),
-        ] {
-            if let Some(v) = v {
-                ints.push((v, cond));
-            }
-        }
-        let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
-        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = Vec::new();
-        for (value, field) in &texts {
-            params.push(value);
-            sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.field = '{field}' AND t.value = ${})",
-                params.len()
-            ));
-        }
-        if let Some(repositories) = &q.repositories {
-            params.push(repositories);
-            sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.field = 'repository' AND t.value = ANY(${}))",
-                params.len()
-            ));
-        }
-        // A signer: what the key signed, and the key events about the key.
-        if let Some(signers) = &q.signers {
-            params.push(signers);
-            let n = params.len();
-            sql.push_str(&format!(
-                " AND (EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.field = 'signer' AND t.value = ANY(${n})) \
-                 OR EXISTS (SELECT 1 FROM key_events k WHERE k.idx = e.idx AND k.key_id = ANY(${n})))"
-            ));
-        }
-        if let Some(k) = &kind {
-            params.push(k);
-            sql.push_str(&format!(" AND e.kind = ${}", params.len()));
-        }
-        for (value, cond) in &ints {
-            params.push(value);
-            sql.push_str(&format!(" AND {cond} ${}", params.len()));
-        }
-        params.push(&limit);
-        sql.push_str(&format!(" ORDER BY e.idx LIMIT ${}", params.len()));
+        let search = Search::of(q)?;
+        let (sql, params) = search.sql(&format!("SELECT {ENTRY_COLUMNS} FROM entries e"));
         self.read(|tx| {
             let rows = tx.query(&sql, &params).map_err(db)?;
             complete_entries(tx, rows)
+        })
+    }
+
+    fn search_indices(&self, q: &SearchQuery) -> Result<Vec<(u64, String)>, StorageError> {
+        let search = Search::of(q)?;
+        let (sql, params) = search.sql("SELECT e.idx, e.kind FROM entries e");
+        self.read(|tx| {
+            tx.query(&sql, &params)
+                .map_err(db)?
+                .iter()
+                .map(|r| Ok((to_u64(r.get(0))?, r.get(1))))
+                .collect()
         })
     }
 

@@ -309,6 +309,88 @@ fn entry_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EntryRow> {
     ))
 }
 
+/// The query of a search: `select` (columns of `entries e` joined as needed)
+/// followed by the conditions of `q`, in index order, with its arguments.
+fn search_sql(
+    select: &str,
+    q: &SearchQuery,
+) -> Result<(String, Vec<rusqlite::types::Value>), StorageError> {
+    let mut sql = format!("{select} WHERE 1=1");
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let terms = [
+        (ARTIFACT, &q.artifact),
+        (COMMIT, &q.commit),
+        (DIRHASH, &q.dir_hash),
+    ];
+    // A value never recorded has no ID: the subquery is NULL and nothing matches.
+    for (field, value) in terms {
+        if let Some(v) = value {
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term = \
+                 (SELECT id FROM term_values WHERE field = {field} AND value = ?{}))",
+                args.len() + 1
+            ));
+            args.push(term_value(v));
+        }
+    }
+    if let Some(repositories) = &q.repositories {
+        let mut slots = Vec::new();
+        for v in repositories {
+            args.push(term_value(v));
+            slots.push(format!("?{}", args.len()));
+        }
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term IN \
+             (SELECT id FROM term_values WHERE field = {REPOSITORY} AND value IN ({})))",
+            slots.join(", ")
+        ));
+    }
+    // A signer: what the key signed, and the key events about the key.
+    if let Some(keys) = &q.signers {
+        let (mut terms, mut ids) = (Vec::new(), Vec::new());
+        for v in keys {
+            // Terms are stored as bytes when hex, key events' key IDs as text.
+            args.push(term_value(v));
+            terms.push(format!("?{}", args.len()));
+            args.push(rusqlite::types::Value::Text(v.clone()));
+            ids.push(format!("?{}", args.len()));
+        }
+        sql.push_str(&format!(
+            " AND (EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term IN \
+             (SELECT id FROM term_values WHERE field = {SIGNER} AND value IN ({}))) \
+             OR EXISTS (SELECT 1 FROM key_events k WHERE k.idx = e.idx AND k.key_id IN ({})))",
+            terms.join(", "),
+            ids.join(", ")
+        ));
+    }
+    if let Some(kind) = &q.kind {
+        sql.push_str(&format!(
+            " AND e.kind = (SELECT id FROM term_values WHERE field = {KIND} AND value = ?{})",
+            args.len() + 1
+        ));
+        args.push(term_value(kind));
+    }
+    if let Some(since) = q.since_ms {
+        sql.push_str(&format!(" AND e.integrated_at >= ?{}", args.len() + 1));
+        args.push(since.into());
+    }
+    if let Some(until) = q.until_ms {
+        sql.push_str(&format!(" AND e.integrated_at <= ?{}", args.len() + 1));
+        args.push(until.into());
+    }
+    if let Some(after) = q.after {
+        sql.push_str(&format!(" AND e.idx > ?{}", args.len() + 1));
+        args.push(to_i64(after)?.into());
+    }
+    if let Some(before) = q.before {
+        sql.push_str(&format!(" AND e.idx < ?{}", args.len() + 1));
+        args.push(to_i64(before)?.into());
+    }
+    sql.push_str(&format!(" ORDER BY e.idx LIMIT ?{}", args.len() + 1));
+    args.push((q.limit as i64).into());
+    Ok((sql, args))
+}
+
 /// `term_values.field` of each search column (schema migration 3).
 const KIND: i64 = 0;
 const ARTIFACT: i64 = 1;
@@ -936,79 +1018,7 @@ impl QueryStore for SqliteStorage {
     }
 
     fn search(&self, q: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
-        let mut sql = format!("{ENTRY_SELECT} WHERE 1=1");
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        let terms = [
-            (ARTIFACT, &q.artifact),
-            (COMMIT, &q.commit),
-            (DIRHASH, &q.dir_hash),
-        ];
-        // A value never recorded has no ID: the subquery is NULL and nothing matches.
-        for (field, value) in terms {
-            if let Some(v) = value {
-                sql.push_str(&format!(
-                    " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term = \
-                     (SELECT id FROM term_values WHERE field = {field} AND value = ?{}))",
-                    args.len() + 1
-                ));
-                args.push(term_value(v));
-            }
-        }
-        if let Some(repositories) = &q.repositories {
-            let mut slots = Vec::new();
-            for v in repositories {
-                args.push(term_value(v));
-                slots.push(format!("?{}", args.len()));
-            }
-            sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term IN \
-                 (SELECT id FROM term_values WHERE field = {REPOSITORY} AND value IN ({})))",
-                slots.join(", ")
-            ));
-        }
-        // A signer: what the key signed, and the key events about the key.
-        if let Some(keys) = &q.signers {
-            let (mut terms, mut ids) = (Vec::new(), Vec::new());
-            for v in keys {
-                // Terms are stored as bytes when hex, key events' key IDs as text.
-                args.push(term_value(v));
-                terms.push(format!("?{}", args.len()));
-                args.push(rusqlite::types::Value::Text(v.clone()));
-                ids.push(format!("?{}", args.len()));
-            }
-            sql.push_str(&format!(
-                " AND (EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term IN \
-                 (SELECT id FROM term_values WHERE field = {SIGNER} AND value IN ({}))) \
-                 OR EXISTS (SELECT 1 FROM key_events k WHERE k.idx = e.idx AND k.key_id IN ({})))",
-                terms.join(", "),
-                ids.join(", ")
-            ));
-        }
-        if let Some(kind) = &q.kind {
-            sql.push_str(&format!(
-                " AND e.kind = (SELECT id FROM term_values WHERE field = {KIND} AND value = ?{})",
-                args.len() + 1
-            ));
-            args.push(term_value(kind));
-        }
-        if let Some(since) = q.since_ms {
-            sql.push_str(&format!(" AND e.integrated_at >= ?{}", args.len() + 1));
-            args.push(since.into());
-        }
-        if let Some(until) = q.until_ms {
-            sql.push_str(&format!(" AND e.integrated_at <= ?{}", args.len() + 1));
-            args.push(until.into());
-        }
-        if let Some(after) = q.after {
-            sql.push_str(&format!(" AND e.idx > ?{}", args.len() + 1));
-            args.push(to_i64(after)?.into());
-        }
-        if let Some(before) = q.before {
-            sql.push_str(&format!(" AND e.idx < ?{}", args.len() + 1));
-            args.push(to_i64(before)?.into());
-        }
-        sql.push_str(&format!(" ORDER BY e.idx LIMIT ?{}", args.len() + 1));
-        args.push((q.limit as i64).into());
+        let (sql, args) = search_sql(ENTRY_SELECT, q)?;
         self.read(|tx| {
             let mut stmt = tx.prepare_cached(&sql).map_err(db)?;
             let rows = stmt
@@ -1017,6 +1027,22 @@ impl QueryStore for SqliteStorage {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(db)?;
             complete_entries(tx, rows)
+        })
+    }
+
+    fn search_indices(&self, q: &SearchQuery) -> Result<Vec<(u64, String)>, StorageError> {
+        let select = "SELECT e.idx, k.value FROM entries e JOIN term_values k ON k.id = e.kind";
+        let (sql, args) = search_sql(select, q)?;
+        self.read(|tx| {
+            let mut stmt = tx.prepare_cached(&sql).map_err(db)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                    Ok((r.get::<_, i64>(0)? as u64, term_text(r.get_ref(1)?)?))
+                })
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            Ok(rows)
         })
     }
 

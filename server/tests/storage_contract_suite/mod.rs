@@ -422,6 +422,9 @@ pub fn search_honours_every_filter_and_pages(open: Factory) {
         for e in &found {
             assert_eq!(e, &all[e.index as usize], "record returned by search");
         }
+        // The indices-only search answers what the search does.
+        let listed: Vec<(u64, String)> = found.iter().map(|e| (e.index, e.kind.clone())).collect();
+        assert_eq!(s.search_indices(query).unwrap(), listed, "{query:?}");
     }
     // Pagination by cursor visits every entry once, in order.
     let mut seen = Vec::new();
