@@ -2,7 +2,8 @@
 //! (docs/cli.md "glassbox verify", docs/verification.md "Releases"), and the release
 //! attestation that names every file of a build output directory in one envelope.
 //! The attacks: a file no build covers, a file whose bytes differ from its subject, a
-//! bundle for one artifact offered for another, a link out of the release.
+//! bundle for one artifact offered for another, a link out of the release, release
+//! bundles from two views of one log.
 
 use std::fs;
 
@@ -10,7 +11,8 @@ use base64::Engine as _;
 use glassbox_tests::cli::{Glassbox, Run};
 use glassbox_tests::proxy::Proxy;
 use glassbox_tests::release::{copy_tree, RELEASE_FILES};
-use glassbox_tests::story::Story;
+use glassbox_tests::server::{copy_data_dir, Server};
+use glassbox_tests::story::{Story, Who};
 
 /// The table row of `path` (the line whose first column is it).
 #[track_caller]
@@ -326,4 +328,100 @@ fn a_warning_shared_by_every_row_is_printed_once_under_the_table() {
         out.lines().last(),
         Some("3 verified, 0 failed, 0 not covered")
     );
+}
+
+/// A vendor ships a release with two release bundles, each genuine but from a
+/// different view of the log: the same key and size, different histories. The
+/// first file judged decides the view the state remembers; every file proven by
+/// the other view fails as a split view — whichever core judged it — and the
+/// evidence is saved. Verifying again gives every file the same verdict.
+#[test]
+fn release_bundles_from_two_views_of_the_log_fail_the_files_of_the_view_not_remembered() {
+    let (mut story, _) = released();
+    story.stop_server();
+    let fork_data = story.dir.join("fork-data");
+    copy_data_dir(&story.data, &fork_data).unwrap();
+    // The honest log registers one more key; the fork, from the same data, another.
+    story.use_server(Server::start_with(&story.data, &[]));
+    story.register(Who::Auditor);
+    let honest_url = story.url.clone();
+    let fork = Server::start_with(&fork_data, &[]);
+    story.url = fork.url.clone();
+    let operator = story.operator_key();
+    story.register_key(
+        "other.pem",
+        "Olga Other",
+        "Elsewhere Ltd",
+        "reviewer",
+        &operator,
+        None,
+    );
+    let digest_of = |file: &str| {
+        let line = story.glassbox.ok(["hash", "file", file]);
+        line.split_whitespace().next().unwrap().to_owned()
+    };
+    for (url, file, out) in [
+        (&honest_url, "installed/app", "honest.bundle.json"),
+        (&fork.url, "installed/lib/libapp.so", "fork.bundle.json"),
+    ] {
+        let digest = digest_of(file);
+        story.glassbox.ok([
+            "bundle",
+            "--release",
+            "--artifact",
+            &digest,
+            "--server",
+            url,
+            "-o",
+            out,
+        ]);
+    }
+    drop(fork);
+    story.stop_server();
+    let checkpoint = |name: &str| {
+        let bundle: serde_json::Value =
+            serde_json::from_slice(&fs::read(story.dir.join(name)).unwrap()).unwrap();
+        bundle["checkpoint"].as_str().unwrap().to_owned()
+    };
+    let (honest, forked) = (
+        checkpoint("honest.bundle.json"),
+        checkpoint("fork.bundle.json"),
+    );
+    assert_eq!(honest.lines().nth(1), forked.lines().nth(1), "same size");
+    assert_ne!(
+        honest.lines().nth(2),
+        forked.lines().nth(2),
+        "different roots"
+    );
+
+    let bundles = [
+        "--bundle",
+        "fork.bundle.json",
+        "--bundle",
+        "honest.bundle.json",
+    ];
+    let statuses = |run: &glassbox_tests::cli::Run| -> Vec<(String, bool)> {
+        RELEASE_FILES
+            .iter()
+            .map(|file| {
+                let line = row(run, &format!("installed/{file}"));
+                if !line.contains(" verified ") {
+                    assert!(line.contains("splitView"), "{line}\n{run}");
+                }
+                (file.to_string(), line.contains(" verified "))
+            })
+            .collect()
+    };
+    let first = verify(&story, &["installed"], &bundles);
+    first.exits(1);
+    assert!(first.stderr.contains("split view"), "{first}");
+    let judged = statuses(&first);
+    let verified = judged.iter().filter(|(_, ok)| *ok).count();
+    assert!(
+        (1..RELEASE_FILES.len()).contains(&verified),
+        "one view verifies, the other fails: {judged:?}\n{first}"
+    );
+    let again = verify(&story, &["installed"], &bundles);
+    again.exits(1);
+    assert_eq!(statuses(&again), judged, "{again}");
 }

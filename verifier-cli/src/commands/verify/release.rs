@@ -6,16 +6,16 @@
 //! of its own ("not covered"), never left out: a release verifies only when every
 //! file in it does.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use glassbox_core::bundle::Bundle;
 use glassbox_core::digest::Sha256Digest;
 use glassbox_core::index::IndexKey;
 use glassbox_core::policy::TrustPolicy;
-use glassbox_core::verify::{Failure, Prepared, Verdict};
+use glassbox_core::verify::{Failure, Prepared, PreviousCheckpoint, Verdict};
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
@@ -31,12 +31,12 @@ use crate::state::StateDir;
 
 /// Where the evidence for a digest comes from.
 enum Evidence {
-    /// The server, and the release bundles fetched from it so far: one proves every
-    /// subject of the builds naming its artifact, so the rest of a release needs no
-    /// fetch of its own.
-    Online(LogClient, Vec<Bundle>),
-    /// Bundle files as read, in the order given.
-    Offline(Vec<(PathBuf, Bundle)>),
+    /// The server: release bundles are fetched as digests need them (one proves
+    /// every subject of the builds naming its artifact, so the rest of a release
+    /// needs no fetch of its own).
+    Online(LogClient),
+    /// Bundle files as read and opened, in the order given.
+    Offline(Vec<(PathBuf, Prepared<'static>)>),
     /// Either of the above once the first digest is judged (see [`Judging`]).
     Judging(Box<Judging>),
 }
@@ -51,6 +51,10 @@ struct Judging {
     /// given or fetched.
     bundles: Vec<(Option<PathBuf>, Prepared<'static>)>,
     held: Held,
+    /// The bundles (by position in `bundles`) judged in full against the state as it
+    /// now is and that left it unchanged, with the remembered checkpoint and proof
+    /// their judgment was given (see [`judge`]).
+    settled: HashMap<usize, Arc<Option<PreviousCheckpoint>>>,
 }
 
 /// The engine's conclusion about one digest.
@@ -101,26 +105,35 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     }
     let policy = glassbox_keys::policy::load(&args.policy)?;
     let state = StateDir::resolve(args.state.as_deref())?;
-    let mut evidence = match &args.server {
-        Some(server) => Evidence::Online(
-            LogClient::new(server, Duration::from_secs(args.timeout))?,
-            Vec::new(),
-        ),
-        None => Evidence::Offline(
-            args.bundle
-                .iter()
-                .map(|path| Ok((path.clone(), read_bundle(path)?)))
-                .collect::<anyhow::Result<_>>()?,
-        ),
-    };
+    let client = args
+        .server
+        .as_deref()
+        .map(|server| LogClient::new(server, Duration::from_secs(args.timeout)))
+        .transpose()?;
     let reading = items::Reading {
         contents: args.contents.then_some(items::Contents {
             max_unpacked: args.max_unpacked,
         }),
         oci: args.oci,
     };
-    let items = items::collect(&args.files, &args.digests, reading)?;
-    let digests = hash(&items)?;
+    // Bundle files are read and opened (every signature and proof checked) while the
+    // files are listed and hashed: neither needs the other.
+    let (evidence, hashed) = std::thread::scope(|scope| {
+        let opening = scope.spawn(|| open_bundles(&args.bundle, &policy));
+        let hashed = items::collect(&args.files, &args.digests, reading).and_then(|items| {
+            let digests = hash(&items)?;
+            Ok((items, digests))
+        });
+        let opened = opening
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (opened, hashed)
+    });
+    let mut evidence = match client {
+        Some(client) => Evidence::Online(client),
+        None => Evidence::Offline(evidence?),
+    };
+    let (items, digests) = hashed?;
 
     // Each distinct digest once; the bar counts the files each one settles.
     let mut distinct: BTreeMap<Sha256Digest, u64> = BTreeMap::new();
@@ -129,12 +142,32 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     }
     let progress = progress_bar(distinct.values().sum(), "checking", false);
     let mut judged = BTreeMap::new();
+    let mut later = Vec::new();
     for (digest, files) in distinct {
-        judged.insert(digest, judge(&digest, &policy, &state, &mut evidence)?);
-        progress.inc(files);
+        match judge(&digest, &policy, &state, &mut evidence)? {
+            Step::Judged(verdict) => {
+                judged.insert(digest, *verdict);
+                progress.inc(files);
+            }
+            Step::Later { bundle, previous } => later.push((digest, files, bundle, previous)),
+        }
+    }
+    // What is left needs neither the state nor the network: the engine on an opened
+    // bundle against the remembered checkpoint its first digest was judged against.
+    if let Evidence::Judging(judging) = &evidence {
+        let now = super::unix_now();
+        let done: Vec<(Sha256Digest, Judged)> = later
+            .into_par_iter()
+            .map(|(digest, files, bundle, previous)| {
+                let prepared = &judging.bundles[bundle].1;
+                let verdict = prepared.verify(&digest, previous.as_ref().as_ref(), None, now);
+                progress.inc(files);
+                (digest, judged_by(&digest, prepared, verdict))
+            })
+            .collect();
+        judged.extend(done);
     }
     progress.finish_and_clear();
-
     let mut rows: Vec<Row> = items
         .iter()
         .zip(&digests)
@@ -156,7 +189,19 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
             summary.line()
         ))?;
     }
-    Ok(if summary.passes() {
+    let passes = summary.passes();
+    // The process ends when this returns. Freeing every verdict and every opened
+    // bundle — hundreds of thousands of allocations for a large release — took a
+    // tenth of the time of verifying one (docs/performance.md) and gives nothing
+    // back: they are left to the exit. The state lock is released first.
+    drop(rows);
+    if let Evidence::Judging(judging) = evidence {
+        let Judging { held, bundles, .. } = *judging;
+        drop(held);
+        std::mem::forget(bundles);
+    }
+    std::mem::forget((items, judged));
+    Ok(if passes {
         Outcome::Success
     } else {
         Outcome::VerificationFailed
@@ -184,13 +229,36 @@ fn hash(items: &[Item]) -> anyhow::Result<Vec<Option<Sha256Digest>>> {
         .collect())
 }
 
-/// Fetch (or pick) the evidence for `digest` and run the engine on it.
+/// What [`judge`] did with a digest.
+enum Step {
+    Judged(Box<Judged>),
+    /// Nothing the judgment could change is left to it: the engine on bundle
+    /// `bundle` (of [`Judging::bundles`]) given `previous` gives its verdict, and
+    /// that may run on any core.
+    Later {
+        bundle: usize,
+        previous: Arc<Option<PreviousCheckpoint>>,
+    },
+}
+
+/// Fetch (or pick) the evidence for `digest` and judge it against the state, or,
+/// when an earlier digest was judged on the same bundle against the same state and
+/// left it as it was, say what the verdict depends on.
+///
+/// A digest's verdict is the engine's on (its bundle, the remembered checkpoint
+/// with the consistency proof to it), and the state changes only where the
+/// bundle's checkpoint is trusted and newer than the remembered one — which does not
+/// depend on the digest. So, digest by digest in order, each bundle is judged in
+/// full (locked state, consistency proof, split-view evidence) until it leaves the
+/// state unchanged; every later digest on it would meet the same remembered
+/// checkpoint and get the same proof, and is left for the parallel pass. The
+/// verdicts are those of judging every digest one after the other.
 fn judge(
     digest: &Sha256Digest,
     policy: &TrustPolicy,
     state: &StateDir,
     evidence: &mut Evidence,
-) -> anyhow::Result<Judged> {
+) -> anyhow::Result<Step> {
     let judging = judging(evidence, policy, state)?;
     if judging.bundles.iter().any(|(_, p)| p.policy() != policy) {
         bail!("a release is judged against one policy");
@@ -199,68 +267,122 @@ fn judge(
         client,
         bundles,
         held,
+        settled,
     } = judging;
-    match client {
-        Some(client) => {
-            if let Some((_, prepared)) = bundles.iter().find(|(_, p)| covers(p, digest)) {
-                return finish(digest, prepared, held, client);
-            }
-            match client.release_bundle(&digest.to_string()) {
+    let at = match client {
+        Some(client) => match bundles.iter().position(|(_, p)| covers(p, digest)) {
+            Some(at) => at,
+            None => match client.release_bundle(&digest.to_string()) {
                 Ok((bundle, _)) => {
-                    let prepared = Prepared::owned(bundle, policy.clone());
-                    let judged = finish(digest, &prepared, held, client);
-                    bundles.push((None, prepared));
-                    judged
+                    bundles.push((None, Prepared::owned(bundle, policy.clone())));
+                    bundles.len() - 1
                 }
                 // No build names this digest: the row says so, the others go on.
-                Err(err) if err.status() == Some(404) => Ok(Judged {
-                    verdict: not_covered(digest),
-                    attested: Vec::new(),
-                }),
-                Err(err) => Err(err).with_context(|| format!("fetching the bundle of {digest}")),
-            }
-        }
-        None => {
-            // As `pick_bundle` picks for one file: the bundle made for the digest, else
-            // one proving it, else the first.
-            let (path, prepared) = bundles
-                .iter()
-                .find(|(_, p)| p.made_for() == Some(digest))
-                .or_else(|| bundles.iter().find(|(_, p)| covers(p, digest)))
-                .or_else(|| bundles.first())
-                .context("give --server URL or --bundle FILE")?;
-            let label = path.as_deref().map(|p| p.display().to_string());
-            let offline = Offline(label.unwrap_or_default());
-            finish(digest, prepared, held, &offline)
-        }
+                Err(err) if err.status() == Some(404) => {
+                    return Ok(Step::Judged(Box::new(Judged {
+                        verdict: not_covered(digest),
+                        attested: Vec::new(),
+                    })))
+                }
+                Err(err) => {
+                    return Err(err).with_context(|| format!("fetching the bundle of {digest}"))
+                }
+            },
+        },
+        // As `pick_bundle` picks for one file: the bundle made for the digest, else
+        // one proving it, else the first.
+        None => bundles
+            .iter()
+            .position(|(_, p)| p.made_for() == Some(digest))
+            .or_else(|| bundles.iter().position(|(_, p)| covers(p, digest)))
+            .or_else(|| (!bundles.is_empty()).then_some(0))
+            .context("give --server URL or --bundle FILE")?,
+    };
+    if let Some(previous) = settled.get(&at) {
+        return Ok(Step::Later {
+            bundle: at,
+            previous: previous.clone(),
+        });
     }
+    let (path, prepared) = &bundles[at];
+    let offline;
+    let proofs: &dyn ProofSource = match client {
+        Some(client) => client,
+        None => {
+            offline = Offline(
+                path.as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+            );
+            &offline
+        }
+    };
+    let checked = held.check(digest, prepared, proofs, None)?;
+    if let Some(dir) = &checked.evidence {
+        eprintln!(
+            "glassbox: split view: both checkpoints and the proof are saved in {}",
+            dir.display()
+        );
+    }
+    if checked.remembered {
+        // The state moved: every bundle meets a new remembered checkpoint.
+        settled.clear();
+    } else {
+        settled.insert(at, Arc::new(checked.previous));
+    }
+    Ok(Step::Judged(Box::new(judged_by(
+        digest,
+        prepared,
+        checked.verdict,
+    ))))
 }
 
-/// The evidence as [`Judging`]: on the first call, every bundle given is opened and
-/// the state is locked.
+/// The bundle files given, read and each opened against the policy on a thread of
+/// its own (opening one checks every signature and proof in it).
+fn open_bundles(
+    paths: &[PathBuf],
+    policy: &TrustPolicy,
+) -> anyhow::Result<Vec<(PathBuf, Prepared<'static>)>> {
+    std::thread::scope(|scope| {
+        let opening: Vec<_> = paths
+            .iter()
+            .map(|path| {
+                scope.spawn(move || -> anyhow::Result<_> {
+                    let bundle = read_bundle(path)?;
+                    Ok((path.clone(), Prepared::owned(bundle, policy.clone())))
+                })
+            })
+            .collect();
+        opening
+            .into_iter()
+            .map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+/// The evidence as [`Judging`]: on the first call, the state is locked.
 fn judging<'e>(
     evidence: &'e mut Evidence,
     policy: &TrustPolicy,
     state: &StateDir,
 ) -> anyhow::Result<&'e mut Judging> {
-    // Each bundle on a core of its own: opening one checks every signature and proof in it.
-    let open = |bundles: Vec<(Option<PathBuf>, Bundle)>| {
-        bundles
-            .into_par_iter()
-            .map(|(path, bundle)| (path, Prepared::owned(bundle, policy.clone())))
-            .collect()
-    };
     let judging = match std::mem::replace(evidence, Evidence::Offline(Vec::new())) {
         Evidence::Judging(judging) => judging,
-        Evidence::Online(client, fetched) => Box::new(Judging {
+        Evidence::Online(client) => Box::new(Judging {
             held: Held::lock(state, policy)?,
             client: Some(client),
-            bundles: open(fetched.into_iter().map(|b| (None, b)).collect()),
+            bundles: Vec::new(),
+            settled: HashMap::new(),
         }),
-        Evidence::Offline(read) => Box::new(Judging {
+        Evidence::Offline(opened) => Box::new(Judging {
             held: Held::lock(state, policy)?,
             client: None,
-            bundles: open(read.into_iter().map(|(p, b)| (Some(p), b)).collect()),
+            bundles: opened.into_iter().map(|(p, b)| (Some(p), b)).collect(),
+            settled: HashMap::new(),
         }),
     };
     *evidence = Evidence::Judging(judging);
@@ -276,21 +398,10 @@ fn covers(prepared: &Prepared<'_>, digest: &Sha256Digest) -> bool {
     prepared.made_for() == Some(digest) || prepared.proves(&IndexKey::Artifact(digest.hex()))
 }
 
-fn finish(
-    digest: &Sha256Digest,
-    prepared: &Prepared<'_>,
-    held: &mut Held,
-    proofs: &dyn ProofSource,
-) -> anyhow::Result<Judged> {
-    let checked = held.check(digest, prepared, proofs, None)?;
-    if let Some(dir) = &checked.evidence {
-        eprintln!(
-            "glassbox: split view: both checkpoints and the proof are saved in {}",
-            dir.display()
-        );
-    }
+/// The verdict with the subject names the counted builds give the digest.
+fn judged_by(digest: &Sha256Digest, prepared: &Prepared<'_>, verdict: Verdict) -> Judged {
     let mut attested = BTreeSet::new();
-    for link in checked.verdict.builds.iter().filter(|b| !b.local) {
+    for link in verdict.builds.iter().filter(|b| !b.local) {
         attested.extend(
             prepared
                 .subject_names(link.index, digest)
@@ -298,10 +409,10 @@ fn finish(
                 .map(str::to_owned),
         );
     }
-    Ok(Judged {
-        verdict: checked.verdict,
+    Judged {
+        verdict,
         attested: attested.into_iter().collect(),
-    })
+    }
 }
 
 fn not_covered(digest: &Sha256Digest) -> Verdict {
@@ -532,27 +643,28 @@ const HEADER: [&str; 7] = [
 
 /// The rows under a header, columns padded to their widest cell.
 fn table(rows: &[Row]) -> String {
-    let cells: Vec<[String; 7]> = rows.iter().map(Row::cells).collect();
+    let cells: Vec<[String; 7]> = rows.par_iter().map(Row::cells).collect();
     let mut widths = HEADER.map(|h| h.chars().count());
     for row in &cells {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
-    let mut out = String::new();
-    let header = HEADER.map(str::to_owned);
-    for row in std::iter::once(&header).chain(&cells) {
-        let mut line = String::new();
+    let line = |row: &[String; 7]| {
+        let mut line = String::with_capacity(widths.iter().sum::<usize>() + 2 * widths.len());
         for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<width$}  "));
+            line.push_str(cell);
+            if i + 1 < row.len() {
+                let pad = width - cell.chars().count() + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
             }
         }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
+        line.truncate(line.trim_end().len());
+        line.push('\n');
+        line
+    };
+    let mut out = line(&HEADER.map(str::to_owned));
+    out.extend(cells.par_iter().map(line).collect::<Vec<_>>());
     out
 }
 
