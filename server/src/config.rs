@@ -11,6 +11,7 @@ use glassbox_edge::ConnLimits;
 use serde::Deserialize;
 
 use crate::http::client_ip::IpNet;
+use crate::storage::cache::CacheBound;
 
 /// Default origin (and log key name) of a fresh log.
 pub const DEFAULT_ORIGIN: &str = "glassbox.localhost/log";
@@ -282,8 +283,9 @@ pub struct Config {
     /// header is ignored).
     pub trusted_proxies: Vec<IpNet>,
     pub read_connections: usize,
-    /// Bound of the node hash cache in front of storage (storage/cache.rs); 0: none.
-    pub hash_cache_bytes: usize,
+    /// Bound of the node hash cache in front of storage (storage/cache.rs);
+    /// `Fixed(0)`: none.
+    pub hash_cache: CacheBound,
     pub storage: StorageBackend,
     pub tiles_dir: Option<PathBuf>,
     pub advertise_url: Option<String>,
@@ -346,7 +348,9 @@ impl Default for Config {
             },
             trusted_proxies: Vec::new(),
             read_connections: 4,
-            hash_cache_bytes: crate::storage::cache::DEFAULT_CACHE_BYTES,
+            hash_cache: CacheBound::SizedToTree {
+                ceiling: default_cache_ceiling(),
+            },
             storage: StorageBackend::Sqlite,
             tiles_dir: None,
             advertise_url: None,
@@ -477,12 +481,14 @@ impl Config {
                 .read_connections
                 .or(file.read_connections)
                 .unwrap_or(d.read_connections),
-            hash_cache_bytes: match flags.hash_cache_mib.or(file.hash_cache_mib) {
-                Some(mib) => mib.checked_mul(1 << 20).ok_or(ConfigError::Invalid {
-                    setting: "hash_cache_mib",
-                    reason: format!("{mib} MiB does not fit in memory addresses"),
-                })?,
-                None => d.hash_cache_bytes,
+            hash_cache: match flags.hash_cache_mib.or(file.hash_cache_mib) {
+                Some(mib) => {
+                    CacheBound::Fixed(mib.checked_mul(1 << 20).ok_or(ConfigError::Invalid {
+                        setting: "hash_cache_mib",
+                        reason: format!("{mib} MiB does not fit in memory addresses"),
+                    })?)
+                }
+                None => d.hash_cache,
             },
             storage: match flags.storage.or(file.storage) {
                 Some(v) => StorageBackend::parse(&v)?,
@@ -609,6 +615,36 @@ fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
     })
 }
 
+/// The default ceiling of the node hash cache: a quarter of the memory this
+/// process may use — the machine's, or its cgroup's limit when lower — or 1 GiB
+/// where neither can be read. Every tile of a 10^7-entry log takes ≈ 640 MiB.
+fn default_cache_ceiling() -> usize {
+    let read = |path: &str| std::fs::read_to_string(path).ok();
+    let limits = [
+        read("/proc/meminfo").as_deref().and_then(meminfo_total),
+        read("/sys/fs/cgroup/memory.max")
+            .as_deref()
+            .and_then(cgroup_limit),
+        read("/sys/fs/cgroup/memory/memory.limit_in_bytes")
+            .as_deref()
+            .and_then(cgroup_limit),
+    ];
+    let memory = limits.into_iter().flatten().min().unwrap_or(4 << 30);
+    usize::try_from(memory / 4).unwrap_or(usize::MAX)
+}
+
+/// `MemTotal` of /proc/meminfo, in bytes.
+fn meminfo_total(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
+/// A cgroup memory limit file's value in bytes; `None` for `max` (no limit).
+fn cgroup_limit(value: &str) -> Option<u64> {
+    value.trim().parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -636,25 +672,42 @@ mod tests {
     }
 
     #[test]
-    fn hash_cache_is_on_by_default_and_set_in_mib() {
+    fn hash_cache_is_sized_to_the_tree_by_default_and_set_in_mib() {
         let c = Config::merge(Flags::default(), FileConfig::default()).unwrap();
-        assert_eq!(
-            c.hash_cache_bytes,
-            crate::storage::cache::DEFAULT_CACHE_BYTES
+        let CacheBound::SizedToTree { ceiling } = c.hash_cache else {
+            panic!("default {:?}", c.hash_cache);
+        };
+        assert!(
+            ceiling >= 256 << 20,
+            "a quarter of this machine's memory: {ceiling}"
         );
         let file: FileConfig = toml::from_str("hash_cache_mib = 0\n").unwrap();
         assert_eq!(
-            Config::merge(Flags::default(), file)
-                .unwrap()
-                .hash_cache_bytes,
-            0
+            Config::merge(Flags::default(), file).unwrap().hash_cache,
+            CacheBound::Fixed(0)
         );
         let flags = Flags {
             hash_cache_mib: Some(3),
             ..Flags::default()
         };
         let c = Config::merge(flags, FileConfig::default()).unwrap();
-        assert_eq!(c.hash_cache_bytes, 3 << 20);
+        assert_eq!(c.hash_cache, CacheBound::Fixed(3 << 20));
+    }
+
+    #[test]
+    fn memory_limits_are_read_from_meminfo_and_cgroups() {
+        assert_eq!(
+            meminfo_total("MemTotal:       24683784 kB\nMemFree: 1 kB\n"),
+            Some(24683784 << 10)
+        );
+        assert_eq!(meminfo_total("nothing here"), None);
+        assert_eq!(cgroup_limit("max\n"), None);
+        assert_eq!(cgroup_limit("2147483648\n"), Some(2 << 30));
+        // cgroup v1 writes a huge number for "no limit".
+        assert_eq!(
+            cgroup_limit("9223372036854771712\n"),
+            Some(9223372036854771712)
+        );
     }
 
     #[test]

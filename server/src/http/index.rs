@@ -107,8 +107,13 @@ impl IndexReader {
             ))
             .into());
         }
-        for (key, value) in snapshot.leaves {
-            held.trie.set(key, value);
+        if held.size == 0 {
+            // The whole index: built from its sorted leaves, not key by key.
+            held.trie = Trie::from_leaves(snapshot.leaves);
+        } else {
+            for (key, value) in snapshot.leaves {
+                held.trie.set(key, value);
+            }
         }
         held.size = snapshot.size;
         Ok(held)

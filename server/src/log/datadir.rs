@@ -18,7 +18,7 @@ use glassbox_keys::KeyError;
 
 use crate::config::{Config, StorageBackend};
 use crate::log::leader::LeaseStore;
-use crate::storage::cache::CachedStorage;
+use crate::storage::cache::{CacheBound, CachedStorage};
 use crate::storage::postgres::PostgresStorage;
 use crate::storage::sqlite::SqliteStorage;
 use crate::storage::{LogIdentity, Storage, StorageError};
@@ -125,10 +125,10 @@ pub fn open(config: &Config) -> Result<LogSetup, DataDirError> {
         };
     // Every reader and the sequencer share one node hash cache (storage/cache.rs;
     // safe on a database shared by several nodes, see its doc).
-    let storage: Arc<dyn Storage> = if config.hash_cache_bytes > 0 {
-        Arc::new(CachedStorage::new(storage, config.hash_cache_bytes))
-    } else {
+    let storage: Arc<dyn Storage> = if config.hash_cache == CacheBound::Fixed(0) {
         storage
+    } else {
+        Arc::new(CachedStorage::bounded(storage, config.hash_cache))
     };
     let storage_err = |source| DataDirError::Storage {
         path: db_path.clone(),

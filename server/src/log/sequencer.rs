@@ -928,10 +928,7 @@ fn read_index(
             checkpoint: size,
         });
     }
-    let mut index = Trie::new();
-    for (key, value) in snapshot.leaves {
-        index.set(key, value);
-    }
+    let mut index = Trie::from_leaves(snapshot.leaves);
     match expected {
         Some(root) if root != index.root() => {
             Err(IndexLoad::Storage(StorageError::Corrupt(format!(

@@ -60,9 +60,42 @@ use super::records::{
 };
 use super::{Hash, LogStore, NodeId, NoteSignature, QueryStore, Storage, StorageError};
 
-/// Default memory bound of the cache: about 4,000 tiles, every node of a log of
-/// a million entries.
+/// The smallest bound of a cache sized to its tree: about 4,000 tiles, every node
+/// of a log of a million entries.
 pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
+
+/// How much memory the cached tiles may take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheBound {
+    /// At most this many bytes (`hash_cache_mib`); 0 caches nothing beyond the
+    /// request being answered.
+    Fixed(usize),
+    /// Every tile of the committed tree (16 KiB per 256 entries), at least
+    /// [`DEFAULT_CACHE_BYTES`], at most `ceiling`: the bound grows with the log,
+    /// so whole leaf tiles are read on a miss and stay while the tree fits.
+    SizedToTree { ceiling: usize },
+}
+
+impl CacheBound {
+    /// The bound for a committed tree of `committed` entries.
+    fn bytes(self, committed: u64) -> usize {
+        match self {
+            CacheBound::Fixed(bytes) => bytes,
+            CacheBound::SizedToTree { ceiling } => {
+                let tree = usize::try_from(tree_bytes(committed)).unwrap_or(usize::MAX);
+                tree.max(DEFAULT_CACHE_BYTES).min(ceiling)
+            }
+        }
+    }
+}
+
+/// The memory every tile of a tree of `size` entries is charged for.
+fn tree_bytes(size: u64) -> u64 {
+    let leaf_tiles = size.div_ceil(WIDTH as u64);
+    // The tiles above the leaves add 1/255 of them; rounded up to one more.
+    let all_tiles = leaf_tiles + leaf_tiles / (WIDTH as u64 - 1) + 1;
+    all_tiles.saturating_mul(TILE_BYTES as u64)
+}
 
 /// Appends after which a leaf tile that an append completed leaves the cache.
 /// The completing batch's receipts read it, and they are built while the next
@@ -210,10 +243,7 @@ impl Tiles {
     /// Whether every tile of the committed tree fits in `budget`, so a leaf
     /// tile read whole stays until it is used again.
     fn tree_fits(&self, budget: usize) -> bool {
-        let leaf_tiles = self.committed.div_ceil(WIDTH as u64);
-        // The tiles above the leaves add 1/255 of them; rounded up to one more.
-        let all_tiles = leaf_tiles + leaf_tiles / (WIDTH as u64 - 1) + 1;
-        all_tiles.saturating_mul(TILE_BYTES as u64) <= budget as u64
+        tree_bytes(self.committed) <= budget as u64
     }
 
     /// Evict down to 7/8 of `budget` once it is exceeded, leaf tiles before the
@@ -246,14 +276,14 @@ struct Fill {
     width: usize,
 }
 
-/// [`Storage`] with node hashes cached in memory, at most `max_bytes` of them
-/// (see the module doc). Everything but [`read_hashes`](LogStore::read_hashes)
-/// goes straight to the inner storage.
+/// [`Storage`] with node hashes cached in memory, within a [`CacheBound`] (see
+/// the module doc). Everything but [`read_hashes`](LogStore::read_hashes) goes
+/// straight to the inner storage.
 pub struct CachedStorage {
     inner: Arc<dyn Storage>,
     /// Shared with the handle [`LogStore::for_sequencer`] makes.
     tiles: Arc<Mutex<Tiles>>,
-    max_bytes: usize,
+    bound: CacheBound,
 }
 
 impl CachedStorage {
@@ -261,11 +291,21 @@ impl CachedStorage {
     /// [`TILE_BYTES`] per cached tile); a bound below one tile caches nothing
     /// beyond the request being answered.
     pub fn new(inner: Arc<dyn Storage>, max_bytes: usize) -> Self {
+        Self::bounded(inner, CacheBound::Fixed(max_bytes))
+    }
+
+    /// Cache `inner`'s node hashes within `bound`.
+    pub fn bounded(inner: Arc<dyn Storage>, bound: CacheBound) -> Self {
         CachedStorage {
             inner,
             tiles: Default::default(),
-            max_bytes,
+            bound,
         }
+    }
+
+    /// The memory bound now, for the tree committed so far.
+    pub fn bound_bytes(&self) -> usize {
+        self.lock().map_or(0, |t| self.bound.bytes(t.committed))
     }
 
     /// Memory the cached tiles are charged for; never above the bound between calls.
@@ -332,7 +372,7 @@ impl CachedStorage {
             // tree larger than that, a leaf tile read whole is mostly evicted
             // before it is used again (at 10^7 entries the default cache holds a
             // tenth of them), so only the nodes asked for are read.
-            whole_leaf_tiles = t.tree_fits(self.max_bytes);
+            whole_leaf_tiles = t.tree_fits(self.bound.bytes(t.committed));
             let empty = CachedTile::new();
             for (i, f) in fills.iter().enumerate() {
                 if f.tile.level == 0 && !whole_leaf_tiles {
@@ -391,7 +431,8 @@ impl CachedStorage {
                 }
             }
         }
-        t.evict(self.max_bytes);
+        let budget = self.bound.bytes(t.committed);
+        t.evict(budget);
         drop(t);
         if !late.is_empty() {
             let ask: Vec<NodeId> = late.iter().map(|&k| nodes[k]).collect();
@@ -431,7 +472,7 @@ impl LogStore for CachedStorage {
         Arc::new(CachedStorage {
             inner: self.inner.clone().for_sequencer(),
             tiles: self.tiles.clone(),
-            max_bytes: self.max_bytes,
+            bound: self.bound,
         })
     }
 
@@ -506,7 +547,8 @@ impl LogStore for CachedStorage {
         }
         t.retiring
             .extend(completed.into_iter().map(|tile| (appends, tile)));
-        t.evict(self.max_bytes);
+        let budget = self.bound.bytes(t.committed);
+        t.evict(budget);
         Ok(())
     }
 
@@ -560,5 +602,29 @@ impl LogStore for CachedStorage {
             self.fill(nodes, &missing, &mut out)?;
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cache_sized_to_the_tree_grows_with_it_between_its_floor_and_ceiling() {
+        let bound = CacheBound::SizedToTree { ceiling: 1 << 30 };
+        assert_eq!(bound.bytes(0), DEFAULT_CACHE_BYTES);
+        assert_eq!(bound.bytes(1_000_000), DEFAULT_CACHE_BYTES);
+        // 10^7 entries: 39,063 leaf tiles and the 154 above them (rounded up), ≈ 645 MB.
+        let ten_million = bound.bytes(10_000_000);
+        assert_eq!(ten_million, (39_063 + 153 + 1) * TILE_BYTES);
+        let mut tiles = Tiles {
+            committed: 10_000_000,
+            ..Tiles::default()
+        };
+        assert!(tiles.tree_fits(ten_million));
+        assert_eq!(bound.bytes(100_000_000), 1 << 30);
+        tiles.committed = 100_000_000;
+        assert!(!tiles.tree_fits(1 << 30));
+        assert_eq!(CacheBound::Fixed(5).bytes(10_000_000), 5);
     }
 }

@@ -23,8 +23,8 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 
 use super::records::newer;
 use super::records::{
-    index_leaf, Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, IndexSnapshot,
-    KeyEventRecord, LogIdentity, DAY_MS,
+    Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, IndexSnapshot, KeyEventRecord,
+    LogIdentity, DAY_MS,
 };
 use super::schema::{db, migrate};
 use super::{Hash, LogStore, NodeId, QueryStore, SearchQuery, SearchTerms, Storage, StorageError};
@@ -734,16 +734,27 @@ impl LogStore for SqliteStorage {
                     "SELECT key, count, head FROM index_changes WHERE size > ?1 ORDER BY size",
                 )
                 .map_err(db)?;
+            // Every leaf of the index when `changed_after` is 0 (a start): read
+            // in place, without allocating per row.
+            let hash = |r: &rusqlite::Row<'_>, i: usize| -> rusqlite::Result<Option<Hash>> {
+                Ok(r.get_ref(i)?.as_blob().ok().and_then(|b| b.try_into().ok()))
+            };
+            let corrupt = || StorageError::Corrupt("a stored index leaf is malformed".into());
             let leaves = stmt
                 .query_map(params![to_i64(changed_after)?], |r| {
-                    Ok((
-                        r.get::<_, Vec<u8>>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, Vec<u8>>(2)?,
-                    ))
+                    Ok((hash(r, 0)?, r.get::<_, i64>(1)?, hash(r, 2)?))
                 })
                 .map_err(db)?
-                .map(|row| index_leaf(row.map_err(db)?))
+                .map(|row| match row.map_err(db)? {
+                    (Some(key), count, Some(head)) => Ok((
+                        key,
+                        glassbox_core::index::ListHead {
+                            count: u64::try_from(count).map_err(|_| corrupt())?,
+                            head,
+                        },
+                    )),
+                    _ => Err(corrupt()),
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(IndexSnapshot {
                 size: size.map_or(0, |s| s as u64),
