@@ -521,12 +521,18 @@ struct ReadPoint {
     seed_secs: f64,
     healthy_ms: f64,
     checkpoint_ms: f64,
+    /// From the first `/healthz` to the server idle, its index loaded.
+    settle_secs: f64,
+    /// Inclusion proofs from a freshly started server.
     proofs: LoadResult,
+    /// Inclusion proofs at other indices right after `proofs`.
+    warm: LoadResult,
     tiles: LoadResult,
     bundles: LoadResult,
     append: Option<LoadResult>,
-    /// Server CPU time per inclusion proof served, in µs.
+    /// Server CPU time per inclusion proof served, in µs (cold, warm).
     proof_cpu_us: f64,
+    warm_cpu_us: f64,
 }
 
 /// Free space to leave on the work directory's file system when seeding.
@@ -621,6 +627,9 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
         healthy.push(server.to_healthy.as_secs_f64() * 1e3);
         checkpoint.push(server.to_checkpoint.as_secs_f64() * 1e3);
         let size = target;
+        // Reads are measured once the server has loaded its index in the
+        // background (its cost is the "index load" figure).
+        let settled = server.settle(Duration::from_secs(300))?;
         let cpu0 = server.cpu_secs();
         let proofs = load::read(ctx.generator, &server.url, sc.read_clients, dur, move |n| {
             format!(
@@ -629,6 +638,16 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
             )
         })?;
         let proof_cpu_us = (server.cpu_secs() - cpu0) / proofs.ok.max(1) as f64 * 1e6;
+        // Again with other indices: the cache as the first run left it. A log of
+        // 10^7 entries has 39,063 leaf tiles, so the cold run is mostly misses.
+        let cpu0 = server.cpu_secs();
+        let warm = load::read(ctx.generator, &server.url, sc.read_clients, dur, move |n| {
+            format!(
+                "/api/v1/proof/inclusion?index={}&size={size}",
+                spread(n + (1 << 40), size)
+            )
+        })?;
+        let warm_cpu_us = (server.cpu_secs() - cpu0) / warm.ok.max(1) as f64 * 1e6;
         // Full tiles, or the one partial tile of a log smaller than a tile.
         let (tiles_n, width) = if size >= 256 {
             (size / 256, 256)
@@ -676,11 +695,14 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
             seed_secs,
             healthy_ms: median(&healthy),
             checkpoint_ms: median(&checkpoint),
+            settle_secs: settled.as_secs_f64(),
             proofs,
+            warm,
             tiles,
             bundles,
             append: Some(append),
             proof_cpu_us,
+            warm_cpu_us,
         });
     }
 
@@ -695,8 +717,11 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
          `glassbox-server`. Indexes and tiles are spread over the whole log. {} Each reader \
          has one request in flight on its keep-alive connection; \"gen\" = the harness's own \
          CPU µs per request. Cold start = process spawn to the first `200` on `/healthz` and \
-         on `/checkpoint` (median of the restarts). Appends = submissions over HTTP to the \
-         grown log ({} submitters).",
+         on `/checkpoint` (median of the restarts); the server then loads its verifiable \
+         index in the background, and reads are measured once it is idle (\"index \
+         loaded\": seconds from ready to idle). The second proofs column asks other \
+         indices right after the first, with the node cache as the first left it. \
+         Appends = submissions over HTTP to the grown log ({} submitters).",
         generator_note(ctx.generator),
         sc.ingest_clients
     ));
@@ -723,8 +748,12 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
             vec![
                 format!("{}", p.size),
                 format!("{:.1}", p.seed_secs),
-                format!("{:.0} / {:.0}", p.healthy_ms, p.checkpoint_ms),
+                format!(
+                    "{:.0} / {:.0}; idle after {:.1} s",
+                    p.healthy_ms, p.checkpoint_ms, p.settle_secs
+                ),
                 per(&p.proofs),
+                per(&p.warm),
                 per(&p.tiles),
                 per(&p.bundles),
                 p.append.as_ref().map_or("–".into(), |a| {
@@ -737,9 +766,11 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
                 }),
                 format!("{}", 64 - (p.size.max(2) - 1).leading_zeros()),
                 format!(
-                    "{:.0} µs → {:.0} /s",
+                    "{:.0} µs → {:.0} /s; warm {:.0} µs → {:.0} /s",
                     p.proof_cpu_us,
-                    ctx.nproc as f64 * 1e6 / p.proof_cpu_us.max(1e-9)
+                    ctx.nproc as f64 * 1e6 / p.proof_cpu_us.max(1e-9),
+                    p.warm_cpu_us,
+                    ctx.nproc as f64 * 1e6 / p.warm_cpu_us.max(1e-9)
                 ),
             ]
         })
@@ -748,8 +779,9 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
         &[
             "log size",
             "seed s",
-            "cold start ms (healthz / checkpoint)",
-            "inclusion proofs",
+            "cold start ms (healthz / checkpoint); index loaded (server idle)",
+            "inclusion proofs (just started)",
+            "inclusion proofs (then, other indices)",
             "hash tiles",
             "entry tiles",
             "appends",
@@ -761,6 +793,11 @@ pub fn reads(ctx: &Ctx, rep: &mut Report) -> Result<()> {
     if let (Some(first), Some(last)) = (points.first(), points.last()) {
         rep.target(Target::at_least(
             "inclusion proofs/s at the largest log",
+            last.warm.per_sec(),
+            20_000.0,
+        ));
+        rep.target(Target::at_least(
+            "inclusion proofs/s at the largest log, just started",
             last.proofs.per_sec(),
             20_000.0,
         ));

@@ -75,6 +75,10 @@ struct Cli {
     /// Override: seconds of the main ingestion run.
     #[arg(long)]
     ingest_secs: Option<u64>,
+    /// Override: seconds of each proofs and tiles row (default 5 at full scale; a
+    /// 10^7-entry log's node cache takes longer than that to fill).
+    #[arg(long)]
+    read_secs: Option<u64>,
     /// Override: concurrent ingestion submitters, each with one request in flight
     /// (default 2048 at full scale: see bench/README.md).
     #[arg(long)]
@@ -250,6 +254,9 @@ fn main() -> Result<()> {
     }
     if let Some(s) = cli.ingest_secs {
         scale.ingest_secs = s;
+    }
+    if let Some(s) = cli.read_secs {
+        scale.read_secs = s.max(1);
     }
     if let Some(c) = cli.clients {
         scale.ingest_clients = c.max(1);

@@ -155,6 +155,26 @@ impl Server {
         cpu_ticks(&stat).map_or(0.0, |ticks| ticks as f64 / hz)
     }
 
+    /// Wait until the server is idle — under 5% of a core over half a second —
+    /// having loaded what it loads in the background after it starts (the
+    /// verifiable index); how long that took, or an error past `deadline`.
+    pub fn settle(&self, deadline: std::time::Duration) -> anyhow::Result<std::time::Duration> {
+        let start = std::time::Instant::now();
+        let mut before = self.cpu_secs();
+        loop {
+            // The harness polls a process it cannot ask; there is no event to wait on.
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            let now = self.cpu_secs();
+            if now - before < 0.025 {
+                return Ok(start.elapsed());
+            }
+            if start.elapsed() > deadline {
+                anyhow::bail!("the server was still busy {deadline:?} after it started");
+            }
+            before = now;
+        }
+    }
+
     /// SIGTERM and wait (bounded) for the graceful shutdown, which checkpoints
     /// the WAL into the database file.
     #[allow(unsafe_code)]
