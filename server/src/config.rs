@@ -116,6 +116,8 @@ pub struct Flags {
     #[arg(long, env = "GLASSBOX_READ_CONNECTIONS")]
     pub read_connections: Option<usize>,
     /// Memory for cached Merkle node hashes, in MiB (0 turns the cache off).
+    /// Unset: every node of the log's tree (16 KiB per 256 entries), at least 64
+    /// MiB and at most a quarter of the memory the server may use.
     #[arg(long, env = "GLASSBOX_HASH_CACHE_MIB", value_name = "MIB")]
     pub hash_cache_mib: Option<usize>,
     /// Storage backend: `sqlite` (the default: <data>/glassbox.db) or a
