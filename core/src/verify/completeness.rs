@@ -141,11 +141,6 @@ impl IndexEvidence {
         failures
     }
 
-    /// Whether the bundle carries a lookup for the key named `key`.
-    pub(super) fn has_lookup(&self, key: &str) -> bool {
-        self.lookups.contains_key(key)
-    }
-
     /// Checks the index evidence for `artifact` (see the module documentation).
     pub(super) fn check(
         &self,

@@ -76,7 +76,11 @@ impl<'a> Prepared<'a> {
             .index
             .iter()
             .flat_map(|index| &index.lookups)
-            .filter_map(|lookup| lookup.key.strip_prefix("artifact:")?.parse().ok())
+            .filter_map(|lookup| {
+                let digest: Sha256Digest = lookup.key.strip_prefix("artifact:")?.parse().ok()?;
+                // Only the key as the index names it (lowercase hex, no prefix).
+                (lookup.key == IndexKey::Artifact(digest.hex()).to_string()).then_some(digest)
+            })
             .collect();
         Prepared {
             made_for: bundle.artifact.parse().ok(),
@@ -108,17 +112,10 @@ impl<'a> Prepared<'a> {
         self.checkpoint.signed()
     }
 
-    /// Whether the bundle carries a lookup for `key`.
-    pub fn proves(&self, key: &IndexKey) -> bool {
-        let key = key.to_string();
-        match self.opened.as_ref().and_then(|o| o.index.as_ref()) {
-            Some(index) => index.has_lookup(&key),
-            None => self
-                .bundle
-                .index
-                .as_ref()
-                .is_some_and(|index| index.lookups.iter().any(|l| l.key == key)),
-        }
+    /// Whether the bundle serves `artifact`: made for it, or carrying the lookup of
+    /// its index key (a release bundle serves every subject of its release).
+    pub fn serves(&self, artifact: &Sha256Digest) -> bool {
+        self.made_for.as_ref() == Some(artifact) || self.looked_up.contains(artifact)
     }
 
     /// The names the counted build at log `index` gives `artifact`, in its subject order.
@@ -156,7 +153,7 @@ impl<'a> Prepared<'a> {
             artifact: artifact.to_string(),
             ..Verdict::default()
         };
-        if self.made_for != Some(*artifact) && !self.looked_up.contains(artifact) {
+        if !self.serves(artifact) {
             verdict.warnings.push(format!(
                 "the bundle was assembled for {}, not for this artifact",
                 bundle.artifact

@@ -303,11 +303,6 @@ impl CachedStorage {
         }
     }
 
-    /// The memory bound now, for the tree committed so far.
-    pub fn bound_bytes(&self) -> usize {
-        self.lock().map_or(0, |t| self.bound.bytes(t.committed))
-    }
-
     /// Memory the cached tiles are charged for; never above the bound between calls.
     pub fn cached_bytes(&self) -> usize {
         self.lock().map_or(0, |t| t.bytes())

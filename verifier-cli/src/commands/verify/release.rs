@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use glassbox_core::digest::Sha256Digest;
-use glassbox_core::index::IndexKey;
 use glassbox_core::policy::TrustPolicy;
 use glassbox_core::verify::{Failure, Prepared, PreviousCheckpoint, Verdict};
 use rayon::prelude::*;
@@ -270,7 +269,7 @@ fn judge(
         settled,
     } = judging;
     let at = match client {
-        Some(client) => match bundles.iter().position(|(_, p)| covers(p, digest)) {
+        Some(client) => match bundles.iter().position(|(_, p)| p.serves(digest)) {
             Some(at) => at,
             None => match client.release_bundle(&digest.to_string()) {
                 Ok((bundle, _)) => {
@@ -294,7 +293,7 @@ fn judge(
         None => bundles
             .iter()
             .position(|(_, p)| p.made_for() == Some(digest))
-            .or_else(|| bundles.iter().position(|(_, p)| covers(p, digest)))
+            .or_else(|| bundles.iter().position(|(_, p)| p.serves(digest)))
             .or_else(|| (!bundles.is_empty()).then_some(0))
             .context("give --server URL or --bundle FILE")?,
     };
@@ -390,12 +389,6 @@ fn judging<'e>(
         unreachable!("the evidence was set just above")
     };
     Ok(judging)
-}
-
-/// Whether the opened bundle was made for `digest` or carries the lookup of its
-/// index key (as [`covers`](super::covers) decides for a bundle).
-fn covers(prepared: &Prepared<'_>, digest: &Sha256Digest) -> bool {
-    prepared.made_for() == Some(digest) || prepared.proves(&IndexKey::Artifact(digest.hex()))
 }
 
 /// The verdict with the subject names the counted builds give the digest.
