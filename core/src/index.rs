@@ -30,4 +30,4 @@ pub use commitment::{CommitmentError, IndexCommitment, INDEX_COMMITMENT_V1};
 pub use keys::{keys_of, IndexKey};
 pub use list::ListHead;
 pub use proof::{IndexProof, IndexProofError, Lookup};
-pub use trie::Trie;
+pub use trie::{Trie, TrieView};

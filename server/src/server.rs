@@ -11,6 +11,7 @@ use glassbox_core::statement::{Attestation, KeyEvent, Role};
 
 use crate::config::Config;
 use crate::http::client_ip::TrustedProxies;
+use crate::http::index::IndexReader;
 use crate::http::ratelimit::RateLimiter;
 use crate::http::routes::export::ExportLimits;
 use crate::http::state::{AppState, Limits, ReadSlots};
@@ -141,6 +142,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let empty = sequencer.size() == 0;
     let committed = sequencer.committed_checkpoints();
+    // Readers prove lookups from the sequencer's own trie (crate::log::shared_index).
+    let index = IndexReader::default().sharing(sequencer.shared_index(), committed.clone());
     let (handle, task, election) = match lease {
         None => {
             let (handle, task) = sequencer.spawn();
@@ -214,7 +217,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             max_body_bytes: config.max_body_bytes,
             request_timeout: config.request_timeout,
         },
-        index: Default::default(),
+        index: Arc::new(index),
         reads: ReadSlots::for_connections(config.read_connections),
     };
     println!("listening on http://{addr}");

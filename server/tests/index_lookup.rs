@@ -156,6 +156,52 @@ async fn a_lookup_lists_every_entry_under_its_key_and_proves_the_list_complete()
     }
 }
 
+/// The sequencer files each batch in the trie the readers share while the batch
+/// before it commits; a lookup answers as of the newest committed checkpoint, from
+/// the trie as it stood there. Builds go in many at a time while lookups run:
+/// every answer verifies against its own commitment (a list read from storage
+/// that the trie's version does not prove is refused by the server), no answer
+/// goes back in time, and the last one lists every build.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lookups_while_batches_are_filed_ahead_answer_as_of_a_committed_checkpoint() {
+    use futures_util::StreamExt as _;
+    let log = TestLog::memory().await;
+    let (_, builder) = seed(&log).await;
+    let key = IndexKey::Artifact(artifact("a.bin").hex());
+    let (log, builder) = (&log, &builder);
+    let mut submitted = futures_util::stream::iter(2..200u32)
+        .map(|n| {
+            let env = build(builder, "a.bin", REPO, n);
+            async move { log.submit(&env).await }
+        })
+        .buffer_unordered(16);
+    let mut lookups = 0;
+    let mut last = (0, 0);
+    let mut created = vec![one_per_batch(4)];
+    loop {
+        tokio::select! {
+            done = submitted.next() => match done {
+                Some((status, body)) => {
+                    assert_eq!(status, StatusCode::CREATED, "{body}");
+                    created.push(body["index"].as_u64().unwrap());
+                }
+                None => break,
+            },
+            (list, size) = lookup(log, &key) => {
+                lookups += 1;
+                assert!(size >= last.0, "went back from size {} to {size}", last.0);
+                assert!(list.len() >= last.1);
+                assert!(list.windows(2).all(|w| w[0] < w[1]));
+                last = (size, list.len());
+            }
+        }
+    }
+    created.sort_unstable();
+    let (list, _) = lookup(log, &key).await;
+    assert_eq!(list, created, "every build, once");
+    assert!(lookups > 0);
+}
+
 fn sqlite(path: &Path) -> Arc<dyn Storage> {
     Arc::new(SqliteStorage::open(path, 2).unwrap())
 }

@@ -15,6 +15,13 @@
 //! (count, head) its [`ListHead`]. A trie of one key is its leaf. Because the shape
 //! depends only on the keys, anyone who files the log's entries the same way gets
 //! the same root, whatever order they inserted keys in.
+//!
+//! A trie can keep earlier states readable while it changes ([`Trie::label`],
+//! [`Trie::at`]): the log's sequencer runs a batch ahead of what storage has
+//! committed, and the log's readers prove lookups as of the committed checkpoint
+//! from the same trie, not from a copy of it.
+
+use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
@@ -95,11 +102,50 @@ impl std::fmt::Debug for Trie {
 /// An in-memory index trie. Appends mark the path they touch; [`Trie::root`]
 /// rehashes only what changed since the last call, so a batch of appends costs
 /// each touched node one hash.
+///
+/// A state given a version with [`Trie::label`] stays readable through
+/// [`Trie::at`] while later appends change the trie, until
+/// [`Trie::forget_before`] lets it go: the first change after a label saves the
+/// labelled content of each node it is about to change (once per node), and a
+/// view of that version reads through what was saved. Nodes made after the label
+/// are not reachable from its root.
 #[derive(Clone, Default)]
 pub struct Trie {
     leaves: Vec<Leaf>,
     inners: Vec<Inner>,
     root: Option<Ref>,
+    /// The version the current (hashed, unchanged since) state was labelled.
+    label: Option<u64>,
+    /// Earlier labelled states, oldest first, each holding what later changes
+    /// overwrote of it.
+    pasts: Vec<Past>,
+    /// Versions below this are not kept ([`Trie::forget_before`]).
+    keep_from: u64,
+}
+
+/// A labelled state of a [`Trie`] that changed after it: its root and size, and
+/// the content it had of every node changed after it and before the next label.
+/// The content of a node at that version is in the first of this and the later
+/// pasts that saved it, or else in the trie as it is.
+#[derive(Clone)]
+struct Past {
+    version: u64,
+    root: Option<Ref>,
+    keys: usize,
+    /// How many leaves and inner nodes existed: nodes made later need no saving.
+    leaves_then: u32,
+    inners_then: u32,
+    leaves: HashMap<u32, (ListHead, [u8; 32])>,
+    inners: HashMap<u32, ([Ref; 2], [u8; 32])>,
+}
+
+/// A read-only view of one state of a [`Trie`]: the current one, or a labelled
+/// earlier one ([`Trie::at`]).
+#[derive(Clone, Copy)]
+pub struct TrieView<'a> {
+    trie: &'a Trie,
+    /// The pasts to read through, oldest first (none for the current state).
+    pasts: &'a [Past],
 }
 
 impl Trie {
@@ -120,9 +166,89 @@ impl Trie {
 
     /// The value under `key`: [`ListHead::EMPTY`] for a key with no entries.
     pub fn get(&self, key: &[u8; 32]) -> ListHead {
-        match self.closest_leaf(key) {
-            Some(l) if self.leaves[l].key == *key => self.leaves[l].value,
-            _ => ListHead::EMPTY,
+        self.current().get(key)
+    }
+
+    /// Name the current state `version` (hashing what changed) and keep it
+    /// readable through [`at`](Trie::at) after later changes, until
+    /// [`forget_before`](Trie::forget_before) passes it. Versions must increase.
+    pub fn label(&mut self, version: u64) {
+        self.root();
+        if let Some(earlier) = self.label.replace(version) {
+            // Unchanged since: the earlier version is this state too.
+            if earlier >= self.keep_from {
+                self.pasts.push(self.past(earlier));
+            }
+        }
+    }
+
+    /// Stop keeping the labelled states older than `version` (the current one
+    /// stays readable until the trie changes).
+    pub fn forget_before(&mut self, version: u64) {
+        self.keep_from = self.keep_from.max(version);
+        self.pasts.retain(|p| p.version >= version);
+    }
+
+    /// The state labelled `version`, if it is still kept.
+    pub fn at(&self, version: u64) -> Option<TrieView<'_>> {
+        match self.pasts.iter().position(|p| p.version == version) {
+            Some(i) => Some(TrieView {
+                trie: self,
+                pasts: &self.pasts[i..],
+            }),
+            None => (self.label == Some(version)).then(|| self.current()),
+        }
+    }
+
+    /// The current state, hashed.
+    pub fn view(&mut self) -> TrieView<'_> {
+        self.root();
+        self.current()
+    }
+
+    /// The current state, as it is (hashes as of the last [`root`](Trie::root)).
+    fn current(&self) -> TrieView<'_> {
+        TrieView {
+            trie: self,
+            pasts: &[],
+        }
+    }
+
+    /// A past holding nothing yet for the state as it is now, labelled `version`.
+    fn past(&self, version: u64) -> Past {
+        Past {
+            version,
+            root: self.root,
+            keys: self.leaves.len(),
+            leaves_then: self.leaves.len() as u32,
+            inners_then: self.inners.len() as u32,
+            leaves: HashMap::new(),
+            inners: HashMap::new(),
+        }
+    }
+
+    /// Before the first change after a label: keep the labelled state.
+    fn open_past(&mut self) {
+        if let Some(version) = self.label.take().filter(|v| *v >= self.keep_from) {
+            self.pasts.push(self.past(version));
+        }
+    }
+
+    /// Save leaf `l`'s labelled content before changing it, if a label is kept.
+    fn save_leaf(&mut self, l: usize) {
+        let leaf = &self.leaves[l];
+        if let Some(past) = self.pasts.last_mut().filter(|p| (l as u32) < p.leaves_then) {
+            past.leaves
+                .entry(l as u32)
+                .or_insert((leaf.value, leaf.hash));
+        }
+    }
+
+    /// Save inner node `i`'s labelled content before changing it, if a label is kept.
+    fn save_inner(&mut self, i: u32) {
+        let n = &self.inners[i as usize];
+        if let Some(past) = self.pasts.last_mut().filter(|p| i < p.inners_then) {
+            past.inners.entry(i).or_insert((n.children, n.hash));
         }
     }
 
@@ -162,7 +288,7 @@ impl Trie {
         let mut trie = Trie {
             leaves: Vec::with_capacity(leaves.len()),
             inners: Vec::with_capacity(leaves.len().saturating_sub(1)),
-            root: None,
+            ..Trie::default()
         };
         if !leaves.is_empty() {
             trie.root = Some(trie.build(&leaves));
@@ -215,7 +341,8 @@ impl Trie {
     /// Replace `key`'s value by `change(value)` (from [`ListHead::EMPTY`] for a new
     /// key), dirtying the path to it.
     fn update(&mut self, key: [u8; 32], change: impl FnOnce(ListHead) -> ListHead) {
-        let Some(closest) = self.closest_leaf(&key) else {
+        self.open_past();
+        let Some(closest) = self.current().closest_leaf(&key) else {
             let leaf = self.new_leaf(key, change(ListHead::EMPTY));
             self.root = Some(leaf);
             return;
@@ -223,6 +350,7 @@ impl Trie {
         let Some(crit) = crit_bit(&key, &self.leaves[closest].key) else {
             // Known key: change its value and dirty its path.
             self.walk(&key, |_| true);
+            self.save_leaf(closest);
             let leaf = &mut self.leaves[closest];
             leaf.value = change(leaf.value);
             leaf.dirty = true;
@@ -260,30 +388,7 @@ impl Trie {
 
     /// A proof of `key`'s value (or absence) against [`Trie::root`].
     pub fn prove(&mut self, key: &[u8; 32]) -> IndexProof {
-        self.root();
-        let mut steps = Vec::new();
-        let mut node = self.root;
-        while let Some(Ref::Inner(i)) = node {
-            let n = &self.inners[i as usize];
-            let side = bit(key, n.bit);
-            steps.push(ProofStep {
-                bit: n.bit,
-                sibling: self.hash_of(n.children[1 - side]),
-            });
-            node = Some(n.children[side]);
-        }
-        let end = match node {
-            None => ProofEnd::Empty,
-            Some(Ref::Leaf(l)) => {
-                let leaf = &self.leaves[l as usize];
-                ProofEnd::Leaf {
-                    key: leaf.key,
-                    value: leaf.value,
-                }
-            }
-            Some(Ref::Inner(_)) => unreachable!("the walk ends at a leaf"),
-        };
-        IndexProof { steps, end }
+        self.view().prove(key)
     }
 
     fn new_leaf(&mut self, key: [u8; 32], value: ListHead) -> Ref {
@@ -297,43 +402,23 @@ impl Trie {
         r
     }
 
-    /// The leaf reached by following `key`'s bits from the root.
-    fn closest_leaf(&self, key: &[u8; 32]) -> Option<usize> {
-        let mut node = self.root?;
-        loop {
-            match node {
-                Ref::Leaf(l) => return Some(l as usize),
-                Ref::Inner(i) => {
-                    let n = &self.inners[i as usize];
-                    node = n.children[bit(key, n.bit)];
-                }
-            }
-        }
-    }
-
     /// Follow `key` down through inner nodes while `descend` holds, marking each
     /// dirty; returns the last inner node passed and the side taken out of it.
     fn walk(&mut self, key: &[u8; 32], descend: impl Fn(&Inner) -> bool) -> Option<(u32, usize)> {
         let mut last = None;
         let mut node = self.root;
         while let Some(Ref::Inner(i)) = node {
-            let n = &mut self.inners[i as usize];
-            if !descend(n) {
+            if !descend(&self.inners[i as usize]) {
                 break;
             }
+            self.save_inner(i);
+            let n = &mut self.inners[i as usize];
             n.dirty = true;
             let side = bit(key, n.bit);
             last = Some((i, side));
             node = Some(n.children[side]);
         }
         last
-    }
-
-    fn hash_of(&self, r: Ref) -> [u8; 32] {
-        match r {
-            Ref::Leaf(l) => self.leaves[l as usize].hash,
-            Ref::Inner(i) => self.inners[i as usize].hash,
-        }
     }
 
     fn rehash(&mut self, r: Ref) -> [u8; 32] {
@@ -358,6 +443,99 @@ impl Trie {
                 n.dirty = false;
                 n.hash
             }
+        }
+    }
+}
+
+impl TrieView<'_> {
+    /// How many keys have entries.
+    pub fn len(&self) -> usize {
+        self.pasts
+            .first()
+            .map_or(self.trie.leaves.len(), |p| p.keys)
+    }
+
+    /// True when no key has entries.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The root hash.
+    pub fn root(&self) -> [u8; 32] {
+        self.root_ref().map_or(EMPTY_ROOT, |r| self.hash_of(r))
+    }
+
+    /// The value under `key`: [`ListHead::EMPTY`] for a key with no entries.
+    pub fn get(&self, key: &[u8; 32]) -> ListHead {
+        match self.closest_leaf(key) {
+            Some(l) if self.trie.leaves[l].key == *key => self.leaf(l as u32).0,
+            _ => ListHead::EMPTY,
+        }
+    }
+
+    /// A proof of `key`'s value (or absence) against [`root`](TrieView::root).
+    pub fn prove(&self, key: &[u8; 32]) -> IndexProof {
+        let mut steps = Vec::new();
+        let mut node = self.root_ref();
+        while let Some(Ref::Inner(i)) = node {
+            let (split, children, _) = self.inner(i);
+            let side = bit(key, split);
+            steps.push(ProofStep {
+                bit: split,
+                sibling: self.hash_of(children[1 - side]),
+            });
+            node = Some(children[side]);
+        }
+        let end = match node {
+            None => ProofEnd::Empty,
+            Some(Ref::Leaf(l)) => ProofEnd::Leaf {
+                key: self.trie.leaves[l as usize].key,
+                value: self.leaf(l).0,
+            },
+            Some(Ref::Inner(_)) => unreachable!("the walk ends at a leaf"),
+        };
+        IndexProof { steps, end }
+    }
+
+    fn root_ref(&self) -> Option<Ref> {
+        self.pasts.first().map_or(self.trie.root, |p| p.root)
+    }
+
+    /// The leaf reached by following `key`'s bits from the root.
+    fn closest_leaf(&self, key: &[u8; 32]) -> Option<usize> {
+        let mut node = self.root_ref()?;
+        loop {
+            match node {
+                Ref::Leaf(l) => return Some(l as usize),
+                Ref::Inner(i) => {
+                    let (split, children, _) = self.inner(i);
+                    node = children[bit(key, split)];
+                }
+            }
+        }
+    }
+
+    /// Leaf `l`'s value and hash in this state.
+    fn leaf(&self, l: u32) -> (ListHead, [u8; 32]) {
+        let saved = self.pasts.iter().find_map(|p| p.leaves.get(&l));
+        saved.copied().unwrap_or_else(|| {
+            let leaf = &self.trie.leaves[l as usize];
+            (leaf.value, leaf.hash)
+        })
+    }
+
+    /// Inner node `i`'s split bit, children and hash in this state.
+    fn inner(&self, i: u32) -> (u8, [Ref; 2], [u8; 32]) {
+        let n = &self.trie.inners[i as usize];
+        let saved = self.pasts.iter().find_map(|p| p.inners.get(&i));
+        let (children, hash) = saved.copied().unwrap_or((n.children, n.hash));
+        (n.bit, children, hash)
+    }
+
+    fn hash_of(&self, r: Ref) -> [u8; 32] {
+        match r {
+            Ref::Leaf(l) => self.leaf(l).1,
+            Ref::Inner(i) => self.inner(i).2,
         }
     }
 }
@@ -511,5 +689,79 @@ mod tests {
             assert_eq!(trie.get(k), *v);
         }
         assert_eq!(trie.get(&[0x55; 32]), ListHead::EMPTY);
+    }
+
+    /// Labelled states read back as they were, however the trie changed after
+    /// them: the root, size, every value and every proof of a copy taken at the
+    /// label.
+    #[test]
+    fn a_labelled_state_reads_as_it_was_while_the_trie_goes_on() {
+        let mut trie = Trie::new();
+        let mut copies: Vec<(u64, Trie)> = Vec::new();
+        let mut next = 0u64;
+        for version in 1..=12u64 {
+            // Batches of appends: new keys, keys seen before, a deep pair.
+            for _ in 0..(version * 37 % 90 + 1) {
+                trie.append(key(next % 400), next);
+                next += 1;
+            }
+            if version == 5 {
+                let mut k = key(3);
+                k[31] ^= 1;
+                trie.append(k, next);
+                next += 1;
+            }
+            trie.label(10 * version);
+            copies.push((10 * version, trie.clone()));
+            if version % 4 == 0 {
+                // Labelled again unchanged: both versions are this state.
+                trie.label(10 * version + 5);
+                copies.push((10 * version + 5, trie.clone()));
+            }
+            // Readers keep the last few.
+            let kept = 10 * version.saturating_sub(3);
+            trie.forget_before(kept);
+            for (v, copy) in copies.iter_mut() {
+                let Some(view) = trie.at(*v) else {
+                    assert!(*v < kept, "version {v} lost at {version}");
+                    continue;
+                };
+                assert_eq!(view.root(), copy.root(), "version {v} at {version}");
+                assert_eq!(view.len(), copy.len());
+                for n in (0..420u64).step_by(7) {
+                    assert_eq!(view.get(&key(n)), copy.get(&key(n)), "key {n}");
+                    assert_eq!(
+                        view.prove(&key(n)),
+                        copy.prove(&key(n)),
+                        "key {n}, version {v} at {version}"
+                    );
+                    view.prove(&key(n)).verify(&view.root(), &key(n)).unwrap();
+                }
+            }
+        }
+        assert!(trie.at(10).is_none());
+        assert!(trie.at(120).is_some());
+        assert!(trie.at(130).is_none());
+        // Changing the trie ends the current label's claim to be the current state.
+        trie.append(key(1), next);
+        let view = trie.at(120).expect("kept as a past");
+        let (_, copy) = copies.iter_mut().find(|(v, _)| *v == 120).unwrap();
+        assert_eq!(view.root(), copy.root());
+        assert_ne!(view.root(), trie.clone().root());
+    }
+
+    #[test]
+    fn an_unlabelled_trie_keeps_no_past() {
+        let mut trie = Trie::new();
+        for n in 0..100u64 {
+            trie.append(key(n), n);
+        }
+        assert!(trie.at(0).is_none());
+        trie.label(1);
+        trie.forget_before(2);
+        assert!(trie.at(1).is_some(), "the current state is not a past");
+        trie.append(key(1), 200);
+        assert!(trie.at(1).is_none(), "forgotten before it changed");
+        assert!(trie.pasts.is_empty());
     }
 }

@@ -1,31 +1,45 @@
-//! The read side of the verifiable index: a copy of the index trie as of the
-//! latest checkpoint, caught up from storage, and the complete, proven list of
-//! entries under a key (`GET /api/v1/index`, and the bundle's completeness proofs).
+//! The read side of the verifiable index: the index trie as of the latest
+//! checkpoint, and the complete, proven list of entries under a key
+//! (`GET /api/v1/index`, and the bundle's completeness proofs).
 //!
-//! The sequencer's own trie runs ahead of what is committed (it prepares a batch
-//! while the previous one commits), so the HTTP side keeps its own, brought up to
-//! the newest checkpoint before each use by reading only the index leaves changed
-//! since ([`LogStore::index_leaves`]). That works the same on a node that does not
-//! sequence, whose log another node extends.
+//! On the node that sequences, the trie is the sequencer's own, read as of the
+//! newest committed checkpoint (crate::log::shared_index). A node that does not
+//! sequence — a follower, whose log another node extends — or one whose
+//! sequencer is reloading keeps a copy of its own, brought up to the newest
+//! checkpoint before each use by reading only the index leaves changed since
+//! ([`LogStore::index_leaves`]), and lets it go once the shared one is back.
 
 use std::collections::BTreeSet;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use glassbox_core::bundle::{IndexLookup, Receipt};
 use glassbox_core::dsse::Envelope;
-use glassbox_core::index::{IndexCommitment, IndexKey, ListHead, Trie};
+use glassbox_core::index::{IndexCommitment, IndexKey, ListHead, Trie, TrieView};
+use tokio::sync::watch;
 
 use crate::http::error::AppError;
 use crate::log::admission::facts::INDEX_COMMITMENT_KIND;
 use crate::log::receipt::{make_receipt, StorageReader};
+use crate::log::shared_index::{Read, SharedIndex};
 use crate::storage::{CheckpointRecord, SearchQuery, Storage, StorageError};
 
 /// The index as of one checkpoint, for the HTTP handlers.
 pub struct IndexReader {
+    /// The sequencer's trie and the size of the newest committed checkpoint, on a
+    /// node that sequences.
+    shared: Option<(Arc<SharedIndex>, watch::Receiver<u64>)>,
+    /// A copy of its own, when no trie is shared.
     held: Mutex<Held>,
+    /// `held` holds a copy (dropped once the shared trie answers again).
+    has_copy: AtomicBool,
     /// The most log indices one answer lists ([`MAX_LISTED`] unless set).
     max_listed: u64,
 }
+
+/// How often a reader asks the shared trie again when the log moved on between
+/// reading the committed size and reading the trie, before reading storage.
+const SHARED_ATTEMPTS: usize = 8;
 
 impl Default for IndexReader {
     fn default() -> Self {
@@ -54,9 +68,19 @@ impl IndexReader {
     /// A reader whose answers list at most `max_listed` log indices.
     pub fn with_max_listed(max_listed: u64) -> Self {
         IndexReader {
+            shared: None,
             held: Mutex::default(),
+            has_copy: AtomicBool::new(false),
             max_listed,
         }
+    }
+
+    /// This reader, reading the sequencer's trie (`Sequencer::shared_index`) as
+    /// of the size `committed` follows (`Sequencer::committed_checkpoints`)
+    /// whenever the sequencer holds it.
+    pub fn sharing(mut self, index: Arc<SharedIndex>, committed: watch::Receiver<u64>) -> Self {
+        self.shared = Some((index, committed));
+        self
     }
 
     /// The most log indices one answer lists.
@@ -67,12 +91,10 @@ impl IndexReader {
     /// How many entries the index files under each of `keys`, as of the latest
     /// checkpoint (unproven counts, for display), and that checkpoint's size.
     pub fn counts(&self, s: &dyn Storage, keys: &[IndexKey]) -> Result<(u64, Vec<u64>), AppError> {
-        let held = self.catch_up(s)?;
-        let counts = keys
-            .iter()
-            .map(|k| held.trie.get(&k.hash()).count)
-            .collect();
-        Ok((held.size, counts))
+        self.read(s, |size, trie| {
+            let counts = keys.iter().map(|k| trie.get(&k.hash()).count).collect();
+            (size, counts)
+        })
     }
 
     /// The size of the latest checkpoint when the index files exactly `shown` (log
@@ -89,8 +111,43 @@ impl IndexReader {
         let Ok(listed) = ListHead::of(shown) else {
             return Ok(None);
         };
-        let held = self.catch_up(s)?;
-        Ok((held.size > 0 && held.trie.get(&key.hash()) == listed).then_some(held.size))
+        self.read(s, |size, trie| {
+            (size > 0 && trie.get(&key.hash()) == listed).then_some(size)
+        })
+    }
+
+    /// Run `read` on the trie as of the latest checkpoint, with that checkpoint's
+    /// size: the shared trie when there is one, else the held copy, caught up.
+    fn read<R>(
+        &self,
+        s: &dyn Storage,
+        read: impl FnOnce(u64, TrieView<'_>) -> R,
+    ) -> Result<R, AppError> {
+        let mut read = Some(read);
+        if let Some((shared, committed)) = &self.shared {
+            for _ in 0..SHARED_ATTEMPTS {
+                let size = *committed.borrow();
+                let answer = shared.read(size, |trie| read.take().map(|read| read(size, trie)));
+                match answer {
+                    Read::Done(Some(answer)) => {
+                        // Back on the shared trie: the copy goes.
+                        if self.has_copy.swap(false, Ordering::Relaxed) {
+                            if let Ok(mut held) = self.held.lock() {
+                                *held = Held::default();
+                            }
+                        }
+                        return Ok(answer);
+                    }
+                    Read::Missing => continue,
+                    Read::Done(None) | Read::Absent => break,
+                }
+            }
+        }
+        let read = read.ok_or_else(|| AppError::Internal("index read twice".into()))?;
+        let mut held = self.catch_up(s)?;
+        self.has_copy.store(true, Ordering::Relaxed);
+        let size = held.size;
+        Ok(read(size, held.trie.view()))
     }
 
     /// The held trie, caught up with the latest checkpoint.
@@ -145,17 +202,16 @@ impl IndexReader {
         keys: &[IndexKey],
         paged: bool,
     ) -> Result<(Proven, Option<u64>), AppError> {
-        let (size, proofs) = {
-            let mut held = self.catch_up(s)?;
+        let (size, proofs) = self.read(s, |size, trie| {
             let proofs: Vec<_> = keys
                 .iter()
                 .map(|k| {
                     let hash = k.hash();
-                    (held.trie.get(&hash), held.trie.prove(&hash))
+                    (trie.get(&hash), trie.prove(&hash))
                 })
                 .collect();
-            (held.size, proofs)
-        };
+            (size, proofs)
+        })?;
         let last = size.checked_sub(1).ok_or_else(no_commitment)?;
         let checkpoint = s
             .checkpoint_at(size)?

@@ -13,5 +13,6 @@ pub mod leader;
 pub mod receipt;
 pub mod registry;
 pub mod sequencer;
+pub mod shared_index;
 pub mod tiles_dir;
 pub mod witnessing;

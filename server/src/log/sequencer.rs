@@ -26,14 +26,14 @@
 //! submitter in either gets 503, nothing of either is visible, and the in-memory
 //! state is reloaded from storage before the next batch is prepared.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use glassbox_core::checkpoint::{Checkpoint, CheckpointError};
 use glassbox_core::dsse::Envelope;
-use glassbox_core::index::{keys_of, IndexCommitment, Trie};
+use glassbox_core::index::{keys_of, IndexCommitment, ListHead, Trie};
 use glassbox_core::merkle::{self, Hash, ProofError};
 use glassbox_core::note::NoteSigner;
 use glassbox_core::registry::Registry;
@@ -49,6 +49,7 @@ use crate::log::commit::{refuse_all, Committer, InFlight, Prepared, Settles, Wai
 use crate::log::error::LogError;
 use crate::log::receipt::{BatchReader, ReceiptJson};
 use crate::log::registry::{admit_keeping_an_operator, key_event_record, replay};
+use crate::log::shared_index::{Load, SharedIndex};
 use crate::metrics::Metrics;
 use crate::storage::{
     Batch, CheckpointRecord, EntryRecord, FirstCopy, LogStore, NodeId, StorageError,
@@ -66,12 +67,15 @@ pub struct Sequencer {
     /// Log index of the newest key event in `registry`.
     last_key_event: Option<u64>,
     /// The verifiable index after every prepared batch: the root each batch's
-    /// closing commitment gives. `None` until loaded: the sequencer loads it before
-    /// its first batch — from the thread `start_preload` began when the node started
-    /// or took over, so a restart serves reads at once whatever the index's size.
-    index: Option<Trie>,
+    /// closing commitment gives, labelled with that batch's checkpoint size so
+    /// the node's readers prove lookups from it as of the committed checkpoint
+    /// (crate::log::shared_index). Absent until loaded: the sequencer loads it
+    /// before its first batch — from the thread `start_preload` began when the
+    /// node started or took over, so a restart serves reads at once whatever the
+    /// index's size.
+    index: Arc<SharedIndex>,
     /// The index being read from storage (see `index`).
-    preload: Option<std::thread::JoinHandle<Result<Trie, IndexLoad>>>,
+    preload: Option<std::thread::JoinHandle<Result<(), IndexLoad>>>,
     /// The log's last entry is not an index commitment (a log written before
     /// they were kept, not yet extended).
     uncommitted: bool,
@@ -109,6 +113,10 @@ impl Sequencer {
     /// ([`RegistryView::current`]): a follower's view misses what the leader
     /// registers, so its handlers must not refuse unknown signers.
     pub fn set_current(&self, current: bool) {
+        if !current {
+            // Another node extends the log: readers follow storage, not this trie.
+            self.index.clear();
+        }
         self.committer.registry.send_if_modified(|view| {
             if view.current == current {
                 return false;
@@ -429,7 +437,7 @@ impl Sequencer {
             config,
             registry: Registry::default(),
             last_key_event: None,
-            index: None,
+            index: SharedIndex::new(),
             preload: None,
             uncommitted: false,
             size: 0,
@@ -510,7 +518,7 @@ impl Sequencer {
         self.checkpoint = self.storage.latest_checkpoint()?;
         self.size = self.checkpoint.as_ref().map_or(0, |c| c.size);
         // The index is read again before the next batch (`ensure_index`).
-        self.index = None;
+        self.index.clear();
         self.preload = None;
         self.committer.committed.send_replace(self.size);
         self.metrics
@@ -561,8 +569,8 @@ impl Sequencer {
             key_events: Vec::new(),
             index: Vec::new(),
         };
-        // Index keys this batch files entries under.
-        let mut filed: HashSet<[u8; 32]> = HashSet::new();
+        // What this batch files in the index: (key, log index), in log order.
+        let mut filings: Vec<([u8; 32], u64)> = Vec::new();
         let mut waiting = Vec::with_capacity(items.len());
         // Stored nodes read by this batch's appends (the older part of the right
         // edge, the same for every leaf of the batch).
@@ -653,13 +661,11 @@ impl Sequencer {
                 batch.key_events.push(key_event_record(size, event));
                 self.last_key_event = Some(size);
             }
-            if let Some(index) = self.index.as_mut() {
-                for key in keys_of(&sub.envelope, &sub.facts.attestation) {
-                    let key = key.hash();
-                    index.append(key, size);
-                    filed.insert(key);
-                }
-            }
+            filings.extend(
+                keys_of(&sub.envelope, &sub.facts.attestation)
+                    .into_iter()
+                    .map(|key| (key.hash(), size)),
+            );
             for (node, hash) in nodes {
                 self.unsettled_nodes.insert(node, hash);
                 batch.nodes.push((node, hash));
@@ -706,13 +712,13 @@ impl Sequencer {
             });
         }
         // The batch ends with the log's index commitment over every entry before it.
-        let commitment = self.commit_index(now, &mut fetched).map(|(entry, nodes)| {
-            batch.nodes.extend(nodes);
-            batch.entries.push(entry);
-            if let Some(index) = &self.index {
-                batch.index = filed.into_iter().map(|k| (k, index.get(&k))).collect();
-            }
-        });
+        let commitment =
+            self.commit_index(now, &mut fetched, filings)
+                .map(|(entry, nodes, leaves)| {
+                    batch.nodes.extend(nodes);
+                    batch.entries.push(entry);
+                    batch.index = leaves;
+                });
         let reader =
             BatchReader::with_fetched(&self.unsettled_nodes, self.storage.as_ref(), fetched);
         let signed = commitment
@@ -754,16 +760,38 @@ impl Sequencer {
 }
 
 impl Sequencer {
-    /// The log's index commitment over entries `0 … size−1`, appended at `size`:
-    /// its entry and the tree nodes it completes (added to the overlay).
+    /// File `filings` (key, log index) in the index, and commit to it: the log's
+    /// index commitment over entries `0 … size−1`, appended at `size` — its entry,
+    /// the tree nodes it completes (added to the overlay), and the value of every
+    /// key the filings changed (stored with the batch).
     fn commit_index(
         &mut self,
         now: i64,
         fetched: &mut HashMap<NodeId, Hash>,
-    ) -> Result<(EntryRecord, Vec<(NodeId, Hash)>), PrepareError> {
+        filings: Vec<([u8; 32], u64)>,
+    ) -> Result<CommittedIndex, PrepareError> {
         let size = self.size;
-        let index = self.ensure_index().map_err(PrepareError::Index)?;
-        let (root, keys) = (index.root(), index.len() as u64);
+        self.ensure_index().map_err(PrepareError::Index)?;
+        // Readers read as of the newest committed checkpoint: older versions go.
+        let committed = *self.committer.committed.borrow();
+        let filed = self.index.update(|trie| {
+            trie.forget_before(committed);
+            for (key, index) in &filings {
+                trie.append(*key, *index);
+            }
+            let root = trie.root();
+            // The state as of this batch's checkpoint, which ends with the
+            // commitment (filed under no key) at `size`.
+            trie.label(size + 1);
+            let mut keys: Vec<[u8; 32]> = filings.iter().map(|(key, _)| *key).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            let leaves = keys.into_iter().map(|k| (k, trie.get(&k))).collect();
+            (root, trie.len() as u64, leaves)
+        });
+        let (root, keys, leaves) = filed.ok_or_else(|| {
+            PrepareError::Index(StorageError::Corrupt("the index is not loaded".into()))
+        })?;
         let commitment = IndexCommitment {
             origin: self.signer.name().to_string(),
             size,
@@ -786,7 +814,7 @@ impl Sequencer {
             self.unsettled_nodes.insert(*node, *hash);
         }
         self.size += 1;
-        Ok((entry, nodes))
+        Ok((entry, nodes, leaves))
     }
 
     /// The log's signed checkpoint note for a tree of `size` with `root`.
@@ -800,25 +828,31 @@ impl Sequencer {
         .sign(&self.signer)
     }
 
-    /// Forget the index and start reading it from storage on a thread of its own.
+    /// Forget the index and start reading it from storage on a thread of its own
+    /// (readers wait for it rather than read storage themselves).
     fn start_preload(&mut self) -> Result<(), StorageError> {
         let last = last_commitment(self.storage.as_ref(), self.size)?;
         self.uncommitted = self.size > 0 && last.is_none();
-        self.index = None;
+        let load = self.index.begin_load();
         let (storage, size) = (self.storage.clone(), self.size);
         let expected = last.map(|c| c.root);
         self.preload = Some(std::thread::spawn(move || {
-            read_index(storage.as_ref(), size, expected)
+            load_index(storage.as_ref(), size, expected, load)
         }));
         Ok(())
     }
 
-    /// The index, loaded if it is not yet: from the thread `start_preload` began, or
+    /// The index the node's readers share with this sequencer.
+    pub fn shared_index(&self) -> Arc<SharedIndex> {
+        self.index.clone()
+    }
+
+    /// Load the index if it is not yet: from the thread `start_preload` began, or
     /// read here (after a reload). On a shared log another node may have appended
     /// since the state was read; then everything is read again.
-    fn ensure_index(&mut self) -> Result<&mut Trie, StorageError> {
+    fn ensure_index(&mut self) -> Result<(), StorageError> {
         let mut attempts = 0;
-        while self.index.is_none() {
+        while !self.index.is_loaded() {
             let loaded = match self.preload.take() {
                 Some(thread) => thread.join().unwrap_or_else(|_| {
                     Err(IndexLoad::Storage(StorageError::fatal(
@@ -827,11 +861,18 @@ impl Sequencer {
                 }),
                 None => {
                     let expected = last_commitment(self.storage.as_ref(), self.size)?;
-                    read_index(self.storage.as_ref(), self.size, expected.map(|c| c.root))
+                    let load = self.index.begin_load();
+                    load_index(
+                        self.storage.as_ref(),
+                        self.size,
+                        expected.map(|c| c.root),
+                        load,
+                    )
                 }
             };
             match loaded {
-                Ok(index) => self.index = Some(index),
+                // Installed, or overtaken by a reload (then read again).
+                Ok(()) => {}
                 Err(IndexLoad::Moved { .. }) if attempts < RELOAD_ATTEMPTS => {
                     attempts += 1;
                     self.reload()?;
@@ -839,7 +880,7 @@ impl Sequencer {
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(self.index.get_or_insert_with(Trie::new))
+        Ok(())
     }
 
     /// A log whose last entry is not an index commitment (written before they
@@ -852,8 +893,8 @@ impl Sequencer {
         let now = self.clock.now_ms();
         let storage = self.storage.clone();
         let mut fetched = HashMap::new();
-        let (entry, nodes) = self
-            .commit_index(now, &mut fetched)
+        let (entry, nodes, _) = self
+            .commit_index(now, &mut fetched, Vec::new())
             .map_err(|e| StorageError::Corrupt(e.to_string()))?;
         let reader = BatchReader::with_fetched(&self.unsettled_nodes, storage.as_ref(), fetched);
         let root = merkle::tree_root(self.size, &reader)
@@ -942,6 +983,20 @@ fn read_index(
     }
 }
 
+/// [`read_index`], labelled with the log's size and installed for the node's
+/// readers and its sequencer through `load`.
+fn load_index(
+    storage: &dyn LogStore,
+    size: u64,
+    expected: Option<[u8; 32]>,
+    load: Load,
+) -> Result<(), IndexLoad> {
+    let mut index = read_index(storage, size, expected)?;
+    index.label(size);
+    load.install(index);
+    Ok(())
+}
+
 /// How often [`Sequencer::ensure_index`] reads again when the log grew between its
 /// reads of the checkpoint and of the index (another node sequencing).
 const RELOAD_ATTEMPTS: u32 = 20;
@@ -964,6 +1019,10 @@ impl From<IndexLoad> for StorageError {
         }
     }
 }
+
+/// What [`Sequencer::commit_index`] adds to a batch: the commitment's entry, the
+/// tree nodes it completes, and the index leaves the batch changed.
+type CommittedIndex = (EntryRecord, Vec<(NodeId, Hash)>, Vec<([u8; 32], ListHead)>);
 
 /// Why a batch could not be prepared. Its submitters have been answered; the
 /// sequencer's in-memory state is past the batch and must be reloaded.

@@ -238,8 +238,11 @@ impl TestLog {
         )
         .unwrap();
         let (handle, rx) = queue(opts.queue_size, metrics.clone());
-        // As the server does: handlers check signatures from the first request.
+        // As the server does: handlers check signatures from the first request,
+        // and prove lookups from the sequencer's trie.
         seq.link(&handle);
+        let index = glassbox_server::http::index::IndexReader::with_max_listed(opts.max_listed)
+            .sharing(seq.shared_index(), seq.committed_checkpoints());
         let stalled_queue = if opts.stalled {
             Some(rx)
         } else {
@@ -257,9 +260,7 @@ impl TestLog {
                 max_body_bytes: opts.max_body_bytes,
                 request_timeout: opts.request_timeout,
             },
-            index: Arc::new(glassbox_server::http::index::IndexReader::with_max_listed(
-                opts.max_listed,
-            )),
+            index: Arc::new(index),
             reads: Default::default(),
         };
         let app = glassbox_server::app(state.clone());
