@@ -190,7 +190,7 @@ impl Scale {
             read_clients: 64,
             log_sizes: vec![10_000, 1_000_000],
             coldstart_rounds: 3,
-            // 10^7 keys hold ~1.6 GB of trie in memory for about two minutes.
+            // 10^7 keys hold ~1.2 GB of trie in memory for about two minutes.
             index_keys: vec![1_000_000, 10_000_000],
         }
     }

@@ -70,27 +70,54 @@ pub fn crit_bit(a: &[u8; 32], b: &[u8; 32]) -> Option<u8> {
     })
 }
 
-/// A node reference into the arenas.
+/// A node reference into the arenas, as a [`Link`] holds it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Ref {
     Leaf(u32),
     Inner(u32),
 }
 
+/// A [`Ref`] packed in 32 bits, the top one set for a leaf: an inner node holds
+/// two (each arena holds fewer than 2^31 nodes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Link(u32);
+
+const LEAF_LINK: u32 = 1 << 31;
+
+impl Link {
+    fn get(self) -> Ref {
+        if self.0 & LEAF_LINK != 0 {
+            Ref::Leaf(self.0 & !LEAF_LINK)
+        } else {
+            Ref::Inner(self.0)
+        }
+    }
+}
+
+impl From<Ref> for Link {
+    fn from(r: Ref) -> Link {
+        match r {
+            Ref::Leaf(l) => Link(l | LEAF_LINK),
+            Ref::Inner(i) => Link(i),
+        }
+    }
+}
+
+/// A key and its value: 72 bytes. Its hash is not kept — one SHA-256 of 73
+/// bytes when a proof or a rehash needs it — which would add 40 bytes a key.
 #[derive(Clone)]
 struct Leaf {
     key: [u8; 32],
     value: ListHead,
-    hash: [u8; 32],
-    dirty: bool,
 }
 
+/// 44 bytes.
 #[derive(Clone)]
 struct Inner {
     bit: u8,
-    children: [Ref; 2],
-    hash: [u8; 32],
     dirty: bool,
+    children: [Link; 2],
+    hash: [u8; 32],
 }
 
 impl std::fmt::Debug for Trie {
@@ -113,7 +140,7 @@ impl std::fmt::Debug for Trie {
 pub struct Trie {
     leaves: Vec<Leaf>,
     inners: Vec<Inner>,
-    root: Option<Ref>,
+    root: Option<Link>,
     /// The version the current (hashed, unchanged since) state was labelled.
     label: Option<u64>,
     /// Earlier labelled states, oldest first, each holding what later changes
@@ -130,13 +157,13 @@ pub struct Trie {
 #[derive(Clone)]
 struct Past {
     version: u64,
-    root: Option<Ref>,
+    root: Option<Link>,
     keys: usize,
     /// How many leaves and inner nodes existed: nodes made later need no saving.
     leaves_then: u32,
     inners_then: u32,
-    leaves: HashMap<u32, (ListHead, [u8; 32])>,
-    inners: HashMap<u32, ([Ref; 2], [u8; 32])>,
+    leaves: HashMap<u32, ListHead>,
+    inners: HashMap<u32, ([Link; 2], [u8; 32])>,
 }
 
 /// A read-only view of one state of a [`Trie`]: the current one, or a labelled
@@ -236,11 +263,9 @@ impl Trie {
 
     /// Save leaf `l`'s labelled content before changing it, if a label is kept.
     fn save_leaf(&mut self, l: usize) {
-        let leaf = &self.leaves[l];
+        let value = self.leaves[l].value;
         if let Some(past) = self.pasts.last_mut().filter(|p| (l as u32) < p.leaves_then) {
-            past.leaves
-                .entry(l as u32)
-                .or_insert((leaf.value, leaf.hash));
+            past.leaves.entry(l as u32).or_insert(value);
         }
     }
 
@@ -270,7 +295,8 @@ impl Trie {
     /// needs: what calling [`set`](Trie::set) with each in turn makes — a key given
     /// more than once takes its last value, and a value with no entries changes
     /// nothing. Built from the sorted keys in one pass — no walk from the root per
-    /// key — with the leaves hashed on every core: at 10^7 keys a few seconds,
+    /// key — then hashed, the two sides of each large subtree on threads of their
+    /// own, up to one per core: at 10^7 keys a few seconds,
     /// where setting them one by one took 25 s of one core and twice the memory
     /// while the arenas grew.
     pub fn from_leaves(mut leaves: Vec<([u8; 32], ListHead)>) -> Trie {
@@ -291,9 +317,10 @@ impl Trie {
             ..Trie::default()
         };
         if !leaves.is_empty() {
-            trie.root = Some(trie.build(&leaves));
+            trie.root = Some(trie.build(&leaves).into());
         }
-        trie.hash_leaves();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        hash_subtree(&mut trie.inners, 0, &trie.leaves, threads);
         trie
     }
 
@@ -310,27 +337,11 @@ impl Trie {
         let right = self.build(&sorted[split..]);
         self.inners.push(Inner {
             bit: split_bit,
-            children: [left, right],
-            hash: [0; 32],
             dirty: true,
+            children: [left.into(), right.into()],
+            hash: [0; 32],
         });
         Ref::Inner(self.inners.len() as u32 - 1)
-    }
-
-    /// Hash every dirty leaf, on as many threads as there are cores.
-    fn hash_leaves(&mut self) {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = self.leaves.len().div_ceil(threads).max(1);
-        std::thread::scope(|scope| {
-            for part in self.leaves.chunks_mut(chunk) {
-                scope.spawn(move || {
-                    for leaf in part.iter_mut().filter(|l| l.dirty) {
-                        leaf.hash = leaf_hash(&leaf.key, &leaf.value);
-                        leaf.dirty = false;
-                    }
-                });
-            }
-        });
     }
 
     /// Every key with entries and its value, in no particular order.
@@ -344,7 +355,7 @@ impl Trie {
         self.open_past();
         let Some(closest) = self.current().closest_leaf(&key) else {
             let leaf = self.new_leaf(key, change(ListHead::EMPTY));
-            self.root = Some(leaf);
+            self.root = Some(leaf.into());
             return;
         };
         let Some(crit) = crit_bit(&key, &self.leaves[closest].key) else {
@@ -353,14 +364,13 @@ impl Trie {
             self.save_leaf(closest);
             let leaf = &mut self.leaves[closest];
             leaf.value = change(leaf.value);
-            leaf.dirty = true;
             return;
         };
         // New key: it splits at `crit` from the node found by walking down
         // through inner nodes that split above `crit`.
-        let new = self.new_leaf(key, change(ListHead::EMPTY));
+        let new = Link::from(self.new_leaf(key, change(ListHead::EMPTY)));
         let parent = self.walk(&key, |n| n.bit < crit);
-        let inner = Ref::Inner(self.inners.len() as u32);
+        let inner = Link::from(Ref::Inner(self.inners.len() as u32));
         let slot = match parent {
             None => self.root.as_mut().expect("non-empty trie"),
             Some((p, side)) => &mut self.inners[p as usize].children[side],
@@ -372,9 +382,9 @@ impl Trie {
         *slot = inner;
         self.inners.push(Inner {
             bit: crit,
+            dirty: true,
             children,
             hash: [0; 32],
-            dirty: true,
         });
     }
 
@@ -382,7 +392,7 @@ impl Trie {
     pub fn root(&mut self) -> [u8; 32] {
         match self.root {
             None => EMPTY_ROOT,
-            Some(r) => self.rehash(r),
+            Some(r) => self.rehash(r.get()),
         }
     }
 
@@ -393,12 +403,7 @@ impl Trie {
 
     fn new_leaf(&mut self, key: [u8; 32], value: ListHead) -> Ref {
         let r = Ref::Leaf(self.leaves.len() as u32);
-        self.leaves.push(Leaf {
-            key,
-            value,
-            hash: [0; 32],
-            dirty: true,
-        });
+        self.leaves.push(Leaf { key, value });
         r
     }
 
@@ -406,7 +411,7 @@ impl Trie {
     /// dirty; returns the last inner node passed and the side taken out of it.
     fn walk(&mut self, key: &[u8; 32], descend: impl Fn(&Inner) -> bool) -> Option<(u32, usize)> {
         let mut last = None;
-        let mut node = self.root;
+        let mut node = self.root.map(Link::get);
         while let Some(Ref::Inner(i)) = node {
             if !descend(&self.inners[i as usize]) {
                 break;
@@ -416,7 +421,7 @@ impl Trie {
             n.dirty = true;
             let side = bit(key, n.bit);
             last = Some((i, side));
-            node = Some(n.children[side]);
+            node = Some(n.children[side].get());
         }
         last
     }
@@ -424,12 +429,8 @@ impl Trie {
     fn rehash(&mut self, r: Ref) -> [u8; 32] {
         match r {
             Ref::Leaf(l) => {
-                let leaf = &mut self.leaves[l as usize];
-                if leaf.dirty {
-                    leaf.hash = leaf_hash(&leaf.key, &leaf.value);
-                    leaf.dirty = false;
-                }
-                leaf.hash
+                let leaf = &self.leaves[l as usize];
+                leaf_hash(&leaf.key, &leaf.value)
             }
             Ref::Inner(i) => {
                 let n = &self.inners[i as usize];
@@ -437,7 +438,7 @@ impl Trie {
                     return n.hash;
                 }
                 let (bit, [left, right]) = (n.bit, n.children);
-                let (left, right) = (self.rehash(left), self.rehash(right));
+                let (left, right) = (self.rehash(left.get()), self.rehash(right.get()));
                 let n = &mut self.inners[i as usize];
                 n.hash = inner_hash(bit, &left, &right);
                 n.dirty = false;
@@ -445,6 +446,58 @@ impl Trie {
             }
         }
     }
+}
+
+/// Hash the inner nodes of a trie built by [`Trie::build`]: `inners` is one
+/// subtree's nodes in the order built (children before parents, the subtree's
+/// root last; the left subtree's nodes, then the right's, then the root), the
+/// first at index `first` of the arena. Up to `threads` threads: the two sides of
+/// a large subtree are disjoint ranges, hashed at once.
+fn hash_subtree(inners: &mut [Inner], first: u32, leaves: &[Leaf], threads: usize) {
+    let Some(root) = inners.last() else {
+        return;
+    };
+    if threads > 1 && inners.len() > 4096 {
+        // The left subtree ends with the left child; a leaf child has none.
+        let left_len = match root.children[0].get() {
+            Ref::Inner(i) => (i - first) as usize + 1,
+            Ref::Leaf(_) => 0,
+        };
+        let (subtrees, _) = inners.split_at_mut(inners.len() - 1);
+        let (left, right) = subtrees.split_at_mut(left_len);
+        let right_first = first + left_len as u32;
+        std::thread::scope(|scope| {
+            scope.spawn(|| hash_subtree(left, first, leaves, threads / 2));
+            hash_subtree(right, right_first, leaves, threads - threads / 2);
+        });
+        let n = inners.len() - 1;
+        hash_node(inners, n, first, leaves);
+        return;
+    }
+    for n in 0..inners.len() {
+        hash_node(inners, n, first, leaves);
+    }
+}
+
+/// Hash `inners[n]` from its children: leaves, or nodes before it in `inners`
+/// (whose first node is at index `first` of the arena), already hashed.
+fn hash_node(inners: &mut [Inner], n: usize, first: u32, leaves: &[Leaf]) {
+    let hash_of = |link: Link| match link.get() {
+        Ref::Leaf(l) => {
+            let leaf = &leaves[l as usize];
+            leaf_hash(&leaf.key, &leaf.value)
+        }
+        Ref::Inner(i) => inners[(i - first) as usize].hash,
+    };
+    let node = &inners[n];
+    let hash = inner_hash(
+        node.bit,
+        &hash_of(node.children[0]),
+        &hash_of(node.children[1]),
+    );
+    let node = &mut inners[n];
+    node.hash = hash;
+    node.dirty = false;
 }
 
 impl TrieView<'_> {
@@ -468,7 +521,7 @@ impl TrieView<'_> {
     /// The value under `key`: [`ListHead::EMPTY`] for a key with no entries.
     pub fn get(&self, key: &[u8; 32]) -> ListHead {
         match self.closest_leaf(key) {
-            Some(l) if self.trie.leaves[l].key == *key => self.leaf(l as u32).0,
+            Some(l) if self.trie.leaves[l].key == *key => self.value(l as u32),
             _ => ListHead::EMPTY,
         }
     }
@@ -490,7 +543,7 @@ impl TrieView<'_> {
             None => ProofEnd::Empty,
             Some(Ref::Leaf(l)) => ProofEnd::Leaf {
                 key: self.trie.leaves[l as usize].key,
-                value: self.leaf(l).0,
+                value: self.value(l),
             },
             Some(Ref::Inner(_)) => unreachable!("the walk ends at a leaf"),
         };
@@ -498,7 +551,8 @@ impl TrieView<'_> {
     }
 
     fn root_ref(&self) -> Option<Ref> {
-        self.pasts.first().map_or(self.trie.root, |p| p.root)
+        let root = self.pasts.first().map_or(self.trie.root, |p| p.root);
+        root.map(Link::get)
     }
 
     /// The leaf reached by following `key`'s bits from the root.
@@ -515,26 +569,23 @@ impl TrieView<'_> {
         }
     }
 
-    /// Leaf `l`'s value and hash in this state.
-    fn leaf(&self, l: u32) -> (ListHead, [u8; 32]) {
+    /// Leaf `l`'s value in this state.
+    fn value(&self, l: u32) -> ListHead {
         let saved = self.pasts.iter().find_map(|p| p.leaves.get(&l));
-        saved.copied().unwrap_or_else(|| {
-            let leaf = &self.trie.leaves[l as usize];
-            (leaf.value, leaf.hash)
-        })
+        saved.copied().unwrap_or(self.trie.leaves[l as usize].value)
     }
 
     /// Inner node `i`'s split bit, children and hash in this state.
     fn inner(&self, i: u32) -> (u8, [Ref; 2], [u8; 32]) {
         let n = &self.trie.inners[i as usize];
         let saved = self.pasts.iter().find_map(|p| p.inners.get(&i));
-        let (children, hash) = saved.copied().unwrap_or((n.children, n.hash));
-        (n.bit, children, hash)
+        let ([left, right], hash) = saved.copied().unwrap_or((n.children, n.hash));
+        (n.bit, [left.get(), right.get()], hash)
     }
 
     fn hash_of(&self, r: Ref) -> [u8; 32] {
         match r {
-            Ref::Leaf(l) => self.leaf(l).1,
+            Ref::Leaf(l) => leaf_hash(&self.trie.leaves[l as usize].key, &self.value(l)),
             Ref::Inner(i) => self.inner(i).2,
         }
     }
@@ -763,5 +814,32 @@ mod tests {
         trie.append(key(1), 200);
         assert!(trie.at(1).is_none(), "forgotten before it changed");
         assert!(trie.pasts.is_empty());
+    }
+
+    /// The per-key memory the docs state (docs/performance.md): a leaf and, but for
+    /// one, an inner node per key.
+    #[test]
+    fn a_key_costs_a_72_byte_leaf_and_a_44_byte_inner_node() {
+        assert_eq!(std::mem::size_of::<Leaf>(), 72);
+        assert_eq!(std::mem::size_of::<Inner>(), 44);
+    }
+
+    /// Built from many leaves, the inner nodes are hashed on several threads; the
+    /// root is the definition's, and the trie goes on from there.
+    #[test]
+    fn a_large_trie_built_from_leaves_hashes_as_the_definition_says() {
+        let leaves: Vec<_> = (0..20_000u64)
+            .map(|n| (key(n), ListHead::EMPTY.push(n)))
+            .collect();
+        let mut built = Trie::from_leaves(leaves.clone());
+        assert_eq!(built.root(), by_definition(&leaves));
+        let mut one_by_one = Trie::new();
+        for (k, v) in &leaves {
+            one_by_one.set(*k, *v);
+        }
+        built.append(key(7), 30_000);
+        one_by_one.append(key(7), 30_000);
+        assert_eq!(built.root(), one_by_one.root());
+        assert_eq!(built.prove(&key(7)), one_by_one.prove(&key(7)));
     }
 }

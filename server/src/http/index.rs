@@ -5,7 +5,7 @@
 //! On the node that sequences, the trie is the sequencer's own, read as of the
 //! newest committed checkpoint (crate::log::shared_index). A node that does not
 //! sequence — a follower, whose log another node extends — or one whose
-//! sequencer is reloading keeps a copy of its own, brought up to the newest
+//! sequencer failed to read its index keeps a copy of its own, brought up to the newest
 //! checkpoint before each use by reading only the index leaves changed since
 //! ([`LogStore::index_leaves`]), and lets it go once the shared one is back.
 

@@ -528,8 +528,10 @@ impl Sequencer {
     }
 
     /// [`reload`](Self::reload) after a failed batch, when no commit is in flight.
+    /// The index is read again at once, on a thread of its own: readers wait for
+    /// it rather than read a copy of their own.
     fn recover(&mut self) {
-        if let Err(e) = self.reload() {
+        if let Err(e) = self.reload().and_then(|()| self.start_preload()) {
             tracing::error!(error = %e, "reloading sequencer state failed");
         }
     }

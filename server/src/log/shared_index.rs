@@ -9,10 +9,11 @@
 //! states readable while later batches change it ([`Trie::label`]) until the
 //! sequencer, seeing a newer commit, lets the older ones go.
 //!
-//! A node that does not sequence (a follower on a shared database), or whose
-//! sequencer is reloading after a failed batch, holds no shared index: its
-//! readers fall back to a copy of their own, caught up from storage
-//! (`http::index`).
+//! A node that does not sequence (a follower on a shared database) holds no
+//! shared index, nor does a sequencer that could not read its index again after
+//! a failed batch: readers then fall back to a copy of their own, caught up from
+//! storage (`http::index`). While the index is read (at start, at a takeover,
+//! after a failed batch) readers wait for it.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
