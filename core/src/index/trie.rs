@@ -111,6 +111,12 @@ struct Leaf {
     value: ListHead,
 }
 
+impl Leaf {
+    fn hash(&self) -> [u8; 32] {
+        leaf_hash(&self.key, &self.value)
+    }
+}
+
 /// 44 bytes.
 #[derive(Clone)]
 struct Inner {
@@ -158,8 +164,8 @@ pub struct Trie {
 struct Past {
     version: u64,
     root: Option<Link>,
-    keys: usize,
-    /// How many leaves and inner nodes existed: nodes made later need no saving.
+    /// How many leaves (keys) and inner nodes existed: nodes made later need no
+    /// saving.
     leaves_then: u32,
     inners_then: u32,
     leaves: HashMap<u32, ListHead>,
@@ -246,7 +252,6 @@ impl Trie {
         Past {
             version,
             root: self.root,
-            keys: self.leaves.len(),
             leaves_then: self.leaves.len() as u32,
             inners_then: self.inners.len() as u32,
             leaves: HashMap::new(),
@@ -428,10 +433,7 @@ impl Trie {
 
     fn rehash(&mut self, r: Ref) -> [u8; 32] {
         match r {
-            Ref::Leaf(l) => {
-                let leaf = &self.leaves[l as usize];
-                leaf_hash(&leaf.key, &leaf.value)
-            }
+            Ref::Leaf(l) => self.leaves[l as usize].hash(),
             Ref::Inner(i) => {
                 let n = &self.inners[i as usize];
                 if !n.dirty {
@@ -483,10 +485,7 @@ fn hash_subtree(inners: &mut [Inner], first: u32, leaves: &[Leaf], threads: usiz
 /// (whose first node is at index `first` of the arena), already hashed.
 fn hash_node(inners: &mut [Inner], n: usize, first: u32, leaves: &[Leaf]) {
     let hash_of = |link: Link| match link.get() {
-        Ref::Leaf(l) => {
-            let leaf = &leaves[l as usize];
-            leaf_hash(&leaf.key, &leaf.value)
-        }
+        Ref::Leaf(l) => leaves[l as usize].hash(),
         Ref::Inner(i) => inners[(i - first) as usize].hash,
     };
     let node = &inners[n];
@@ -505,7 +504,7 @@ impl TrieView<'_> {
     pub fn len(&self) -> usize {
         self.pasts
             .first()
-            .map_or(self.trie.leaves.len(), |p| p.keys)
+            .map_or(self.trie.leaves.len(), |p| p.leaves_then as usize)
     }
 
     /// True when no key has entries.
