@@ -226,6 +226,56 @@ async fn after_a_restart_the_stored_index_is_reloaded_and_extended() {
     );
 }
 
+/// A stored index that is not the one the log committed to — one byte of a key's
+/// chain head changed, or a batch's record cut short — is never extended or served
+/// after a restart: submissions are refused with 503 and lookups are not answered,
+/// while the log's other reads go on.
+#[tokio::test]
+async fn a_stored_index_changed_or_cut_is_neither_extended_nor_served() {
+    let changed = |record: &mut Vec<u8>| record[40] ^= 1;
+    let cut = |record: &mut Vec<u8>| {
+        record.pop();
+    };
+    for (what, tamper) in [
+        ("a changed chain head", &changed as &dyn Fn(&mut Vec<u8>)),
+        ("a cut record", &cut),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("glassbox.db");
+        let builder = {
+            let log = TestLog::with(Options::default(), Some(sqlite(&path))).await;
+            seed(&log).await.1
+        };
+        // The newest batch's record: its first leaf's head starts at byte 40.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let (size, mut record): (i64, Vec<u8>) = conn
+            .query_row(
+                "SELECT size, leaves FROM index_batches ORDER BY size DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        tamper(&mut record);
+        conn.execute(
+            "UPDATE index_batches SET leaves = ?1 WHERE size = ?2",
+            rusqlite::params![record, size],
+        )
+        .unwrap();
+        drop(conn);
+        let log = TestLog::with(Options::default(), Some(sqlite(&path))).await;
+        let (status, body) = log.submit(&build(&builder, "c.bin", REPO, 1)).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{what}: {body}");
+        let key = IndexKey::Signer(builder.id.clone());
+        let (status, body) = log.get_json(&format!("/api/v1/index?key={key}")).await;
+        assert!(
+            status.is_server_error(),
+            "{what}: a lookup answered {status}: {body}"
+        );
+        let (status, _, note) = log.get("/checkpoint").await;
+        assert_eq!(status, StatusCode::OK, "{what}: {note:?}");
+    }
+}
+
 #[tokio::test]
 async fn an_empty_log_has_no_index_to_answer_from() {
     let log = TestLog::with(

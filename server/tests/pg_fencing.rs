@@ -44,14 +44,14 @@ fn nodes_migrating_at_once_end_on_one_schema_version() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, vec![5]);
+    assert_eq!(versions, vec![6]);
     c.batch_execute("UPDATE schema_version SET version = 99")
         .unwrap();
     assert!(matches!(
         PostgresStorage::open_config(db.config(), 1),
         Err(StorageError::SchemaTooNew {
             found: 99,
-            supported: 5
+            supported: 6
         })
     ));
 }
@@ -126,10 +126,10 @@ fn a_version_2_database_gains_the_statement_digests_and_the_index_of_its_leaves(
         })
         .unwrap();
     // Back to version 2: the column, its index and its check are what 3 added,
-    // the index's table what 4 added (and 5 renamed).
+    // the index's table what 4 added (and 5 and 6 remade).
     db.client()
         .batch_execute(
-            "DROP TABLE index_changes;
+            "DROP TABLE index_batches;
              ALTER TABLE entries DROP COLUMN statement;
              UPDATE schema_version SET version = 2;",
         )
@@ -140,7 +140,7 @@ fn a_version_2_database_gains_the_statement_digests_and_the_index_of_its_leaves(
         .query_one("SELECT version FROM schema_version", &[])
         .unwrap()
         .get(0);
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     assert_eq!(s.entries(&[0, 1, 2]).unwrap(), entries);
     let first = |index: u64, signers: &[&str]| {
         Some(FirstCopy {

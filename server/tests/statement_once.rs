@@ -256,7 +256,7 @@ fn previous_schema_log(path: &Path) -> (Participant, Participant, Participant) {
         .unwrap();
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(
-        "DROP TABLE index_changes;
+        "DROP TABLE index_batches;
          DROP INDEX entries_statement;
          ALTER TABLE entries DROP COLUMN statement;
          PRAGMA user_version = 3;",

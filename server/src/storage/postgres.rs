@@ -21,8 +21,8 @@ use postgres::{Client, IsolationLevel, NoTls, Row, Transaction};
 
 use super::postgres_schema::{db, migrate};
 use super::records::{
-    index_leaf, Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, IndexSnapshot,
-    KeyEventRecord, LogIdentity, DAY_MS,
+    decode_index_leaves, encode_index_leaves, Batch, CheckpointRecord, DayCount, EntryRecord,
+    FirstCopy, IndexSnapshot, KeyEventRecord, LogIdentity, DAY_MS,
 };
 use super::{Hash, LogStore, NodeId, QueryStore, SearchQuery, SearchTerms, Storage, StorageError};
 
@@ -565,18 +565,9 @@ impl LogStore for PostgresStorage {
             )
             .map_err(db)?;
             if !batch.index.is_empty() {
-                let keys: Vec<&[u8]> = batch.index.iter().map(|(k, _)| &k[..]).collect();
-                let counts = batch
-                    .index
-                    .iter()
-                    .map(|(_, v)| to_i64(v.count))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let heads: Vec<&[u8]> = batch.index.iter().map(|(_, v)| &v.head[..]).collect();
                 tx.execute(
-                    "INSERT INTO index_changes (size, key, count, head)
-                     SELECT $4, u.key, u.count, u.head
-                     FROM unnest($1::bytea[], $2::bigint[], $3::bytea[]) AS u (key, count, head)",
-                    &[&keys, &counts, &heads, &to_i64(cp.size)?],
+                    "INSERT INTO index_batches (size, leaves) VALUES ($1, $2)",
+                    &[&to_i64(cp.size)?, &encode_index_leaves(&batch.index)],
                 )
                 .map_err(db)?;
             }
@@ -592,15 +583,17 @@ impl LogStore for PostgresStorage {
                 .query_one("SELECT max(size) FROM checkpoints", &[])
                 .map_err(db)?
                 .get(0);
-            let leaves = tx
+            let mut leaves = Vec::new();
+            for row in tx
                 .query(
-                    "SELECT key, count, head FROM index_changes WHERE size > $1 ORDER BY size",
+                    "SELECT size, leaves FROM index_batches WHERE size > $1 ORDER BY size",
                     &[&after],
                 )
                 .map_err(db)?
-                .iter()
-                .map(|r| index_leaf((r.get(0), r.get(1), r.get(2))))
-                .collect::<Result<Vec<_>, _>>()?;
+            {
+                let at: i64 = row.get(0);
+                decode_index_leaves(at as u64, row.get(1), &mut leaves)?;
+            }
             Ok(IndexSnapshot {
                 size: size.map_or(0, |s| s as u64),
                 leaves,

@@ -118,6 +118,21 @@ const MIGRATIONS: &[Migration] = &[
     DROP TABLE index_leaves;
     ",
     ),
+    // 6: the index's changes as one record per batch (the same table as SQLite's
+    // schema 7): the leaves a batch changed, each key, count (big-endian, as
+    // `int8send` writes it) and head, in key order, under the batch's size.
+    Migration::Sql(
+        "
+    CREATE TABLE index_batches (
+        size    BIGINT PRIMARY KEY,
+        leaves  BYTEA  NOT NULL
+    );
+    INSERT INTO index_batches (size, leaves)
+        SELECT size, string_agg(key || int8send(count) || head, ''::bytea ORDER BY key)
+        FROM index_changes GROUP BY size;
+    DROP TABLE index_changes;
+    ",
+    ),
 ];
 
 /// Schema 4: the verifiable index (docs/formats/index.md), one row per index key

@@ -162,7 +162,7 @@ pub(super) fn newer(sig: &glassbox_core::note::NoteSignature, held: &str) -> boo
     }
 }
 
-/// An index leaf as a backend stores it (key, count, head), checked.
+/// An index leaf as a row of SQLite's schema 6 held it (key, count, head), checked.
 pub(super) fn index_leaf(
     (key, count, head): (Vec<u8>, i64, Vec<u8>),
 ) -> Result<IndexLeaf, super::StorageError> {
@@ -174,6 +174,58 @@ pub(super) fn index_leaf(
             head: head.try_into().map_err(|_| corrupt())?,
         },
     ))
+}
+
+/// Bytes of one index leaf in a batch's stored record ([`encode_index_leaves`]):
+/// the key, the count as a big-endian u64, the chain head.
+pub(super) const INDEX_LEAF_BYTES: usize = 32 + 8 + 32;
+
+/// The index leaves one batch changed as the backends store them: one value per
+/// batch (not one row per key), each leaf [`INDEX_LEAF_BYTES`] in the order
+/// given. docs/formats/index.md, "Serving and storing".
+pub(super) fn encode_index_leaves(leaves: &[IndexLeaf]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(leaves.len() * INDEX_LEAF_BYTES);
+    for (key, value) in leaves {
+        out.extend_from_slice(key);
+        out.extend_from_slice(&value.count.to_be_bytes());
+        out.extend_from_slice(&value.head);
+    }
+    out
+}
+
+/// Appends the leaves of one stored batch record ([`encode_index_leaves`]) to
+/// `out`. A record that is not whole leaves, or holds a count of zero, is a
+/// corrupt store (`size` names the batch in the error).
+pub(super) fn decode_index_leaves(
+    size: u64,
+    record: &[u8],
+    out: &mut Vec<IndexLeaf>,
+) -> Result<(), super::StorageError> {
+    let corrupt = |why: &str| {
+        super::StorageError::Corrupt(format!(
+            "the stored index leaves of the batch ending at {size} are malformed: {why}"
+        ))
+    };
+    if !record.len().is_multiple_of(INDEX_LEAF_BYTES) {
+        return Err(corrupt("not a whole number of leaves"));
+    }
+    out.reserve(record.len() / INDEX_LEAF_BYTES);
+    for leaf in record.chunks_exact(INDEX_LEAF_BYTES) {
+        let (key, rest) = leaf.split_at(32);
+        let (count, head) = rest.split_at(8);
+        let count = u64::from_be_bytes(count.try_into().map_err(|_| corrupt("short count"))?);
+        if count == 0 {
+            return Err(corrupt("a key with no entry"));
+        }
+        out.push((
+            key.try_into().map_err(|_| corrupt("short key"))?,
+            ListHead {
+                count,
+                head: head.try_into().map_err(|_| corrupt("short head"))?,
+            },
+        ));
+    }
+    Ok(())
 }
 
 /// Builds the index leaves of stored entries, for migrations that add the index
@@ -243,4 +295,46 @@ pub struct DayCount {
     /// Days since 1970-01-01 (`integrated_at_ms / DAY_MS`).
     pub day: i64,
     pub entries: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(seed: u8, count: u64) -> IndexLeaf {
+        (
+            [seed; 32],
+            ListHead {
+                count,
+                head: [seed ^ 0xff; 32],
+            },
+        )
+    }
+
+    #[test]
+    fn a_batch_record_reads_back_the_leaves_in_their_order() {
+        let leaves = vec![leaf(9, 1), leaf(1, u64::MAX), leaf(5, 300)];
+        let record = encode_index_leaves(&leaves);
+        assert_eq!(record.len(), 3 * INDEX_LEAF_BYTES);
+        // The count is big-endian right after the key.
+        assert_eq!(record[32..40], 1u64.to_be_bytes());
+        assert_eq!(record[72..104], [1; 32]);
+        let mut out = vec![leaf(7, 2)];
+        decode_index_leaves(10, &record, &mut out).unwrap();
+        assert_eq!(out, [vec![leaf(7, 2)], leaves].concat());
+        decode_index_leaves(11, &[], &mut out).unwrap();
+        assert_eq!(out.len(), 4);
+    }
+
+    #[test]
+    fn a_cut_record_or_a_zero_count_is_corrupt() {
+        let record = encode_index_leaves(&[leaf(1, 1), leaf(2, 2)]);
+        let mut out = Vec::new();
+        let cut = decode_index_leaves(40, &record[..record.len() - 1], &mut out).unwrap_err();
+        assert!(cut.to_string().contains("batch ending at 40"), "{cut}");
+        assert!(cut.to_string().contains("whole number"), "{cut}");
+        let zero = encode_index_leaves(&[leaf(3, 0)]);
+        let err = decode_index_leaves(41, &zero, &mut out).unwrap_err();
+        assert!(err.to_string().contains("no entry"), "{err}");
+    }
 }

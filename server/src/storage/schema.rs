@@ -6,7 +6,9 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::records::{statement_digest_of_leaf, IndexBuilder};
+use super::records::{
+    encode_index_leaves, index_leaf, statement_digest_of_leaf, IndexBuilder, IndexLeaf,
+};
 use super::StorageError;
 
 /// One step of the schema.
@@ -196,7 +198,57 @@ const MIGRATIONS: &[Migration] = &[
     DROP TABLE index_leaves;
     ",
     ),
+    // 7: the index's changes as one record per batch (see `index_batches`).
+    Migration::Code(index_batches),
 ];
+
+/// Schema 7: the index leaves a batch changed, stored as one value under the
+/// batch's checkpoint size ([`encode_index_leaves`]) instead of one row per key:
+/// a batch writes one row where it wrote one per changed key, and a start reads
+/// one value per batch. The rows of schema 6 are regrouped here, in key order
+/// within each batch (each key appears once per batch, so the order is free).
+fn index_batches(tx: &Transaction<'_>) -> Result<(), StorageError> {
+    tx.execute_batch(
+        "
+        CREATE TABLE index_batches (
+            size    INTEGER PRIMARY KEY,
+            leaves  BLOB    NOT NULL
+        ) STRICT;
+        ",
+    )
+    .map_err(db)?;
+    {
+        let mut read = tx
+            .prepare("SELECT size, key, count, head FROM index_changes ORDER BY size, key")
+            .map_err(db)?;
+        let mut write = tx
+            .prepare("INSERT INTO index_batches (size, leaves) VALUES (?1, ?2)")
+            .map_err(db)?;
+        let mut rows = read.query([]).map_err(db)?;
+        let mut batch: Option<(i64, Vec<IndexLeaf>)> = None;
+        let mut flush = |batch: Option<(i64, Vec<IndexLeaf>)>| match batch {
+            Some((size, leaves)) => write
+                .execute(params![size, encode_index_leaves(&leaves)])
+                .map(drop)
+                .map_err(db),
+            None => Ok(()),
+        };
+        while let Some(row) = rows.next().map_err(db)? {
+            let size: i64 = row.get(0).map_err(db)?;
+            let leaf = index_leaf((
+                row.get(1).map_err(db)?,
+                row.get(2).map_err(db)?,
+                row.get(3).map_err(db)?,
+            ))?;
+            match &mut batch {
+                Some((at, leaves)) if *at == size => leaves.push(leaf),
+                _ => flush(batch.replace((size, vec![leaf])))?,
+            }
+        }
+        flush(batch)?;
+    }
+    tx.execute_batch("DROP TABLE index_changes;").map_err(db)
+}
 
 /// Schema 5: the verifiable index (docs/formats/index.md), one row per index key
 /// with its value — the count of entries filed under it and the head of the chain

@@ -21,10 +21,9 @@ use std::thread::JoinHandle;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 
-use super::records::newer;
 use super::records::{
-    Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, IndexSnapshot, KeyEventRecord,
-    LogIdentity, DAY_MS,
+    decode_index_leaves, encode_index_leaves, newer, Batch, CheckpointRecord, DayCount,
+    EntryRecord, FirstCopy, IndexSnapshot, KeyEventRecord, LogIdentity, DAY_MS,
 };
 use super::schema::{db, migrate};
 use super::{Hash, LogStore, NodeId, QueryStore, SearchQuery, SearchTerms, Storage, StorageError};
@@ -704,20 +703,12 @@ impl LogStore for SqliteStorage {
                 params![to_i64(cp.size)?, cp.note, cp.created_at_ms],
             )
             .map_err(db)?;
-            let mut insert_leaf = tx
-                .prepare_cached(
-                    "INSERT INTO index_changes (size, key, count, head) VALUES (?1, ?2, ?3, ?4)",
+            if !batch.index.is_empty() {
+                tx.execute(
+                    "INSERT INTO index_batches (size, leaves) VALUES (?1, ?2)",
+                    params![to_i64(cp.size)?, encode_index_leaves(&batch.index)],
                 )
                 .map_err(db)?;
-            for (key, value) in &batch.index {
-                insert_leaf
-                    .execute(params![
-                        to_i64(cp.size)?,
-                        &key[..],
-                        to_i64(value.count)?,
-                        &value.head[..]
-                    ])
-                    .map_err(db)?;
             }
             Ok(())
         })
@@ -731,31 +722,17 @@ impl LogStore for SqliteStorage {
                 .map_err(db)?;
             let mut stmt = tx
                 .prepare_cached(
-                    "SELECT key, count, head FROM index_changes WHERE size > ?1 ORDER BY size",
+                    "SELECT size, leaves FROM index_batches WHERE size > ?1 ORDER BY size",
                 )
                 .map_err(db)?;
-            // Every leaf of the index when `changed_after` is 0 (a start): read
-            // in place, without allocating per row.
-            let hash = |r: &rusqlite::Row<'_>, i: usize| -> rusqlite::Result<Option<Hash>> {
-                Ok(r.get_ref(i)?.as_blob().ok().and_then(|b| b.try_into().ok()))
-            };
-            let corrupt = || StorageError::Corrupt("a stored index leaf is malformed".into());
-            let leaves = stmt
-                .query_map(params![to_i64(changed_after)?], |r| {
-                    Ok((hash(r, 0)?, r.get::<_, i64>(1)?, hash(r, 2)?))
-                })
-                .map_err(db)?
-                .map(|row| match row.map_err(db)? {
-                    (Some(key), count, Some(head)) => Ok((
-                        key,
-                        glassbox_core::index::ListHead {
-                            count: u64::try_from(count).map_err(|_| corrupt())?,
-                            head,
-                        },
-                    )),
-                    _ => Err(corrupt()),
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut rows = stmt.query(params![to_i64(changed_after)?]).map_err(db)?;
+            let mut leaves = Vec::new();
+            while let Some(row) = rows.next().map_err(db)? {
+                let at: i64 = row.get(0).map_err(db)?;
+                // Read in place: a start reads every batch's record.
+                let record = row.get_ref(1).and_then(|v| Ok(v.as_blob()?)).map_err(db)?;
+                decode_index_leaves(at as u64, record, &mut leaves)?;
+            }
             Ok(IndexSnapshot {
                 size: size.map_or(0, |s| s as u64),
                 leaves,
