@@ -23,6 +23,7 @@ use crate::log::leader::{self, LeaseConfig, LeaseStore};
 use crate::log::sequencer::{queue, Sequencer, SequencerConfig, SequencerHandle};
 use crate::log::tiles_dir::{TilesDir, TilesDirError, TilesWriter};
 use crate::metrics::Metrics;
+use crate::storage::cache::CachedStorage;
 use crate::storage::{Storage, StorageError};
 
 /// Why the server refuses to start. Each message says what is wrong and, where
@@ -51,6 +52,9 @@ pub struct Prepared {
     pub quickstart_operator: Option<(SigningKey, PathBuf)>,
     /// The sequencer lease when several nodes share the storage (PostgreSQL).
     pub lease: Option<Arc<dyn LeaseStore>>,
+    /// The node hash cache, unless turned off: filled ahead of requests once
+    /// serving starts ([`fill_cache`]).
+    pub cache: Option<Arc<CachedStorage>>,
 }
 
 /// Everything a start does before serving: open the data directory (keys with
@@ -96,7 +100,35 @@ pub fn prepare(config: &Config) -> Result<Prepared, StartError> {
         vkey: setup.vkey,
         quickstart_operator: setup.quickstart_operator,
         lease: setup.lease,
+        cache: setup.cache,
     })
+}
+
+/// Read the committed tree's node hashes into the cache on a thread of its own
+/// ([`CachedStorage::warm`]), so proofs over a large log are served from memory
+/// soon after a start instead of filling the cache a missed tile at a time. Reads
+/// are served meanwhile; a failure is logged and the cache fills from requests.
+fn fill_cache(cache: Arc<CachedStorage>) {
+    let spawned = std::thread::Builder::new()
+        .name("glassbox-fill-cache".into())
+        .spawn(move || {
+            let started = std::time::Instant::now();
+            match cache.warm() {
+                Ok(tiles) => tracing::info!(
+                    tiles,
+                    mib = cache.cached_bytes() >> 20,
+                    secs = started.elapsed().as_secs_f64(),
+                    "node hash cache filled"
+                ),
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    "filling the node hash cache failed; requests fill it instead"
+                ),
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start filling the node hash cache");
+    }
 }
 
 /// The listening socket; an address in use is told how to choose another.
@@ -132,6 +164,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         vkey,
         quickstart_operator,
         lease,
+        cache,
     } = {
         // Opening and checking the database blocks: keep it off the async runtime.
         let config = config.clone();
@@ -140,6 +173,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .context("start-up task")??
     };
     let addr = listener.local_addr()?;
+    if let Some(cache) = cache {
+        fill_cache(cache);
+    }
     let empty = sequencer.size() == 0;
     let committed = sequencer.committed_checkpoints();
     // Readers prove lookups from the sequencer's own trie (crate::log::shared_index).

@@ -308,3 +308,41 @@ fn a_leaf_tile_an_append_completed_leaves_the_cache_two_appends_later() {
     assert_eq!(proof, merkle::inclusion_proof(3, size, &log.tree).unwrap());
     assert!(cache.is_cached(NodeId::leaf(200)));
 }
+
+/// Filling the cache ahead of requests reads every tile of a tree that fits the
+/// bound — the right edge's partial tiles too — and serves the same hashes as
+/// storage; a tree larger than the bound is left to the requests.
+#[test]
+fn filling_reads_every_tile_of_a_tree_that_fits_and_nothing_otherwise() {
+    let inner = Arc::new(MemoryStorage::new());
+    let mut log = Log::new(inner.clone());
+    let empty = cached(&inner, 64 << 20);
+    assert_eq!(empty.warm().unwrap(), 0, "an empty log has no tile");
+    log.append(16 * 256 + 100).unwrap(); // 17 leaf tiles (the last partial), one level-1 tile
+    let size = log.tree.size();
+
+    let cache = cached(&inner, 64 << 20);
+    assert_eq!(cache.warm().unwrap(), 17 + 1);
+    assert_eq!(cache.cached_bytes(), 18 * TILE_BYTES);
+    for node in [
+        NodeId::leaf(0),
+        NodeId::leaf(2_000),
+        NodeId::leaf(size - 1),
+        NodeId::new(7, 31),
+        NodeId::new(8, 15),
+        NodeId::new(12, 0),
+    ] {
+        assert!(cache.is_cached(node), "{node:?}");
+    }
+    for index in [0, 777, size - 1] {
+        let proof = merkle::inclusion_proof(index, size, &StorageReader(cache.as_ref())).unwrap();
+        assert_eq!(
+            proof,
+            merkle::inclusion_proof(index, size, &log.tree).unwrap()
+        );
+    }
+
+    let small = cached(&inner, 8 * TILE_BYTES);
+    assert_eq!(small.warm().unwrap(), 0);
+    assert_eq!(small.cached_bytes(), 0);
+}

@@ -91,6 +91,8 @@ pub struct LogSetup {
     pub quickstart_operator: Option<(SigningKey, PathBuf)>,
     /// The sequencer lease, when the storage is shared by several nodes (PostgreSQL).
     pub lease: Option<Arc<dyn LeaseStore>>,
+    /// The node hash cache in front of `storage`, unless it is turned off.
+    pub cache: Option<Arc<CachedStorage>>,
 }
 
 /// Open the data directory, creating whatever a first start needs.
@@ -125,10 +127,11 @@ pub fn open(config: &Config) -> Result<LogSetup, DataDirError> {
         };
     // Every reader and the sequencer share one node hash cache (storage/cache.rs;
     // safe on a database shared by several nodes, see its doc).
-    let storage: Arc<dyn Storage> = if config.hash_cache == CacheBound::Fixed(0) {
-        storage
-    } else {
-        Arc::new(CachedStorage::bounded(storage, config.hash_cache))
+    let cache = (config.hash_cache != CacheBound::Fixed(0))
+        .then(|| Arc::new(CachedStorage::bounded(storage.clone(), config.hash_cache)));
+    let storage: Arc<dyn Storage> = match &cache {
+        Some(cache) => cache.clone(),
+        None => storage,
     };
     let storage_err = |source| DataDirError::Storage {
         path: db_path.clone(),
@@ -199,6 +202,7 @@ pub fn open(config: &Config) -> Result<LogSetup, DataDirError> {
         operator_pins,
         quickstart_operator,
         lease,
+        cache,
     })
 }
 

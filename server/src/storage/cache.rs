@@ -32,8 +32,10 @@
 //!
 //! Only hashes read back from storage, or written by an
 //! [`append_batch`](LogStore::append_batch) that returned `Ok` — so a failed batch
-//! leaves nothing here, and nothing uncommitted is ever served. Nothing is read
-//! ahead at start: the cache fills lazily from the requests that arrive.
+//! leaves nothing here, and nothing uncommitted is ever served. A started
+//! server fills it ahead of the requests on a thread of its own
+//! ([`CachedStorage::warm`]) when every tile of the tree fits the bound;
+//! otherwise it fills lazily from the requests that arrive.
 //!
 //! Appends keep the tiles they start, for the next batches and their receipts,
 //! but a leaf tile an append completed leaves the cache [`RETIRE_AFTER`]
@@ -101,6 +103,10 @@ fn tree_bytes(size: u64) -> u64 {
 /// The completing batch's receipts read it, and they are built while the next
 /// batch commits; the sequencer waits for them before the batch after that.
 pub const RETIRE_AFTER: u64 = 2;
+
+/// Tiles one storage read of [`CachedStorage::warm`] asks for: 64 leaf tiles,
+/// 16,384 leaf hashes.
+const WARM_TILES: u64 = 64;
 
 /// Base nodes per tile (C2SP tlog-tiles height 8).
 const WIDTH: usize = 256;
@@ -315,6 +321,47 @@ impl CachedStorage {
         };
         self.lock()
             .is_ok_and(|t| t.map.get(&p.tile).is_some_and(|c| c.get(p).is_some()))
+    }
+
+    /// Read every tile of the committed tree into the cache ahead of the
+    /// requests — the tiles above the leaves, then the leaf tiles, [`WARM_TILES`]
+    /// a storage read — when every tile of the tree fits the bound (otherwise the
+    /// requests decide what stays). A started server's cache is empty, and random
+    /// proofs over a large log would fill it one missed tile at a time. Reads go
+    /// through [`read_hashes`](LogStore::read_hashes), so what enters is only what
+    /// storage holds, under the same lock as any request's. Returns the tiles
+    /// read.
+    pub fn warm(&self) -> Result<u64, StorageError> {
+        let Some(size) = self.latest_checkpoint()?.map(|c| c.size) else {
+            return Ok(0);
+        };
+        if !self.lock()?.tree_fits(self.bound.bytes(size)) {
+            return Ok(0);
+        }
+        let mut read = 0;
+        // Tile levels holding nodes (8 of them cover any u64 size), top down.
+        let levels: Vec<u8> = (0..8)
+            .take_while(|level| size >> (level * HEIGHT) > 0)
+            .collect();
+        for level in levels.into_iter().rev() {
+            let tree_level = level * HEIGHT;
+            let tiles = (size >> tree_level).div_ceil(WIDTH as u64);
+            let mut first = 0;
+            while first < tiles {
+                let last = tiles.min(first + WARM_TILES);
+                // The first base node of each tile: a miss reads its tile whole.
+                let nodes: Vec<NodeId> = (first..last)
+                    .map(|tile| NodeId {
+                        level: tree_level,
+                        index: tile << HEIGHT,
+                    })
+                    .collect();
+                self.read_hashes(&nodes)?;
+                read += last - first;
+                first = last;
+            }
+        }
+        Ok(read)
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Tiles>, StorageError> {
