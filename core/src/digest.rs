@@ -49,6 +49,18 @@ impl Sha256Digest {
         String::from_utf8_lossy(&self.hex_bytes()).into_owned()
     }
 
+    /// 64 hex digits of either case, decoded in one pass; `None` for anything else
+    /// (`from_str` then says what is wrong). A release bundle names tens of thousands
+    /// of digests.
+    fn from_hex(hex: &[u8]) -> Option<Sha256Digest> {
+        let hex: &[u8; 64] = hex.try_into().ok()?;
+        let mut out = [0u8; 32];
+        for (byte, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+            *byte = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+        }
+        Some(Sha256Digest(out))
+    }
+
     /// The lowercase hex digits, without an allocation.
     fn hex_bytes(&self) -> [u8; 64] {
         let mut out = [0u8; 64];
@@ -71,6 +83,9 @@ impl FromStr for Sha256Digest {
             }
             None => s,
         };
+        if let Some(digest) = Self::from_hex(hex_part.as_bytes()) {
+            return Ok(digest);
+        }
         if let Some(found) = hex_part.chars().find(|c| !c.is_ascii_hexdigit()) {
             return Err(DigestError::NotHex { found });
         }
@@ -85,6 +100,15 @@ impl FromStr for Sha256Digest {
             found: hex_part.len(),
         })?;
         Ok(Sha256Digest(out))
+    }
+}
+
+fn nibble(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
     }
 }
 
@@ -127,6 +151,17 @@ mod tests {
             format!("SHA256:{}", EMPTY.to_uppercase()),
         ] {
             assert_eq!(s.parse::<Sha256Digest>().unwrap(), want, "{s}");
+        }
+    }
+
+    #[test]
+    fn every_digit_decodes_as_the_hex_crate_decodes_it() {
+        let digits = "0123456789abcdefABCDEF";
+        for (i, d) in digits.chars().enumerate() {
+            let text: String = digits.chars().cycle().skip(i).take(63).chain([d]).collect();
+            let mut want = [0u8; 32];
+            hex::decode_to_slice(&text, &mut want).unwrap();
+            assert_eq!(text.parse::<Sha256Digest>().unwrap().0, want, "{text}");
         }
     }
 
