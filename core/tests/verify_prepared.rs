@@ -153,3 +153,46 @@ fn a_withheld_build_and_a_forged_checkpoint_fail_every_file_as_verify_fails_it()
     forged.checkpoint = forged.checkpoint.replacen(ORIGIN, "glassbox.test/other", 1);
     assert_prepared_agrees(&forged, &policy);
 }
+
+#[test]
+fn bundles_opened_together_give_each_file_the_verdict_verify_gives_it_with_its_bundle() {
+    let (log, bundle) = release_log();
+    let policy = policy(&log);
+    // The same evidence made for another file, and with one file's lookup tampered
+    // with: each takes the evidence opened for the first bundle.
+    let mut other = bundle.clone();
+    other.artifact = file("shared").to_string();
+    let mut tampered = bundle.clone();
+    let key = glassbox_core::index::IndexKey::Artifact(file("shared").hex()).to_string();
+    let index = tampered.index.as_mut().unwrap();
+    let lookup = index.lookups.iter_mut().find(|l| l.key == key).unwrap();
+    lookup.indices.pop();
+    // Other evidence, opened on its own: the rebuilder's build withheld.
+    let rebuild = bundle.entries.last().unwrap().index;
+    let mut withheld = bundle.clone();
+    withheld.entries.retain(|r| r.index != rebuild);
+
+    let bundles = vec![bundle, other, tampered, withheld];
+    let opened = Prepared::owned_all(bundles.clone(), &policy);
+    for (bundle, prepared) in bundles.iter().zip(&opened) {
+        for digest in digests() {
+            let alone = verify(VerifyRequest {
+                artifact: &digest,
+                bundle,
+                policy: &policy,
+                previous: None,
+                local_rebuild: None,
+                now: NOW,
+            });
+            assert_eq!(prepared.verify(&digest, None, None, NOW), alone, "{digest}");
+        }
+    }
+    assert!(opened[1]
+        .verify(&file("shared"), None, None, NOW)
+        .verified());
+    assert!(!opened[2]
+        .verify(&file("shared"), None, None, NOW)
+        .verified());
+    assert!(opened[2].verify(&file("app"), None, None, NOW).verified());
+    assert!(!opened[3].verify(&file("app"), None, None, NOW).verified());
+}

@@ -18,7 +18,7 @@
 //! no lookup is [`Failure::CompletenessUnproven`]. A version 1 bundle gets a warning.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use ed25519_dalek::VerifyingKey;
 
@@ -30,6 +30,37 @@ use crate::index::{IndexCommitment, IndexKey};
 use super::evidence::prove_receipt;
 use super::{Completeness, Failure, Verdict};
 
+/// What the evidence holds under each index key, by the documented mapping: the
+/// same for every bundle holding the same entries and key events.
+#[derive(Debug, Default)]
+pub(super) struct Filing {
+    /// Log indices of the evidence's entries that parse.
+    filed: BTreeSet<u64>,
+    /// The documented mapping: each key's entries among them, increasing.
+    by_key: HashMap<IndexKey, Vec<u64>>,
+    /// The source keys each entry is filed under.
+    sources: HashMap<u64, Vec<IndexKey>>,
+}
+
+impl Filing {
+    /// Files each entry (by log index) under its keys.
+    pub(super) fn of(filed: BTreeMap<u64, Vec<IndexKey>>) -> Filing {
+        let mut out = Filing::default();
+        for (i, mut keys) in filed {
+            out.filed.insert(i);
+            keys.sort_unstable();
+            keys.dedup();
+            for key in keys {
+                if matches!(key, IndexKey::Source(_)) {
+                    out.sources.entry(i).or_default().push(key.clone());
+                }
+                out.by_key.entry(key).or_default().push(i);
+            }
+        }
+        out
+    }
+}
+
 /// The bundle's index evidence, opened once for any number of artifacts: the
 /// commitment, what the evidence holds under each key, and each lookup's proof,
 /// checked the first time an artifact relies on it.
@@ -38,12 +69,8 @@ pub(super) struct IndexEvidence {
     /// `None` for a bundle without index proofs (version 1); else the commitment, or
     /// why it cannot be trusted.
     commitment: Option<Result<IndexCommitment, Failure>>,
-    /// Log indices of the evidence's entries that parse.
-    filed: BTreeSet<u64>,
-    /// The documented mapping: each key's entries among them, increasing.
-    by_key: HashMap<IndexKey, Vec<u64>>,
-    /// The source keys each entry is filed under.
-    sources: HashMap<u64, Vec<IndexKey>>,
+    /// The evidence filed under its keys.
+    filing: Arc<Filing>,
     /// Key → position of its lookup in the bundle (the last, if listed twice).
     lookups: HashMap<String, usize>,
     /// What checking each lookup found, by position, once an artifact relied on it.
@@ -51,18 +78,16 @@ pub(super) struct IndexEvidence {
 }
 
 impl IndexEvidence {
-    /// Opens the commitment and files the evidence under its keys.
+    /// Opens the commitment, with the evidence as filed.
     pub(super) fn open(
         bundle: &Bundle,
-        filed: BTreeMap<u64, Vec<IndexKey>>,
+        filing: Arc<Filing>,
         checkpoint: &Checkpoint,
         log_key: &VerifyingKey,
     ) -> IndexEvidence {
         let mut out = IndexEvidence {
             commitment: None,
-            filed: BTreeSet::new(),
-            by_key: HashMap::new(),
-            sources: HashMap::new(),
+            filing,
             lookups: HashMap::new(),
             checked: Vec::new(),
         };
@@ -80,17 +105,6 @@ impl IndexEvidence {
                     })
             }),
         );
-        for (i, mut keys) in filed {
-            out.filed.insert(i);
-            keys.sort_unstable();
-            keys.dedup();
-            for key in keys {
-                if matches!(key, IndexKey::Source(_)) {
-                    out.sources.entry(i).or_default().push(key.clone());
-                }
-                out.by_key.entry(key).or_default().push(i);
-            }
-        }
         out.lookups = index
             .lookups
             .iter()
@@ -123,14 +137,14 @@ impl IndexEvidence {
         let listed: BTreeSet<u64> = lookup.indices.iter().copied().collect();
         let mut failures = Vec::new();
         for &i in &lookup.indices {
-            if !self.filed.contains(&i) {
+            if !self.filing.filed.contains(&i) {
                 failures.push(Failure::EntryWithheld {
                     key: name.to_owned(),
                     index: i,
                 });
             }
         }
-        for &i in self.by_key.get(key).into_iter().flatten() {
+        for &i in self.filing.by_key.get(key).into_iter().flatten() {
             if i < commitment.size && !listed.contains(&i) {
                 failures.push(Failure::IndexContradicted {
                     key: name.to_owned(),
@@ -177,8 +191,8 @@ impl IndexEvidence {
         // the sources its builds name.
         let own = IndexKey::Artifact(artifact.hex());
         let mut required: BTreeSet<IndexKey> = BTreeSet::from([own.clone(), IndexKey::Registry]);
-        for i in self.by_key.get(&own).into_iter().flatten() {
-            required.extend(self.sources.get(i).into_iter().flatten().cloned());
+        for i in self.filing.by_key.get(&own).into_iter().flatten() {
+            required.extend(self.filing.sources.get(i).into_iter().flatten().cloned());
         }
 
         let mut proven = Vec::new();

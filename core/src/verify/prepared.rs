@@ -11,6 +11,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::bundle::Bundle;
 use crate::checkpoint::SignedCheckpoint;
@@ -20,7 +21,7 @@ use crate::note::NoteVerifierKey;
 use crate::policy::TrustPolicy;
 use crate::statement::Attestation;
 
-use super::completeness::IndexEvidence;
+use super::completeness::{Filing, IndexEvidence};
 use super::evidence::{self, Evidence};
 use super::log::{self, OpenedCheckpoint};
 use super::{builds, reviews, source, LocalRebuild, PreviousCheckpoint, Verdict};
@@ -43,9 +44,13 @@ pub struct Prepared<'a> {
 /// The evidence opened against a trusted checkpoint.
 #[derive(Debug)]
 struct Opened {
-    evidence: Evidence,
+    /// Shared with the bundles opened with this one that hold the same evidence
+    /// (see [`Prepared::owned_all`]), as is `filing`.
+    evidence: Arc<Evidence>,
     /// What opening the evidence found wrong or worth telling, recorded in every verdict.
     verdict: Verdict,
+    /// The evidence filed under its index keys.
+    filing: Arc<Filing>,
     /// `None` when the policy's log key does not parse.
     index: Option<IndexEvidence>,
 }
@@ -53,22 +58,49 @@ struct Opened {
 impl<'a> Prepared<'a> {
     /// Opens `bundle` against `policy`.
     pub fn new(bundle: &'a Bundle, policy: &'a TrustPolicy) -> Prepared<'a> {
-        Prepared::open(Cow::Borrowed(bundle), Cow::Borrowed(policy))
+        Prepared::open(Cow::Borrowed(bundle), Cow::Borrowed(policy), &[])
     }
 
-    fn open(bundle: Cow<'a, Bundle>, policy: Cow<'a, TrustPolicy>) -> Prepared<'a> {
+    /// Opens `bundle` against `policy`, taking the opened evidence from one of
+    /// `earlier` that opened the same evidence (see [`Prepared::owned_all`]).
+    fn open(
+        bundle: Cow<'a, Bundle>,
+        policy: Cow<'a, TrustPolicy>,
+        earlier: &[Prepared<'_>],
+    ) -> Prepared<'a> {
         let checkpoint = log::open_checkpoint(&bundle.checkpoint, &policy);
         let opened = checkpoint.signed().map(|signed| {
-            let mut verdict = Verdict::default();
-            let (evidence, filed) = evidence::open_all(&bundle, signed, &policy, &mut verdict);
+            let same = earlier
+                .iter()
+                .filter(|p| p.opens_as(&bundle, &policy))
+                .find_map(|p| p.opened.as_ref());
+            let (evidence, verdict, filing) = match same {
+                Some(same) => (
+                    same.evidence.clone(),
+                    same.verdict.clone(),
+                    same.filing.clone(),
+                ),
+                None => {
+                    let mut verdict = Verdict::default();
+                    let (evidence, filed) =
+                        evidence::open_all(&bundle, signed, &policy, &mut verdict);
+                    (Arc::new(evidence), verdict, Arc::new(Filing::of(filed)))
+                }
+            };
             let index = NoteVerifierKey::parse(&policy.log.vkey)
                 .ok()
                 .map(|log_key| {
-                    IndexEvidence::open(&bundle, filed, &signed.checkpoint, log_key.public_key())
+                    IndexEvidence::open(
+                        &bundle,
+                        filing.clone(),
+                        &signed.checkpoint,
+                        log_key.public_key(),
+                    )
                 });
             Opened {
                 evidence,
                 verdict,
+                filing,
                 index,
             }
         });
@@ -90,6 +122,16 @@ impl<'a> Prepared<'a> {
             checkpoint,
             opened,
         }
+    }
+
+    /// Whether opening `bundle` against `policy` opens the evidence this opened: the
+    /// same checkpoint, entries and key events — everything the evidence is opened
+    /// from — against the same policy.
+    fn opens_as(&self, bundle: &Bundle, policy: &TrustPolicy) -> bool {
+        *self.policy == *policy
+            && self.bundle.checkpoint == bundle.checkpoint
+            && self.bundle.entries == bundle.entries
+            && self.bundle.key_events == bundle.key_events
     }
 
     /// The bundle this was opened from.
@@ -197,6 +239,24 @@ impl Prepared<'static> {
     /// Opens `bundle` against `policy`, keeping both: to be held while many
     /// artifacts are verified.
     pub fn owned(bundle: Bundle, policy: TrustPolicy) -> Prepared<'static> {
-        Prepared::open(Cow::Owned(bundle), Cow::Owned(policy))
+        Prepared::open(Cow::Owned(bundle), Cow::Owned(policy), &[])
+    }
+
+    /// Opens each of `bundles` against `policy`, in order, as [`owned`](Self::owned)
+    /// opens one. A bundle with the same checkpoint, entries and key events as an
+    /// earlier one — the release bundles of one release differ only in the artifact
+    /// they were made for and in their index lookups — takes that one's opened
+    /// evidence instead of proving, parsing and authorising every entry again: the
+    /// same inputs, so the same verdicts.
+    pub fn owned_all(
+        bundles: impl IntoIterator<Item = Bundle>,
+        policy: &TrustPolicy,
+    ) -> Vec<Prepared<'static>> {
+        let mut opened: Vec<Prepared<'static>> = Vec::new();
+        for bundle in bundles {
+            let next = Prepared::open(Cow::Owned(bundle), Cow::Owned(policy.clone()), &opened);
+            opened.push(next);
+        }
+        opened
     }
 }

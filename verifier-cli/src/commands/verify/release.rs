@@ -336,31 +336,32 @@ fn judge(
     ))))
 }
 
-/// The bundle files given, read and each opened against the policy on a thread of
-/// its own (opening one checks every signature and proof in it).
+/// The bundle files given, each read on a thread of its own, then opened against
+/// the policy (opening one checks every signature and proof in it; the release
+/// bundles of one release hold the same entries, opened once for all of them).
 fn open_bundles(
     paths: &[PathBuf],
     policy: &TrustPolicy,
 ) -> anyhow::Result<Vec<(PathBuf, Prepared<'static>)>> {
-    std::thread::scope(|scope| {
-        let opening: Vec<_> = paths
+    let bundles = std::thread::scope(|scope| {
+        let reading: Vec<_> = paths
             .iter()
-            .map(|path| {
-                scope.spawn(move || -> anyhow::Result<_> {
-                    let bundle = read_bundle(path)?;
-                    Ok((path.clone(), Prepared::owned(bundle, policy.clone())))
-                })
-            })
+            .map(|path| scope.spawn(move || read_bundle(path)))
             .collect();
-        opening
+        reading
             .into_iter()
             .map(|thread| {
                 thread
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
-            .collect()
-    })
+            .collect::<anyhow::Result<Vec<_>>>()
+    })?;
+    Ok(paths
+        .iter()
+        .cloned()
+        .zip(Prepared::owned_all(bundles, policy))
+        .collect())
 }
 
 /// The evidence as [`Judging`]: on the first call, the state is locked.
