@@ -290,7 +290,13 @@ fn read_bundle(path: &Path) -> anyhow::Result<Bundle> {
     use std::io::Read;
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut bytes = Vec::new();
+    // Sized once: a release bundle is megabytes, and growing the buffer by doubling
+    // copied it over and over.
+    let size = file
+        .metadata()
+        .map_or(0, |m| m.len())
+        .min(MAX_BUNDLE_BYTES + 1);
+    let mut bytes = Vec::with_capacity(size as usize + 1);
     file.take(MAX_BUNDLE_BYTES + 1)
         .read_to_end(&mut bytes)
         .with_context(|| format!("cannot read {}", path.display()))?;

@@ -140,7 +140,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<Outcome> {
         *distinct.entry(*digest).or_default() += 1;
     }
     let progress = progress_bar(distinct.values().sum(), "checking", false);
-    let mut judged = BTreeMap::new();
+    let mut judged = HashMap::with_capacity(distinct.len());
     let mut later = Vec::new();
     for (digest, files) in distinct {
         match judge(&digest, &policy, &state, &mut evidence)? {
