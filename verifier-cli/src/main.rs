@@ -24,9 +24,9 @@ use glassbox_cli::client;
 use crate::cli::Cli;
 use crate::commands::Outcome;
 
-/// jemalloc: verifying a release allocates from several threads at once (each
-/// bundle opened on its own, digests judged on every core), where glibc's allocator
-/// grew and faulted in arena after arena (docs/decisions.md).
+/// jemalloc: verifying a release allocates from several threads at once (bundles
+/// read and opened while files are hashed, digests judged on every core), where
+/// glibc's allocator grew and faulted in a heap per thread (docs/decisions.md).
 #[cfg(all(feature = "jemalloc", not(test)))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
