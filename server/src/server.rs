@@ -108,15 +108,17 @@ pub fn prepare(config: &Config) -> Result<Prepared, StartError> {
 /// ([`CachedStorage::warm`]), so proofs over a large log are served from memory
 /// soon after a start instead of filling the cache a missed tile at a time. Reads
 /// are served meanwhile; a failure is logged and the cache fills from requests.
+/// The thread holds the cache only while it reads, so a shutdown does not wait.
 fn fill_cache(cache: Arc<CachedStorage>) {
+    let cache = Arc::downgrade(&cache);
     let spawned = std::thread::Builder::new()
         .name("glassbox-fill-cache".into())
         .spawn(move || {
             let started = std::time::Instant::now();
-            match cache.warm() {
+            match CachedStorage::warm_while_held(&cache) {
                 Ok(tiles) => tracing::info!(
                     tiles,
-                    mib = cache.cached_bytes() >> 20,
+                    mib = cache.upgrade().map_or(0, |c| c.cached_bytes() >> 20),
                     secs = started.elapsed().as_secs_f64(),
                     "node hash cache filled"
                 ),

@@ -345,4 +345,15 @@ fn filling_reads_every_tile_of_a_tree_that_fits_and_nothing_otherwise() {
     let small = cached(&inner, 8 * TILE_BYTES);
     assert_eq!(small.warm().unwrap(), 0);
     assert_eq!(small.cached_bytes(), 0);
+
+    // Filling a cache others own (a server's): the same while they hold it,
+    // nothing once they have let it go.
+    let held = cached(&inner, 64 << 20);
+    assert_eq!(
+        CachedStorage::warm_while_held(&Arc::downgrade(&held)).unwrap(),
+        18
+    );
+    assert_eq!(held.cached_bytes(), 18 * TILE_BYTES);
+    let gone = Arc::downgrade(&cached(&inner, 64 << 20));
+    assert_eq!(CachedStorage::warm_while_held(&gone).unwrap(), 0);
 }

@@ -54,7 +54,7 @@
 //! storage.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use super::records::{
     Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, IndexSnapshot, KeyEventRecord,
@@ -332,36 +332,65 @@ impl CachedStorage {
     /// storage holds, under the same lock as any request's. Returns the tiles
     /// read.
     pub fn warm(&self) -> Result<u64, StorageError> {
-        let Some(size) = self.latest_checkpoint()?.map(|c| c.size) else {
+        let mut read = 0;
+        for nodes in self.warm_reads()? {
+            self.read_hashes(&nodes)?;
+            read += nodes.len() as u64;
+        }
+        Ok(read)
+    }
+
+    /// [`warm`](Self::warm) for a cache others own, held for one read at a time:
+    /// it stops once they have all let the cache go (a server shutting down
+    /// closes its storage instead of waiting for the filling to end).
+    pub fn warm_while_held(cache: &Weak<CachedStorage>) -> Result<u64, StorageError> {
+        let Some(reads) = cache.upgrade().map(|c| c.warm_reads()).transpose()? else {
             return Ok(0);
         };
-        if !self.lock()?.tree_fits(self.bound.bytes(size)) {
-            return Ok(0);
-        }
         let mut read = 0;
+        for nodes in reads {
+            let Some(cache) = cache.upgrade() else {
+                break;
+            };
+            cache.read_hashes(&nodes)?;
+            read += nodes.len() as u64;
+        }
+        Ok(read)
+    }
+
+    /// The reads [`warm`](Self::warm) makes, in order: the first base node of
+    /// each tile (a miss reads its tile whole), [`WARM_TILES`] a read, the tiles
+    /// above the leaves first. None when the tree does not fit the bound.
+    fn warm_reads(&self) -> Result<Vec<Vec<NodeId>>, StorageError> {
+        let Some(size) = self.latest_checkpoint()?.map(|c| c.size) else {
+            return Ok(Vec::new());
+        };
+        if !self.lock()?.tree_fits(self.bound.bytes(size)) {
+            return Ok(Vec::new());
+        }
         // Tile levels holding nodes (8 of them cover any u64 size), top down.
         let levels: Vec<u8> = (0..8)
             .take_while(|level| size >> (level * HEIGHT) > 0)
             .collect();
+        let mut reads = Vec::new();
         for level in levels.into_iter().rev() {
             let tree_level = level * HEIGHT;
             let tiles = (size >> tree_level).div_ceil(WIDTH as u64);
             let mut first = 0;
             while first < tiles {
                 let last = tiles.min(first + WARM_TILES);
-                // The first base node of each tile: a miss reads its tile whole.
-                let nodes: Vec<NodeId> = (first..last)
-                    .map(|tile| NodeId {
-                        level: tree_level,
-                        index: tile << HEIGHT,
-                    })
-                    .collect();
-                self.read_hashes(&nodes)?;
-                read += last - first;
+                reads.push(
+                    (first..last)
+                        .map(|tile| NodeId {
+                            level: tree_level,
+                            index: tile << HEIGHT,
+                        })
+                        .collect(),
+                );
                 first = last;
             }
         }
-        Ok(read)
+        Ok(reads)
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Tiles>, StorageError> {
