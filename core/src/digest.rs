@@ -49,18 +49,6 @@ impl Sha256Digest {
         String::from_utf8_lossy(&self.hex_bytes()).into_owned()
     }
 
-    /// 64 hex digits of either case, decoded in one pass; `None` for anything else
-    /// (`from_str` then says what is wrong). A release bundle names tens of thousands
-    /// of digests.
-    fn from_hex(hex: &[u8]) -> Option<Sha256Digest> {
-        let hex: &[u8; 64] = hex.try_into().ok()?;
-        let mut out = [0u8; 32];
-        for (byte, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
-            *byte = (nibble(pair[0])? << 4) | nibble(pair[1])?;
-        }
-        Some(Sha256Digest(out))
-    }
-
     /// The lowercase hex digits, without an allocation.
     fn hex_bytes(&self) -> [u8; 64] {
         let mut out = [0u8; 64];
@@ -83,32 +71,18 @@ impl FromStr for Sha256Digest {
             }
             None => s,
         };
-        if let Some(digest) = Self::from_hex(hex_part.as_bytes()) {
-            return Ok(digest);
+        // 64 digits of either case decode in one pass (a release bundle names tens
+        // of thousands of digests); anything else is then explained.
+        let mut out = [0u8; 32];
+        if hex::decode_to_slice(hex_part, &mut out).is_ok() {
+            return Ok(Sha256Digest(out));
         }
         if let Some(found) = hex_part.chars().find(|c| !c.is_ascii_hexdigit()) {
             return Err(DigestError::NotHex { found });
         }
-        if hex_part.len() != 64 {
-            return Err(DigestError::WrongLength {
-                found: hex_part.chars().count(),
-            });
-        }
-        let mut out = [0u8; 32];
-        // Both cases decode alike; the digits were checked above.
-        hex::decode_to_slice(hex_part, &mut out).map_err(|_| DigestError::WrongLength {
-            found: hex_part.len(),
-        })?;
-        Ok(Sha256Digest(out))
-    }
-}
-
-fn nibble(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
+        Err(DigestError::WrongLength {
+            found: hex_part.chars().count(),
+        })
     }
 }
 
