@@ -115,7 +115,7 @@ fn fill_cache(cache: Arc<CachedStorage>) {
         .name("glassbox-fill-cache".into())
         .spawn(move || {
             let started = std::time::Instant::now();
-            match CachedStorage::warm_while_held(&cache) {
+            match CachedStorage::warm(&cache) {
                 Ok(tiles) => tracing::info!(
                     tiles,
                     mib = cache.upgrade().map_or(0, |c| c.cached_bytes() >> 20),

@@ -317,12 +317,19 @@ fn filling_reads_every_tile_of_a_tree_that_fits_and_nothing_otherwise() {
     let inner = Arc::new(MemoryStorage::new());
     let mut log = Log::new(inner.clone());
     let empty = cached(&inner, 64 << 20);
-    assert_eq!(empty.warm().unwrap(), 0, "an empty log has no tile");
+    assert_eq!(
+        CachedStorage::warm(&Arc::downgrade(&empty)).unwrap(),
+        0,
+        "an empty log has no tile"
+    );
     log.append(16 * 256 + 100).unwrap(); // 17 leaf tiles (the last partial), one level-1 tile
     let size = log.tree.size();
 
     let cache = cached(&inner, 64 << 20);
-    assert_eq!(cache.warm().unwrap(), 17 + 1);
+    assert_eq!(
+        CachedStorage::warm(&Arc::downgrade(&cache)).unwrap(),
+        17 + 1
+    );
     assert_eq!(cache.cached_bytes(), 18 * TILE_BYTES);
     for node in [
         NodeId::leaf(0),
@@ -343,17 +350,14 @@ fn filling_reads_every_tile_of_a_tree_that_fits_and_nothing_otherwise() {
     }
 
     let small = cached(&inner, 8 * TILE_BYTES);
-    assert_eq!(small.warm().unwrap(), 0);
+    assert_eq!(CachedStorage::warm(&Arc::downgrade(&small)).unwrap(), 0);
     assert_eq!(small.cached_bytes(), 0);
 
     // Filling a cache others own (a server's): the same while they hold it,
     // nothing once they have let it go.
     let held = cached(&inner, 64 << 20);
-    assert_eq!(
-        CachedStorage::warm_while_held(&Arc::downgrade(&held)).unwrap(),
-        18
-    );
+    assert_eq!(CachedStorage::warm(&Arc::downgrade(&held)).unwrap(), 18);
     assert_eq!(held.cached_bytes(), 18 * TILE_BYTES);
     let gone = Arc::downgrade(&cached(&inner, 64 << 20));
-    assert_eq!(CachedStorage::warm_while_held(&gone).unwrap(), 0);
+    assert_eq!(CachedStorage::warm(&gone).unwrap(), 0);
 }

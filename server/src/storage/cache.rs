@@ -329,21 +329,11 @@ impl CachedStorage {
     /// requests decide what stays). A started server's cache is empty, and random
     /// proofs over a large log would fill it one missed tile at a time. Reads go
     /// through [`read_hashes`](LogStore::read_hashes), so what enters is only what
-    /// storage holds, under the same lock as any request's. Returns the tiles
-    /// read.
-    pub fn warm(&self) -> Result<u64, StorageError> {
-        let mut read = 0;
-        for nodes in self.warm_reads()? {
-            self.read_hashes(&nodes)?;
-            read += nodes.len() as u64;
-        }
-        Ok(read)
-    }
-
-    /// [`warm`](Self::warm) for a cache others own, held for one read at a time:
-    /// it stops once they have all let the cache go (a server shutting down
-    /// closes its storage instead of waiting for the filling to end).
-    pub fn warm_while_held(cache: &Weak<CachedStorage>) -> Result<u64, StorageError> {
+    /// storage holds, under the same lock as any request's. The cache is held for
+    /// one read at a time: filling stops once its owners have all let it go (a
+    /// server shutting down closes its storage instead of waiting for the filling
+    /// to end). Returns the tiles read.
+    pub fn warm(cache: &Weak<CachedStorage>) -> Result<u64, StorageError> {
         let Some(reads) = cache.upgrade().map(|c| c.warm_reads()).transpose()? else {
             return Ok(0);
         };
