@@ -13,8 +13,7 @@ use std::time::Duration;
 use glassbox_server::log::leader::LeaseStore;
 use glassbox_server::storage::postgres::PostgresStorage;
 use glassbox_server::storage::{
-    Batch, CheckpointRecord, EntryRecord, FirstCopy, LogStore, QueryStore, SearchTerms, Storage,
-    StorageError,
+    Batch, CheckpointRecord, EntryRecord, FirstCopy, LogStore, SearchTerms, Storage, StorageError,
 };
 use pg_support::TestDatabase;
 use storage_contract_suite::{Log, T0};
@@ -275,5 +274,10 @@ fn a_batch_failing_after_its_entries_are_written_is_rolled_back() {
     let fresh = open(&db);
     assert_eq!(fresh.latest_checkpoint().unwrap().unwrap().size, 2);
     assert_eq!(fresh.entry(2).unwrap(), None);
-    assert_eq!(fresh.find_leaf(&batch.entries[0].leaf_hash).unwrap(), None);
+    assert_eq!(
+        fresh
+            .find_statements(&[batch.entries[0].statement_digest])
+            .unwrap(),
+        [None]
+    );
 }

@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
 use glassbox_core::dsse::Envelope;
-use glassbox_core::merkle;
 use glassbox_core::note::{NoteSigner, NoteVerifierKey};
 use glassbox_core::statement::Role;
 use glassbox_server::http::error::AppError;
@@ -264,8 +263,8 @@ async fn a_failed_commit_fails_the_batch_prepared_on_top_of_it_and_the_next_succ
     // Neither batch's entries nor its index commitment.
     assert_eq!(log.memory.entry(SEEDED).unwrap(), None);
     for env in first.iter().chain(&second) {
-        let leaf = merkle::leaf_hash(&env.to_canonical_json());
-        assert_eq!(log.memory.find_leaf(&leaf).unwrap(), None);
+        let digest = env.statement_digest();
+        assert_eq!(log.memory.find_statements(&[digest]).unwrap(), [None]);
     }
 
     // State was reloaded: the next batch takes the positions k would have had.

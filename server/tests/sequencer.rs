@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use glassbox_core::dsse::Envelope;
-use glassbox_core::merkle;
 use glassbox_core::note::NoteSigner;
 use glassbox_core::statement::Role;
 use glassbox_server::http::error::AppError;
@@ -334,8 +333,8 @@ async fn a_failed_commit_refuses_the_whole_batch_and_leaves_nothing_visible() {
     // Neither the batch's entries nor its index commitment.
     assert_eq!(storage.entry(SEEDED).unwrap(), None);
     for env in &batch {
-        let leaf = merkle::leaf_hash(&env.to_canonical_json());
-        assert_eq!(storage.find_leaf(&leaf).unwrap(), None);
+        let digest = env.statement_digest();
+        assert_eq!(storage.find_statements(&[digest]).unwrap(), [None]);
     }
 
     // The in-memory registry did not keep the failed registration either.

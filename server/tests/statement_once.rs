@@ -259,6 +259,7 @@ fn previous_schema_log(path: &Path) -> (Participant, Participant, Participant) {
         "DROP TABLE index_batches;
          DROP INDEX entries_statement;
          ALTER TABLE entries DROP COLUMN statement;
+         CREATE UNIQUE INDEX nodes_leaf_hash ON nodes (hash) WHERE level = 0;
          PRAGMA user_version = 3;",
     )
     .unwrap();

@@ -21,9 +21,6 @@ impl QueryStore for DefaultsOnly {
     fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError> {
         self.0.leaves(start, end)
     }
-    fn find_leaf(&self, leaf_hash: &[u8; 32]) -> Result<Option<u64>, StorageError> {
-        self.0.find_leaf(leaf_hash)
-    }
     fn search(&self, query: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
         self.0.search(query)
     }

@@ -514,9 +514,6 @@ impl QueryStore for CachedStorage {
     fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError> {
         self.inner.leaves(start, end)
     }
-    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
-        self.inner.find_leaf(leaf_hash)
-    }
     fn search(&self, query: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
         self.inner.search(query)
     }

@@ -18,7 +18,6 @@ use super::{Hash, LogStore, NodeId, QueryStore, SearchQuery, Storage, StorageErr
 struct State {
     identity: Option<LogIdentity>,
     entries: Vec<EntryRecord>,
-    by_leaf: HashMap<Hash, u64>,
     /// The first index carrying each statement digest.
     by_statement: HashMap<Hash, u64>,
     nodes: HashMap<NodeId, Hash>,
@@ -115,12 +114,12 @@ impl LogStore for MemoryStorage {
                     e.index
                 )));
             }
-            if s.by_leaf.contains_key(&e.leaf_hash) {
-                return Err(StorageError::Corrupt(format!(
-                    "entry {} is a duplicate",
-                    e.index
-                )));
-            }
+        }
+        if let Some((n, _)) = batch.nodes.iter().find(|(n, _)| s.nodes.contains_key(n)) {
+            return Err(StorageError::Corrupt(format!(
+                "node ({}, {}) is already stored",
+                n.level, n.index
+            )));
         }
         if s.checkpoints.contains_key(&batch.checkpoint.size) {
             return Err(StorageError::Corrupt(
@@ -128,7 +127,6 @@ impl LogStore for MemoryStorage {
             ));
         }
         for e in &batch.entries {
-            s.by_leaf.insert(e.leaf_hash, e.index);
             s.by_statement.entry(e.statement_digest).or_insert(e.index);
             s.entries.push(e.clone());
         }
@@ -263,10 +261,6 @@ impl QueryStore for MemoryStorage {
             .iter()
             .map(|e| e.leaf.clone())
             .collect())
-    }
-
-    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
-        Ok(self.lock()?.by_leaf.get(leaf_hash).copied())
     }
 
     fn search(&self, q: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {

@@ -215,8 +215,6 @@ pub trait QueryStore: Send + Sync + 'static {
     fn checkpoints(&self, since: u64, limit: usize) -> Result<Vec<CheckpointRecord>, StorageError>;
     /// Leaf bytes of entries `start..end`, in order.
     fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StorageError>;
-    /// The index of the entry whose leaf hash is `leaf_hash`, if logged.
-    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError>;
     /// Entries matching every term of `query`, ordered by index, after `query.after`.
     fn search(&self, query: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError>;
 

@@ -836,18 +836,6 @@ impl QueryStore for PostgresStorage {
         })
     }
 
-    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
-        self.read(|tx| {
-            tx.query_opt(
-                "SELECT idx FROM entries WHERE leaf_hash = $1",
-                &[&&leaf_hash[..]],
-            )
-            .map_err(db)?
-            .map(|r| to_u64(r.get(0)))
-            .transpose()
-        })
-    }
-
     fn search(&self, q: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
         let search = Search::of(q)?;
         let (sql, params) = search.sql(&format!("SELECT {ENTRY_COLUMNS} FROM entries e"));

@@ -596,9 +596,9 @@ impl LogStore for SqliteStorage {
 
     fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
         self.write(|tx| {
-            // The level-0 node of every entry is its leaf hash; the partial unique
-            // index on it refuses a leaf that is already logged. A batch may leave
-            // the level-0 nodes out (they are added here), but may not contradict them.
+            // The level-0 node of every entry is its leaf hash. A batch may leave
+            // the level-0 nodes out (they are added here), but may not contradict
+            // them, nor rewrite a stored node (the primary key refuses it).
             let mut nodes: Vec<(u8, u64, Hash)> = batch
                 .nodes
                 .iter()
@@ -991,17 +991,6 @@ impl QueryStore for SqliteStorage {
                 out.push(leaf);
             }
             Ok(out)
-        })
-    }
-
-    fn find_leaf(&self, leaf_hash: &Hash) -> Result<Option<u64>, StorageError> {
-        self.read(|tx| {
-            tx.prepare_cached("SELECT idx FROM nodes WHERE level = 0 AND hash = ?1")
-                .map_err(db)?
-                .query_row([&leaf_hash[..]], |r| r.get::<_, i64>(0))
-                .optional()
-                .map(|o| o.map(|i| i as u64))
-                .map_err(db)
         })
     }
 

@@ -174,11 +174,8 @@ pub fn appended_entries_read_back_exactly(open: Factory) {
     let s = open();
     for e in &all {
         assert_eq!(s.entry(e.index).unwrap().as_ref(), Some(e));
-        assert_eq!(s.find_leaf(&e.leaf_hash).unwrap(), Some(e.index));
     }
     assert_eq!(s.entry(8).unwrap(), None);
-    let absent = merkle::leaf_hash(b"absent");
-    assert_eq!(s.find_leaf(&absent).unwrap(), None);
     let picked = s.entries(&[6, 0, 99, 2]).unwrap();
     assert_eq!(
         picked.iter().map(|e| e.index).collect::<Vec<_>>(),
@@ -526,7 +523,10 @@ fn assert_untouched(s: &dyn Storage, before: &CheckpointRecord, batch: &Batch, e
     }
     assert_eq!(s.entry(before.size).unwrap(), None);
     let fresh = &batch.entries[0];
-    assert_eq!(s.find_leaf(&fresh.leaf_hash).unwrap(), None);
+    assert_eq!(
+        s.find_statements(&[fresh.statement_digest]).unwrap(),
+        [None]
+    );
     let terms = SearchQuery {
         after: Some(before.size.saturating_sub(1)),
         limit: 100,
@@ -547,19 +547,24 @@ fn assert_untouched(s: &dyn Storage, before: &CheckpointRecord, batch: &Batch, e
     assert!(s.read_hashes(&new_nodes).is_err());
 }
 
+/// Entry 1's level-0 node with another hash: a node no batch may write, since
+/// every backend keeps a stored node as it is.
+fn rewritten_node(s: &dyn Storage) -> (NodeId, Hash) {
+    let node = NodeId { level: 0, index: 1 };
+    let mut hash = s.read_hashes(&[node]).unwrap()[0];
+    hash[0] ^= 1;
+    (node, hash)
+}
+
 pub fn failed_batch_leaves_nothing_visible(open: Factory) {
     let mut log = Log::new(open());
     log.append(5, T0);
     let before = log.store.latest_checkpoint().unwrap().unwrap();
     let events = log.store.key_events().unwrap().len();
-    // A batch of new entries and key events whose LAST entry repeats a logged
-    // leaf: the backend must refuse it after having written part of it.
+    // A batch of new entries and key events whose LAST node rewrites a stored
+    // one: the backend must refuse it after having written part of it.
     let (mut batch, _) = log.batch(8, T0 + 1);
-    let mut dup = batch.entries.last().unwrap().clone();
-    let old = log.store.entry(1).unwrap().unwrap();
-    dup.leaf = old.leaf.clone();
-    dup.leaf_hash = old.leaf_hash;
-    *batch.entries.last_mut().unwrap() = dup;
+    batch.nodes.push(rewritten_node(log.store.as_ref()));
     assert!(batch.key_events.iter().any(|k| k.index >= 5));
     assert!(log.store.append_batch(&batch).is_err());
     assert_untouched(log.store.as_ref(), &before, &batch, events);
@@ -621,13 +626,10 @@ pub fn index_leaves_go_with_their_batch(open: Factory) {
             leaves: Vec::new(),
         }
     );
-    // A refused batch (its last entry repeats a logged leaf) changes no leaf.
+    // A refused batch (its last node rewrites a stored one) changes no leaf.
     let (mut batch, _) = log.batch(2, T0 + 2);
     batch.index = vec![index_leaf(1, &[0, 1, 5]), index_leaf(4, &[6])];
-    let old = log.store.entry(1).unwrap().unwrap();
-    let last = batch.entries.last_mut().unwrap();
-    last.leaf = old.leaf;
-    last.leaf_hash = old.leaf_hash;
+    batch.nodes.push(rewritten_node(log.store.as_ref()));
     assert!(log.store.append_batch(&batch).is_err());
     assert_eq!(index_after(log.store.as_ref(), 0), whole);
     // And after a restart.
