@@ -257,7 +257,8 @@ fn previous_schema_log(path: &Path) -> (Participant, Participant, Participant) {
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(
         "DROP TABLE index_batches;
-         DROP INDEX entries_statement;
+         DROP TABLE statement_index;
+         DROP TABLE statement_flushed;
          ALTER TABLE entries DROP COLUMN statement;
          CREATE UNIQUE INDEX nodes_leaf_hash ON nodes (hash) WHERE level = 0;
          PRAGMA user_version = 3;",

@@ -107,6 +107,75 @@ mod sqlite {
         assert_eq!(reopened.latest_checkpoint().unwrap().unwrap().size, 1000);
         assert_eq!(reopened.entry(999).unwrap().unwrap().index, 999);
     }
+
+    /// Statement digests reach `statement_index` one range (of 32, by the
+    /// digest's top five bits) per commit: after every batch the table holds
+    /// exactly the entries below their range's watermark, and no range waits
+    /// more than 32 commits, so what the store holds in memory stays bounded.
+    #[test]
+    fn statement_digests_move_to_their_table_one_range_per_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("glassbox.db");
+        let store: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&path, 1).unwrap());
+        let mut log = crate::storage_contract_suite::Log::new(store.clone());
+        let raw = rusqlite::Connection::open(&path).unwrap();
+        let mut sizes = Vec::new();
+        for round in 0..80 {
+            log.append(9, 1_767_225_600_000 + round);
+            let size = log.tree.size();
+            sizes.push(size);
+            let mut flushed = [0u64; 32];
+            let mut read = raw
+                .prepare("SELECT part, upto FROM statement_flushed")
+                .unwrap();
+            let rows = read
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+                .unwrap();
+            for row in rows {
+                let (part, upto) = row.unwrap();
+                flushed[part as usize] = upto as u64;
+            }
+            // Ranges move in turn: the one waiting longest went 32 commits ago.
+            let oldest = *flushed.iter().min().unwrap();
+            let floor = if sizes.len() > 32 {
+                sizes[sizes.len() - 33]
+            } else {
+                0
+            };
+            assert!(
+                oldest >= floor,
+                "a range waited past 32 commits: {flushed:?}"
+            );
+            let mut read = raw.prepare("SELECT statement, idx FROM entries").unwrap();
+            let mut want: Vec<(Vec<u8>, i64)> = read
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .filter(|(d, i): &(Vec<u8>, i64)| (*i as u64) < flushed[usize::from(d[0] >> 3)])
+                .collect();
+            want.sort();
+            let mut read = raw
+                .prepare("SELECT statement, idx FROM statement_index ORDER BY statement, idx")
+                .unwrap();
+            let got: Vec<(Vec<u8>, i64)> = read
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(got, want, "after commit {round}");
+        }
+        // A restart (nothing is written at close) finds every statement again,
+        // from the table and from the entries read back.
+        drop(log);
+        drop(store);
+        let reopened = SqliteStorage::open(&path, 1).unwrap();
+        let digests: Vec<_> = (0..720)
+            .map(crate::storage_contract_suite::statement)
+            .collect();
+        let found = reopened.find_statements(&digests).unwrap();
+        let at: Vec<Option<u64>> = found.into_iter().map(|f| f.map(|f| f.index)).collect();
+        assert_eq!(at, (0..720).map(Some).collect::<Vec<_>>());
+    }
 }
 
 /// The node hash cache over memory (default bound) and over SQLite (a bound of

@@ -14,6 +14,7 @@ mod postgres_schema;
 pub mod records;
 pub mod schema;
 pub mod sqlite;
+mod statements;
 
 pub use records::{
     Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, IndexLeaf, IndexSnapshot,

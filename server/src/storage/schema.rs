@@ -205,6 +205,29 @@ const MIGRATIONS: &[Migration] = &[
     // index cost a random B-tree page per entry in every commit (docs/decisions.md,
     // "No index of leaf hashes").
     Migration::Sql("DROP INDEX nodes_leaf_hash;"),
+    // 9: statement digests in a table of their own, filled one digest range at a
+    // time from memory (super::statements), instead of an index on `entries`
+    // that every commit wrote a random page of per entry. Every entry so far is
+    // in the table; `statement_flushed` says so for each of the 32 ranges.
+    Migration::Sql(
+        "
+    CREATE TABLE statement_index (
+        statement  BLOB    NOT NULL CHECK (length(statement) = 32),
+        idx        INTEGER NOT NULL,
+        PRIMARY KEY (statement, idx)
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO statement_index (statement, idx)
+        SELECT statement, idx FROM entries ORDER BY statement, idx;
+    DROP INDEX entries_statement;
+    CREATE TABLE statement_flushed (
+        part  INTEGER PRIMARY KEY CHECK (part >= 0 AND part < 32),
+        upto  INTEGER NOT NULL CHECK (upto >= 0)
+    ) STRICT;
+    WITH RECURSIVE parts (part) AS (SELECT 0 UNION ALL SELECT part + 1 FROM parts WHERE part < 31)
+    INSERT INTO statement_flushed (part, upto)
+        SELECT part, (SELECT coalesce(max(idx) + 1, 0) FROM entries) FROM parts;
+    ",
+    ),
 ];
 
 /// Schema 7: the index leaves a batch changed, stored as one value under the

@@ -26,6 +26,7 @@ use super::records::{
     EntryRecord, FirstCopy, IndexSnapshot, KeyEventRecord, LogIdentity, DAY_MS,
 };
 use super::schema::{db, migrate};
+use super::statements::Recent;
 use super::{Hash, LogStore, NodeId, QueryStore, SearchQuery, SearchTerms, Storage, StorageError};
 
 /// A log stored in one SQLite file.
@@ -51,6 +52,10 @@ pub struct Shared {
     checkpointer: Checkpointer,
     writer: Mutex<Connection>,
     next_reader: AtomicUsize,
+    /// The statement digests not yet moved to `statement_index`
+    /// (super::statements). Locked by a lookup for its whole read, so a range
+    /// moved by a commit is never missing from both this and the lookup's snapshot.
+    statements: Mutex<Recent>,
     /// The WAL file, and the size past which the writer checkpoints it itself.
     wal: std::path::PathBuf,
     wal_limit: AtomicU64,
@@ -184,6 +189,7 @@ impl SqliteStorage {
                 checkpointer,
                 writer: Mutex::new(writer),
                 next_reader: AtomicUsize::new(0),
+                statements: Mutex::new(Recent::default()),
                 wal: wal.into(),
                 wal_limit: AtomicU64::new(DEFAULT_WAL_LIMIT_BYTES),
             }),
@@ -215,6 +221,12 @@ impl SqliteStorage {
         let out = f(&tx)?;
         tx.finish().map_err(db)?;
         Ok(out)
+    }
+
+    fn recent(&self) -> Result<std::sync::MutexGuard<'_, Recent>, StorageError> {
+        self.statements
+            .lock()
+            .map_err(|_| StorageError::fatal("statement digests poisoned"))
     }
 
     fn write<T>(
@@ -595,7 +607,8 @@ impl LogStore for SqliteStorage {
     }
 
     fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
-        self.write(|tx| {
+        let moved = self.write(|tx| {
+            self.recent()?.catch_up(tx)?;
             // The level-0 node of every entry is its leaf hash. A batch may leave
             // the level-0 nodes out (they are added here), but may not contradict
             // them, nor rewrite a stored node (the primary key refuses it).
@@ -710,8 +723,10 @@ impl LogStore for SqliteStorage {
                 )
                 .map_err(db)?;
             }
-            Ok(())
-        })
+            self.recent()?.move_one(tx, &batch.entries, cp.size)
+        })?;
+        self.recent()?.moved(&batch.entries, moved);
+        Ok(())
     }
 
     fn index_leaves(&self, changed_after: u64) -> Result<IndexSnapshot, StorageError> {
@@ -831,9 +846,14 @@ impl LogStore for SqliteStorage {
 
     fn find_statements(&self, digests: &[Hash]) -> Result<Vec<Option<FirstCopy>>, StorageError> {
         self.read(|tx| {
-            // Served by the entries_statement index alone: a miss reads no row.
-            let mut first = tx
-                .prepare_cached("SELECT idx FROM entries WHERE statement = ?1 ORDER BY idx LIMIT 1")
+            // Locked before the snapshot is taken (its first read), held to the end.
+            let mut recent = self.recent()?;
+            recent.catch_up(tx)?;
+            // A miss in the table reads no entry row.
+            let mut stored = tx
+                .prepare_cached(
+                    "SELECT idx FROM statement_index WHERE statement = ?1 ORDER BY idx LIMIT 1",
+                )
                 .map_err(db)?;
             let mut by_index = tx
                 .prepare_cached(&format!("{ENTRY_SELECT} WHERE e.idx = ?1"))
@@ -841,11 +861,14 @@ impl LogStore for SqliteStorage {
             digests
                 .iter()
                 .map(|d| {
-                    let Some(idx) = first
+                    let stored = stored
                         .query_row([&d[..]], |r| r.get::<_, i64>(0))
                         .optional()
-                        .map_err(db)?
-                    else {
+                        .map_err(db)?;
+                    let held = recent.first(d).map(to_i64).transpose()?;
+                    // A log written before statements were logged once may hold
+                    // later copies: the first is the smaller index.
+                    let Some(idx) = stored.into_iter().chain(held).min() else {
                         return Ok(None);
                     };
                     // A hit is a re-submission, which is rare: the first copy's

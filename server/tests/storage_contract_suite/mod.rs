@@ -232,6 +232,34 @@ pub fn statements_are_found_at_their_first_position(open: Factory) {
     }
 }
 
+/// Many batches of unique statements: each is found at its index by the handle
+/// that wrote it, by one opened afresh, and by one opened before most of them
+/// were written (a backend that holds recent digests apart must catch up).
+pub fn statements_stay_found_across_batches_and_restarts(open: Factory) {
+    let mut log = Log::new(open());
+    let early = open();
+    let mut logged: Vec<(Hash, u64)> = Vec::new();
+    let absent = statement(1_000_000);
+    for round in 0..100u32 {
+        let batch = log.append(1 + round % 7, T0 + i64::from(round));
+        logged.extend(batch.entries.iter().map(|e| (e.statement_digest, e.index)));
+        if round % 25 != 0 && round % 25 != 24 {
+            continue;
+        }
+        let digests: Vec<Hash> = logged.iter().map(|(d, _)| *d).chain([absent]).collect();
+        let want: Vec<Option<u64>> = logged.iter().map(|(_, i)| Some(*i)).chain([None]).collect();
+        for s in [log.store.clone(), open(), early.clone()] {
+            let found: Vec<Option<u64>> = s
+                .find_statements(&digests)
+                .unwrap()
+                .into_iter()
+                .map(|f| f.map(|f| f.index))
+                .collect();
+            assert_eq!(found, want, "after batch {round}");
+        }
+    }
+}
+
 pub fn stored_hashes_prove_like_a_memory_tree(open: Factory) {
     let mut log = Log::new(open());
     // Batches crossing the first full tile (256 leaves) and its level-1 parent.
@@ -645,6 +673,7 @@ macro_rules! contract_tests {
             identity_is_recorded_once,
             appended_entries_read_back_exactly,
             statements_are_found_at_their_first_position,
+            statements_stay_found_across_batches_and_restarts,
             stored_hashes_prove_like_a_memory_tree,
             checkpoints_are_kept_and_listed_in_order,
             search_honours_every_filter_and_pages,
