@@ -211,19 +211,16 @@ pub(super) fn decode_index_leaves(
     }
     out.reserve(record.len() / INDEX_LEAF_BYTES);
     for leaf in record.chunks_exact(INDEX_LEAF_BYTES) {
-        let (key, rest) = leaf.split_at(32);
-        let (count, head) = rest.split_at(8);
-        let count = u64::from_be_bytes(count.try_into().map_err(|_| corrupt("short count"))?);
+        // Every chunk is INDEX_LEAF_BYTES long: the copies cannot fail.
+        let (mut key, mut count, mut head) = ([0; 32], [0; 8], [0; 32]);
+        key.copy_from_slice(&leaf[..32]);
+        count.copy_from_slice(&leaf[32..40]);
+        head.copy_from_slice(&leaf[40..]);
+        let count = u64::from_be_bytes(count);
         if count == 0 {
             return Err(corrupt("a key with no entry"));
         }
-        out.push((
-            key.try_into().map_err(|_| corrupt("short key"))?,
-            ListHead {
-                count,
-                head: head.try_into().map_err(|_| corrupt("short head"))?,
-            },
-        ));
+        out.push((key, ListHead { count, head }));
     }
     Ok(())
 }
