@@ -287,12 +287,12 @@ fn configure(conn: &Connection) -> Result<(), StorageError> {
     Ok(())
 }
 
-fn hash_from(blob: Vec<u8>) -> Result<Hash, StorageError> {
+pub(super) fn hash_from(blob: Vec<u8>) -> Result<Hash, StorageError> {
     blob.try_into()
         .map_err(|b: Vec<u8>| StorageError::Corrupt(format!("hash of {} bytes", b.len())))
 }
 
-fn to_i64(v: u64) -> Result<i64, StorageError> {
+pub(super) fn to_i64(v: u64) -> Result<i64, StorageError> {
     i64::try_from(v).map_err(|_| StorageError::Corrupt(format!("{v} exceeds SQLite integers")))
 }
 

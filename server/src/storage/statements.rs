@@ -21,6 +21,7 @@ use rusqlite::{params, Transaction};
 
 use super::records::EntryRecord;
 use super::schema::db;
+use super::sqlite::{hash_from, to_i64};
 use super::{Hash, StorageError};
 
 /// Digest ranges, by the top five bits of the first byte.
@@ -84,13 +85,7 @@ impl Recent {
         while let Some(row) = rows.next().map_err(db)? {
             let idx = u64::try_from(row.get::<_, i64>(0).map_err(db)?)
                 .map_err(|_| corrupt("a negative entry index"))?;
-            let digest: Hash = row
-                .get_ref(1)
-                .map_err(db)?
-                .as_blob()
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| corrupt(&format!("entry {idx}'s statement digest")))?;
+            let digest = hash_from(row.get(1).map_err(db)?)?;
             if idx >= self.flushed[part_of(&digest)] {
                 self.first.entry(digest).or_insert(idx);
             }
@@ -103,6 +98,17 @@ impl Recent {
     /// The first index of `digest` held here.
     pub fn first(&self, digest: &Hash) -> Option<u64> {
         self.first.get(digest).copied()
+    }
+
+    /// The digests held in range `part`, in digest order, with their indexes.
+    fn in_part(&self, part: usize) -> impl Iterator<Item = (Hash, u64)> + '_ {
+        let mut lowest = [0; 32];
+        // part < PARTS = 32, so part << 3 fits a byte.
+        lowest[0] = (part << 3) as u8;
+        self.first
+            .range(lowest..)
+            .take_while(move |(d, _)| part_of(d) == part)
+            .map(|(d, i)| (*d, *i))
     }
 
     /// Inside the transaction appending `entries` (ending at log size `end`),
@@ -119,10 +125,7 @@ impl Recent {
             .min_by_key(|p| self.flushed[*p])
             .unwrap_or_default();
         let mut rows: Vec<(Hash, u64)> = self
-            .first
-            .range(lower_bound(part)..)
-            .take_while(|(d, _)| part_of(d) == part)
-            .map(|(d, i)| (*d, *i))
+            .in_part(part)
             .chain(
                 entries
                     .iter()
@@ -155,11 +158,9 @@ impl Recent {
             self.first.entry(e.statement_digest).or_insert(e.index);
         }
         let gone: Vec<Hash> = self
-            .first
-            .range(lower_bound(moved.part)..)
-            .take_while(|(d, _)| part_of(d) == moved.part)
-            .filter(|(_, i)| **i < moved.end)
-            .map(|(d, _)| *d)
+            .in_part(moved.part)
+            .filter(|(_, i)| *i < moved.end)
+            .map(|(d, _)| d)
             .collect();
         for d in gone {
             self.first.remove(&d);
@@ -167,18 +168,6 @@ impl Recent {
         self.flushed[moved.part] = self.flushed[moved.part].max(moved.end);
         self.covered = Some(self.covered.unwrap_or(0).max(moved.end));
     }
-}
-
-/// The smallest digest of range `part`.
-fn lower_bound(part: usize) -> Hash {
-    let mut d = [0; 32];
-    // part < PARTS = 32, so part << 3 fits a byte.
-    d[0] = (part << 3) as u8;
-    d
-}
-
-fn to_i64(v: u64) -> Result<i64, StorageError> {
-    i64::try_from(v).map_err(|_| corrupt("an index out of range"))
 }
 
 fn corrupt(what: &str) -> StorageError {
