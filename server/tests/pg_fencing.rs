@@ -43,14 +43,14 @@ fn nodes_migrating_at_once_end_on_one_schema_version() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, vec![6]);
+    assert_eq!(versions, vec![7]);
     c.batch_execute("UPDATE schema_version SET version = 99")
         .unwrap();
     assert!(matches!(
         PostgresStorage::open_config(db.config(), 1),
         Err(StorageError::SchemaTooNew {
             found: 99,
-            supported: 6
+            supported: 7
         })
     ));
 }
@@ -125,11 +125,13 @@ fn a_version_2_database_gains_the_statement_digests_and_the_index_of_its_leaves(
         })
         .unwrap();
     // Back to version 2: the column, its index and its check are what 3 added,
-    // the index's table what 4 added (and 5 and 6 remade).
+    // the index's table what 4 added (and 5 and 6 remade), and 7 dropped the
+    // leaf hashes' unique constraint.
     db.client()
         .batch_execute(
             "DROP TABLE index_batches;
              ALTER TABLE entries DROP COLUMN statement;
+             ALTER TABLE entries ADD CONSTRAINT entries_leaf_hash_key UNIQUE (leaf_hash);
              UPDATE schema_version SET version = 2;",
         )
         .unwrap();
@@ -139,7 +141,17 @@ fn a_version_2_database_gains_the_statement_digests_and_the_index_of_its_leaves(
         .query_one("SELECT version FROM schema_version", &[])
         .unwrap()
         .get(0);
-    assert_eq!(version, 6);
+    assert_eq!(version, 7);
+    let leaf_indexes: i64 = db
+        .client()
+        .query_one(
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()
+             AND tablename = 'entries' AND indexdef LIKE '%leaf_hash%'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(leaf_indexes, 0, "schema 7 drops the leaf hashes' index");
     assert_eq!(s.entries(&[0, 1, 2]).unwrap(), entries);
     let first = |index: u64, signers: &[&str]| {
         Some(FirstCopy {

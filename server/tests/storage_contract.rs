@@ -223,4 +223,30 @@ mod postgres {
     }
 
     crate::contract_tests!(backend);
+
+    /// Schema 7 drops the leaf-hash index nothing reads (as SQLite's schema 8
+    /// does): no index of `entries` covers the leaf hash.
+    #[test]
+    fn the_leaf_hash_is_not_indexed() {
+        let Some(db) = crate::pg_support::TestDatabase::create() else {
+            return;
+        };
+        PostgresStorage::open_config(db.config(), 1).unwrap();
+        let indexes: Vec<String> = db
+            .client()
+            .query(
+                "SELECT indexdef FROM pg_indexes
+                 WHERE schemaname = current_schema() AND tablename = 'entries'",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert!(!indexes.is_empty(), "entries has its primary key");
+        assert!(
+            indexes.iter().all(|d| !d.contains("leaf_hash")),
+            "{indexes:?}"
+        );
+    }
 }

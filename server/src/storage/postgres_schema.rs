@@ -133,6 +133,12 @@ const MIGRATIONS: &[Migration] = &[
     DROP TABLE index_changes;
     ",
     ),
+    // 7: no index of leaf hashes (SQLite's schema 8): nothing looks an entry up by
+    // its leaf hash (the duplicate rule is on statement digests), and the unique
+    // constraint's index took a random B-tree page per entry in every commit. A
+    // batch rewriting a stored entry is still refused, by the primary keys of
+    // `entries` and `nodes`.
+    Migration::Sql("ALTER TABLE entries DROP CONSTRAINT entries_leaf_hash_key;"),
 ];
 
 /// Schema 4: the verifiable index (docs/formats/index.md), one row per index key
