@@ -256,9 +256,21 @@ fn previous_schema_log(path: &Path) -> (Participant, Participant, Participant) {
         .unwrap();
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(
-        "DROP TABLE index_batches;
+        "PRAGMA foreign_keys = OFF;
+         DROP TABLE index_batches;
          DROP TABLE statement_index;
          DROP TABLE statement_flushed;
+         DROP TABLE artifact_index;
+         DROP TABLE artifact_flushed;
+         CREATE TABLE term_values_v3 (
+             id     INTEGER PRIMARY KEY,
+             field  INTEGER NOT NULL,
+             value  ANY     NOT NULL,
+             UNIQUE (field, value)
+         ) STRICT;
+         INSERT INTO term_values_v3 SELECT id, field, value FROM term_values;
+         DROP TABLE term_values;
+         ALTER TABLE term_values_v3 RENAME TO term_values;
          ALTER TABLE entries DROP COLUMN statement;
          CREATE UNIQUE INDEX nodes_leaf_hash ON nodes (hash) WHERE level = 0;
          PRAGMA user_version = 3;",

@@ -11,10 +11,10 @@ pub mod memory;
 pub mod postgres;
 mod postgres_lease;
 mod postgres_schema;
+mod ranged;
 pub mod records;
 pub mod schema;
 pub mod sqlite;
-mod statements;
 
 pub use records::{
     Batch, CheckpointRecord, DayCount, EntryRecord, FirstCopy, IndexLeaf, IndexSnapshot,

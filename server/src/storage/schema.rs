@@ -228,6 +228,41 @@ const MIGRATIONS: &[Migration] = &[
         SELECT part, (SELECT coalesce(max(idx) + 1, 0) FROM entries) FROM parts;
     ",
     ),
+    // 10: artifact terms leave the unique index of search values, the last index
+    // a commit wrote a random page of per entry: every build's artifact becomes
+    // a term of its own, found by digest in `artifact_index`, which is filled one
+    // digest range at a time from memory like `statement_index` (super::ranged).
+    // Every other search value is still stored once, under a partial unique
+    // index. The table is rebuilt with the same IDs to drop its UNIQUE clause.
+    Migration::Sql(
+        "
+    CREATE TABLE term_values_v10 (
+        id     INTEGER PRIMARY KEY,
+        -- 0 kind, 1 artifact, 2 commit, 3 dirhash, 4 repository, 5 signer
+        field  INTEGER NOT NULL,
+        value  ANY     NOT NULL
+    ) STRICT;
+    INSERT INTO term_values_v10 (id, field, value)
+        SELECT id, field, value FROM term_values ORDER BY id;
+    DROP TABLE term_values;
+    ALTER TABLE term_values_v10 RENAME TO term_values;
+    CREATE UNIQUE INDEX term_values_interned ON term_values (field, value) WHERE field <> 1;
+    CREATE TABLE artifact_index (
+        artifact  BLOB    NOT NULL CHECK (length(artifact) = 32),
+        term      INTEGER NOT NULL,
+        PRIMARY KEY (artifact, term)
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO artifact_index (artifact, term)
+        SELECT value, id FROM term_values WHERE field = 1 ORDER BY value, id;
+    CREATE TABLE artifact_flushed (
+        part  INTEGER PRIMARY KEY CHECK (part >= 0 AND part < 32),
+        upto  INTEGER NOT NULL CHECK (upto >= 0)
+    ) STRICT;
+    WITH RECURSIVE parts (part) AS (SELECT 0 UNION ALL SELECT part + 1 FROM parts WHERE part < 31)
+    INSERT INTO artifact_flushed (part, upto)
+        SELECT part, (SELECT coalesce(max(id) + 1, 0) FROM term_values) FROM parts;
+    ",
+    ),
 ];
 
 /// Schema 7: the index leaves a batch changed, stored as one value under the

@@ -21,12 +21,12 @@ use std::thread::JoinHandle;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 
+use super::ranged::{Held, Moved, ARTIFACTS, STATEMENTS};
 use super::records::{
     decode_index_leaves, encode_index_leaves, newer, Batch, CheckpointRecord, DayCount,
     EntryRecord, FirstCopy, IndexSnapshot, KeyEventRecord, LogIdentity, DAY_MS,
 };
 use super::schema::{db, migrate};
-use super::statements::Recent;
 use super::{Hash, LogStore, NodeId, QueryStore, SearchQuery, SearchTerms, Storage, StorageError};
 
 /// A log stored in one SQLite file.
@@ -52,13 +52,27 @@ pub struct Shared {
     checkpointer: Checkpointer,
     writer: Mutex<Connection>,
     next_reader: AtomicUsize,
-    /// The statement digests not yet moved to `statement_index`
-    /// (super::statements). Locked by a lookup for its whole read, so a range
-    /// moved by a commit is never missing from both this and the lookup's snapshot.
-    statements: Mutex<Recent>,
+    /// The digests not yet moved to `statement_index` and `artifact_index`
+    /// (super::ranged). A lookup locks them before its snapshot's first read and
+    /// until it has read both, so a range moved by a commit is never missing from
+    /// both this and the lookup's snapshot.
+    held: Mutex<HeldDigests>,
     /// The WAL file, and the size past which the writer checkpoints it itself.
     wal: std::path::PathBuf,
     wal_limit: AtomicU64,
+}
+
+/// The recent digests of both tables kept one range per commit.
+struct HeldDigests {
+    statements: Held,
+    artifacts: Held,
+}
+
+impl HeldDigests {
+    fn catch_up(&mut self, tx: &Transaction<'_>) -> Result<(), StorageError> {
+        self.statements.catch_up(tx)?;
+        self.artifacts.catch_up(tx)
+    }
 }
 
 impl std::ops::Deref for SqliteStorage {
@@ -189,7 +203,10 @@ impl SqliteStorage {
                 checkpointer,
                 writer: Mutex::new(writer),
                 next_reader: AtomicUsize::new(0),
-                statements: Mutex::new(Recent::default()),
+                held: Mutex::new(HeldDigests {
+                    statements: Held::new(&STATEMENTS),
+                    artifacts: Held::new(&ARTIFACTS),
+                }),
                 wal: wal.into(),
                 wal_limit: AtomicU64::new(DEFAULT_WAL_LIMIT_BYTES),
             }),
@@ -223,10 +240,45 @@ impl SqliteStorage {
         Ok(out)
     }
 
-    fn recent(&self) -> Result<std::sync::MutexGuard<'_, Recent>, StorageError> {
-        self.statements
+    fn held(&self) -> Result<std::sync::MutexGuard<'_, HeldDigests>, StorageError> {
+        self.held
             .lock()
-            .map_err(|_| StorageError::fatal("statement digests poisoned"))
+            .map_err(|_| StorageError::fatal("held digests poisoned"))
+    }
+
+    /// The IDs of the search terms naming `artifact` (`None` when not asked),
+    /// from the table and from memory. Must be the first read of `tx`: the held
+    /// digests are locked before the snapshot starts.
+    fn artifact_terms(
+        &self,
+        tx: &Transaction<'_>,
+        artifact: Option<&str>,
+    ) -> Result<Option<Vec<i64>>, StorageError> {
+        let Some(artifact) = artifact else {
+            return Ok(None);
+        };
+        // Artifacts are stored as 32-byte digests: any other value names none.
+        let rusqlite::types::Value::Blob(bytes) = term_value(artifact) else {
+            return Ok(Some(Vec::new()));
+        };
+        let Ok(digest) = Hash::try_from(bytes.as_slice()) else {
+            return Ok(Some(Vec::new()));
+        };
+        let mut held = self.held()?;
+        held.artifacts.catch_up(tx)?;
+        let mut ids = tx
+            .prepare_cached("SELECT term FROM artifact_index WHERE artifact = ?1")
+            .map_err(db)?
+            .query_map([&digest[..]], |r| r.get::<_, i64>(0))
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        for id in held.artifacts.positions(&digest) {
+            ids.push(to_i64(id)?);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(Some(ids))
     }
 
     fn write<T>(
@@ -322,23 +374,35 @@ fn entry_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EntryRow> {
 
 /// The query of a search: `select` (columns of `entries e` joined as needed)
 /// followed by the conditions of `q`, in index order, with its arguments.
+/// `artifact_terms` are the term IDs of `q.artifact`, found beforehand
+/// ([`SqliteStorage::artifact_terms`]). Every other value is looked up by the
+/// partial index `term_values_interned`, which SQLite uses only for a query
+/// that says `field <> 1` itself.
 fn search_sql(
     select: &str,
     q: &SearchQuery,
+    artifact_terms: Option<&[i64]>,
 ) -> Result<(String, Vec<rusqlite::types::Value>), StorageError> {
     let mut sql = format!("{select} WHERE 1=1");
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
-    let terms = [
-        (ARTIFACT, &q.artifact),
-        (COMMIT, &q.commit),
-        (DIRHASH, &q.dir_hash),
-    ];
+    if let Some(ids) = artifact_terms {
+        let mut slots = Vec::new();
+        for id in ids {
+            args.push((*id).into());
+            slots.push(format!("?{}", args.len()));
+        }
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term IN ({}))",
+            slots.join(", ")
+        ));
+    }
     // A value never recorded has no ID: the subquery is NULL and nothing matches.
-    for (field, value) in terms {
+    for (field, value) in [(COMMIT, &q.commit), (DIRHASH, &q.dir_hash)] {
         if let Some(v) = value {
             sql.push_str(&format!(
                 " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term = \
-                 (SELECT id FROM term_values WHERE field = {field} AND value = ?{}))",
+                 (SELECT id FROM term_values \
+                  WHERE field = {field} AND field <> {ARTIFACT} AND value = ?{}))",
                 args.len() + 1
             ));
             args.push(term_value(v));
@@ -352,7 +416,8 @@ fn search_sql(
         }
         sql.push_str(&format!(
             " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term IN \
-             (SELECT id FROM term_values WHERE field = {REPOSITORY} AND value IN ({})))",
+             (SELECT id FROM term_values \
+              WHERE field = {REPOSITORY} AND field <> {ARTIFACT} AND value IN ({})))",
             slots.join(", ")
         ));
     }
@@ -368,7 +433,8 @@ fn search_sql(
         }
         sql.push_str(&format!(
             " AND (EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term IN \
-             (SELECT id FROM term_values WHERE field = {SIGNER} AND value IN ({}))) \
+             (SELECT id FROM term_values \
+              WHERE field = {SIGNER} AND field <> {ARTIFACT} AND value IN ({}))) \
              OR EXISTS (SELECT 1 FROM key_events k WHERE k.idx = e.idx AND k.key_id IN ({})))",
             terms.join(", "),
             ids.join(", ")
@@ -376,7 +442,8 @@ fn search_sql(
     }
     if let Some(kind) = &q.kind {
         sql.push_str(&format!(
-            " AND e.kind = (SELECT id FROM term_values WHERE field = {KIND} AND value = ?{})",
+            " AND e.kind = (SELECT id FROM term_values \
+              WHERE field = {KIND} AND field <> {ARTIFACT} AND value = ?{})",
             args.len() + 1
         ));
         args.push(term_value(kind));
@@ -402,7 +469,11 @@ fn search_sql(
     Ok((sql, args))
 }
 
-/// `term_values.field` of each search column (schema migration 3).
+/// `term_values.field` of each search column (schema migration 3). Values are
+/// stored once each (the partial unique index `term_values_interned`), except
+/// artifacts (schema 10): a build's artifact gets a term of its own, found by
+/// `artifact_index` (super::ranged), so no commit writes a random page of a
+/// unique index per new artifact.
 const KIND: i64 = 0;
 const ARTIFACT: i64 = 1;
 const COMMIT: i64 = 2;
@@ -433,11 +504,19 @@ fn term_text(v: rusqlite::types::ValueRef<'_>) -> rusqlite::Result<String> {
     }
 }
 
-/// The ID of a search value, recording it if new. `cache` spares the lookups of
-/// the values a batch repeats (its signers, repositories, commits).
+/// The ID of search value ?2 of field ?1, not an artifact, by the partial
+/// unique index (which SQLite uses only when the query says `field <> 1`).
+const INTERNED_ID: &str =
+    "SELECT id FROM term_values WHERE field = ?1 AND field <> 1 AND value = ?2";
+
+/// The ID of a search value, recording it if new; an artifact is recorded as a
+/// new term (its ID and digest added to `artifacts`) unless the batch named it
+/// before. `cache` spares the lookups of the values a batch repeats (its
+/// signers, repositories, commits).
 fn intern<'v>(
     tx: &Transaction<'_>,
     cache: &mut HashMap<(i64, &'v str), i64>,
+    artifacts: &mut Vec<(Hash, u64)>,
     field: i64,
     value: &'v str,
 ) -> Result<i64, StorageError> {
@@ -445,8 +524,28 @@ fn intern<'v>(
         return Ok(id);
     }
     let stored = term_value(value);
-    // Insert first: a value the batch has not met yet is usually new (every
-    // artifact is), and one statement then does what a lookup and an insert did.
+    if field == ARTIFACT {
+        let digest = match &stored {
+            rusqlite::types::Value::Blob(b) => Hash::try_from(b.as_slice()).ok(),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            StorageError::fatal(format!(
+                "artifact {value:?} is not a lowercase hex SHA-256 digest"
+            ))
+        })?;
+        tx.prepare_cached("INSERT INTO term_values (field, value) VALUES (?1, ?2)")
+            .map_err(db)?
+            .execute(params![field, stored])
+            .map_err(db)?;
+        let id = tx.last_insert_rowid();
+        artifacts.push((digest, id as u64));
+        cache.insert((field, value), id);
+        return Ok(id);
+    }
+    // Insert first: a value the batch has not met yet is often new (a source's
+    // commit and dirHash), and one statement then does what a lookup and an
+    // insert did.
     let inserted = tx
         .prepare_cached("INSERT OR IGNORE INTO term_values (field, value) VALUES (?1, ?2)")
         .map_err(db)?
@@ -455,7 +554,7 @@ fn intern<'v>(
     let id = if inserted == 1 {
         tx.last_insert_rowid()
     } else {
-        tx.prepare_cached("SELECT id FROM term_values WHERE field = ?1 AND value = ?2")
+        tx.prepare_cached(INTERNED_ID)
             .map_err(db)?
             .query_row(params![field, stored], |r| r.get(0))
             .map_err(db)?
@@ -607,8 +706,14 @@ impl LogStore for SqliteStorage {
     }
 
     fn append_batch(&self, batch: &Batch) -> Result<(), StorageError> {
-        let moved = self.write(|tx| {
-            self.recent()?.catch_up(tx)?;
+        let statements: Vec<(Hash, u64)> = batch
+            .entries
+            .iter()
+            .map(|e| (e.statement_digest, e.index))
+            .collect();
+        let mut artifacts: Vec<(Hash, u64)> = Vec::new();
+        let moved: (Moved, Moved) = self.write(|tx| {
+            self.held()?.catch_up(tx)?;
             // The level-0 node of every entry is its leaf hash. A batch may leave
             // the level-0 nodes out (they are added here), but may not contradict
             // them, nor rewrite a stored node (the primary key refuses it).
@@ -648,7 +753,7 @@ impl LogStore for SqliteStorage {
             let mut list = String::new();
             for e in &batch.entries {
                 let idx = to_i64(e.index)?;
-                let kind = intern(tx, &mut cache, KIND, &e.kind)?;
+                let kind = intern(tx, &mut cache, &mut artifacts, KIND, &e.kind)?;
                 let fields = [
                     (ARTIFACT, &e.terms.artifacts),
                     (COMMIT, &e.terms.commits),
@@ -659,7 +764,7 @@ impl LogStore for SqliteStorage {
                 let mut ids = Vec::new();
                 for (field, values) in fields {
                     for v in values {
-                        let id = intern(tx, &mut cache, field, v)?;
+                        let id = intern(tx, &mut cache, &mut artifacts, field, v)?;
                         if !ids.contains(&id) {
                             ids.push(id);
                         }
@@ -723,9 +828,22 @@ impl LogStore for SqliteStorage {
                 )
                 .map_err(db)?;
             }
-            self.recent()?.move_one(tx, &batch.entries, cp.size)
+            let terms_end: i64 = tx
+                .query_row(
+                    "SELECT coalesce(max(id), -1) + 1 FROM term_values",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            let held = self.held()?;
+            Ok((
+                held.statements.move_one(tx, &statements, cp.size)?,
+                held.artifacts.move_one(tx, &artifacts, terms_end as u64)?,
+            ))
         })?;
-        self.recent()?.moved(&batch.entries, moved);
+        let mut held = self.held()?;
+        held.statements.moved(&statements, moved.0);
+        held.artifacts.moved(&artifacts, moved.1);
         Ok(())
     }
 
@@ -847,8 +965,8 @@ impl LogStore for SqliteStorage {
     fn find_statements(&self, digests: &[Hash]) -> Result<Vec<Option<FirstCopy>>, StorageError> {
         self.read(|tx| {
             // Locked before the snapshot is taken (its first read), held to the end.
-            let mut recent = self.recent()?;
-            recent.catch_up(tx)?;
+            let mut held = self.held()?;
+            held.statements.catch_up(tx)?;
             // A miss in the table reads no entry row.
             let mut stored = tx
                 .prepare_cached(
@@ -865,10 +983,15 @@ impl LogStore for SqliteStorage {
                         .query_row([&d[..]], |r| r.get::<_, i64>(0))
                         .optional()
                         .map_err(db)?;
-                    let held = recent.first(d).map(to_i64).transpose()?;
+                    let in_memory = held
+                        .statements
+                        .positions(d)
+                        .next()
+                        .map(to_i64)
+                        .transpose()?;
                     // A log written before statements were logged once may hold
                     // later copies: the first is the smaller index.
-                    let Some(idx) = stored.into_iter().chain(held).min() else {
+                    let Some(idx) = stored.into_iter().chain(in_memory).min() else {
                         return Ok(None);
                     };
                     // A hit is a re-submission, which is rare: the first copy's
@@ -1018,8 +1141,9 @@ impl QueryStore for SqliteStorage {
     }
 
     fn search(&self, q: &SearchQuery) -> Result<Vec<EntryRecord>, StorageError> {
-        let (sql, args) = search_sql(ENTRY_SELECT, q)?;
         self.read(|tx| {
+            let artifact_terms = self.artifact_terms(tx, q.artifact.as_deref())?;
+            let (sql, args) = search_sql(ENTRY_SELECT, q, artifact_terms.as_deref())?;
             let mut stmt = tx.prepare_cached(&sql).map_err(db)?;
             let rows = stmt
                 .query_map(rusqlite::params_from_iter(args.iter()), entry_row)
@@ -1032,8 +1156,9 @@ impl QueryStore for SqliteStorage {
 
     fn search_indices(&self, q: &SearchQuery) -> Result<Vec<(u64, String)>, StorageError> {
         let select = "SELECT e.idx, k.value FROM entries e JOIN term_values k ON k.id = e.kind";
-        let (sql, args) = search_sql(select, q)?;
         self.read(|tx| {
+            let artifact_terms = self.artifact_terms(tx, q.artifact.as_deref())?;
+            let (sql, args) = search_sql(select, q, artifact_terms.as_deref())?;
             let mut stmt = tx.prepare_cached(&sql).map_err(db)?;
             let rows = stmt
                 .query_map(rusqlite::params_from_iter(args.iter()), |r| {
@@ -1076,6 +1201,53 @@ const RANGE_READ_MIN: usize = 4;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every search value but an artifact is found through the partial unique
+    /// index, which SQLite uses only when the query itself says `field <> 1`:
+    /// a lookup that lost it would scan every term a log ever recorded.
+    #[test]
+    fn search_values_are_looked_up_by_their_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(&dir.path().join("g.db"), 1).unwrap();
+        let some = |v: &str| Some(v.to_string());
+        let q = SearchQuery {
+            artifact: some(&"ab".repeat(32)),
+            commit: some(&"cd".repeat(20)),
+            dir_hash: some(&"ef".repeat(32)),
+            repositories: Some(vec!["https://git.example/a".into()]),
+            signers: Some(vec!["01".repeat(32)]),
+            kind: some("build"),
+            limit: 10,
+            ..SearchQuery::default()
+        };
+        let search = search_sql(ENTRY_SELECT, &q, Some(&[3, 4])).unwrap();
+        let intern = (
+            INTERNED_ID.to_string(),
+            vec![COMMIT.into(), term_value(&"cd".repeat(20))],
+        );
+        let writer = storage.writer.lock().unwrap();
+        for (sql, params) in [intern, search] {
+            let mut plan = writer
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap();
+            let details: Vec<String> = plan
+                .query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let term_reads: Vec<&String> = details
+                .iter()
+                .filter(|d| d.contains("term_values"))
+                .collect();
+            assert!(!term_reads.is_empty(), "{details:?}");
+            assert!(
+                term_reads
+                    .iter()
+                    .all(|d| d.contains("term_values_interned") || d.contains("PRIMARY KEY")),
+                "{details:?}"
+            );
+        }
+    }
 
     #[test]
     fn the_sequencer_reads_while_every_pooled_connection_is_held() {

@@ -4,7 +4,7 @@
 //! store on every call (a second call models a restart), fresh for the test.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use glassbox_core::digest::Sha256Digest;
@@ -258,6 +258,67 @@ pub fn statements_stay_found_across_batches_and_restarts(open: Factory) {
             assert_eq!(found, want, "after batch {round}");
         }
     }
+}
+
+/// Many batches of builds, each naming its own artifacts and one of five that
+/// builds in other batches name too: a search by artifact finds exactly the
+/// entries naming it, in order, from the handle that wrote them, one opened
+/// afresh and one opened before most of them were written (a backend that
+/// holds recent artifacts apart must catch up).
+pub fn artifacts_stay_found_across_batches_and_restarts(open: Factory) {
+    let mut log = Log::new(open());
+    let early = open();
+    let shared = |k: u64| format!("{:0>8}{k:056x}", "5ba2ed");
+    let mut naming: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for round in 0..100u32 {
+        let batch = log.append_changed(1 + round % 9, T0 + i64::from(round), |b| {
+            for e in b.entries.iter_mut().filter(|e| e.kind == "build") {
+                e.terms.artifacts.push(shared(e.index % 5));
+                e.terms.artifacts.sort();
+            }
+        });
+        for e in &batch.entries {
+            for a in &e.terms.artifacts {
+                naming.entry(a.clone()).or_default().push(e.index);
+            }
+        }
+        if round % 25 != 0 && round % 25 != 24 {
+            continue;
+        }
+        // The shared artifacts, a sample of the others, and one never logged.
+        let mut asked: Vec<(String, Vec<u64>)> = naming
+            .iter()
+            .enumerate()
+            .filter(|(i, (a, _))| a.starts_with("005ba2ed") || i % 9 == 0)
+            .map(|(_, (a, at))| (a.clone(), at.clone()))
+            .collect();
+        asked.push((shared(99), Vec::new()));
+        for s in [log.store.clone(), open(), early.clone()] {
+            for (artifact, want) in &asked {
+                let q = SearchQuery {
+                    artifact: Some(artifact.clone()),
+                    limit: 10_000,
+                    ..SearchQuery::default()
+                };
+                assert_eq!(
+                    &indexes(&s.search(&q).unwrap()),
+                    want,
+                    "{artifact} at {round}"
+                );
+                let found: Vec<u64> = s
+                    .search_indices(&q)
+                    .unwrap()
+                    .iter()
+                    .map(|(i, _)| *i)
+                    .collect();
+                assert_eq!(&found, want, "{artifact} at {round}");
+            }
+        }
+    }
+    assert!(
+        naming[&shared(0)].len() > 20,
+        "a shared artifact spans many batches"
+    );
 }
 
 pub fn stored_hashes_prove_like_a_memory_tree(open: Factory) {
@@ -674,6 +735,7 @@ macro_rules! contract_tests {
             appended_entries_read_back_exactly,
             statements_are_found_at_their_first_position,
             statements_stay_found_across_batches_and_restarts,
+            artifacts_stay_found_across_batches_and_restarts,
             stored_hashes_prove_like_a_memory_tree,
             checkpoints_are_kept_and_listed_in_order,
             search_honours_every_filter_and_pages,
