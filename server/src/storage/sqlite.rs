@@ -96,8 +96,11 @@ pub const DEFAULT_WAL_LIMIT_BYTES: u64 = 256 << 20;
 /// Pages of the write connection's cache (negative: KiB). SQLite's default of
 /// 2 MiB made a batch spill dirty index pages to the WAL mid-transaction and
 /// re-read index pages from the OS on every batch once the log passed ~10^5
-/// entries; 16 MiB holds the interior pages of the random-keyed indexes (leaf
-/// hashes, search values) of a 10^7-entry log.
+/// entries. The random-keyed indexes it was sized for are gone (schemas 8–10),
+/// but a batch still dirties the pages of one range of each digest table
+/// (super::ranged), about a page per moved digest once a range outgrows a batch
+/// (a few million entries): with a batch's entries and nodes, ≈ 9 MB at 10^7
+/// entries, which 16 MiB holds without spilling.
 const WRITER_CACHE_KIB: i64 = 16 * 1024;
 
 /// The thread that checkpoints the WAL (see the module documentation). Dropping
