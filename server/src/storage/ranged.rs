@@ -34,7 +34,7 @@ fn part_of(digest: &Hash) -> usize {
     usize::from(digest[0] >> 3)
 }
 
-/// One table kept this way: its statements, by purpose.
+/// One table kept this way: its SQL, by purpose.
 pub struct Table {
     /// What the table is, for errors.
     pub what: &'static str,
