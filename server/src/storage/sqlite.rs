@@ -389,14 +389,9 @@ fn search_sql(
     let mut sql = format!("{select} WHERE 1=1");
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     if let Some(ids) = artifact_terms {
-        let mut slots = Vec::new();
-        for id in ids {
-            args.push((*id).into());
-            slots.push(format!("?{}", args.len()));
-        }
+        let slots = bind_all(&mut args, ids.iter().map(|id| (*id).into()));
         sql.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term IN ({}))",
-            slots.join(", ")
+            " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term IN ({slots}))"
         ));
     }
     // A value never recorded has no ID: the subquery is NULL and nothing matches.
@@ -412,35 +407,26 @@ fn search_sql(
         }
     }
     if let Some(repositories) = &q.repositories {
-        let mut slots = Vec::new();
-        for v in repositories {
-            args.push(term_value(v));
-            slots.push(format!("?{}", args.len()));
-        }
+        let slots = bind_all(&mut args, repositories.iter().map(|v| term_value(v)));
         sql.push_str(&format!(
             " AND EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term IN \
              (SELECT id FROM term_values \
-              WHERE field = {REPOSITORY} AND field <> {ARTIFACT} AND value IN ({})))",
-            slots.join(", ")
+              WHERE field = {REPOSITORY} AND field <> {ARTIFACT} AND value IN ({slots})))"
         ));
     }
     // A signer: what the key signed, and the key events about the key.
     if let Some(keys) = &q.signers {
-        let (mut terms, mut ids) = (Vec::new(), Vec::new());
-        for v in keys {
-            // Terms are stored as bytes when hex, key events' key IDs as text.
-            args.push(term_value(v));
-            terms.push(format!("?{}", args.len()));
-            args.push(rusqlite::types::Value::Text(v.clone()));
-            ids.push(format!("?{}", args.len()));
-        }
+        // Terms are stored as bytes when hex, key events' key IDs as text.
+        let terms = bind_all(&mut args, keys.iter().map(|v| term_value(v)));
+        let ids = bind_all(
+            &mut args,
+            keys.iter().map(|v| rusqlite::types::Value::Text(v.clone())),
+        );
         sql.push_str(&format!(
             " AND (EXISTS (SELECT 1 FROM entry_terms t WHERE t.idx = e.idx AND t.term IN \
              (SELECT id FROM term_values \
-              WHERE field = {SIGNER} AND field <> {ARTIFACT} AND value IN ({}))) \
-             OR EXISTS (SELECT 1 FROM key_events k WHERE k.idx = e.idx AND k.key_id IN ({})))",
-            terms.join(", "),
-            ids.join(", ")
+              WHERE field = {SIGNER} AND field <> {ARTIFACT} AND value IN ({terms}))) \
+             OR EXISTS (SELECT 1 FROM key_events k WHERE k.idx = e.idx AND k.key_id IN ({ids})))"
         ));
     }
     if let Some(kind) = &q.kind {
@@ -470,6 +456,22 @@ fn search_sql(
     sql.push_str(&format!(" ORDER BY e.idx LIMIT ?{}", args.len() + 1));
     args.push((q.limit as i64).into());
     Ok((sql, args))
+}
+
+/// Bind `values` as the next arguments of `args`; their placeholders, joined by
+/// commas (none for no values: `IN ()` matches nothing).
+fn bind_all(
+    args: &mut Vec<rusqlite::types::Value>,
+    values: impl IntoIterator<Item = rusqlite::types::Value>,
+) -> String {
+    let slots: Vec<String> = values
+        .into_iter()
+        .map(|v| {
+            args.push(v);
+            format!("?{}", args.len())
+        })
+        .collect();
+    slots.join(", ")
 }
 
 /// `term_values.field` of each search column (schema migration 3). Values are
