@@ -56,6 +56,11 @@ pub async fn submit(
     } else {
         tokio::task::spawn_blocking(check).await??
     };
+    // The body and the header values share the connection's 8 KiB read buffer,
+    // which hyper replaces while the request is handled: held until the receipt,
+    // every submission waiting for its batch would keep a read buffer of its own
+    // alive beside the connection's new one. Everything below uses the parsed copy.
+    drop((headers, body));
     // Only a signer whose signature verified is charged: a key ID is public, and
     // charging whoever an envelope names would let anyone spend a reviewer's or
     // an operator's budget with forged signatures (docs/threat-model.md).
