@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -60,6 +60,8 @@ pub struct Shared {
     /// The WAL file, and the size past which the writer checkpoints it itself.
     wal: std::path::PathBuf,
     wal_limit: AtomicU64,
+    /// The write connection's page cache as last set ([`writer_cache_kib`]).
+    writer_cache_kib: AtomicI64,
 }
 
 /// The recent digests of both tables kept one range per commit.
@@ -93,15 +95,28 @@ impl std::ops::Deref for SqliteStorage {
 /// automatic checkpoint would have, but only when the background one fell behind.
 pub const DEFAULT_WAL_LIMIT_BYTES: u64 = 256 << 20;
 
-/// Pages of the write connection's cache (negative: KiB). SQLite's default of
-/// 2 MiB made a batch spill dirty index pages to the WAL mid-transaction and
-/// re-read index pages from the OS on every batch once the log passed ~10^5
-/// entries. The random-keyed indexes it was sized for are gone (schemas 8–10),
-/// but a batch still dirties the pages of one range of each digest table
+/// The write connection's page cache, in KiB, for a log of `entries`: 4 MiB,
+/// and 1.25 MiB more per whole million entries, up to 16 MiB (from 10 million).
+/// SQLite's default of 2 MiB made a batch spill dirty index pages to the WAL
+/// mid-transaction and re-read index pages from the OS on every batch once the
+/// log passed ~10^5 entries. The random-keyed indexes that needed most of it
+/// are gone (schemas 8–10); what a batch still dirties beyond its own entries
+/// and nodes grows with the log: the pages of one range of each digest table
 /// (super::ranged), about a page per moved digest once a range outgrows a batch
-/// (a few million entries): with a batch's entries and nodes, ≈ 9 MB at 10^7
-/// entries, which 16 MiB holds without spilling.
-const WRITER_CACHE_KIB: i64 = 16 * 1024;
+/// (a few million entries), ≈ 9 MB at 10^7 entries, which 16 MiB holds without
+/// spilling. A fixed 16 MiB cost a small log that much resident memory for
+/// pages it rereads from the OS at no measurable cost (docs/performance.md,
+/// "Server RSS under ingestion").
+fn writer_cache_kib(entries: u64) -> i64 {
+    let millions = i64::try_from(entries / 1_000_000).unwrap_or(i64::MAX);
+    millions
+        .saturating_mul(1280)
+        .saturating_add(WRITER_CACHE_MIN_KIB)
+        .min(WRITER_CACHE_MAX_KIB)
+}
+
+const WRITER_CACHE_MIN_KIB: i64 = 4 * 1024;
+const WRITER_CACHE_MAX_KIB: i64 = 16 * 1024;
 
 /// The thread that checkpoints the WAL (see the module documentation). Dropping
 /// it stops the thread after the checkpoint in progress.
@@ -179,10 +194,16 @@ impl SqliteStorage {
         writer
             .pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(db)?;
-        writer
-            .pragma_update(None, "cache_size", -WRITER_CACHE_KIB)
-            .map_err(db)?;
         migrate(&mut writer)?;
+        let entries: i64 = writer
+            .query_row("SELECT coalesce(max(size), 0) FROM checkpoints", [], |r| {
+                r.get(0)
+            })
+            .map_err(db)?;
+        let cache_kib = writer_cache_kib(u64::try_from(entries).unwrap_or(0));
+        writer
+            .pragma_update(None, "cache_size", -cache_kib)
+            .map_err(db)?;
         let checkpointer = Checkpointer::start(path)?;
         let open_reader = || -> Result<Mutex<Connection>, StorageError> {
             let conn = Connection::open_with_flags(
@@ -212,6 +233,7 @@ impl SqliteStorage {
                 }),
                 wal: wal.into(),
                 wal_limit: AtomicU64::new(DEFAULT_WAL_LIMIT_BYTES),
+                writer_cache_kib: AtomicI64::new(cache_kib),
             }),
             sequencer: false,
         })
@@ -719,6 +741,11 @@ impl LogStore for SqliteStorage {
         let mut artifacts: Vec<(Hash, u64)> = Vec::new();
         let moved: (Moved, Moved) = self.write(|tx| {
             self.held()?.catch_up(tx)?;
+            let cache_kib = writer_cache_kib(batch.checkpoint.size);
+            if self.writer_cache_kib.swap(cache_kib, Ordering::Relaxed) != cache_kib {
+                tx.pragma_update(None, "cache_size", -cache_kib)
+                    .map_err(db)?;
+            }
             // The level-0 node of every entry is its leaf hash. A batch may leave
             // the level-0 nodes out (they are added here), but may not contradict
             // them, nor rewrite a stored node (the primary key refuses it).
@@ -1252,6 +1279,47 @@ mod tests {
                 "{details:?}"
             );
         }
+    }
+
+    /// The write connection's page cache follows the log's size: set when the
+    /// store opens, and again by the first batch that takes the log past the
+    /// next million entries.
+    #[test]
+    fn the_writers_cache_grows_with_the_log() {
+        assert_eq!(writer_cache_kib(0), 4096);
+        assert_eq!(writer_cache_kib(999_999), 4096);
+        assert_eq!(writer_cache_kib(1_000_000), 4096 + 1280);
+        assert_eq!(writer_cache_kib(9_999_999), 4096 + 9 * 1280);
+        assert_eq!(writer_cache_kib(10_000_000), 16384);
+        assert_eq!(writer_cache_kib(u64::MAX), 16384);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.db");
+        let cache = |storage: &SqliteStorage| -> i64 {
+            let writer = storage.writer.lock().unwrap();
+            writer
+                .query_row("PRAGMA cache_size", [], |r| r.get(0))
+                .unwrap()
+        };
+        let storage = SqliteStorage::open(&path, 1).unwrap();
+        assert_eq!(cache(&storage), -4096);
+        // A batch whose checkpoint says the log holds 2.5 million entries: the
+        // storage takes the size as given.
+        let batch = Batch {
+            entries: Vec::new(),
+            nodes: Vec::new(),
+            checkpoint: CheckpointRecord {
+                size: 2_500_000,
+                note: b"test.example/log\n2500000\n\n".to_vec(),
+                created_at_ms: 0,
+            },
+            key_events: Vec::new(),
+            index: Vec::new(),
+        };
+        storage.append_batch(&batch).unwrap();
+        assert_eq!(cache(&storage), -(4096 + 2 * 1280));
+        drop(storage);
+        let storage = SqliteStorage::open(&path, 1).unwrap();
+        assert_eq!(cache(&storage), -(4096 + 2 * 1280));
     }
 
     #[test]
