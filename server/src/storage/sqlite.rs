@@ -194,6 +194,11 @@ impl SqliteStorage {
         writer
             .pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(db)?;
+        // A migration rewrites whole tables: it gets the largest cache, and the
+        // log's own size is known once the schema is current.
+        writer
+            .pragma_update(None, "cache_size", -WRITER_CACHE_MAX_KIB)
+            .map_err(db)?;
         migrate(&mut writer)?;
         let entries: i64 = writer
             .query_row("SELECT coalesce(max(size), 0) FROM checkpoints", [], |r| {
